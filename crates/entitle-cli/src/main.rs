@@ -1,0 +1,2 @@
+//! The `entitle` command-line tool.
+fn main() {}

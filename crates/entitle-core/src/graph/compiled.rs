@@ -1,0 +1,390 @@
+//! The validated graph and its flat compiled form, walked by evaluation.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use super::builder::{AskFn, DetailFn, UntilFn};
+use super::{Answer, Context, Decision, EdgeInfo, EvalError, NodeInfo, NodeKind, Step};
+
+/// The functions behind a question node.
+pub(crate) struct QuestionFns<F, C> {
+    pub(crate) ask: AskFn<F, C>,
+    pub(crate) until: Option<UntilFn<F, C>>,
+    pub(crate) detail: Option<DetailFn<F, C>>,
+    /// Checks the answer type's index contract (see [`Answer`]).
+    pub(crate) contract: fn() -> Option<String>,
+}
+
+impl<F, C> Clone for QuestionFns<F, C> {
+    fn clone(&self) -> Self {
+        Self {
+            ask: Arc::clone(&self.ask),
+            until: self.until.clone(),
+            detail: self.detail.clone(),
+            contract: self.contract,
+        }
+    }
+}
+
+impl<S: 'static, C: 'static> QuestionFns<S, C> {
+    /// The same question asked of facts `F` that contain an `S`.
+    pub(crate) fn project<F: 'static>(&self, project: fn(&F) -> &S) -> QuestionFns<F, C> {
+        let ask = Arc::clone(&self.ask);
+        QuestionFns {
+            ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(project(f), cx)),
+            until: self.until.clone().map(|until| -> UntilFn<F, C> {
+                Arc::new(move |f: &F, cx: &Context<'_, C>| until(project(f), cx))
+            }),
+            detail: self.detail.clone().map(|detail| -> DetailFn<F, C> {
+                Arc::new(move |f: &F, cx: &Context<'_, C>| detail(project(f), cx))
+            }),
+            contract: self.contract,
+        }
+    }
+}
+
+impl<F, C> QuestionFns<F, C> {
+    pub(crate) fn contract_violation(&self) -> Option<String> {
+        (self.contract)()
+    }
+}
+
+/// Checks `A::ALL[i].index() == i` for every answer.
+pub(crate) fn contract_of<A: Answer>() -> Option<String> {
+    A::ALL.iter().enumerate().find_map(|(i, a)| {
+        (a.index() != i).then(|| {
+            format!(
+                "the answer `{}` is at position {i} of ALL but its index() is {}",
+                a.label(),
+                a.index()
+            )
+        })
+    })
+}
+
+/// What a pending node contributes to the compiled graph.
+pub(crate) enum Body<F, O, C> {
+    Question(QuestionFns<F, C>),
+    Outcome(O),
+    Subgraph,
+}
+
+/// A node's parts, for embedding a graph in another.
+pub(crate) enum Parts<'g, F, O, C> {
+    Question(&'g QuestionFns<F, C>),
+    Outcome(&'g O),
+    Subgraph,
+}
+
+/// One node of the flat form. Indices are petgraph node indices.
+enum Flat<F, C> {
+    Ask {
+        ask: AskFn<F, C>,
+        /// Index in `edges` of the target for answer 0.
+        first: u32,
+        /// How many answers the question has.
+        count: u32,
+    },
+    Enter {
+        next: u32,
+    },
+    Leaf {
+        outcome: u32,
+    },
+}
+
+/// A validated, compiled decision graph over facts `F`, deciding outcomes
+/// `O`, under a configuration `C`.
+///
+/// Built by [`GraphBuilder`](super::GraphBuilder); an invalid graph cannot
+/// exist. The petgraph structure is kept for analysis and rendering; the flat
+/// form (a vector of nodes and one of edge targets) is what evaluation walks.
+pub struct DecisionGraph<F, O, C = ()> {
+    name: String,
+    graph: DiGraph<NodeInfo, EdgeInfo>,
+    root: NodeIndex,
+    flat: Vec<Flat<F, C>>,
+    edges: Vec<u32>,
+    /// Question functions by node index (for traces and embedding).
+    questions: Vec<Option<QuestionFns<F, C>>>,
+    /// Outcome values, indexed by `Flat::Leaf::outcome`.
+    outcomes: Vec<O>,
+    /// For each outcome value, its node index.
+    outcome_nodes: Vec<u32>,
+    /// Number of steps on the longest path (trace capacity).
+    depth: usize,
+}
+
+pub(crate) fn compile<F, O, C>(
+    name: String,
+    graph: DiGraph<NodeInfo, EdgeInfo>,
+    root: NodeIndex,
+    bodies: impl Iterator<Item = Body<F, O, C>>,
+) -> DecisionGraph<F, O, C> {
+    let mut flat = Vec::with_capacity(graph.node_count());
+    let mut edges = Vec::with_capacity(graph.edge_count());
+    let mut questions = Vec::with_capacity(graph.node_count());
+    let mut outcomes = Vec::new();
+    let mut outcome_nodes = Vec::new();
+    for (index, body) in graph.node_indices().zip(bodies) {
+        let mut targets: Vec<(usize, u32)> = graph
+            .edges_directed(index, Direction::Outgoing)
+            .map(|e| (e.weight().answer_index, to_u32(e.target().index())))
+            .collect();
+        targets.sort_unstable();
+        match body {
+            Body::Question(fns) => {
+                flat.push(Flat::Ask {
+                    ask: Arc::clone(&fns.ask),
+                    first: to_u32(edges.len()),
+                    count: to_u32(targets.len()),
+                });
+                edges.extend(targets.iter().map(|&(_, t)| t));
+                questions.push(Some(fns));
+            }
+            Body::Subgraph => {
+                flat.push(Flat::Enter {
+                    next: targets.first().map_or(0, |&(_, t)| t),
+                });
+                questions.push(None);
+            }
+            Body::Outcome(value) => {
+                flat.push(Flat::Leaf {
+                    outcome: to_u32(outcomes.len()),
+                });
+                outcomes.push(value);
+                outcome_nodes.push(to_u32(index.index()));
+                questions.push(None);
+            }
+        }
+    }
+    let depth = longest_path(&graph);
+    DecisionGraph {
+        name,
+        graph,
+        root,
+        flat,
+        edges,
+        questions,
+        outcomes,
+        outcome_nodes,
+        depth,
+    }
+}
+
+/// Graph sizes are bounded by memory long before `u32::MAX` nodes; saturate
+/// rather than panic if that were ever exceeded.
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Steps on the longest root-to-leaf path of a DAG.
+fn longest_path(graph: &DiGraph<NodeInfo, EdgeInfo>) -> usize {
+    let Ok(order) = petgraph::algo::toposort(graph, None) else {
+        return graph.node_count();
+    };
+    let mut longest = vec![0usize; graph.node_count()];
+    for &node in order.iter().rev() {
+        longest[node.index()] = graph
+            .neighbors_directed(node, Direction::Outgoing)
+            .map(|n| longest[n.index()] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    longest.into_iter().max().unwrap_or(0)
+}
+
+pub(crate) fn parts<F, O, C>(
+    graph: &DecisionGraph<F, O, C>,
+    index: NodeIndex,
+) -> Parts<'_, F, O, C> {
+    match graph.flat.get(index.index()) {
+        Some(Flat::Leaf { outcome }) => match graph.outcomes.get(*outcome as usize) {
+            Some(value) => Parts::Outcome(value),
+            None => Parts::Subgraph,
+        },
+        Some(Flat::Ask { .. }) => match graph.questions.get(index.index()) {
+            Some(Some(fns)) => Parts::Question(fns),
+            _ => Parts::Subgraph,
+        },
+        _ => Parts::Subgraph,
+    }
+}
+
+impl<F, O, C> DecisionGraph<F, O, C> {
+    /// The graph's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The petgraph structure: the source of truth for analysis and rendering.
+    pub fn petgraph(&self) -> &DiGraph<NodeInfo, EdgeInfo> {
+        &self.graph
+    }
+
+    /// The root's node index.
+    pub fn root_index(&self) -> NodeIndex {
+        self.root
+    }
+
+    /// The root's id.
+    pub fn root_id(&self) -> &str {
+        &self.graph[self.root].id
+    }
+
+    /// Every outcome value with its node id, in node order.
+    pub fn outcomes(&self) -> impl Iterator<Item = (&str, &O)> {
+        self.outcome_nodes
+            .iter()
+            .zip(&self.outcomes)
+            .map(|(&n, o)| (self.graph[NodeIndex::new(n as usize)].id.as_str(), o))
+    }
+
+    /// The number of steps on the longest path from the root.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Decides the outcome alone: no trace, no `stable_until`, no allocation.
+    /// This is the hot path: a loop over the flat compiled form.
+    pub fn decide(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
+        let mut at = self.root.index();
+        loop {
+            match self.flat.get(at) {
+                Some(Flat::Ask { ask, first, count }) => {
+                    let answer = ask(facts, cx);
+                    at = self.next(at, answer, *first, *count)?;
+                }
+                Some(Flat::Enter { next }) => at = *next as usize,
+                Some(Flat::Leaf { outcome }) => {
+                    return self
+                        .outcomes
+                        .get(*outcome as usize)
+                        .ok_or_else(|| self.corrupt(at, 0, 0));
+                }
+                None => return Err(self.corrupt(at, 0, 0)),
+            }
+        }
+    }
+
+    #[inline]
+    fn next(&self, at: usize, answer: usize, first: u32, count: u32) -> Result<usize, EvalError> {
+        if answer < count as usize {
+            if let Some(&target) = self.edges.get(first as usize + answer) {
+                return Ok(target as usize);
+            }
+        }
+        Err(self.corrupt(at, answer, count as usize))
+    }
+
+    #[cold]
+    fn corrupt(&self, at: usize, index: usize, count: usize) -> EvalError {
+        EvalError::AnswerOutOfRange {
+            node: self
+                .graph
+                .node_weight(NodeIndex::new(at))
+                .map(|n| n.id.clone())
+                .unwrap_or_default(),
+            index,
+            count,
+        }
+    }
+
+    /// Decides with a full explanation: the outcome, `stable_until` and the
+    /// trace of every step.
+    pub fn evaluate(&self, facts: &F, cx: &Context<'_, C>) -> Result<Decision<'_, O>, EvalError> {
+        self.evaluate_with(facts, cx, Vec::with_capacity(self.depth))
+    }
+
+    /// As [`evaluate`](Self::evaluate), writing the trace into `trace`
+    /// (cleared first). Passing back the trace of an earlier decision reuses
+    /// its memory, so a loop of traced decisions allocates only for details.
+    pub fn evaluate_with<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        mut trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        trace.clear();
+        let mut stable_until: Option<DateTime<Utc>> = None;
+        let mut at = self.root.index();
+        loop {
+            let info = &self.graph[NodeIndex::new(at)];
+            match self.flat.get(at) {
+                Some(Flat::Ask { ask, first, count }) => {
+                    let answer = ask(facts, cx);
+                    let next = self.next(at, answer, *first, *count)?;
+                    let fns = self.questions.get(at).and_then(Option::as_ref);
+                    let changes_at = fns
+                        .and_then(|f| f.until.as_ref())
+                        .and_then(|until| until(facts, cx));
+                    if let Some(t) = changes_at {
+                        stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
+                    }
+                    let label = match &info.kind {
+                        NodeKind::Question { answers, .. } => {
+                            answers.get(answer).copied().unwrap_or("")
+                        }
+                        _ => "",
+                    };
+                    trace.push(Step {
+                        node: &info.id,
+                        question: &info.text,
+                        answer: label,
+                        detail: fns
+                            .and_then(|f| f.detail.as_ref())
+                            .map(|detail| detail(facts, cx)),
+                        changes_at,
+                        node_index: at,
+                        answer_index: answer,
+                    });
+                    at = next;
+                }
+                Some(Flat::Enter { next }) => {
+                    let graph = match &info.kind {
+                        NodeKind::Subgraph { graph } => graph.as_str(),
+                        _ => "",
+                    };
+                    trace.push(Step {
+                        node: &info.id,
+                        question: &info.text,
+                        answer: graph,
+                        detail: None,
+                        changes_at: None,
+                        node_index: at,
+                        answer_index: 0,
+                    });
+                    at = *next as usize;
+                }
+                Some(Flat::Leaf { outcome }) => {
+                    let outcome = self
+                        .outcomes
+                        .get(*outcome as usize)
+                        .ok_or_else(|| self.corrupt(at, 0, 0))?;
+                    return Ok(Decision {
+                        outcome,
+                        outcome_node: &info.id,
+                        stable_until,
+                        trace,
+                    });
+                }
+                None => return Err(self.corrupt(at, 0, 0)),
+            }
+        }
+    }
+}
+
+impl<F, O: std::fmt::Debug, C> std::fmt::Debug for DecisionGraph<F, O, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionGraph")
+            .field("name", &self.name)
+            .field("root", &self.root_id())
+            .field("nodes", &self.graph.node_count())
+            .field("edges", &self.graph.edge_count())
+            .finish_non_exhaustive()
+    }
+}

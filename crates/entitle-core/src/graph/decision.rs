@@ -1,0 +1,40 @@
+//! The result of an evaluation: outcome, `stable_until` and trace.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// One step of a decision's path: a question and its answer, or the step
+/// into an embedded graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step<'g> {
+    /// The node's id.
+    pub node: &'g str,
+    /// The question's text (for a subgraph node, its description).
+    pub question: &'g str,
+    /// The answer's label (for a subgraph node, the embedded graph's name).
+    pub answer: &'g str,
+    /// What the question saw, if it describes it.
+    pub detail: Option<String>,
+    /// When this question's answer would change for the same facts.
+    pub changes_at: Option<DateTime<Utc>>,
+    /// The node's index in the graph.
+    #[serde(skip)]
+    pub node_index: usize,
+    /// The answer's index in its answer type.
+    #[serde(skip)]
+    pub answer_index: usize,
+}
+
+/// A decision with its explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision<'g, O> {
+    /// The outcome decided.
+    pub outcome: &'g O,
+    /// The id of the outcome node reached.
+    pub outcome_node: &'g str,
+    /// The earliest instant after `now` at which the same facts would take
+    /// another path, or `None` if no question on the path depends on time.
+    pub stable_until: Option<DateTime<Utc>>,
+    /// Every step from the root to the outcome.
+    pub trace: Vec<Step<'g>>,
+}
