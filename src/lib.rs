@@ -1,2 +1,27 @@
 //! entitle: an embeddable rules engine for software-license policy.
+//!
+//! This crate is the public face of the workspace. It re-exports the pure
+//! core ([`entitle_core`]: domain, time rules, decision graphs, policies) and
+//! adds the boundary every adapter shares: facts and configuration parsed
+//! from JSON and TOML with errors that name the field path, and decisions as
+//! JSON reports and readable explanations.
+//!
+//! ```
+//! let facts = br#"{"internal_request": "success"}"#;
+//! let config = entitle::config::PolicyConfig::default();
+//! let now = "2026-11-21T10:00:00Z".parse().unwrap();
+//! let report = entitle::decide_json("emergency-license-follow-up", facts, now, &config).unwrap();
+//! assert_eq!(report.outcome, "resend-from-success-record");
+//! ```
+
 pub use entitle_core::*;
+
+mod catalog;
+mod config_file;
+mod facts;
+mod report;
+
+pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
+pub use config_file::{ConfigFileError, config_from_toml};
+pub use facts::{FactsError, parse_facts};
+pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};

@@ -1,7 +1,17 @@
 //! entitle-core: the pure heart of entitle.
+//!
+//! - [`graph`]: the typed decision-graph engine.
+//! - [`domain`], [`time`], [`config`]: licenses and customers, the time
+//!   rules of the handbook, and the thresholds they use.
+//! - [`policy`] and [`policies`]: the handbook pages as decision graphs.
+//!
+//! The core does no I/O: no clock, no environment, no files. `now` and the
+//! configuration are inputs; the same inputs always give the same decision.
 #![doc = include_str!("../README.md")]
 
 pub mod config;
 pub mod domain;
 pub mod graph;
+pub mod policies;
+pub mod policy;
 pub mod time;

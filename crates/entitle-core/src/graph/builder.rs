@@ -11,7 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, EdgeRef};
 
 use super::compiled::{self, DecisionGraph, QuestionFns};
-use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind};
+use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed};
 
 /// Asks a question of the facts; returns the answer's index.
 pub(crate) type AskFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> usize + Send + Sync>;
@@ -109,6 +109,26 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             node,
             answer: PhantomData,
         }
+    }
+
+    /// Adds a time-aware question: `ask` returns the answer together with the
+    /// instant it would next change for the same facts ([`Timed`]), so the
+    /// two can never disagree. Decisions report the earliest such instant on
+    /// their path as `stable_until`.
+    pub fn timed_question<A, Q>(
+        &mut self,
+        id: impl Into<String>,
+        text: impl Into<String>,
+        ask: Q,
+    ) -> QuestionBuilder<'_, F, O, C, A>
+    where
+        A: Answer,
+        Q: Fn(&F, &Context<'_, C>) -> Timed<A> + Send + Sync + 'static,
+    {
+        let ask = Arc::new(ask);
+        let until = Arc::clone(&ask);
+        self.question(id, text, move |f: &F, cx: &Context<'_, C>| ask(f, cx).value)
+            .changes_at(move |f, cx| until(f, cx).until)
     }
 
     /// Adds an outcome leaf `id`, described by `text`, deciding `value`.

@@ -368,6 +368,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     return Ok(Decision {
                         outcome,
                         outcome_node: &info.id,
+                        outcome_text: &info.text,
                         stable_until,
                         trace,
                     });

@@ -32,6 +32,8 @@ pub struct Decision<'g, O> {
     pub outcome: &'g O,
     /// The id of the outcome node reached.
     pub outcome_node: &'g str,
+    /// The description of the outcome node reached.
+    pub outcome_text: &'g str,
     /// The earliest instant after `now` at which the same facts would take
     /// another path, or `None` if no question on the path depends on time.
     pub stable_until: Option<DateTime<Utc>>,

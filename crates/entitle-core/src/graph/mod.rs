@@ -11,7 +11,7 @@
 //! - [`DecisionGraph::evaluate`] returns a [`Decision`]: the outcome, the
 //!   trace of every step, and `stable_until`, the earliest instant at which
 //!   a time-aware question on the path would answer differently
-//!   ([`QuestionBuilder::changes_at`]).
+//!   ([`GraphBuilder::timed_question`], [`QuestionBuilder::changes_at`]).
 //! - [`GraphBuilder::subgraph`] embeds a built graph (a sub-policy); the
 //!   trace shows the step into it.
 //! - [`DecisionGraph::paths`] and [`DecisionGraph::coverage`] analyse the
@@ -63,6 +63,7 @@ mod decision;
 mod error;
 mod node;
 mod render;
+mod timed;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};
 pub use answer::Answer;
@@ -73,3 +74,4 @@ pub use decision::{Decision, Step};
 pub use error::{BuildError, EvalError, GraphIssue};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};
+pub use timed::Timed;

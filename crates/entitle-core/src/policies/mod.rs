@@ -1,0 +1,5 @@
+//! The registry: every policy of the spec, one file each, one line here.
+
+crate::registry! {
+    emergency_license_follow_up => EmergencyLicenseFollowUp,
+}

@@ -1,0 +1,114 @@
+//! What can be learnt about a policy without deciding: its structure, the
+//! JSON Schema of its facts, and worked examples for every path.
+
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+use crate::config::PolicyConfig;
+use crate::graph::Context;
+use crate::policy::{Outcome, PolicyError, PolicyVisitor, Registered};
+
+/// A rendering of a policy's graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderFormat {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz DOT digraph.
+    Dot,
+    /// The structure as JSON (nodes, kinds, texts, edges with answers).
+    Json,
+}
+
+/// Renders the graph of the policy `policy`.
+pub fn render(policy: &str, format: RenderFormat) -> Result<String, PolicyError> {
+    struct Render(RenderFormat);
+    impl PolicyVisitor for Render {
+        type Output = Result<String, PolicyError>;
+        fn visit<P: Registered>(self) -> Self::Output {
+            let graph = P::graph()?;
+            Ok(match self.0 {
+                RenderFormat::Mermaid => graph.to_mermaid(),
+                RenderFormat::Dot => graph.to_dot(),
+                RenderFormat::Json => {
+                    serde_json::to_string_pretty(&graph.describe()).unwrap_or_default()
+                }
+            })
+        }
+    }
+    crate::policies::visit(policy, Render(format))?
+}
+
+/// The JSON Schema of the facts of the policy `policy`.
+pub fn schema(policy: &str) -> Result<serde_json::Value, PolicyError> {
+    struct Schema;
+    impl PolicyVisitor for Schema {
+        type Output = serde_json::Value;
+        fn visit<P: Registered>(self) -> Self::Output {
+            serde_json::to_value(schemars::schema_for!(P::Facts)).unwrap_or_default()
+        }
+    }
+    crate::policies::visit(policy, Schema)
+}
+
+/// A worked example that takes one root-to-outcome path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExampleReport {
+    /// The path, as `node=answer` steps.
+    pub path: Vec<String>,
+    /// The outcome id the path ends at.
+    pub outcome: &'static str,
+    /// The instant to decide at (`--now`).
+    pub now: String,
+    /// The facts document.
+    pub facts: serde_json::Value,
+}
+
+/// One example per root-to-outcome path of the policy `policy`, in the
+/// order of [`DecisionGraph::paths`](crate::graph::DecisionGraph::paths).
+/// Each example is checked by evaluating it under the default
+/// configuration; a path no example takes is reported in the error list.
+pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>, PolicyError> {
+    struct Examples;
+    impl PolicyVisitor for Examples {
+        type Output = Result<Result<Vec<ExampleReport>, Vec<String>>, PolicyError>;
+        fn visit<P: Registered>(self) -> Self::Output {
+            let graph = P::graph()?;
+            let config = PolicyConfig::default();
+            let mut evaluated = Vec::new();
+            for example in P::examples() {
+                let decision =
+                    graph.evaluate(&example.facts, &Context::new(example.now, &config))?;
+                let path: Vec<String> = decision
+                    .trace
+                    .iter()
+                    .map(|s| format!("{}={}", s.node, s.answer))
+                    .collect();
+                evaluated.push((path, decision.outcome.id(), example));
+            }
+            let mut reports = Vec::new();
+            let mut missing = Vec::new();
+            for path in graph.paths() {
+                let wanted: Vec<String> = path
+                    .steps
+                    .iter()
+                    .map(|s| format!("{}={}", s.node, s.answer))
+                    .collect();
+                match evaluated.iter().find(|(p, _, _)| *p == wanted) {
+                    Some((path, outcome, example)) => reports.push(ExampleReport {
+                        path: path.clone(),
+                        outcome,
+                        now: example.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                        facts: serde_json::to_value(&example.facts).unwrap_or_default(),
+                    }),
+                    None => missing.push(format!("{} -> {}", wanted.join(", "), path.outcome)),
+                }
+            }
+            Ok(if missing.is_empty() {
+                Ok(reports)
+            } else {
+                Err(missing)
+            })
+        }
+    }
+    crate::policies::visit(policy, Examples)?
+}

@@ -1,0 +1,45 @@
+//! Typed facts from JSON, with errors that name the field path.
+
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+/// Facts that could not be read. The message names the field path
+/// (`license.expires_on`), the line and column, and the problem.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FactsError {
+    /// The input holds nothing but white space.
+    #[error("the facts are empty: expected a JSON object")]
+    Empty,
+    /// The input is not valid facts for the policy.
+    #[error("{}{message}", path.as_deref().map(|p| format!("at `{p}`: ")).unwrap_or_default())]
+    Invalid {
+        /// The field path (`license.expires_on`, `seat_link_dates[1]`), if
+        /// the problem is inside a field.
+        path: Option<String>,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+/// Parses `input` (JSON bytes) into the facts type `T`. Unknown fields,
+/// missing fields, wrong types, bad dates, out-of-range numbers and unknown
+/// enum values are errors naming the field. Nesting deeper than 128 levels is
+/// rejected, so no input can exhaust the stack.
+pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Err(FactsError::Empty);
+    }
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
+        let path = error.path().to_string();
+        FactsError::Invalid {
+            path: (path != ".").then_some(path),
+            message: error.into_inner().to_string(),
+        }
+    })?;
+    de.end().map_err(|error| FactsError::Invalid {
+        path: None,
+        message: error.to_string(),
+    })?;
+    Ok(value)
+}
