@@ -1,2 +1,227 @@
-//! The `entitle` command-line tool.
-fn main() {}
+//! `entitle`: decide, explain and render the license policies from a terminal.
+//!
+//! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
+//! the field and the problem), 1 an internal defect.
+
+mod input;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use entitle::config::PolicyConfig;
+use entitle::policy::PolicyError;
+use entitle::{DecideError, RenderFormat};
+
+use crate::input::{InputError, read_input};
+
+/// Software-license policy as code: decide a ticket the way the handbook
+/// would, with the reasons and the moment the decision would change.
+#[derive(Debug, Parser)]
+#[command(name = "entitle", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the policies: id, version and summary.
+    Policies,
+    /// Decide a ticket's facts under a policy.
+    Decide {
+        /// The policy id (see `entitle policies`).
+        policy: String,
+        /// The facts as JSON: a file, or `-` for standard input.
+        #[arg(long, value_name = "FILE|-")]
+        facts: PathBuf,
+        /// The instant to decide at (RFC 3339); defaults to the system clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// A TOML configuration (time zone, thresholds, holidays).
+        #[arg(long, value_name = "TOML")]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DecideFormat::Json)]
+        format: DecideFormat,
+    },
+    /// Render a policy's decision graph.
+    Render {
+        /// The policy id.
+        policy: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Print the JSON Schema of a policy's facts.
+    Schema {
+        /// The policy id.
+        policy: String,
+    },
+    /// Print one example facts document per path of a policy, each checked
+    /// by evaluating it.
+    Examples {
+        /// The policy id.
+        policy: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DecideFormat {
+    /// One JSON object.
+    Json,
+    /// An explanation to paste into a ticket.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz DOT digraph.
+    Dot,
+    /// The structure as JSON.
+    Json,
+}
+
+/// A failure, split by whose it is.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The user's input is wrong: exit 2.
+    #[error("{0}")]
+    BadInput(String),
+    /// A defect of entitle itself: exit 1.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Failure::BadInput(e.to_string())
+    }
+}
+
+fn policy_failure(e: PolicyError) -> Failure {
+    match e {
+        PolicyError::UnknownPolicy(_) | PolicyError::Config(_) => Failure::BadInput(e.to_string()),
+        PolicyError::Graph { .. } | PolicyError::Eval(_) => Failure::Internal(e.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`entitle render x | head`) is not an error.
+            let _ = stdout.write_all(output.as_bytes()).and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::BadInput(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(message)) => {
+            eprintln!("internal error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<String, Failure> {
+    match command {
+        Command::Policies => Ok(entitle::policies::POLICIES
+            .iter()
+            .map(|p| format!("{:<30} v{:<3} {}\n", p.id, p.version, p.summary))
+            .collect()),
+        Command::Decide {
+            policy,
+            facts,
+            now,
+            config,
+            format,
+        } => decide(&policy, &facts, now.as_deref(), config.as_deref(), format),
+        Command::Render { policy, format } => {
+            let format = match format {
+                GraphFormat::Mermaid => RenderFormat::Mermaid,
+                GraphFormat::Dot => RenderFormat::Dot,
+                GraphFormat::Json => RenderFormat::Json,
+            };
+            let mut out = entitle::render(&policy, format).map_err(policy_failure)?;
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            Ok(out)
+        }
+        Command::Schema { policy } => {
+            let schema = entitle::schema(&policy).map_err(policy_failure)?;
+            pretty(&schema)
+        }
+        Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
+            Ok(examples) => pretty(&examples),
+            Err(missing) => Err(Failure::Internal(format!(
+                "policy `{policy}` has paths no example takes: {}",
+                missing.join("; ")
+            ))),
+        },
+    }
+}
+
+fn decide(
+    policy: &str,
+    facts_path: &Path,
+    now: Option<&str>,
+    config_path: Option<&Path>,
+    format: DecideFormat,
+) -> Result<String, Failure> {
+    let now = match now {
+        Some(text) => parse_now(text)?,
+        None => Utc::now(),
+    };
+    let config = match config_path {
+        Some(path) => load_config(path)?,
+        None => PolicyConfig::default(),
+    };
+    // Check the policy before reading standard input, so a typo fails fast.
+    if !entitle::policies::POLICIES.iter().any(|p| p.id == policy) {
+        return Err(policy_failure(PolicyError::UnknownPolicy(policy.to_owned())));
+    }
+    let facts = read_input(facts_path)?;
+    let report = entitle::decide_json(policy, &facts, now, &config).map_err(|e| match e {
+        DecideError::Facts(e) => Failure::BadInput(format!("{}: {e}", input::display_name(facts_path))),
+        DecideError::Policy(e) => policy_failure(e),
+    })?;
+    match format {
+        DecideFormat::Json => pretty(&report),
+        DecideFormat::Text => Ok(report.to_text()),
+    }
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, Failure> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            Failure::BadInput(format!(
+                "--now: `{text}` is not an RFC 3339 instant ({e}); e.g. 2026-11-21T10:00:00Z"
+            ))
+        })
+}
+
+fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
+    let bytes = read_input(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Failure::BadInput(format!("{}: not UTF-8 text ({e})", path.display())))?;
+    entitle::config_from_toml(&text)
+        .map_err(|e| Failure::BadInput(format!("{}: invalid configuration: {e}", path.display())))
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| Failure::Internal(format!("cannot serialise the output: {e}")))
+}
