@@ -19,8 +19,20 @@ pub enum ConfigFileError {
 /// Parses and validates a TOML configuration. Keys left out keep their
 /// defaults; an unknown key is an error.
 pub fn config_from_toml(text: &str) -> Result<PolicyConfig, ConfigFileError> {
-    let config: PolicyConfig = toml::from_str(text)
-        .map_err(|e| ConfigFileError::Syntax(e.to_string().trim_end().to_owned()))?;
+    let config: PolicyConfig =
+        toml::from_str(text).map_err(|e| ConfigFileError::Syntax(one_line(text, &e)))?;
     config.validate()?;
     Ok(config)
+}
+
+/// A TOML error on one line: where, the offending line, and the problem.
+fn one_line(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end().replace('\n', " ");
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+    format!("line {line_no}: `{line}`: {message}")
 }

@@ -1,0 +1,366 @@
+//! The real `entitle` binary over good and bad inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write as _;
+
+use assert_cmd::Command;
+
+fn entitle() -> Command {
+    Command::cargo_bin("entitle").unwrap()
+}
+
+/// Runs `entitle decide <policy>` with `facts` on stdin and extra args.
+fn decide(policy: &str, facts: &[u8], args: &[&str]) -> std::process::Output {
+    entitle()
+        .args(["decide", policy, "--facts", "-"])
+        .args(args)
+        .write_stdin(facts.to_vec())
+        .output()
+        .unwrap()
+}
+
+/// Asserts a bad-input failure: exit 2, nothing on stdout, exactly one line
+/// on stderr containing every `needle`.
+fn assert_bad_input(output: &std::process::Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line expected: {stderr}"
+    );
+    for needle in needles {
+        assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+    }
+}
+
+const NOW: &str = "2026-11-21T10:00:00Z";
+
+#[test]
+fn policies_lists_every_registered_policy() {
+    let out = entitle().arg("policies").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for policy in entitle::policies::POLICIES {
+        assert!(
+            text.contains(policy.id),
+            "{} missing from:\n{text}",
+            policy.id
+        );
+        assert!(text.contains(policy.summary));
+    }
+    assert_eq!(text.lines().count(), entitle::policies::POLICIES.len());
+}
+
+#[test]
+fn decide_prints_the_json_report() {
+    let out = decide(
+        "emergency-license-follow-up",
+        br#"{"internal_request": "success"}"#,
+        &["--now", NOW],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policy"], "emergency-license-follow-up");
+    assert_eq!(report["outcome"], "resend-from-success-record");
+    assert_eq!(report["now"], NOW);
+    assert_eq!(report["stable_until"], serde_json::Value::Null);
+    assert_eq!(report["config"]["grace_period_days"], 14);
+    assert_eq!(report["trace"][0]["node"], "internal-request");
+    assert_eq!(report["trace"][0]["answer"], "success");
+    assert!(report["trace"][0].get("detail").is_some());
+    assert!(report["version"].is_u64());
+}
+
+#[test]
+fn decide_reads_a_file_and_explains_in_text() {
+    let mut file = tempfile();
+    file.1
+        .write_all(br#"{"internal_request": "failure"}"#)
+        .unwrap();
+    let out = entitle()
+        .args([
+            "decide",
+            "emergency-license-follow-up",
+            "--facts",
+            &file.0,
+            "--now",
+            NOW,
+            "--format",
+            "text",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Decision: "), "{text}");
+    assert!(text.contains("(regenerate)"));
+    assert!(text.contains("Why:\n  1. "));
+    assert!(text.contains("Next steps:"));
+}
+
+#[test]
+fn decide_without_now_uses_the_clock() {
+    let before = chrono::Utc::now();
+    let out = decide(
+        "emergency-license-follow-up",
+        br#"{"internal_request": "none"}"#,
+        &[],
+    );
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let now: chrono::DateTime<chrono::Utc> = report["now"].as_str().unwrap().parse().unwrap();
+    assert!(now >= before - chrono::Duration::seconds(1));
+}
+
+#[test]
+fn bad_facts_exit_2_naming_the_field() {
+    let p = "emergency-license-follow-up";
+    assert_bad_input(&decide(p, b"", &[]), &["<stdin>", "empty"]);
+    assert_bad_input(&decide(p, b"   \n", &[]), &["empty"]);
+    assert_bad_input(
+        &decide(p, b"{\"internal_request\": ", &[]),
+        &["<stdin>", "EOF"],
+    );
+    assert_bad_input(
+        &decide(p, b"{}", &[]),
+        &["missing field `internal_request`"],
+    );
+    assert_bad_input(
+        &decide(p, br#"{"internal_request": "success", "extra": 1}"#, &[]),
+        &["`extra`", "unknown field"],
+    );
+    assert_bad_input(
+        &decide(p, br#"{"internal_request": "sucess"}"#, &[]),
+        &["internal_request", "unknown variant"],
+    );
+    assert_bad_input(
+        &decide(p, br#"{"internal_request": 7}"#, &[]),
+        &["internal_request"],
+    );
+    assert_bad_input(
+        &decide(p, b"{\"internal_request\": \"\xff\xfe\"}", &[]),
+        &["internal_request"],
+    );
+    assert_bad_input(
+        &decide(p, br#"{"internal_request": "none"} trailing"#, &[]),
+        &["trailing"],
+    );
+}
+
+#[test]
+fn hostile_inputs_do_not_crash() {
+    let p = "emergency-license-follow-up";
+    let deep = "[".repeat(200_000);
+    assert_bad_input(&decide(p, deep.as_bytes(), &[]), &["<stdin>"]);
+    let deep_obj = "{\"a\":".repeat(100_000);
+    assert_bad_input(&decide(p, deep_obj.as_bytes(), &[]), &["<stdin>"]);
+    let huge = vec![b' '; 9 * 1024 * 1024];
+    assert_bad_input(&decide(p, &huge, &[]), &["larger than"]);
+    let long_string = format!("{{\"internal_request\": \"{}\"}}", "x".repeat(1_000_000));
+    assert_bad_input(
+        &decide(p, long_string.as_bytes(), &[]),
+        &["unknown variant"],
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_bad_input(
+        &decide("no-such-policy", b"{}", &[]),
+        &["unknown policy `no-such-policy`"],
+    );
+    assert_bad_input(
+        &decide(
+            "emergency-license-follow-up",
+            b"{}",
+            &["--now", "yesterday"],
+        ),
+        &["--now", "yesterday", "RFC 3339"],
+    );
+    assert_bad_input(
+        &decide(
+            "emergency-license-follow-up",
+            b"{}",
+            &["--now", "2026-02-30T10:00:00Z"],
+        ),
+        &["--now"],
+    );
+    let out = entitle()
+        .args([
+            "decide",
+            "emergency-license-follow-up",
+            "--facts",
+            "/no/such/file.json",
+        ])
+        .output()
+        .unwrap();
+    assert_bad_input(&out, &["/no/such/file.json", "cannot read"]);
+    for args in [
+        &["render", "nope"][..],
+        &["schema", "nope"],
+        &["examples", "nope"],
+    ] {
+        let out = entitle().args(args).output().unwrap();
+        assert_bad_input(&out, &["unknown policy `nope`"]);
+    }
+}
+
+#[test]
+fn bad_config_exits_2_naming_the_file_and_key() {
+    let cases: &[(&str, &[&str])] = &[
+        ("temporary_license_days = 12\n", &["temporary_license_days"]),
+        (
+            "temporary_license_max_days = 11\n",
+            &["temporary_license_max_days"],
+        ),
+        ("timezone = \"Mars/Olympus\"\n", &["Mars/Olympus"]),
+        ("grace_period = 3\n", &["grace_period"]),
+        ("grace_period_days = -1\n", &["grace_period_days"]),
+        (
+            "company_holidays = [\"2026-13-01\"]\n",
+            &["company_holidays"],
+        ),
+        ("this is not toml", &["invalid configuration"]),
+    ];
+    for (toml, needles) in cases {
+        let mut file = tempfile();
+        file.1.write_all(toml.as_bytes()).unwrap();
+        let out = decide(
+            "emergency-license-follow-up",
+            br#"{"internal_request": "none"}"#,
+            &["--config", &file.0],
+        );
+        let mut all = vec![file.0.as_str()];
+        all.extend_from_slice(needles);
+        assert_bad_input(&out, &all);
+    }
+}
+
+#[test]
+fn a_valid_config_is_used_and_echoed() {
+    let mut file = tempfile();
+    file.1
+        .write_all(b"timezone = \"Europe/Berlin\"\ncompany_holidays = [\"2026-12-24\"]\n")
+        .unwrap();
+    let out = decide(
+        "emergency-license-follow-up",
+        br#"{"internal_request": "none"}"#,
+        &["--config", &file.0, "--now", NOW],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["config"]["timezone"], "Europe/Berlin");
+    assert_eq!(report["config"]["company_holidays"][0], "2026-12-24");
+    assert_eq!(report["config"]["grace_period_days"], 14);
+}
+
+#[test]
+fn every_policy_renders_describes_and_has_checked_examples() {
+    for policy in entitle::policies::POLICIES {
+        let mermaid = entitle().args(["render", policy.id]).output().unwrap();
+        assert!(mermaid.status.success(), "{}", policy.id);
+        assert!(String::from_utf8_lossy(&mermaid.stdout).starts_with("flowchart TD\n"));
+
+        let dot = entitle()
+            .args(["render", policy.id, "--format", "dot"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph "));
+
+        let json = entitle()
+            .args(["render", policy.id, "--format", "json"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(json["name"], policy.id);
+
+        let schema = entitle().args(["schema", policy.id]).output().unwrap();
+        let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+        assert_eq!(
+            schema["additionalProperties"], false,
+            "{}: unknown fields must be rejected",
+            policy.id
+        );
+
+        // Every example, fed back through `decide`, takes the outcome it claims.
+        let out = entitle().args(["examples", policy.id]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            policy.id,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let examples: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!examples.is_empty());
+        for example in examples {
+            let facts = serde_json::to_vec(&example["facts"]).unwrap();
+            let now = example["now"].as_str().unwrap();
+            let out = decide(policy.id, &facts, &["--now", now]);
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                policy.id,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                report["outcome"], example["outcome"],
+                "{}: {example}",
+                policy.id
+            );
+            let path: Vec<String> = report["trace"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}={}",
+                        s["node"].as_str().unwrap(),
+                        s["answer"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            assert_eq!(serde_json::json!(path), example["path"]);
+        }
+    }
+}
+
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    // `entitle render x | head -c 1`: the binary must not panic on EPIPE.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("entitle"))
+        .args(["render", "emergency-license-follow-up"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101));
+}
+
+/// A temporary file that lives as long as the returned handle.
+fn tempfile() -> (String, std::fs::File) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "entitle-cli-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::File::create(&path).unwrap();
+    (path.display().to_string(), file)
+}
