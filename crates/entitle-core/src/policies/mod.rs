@@ -2,4 +2,5 @@
 
 crate::registry! {
     emergency_license_follow_up => EmergencyLicenseFollowUp,
+    star_validity => StarValidity,
 }

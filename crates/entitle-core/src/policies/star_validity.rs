@@ -1,0 +1,378 @@
+//! # How to decide the validity of a starred L&R ticket
+//!
+//! Seed: `star-plan-license.md`, *How to decide the validity of a starred L&R
+//! ticket*, and its `graph TD` flowchart. Spec 3.5.
+//!
+//! Subscription- and license-related tickets starred during a manager's
+//! on-call shift are evaluated with the page's flow chart:
+//!
+//! - **Plan/License requests.** Is this request for a trial? If yes: is this
+//!   a sales assisted trial? If not, there is no need for a STAR; if so, is
+//!   the plan/license expiring in more than 24h? If the request is not for a
+//!   trial: is the customer in the grace period? If yes: is the grace period
+//!   expiring in more than 24h? If not in grace: is the plan/license
+//!   expiring in more than 24h? More than 24h left: *No need for STAR*
+//!   (the manager collects data for feedback and labels the STAR issue);
+//!   otherwise *Ok to STAR*.
+//! - **Wrong product sold.** Ok to STAR after sales intervention.
+//! - **Force Reassociate.** Use the docs to deflect; an *edge case* is ok to
+//!   STAR. An edge case is any situation in which the process has been
+//!   followed and the system does not produce the expected results (an
+//!   error, the page or system down, the owner unavailable).
+//!
+//! "More than 24h" is the shared rule of spec 1: strictly more than
+//! `escalation_threshold_hours` until the deadline (the start of
+//! `grace_ends_on` for a license in grace, else the start of `expires_on`),
+//! so a STAR check with 30 h of grace left is stable until 24 h before the
+//! deadline.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::License;
+use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+crate::answers! {
+    /// What a starred L&R ticket is about (the flowchart's three branches).
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum StarCategory {
+        /// Plan/License requests.
+        PlanLicense => "plan-license",
+        /// The wrong product was sold.
+        WrongProductSold => "wrong-product-sold",
+        /// A subscription must be force-reassociated.
+        ForceReassociate => "force-reassociate",
+    }
+}
+
+/// What the manager on call knows about the starred ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarValidityFacts {
+    /// Which branch of the flowchart the ticket belongs to.
+    pub category: StarCategory,
+    /// Plan/License: is this request for a trial?
+    pub trial_request: bool,
+    /// Plan/License, trial request: is this a sales assisted trial?
+    pub sales_assisted_trial: bool,
+    /// The plan/license the ticket is about (its dates decide the 24h questions).
+    pub license: License,
+    /// Wrong product sold: has Sales intervened already?
+    pub sales_intervened: bool,
+    /// Force Reassociate: the process was followed and the system did not
+    /// give the expected result (an error, the page or system down, the owner
+    /// unavailable).
+    pub edge_case: bool,
+}
+
+crate::outcomes! {
+    /// Whether the STAR is valid.
+    pub enum StarValidityOutcome {
+        /// The ticket did not need a STAR.
+        NoNeedForStar => "no-need-for-star",
+        /// The STAR is valid.
+        OkToStar => "ok-to-star",
+        /// Wrong product sold: the STAR is valid only after Sales intervened.
+        AwaitSalesIntervention => "await-sales-intervention",
+        /// Force reassociate: deflect with the documentation.
+        DeflectWithDocs => "deflect-with-docs",
+    }
+}
+
+/// Spec 3.5 `star-validity`.
+pub struct StarValidity;
+
+impl Policy for StarValidity {
+    const ID: &'static str = "star-validity";
+    const SUMMARY: &'static str =
+        "Decide whether a starred plan/license (L&R) ticket needed the STAR.";
+    const VERSION: u32 = 1;
+    type Facts = StarValidityFacts;
+    type Outcome = StarValidityOutcome;
+
+    fn build() -> Result<PolicyGraph<StarValidityFacts, StarValidityOutcome>, BuildError> {
+        let mut g = GraphBuilder::new(Self::ID);
+        g.question(
+            "category",
+            "What is the LR starred ticket about?",
+            |f: &StarValidityFacts, _| f.category,
+        )
+        .on(StarCategory::PlanLicense, "trial-request")
+        .on(StarCategory::WrongProductSold, "sales-intervened")
+        .on(StarCategory::ForceReassociate, "edge-case");
+
+        // Plan/License requests.
+        g.question(
+            "trial-request",
+            "Is this request for a trial?",
+            |f: &StarValidityFacts, _| f.trial_request,
+        )
+        .yes("sales-assisted-trial")
+        .no("in-grace-period");
+        g.question(
+            "sales-assisted-trial",
+            "Is this a sales assisted trial?",
+            |f: &StarValidityFacts, _| f.sales_assisted_trial,
+        )
+        .yes("expiring-in-more-than-24h")
+        .no("no-need-for-star");
+        g.timed_question(
+            "in-grace-period",
+            "Is the customer in the grace period?",
+            |f: &StarValidityFacts, cx| {
+                timed(time::is_in_grace_period(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| license_dates(&f.license, cx))
+        .yes("grace-expiring-in-more-than-24h")
+        .no("expiring-in-more-than-24h");
+        g.timed_question(
+            "grace-expiring-in-more-than-24h",
+            "Is the grace period expiring in more than 24h?",
+            |f: &StarValidityFacts, cx| {
+                timed(time::more_than_hours_remaining(
+                    &f.license, cx.now, cx.config,
+                ))
+            },
+        )
+        .detail(|f, cx| time_left(&f.license, cx))
+        .yes("no-need-for-star")
+        .no("ok-to-star");
+        g.timed_question(
+            "expiring-in-more-than-24h",
+            "Is the plan/lic expiring in more than 24h?",
+            |f: &StarValidityFacts, cx| {
+                timed(time::more_than_hours_remaining(
+                    &f.license, cx.now, cx.config,
+                ))
+            },
+        )
+        .detail(|f, cx| time_left(&f.license, cx))
+        .yes("no-need-for-star")
+        .no("ok-to-star");
+
+        // Wrong product sold.
+        g.question(
+            "sales-intervened",
+            "Wrong product sold: has Sales intervened?",
+            |f: &StarValidityFacts, _| f.sales_intervened,
+        )
+        .yes("ok-to-star")
+        .no("await-sales-intervention");
+
+        // Force Reassociate.
+        g.question(
+            "edge-case",
+            "Force reassociate: is this an edge case (the process was followed and the system did not give the expected result)?",
+            |f: &StarValidityFacts, _| f.edge_case,
+        )
+        .yes("ok-to-star")
+        .no("deflect-with-docs");
+
+        g.outcome(
+            "no-need-for-star",
+            "No need for STAR",
+            StarValidityOutcome::NoNeedForStar,
+        );
+        g.outcome("ok-to-star", "Ok to STAR", StarValidityOutcome::OkToStar);
+        g.outcome(
+            "await-sales-intervention",
+            "Not yet: ok to STAR after sales intervention",
+            StarValidityOutcome::AwaitSalesIntervention,
+        );
+        g.outcome(
+            "deflect-with-docs",
+            "Use the docs to deflect",
+            StarValidityOutcome::DeflectWithDocs,
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: StarValidityOutcome,
+        facts: &StarValidityFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        let action = match outcome {
+            StarValidityOutcome::NoNeedForStar => Action::new(
+                "collect-feedback-and-label-star",
+                "Manager: collect data for feedback and label the STAR issue",
+            ),
+            StarValidityOutcome::OkToStar => Action::new(
+                "move-star-forward",
+                "The STAR is valid: move the ticket forward with the L&R team now",
+            ),
+            StarValidityOutcome::AwaitSalesIntervention => Action::new(
+                "ask-sales-to-intervene",
+                "Ask Sales to intervene on the wrong product sold; the STAR is valid once they have",
+            ),
+            StarValidityOutcome::DeflectWithDocs => Action::new(
+                "deflect-with-docs",
+                "Point the customer to the documentation for reassociating the subscription; STAR only if following it fails (an edge case)",
+            ),
+        };
+        let license = &facts.license;
+        let plan_license = facts.category == StarCategory::PlanLicense;
+        Details {
+            expires_on: plan_license.then_some(license.expires_on),
+            grace_ends_on: (plan_license && !license.trial)
+                .then(|| time::grace_ends_on(license, cx.config)),
+            actions: vec![action],
+            ..Details::default()
+        }
+    }
+
+    fn examples() -> Vec<Example<StarValidityFacts>> {
+        // Monday 2026-11-23, 15:00 UTC.
+        let now = at("2026-11-23T15:00:00Z");
+        let paid = |expires_on| License {
+            plan: crate::domain::Plan::Premium,
+            trial: false,
+            starts_on: date(2025, 11, 24),
+            expires_on,
+            users: 120,
+        };
+        let trial = |expires_on| License {
+            plan: crate::domain::Plan::Ultimate,
+            trial: true,
+            starts_on: date(2026, 10, 24),
+            expires_on,
+            users: 50,
+        };
+        let base = StarValidityFacts {
+            category: StarCategory::PlanLicense,
+            trial_request: false,
+            sales_assisted_trial: false,
+            license: paid(date(2026, 12, 31)),
+            sales_intervened: false,
+            edge_case: false,
+        };
+        let trial_request = |sales_assisted_trial, license| StarValidityFacts {
+            trial_request: true,
+            sales_assisted_trial,
+            license,
+            ..base.clone()
+        };
+        let paid_request = |license| StarValidityFacts {
+            license,
+            ..base.clone()
+        };
+        let facts = [
+            // A sales-assisted trial expiring Friday: plenty of time.
+            trial_request(true, trial(date(2026, 11, 27))),
+            // A sales-assisted trial expiring tomorrow (9 h left).
+            trial_request(true, trial(date(2026, 11, 24))),
+            // A trial request that Sales did not assist.
+            trial_request(false, trial(date(2026, 11, 24))),
+            // In grace until 2026-11-30: 7 days left.
+            paid_request(paid(date(2026, 11, 16))),
+            // In grace until tomorrow: 9 h left.
+            paid_request(paid(date(2026, 11, 10))),
+            // Active until the end of the year.
+            paid_request(paid(date(2026, 12, 31))),
+            // Expires tomorrow: 9 h left.
+            paid_request(paid(date(2026, 11, 24))),
+            StarValidityFacts {
+                category: StarCategory::WrongProductSold,
+                sales_intervened: true,
+                ..base.clone()
+            },
+            StarValidityFacts {
+                category: StarCategory::WrongProductSold,
+                sales_intervened: false,
+                ..base.clone()
+            },
+            StarValidityFacts {
+                category: StarCategory::ForceReassociate,
+                edge_case: true,
+                ..base.clone()
+            },
+            StarValidityFacts {
+                category: StarCategory::ForceReassociate,
+                edge_case: false,
+                ..base.clone()
+            },
+        ];
+        facts
+            .into_iter()
+            .map(|facts| Example { now, facts })
+            .collect()
+    }
+}
+
+/// A time rule's answer as the engine's [`Timed`].
+fn timed<T>(rule: time::Timed<T>) -> Timed<T> {
+    Timed::new(rule.value, rule.until)
+}
+
+/// The license's expiry and grace end, for the grace question.
+fn license_dates(license: &License, cx: &PolicyContext<'_>) -> String {
+    if license.trial {
+        format!("trial, expires {} (no grace period)", license.expires_on)
+    } else {
+        format!(
+            "expires {}, grace ends {}",
+            license.expires_on,
+            time::grace_ends_on(license, cx.config)
+        )
+    }
+}
+
+/// The deadline and the time left until it, for the 24h questions.
+fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
+    let deadline = time::deadline(license, cx.now, cx.config).value;
+    let left = deadline.signed_duration_since(cx.now);
+    let passed = left <= TimeDelta::zero();
+    let what = match (
+        deadline == time::start_of(license.expires_on, cx.config.timezone),
+        passed,
+    ) {
+        (true, false) => format!("expires {}", license.expires_on),
+        (true, true) => format!("expired {}", license.expires_on),
+        (false, false) => format!("grace ends {}", time::grace_ends_on(license, cx.config)),
+        (false, true) => format!("grace ended {}", time::grace_ends_on(license, cx.config)),
+    };
+    let when = if passed {
+        format!("{} ago", duration(-left))
+    } else {
+        format!("in {}", duration(left))
+    };
+    format!(
+        "{what}, {when}; threshold {} h",
+        cx.config.escalation_threshold_hours
+    )
+}
+
+/// A non-negative duration in words: `30 h`, `29 h 30 min`, `12 d 5 h`.
+fn duration(delta: TimeDelta) -> String {
+    let secs = delta.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs / 3_600, (secs % 3_600) / 60);
+    if days >= 2 {
+        match hours % 24 {
+            0 => format!("{days} d"),
+            h => format!("{days} d {h} h"),
+        }
+    } else if hours > 0 {
+        match mins {
+            0 => format!("{hours} h"),
+            m => format!("{hours} h {m} min"),
+        }
+    } else if mins > 0 {
+        format!("{mins} min")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    rfc3339.parse().unwrap_or_default()
+}
+
+fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}

@@ -1,0 +1,235 @@
+//! Shared test support for the STAR and provisioning policies (3.5-3.8):
+//! proptest strategies for licenses, instants and configurations, and the
+//! checks every policy must pass (examples cover every path, `stable_until`
+//! is honest).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+use entitle_core::config::PolicyConfig;
+use entitle_core::domain::{License, Plan};
+use entitle_core::graph::Context;
+use entitle_core::policy::{Outcome, PolicyDecision, Registered, evaluate};
+use proptest::prelude::*;
+
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+pub fn config_in(zone: &str) -> PolicyConfig {
+    PolicyConfig {
+        timezone: zone.parse().unwrap(),
+        ..PolicyConfig::default()
+    }
+}
+
+pub fn paid(starts_on: &str, expires_on: &str) -> License {
+    License {
+        plan: Plan::Premium,
+        trial: false,
+        starts_on: d(starts_on),
+        expires_on: d(expires_on),
+        users: 25,
+    }
+}
+
+pub fn trial(starts_on: &str, expires_on: &str) -> License {
+    License {
+        plan: Plan::Ultimate,
+        trial: true,
+        ..paid(starts_on, expires_on)
+    }
+}
+
+/// The path of a decision: `(node, answer)` for every step.
+pub fn path<O>(decision: &PolicyDecision<O>) -> Vec<(&'static str, &'static str)> {
+    decision.trace.iter().map(|s| (s.node, s.answer)).collect()
+}
+
+/// Every root-to-outcome path of `P` is taken by exactly the examples'
+/// decisions: one example per path, no path without one, each example
+/// reaching the outcome its path ends at.
+pub fn assert_examples_cover_every_path<P: Registered>() {
+    let graph = P::graph().unwrap();
+    let config = PolicyConfig::default();
+    let taken: Vec<(Vec<(String, String)>, String)> = P::examples()
+        .iter()
+        .map(|example| {
+            let decision = graph
+                .evaluate(&example.facts, &Context::new(example.now, &config))
+                .unwrap();
+            let steps = decision
+                .trace
+                .iter()
+                .map(|s| (s.node.to_owned(), s.answer.to_owned()))
+                .collect();
+            (steps, decision.outcome_node.to_owned())
+        })
+        .collect();
+    let paths = graph.paths();
+    for p in &paths {
+        let wanted: Vec<(String, String)> = p
+            .steps
+            .iter()
+            .map(|s| (s.node.to_owned(), s.answer.to_owned()))
+            .collect();
+        let hits = taken.iter().filter(|(steps, _)| *steps == wanted).count();
+        assert_eq!(
+            hits,
+            1,
+            "{}: path {wanted:?} -> {} is taken by {hits} examples",
+            P::ID,
+            p.outcome
+        );
+        let (_, outcome) = taken.iter().find(|(steps, _)| *steps == wanted).unwrap();
+        assert_eq!(outcome, p.outcome);
+    }
+    assert_eq!(taken.len(), paths.len(), "{}: one example per path", P::ID);
+}
+
+/// `stable_until` is honest: the same path at every sampled instant of
+/// `[now, stable_until)`, a different one at `stable_until`; with no
+/// `stable_until`, the same path at every sampled instant up to 3 years on.
+pub fn assert_stable_until_honest<P: Registered>(
+    facts: &P::Facts,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+    fractions: &[f64],
+) {
+    let decision = evaluate::<P>(facts, now, config).unwrap();
+    let here = path(&decision);
+    let horizon = match decision.stable_until {
+        Some(until) => {
+            assert!(until > now, "stable_until {until} is not after now {now}");
+            until
+        }
+        None => now + TimeDelta::days(3 * 366),
+    };
+    let span = horizon.signed_duration_since(now);
+    for &f in fractions {
+        let offset =
+            TimeDelta::nanoseconds((span.num_nanoseconds().unwrap_or(i64::MAX) as f64 * f) as i64);
+        let t = (now + offset)
+            .min(horizon - TimeDelta::nanoseconds(1))
+            .max(now);
+        let later = evaluate::<P>(facts, t, config).unwrap();
+        assert_eq!(
+            path(&later),
+            here,
+            "path changed at {t}, before stable_until {:?} (now {now})",
+            decision.stable_until
+        );
+    }
+    let just_before = evaluate::<P>(facts, horizon - TimeDelta::nanoseconds(1), config).unwrap();
+    assert_eq!(
+        path(&just_before),
+        here,
+        "path changed just before {horizon}"
+    );
+    if let Some(until) = decision.stable_until {
+        let after = evaluate::<P>(facts, until, config).unwrap();
+        assert_ne!(
+            path(&after),
+            here,
+            "same path at stable_until {until} (now {now})"
+        );
+    }
+}
+
+/// Decides twice: same decision, same trace.
+pub fn assert_total_and_deterministic<P: Registered>(
+    facts: &P::Facts,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> PolicyDecision<P::Outcome> {
+    let first = evaluate::<P>(facts, now, config).unwrap();
+    let second = evaluate::<P>(facts, now, config).unwrap();
+    assert_eq!(first, second);
+    assert!(P::Outcome::ALL.contains(&first.outcome));
+    first
+}
+
+// ---------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------
+
+/// Zones with large offsets both ways, DST, a half-hour zone, a skipped date.
+pub const ZONES: &[&str] = &[
+    "UTC",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+    "America/St_Johns",
+    "Australia/Lord_Howe",
+];
+
+pub fn base_date() -> NaiveDate {
+    d("2026-12-01")
+}
+
+pub fn arb_date() -> impl Strategy<Value = NaiveDate> {
+    (-120i64..120).prop_map(|days| base_date() + TimeDelta::days(days))
+}
+
+pub fn arb_plan() -> impl Strategy<Value = Plan> {
+    prop_oneof![Just(Plan::Free), Just(Plan::Premium), Just(Plan::Ultimate)]
+}
+
+pub fn arb_license() -> impl Strategy<Value = License> {
+    (arb_plan(), any::<bool>(), arb_date(), 0i64..200, 0u32..5000).prop_map(
+        |(plan, trial, starts_on, length, users)| License {
+            plan,
+            trial,
+            starts_on,
+            expires_on: starts_on + TimeDelta::days(length - 20),
+            users,
+        },
+    )
+}
+
+/// An instant within ±150 days of the base date; often on a whole hour or
+/// at midnight, where the rules change.
+pub fn arb_now() -> impl Strategy<Value = DateTime<Utc>> {
+    let base = base_date().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    prop_oneof![
+        (-150i64 * 86_400..150 * 86_400).prop_map(move |s| base + TimeDelta::seconds(s)),
+        (-150i64 * 24..150 * 24).prop_map(move |h| base + TimeDelta::hours(h)),
+    ]
+}
+
+pub fn arb_config() -> impl Strategy<Value = PolicyConfig> {
+    (
+        prop::sample::select(ZONES),
+        0u32..30,
+        0u32..6,
+        prop_oneof![Just(24u32), 0u32..100],
+        1u32..=10,
+        prop::collection::vec(arb_date(), 0..12),
+    )
+        .prop_map(
+            |(zone, grace, window, hours, days, holidays)| PolicyConfig {
+                timezone: zone.parse::<Tz>().unwrap(),
+                grace_period_days: grace,
+                emergency_window_days: window,
+                escalation_threshold_hours: hours,
+                temporary_license_days: days,
+                temporary_license_max_days: 10,
+                company_holidays: holidays,
+            },
+        )
+}
+
+/// Fractions of `[now, stable_until)` to sample.
+pub fn arb_fractions() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(0.0f64..1.0, 1..6)
+}
