@@ -3,4 +3,5 @@
 crate::registry! {
     emergency_license_follow_up => EmergencyLicenseFollowUp,
     star_validity => StarValidity,
+    star_self_managed => StarSelfManaged,
 }

@@ -1,0 +1,537 @@
+//! # How to move urgent L&R starred tickets forward: Self-Managed
+//!
+//! Seed: `star-plan-license.md`, *How to move urgent L&R starred tickets
+//! forward*, *Self-Managed*. Spec 3.6.
+//!
+//! - NOTE: under no circumstances are Support Managers allowed to create
+//!   brand-new licenses as a response to a starred ticket. Any non-trial
+//!   license must be handled by the L&R team.
+//! - Is the request for a license extension, grace period extension,
+//!   temporary license, temporary key, or trial license? These all have the
+//!   same next step: this needs a trial license generation.
+//! - Is the license or activation code not working, or is an error
+//!   encountered when uploading the license? Is the issue about delays in
+//!   renewals or payment processing? Always try to get the L&R team to
+//!   assist first. If the team is not available, check if the non-trial
+//!   license is within the grace period, or if the trial license is close to
+//!   the expiry date: if there is 24h+ remaining, there is no need to
+//!   escalate. If it is an emergency, unblock the customer: the L&R team
+//!   needs a screenshot of Admin -> Dashboard (check the ticket, or request
+//!   it) before a trial license is created; after the screenshot, create a
+//!   trial license. A customer getting errors when activating a license is
+//!   asked to submit a ticket if they have not done so already.
+//! - Does the starred ticket state the customer did not receive their
+//!   license? Was it sent to someone who is no longer at the company? Do they
+//!   need to change the contact details of their license? Is the request to
+//!   send or forward a license to a different contact/email? WARNING: we do
+//!   not send licenses to different emails, with the exception of trial
+//!   licenses.
+//!
+//! "24h+ remaining" is the shared rule of spec 1: strictly more than
+//! `escalation_threshold_hours` until the deadline (a trial: its expiry; a
+//! paid license: the end of grace, or its expiry while active).
+//!
+//! The only license this policy ever generates is a trial license
+//! ([`Details::plan`], `users` and `days` are set for it and for nothing
+//! else); a request for a non-trial license goes to the L&R team, whoever
+//! asks.
+
+use chrono::{Days, TimeDelta};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::License;
+use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+crate::answers! {
+    /// What a starred self-managed ticket asks for.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum SelfManagedRequest {
+        /// A license extension.
+        LicenseExtension => "license-extension",
+        /// A grace period extension.
+        GracePeriodExtension => "grace-period-extension",
+        /// A temporary license.
+        TemporaryLicense => "temporary-license",
+        /// A temporary key.
+        TemporaryKey => "temporary-key",
+        /// A trial license.
+        TrialLicense => "trial-license",
+        /// The license or activation code is not working.
+        ActivationError => "activation-error",
+        /// An error when uploading the license.
+        UploadError => "upload-error",
+        /// A delay in the renewal.
+        RenewalDelay => "renewal-delay",
+        /// A delay in payment processing.
+        PaymentDelay => "payment-delay",
+        /// The customer did not receive their license.
+        LicenseNotReceived => "license-not-received",
+        /// The license was sent to someone no longer at the company.
+        ContactLeftCompany => "contact-left-company",
+        /// The contact details of the license must change.
+        ChangeLicenseContact => "change-license-contact",
+        /// Send or forward the license to a different contact/email.
+        SendToDifferentEmail => "send-to-different-email",
+        /// A brand-new, non-trial license.
+        NewLicense => "new-license",
+    }
+}
+
+crate::answers! {
+    /// Who is handling the starred ticket.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum StarActor {
+        /// A support engineer.
+        SupportEngineer => "support-engineer",
+        /// A support manager (on call).
+        SupportManager => "support-manager",
+        /// A member of the L&R team.
+        LrTeam => "lr-team",
+    }
+}
+
+/// What is known about a starred self-managed license ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarSelfManagedFacts {
+    /// What the starred ticket asks for.
+    pub request: SelfManagedRequest,
+    /// The customer's current license.
+    pub license: License,
+    /// Whether the L&R team is available to assist now.
+    pub lr_team_available: bool,
+    /// Whether the ticket already holds a screenshot of Admin -> Dashboard.
+    pub admin_dashboard_screenshot: bool,
+    /// Whether the customer has submitted a ticket themselves.
+    pub customer_has_ticket: bool,
+    /// Who is handling the starred ticket.
+    pub actor: StarActor,
+    /// Whether the license is to go to the license contact on record.
+    pub recipient_is_license_contact: bool,
+}
+
+crate::outcomes! {
+    /// How to move the starred self-managed ticket forward.
+    pub enum StarSelfManagedOutcome {
+        /// Generate a trial license (never a non-trial one).
+        GenerateTrialLicense => "generate-trial-license",
+        /// Get the L&R team to assist.
+        EngageLrTeam => "engage-lr-team",
+        /// More than the threshold is left: no need to escalate.
+        NoEscalationNeeded => "no-escalation-needed",
+        /// Get the Admin -> Dashboard screenshot before anything else.
+        RequestAdminDashboardScreenshot => "request-admin-dashboard-screenshot",
+        /// Send the license (again) to the license contact.
+        ResendToLicenseContact => "resend-to-license-contact",
+        /// Send the trial license to the new contact.
+        SendTrialToNewContact => "send-trial-to-new-contact",
+        /// Licenses go only to the license contact.
+        DeclineDifferentEmail => "decline-different-email",
+        /// A non-trial license: the L&R team handles it.
+        RouteToLrTeam => "route-to-lr-team",
+    }
+}
+
+/// Spec 3.6 `star-self-managed`.
+pub struct StarSelfManaged;
+
+impl Policy for StarSelfManaged {
+    const ID: &'static str = "star-self-managed";
+    const SUMMARY: &'static str = "Move an urgent starred self-managed license ticket forward (never with a non-trial license).";
+    const VERSION: u32 = 1;
+    type Facts = StarSelfManagedFacts;
+    type Outcome = StarSelfManagedOutcome;
+
+    fn build() -> Result<PolicyGraph<StarSelfManagedFacts, StarSelfManagedOutcome>, BuildError> {
+        use SelfManagedRequest as R;
+        let mut g = GraphBuilder::new(Self::ID);
+        // NOTE: any non-trial license must be handled by the L&R team,
+        // whoever asks; Support Managers never create brand-new licenses.
+        g.question(
+            "new-license",
+            "Is the request for a brand-new (non-trial) license?",
+            |f: &StarSelfManagedFacts, _| f.request == R::NewLicense,
+        )
+        .detail(|f, _| request_detail(f))
+        .yes("route-to-lr-team")
+        .no("needs-trial-license");
+        // "These all have the same next-step: this needs a trial license generation."
+        g.question(
+            "needs-trial-license",
+            "Is the request for a license extension, grace period extension, temporary license, temporary key, or trial license?",
+            |f: &StarSelfManagedFacts, _| {
+                matches!(
+                    f.request,
+                    R::LicenseExtension
+                        | R::GracePeriodExtension
+                        | R::TemporaryLicense
+                        | R::TemporaryKey
+                        | R::TrialLicense
+                )
+            },
+        )
+        .detail(|f, _| request_detail(f))
+        .yes("generate-trial-license")
+        .no("license-not-working");
+        // Every other request is about the license's delivery or contact:
+        // the page's last question, asked by `recipient-is-license-contact`.
+        g.question(
+            "license-not-working",
+            "Is the license or activation code not working, or is an error encountered when uploading the license? Is the issue about delays in renewals or payment processing?",
+            |f: &StarSelfManagedFacts, _| {
+                matches!(
+                    f.request,
+                    R::ActivationError | R::UploadError | R::RenewalDelay | R::PaymentDelay
+                )
+            },
+        )
+        .detail(|f, _| request_detail(f))
+        .yes("lr-team-available")
+        .no("recipient-is-license-contact");
+
+        g.question(
+            "lr-team-available",
+            "Is the L&R team available to assist?",
+            |f: &StarSelfManagedFacts, _| f.lr_team_available,
+        )
+        .yes("engage-lr-team")
+        .no("more-than-24h-remaining");
+        g.timed_question(
+            "more-than-24h-remaining",
+            "Is there 24h+ remaining (a non-trial license within its grace period, a trial license before its expiry date)?",
+            |f: &StarSelfManagedFacts, cx| {
+                timed(time::more_than_hours_remaining(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| time_left(&f.license, cx))
+        .yes("no-escalation-needed")
+        .no("admin-dashboard-screenshot");
+        g.question(
+            "admin-dashboard-screenshot",
+            "Does the ticket have a screenshot of Admin -> Dashboard?",
+            |f: &StarSelfManagedFacts, _| f.admin_dashboard_screenshot,
+        )
+        .yes("generate-trial-license")
+        .no("request-admin-dashboard-screenshot");
+
+        g.question(
+            "recipient-is-license-contact",
+            "License not received, sent to someone who left, contact details to change, or to go to a different contact/email: is it to go to the license contact?",
+            |f: &StarSelfManagedFacts, _| f.recipient_is_license_contact,
+        )
+        .yes("resend-to-license-contact")
+        .no("trial-license");
+        g.question(
+            "trial-license",
+            "Is it a trial license (the only exception to sending licenses to a different email)?",
+            |f: &StarSelfManagedFacts, _| f.license.trial,
+        )
+        .yes("send-trial-to-new-contact")
+        .no("decline-different-email");
+
+        g.outcome(
+            "generate-trial-license",
+            "Generate a trial license",
+            StarSelfManagedOutcome::GenerateTrialLicense,
+        );
+        g.outcome(
+            "engage-lr-team",
+            "Get the L&R team to assist",
+            StarSelfManagedOutcome::EngageLrTeam,
+        );
+        g.outcome(
+            "no-escalation-needed",
+            "24h+ remaining: no need to escalate",
+            StarSelfManagedOutcome::NoEscalationNeeded,
+        );
+        g.outcome(
+            "request-admin-dashboard-screenshot",
+            "Request a screenshot of Admin -> Dashboard before creating a trial license",
+            StarSelfManagedOutcome::RequestAdminDashboardScreenshot,
+        );
+        g.outcome(
+            "resend-to-license-contact",
+            "Send the license to the license contact",
+            StarSelfManagedOutcome::ResendToLicenseContact,
+        );
+        g.outcome(
+            "send-trial-to-new-contact",
+            "Send the trial license to the new contact",
+            StarSelfManagedOutcome::SendTrialToNewContact,
+        );
+        g.outcome(
+            "decline-different-email",
+            "Decline: licenses are sent only to the license contact",
+            StarSelfManagedOutcome::DeclineDifferentEmail,
+        );
+        g.outcome(
+            "route-to-lr-team",
+            "A non-trial license: the L&R team handles it",
+            StarSelfManagedOutcome::RouteToLrTeam,
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: StarSelfManagedOutcome,
+        facts: &StarSelfManagedFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        use StarSelfManagedOutcome as O;
+        let license = &facts.license;
+        let grace_ends_on = (!license.trial).then(|| time::grace_ends_on(license, cx.config));
+        match outcome {
+            O::GenerateTrialLicense => {
+                let days = cx.config.temporary_license_days;
+                let today = time::local_date(cx.now, cx.config.timezone);
+                let expires_on = today.checked_add_days(Days::new(u64::from(days)));
+                let mut actions = vec![Action::new(
+                    "generate-trial-license",
+                    format!(
+                        "Generate a trial license (not a regular license): {} plan, {} users, {days} days{}",
+                        plan_name(license.plan),
+                        license.users,
+                        expires_on
+                            .map(|d| format!(", expiring {d}"))
+                            .unwrap_or_default()
+                    ),
+                )];
+                let error = matches!(
+                    facts.request,
+                    SelfManagedRequest::ActivationError | SelfManagedRequest::UploadError
+                );
+                if error && !facts.customer_has_ticket {
+                    actions.push(Action::new(
+                        "ask-customer-to-open-ticket",
+                        "Ask the customer to open a ticket about the activation/upload error if they have not done so already",
+                    ));
+                }
+                Details {
+                    plan: Some(license.plan),
+                    users: Some(license.users),
+                    days: Some(days),
+                    expires_on,
+                    actions,
+                    ..Details::default()
+                }
+            }
+            O::EngageLrTeam => Details {
+                actions: vec![Action::new(
+                    "engage-lr-team",
+                    "Ask the L&R team to assist with the starred ticket",
+                )],
+                ..Details::default()
+            },
+            O::NoEscalationNeeded => Details {
+                expires_on: Some(license.expires_on),
+                grace_ends_on,
+                actions: vec![Action::new(
+                    "no-escalation",
+                    format!(
+                        "More than {} h remain before the license stops working: no need to escalate; use your judgement to prevent an emergency",
+                        cx.config.escalation_threshold_hours
+                    ),
+                )],
+                ..Details::default()
+            },
+            O::RequestAdminDashboardScreenshot => Details {
+                expires_on: Some(license.expires_on),
+                grace_ends_on,
+                missing: vec!["admin_dashboard_screenshot"],
+                actions: vec![Action::new(
+                    "request-admin-dashboard-screenshot",
+                    "Ask the customer for a screenshot of Admin -> Dashboard (the L&R team needs it to investigate); create the trial license once you have it",
+                )],
+                ..Details::default()
+            },
+            O::ResendToLicenseContact => Details {
+                actions: vec![Action::new(
+                    "resend-to-license-contact",
+                    "Resend the license to the license contact on record",
+                )],
+                ..Details::default()
+            },
+            O::SendTrialToNewContact => Details {
+                actions: vec![Action::new(
+                    "send-trial-to-new-contact",
+                    "Send the trial license to the new contact (trial licenses are the one exception to sending licenses to a different email)",
+                )],
+                ..Details::default()
+            },
+            O::DeclineDifferentEmail => Details {
+                actions: vec![Action::new(
+                    "decline-different-email",
+                    "Explain that licenses are sent only to the license contact; see \"Sending licenses to a different email address\" for changing the contact",
+                )],
+                ..Details::default()
+            },
+            O::RouteToLrTeam => {
+                let text = match facts.actor {
+                    StarActor::SupportManager => {
+                        "Route the request to the L&R team; Support Managers never create brand-new licenses in response to a starred ticket"
+                    }
+                    StarActor::SupportEngineer => {
+                        "Route the request to the L&R team; any non-trial license is handled by them"
+                    }
+                    StarActor::LrTeam => {
+                        "Handle the non-trial license in the L&R team's own process, not as a STAR shortcut"
+                    }
+                };
+                Details {
+                    actions: vec![Action::new("route-to-lr-team", text)],
+                    ..Details::default()
+                }
+            }
+        }
+    }
+
+    fn examples() -> Vec<Example<StarSelfManagedFacts>> {
+        use SelfManagedRequest as R;
+        // Monday 2026-11-23, 15:00 UTC.
+        let now = at("2026-11-23T15:00:00Z");
+        let paid = |expires_on| License {
+            plan: crate::domain::Plan::Premium,
+            trial: false,
+            starts_on: date(2025, 11, 24),
+            expires_on,
+            users: 120,
+        };
+        let base = StarSelfManagedFacts {
+            request: R::LicenseExtension,
+            license: paid(date(2026, 11, 24)),
+            lr_team_available: false,
+            admin_dashboard_screenshot: false,
+            customer_has_ticket: true,
+            actor: StarActor::SupportEngineer,
+            recipient_is_license_contact: true,
+        };
+        let with = |request| StarSelfManagedFacts {
+            request,
+            ..base.clone()
+        };
+        let facts = [
+            with(R::NewLicense),
+            with(R::TemporaryKey),
+            // An activation error; the L&R team is there.
+            StarSelfManagedFacts {
+                lr_team_available: true,
+                ..with(R::ActivationError)
+            },
+            // The L&R team is not available from here on. In grace until
+            // 2026-11-30: days left.
+            StarSelfManagedFacts {
+                license: paid(date(2026, 11, 16)),
+                ..with(R::RenewalDelay)
+            },
+            // Expires tomorrow (9 h left), no screenshot yet.
+            with(R::PaymentDelay),
+            // Expires tomorrow, the screenshot is on the ticket, the customer
+            // has not opened a ticket of their own.
+            StarSelfManagedFacts {
+                admin_dashboard_screenshot: true,
+                customer_has_ticket: false,
+                ..with(R::ActivationError)
+            },
+            with(R::LicenseNotReceived),
+            // A trial license for a new contact.
+            StarSelfManagedFacts {
+                recipient_is_license_contact: false,
+                license: License {
+                    trial: true,
+                    plan: crate::domain::Plan::Ultimate,
+                    ..paid(date(2026, 12, 7))
+                },
+                ..with(R::SendToDifferentEmail)
+            },
+            // A paid license for someone other than the license contact.
+            StarSelfManagedFacts {
+                recipient_is_license_contact: false,
+                ..with(R::ContactLeftCompany)
+            },
+        ];
+        facts
+            .into_iter()
+            .map(|facts| Example { now, facts })
+            .collect()
+    }
+}
+
+/// The request, for the trace.
+fn request_detail(facts: &StarSelfManagedFacts) -> String {
+    format!("request: {}", crate::graph::Answer::label(facts.request))
+}
+
+/// A time rule's answer as the engine's [`Timed`].
+fn timed<T>(rule: time::Timed<T>) -> Timed<T> {
+    Timed::new(rule.value, rule.until)
+}
+
+fn plan_name(plan: crate::domain::Plan) -> &'static str {
+    match plan {
+        crate::domain::Plan::Free => "Free",
+        crate::domain::Plan::Premium => "Premium",
+        crate::domain::Plan::Ultimate => "Ultimate",
+    }
+}
+
+/// The deadline and the time left until it, for the 24h+ question.
+fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
+    let deadline = time::deadline(license, cx.now, cx.config).value;
+    let left = deadline.signed_duration_since(cx.now);
+    let passed = left <= TimeDelta::zero();
+    let kind = if license.trial { "trial" } else { "paid" };
+    let what = match (
+        deadline == time::start_of(license.expires_on, cx.config.timezone),
+        passed,
+    ) {
+        (true, false) => format!("expires {}", license.expires_on),
+        (true, true) => format!("expired {}", license.expires_on),
+        (false, false) => format!("grace ends {}", time::grace_ends_on(license, cx.config)),
+        (false, true) => format!("grace ended {}", time::grace_ends_on(license, cx.config)),
+    };
+    let when = if passed {
+        format!("{} ago", duration(-left))
+    } else {
+        format!("in {}", duration(left))
+    };
+    format!(
+        "{kind} license {what}, {when}; threshold {} h",
+        cx.config.escalation_threshold_hours
+    )
+}
+
+/// A non-negative duration in words: `30 h`, `29 h 30 min`, `12 d 5 h`.
+fn duration(delta: TimeDelta) -> String {
+    let secs = delta.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs / 3_600, (secs % 3_600) / 60);
+    if days >= 2 {
+        match hours % 24 {
+            0 => format!("{days} d"),
+            h => format!("{days} d {h} h"),
+        }
+    } else if hours > 0 {
+        match mins {
+            0 => format!("{hours} h"),
+            m => format!("{hours} h {m} min"),
+        }
+    } else if mins > 0 {
+        format!("{mins} min")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    rfc3339.parse().unwrap_or_default()
+}
+
+fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
