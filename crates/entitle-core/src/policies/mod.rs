@@ -4,4 +4,5 @@ crate::registry! {
     emergency_license_follow_up => EmergencyLicenseFollowUp,
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,
+    star_saas => StarSaas,
 }
