@@ -5,4 +5,5 @@ crate::registry! {
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,
     star_saas => StarSaas,
+    provision_failure => ProvisionFailure,
 }

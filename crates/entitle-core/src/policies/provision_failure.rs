@@ -1,0 +1,275 @@
+//! # Handling flagged licensing provisioning failures
+//!
+//! Seeds: `provision-failures.md` (*Workflow for handling Provisioning
+//! failures*) and `provision-direction.md` (*Provision failures
+//! monitoring*). Spec 3.8.
+//!
+//! 1. The Fulfillment team monitors `#provision_failures` for provisioning
+//!    failures.
+//! 2. If Fulfillment is unable to resolve a failed provision, they request
+//!    help from L&R Support with the internal request form (*GitLab Support
+//!    Internal Requests for Global customers*, type *Report a provision
+//!    failure*) when Fulfillment requires L&R Support intervention to fix
+//!    something for the customer, OR the root cause of the issue is already
+//!    fixed or being fixed, so it is not going to be an ongoing failure case.
+//! 3. The Support Engineer then opens a ticket on behalf of the customer to
+//!    inform them of the issue and offer a solution or workaround if one is
+//!    available.
+//! 4. If required, the Support Engineer also submits a bug issue, updates an
+//!    existing one, or creates a feature request.
+//!
+//! Otherwise the failure stays with the engineers reviewing provisioning
+//! errors. "Friends & Family Days and weekend days are covered on the next
+//! following workday": every outcome carries `review_on`, the failure's date
+//! in the support time zone if it is a workday, else the next workday.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{BuildError, GraphBuilder};
+use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+/// A flagged provisioning failure, as the alert in `#provision_failures`
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ProvisionFailureRecord {
+    /// The subscription whose provisioning failed.
+    pub subscription: String,
+    /// What failed, as the alert names it.
+    pub kind: String,
+    /// When it failed (an RFC 3339 instant, any offset).
+    pub occurred_at: DateTime<Utc>,
+}
+
+crate::answers! {
+    /// What is known of the failure's root cause.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum RootCause {
+        /// Not known yet.
+        Unknown => "unknown",
+        /// Still causing failures.
+        Ongoing => "ongoing",
+        /// A fix is under way.
+        BeingFixed => "being-fixed",
+        /// Already fixed.
+        Fixed => "fixed",
+    }
+}
+
+/// What is known about a flagged provisioning failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ProvisionFailureFacts {
+    /// The failure.
+    pub failure: ProvisionFailureRecord,
+    /// Whether the Fulfillment team resolved the failed provision.
+    pub fulfillment_resolved: bool,
+    /// Whether Fulfillment requires L&R Support intervention to fix
+    /// something for the customer.
+    pub needs_lr_intervention: bool,
+    /// What is known of the root cause.
+    pub root_cause: RootCause,
+}
+
+crate::outcomes! {
+    /// Who handles the failed provision.
+    pub enum ProvisionFailureOutcome {
+        /// Fulfillment resolved it: nothing for L&R Support to do.
+        ResolvedByFulfillment => "resolved-by-fulfillment",
+        /// Report it to L&R Support, who contact the customer.
+        RequestLrSupport => "request-lr-support",
+        /// An ongoing failure stays with the Fulfillment engineers.
+        KeepWithFulfillment => "keep-with-fulfillment",
+    }
+}
+
+/// The internal request type for a provisioning failure.
+const INTERNAL_REQUEST: &str = "Report a provision failure";
+
+/// Spec 3.8 `provision-failure`.
+pub struct ProvisionFailure;
+
+impl Policy for ProvisionFailure {
+    const ID: &'static str = "provision-failure";
+    const SUMMARY: &'static str =
+        "Decide who handles a flagged provisioning failure, and the workday it is reviewed on.";
+    const VERSION: u32 = 1;
+    type Facts = ProvisionFailureFacts;
+    type Outcome = ProvisionFailureOutcome;
+
+    fn build() -> Result<PolicyGraph<ProvisionFailureFacts, ProvisionFailureOutcome>, BuildError> {
+        let mut g = GraphBuilder::new(Self::ID);
+        g.question(
+            "fulfillment-resolved",
+            "Has the Fulfillment team resolved the failed provision?",
+            |f: &ProvisionFailureFacts, _| f.fulfillment_resolved,
+        )
+        .detail(|f, cx| failure_detail(&f.failure, cx))
+        .yes("resolved-by-fulfillment")
+        .no("needs-lr-intervention");
+        g.question(
+            "needs-lr-intervention",
+            "Does Fulfillment require L&R Support intervention to fix something for the customer?",
+            |f: &ProvisionFailureFacts, _| f.needs_lr_intervention,
+        )
+        .yes("request-lr-support")
+        .no("root-cause");
+        g.question(
+            "root-cause",
+            "Is the root cause of the issue already fixed or being fixed, so it's not going to be an ongoing failure case?",
+            |f: &ProvisionFailureFacts, _| f.root_cause,
+        )
+        .on(RootCause::Fixed, "request-lr-support")
+        .on(RootCause::BeingFixed, "request-lr-support")
+        .on(RootCause::Ongoing, "keep-with-fulfillment")
+        .on(RootCause::Unknown, "keep-with-fulfillment");
+
+        g.outcome(
+            "resolved-by-fulfillment",
+            "Resolved by Fulfillment: nothing for L&R Support to do",
+            ProvisionFailureOutcome::ResolvedByFulfillment,
+        );
+        g.outcome(
+            "request-lr-support",
+            "Request help from L&R Support: Report a provision failure",
+            ProvisionFailureOutcome::RequestLrSupport,
+        );
+        g.outcome(
+            "keep-with-fulfillment",
+            "Keep with Fulfillment: an ongoing failure stays with engineering",
+            ProvisionFailureOutcome::KeepWithFulfillment,
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: ProvisionFailureOutcome,
+        facts: &ProvisionFailureFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        let failure = &facts.failure;
+        let review_on = review_on(failure, cx);
+        let (internal_request, actions) = match outcome {
+            ProvisionFailureOutcome::ResolvedByFulfillment => (
+                None,
+                vec![Action::new(
+                    "no-action",
+                    format!(
+                        "Nothing for L&R Support to do: Fulfillment resolved the provision of {}",
+                        failure.subscription
+                    ),
+                )],
+            ),
+            ProvisionFailureOutcome::RequestLrSupport => (
+                Some(INTERNAL_REQUEST.to_owned()),
+                vec![
+                    Action::new(
+                        "submit-internal-request",
+                        format!(
+                            "Fulfillment submits the internal request form (GitLab Support Internal Requests for Global customers), type \"{INTERNAL_REQUEST}\", for subscription {} ({})",
+                            failure.subscription, failure.kind
+                        ),
+                    ),
+                    Action::new(
+                        "open-ticket-for-customer",
+                        "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is available",
+                    ),
+                    Action::new(
+                        "manage-product-issue",
+                        "If required, submit a bug issue, update an existing issue (ask for higher priority or feedback) or create a feature request",
+                    ),
+                ],
+            ),
+            ProvisionFailureOutcome::KeepWithFulfillment => (
+                None,
+                vec![Action::new(
+                    "keep-with-fulfillment",
+                    format!(
+                        "Leave the failure with the Fulfillment engineers monitoring #provision_failures; it is reviewed on {review_on}"
+                    ),
+                )],
+            ),
+        };
+        Details {
+            review_on: Some(review_on),
+            internal_request,
+            actions,
+            ..Details::default()
+        }
+    }
+
+    fn examples() -> Vec<Example<ProvisionFailureFacts>> {
+        // Monday 2026-11-23, 15:00 UTC.
+        let now = at("2026-11-23T15:00:00Z");
+        let base = ProvisionFailureFacts {
+            failure: ProvisionFailureRecord {
+                subscription: "A-S00012345".to_owned(),
+                kind: "cloud-license-activation".to_owned(),
+                // Saturday: reviewed on Monday.
+                occurred_at: at("2026-11-21T09:12:00Z"),
+            },
+            fulfillment_resolved: false,
+            needs_lr_intervention: false,
+            root_cause: RootCause::Unknown,
+        };
+        let facts = [
+            ProvisionFailureFacts {
+                fulfillment_resolved: true,
+                ..base.clone()
+            },
+            ProvisionFailureFacts {
+                needs_lr_intervention: true,
+                ..base.clone()
+            },
+            ProvisionFailureFacts {
+                root_cause: RootCause::Fixed,
+                ..base.clone()
+            },
+            ProvisionFailureFacts {
+                root_cause: RootCause::BeingFixed,
+                ..base.clone()
+            },
+            ProvisionFailureFacts {
+                root_cause: RootCause::Ongoing,
+                ..base.clone()
+            },
+            base,
+        ];
+        facts
+            .into_iter()
+            .map(|facts| Example { now, facts })
+            .collect()
+    }
+}
+
+/// The workday the failure is reviewed on: its date in the support time
+/// zone, rolled forward over weekends and company holidays.
+fn review_on(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> NaiveDate {
+    let date = time::local_date(failure.occurred_at, cx.config.timezone);
+    time::next_workday_on_or_after(date, cx.config)
+}
+
+/// The failure, when it happened locally, and its review date.
+fn failure_detail(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> String {
+    let tz = cx.config.timezone;
+    let local = failure.occurred_at.with_timezone(&tz);
+    let review = review_on(failure, cx);
+    format!(
+        "{} ({}) failed {} {}; reviewed on {}",
+        failure.subscription,
+        failure.kind,
+        local.format("%a %Y-%m-%d %H:%M"),
+        tz,
+        review.format("%a %Y-%m-%d")
+    )
+}
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    rfc3339.parse().unwrap_or_default()
+}

@@ -1,0 +1,319 @@
+//! `provision-failure` (spec 3.8): who handles a flagged provisioning
+//! failure, and `review_on`, the workday it is reviewed on (weekends and
+//! company holidays roll forward; the date is the support time zone's).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod star_support;
+
+use chrono::{Datelike, TimeDelta};
+use entitle_core::config::PolicyConfig;
+use entitle_core::policies::{
+    ProvisionFailure, ProvisionFailureFacts, ProvisionFailureOutcome as O, ProvisionFailureRecord,
+    RootCause,
+};
+use entitle_core::policy::{Outcome, evaluate};
+use entitle_core::time::{is_workday, local_date};
+use proptest::prelude::*;
+use star_support::*;
+
+fn failure(occurred_at: &str) -> ProvisionFailureFacts {
+    ProvisionFailureFacts {
+        failure: ProvisionFailureRecord {
+            subscription: "A-S00012345".to_owned(),
+            kind: "cloud-license-activation".to_owned(),
+            occurred_at: at(occurred_at),
+        },
+        fulfillment_resolved: false,
+        needs_lr_intervention: false,
+        root_cause: RootCause::Ongoing,
+    }
+}
+
+fn holidays(dates: &[&str], zone: &str) -> PolicyConfig {
+    PolicyConfig {
+        company_holidays: dates.iter().map(|s| d(s)).collect(),
+        ..config_in(zone)
+    }
+}
+
+#[test]
+fn who_handles_the_failure() {
+    // (resolved, needs L&R, root cause) -> outcome
+    let table = [
+        (true, true, RootCause::Fixed, "resolved-by-fulfillment"),
+        (true, false, RootCause::Ongoing, "resolved-by-fulfillment"),
+        (false, true, RootCause::Ongoing, "request-lr-support"),
+        (false, true, RootCause::Unknown, "request-lr-support"),
+        (false, false, RootCause::Fixed, "request-lr-support"),
+        (false, false, RootCause::BeingFixed, "request-lr-support"),
+        (false, false, RootCause::Ongoing, "keep-with-fulfillment"),
+        (false, false, RootCause::Unknown, "keep-with-fulfillment"),
+    ];
+    for (resolved, needs_lr, root_cause, outcome) in table {
+        let facts = ProvisionFailureFacts {
+            fulfillment_resolved: resolved,
+            needs_lr_intervention: needs_lr,
+            root_cause,
+            ..failure("2026-12-02T10:00:00Z")
+        };
+        let decision = evaluate::<ProvisionFailure>(
+            &facts,
+            at("2026-12-02T12:00:00Z"),
+            &PolicyConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(decision.outcome.id(), outcome, "{facts:?}");
+        assert_eq!(decision.stable_until, None);
+        // A Wednesday: reviewed the same day.
+        assert_eq!(
+            decision.details.review_on,
+            Some(d("2026-12-02")),
+            "{facts:?}"
+        );
+    }
+}
+
+#[test]
+fn request_lr_support_reports_the_failure_and_opens_a_ticket() {
+    let facts = ProvisionFailureFacts {
+        root_cause: RootCause::BeingFixed,
+        ..failure("2026-12-02T10:00:00Z")
+    };
+    let decision =
+        evaluate::<ProvisionFailure>(&facts, at("2026-12-02T12:00:00Z"), &PolicyConfig::default())
+            .unwrap();
+    assert_eq!(decision.outcome, O::RequestLrSupport);
+    let details = &decision.details;
+    assert_eq!(
+        details.internal_request.as_deref(),
+        Some("Report a provision failure")
+    );
+    let ids: Vec<_> = details.actions.iter().map(|a| a.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "submit-internal-request",
+            "open-ticket-for-customer",
+            "manage-product-issue"
+        ]
+    );
+    assert!(
+        details.actions[0]
+            .text
+            .contains("\"Report a provision failure\"")
+    );
+    assert!(details.actions[0].text.contains("A-S00012345"));
+    assert!(
+        details.actions[1]
+            .text
+            .contains("on behalf of the customer")
+    );
+    assert!(details.actions[1].text.contains("fix or workaround"));
+}
+
+/// `review_on` across weekends and holidays (2026-12-04 is a Friday).
+#[test]
+fn review_on_rolls_forward_to_the_next_workday() {
+    let cases: &[(&str, &str, PolicyConfig, &str)] = &[
+        (
+            "a workday",
+            "2026-12-02T10:00:00Z",
+            PolicyConfig::default(),
+            "2026-12-02",
+        ),
+        (
+            "a Friday",
+            "2026-12-04T10:00:00Z",
+            PolicyConfig::default(),
+            "2026-12-04",
+        ),
+        (
+            "a Friday holiday",
+            "2026-12-04T10:00:00Z",
+            holidays(&["2026-12-04"], "UTC"),
+            "2026-12-07",
+        ),
+        (
+            "Saturday",
+            "2026-12-05T00:00:00Z",
+            PolicyConfig::default(),
+            "2026-12-07",
+        ),
+        (
+            "Sunday, last second",
+            "2026-12-06T23:59:59Z",
+            PolicyConfig::default(),
+            "2026-12-07",
+        ),
+        (
+            "Monday, first second",
+            "2026-12-07T00:00:00Z",
+            PolicyConfig::default(),
+            "2026-12-07",
+        ),
+        (
+            "a weekend before a Monday holiday",
+            "2026-12-05T12:00:00Z",
+            holidays(&["2026-12-07"], "UTC"),
+            "2026-12-08",
+        ),
+        (
+            "a run of holidays over a weekend",
+            "2026-12-24T08:00:00Z",
+            holidays(
+                &["2026-12-24", "2026-12-25", "2026-12-28", "2026-12-29"],
+                "UTC",
+            ),
+            "2026-12-30",
+        ),
+        (
+            "a holiday that is not the failure's date changes nothing",
+            "2026-12-03T08:00:00Z",
+            holidays(&["2026-12-04"], "UTC"),
+            "2026-12-03",
+        ),
+        (
+            // 23:30 on Friday in New York is 04:30 on Saturday in UTC.
+            "Friday 23:30 in New York is still Friday there",
+            "2026-12-04T23:30:00-05:00",
+            config_in("America/New_York"),
+            "2026-12-04",
+        ),
+        (
+            "the same instant with UTC as the support time zone is a Saturday",
+            "2026-12-04T23:30:00-05:00",
+            PolicyConfig::default(),
+            "2026-12-07",
+        ),
+        (
+            "Friday 23:30 in New York on a New York holiday",
+            "2026-12-05T04:30:00Z",
+            holidays(&["2026-12-04"], "America/New_York"),
+            "2026-12-07",
+        ),
+        (
+            // 00:30 on Saturday in Tokyo is 15:30 on Friday in UTC.
+            "Saturday 00:30 in Tokyo is the weekend there",
+            "2026-12-04T15:30:00Z",
+            config_in("Asia/Tokyo"),
+            "2026-12-07",
+        ),
+    ];
+    for (name, occurred_at, config, expected) in cases {
+        let facts = failure(occurred_at);
+        let decision =
+            evaluate::<ProvisionFailure>(&facts, at("2026-12-31T00:00:00Z"), config).unwrap();
+        assert_eq!(decision.details.review_on, Some(d(expected)), "{name}");
+        assert_eq!(decision.stable_until, None, "{name}");
+    }
+}
+
+#[test]
+fn the_trace_shows_the_failure_in_the_support_time_zone() {
+    let facts = failure("2026-12-05T04:30:00Z");
+    let decision = evaluate::<ProvisionFailure>(
+        &facts,
+        at("2026-12-07T14:00:00Z"),
+        &config_in("America/New_York"),
+    )
+    .unwrap();
+    assert_eq!(
+        decision.trace[0].detail.as_deref(),
+        Some(
+            "A-S00012345 (cloud-license-activation) failed Fri 2026-12-04 23:30 America/New_York; reviewed on Fri 2026-12-04"
+        )
+    );
+}
+
+#[test]
+fn occurred_at_accepts_any_offset_and_rejects_a_bare_date() {
+    let json = |occurred_at: &str| {
+        format!(
+            r#"{{"failure":{{"subscription":"A-S1","kind":"k","occurred_at":"{occurred_at}"}},"fulfillment_resolved":false,"needs_lr_intervention":false,"root_cause":"being-fixed"}}"#
+        )
+    };
+    let facts: ProvisionFailureFacts =
+        serde_json::from_str(&json("2026-12-04T23:30:00-05:00")).unwrap();
+    assert_eq!(facts.failure.occurred_at, at("2026-12-05T04:30:00Z"));
+    assert!(serde_json::from_str::<ProvisionFailureFacts>(&json("2026-12-04")).is_err());
+    let typo = json("2026-12-04T10:00:00Z").replace("\"kind\"", "\"kinds\"");
+    assert!(serde_json::from_str::<ProvisionFailureFacts>(&typo).is_err());
+}
+
+#[test]
+fn examples_take_every_path() {
+    assert_examples_cover_every_path::<ProvisionFailure>();
+}
+
+fn arb_facts() -> impl Strategy<Value = ProvisionFailureFacts> {
+    (
+        arb_now(),
+        any::<[bool; 2]>(),
+        prop::sample::select(vec![
+            RootCause::Unknown,
+            RootCause::Ongoing,
+            RootCause::BeingFixed,
+            RootCause::Fixed,
+        ]),
+        "[A-Z]-S[0-9]{8}",
+        "[a-z-]{1,20}",
+    )
+        .prop_map(
+            |(occurred_at, b, root_cause, subscription, kind)| ProvisionFailureFacts {
+                failure: ProvisionFailureRecord {
+                    subscription,
+                    kind,
+                    occurred_at,
+                },
+                fulfillment_resolved: b[0],
+                needs_lr_intervention: b[1],
+                root_cause,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn total_deterministic_and_honest(
+        facts in arb_facts(),
+        now in arb_now(),
+        config in arb_config(),
+        fractions in arb_fractions(),
+    ) {
+        let decision = assert_total_and_deterministic::<ProvisionFailure>(&facts, now, &config);
+        prop_assert_eq!(decision.stable_until, None);
+        assert_stable_until_honest::<ProvisionFailure>(&facts, now, &config, &fractions);
+    }
+
+    /// `review_on` is the first workday on or after the failure's local
+    /// date, whatever the outcome, and never depends on `now`.
+    #[test]
+    fn review_on_is_the_first_workday_from_the_failure(
+        facts in arb_facts(),
+        now in arb_now(),
+        config in arb_config(),
+    ) {
+        let decision = evaluate::<ProvisionFailure>(&facts, now, &config).unwrap();
+        let review_on = decision.details.review_on.unwrap();
+        let failed_on = local_date(facts.failure.occurred_at, config.timezone);
+        prop_assert!(review_on >= failed_on);
+        prop_assert!(is_workday(review_on, &config));
+        prop_assert!(review_on.weekday().num_days_from_monday() < 5);
+        prop_assert!(!config.company_holidays.contains(&review_on));
+        let mut day = failed_on;
+        while day < review_on {
+            prop_assert!(!is_workday(day, &config), "{} is a workday before {}", day, review_on);
+            day += TimeDelta::days(1);
+        }
+        let later = evaluate::<ProvisionFailure>(&facts, now + TimeDelta::days(40), &config).unwrap();
+        prop_assert_eq!(later.details.review_on, Some(review_on));
+        // L&R Support is asked exactly in the page's two cases.
+        let asked = !facts.fulfillment_resolved
+            && (facts.needs_lr_intervention
+                || matches!(facts.root_cause, RootCause::Fixed | RootCause::BeingFixed));
+        prop_assert_eq!(decision.outcome == O::RequestLrSupport, asked);
+        prop_assert_eq!(decision.details.internal_request.is_some(), asked);
+    }
+}
