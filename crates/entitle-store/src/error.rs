@@ -1,0 +1,163 @@
+//! The store's errors: each names what failed and where.
+
+use entitle::fact_source::FactSourceError;
+use thiserror::Error;
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not one the store understands.
+    #[error("invalid database URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL as given (a PostgreSQL password is masked).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A database operation failed.
+    #[error("database error while {context}: {source}")]
+    Database {
+        /// What the store was doing (`opening sqlite:/tmp/x.db`, `logging a decision`).
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A schema migration failed.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The database's schema is newer than this build knows.
+    #[error(
+        "the database has schema version {found}, newer than this build's {supported}; upgrade entitle"
+    )]
+    SchemaTooNew {
+        /// The version found in `schema_version`.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A record does not exist.
+    #[error("no {entity} with id `{id}`")]
+    NotFound {
+        /// What kind of record (`ticket`, `subscription`, `customer`, `namespace`, `decision`).
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A ticket (or request) links no record of a kind the policy needs.
+    #[error("{owner} links no {entity}, which policy `{policy}` needs")]
+    NotLinked {
+        /// The policy whose facts were asked for.
+        policy: String,
+        /// What should link it (`ticket `T-1``).
+        owner: String,
+        /// What kind of record (`subscription`, `namespace`).
+        entity: &'static str,
+    },
+    /// The subscription has no license, and the policy needs one.
+    #[error("subscription `{subscription}` has no license, which policy `{policy}` needs")]
+    NoLicense {
+        /// The policy whose facts were asked for.
+        policy: String,
+        /// The subscription's id.
+        subscription: String,
+    },
+    /// The policy's facts cannot come from the store (e.g. `provision-failure`).
+    #[error(
+        "the facts of policy `{policy}` are not kept in the store; send them in the request instead"
+    )]
+    FactsNotStored {
+        /// The policy id.
+        policy: String,
+    },
+    /// No policy has this id.
+    #[error("unknown policy `{policy}`")]
+    UnknownPolicy {
+        /// The id asked for.
+        policy: String,
+    },
+    /// The facts the caller supplies besides the records are invalid.
+    #[error("policy `{policy}`: supplied facts{}: {message}", path.as_deref().map(|p| format!(" at `{p}`")).unwrap_or_default())]
+    InvalidSupplied {
+        /// The policy id.
+        policy: String,
+        /// The field path, when the problem is inside a field.
+        path: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A record to store is invalid.
+    #[error("invalid {entity} `{id}`: field `{field}`: {message}")]
+    InvalidRecord {
+        /// What kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A row read from the database does not hold what the schema promises
+    /// (written by something else, or corrupted).
+    #[error("corrupt {entity} row `{id}`: field `{field}`: {message}")]
+    Corrupt {
+        /// The table's entity.
+        entity: &'static str,
+        /// The row's id.
+        id: String,
+        /// The column.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value could not be converted to or from JSON.
+    #[error("JSON error in {context}: {source}")]
+    Json {
+        /// What was converted.
+        context: &'static str,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The store was closed (or its log writer stopped) before the entry
+    /// could be logged.
+    #[error("the decision log is closed")]
+    Closed,
+}
+
+impl StoreError {
+    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+        let context = context.into();
+        move |source| StoreError::Database { context, source }
+    }
+
+    pub(crate) fn from_fact_source(policy: &str, error: FactSourceError) -> StoreError {
+        match error {
+            FactSourceError::NotFound { entity, id } => StoreError::NotFound { entity, id },
+            FactSourceError::NotLinked { owner, entity } => StoreError::NotLinked {
+                policy: policy.to_owned(),
+                owner,
+                entity,
+            },
+            FactSourceError::NoLicense { subscription } => StoreError::NoLicense {
+                policy: policy.to_owned(),
+                subscription,
+            },
+        }
+    }
+
+    /// True for errors that mean "no such record": `NotFound` (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StoreError::NotFound { .. })
+    }
+}

@@ -1,0 +1,82 @@
+//! entitle-store: the records policies decide on, kept in SQLite or
+//! PostgreSQL, and the append-only decision log.
+//!
+//! One [`Store`] type serves both back-ends through sqlx's `Any` driver and
+//! the same SQL: instants are RFC 3339 `TEXT` in UTC, dates `YYYY-MM-DD`
+//! `TEXT`, booleans and counts `BIGINT`, JSON `TEXT`. Only the triggers that
+//! make the decision log append-only differ per back-end.
+//!
+//! - **Opening**: [`Store::open`] takes `sqlite::memory:`, `sqlite:PATH`,
+//!   `sqlite://PATH`, a plain file path (SQLite), or `postgres://...`. A SQLite
+//!   file is created if missing; the schema is migrated on open (versioned SQL
+//!   in one transaction, recorded in `schema_version`).
+//! - **Records**: [`Store::put_records`] upserts a [`Records`] batch (used by
+//!   `entitle import`) in one transaction; [`Store::ticket`] and friends read
+//!   them back.
+//! - **Facts**: [`Store::facts_for_ticket`] assembles the facts of a policy
+//!   for a ticket (`POST /v1/tickets/{id}/decisions/{policy}`), through the
+//!   pure [`entitle::fact_source`] rules; missing rows are typed errors
+//!   ([`StoreError::NotFound`]), policies whose facts are not stored give
+//!   [`StoreError::FactsNotStored`].
+//! - **Decision log**: [`Store::log_decision`] appends an entry and returns
+//!   once it is committed. Concurrent calls are batched by one background
+//!   writer task (group commit: one transaction per batch), so the log keeps
+//!   up under load without dropping anything. [`Store::decision`] and
+//!   [`Store::decisions`] read it. Rows of `decision_log` cannot be updated
+//!   or deleted: triggers reject it on both back-ends.
+//!
+//! # Durability
+//!
+//! SQLite runs in WAL mode with `synchronous = FULL`: every commit fsyncs the
+//! WAL, so an acknowledged entry survives a process crash *and* a power loss
+//! or OS crash. (`NORMAL` would survive a process crash only.) Group commit
+//! pays one fsync per batch, which keeps `FULL` affordable. PostgreSQL commits
+//! with its defaults (`synchronous_commit = on`, `fsync = on`).
+//!
+//! # Example
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use entitle_store::{Store, DecisionFilter, NewDecision};
+//!
+//! let store = Store::open("sqlite::memory:").await?;
+//! let now = "2026-11-21T10:00:00Z".parse().unwrap();
+//! let config = entitle::config::PolicyConfig::default();
+//! let facts = br#"{"internal_request": "success"}"#;
+//! let report = entitle::decide_json("emergency-license-follow-up", facts, now, &config).unwrap();
+//! let entry = NewDecision::from_report(
+//!     &report,
+//!     serde_json::from_slice(facts).unwrap(),
+//!     "support-engineer",
+//!     "req-1",
+//!     None,
+//! )?;
+//! let logged = store.log_decision(entry).await?;
+//! let read = store.decision(&logged.decision_id).await?;
+//! assert_eq!(read.outcome, "resend-from-success-record");
+//! assert_eq!(store.decisions(&DecisionFilter::default()).await?.len(), 1);
+//! store.close().await;
+//! # Ok::<(), entitle_store::StoreError>(())
+//! # }).unwrap();
+//! ```
+
+mod error;
+mod facts;
+mod log;
+mod records;
+mod schema;
+mod store;
+
+pub use error::StoreError;
+pub use facts::{assemble, assemble_json, check_stored};
+pub use log::{DecisionFilter, DecisionRecord, LogStats, LoggedDecision, NewDecision};
+pub use records::{
+    AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
+    RecordCounts, RecordProblem, Records, SeatLinkInput, SubscriptionInput, TicketInput,
+    TrialInput,
+};
+pub use schema::SCHEMA_VERSION;
+pub use store::{Backend, Store, StoreOptions};
+
+/// The pure fact-assembly rules and record types, re-exported from the core.
+pub use entitle::fact_source;

@@ -1,0 +1,214 @@
+//! The schema, as versioned migrations embedded in the binary.
+//!
+//! Each migration is a list of statements, the same SQL for SQLite and
+//! PostgreSQL except where a back-end needs its own (the append-only
+//! triggers). All pending migrations run in one transaction with the rows
+//! they add to `schema_version`; on PostgreSQL an advisory lock serialises
+//! instances migrating the same database at once.
+
+use sqlx::AnyConnection;
+use sqlx::{AnyPool, Row};
+
+use crate::error::StoreError;
+use crate::store::Backend;
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// One migration.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    /// Statements for both back-ends.
+    common: &'static [&'static str],
+    /// Statements for SQLite only (after `common`).
+    sqlite: &'static [&'static str],
+    /// Statements for PostgreSQL only (after `common`).
+    postgres: &'static [&'static str],
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "records and decision log",
+    common: &[
+        "CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('paid', 'unpaid', 'prospect'))
+        )",
+        "CREATE TABLE subscriptions (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers (id),
+            plan TEXT NOT NULL CHECK (plan IN ('free', 'premium', 'ultimate')),
+            deployment TEXT NOT NULL CHECK (deployment IN ('self-managed', 'saas')),
+            license_contact_email TEXT
+        )",
+        "CREATE INDEX subscriptions_customer ON subscriptions (customer_id)",
+        "CREATE TABLE licenses (
+            id TEXT PRIMARY KEY,
+            subscription_id TEXT NOT NULL REFERENCES subscriptions (id),
+            plan TEXT NOT NULL CHECK (plan IN ('free', 'premium', 'ultimate')),
+            trial BIGINT NOT NULL CHECK (trial IN (0, 1)),
+            starts_on TEXT NOT NULL,
+            expires_on TEXT NOT NULL,
+            users BIGINT NOT NULL CHECK (users >= 0),
+            CHECK (starts_on <= expires_on)
+        )",
+        "CREATE INDEX licenses_subscription ON licenses (subscription_id)",
+        "CREATE TABLE cdot_accounts (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            customer_id TEXT REFERENCES customers (id)
+        )",
+        "CREATE TABLE cdot_account_subscriptions (
+            account_id TEXT NOT NULL REFERENCES cdot_accounts (id),
+            subscription_id TEXT NOT NULL REFERENCES subscriptions (id),
+            PRIMARY KEY (account_id, subscription_id)
+        )",
+        "CREATE TABLE seat_link_reports (
+            subscription_id TEXT NOT NULL REFERENCES subscriptions (id),
+            reported_on TEXT NOT NULL,
+            active_users BIGINT CHECK (active_users >= 0),
+            PRIMARY KEY (subscription_id, reported_on)
+        )",
+        "CREATE TABLE namespaces (
+            id TEXT PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            plan TEXT NOT NULL CHECK (plan IN ('free', 'premium', 'ultimate')),
+            subscription_id TEXT REFERENCES subscriptions (id)
+        )",
+        "CREATE TABLE namespace_trials (
+            namespace_id TEXT NOT NULL REFERENCES namespaces (id),
+            plan TEXT NOT NULL CHECK (plan IN ('free', 'premium', 'ultimate')),
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            PRIMARY KEY (namespace_id, starts_on),
+            CHECK (starts_on <= ends_on)
+        )",
+        "CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            requester_email TEXT NOT NULL,
+            subscription_id TEXT REFERENCES subscriptions (id),
+            namespace_id TEXT REFERENCES namespaces (id),
+            admin_dashboard_screenshot BIGINT NOT NULL CHECK (admin_dashboard_screenshot IN (0, 1)),
+            license_page_screenshot BIGINT NOT NULL CHECK (license_page_screenshot IN (0, 1)),
+            screenshot_user_count BIGINT CHECK (screenshot_user_count >= 0),
+            internal_request TEXT NOT NULL CHECK (internal_request IN ('none', 'success', 'failure'))
+        )",
+        "CREATE TABLE decision_log (
+            decision_id TEXT PRIMARY KEY,
+            policy TEXT NOT NULL,
+            policy_version BIGINT NOT NULL,
+            decided_at TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            config TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            details TEXT NOT NULL,
+            stable_until TEXT,
+            trace TEXT NOT NULL,
+            role TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            ticket_id TEXT,
+            logged_at TEXT NOT NULL
+        )",
+        "CREATE INDEX decision_log_ticket ON decision_log (ticket_id, decision_id)",
+        "CREATE INDEX decision_log_policy ON decision_log (policy, decision_id)",
+    ],
+    sqlite: &[
+        "CREATE TRIGGER decision_log_no_update BEFORE UPDATE ON decision_log
+         BEGIN SELECT RAISE(ABORT, 'decision_log is append-only: UPDATE is not allowed'); END",
+        "CREATE TRIGGER decision_log_no_delete BEFORE DELETE ON decision_log
+         BEGIN SELECT RAISE(ABORT, 'decision_log is append-only: DELETE is not allowed'); END",
+    ],
+    postgres: &[
+        "CREATE FUNCTION entitle_decision_log_append_only() RETURNS trigger
+         LANGUAGE plpgsql AS $fn$
+         BEGIN
+             RAISE EXCEPTION 'decision_log is append-only: % is not allowed', TG_OP;
+         END
+         $fn$",
+        "CREATE TRIGGER decision_log_no_update_delete BEFORE UPDATE OR DELETE ON decision_log
+         FOR EACH ROW EXECUTE FUNCTION entitle_decision_log_append_only()",
+        "CREATE TRIGGER decision_log_no_truncate BEFORE TRUNCATE ON decision_log
+         FOR EACH STATEMENT EXECUTE FUNCTION entitle_decision_log_append_only()",
+    ],
+}];
+
+/// The statements of `migration` for `backend`, in order.
+fn statements(migration: &Migration, backend: Backend) -> impl Iterator<Item = &'static str> {
+    let specific = match backend {
+        Backend::Sqlite => migration.sqlite,
+        Backend::Postgres => migration.postgres,
+    };
+    migration.common.iter().chain(specific.iter()).copied()
+}
+
+/// Brings the database up to [`SCHEMA_VERSION`]; returns the version found
+/// before.
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<i64, StoreError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(StoreError::db("starting the migration transaction"))?;
+    if backend == Backend::Postgres {
+        // Instances migrating one database at once wait for each other.
+        sqlx::query("SELECT pg_advisory_xact_lock(7346519283)")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("taking the migration lock"))?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::db("creating the schema_version table"))?;
+    let found = current_version(&mut tx).await?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        let fail = |source| StoreError::Migration {
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        for statement in statements(migration, backend) {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+        }
+        sqlx::query("INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(crate::store::timestamp(chrono::Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+    }
+    tx.commit()
+        .await
+        .map_err(StoreError::db("committing the migrations"))?;
+    Ok(found)
+}
+
+/// The newest migration recorded in `schema_version` (0 for none).
+pub(crate) async fn current_version(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT MAX(version) AS v FROM schema_version")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StoreError::db("reading schema_version"))?;
+    let version: Option<i64> = row
+        .try_get("v")
+        .map_err(StoreError::db("reading schema_version"))?;
+    Ok(version.unwrap_or(0))
+}

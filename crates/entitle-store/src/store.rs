@@ -1,0 +1,330 @@
+//! Opening a store: URLs, connection pools, pragmas, migrations and the log
+//! writer task.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::error::StoreError;
+use crate::log::{LogMessage, LogStatsCounters};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite: a file, or in memory.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How a store is opened. [`StoreOptions::default`] suits most uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Most connections in the pool (SQLite in memory always uses one).
+    pub max_connections: u32,
+    /// Capacity of the queue in front of the log writer: when it is full,
+    /// `log_decision` waits (back-pressure); it never drops an entry.
+    pub log_queue_capacity: usize,
+    /// Most entries committed in one transaction. `1` disables group commit
+    /// (one transaction per entry; for measurements).
+    pub log_batch_max: usize,
+    /// How long a SQLite connection waits for a lock held by another
+    /// connection or process before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            log_queue_capacity: 4096,
+            log_batch_max: 512,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A store: records and the decision log in one database. Cheap to clone
+/// (the clones share the pool and the log writer).
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) display_url: String,
+    pub(crate) log_tx: mpsc::Sender<LogMessage>,
+    pub(crate) stats: Arc<LogStatsCounters>,
+    pub(crate) writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .field("url", &self.inner.display_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL the store understands, normalised.
+struct Target {
+    backend: Backend,
+    url: String,
+    in_memory: bool,
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub(crate) fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+fn parse_target(url: &str) -> Result<Target, StoreError> {
+    let invalid = |reason: &str| StoreError::InvalidUrl {
+        url: mask_password(url),
+        reason: reason.to_owned(),
+    };
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(invalid("empty"));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Target {
+            backend: Backend::Postgres,
+            url: url.to_owned(),
+            in_memory: false,
+        });
+    }
+    let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("sqlite:") {
+        rest
+    } else if url.contains("://") {
+        return Err(invalid(
+            "expected sqlite::memory:, sqlite:PATH, a file path, or postgres://...",
+        ));
+    } else {
+        url
+    };
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    if path.is_empty() {
+        return Err(invalid("no file path"));
+    }
+    if path == ":memory:" {
+        return Ok(Target {
+            backend: Backend::Sqlite,
+            url: "sqlite::memory:".to_owned(),
+            in_memory: true,
+        });
+    }
+    if path.contains('#') || path.contains('%') {
+        return Err(invalid("a SQLite path may not contain `#` or `%`"));
+    }
+    let mut params: Vec<&str> = query
+        .map(|q| q.split('&').filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    let path = if path.starts_with('/') {
+        format!("//{path}")
+    } else {
+        path.to_owned()
+    };
+    Ok(Target {
+        backend: Backend::Sqlite,
+        url: format!("sqlite:{path}?{}", params.join("&")),
+        in_memory: false,
+    })
+}
+
+/// An instant as stored: RFC 3339 in UTC with microseconds and `Z`, so the
+/// text sorts as the instant does.
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the store at `url` with the
+    /// default options: `sqlite::memory:`, `sqlite:PATH`, `sqlite://PATH`,
+    /// a plain file path, or `postgres://user:password@host:port/db`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens the store at `url` with `options`. Must be called within a
+    /// tokio runtime: it spawns the log writer task.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let target = parse_target(url)?;
+        let display_url = mask_password(url);
+        let connect = AnyConnectOptions::from_str(&target.url)
+            .map_err(StoreError::db(format!("parsing {display_url}")))?;
+        let backend = target.backend;
+        let busy_ms = options.busy_timeout.as_millis();
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers do not block the writer. FULL: every
+                        // commit fsyncs the WAL (durable across power loss).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                            .await?;
+                    }
+                    Ok(())
+                })
+            });
+        if target.in_memory {
+            // One connection holds the whole database: keep it forever.
+            pool_options = pool_options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool_options
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::db(format!("opening {display_url}")))?;
+        crate::schema::migrate(&pool, backend).await?;
+        let stats = Arc::new(LogStatsCounters::default());
+        let (log_tx, log_rx) = mpsc::channel(options.log_queue_capacity.max(1));
+        let writer = tokio::spawn(crate::log::writer(
+            pool.clone(),
+            log_rx,
+            options.log_batch_max.max(1),
+            Arc::clone(&stats),
+        ));
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                display_url,
+                log_tx,
+                stats,
+                writer: Mutex::new(Some(writer)),
+            }),
+        })
+    }
+
+    /// The back-end the store runs on.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// The URL the store was opened with (a password masked).
+    pub fn url(&self) -> &str {
+        &self.inner.display_url
+    }
+
+    /// The schema version of the database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let mut conn = self
+            .inner
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::db("reading the schema version"))?;
+        crate::schema::current_version(&mut conn).await
+    }
+
+    /// Checks that the database answers (for health checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.inner.pool)
+            .await
+            .map_err(StoreError::db("pinging the database"))?;
+        Ok(())
+    }
+
+    /// Stops the log writer once every entry already queued is committed,
+    /// then closes the pool. Calls to [`Store::log_decision`] made after
+    /// (through any clone) fail with [`StoreError::Closed`]. Call it on
+    /// graceful shutdown.
+    pub async fn close(&self) {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        if self
+            .inner
+            .log_tx
+            .send(LogMessage::Shutdown(done_tx))
+            .await
+            .is_ok()
+        {
+            let _ = done_rx.await;
+        }
+        if let Some(handle) = self.inner.writer.lock().await.take() {
+            let _ = handle.await;
+        }
+        self.inner.pool.close().await;
+    }
+
+    /// The pool, for the crate's own modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn urls_are_normalised() {
+        let t = parse_target("/tmp/x.db").unwrap();
+        assert_eq!(t.url, "sqlite:///tmp/x.db?mode=rwc");
+        let t = parse_target("sqlite:///tmp/x.db").unwrap();
+        assert_eq!(t.url, "sqlite:///tmp/x.db?mode=rwc");
+        let t = parse_target("sqlite:data/x.db").unwrap();
+        assert_eq!(t.url, "sqlite:data/x.db?mode=rwc");
+        assert!(parse_target("sqlite::memory:").unwrap().in_memory);
+        assert_eq!(
+            parse_target("postgres://u:p@h/d").unwrap().backend,
+            Backend::Postgres
+        );
+        assert!(parse_target("mysql://x").is_err());
+        assert_eq!(
+            mask_password("postgres://u:secret@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+    }
+}
