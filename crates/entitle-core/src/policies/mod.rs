@@ -1,6 +1,7 @@
 //! The registry: every policy of the spec, one file each, one line here.
 
 crate::registry! {
+    license_status => LicenseStatus,
     emergency_license_follow_up => EmergencyLicenseFollowUp,
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,

@@ -1,0 +1,309 @@
+//! # License status
+//!
+//! Spec 3.1 `license-status`, built on the time rules of spec section 1 (no
+//! seed page of its own: the emergency pages' scope reads "the license's grace
+//! period (14 days after expiration) ended within the last 3 days").
+//!
+//! A license starts on `starts_on` (a license starting today has started). A
+//! trial is active until the start of `expires_on` and has no grace period.
+//! A paid license is active until the start of `expires_on`, then in its grace
+//! period until the start of `grace_ends_on = expires_on + 14 days`; its grace
+//! "ended recently" while `0 <= today - grace_ends_on <= 3` (the emergency
+//! window), and after that it has lapsed. "Today" is the date in the support
+//! time zone. Every outcome carries the license's dates and the day counts
+//! that matter for it.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{License, Plan};
+use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time::{self, LicenseState};
+
+/// The license whose status is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LicenseStatusFacts {
+    /// The license, with its plan, trial flag, dates and user count.
+    pub license: License,
+}
+
+crate::outcomes! {
+    /// Where a license is in its life today.
+    pub enum LicenseStatusOutcome {
+        /// Today is before `starts_on`.
+        NotStarted => "not-started",
+        /// A paid license before its expiry date.
+        Active => "active",
+        /// A paid license on or after its expiry date, before its grace period ends.
+        InGracePeriod => "in-grace-period",
+        /// A paid license whose grace period ended within the emergency window.
+        GraceEndedRecently => "grace-ended-recently",
+        /// A paid license whose grace period ended before the emergency window.
+        Lapsed => "lapsed",
+        /// A trial before its expiry date.
+        TrialActive => "trial-active",
+        /// A trial on or after its expiry date (trials have no grace period).
+        TrialExpired => "trial-expired",
+    }
+}
+
+/// Spec 3.1 `license-status`.
+pub struct LicenseStatus;
+
+impl Policy for LicenseStatus {
+    const ID: &'static str = "license-status";
+    const SUMMARY: &'static str = "Where a license is in its life today: not started, active, in grace, grace ended recently, lapsed, or a trial's state.";
+    const VERSION: u32 = 1;
+    type Facts = LicenseStatusFacts;
+    type Outcome = LicenseStatusOutcome;
+
+    fn build() -> Result<PolicyGraph<LicenseStatusFacts, LicenseStatusOutcome>, BuildError> {
+        let mut g = GraphBuilder::new(Self::ID);
+        g.timed_question(
+            "has-started",
+            "Has the license started (today is on or after its start date)?",
+            |f: &LicenseStatusFacts, cx| has_started(&f.license, cx),
+        )
+        .detail(|f, cx| date_detail("starts", f.license.starts_on, cx))
+        .yes("is-trial")
+        .no("not-started");
+        g.question(
+            "is-trial",
+            "Is it a trial license?",
+            |f: &LicenseStatusFacts, _| f.license.trial,
+        )
+        .yes("trial-has-expired")
+        .no("has-expired");
+        g.timed_question(
+            "trial-has-expired",
+            "Has the trial expired (today is on or after its expiry date)?",
+            |f: &LicenseStatusFacts, cx| timed(time::is_expired(&f.license, cx.now, cx.config)),
+        )
+        .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
+        .yes("trial-expired")
+        .no("trial-active");
+        g.timed_question(
+            "has-expired",
+            "Has the license expired (today is on or after its expiry date)?",
+            |f: &LicenseStatusFacts, cx| timed(time::is_expired(&f.license, cx.now, cx.config)),
+        )
+        .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
+        .yes("is-in-grace-period")
+        .no("active");
+        g.timed_question(
+            "is-in-grace-period",
+            "Is it still in its grace period (before the grace end date)?",
+            |f: &LicenseStatusFacts, cx| {
+                timed(time::is_in_grace_period(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| grace_detail(&f.license, cx))
+        .yes("in-grace-period")
+        .no("grace-ended-within-window");
+        g.timed_question(
+            "grace-ended-within-window",
+            "Did the grace period end within the emergency window (the last `emergency_window_days` days)?",
+            |f: &LicenseStatusFacts, cx| {
+                timed(time::grace_ended_within_window(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| window_detail(&f.license, cx))
+        .yes("grace-ended-recently")
+        .no("lapsed");
+        g.outcome(
+            "not-started",
+            "The license has not started yet",
+            LicenseStatusOutcome::NotStarted,
+        )
+        .outcome(
+            "active",
+            "The license is active",
+            LicenseStatusOutcome::Active,
+        )
+        .outcome(
+            "in-grace-period",
+            "The license has expired and is in its grace period",
+            LicenseStatusOutcome::InGracePeriod,
+        )
+        .outcome(
+            "grace-ended-recently",
+            "The grace period ended within the emergency window",
+            LicenseStatusOutcome::GraceEndedRecently,
+        )
+        .outcome(
+            "lapsed",
+            "The license has lapsed: its grace period ended before the emergency window",
+            LicenseStatusOutcome::Lapsed,
+        )
+        .outcome(
+            "trial-active",
+            "The trial license is active",
+            LicenseStatusOutcome::TrialActive,
+        )
+        .outcome(
+            "trial-expired",
+            "The trial license has expired (trials have no grace period)",
+            LicenseStatusOutcome::TrialExpired,
+        );
+        g.build()
+    }
+
+    fn details(
+        _: LicenseStatusOutcome,
+        facts: &LicenseStatusFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        license_dates(&facts.license, cx)
+    }
+
+    fn examples() -> Vec<Example<LicenseStatusFacts>> {
+        // Monday 2026-11-23, 10:00 UTC.
+        let now = DateTime::from_timestamp(1_795_428_000, 0).unwrap_or_default();
+        let license = |trial: bool, starts_on: NaiveDate, expires_on: NaiveDate| Example {
+            now,
+            facts: LicenseStatusFacts {
+                license: License {
+                    plan: Plan::Premium,
+                    trial,
+                    starts_on,
+                    expires_on,
+                    users: 50,
+                },
+            },
+        };
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        vec![
+            // A renewal that starts next week.
+            license(false, date(2026, 12, 1), date(2027, 12, 1)),
+            // A trial that ends on Friday.
+            license(true, date(2026, 10, 28), date(2026, 11, 27)),
+            // A trial that ended yesterday.
+            license(true, date(2026, 10, 23), date(2026, 11, 22)),
+            // A yearly license with a month to go.
+            license(false, date(2025, 12, 23), date(2026, 12, 23)),
+            // Expired last Tuesday: grace ends on 2026-12-01.
+            license(false, date(2025, 11, 17), date(2026, 11, 17)),
+            // Grace ended on 2026-11-20, three days ago: the last day of the window.
+            license(false, date(2025, 11, 6), date(2026, 11, 6)),
+            // Grace ended on 2026-11-19, four days ago.
+            license(false, date(2025, 11, 5), date(2026, 11, 5)),
+        ]
+    }
+}
+
+/// Whether the license has started: `today >= starts_on` in the support time
+/// zone, with the exact instant this changes.
+///
+/// The shared rules have no such function yet; "a trial from the beginning of
+/// the calendar that expires on `starts_on` has expired" is exactly this rule,
+/// so [`time::is_expired`] answers it with its exact `until`.
+fn has_started(license: &License, cx: &PolicyContext<'_>) -> Timed<bool> {
+    let starts = License {
+        trial: true,
+        starts_on: NaiveDate::MIN,
+        expires_on: license.starts_on,
+        ..*license
+    };
+    timed(time::is_expired(&starts, cx.now, cx.config))
+}
+
+/// A shared time rule's answer as the engine's [`Timed`].
+pub(crate) fn timed<T>(t: time::Timed<T>) -> Timed<T> {
+    Timed::new(t.value, t.until)
+}
+
+/// The dates of `license` and the day counts that matter in its state today,
+/// as outcome data: `starts_on`, `expires_on`, `grace_ends_on` (paid licenses
+/// only; a trial has no grace period), and
+/// - not started: `days_remaining` until `starts_on`;
+/// - active (paid or trial): `days_remaining` until `expires_on`;
+/// - in grace: `days_since` `expires_on` and `days_remaining` until `grace_ends_on`;
+/// - grace ended (recently or lapsed): `days_since` `grace_ends_on`;
+/// - trial expired: `days_since` `expires_on`.
+pub(crate) fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Details {
+    let today = time::today(cx.now, cx.config).value;
+    let grace_ends_on = time::grace_ends_on(license, cx.config);
+    let days = |from: NaiveDate, to: NaiveDate| to.signed_duration_since(from).num_days();
+    let (days_remaining, days_since) = match time::license_state_on(license, today, cx.config) {
+        LicenseState::NotStarted => (Some(days(today, license.starts_on)), None),
+        LicenseState::Active | LicenseState::TrialActive => {
+            (Some(days(today, license.expires_on)), None)
+        }
+        LicenseState::InGracePeriod => (
+            Some(days(today, grace_ends_on)),
+            Some(days(license.expires_on, today)),
+        ),
+        LicenseState::GraceEndedRecently | LicenseState::Lapsed => {
+            (None, Some(days(grace_ends_on, today)))
+        }
+        LicenseState::TrialExpired => (None, Some(days(license.expires_on, today))),
+    };
+    Details {
+        starts_on: Some(license.starts_on),
+        expires_on: Some(license.expires_on),
+        grace_ends_on: (!license.trial).then_some(grace_ends_on),
+        days_remaining,
+        days_since,
+        ..Details::default()
+    }
+}
+
+/// `at` relative to `now`, for trace details: `in 12 h`, `3 days ago`.
+pub(crate) fn relative(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    let delta = at.signed_duration_since(now);
+    let size = delta.abs();
+    let text = if size < TimeDelta::hours(1) {
+        format!("{} min", size.num_minutes())
+    } else if size < TimeDelta::hours(48) {
+        format!("{} h", size.num_hours())
+    } else {
+        format!("{} days", size.num_days())
+    };
+    if delta < TimeDelta::zero() {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
+}
+
+/// `what` happens on `date` (starts, expires, ...), relative to now: `expires
+/// 2026-11-25, in 12 h`, `expired 2026-11-10, 13 days ago`.
+pub(crate) fn date_detail(what: &str, date: NaiveDate, cx: &PolicyContext<'_>) -> String {
+    let at = time::start_of(date, cx.config.timezone);
+    let what = if at <= cx.now {
+        match what {
+            "starts" => "started",
+            "expires" => "expired",
+            "grace ends" => "grace ended",
+            other => other,
+        }
+    } else {
+        what
+    };
+    format!("{what} {date}, {}", relative(cx.now, at))
+}
+
+/// The grace period's end relative to now: `grace ends 2026-12-01, in 7 days`.
+pub(crate) fn grace_detail(license: &License, cx: &PolicyContext<'_>) -> String {
+    if license.trial {
+        return format!(
+            "a trial has no grace period; {}",
+            date_detail("expires", license.expires_on, cx)
+        );
+    }
+    date_detail("grace ends", time::grace_ends_on(license, cx.config), cx)
+}
+
+/// The grace end and the emergency window: `grace ended 2026-11-20, 3 days
+/// ago; the emergency window (3 days) runs through 2026-11-23`.
+pub(crate) fn window_detail(license: &License, cx: &PolicyContext<'_>) -> String {
+    format!(
+        "{}; the emergency window ({} days) runs through {}",
+        grace_detail(license, cx),
+        cx.config.emergency_window_days,
+        time::emergency_window_ends_on(license, cx.config)
+    )
+}

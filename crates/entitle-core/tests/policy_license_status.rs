@@ -1,0 +1,397 @@
+//! Spec 3.1 `license-status`: scenarios at every boundary of spec section 1,
+//! and properties (totality, determinism, honest `stable_until`, time only
+//! moves a license forward through its states).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod emergency_support;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use emergency_support::*;
+use entitle_core::config::PolicyConfig;
+use entitle_core::domain::License;
+use entitle_core::policies::{LicenseStatus, LicenseStatusFacts, LicenseStatusOutcome};
+use entitle_core::policy::{Outcome, Policy, Registered, decide, evaluate};
+use proptest::prelude::*;
+
+use LicenseStatusOutcome::*;
+
+fn decide_at(
+    license: License,
+    now: &str,
+    config: &PolicyConfig,
+) -> entitle_core::policy::PolicyDecision<LicenseStatusOutcome> {
+    evaluate::<LicenseStatus>(&LicenseStatusFacts { license }, at(now), config).unwrap()
+}
+
+struct Scenario {
+    name: &'static str,
+    license: License,
+    config: PolicyConfig,
+    now: &'static str,
+    outcome: LicenseStatusOutcome,
+    /// Computed by hand from spec section 1.
+    stable_until: Option<&'static str>,
+}
+
+fn with(f: impl FnOnce(&mut PolicyConfig)) -> PolicyConfig {
+    let mut config = utc();
+    f(&mut config);
+    config
+}
+
+fn scenarios() -> Vec<Scenario> {
+    // A yearly paid license expiring 2026-11-25: grace ends 2026-12-09, the
+    // emergency window runs 2026-12-09 ..= 2026-12-12.
+    let yearly = paid("2025-11-25", "2026-11-25");
+    let s = |name, license, config, now, outcome, stable_until| Scenario {
+        name,
+        license,
+        config,
+        now,
+        outcome,
+        stable_until,
+    };
+    vec![
+        s(
+            "starts tomorrow",
+            paid("2026-12-01", "2027-12-01"),
+            utc(),
+            "2026-11-30T23:59:59Z",
+            NotStarted,
+            Some("2026-12-01T00:00:00Z"),
+        ),
+        s(
+            "a license whose start date is today has started",
+            paid("2026-12-01", "2027-12-01"),
+            utc(),
+            "2026-12-01T00:00:00Z",
+            Active,
+            Some("2027-12-01T00:00:00Z"),
+        ),
+        s(
+            "the last second before the expiry date",
+            yearly,
+            utc(),
+            "2026-11-24T23:59:59Z",
+            Active,
+            Some("2026-11-25T00:00:00Z"),
+        ),
+        s(
+            "expired on its expiry date itself",
+            yearly,
+            utc(),
+            "2026-11-25T00:00:00Z",
+            InGracePeriod,
+            Some("2026-12-09T00:00:00Z"),
+        ),
+        s(
+            "the last second of grace",
+            yearly,
+            utc(),
+            "2026-12-08T23:59:59Z",
+            InGracePeriod,
+            Some("2026-12-09T00:00:00Z"),
+        ),
+        s(
+            "grace ends: day 0 of the window",
+            yearly,
+            utc(),
+            "2026-12-09T00:00:00Z",
+            GraceEndedRecently,
+            Some("2026-12-13T00:00:00Z"),
+        ),
+        s(
+            "window day 3 (inclusive)",
+            yearly,
+            utc(),
+            "2026-12-12T23:59:59Z",
+            GraceEndedRecently,
+            Some("2026-12-13T00:00:00Z"),
+        ),
+        s(
+            "window day 4",
+            yearly,
+            utc(),
+            "2026-12-13T00:00:00Z",
+            Lapsed,
+            None,
+        ),
+        s(
+            "New York: still Tuesday 23:59:59 locally when UTC is Wednesday",
+            yearly,
+            config_in("America/New_York"),
+            "2026-11-25T04:59:59Z",
+            Active,
+            Some("2026-11-25T05:00:00Z"),
+        ),
+        s(
+            "New York: the expiry date begins at 05:00 UTC",
+            yearly,
+            config_in("America/New_York"),
+            "2026-11-25T05:00:00Z",
+            InGracePeriod,
+            Some("2026-12-09T05:00:00Z"),
+        ),
+        s(
+            "Auckland (UTC+13): the expiry date begins the day before in UTC",
+            yearly,
+            config_in("Pacific/Auckland"),
+            "2026-11-24T11:00:00Z",
+            InGracePeriod,
+            Some("2026-12-08T11:00:00Z"),
+        ),
+        s(
+            "Berlin: grace ends on the day summer time starts (midnight is still CET)",
+            paid("2025-03-15", "2026-03-15"),
+            config_in("Europe/Berlin"),
+            "2026-03-20T12:00:00Z",
+            InGracePeriod,
+            Some("2026-03-28T23:00:00Z"),
+        ),
+        s(
+            "Berlin: the window ends in summer time (CEST)",
+            paid("2025-03-15", "2026-03-15"),
+            config_in("Europe/Berlin"),
+            "2026-03-29T12:00:00Z",
+            GraceEndedRecently,
+            Some("2026-04-01T22:00:00Z"),
+        ),
+        s(
+            "a 7-day grace period ends sooner",
+            yearly,
+            with(|c| c.grace_period_days = 7),
+            "2026-12-02T00:00:00Z",
+            GraceEndedRecently,
+            Some("2026-12-06T00:00:00Z"),
+        ),
+        s(
+            "a 0-day emergency window: only the grace end date",
+            yearly,
+            with(|c| c.emergency_window_days = 0),
+            "2026-12-09T10:00:00Z",
+            GraceEndedRecently,
+            Some("2026-12-10T00:00:00Z"),
+        ),
+        s(
+            "a 0-day emergency window: lapsed the day after",
+            yearly,
+            with(|c| c.emergency_window_days = 0),
+            "2026-12-10T00:00:00Z",
+            Lapsed,
+            None,
+        ),
+        s(
+            "a trial that has not started",
+            trial("2026-12-01", "2026-12-31"),
+            utc(),
+            "2026-11-23T10:00:00Z",
+            NotStarted,
+            Some("2026-12-01T00:00:00Z"),
+        ),
+        s(
+            "a trial the day before it expires",
+            trial("2026-10-26", "2026-11-25"),
+            utc(),
+            "2026-11-24T12:00:00Z",
+            TrialActive,
+            Some("2026-11-25T00:00:00Z"),
+        ),
+        s(
+            "a trial has no grace period: expired on its expiry date",
+            trial("2026-10-26", "2026-11-25"),
+            utc(),
+            "2026-11-25T00:00:00Z",
+            TrialExpired,
+            None,
+        ),
+        s(
+            "a trial long expired is trial-expired, never lapsed",
+            trial("2025-10-26", "2025-11-25"),
+            utc(),
+            "2026-11-25T00:00:00Z",
+            TrialExpired,
+            None,
+        ),
+    ]
+}
+
+#[test]
+fn scenarios_from_the_spec() {
+    for s in scenarios() {
+        let decision = decide_at(s.license, s.now, &s.config);
+        assert_eq!(decision.outcome, s.outcome, "{}", s.name);
+        assert_eq!(
+            decision.stable_until,
+            s.stable_until.map(at),
+            "{}: stable_until",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn outcome_ids_are_the_spec_ids() {
+    let ids: Vec<&str> = LicenseStatusOutcome::ALL.iter().map(|o| o.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "not-started",
+            "active",
+            "in-grace-period",
+            "grace-ended-recently",
+            "lapsed",
+            "trial-active",
+            "trial-expired"
+        ]
+    );
+    assert_eq!(LicenseStatus::ID, "license-status");
+}
+
+#[test]
+fn outcomes_carry_dates_and_day_counts() {
+    let yearly = paid("2025-11-25", "2026-11-25");
+    let cases = [
+        // (now, days_remaining, days_since)
+        ("2026-11-20T10:00:00Z", Some(5), None),
+        ("2026-11-25T10:00:00Z", Some(14), Some(0)),
+        ("2026-12-08T10:00:00Z", Some(1), Some(13)),
+        ("2026-12-12T10:00:00Z", None, Some(3)),
+        ("2026-12-20T10:00:00Z", None, Some(11)),
+    ];
+    for (now, remaining, since) in cases {
+        let details = decide_at(yearly, now, &utc()).details;
+        assert_eq!(details.starts_on, Some(d("2025-11-25")), "{now}");
+        assert_eq!(details.expires_on, Some(d("2026-11-25")), "{now}");
+        assert_eq!(details.grace_ends_on, Some(d("2026-12-09")), "{now}");
+        assert_eq!(details.days_remaining, remaining, "{now}: days_remaining");
+        assert_eq!(details.days_since, since, "{now}: days_since");
+    }
+    let not_started = decide_at(
+        paid("2026-12-01", "2027-12-01"),
+        "2026-11-23T10:00:00Z",
+        &utc(),
+    );
+    assert_eq!(not_started.details.days_remaining, Some(8));
+    let t = trial("2026-10-26", "2026-11-25");
+    let active = decide_at(t, "2026-11-23T10:00:00Z", &utc()).details;
+    assert_eq!(active.days_remaining, Some(2));
+    assert_eq!(active.grace_ends_on, None, "a trial has no grace period");
+    let expired = decide_at(t, "2026-11-28T10:00:00Z", &utc()).details;
+    assert_eq!(
+        (expired.days_remaining, expired.days_since),
+        (None, Some(3))
+    );
+    // Day counts use today's date in the support time zone.
+    let ny = decide_at(
+        yearly,
+        "2026-12-13T03:00:00Z",
+        &config_in("America/New_York"),
+    );
+    assert_eq!(ny.outcome, GraceEndedRecently);
+    assert_eq!(ny.details.days_since, Some(3));
+}
+
+#[test]
+fn the_trace_explains_with_dates() {
+    let decision = decide_at(
+        paid("2025-11-25", "2026-11-25"),
+        "2026-12-08T12:00:00Z",
+        &utc(),
+    );
+    let steps: Vec<(&str, &str)> = path(&decision);
+    assert_eq!(
+        steps,
+        [
+            ("has-started", "yes"),
+            ("is-trial", "no"),
+            ("has-expired", "yes"),
+            ("is-in-grace-period", "yes")
+        ]
+    );
+    assert_eq!(
+        decision.trace[3].detail.as_deref(),
+        Some("grace ends 2026-12-09, in 12 h")
+    );
+    assert_eq!(
+        decision.trace[2].detail.as_deref(),
+        Some("expired 2026-11-25, 13 days ago")
+    );
+}
+
+#[test]
+fn examples_take_every_path() {
+    assert_eq!(
+        paths_without_example::<LicenseStatus>(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        LicenseStatus::examples().len(),
+        LicenseStatus::graph().unwrap().paths().len()
+    );
+}
+
+/// The rank of a state on the lifecycle; a trial's states share the ranks of
+/// the paid ones they replace.
+fn rank(outcome: LicenseStatusOutcome) -> u8 {
+    match outcome {
+        NotStarted => 0,
+        Active | TrialActive => 1,
+        InGracePeriod | TrialExpired => 2,
+        GraceEndedRecently => 3,
+        Lapsed => 4,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn total_deterministic_and_stable_until_is_honest(
+        (license, now) in license_and_now(),
+        config in valid_config(),
+        probes in probes(),
+    ) {
+        let facts = LicenseStatusFacts { license };
+        let decision = check_decision::<LicenseStatus>(&facts, now, &config, &probes)?;
+        // A trial's outcomes and a paid license's never mix.
+        let trial_outcome = matches!(decision.outcome, TrialActive | TrialExpired);
+        let paid_outcome = matches!(decision.outcome, Active | InGracePeriod | GraceEndedRecently | Lapsed);
+        if license.trial {
+            prop_assert!(!paid_outcome, "a trial decided {:?}", decision.outcome);
+        } else {
+            prop_assert!(!trial_outcome, "a paid license decided {:?}", decision.outcome);
+        }
+    }
+
+    #[test]
+    fn decides_under_any_configuration(
+        (license, now) in license_and_now(),
+        config in any_config(),
+    ) {
+        let facts = LicenseStatusFacts { license };
+        prop_assert!(decide::<LicenseStatus>(&facts, now, &config).is_ok());
+    }
+
+    /// Safety: as `now` advances, the state only moves forward:
+    /// not-started -> active -> in-grace-period -> grace-ended-recently ->
+    /// lapsed; not-started -> trial-active -> trial-expired.
+    #[test]
+    fn time_only_moves_a_license_forward(
+        (license, now) in license_and_now(),
+        steps in prop::collection::vec(0i64..20 * 86_400, 1..12),
+        config in valid_config(),
+    ) {
+        let facts = LicenseStatusFacts { license };
+        let mut t: DateTime<Utc> = now;
+        let mut previous = decide::<LicenseStatus>(&facts, t, &config).unwrap();
+        for step in steps {
+            t += TimeDelta::seconds(step);
+            let next = decide::<LicenseStatus>(&facts, t, &config).unwrap();
+            prop_assert!(
+                rank(next) >= rank(previous),
+                "{:?} at {} after {:?}", next, t, previous
+            );
+            previous = next;
+        }
+    }
+}
