@@ -1,0 +1,138 @@
+//! entitle-http: the HTTP policy service, a thin layer over the pure core
+//! ([`entitle`]) and the store ([`entitle_store`]).
+//!
+//! - `POST /v1/decisions/{policy}` decides `{"facts": {...}, "now": "..."}`
+//!   and answers the report of `entitle decide` plus `decision_id`, once the
+//!   decision is durably in the log.
+//! - `POST /v1/tickets/{id}/decisions/{policy}` decides on the facts the
+//!   store assembles for a ticket.
+//! - `GET /v1/decisions[?ticket=&policy=&limit=&before=]` and
+//!   `GET /v1/decisions/{decision_id}` read the log.
+//! - `GET /v1/policies[/{id}[/mermaid|/schema|/examples]]`: the catalog.
+//! - `GET /v1/openapi.json` and `GET /healthz` are public; everything else
+//!   needs a bearer token (see [`auth`]).
+//!
+//! Every error is an RFC 9457 problem ([`problem`]); every response carries
+//! an `x-request-id`, also stored with each decision.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use entitle_http::{AppState, ServerOptions, auth::TokenSource};
+//! let store = entitle_store::Store::open("sqlite::memory:").await?;
+//! let tokens = TokenSource::from_path("tokens.json".as_ref())?;
+//! let state = AppState::new(store, tokens, ServerOptions::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! entitle_http::serve(listener, state, entitle_http::shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod openapi;
+pub mod problem;
+mod routes;
+mod server;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entitle::config::PolicyConfig;
+use entitle_store::Store;
+
+pub use routes::router;
+pub use server::{RunningServer, serve, shutdown_signal, spawn};
+
+use crate::auth::TokenSource;
+
+/// Default limit of a request body: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// How the service behaves. [`ServerOptions::default`] suits most uses.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The policy configuration every decision uses (time zone, thresholds).
+    pub config: PolicyConfig,
+    /// Largest request body accepted (413 above it).
+    pub body_limit: usize,
+    /// Longest a request may take, body included (408 after it).
+    pub request_timeout: Duration,
+    /// Longest a client may take to send a request's headers; the
+    /// connection is closed after it.
+    pub header_read_timeout: Duration,
+    /// On shutdown, how long requests in flight may take to finish.
+    pub shutdown_grace: Duration,
+    /// How often the tokens file is checked for changes.
+    pub token_reload_interval: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            config: PolicyConfig::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(30),
+            token_reload_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    tokens: TokenSource,
+    options: ServerOptions,
+    /// Policies whose facts have an `actor` member: the caller's role.
+    actor_policies: HashSet<&'static str>,
+}
+
+impl AppState {
+    /// The state of a service over `store`, accepting `tokens`.
+    pub fn new(store: Store, tokens: TokenSource, options: ServerOptions) -> Self {
+        let actor_policies = entitle::policies::POLICIES
+            .iter()
+            .filter(|p| {
+                entitle::schema(p.id)
+                    .ok()
+                    .and_then(|s| s.get("properties").and_then(|p| p.get("actor")).cloned())
+                    .is_some()
+            })
+            .map(|p| p.id)
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                tokens,
+                options,
+                actor_policies,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The tokens.
+    pub fn tokens(&self) -> &TokenSource {
+        &self.inner.tokens
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ServerOptions {
+        &self.inner.options
+    }
+
+    /// Whether the facts of `policy` have an `actor` (set from the role).
+    pub fn has_actor(&self, policy: &str) -> bool {
+        self.inner.actor_policies.contains(policy)
+    }
+}

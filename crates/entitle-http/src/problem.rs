@@ -1,0 +1,201 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem: `type`, `title`, `status`, `detail` and, for facts and body
+/// errors, the field path as both a JSON Pointer into the request body
+/// (`pointer`: `/facts/license/expires_on`) and a dotted path (`field`:
+/// `facts.license.expires_on`); `request_id` repeats the `x-request-id`
+/// header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The kind: `type`, `title` and `status`.
+    pub kind: Kind,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The dotted path of the offending member of the request body.
+    pub field: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", &self.kind.uri())?;
+        map.serialize_entry("title", self.kind.title)?;
+        map.serialize_entry("status", &self.kind.status.as_u16())?;
+        map.serialize_entry("detail", &self.detail)?;
+        if let Some(field) = &self.field {
+            map.serialize_entry("pointer", &pointer_of(field))?;
+            map.serialize_entry("field", field)?;
+        }
+        if let Some(id) = &self.request_id {
+            map.serialize_entry("request_id", id)?;
+        }
+        map.end()
+    }
+}
+
+/// A problem kind: its URN suffix, status and title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The last part of the `type` URN.
+    pub slug: &'static str,
+    /// The status code.
+    pub status: StatusCode,
+    /// The title.
+    pub title: &'static str,
+}
+
+macro_rules! kinds {
+    ($( $(#[$m:meta])* $name:ident = ($slug:literal, $status:ident, $title:literal); )+) => {
+        $( $(#[$m])* pub const $name: Kind = Kind { slug: $slug, status: StatusCode::$status, title: $title }; )+
+        /// Every problem kind (the OpenAPI document lists them).
+        pub const ALL_KINDS: &[Kind] = &[$($name),+];
+    };
+}
+
+kinds! {
+    /// 400: the body is not JSON.
+    MALFORMED = ("malformed-json", BAD_REQUEST, "Malformed JSON");
+    /// 400: a query parameter is wrong.
+    BAD_QUERY = ("bad-query", BAD_REQUEST, "Bad query parameters");
+    /// 401: no token or an unknown one.
+    UNAUTHORIZED = ("unauthorized", UNAUTHORIZED, "Missing or invalid bearer token");
+    /// 403: the role may not do this.
+    FORBIDDEN = ("forbidden", FORBIDDEN, "Role not allowed");
+    /// 403: the facts claim an actor other than the caller's role.
+    ACTOR_MISMATCH = ("actor-mismatch", FORBIDDEN, "Actor does not match the caller's role");
+    /// 404: no such route.
+    NOT_FOUND = ("not-found", NOT_FOUND, "Not found");
+    /// 404: no such policy.
+    UNKNOWN_POLICY = ("unknown-policy", NOT_FOUND, "Unknown policy");
+    /// 404: no such ticket.
+    UNKNOWN_TICKET = ("unknown-ticket", NOT_FOUND, "Unknown ticket");
+    /// 404: no such decision.
+    UNKNOWN_DECISION = ("unknown-decision", NOT_FOUND, "Unknown decision");
+    /// 405: the route exists, not with this method.
+    METHOD_NOT_ALLOWED = ("method-not-allowed", METHOD_NOT_ALLOWED, "Method not allowed");
+    /// 408: the request took longer than the server's limit.
+    TIMEOUT = ("timeout", REQUEST_TIMEOUT, "Request timed out");
+    /// 413: the body is over the limit.
+    TOO_LARGE = ("body-too-large", PAYLOAD_TOO_LARGE, "Request body too large");
+    /// 415: the body is not `application/json`.
+    UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type");
+    /// 422: the body's envelope is wrong (unknown member, bad `now`).
+    INVALID_BODY = ("invalid-body", UNPROCESSABLE_ENTITY, "Invalid request body");
+    /// 422: the facts do not validate against the policy.
+    INVALID_FACTS = ("invalid-facts", UNPROCESSABLE_ENTITY, "Invalid facts");
+    /// 422: the store's records cannot make valid facts for this policy.
+    INCOMPLETE_RECORDS = ("incomplete-records", UNPROCESSABLE_ENTITY, "The ticket's records cannot decide this policy");
+    /// 500: a defect or a storage failure.
+    INTERNAL = ("internal", INTERNAL_SERVER_ERROR, "Internal server error");
+    /// 503: the store is unavailable.
+    UNAVAILABLE = ("unavailable", SERVICE_UNAVAILABLE, "Service unavailable");
+}
+
+impl Kind {
+    /// The `type` URI.
+    pub fn uri(self) -> String {
+        format!("urn:entitle:problem:{}", self.slug)
+    }
+}
+
+impl Problem {
+    /// A problem of kind `kind` with `detail`.
+    pub fn new(kind: Kind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    /// The same problem, located at the dotted path `field` of the body
+    /// (`facts.license.expires_on`, `facts.seat_link_dates[1]`).
+    pub fn at(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status
+    }
+}
+
+/// A JSON Pointer (RFC 6901) for a dotted path with `[n]` indexes.
+pub fn pointer_of(field: &str) -> String {
+    let mut out = String::new();
+    for segment in field.split('.') {
+        let mut rest = segment;
+        // `name[1][2]` -> `/name/1/2`.
+        let (name, indexes) = match rest.find('[') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if !name.is_empty() {
+            out.push('/');
+            out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        }
+        rest = indexes;
+        while let Some(stripped) = rest.strip_prefix('[') {
+            match stripped.find(']') {
+                Some(end) => {
+                    out.push('/');
+                    out.push_str(&stripped[..end]);
+                    rest = &stripped[end + 1..];
+                }
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        // The problem middleware adds the request id and re-serialises it.
+        response.extensions_mut().insert(self);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"entitle\""),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers() {
+        assert_eq!(
+            pointer_of("facts.license.expires_on"),
+            "/facts/license/expires_on"
+        );
+        assert_eq!(
+            pointer_of("facts.seat_link_dates[1]"),
+            "/facts/seat_link_dates/1"
+        );
+        assert_eq!(pointer_of("facts"), "/facts");
+        assert_eq!(pointer_of("now"), "/now");
+    }
+}
