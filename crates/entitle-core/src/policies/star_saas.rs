@@ -119,9 +119,9 @@ impl Policy for StarSaas {
         )
         .detail(|f, _| {
             format!(
-                "request: {}; namespace on {}",
+                "request: {}; the namespace is on the {} plan",
                 f.request.label(),
-                f.namespace.plan.label()
+                plan_name(f.namespace.plan)
             )
         })
         .yes("had-trial")
@@ -131,7 +131,7 @@ impl Policy for StarSaas {
         // Trial or grace period extension.
         g.question(
             "had-trial",
-            "Has the namespace ever had a trial (active or expired)? The Mechanizer cannot start a new one",
+            "Has the namespace ever had a trial (active or expired)? The Mechanizer can extend one, never start one",
             |f: &StarSaasFacts, _| f.namespace.had_trial,
         )
         .yes("extend-trial")
@@ -234,12 +234,12 @@ impl Policy for StarSaas {
                 let text = if facts.namespace.had_trial {
                     format!(
                         "Use {MECHANIZER} to temporarily set the namespace on another trial at the {} plan",
-                        plan.label()
+                        plan_name(plan)
                     )
                 } else {
                     format!(
                         "The namespace never had a trial: use the subscription to create one, then use {MECHANIZER} to set it temporarily at the {} plan",
-                        plan.label()
+                        plan_name(plan)
                     )
                 };
                 Details {
@@ -297,6 +297,14 @@ impl Policy for StarSaas {
             .into_iter()
             .map(|facts| Example { now, facts })
             .collect()
+    }
+}
+
+fn plan_name(plan: Plan) -> &'static str {
+    match plan {
+        Plan::Free => "Free",
+        Plan::Premium => "Premium",
+        Plan::Ultimate => "Ultimate",
     }
 }
 

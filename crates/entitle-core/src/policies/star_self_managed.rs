@@ -177,7 +177,6 @@ impl Policy for StarSelfManaged {
                 )
             },
         )
-        .detail(|f, _| request_detail(f))
         .yes("generate-trial-license")
         .no("license-not-working");
         // Every other request is about the license's delivery or contact:
@@ -192,7 +191,6 @@ impl Policy for StarSelfManaged {
                 )
             },
         )
-        .detail(|f, _| request_detail(f))
         .yes("lr-team-available")
         .no("recipient-is-license-contact");
 
