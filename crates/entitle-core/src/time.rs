@@ -1,0 +1,695 @@
+//! The time rules of the policy spec (section 1), as small pure functions.
+//!
+//! Instants are [`DateTime<Utc>`]; calendar questions ("what day is today",
+//! "is it a weekend") are answered in the configured support time zone,
+//! [`PolicyConfig::timezone`]. A date `D` begins at 00:00 of `D` in that zone
+//! ([`start_of`]): if local midnight does not exist (a DST gap), at the first
+//! instant of `D`; if it happens twice, at the earlier one.
+//!
+//! Every rule that depends on `now` returns a [`Timed`] value whose `until` is
+//! exact: the earliest instant strictly after `now` at which the same rule,
+//! with the same facts and configuration, answers differently (or `None` if it
+//! never will). The engine turns these into a decision's `stable_until`.
+//!
+//! Nothing here panics: date arithmetic is checked and saturates at the ends
+//! of the calendar ([`NaiveDate::MIN`], [`NaiveDate::MAX`]), and instants
+//! saturate at the ends of [`DateTime<Utc>`].
+//!
+//! # How "until" stays exact in every time zone
+//!
+//! Local dates normally move forward one at a time, but the tz database has
+//! zones where they do not: a date can be skipped (Samoa, 2011-12-30), repeated
+//! (Kwajalein 1969), or briefly revisited (St. John's fell back from 00:01 to
+//! 23:01 from 1987 to 2006). The rules below are all functions of the local
+//! date, so "until" is computed by following the actual changes of the local
+//! date ([`today`]), jumping ahead through long stretches where no change is
+//! possible. This is exact as long as a zone never changes its UTC offset and
+//! changes it back within one day, which the tz database never does.
+
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
+    Offset, TimeDelta, TimeZone, Utc, Weekday,
+};
+use chrono_tz::Tz;
+
+use crate::config::PolicyConfig;
+use crate::domain::License;
+
+/// A value that holds from `now` until `until` (exclusive); `until: None` means it never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timed<T> {
+    /// The value at `now`.
+    pub value: T,
+    /// The earliest instant after `now` at which the value differs, if any.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl<T> Timed<T> {
+    /// A value that holds until `until`.
+    pub const fn new(value: T, until: Option<DateTime<Utc>>) -> Self {
+        Self { value, until }
+    }
+
+    /// A value that never changes.
+    pub const fn forever(value: T) -> Self {
+        Self { value, until: None }
+    }
+
+    /// Applies `f` to the value, keeping `until`. The result is exact only if
+    /// `f` tells apart the value before and after `until` (e.g. `f` is injective).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Timed<U> {
+        Timed {
+            value: f(self.value),
+            until: self.until,
+        }
+    }
+}
+
+/// Upper bound on the steps of the date walks below. They take a handful of
+/// steps in any real zone; the bound only guarantees termination.
+const MAX_STEPS: usize = 64;
+
+// ---------------------------------------------------------------------------
+// Calendar primitives
+// ---------------------------------------------------------------------------
+
+/// The UTC offset of `tz` at `instant`.
+fn offset_at(instant: DateTime<Utc>, tz: Tz) -> FixedOffset {
+    tz.offset_from_utc_datetime(&instant.naive_utc()).fix()
+}
+
+/// The local wall-clock time of `instant` in `tz`, saturating at the ends of
+/// the calendar (chrono's own conversion panics there).
+fn local_datetime(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
+    let offset = offset_at(instant, tz);
+    instant
+        .naive_utc()
+        .checked_add_offset(offset)
+        .unwrap_or(if offset.local_minus_utc() > 0 {
+            NaiveDateTime::MAX
+        } else {
+            NaiveDateTime::MIN
+        })
+}
+
+/// The calendar date of `instant` in `tz` (spec 1: "today" is the date of
+/// `now` in the support time zone). Saturates at the ends of the calendar.
+pub fn local_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    local_datetime(instant, tz).date()
+}
+
+/// The instant `secs` seconds after the Unix epoch, clamped to the range of
+/// [`DateTime<Utc>`].
+fn instant_at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or(if secs < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// The start of `date` in `tz` (spec 1: "a date D begins at 00:00 of D in the
+/// support time zone").
+///
+/// If local midnight does not exist (a DST gap at midnight, or a date the zone
+/// skipped entirely), this is the first instant whose local time is after
+/// 00:00 of `date` (for a skipped date: the start of the next date shown). If
+/// midnight happens twice, the earlier. Saturates at the ends of
+/// [`DateTime<Utc>`].
+pub fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let midnight = date.and_time(NaiveTime::MIN);
+    match tz.from_local_datetime(&midnight) {
+        LocalResult::Single(start) => start.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+        LocalResult::None => first_instant_showing(midnight, tz),
+    }
+}
+
+/// The first instant whose local time in `tz` is at or after `local`, looked
+/// for within two days of `local` read as UTC (offsets are under a day).
+fn first_instant_showing(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    const TWO_DAYS: i64 = 2 * 86_400;
+    let shows = |secs: i64| local_datetime(instant_at(secs), tz) >= local;
+    let base = local.and_utc().timestamp();
+    let min = DateTime::<Utc>::MIN_UTC.timestamp();
+    let max = DateTime::<Utc>::MAX_UTC.timestamp();
+    let mut lo = base.saturating_sub(TWO_DAYS).max(min);
+    let mut hi = base.saturating_add(TWO_DAYS).min(max);
+    if shows(lo) {
+        return instant_at(lo);
+    }
+    if !shows(hi) {
+        return DateTime::<Utc>::MAX_UTC;
+    }
+    // Invariant: !shows(lo) && shows(hi). Offsets are whole seconds.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if shows(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    instant_at(hi)
+}
+
+/// The first instant in `(after, before]` at which the offset of `tz` is no
+/// longer `offset`, given that it is `offset` at `after` and not at `before`.
+fn first_offset_change(
+    after: DateTime<Utc>,
+    before: DateTime<Utc>,
+    offset: FixedOffset,
+    tz: Tz,
+) -> DateTime<Utc> {
+    // Transitions happen on whole seconds, so the whole second at or below
+    // `after` has the same offset as `after`.
+    let mut lo = after.timestamp();
+    let mut hi = before.timestamp();
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if offset_at(instant_at(mid), tz) == offset {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    instant_at(hi)
+}
+
+/// The first instant strictly after `now` at which the local date in `tz`
+/// differs from the local date at `now`; `None` past the end of the calendar.
+fn next_date_change(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+    let date = local_date(now, tz);
+    let next_midnight = date.succ_opt()?.and_time(NaiveTime::MIN);
+    let mut t = now;
+    let mut candidate = None;
+    for _ in 0..MAX_STEPS {
+        let offset = offset_at(t, tz);
+        // When the clock would show the next midnight if the offset held.
+        let at_midnight = Utc.from_utc_datetime(&next_midnight.checked_sub_offset(offset)?);
+        candidate = Some(at_midnight);
+        if offset_at(at_midnight, tz) == offset {
+            return Some(at_midnight);
+        }
+        // The offset changes before then: the date changes at that transition
+        // if the clock jumps to another date, else go on from there.
+        let transition = first_offset_change(t, at_midnight, offset, tz);
+        if local_date(transition, tz) != date {
+            return Some(transition);
+        }
+        t = transition;
+    }
+    // Unreachable for the tz database; an early answer is the safe one.
+    candidate
+}
+
+/// An inclusive range of dates; `None` is unbounded on that side.
+#[derive(Debug, Clone, Copy)]
+struct DateRange {
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+}
+
+impl DateRange {
+    fn contains(self, date: NaiveDate) -> bool {
+        self.first.is_none_or(|first| first <= date) && self.last.is_none_or(|last| date <= last)
+    }
+}
+
+/// The first instant strictly after `now` at which the local date in `tz`
+/// leaves `range` (which holds the local date at `now`), or `None` if it never
+/// does.
+///
+/// Walks the changes of the local date, except that it jumps straight to the
+/// day before `range.last` when the date is at least two days past
+/// `range.first`: a local date never steps back by more than one day, so the
+/// range cannot be left in between.
+fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option<DateTime<Utc>> {
+    let mut t = now;
+    let mut jumped = false;
+    for _ in 0..MAX_STEPS {
+        let date = local_date(t, tz);
+        let clear_of_first = range.first.is_none_or(|first| {
+            first
+                .checked_add_days(Days::new(2))
+                .is_some_and(|safe| date >= safe)
+        });
+        if clear_of_first {
+            let Some(last) = range.last else {
+                return None;
+            };
+            if !jumped {
+                if let Some(target) = last.pred_opt().filter(|target| date < *target) {
+                    let jump = start_of(target, tz);
+                    if jump > t {
+                        jumped = true;
+                        t = jump;
+                        if !range.contains(local_date(jump, tz)) {
+                            return Some(jump);
+                        }
+                        continue;
+                    }
+                }
+            }
+        }
+        let change = next_date_change(t, tz)?;
+        if !range.contains(local_date(change, tz)) {
+            return Some(change);
+        }
+        t = change;
+    }
+    // Unreachable for the tz database; an early answer is the safe one.
+    next_date_change(t, tz)
+}
+
+/// Evaluates `rule` on the local date of `now`, with an exact `until`.
+///
+/// `breakpoints` must hold every date `d` at which `rule(d)` may differ from
+/// `rule(d - 1)`; `None` entries (dates past the end of the calendar) are
+/// ignored.
+fn timed_by_date<T: Copy + PartialEq>(
+    now: DateTime<Utc>,
+    tz: Tz,
+    breakpoints: &mut [Option<NaiveDate>],
+    rule: impl Fn(NaiveDate) -> T,
+) -> Timed<T> {
+    let today = local_date(now, tz);
+    let value = rule(today);
+    breakpoints.sort_unstable();
+    let dates = || breakpoints.iter().flatten().copied();
+    // The value holds on [first, last], a run between breakpoints.
+    let last = dates()
+        .filter(|b| *b > today)
+        .find(|b| rule(*b) != value)
+        .and_then(|b| b.pred_opt());
+    let first = dates()
+        .rev()
+        .filter(|b| *b <= today)
+        .find(|b| b.pred_opt().is_some_and(|before| rule(before) != value));
+    Timed::new(
+        value,
+        first_instant_outside(now, tz, DateRange { first, last }),
+    )
+}
+
+/// `date + days`, or `None` past the end of the calendar.
+fn add_days(date: NaiveDate, days: u32) -> Option<NaiveDate> {
+    date.checked_add_days(Days::new(u64::from(days)))
+}
+
+// ---------------------------------------------------------------------------
+// Today, weekends, workdays
+// ---------------------------------------------------------------------------
+
+/// Today's date in the support time zone (spec 1: calendar questions are
+/// answered in `timezone`), until the next local midnight.
+pub fn today(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<NaiveDate> {
+    Timed::new(
+        local_date(now, config.timezone),
+        next_date_change(now, config.timezone),
+    )
+}
+
+/// Whether `date` is a Saturday or a Sunday (spec 1, "Weekend").
+pub fn is_weekend_date(date: NaiveDate) -> bool {
+    matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// Whether `now` falls on a weekend in the support time zone (spec 1:
+/// "Saturday or Sunday of `now` in the support time zone"). Holds until the
+/// next Saturday 00:00 on a weekday, the next Monday 00:00 on a weekend.
+pub fn is_weekend(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
+    let today = local_date(now, config.timezone);
+    let from_monday = today.weekday().num_days_from_monday();
+    let monday = today.checked_sub_days(Days::new(u64::from(from_monday)));
+    let saturday = monday.and_then(|m| add_days(m, 5));
+    let next_monday = monday.and_then(|m| add_days(m, 7));
+    timed_by_date(
+        now,
+        config.timezone,
+        &mut [monday, saturday, next_monday],
+        is_weekend_date,
+    )
+}
+
+/// Whether `date` is a workday (spec 1, "Workday"): not a Saturday or Sunday
+/// and not one of `company_holidays`.
+pub fn is_workday(date: NaiveDate, config: &PolicyConfig) -> bool {
+    !is_weekend_date(date) && !config.company_holidays.contains(&date)
+}
+
+/// The first workday on or after `date` (spec 3.8: weekends and
+/// `company_holidays` roll forward to the next workday).
+///
+/// Always terminates: the holiday list is finite, so a workday comes within
+/// `3 * holidays + 3` days. Saturates at [`NaiveDate::MAX`] if the calendar
+/// ends first.
+pub fn next_workday_on_or_after(date: NaiveDate, config: &PolicyConfig) -> NaiveDate {
+    let mut day = date;
+    while !is_workday(day, config) {
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    day
+}
+
+// ---------------------------------------------------------------------------
+// License dates and states
+// ---------------------------------------------------------------------------
+
+/// Exact grace end: `None` when it lies past the end of the calendar.
+fn grace_end(license: &License, config: &PolicyConfig) -> Option<NaiveDate> {
+    if license.trial {
+        Some(license.expires_on)
+    } else {
+        add_days(license.expires_on, config.grace_period_days)
+    }
+}
+
+/// Exact last day of the emergency window: `None` past the end of the calendar.
+fn window_end(license: &License, config: &PolicyConfig) -> Option<NaiveDate> {
+    grace_end(license, config).and_then(|end| add_days(end, config.emergency_window_days))
+}
+
+/// The date on which the grace period ends (spec 1): `expires_on +
+/// grace_period_days` for a paid license; `expires_on` for a trial, which has
+/// no grace period. The license is in grace on `expires_on ..
+/// grace_ends_on` (end exclusive). Saturates at [`NaiveDate::MAX`].
+pub fn grace_ends_on(license: &License, config: &PolicyConfig) -> NaiveDate {
+    grace_end(license, config).unwrap_or(NaiveDate::MAX)
+}
+
+/// The last date inside the emergency window (spec 1): `grace_ends_on +
+/// emergency_window_days`. Saturates at [`NaiveDate::MAX`].
+pub fn emergency_window_ends_on(license: &License, config: &PolicyConfig) -> NaiveDate {
+    window_end(license, config).unwrap_or(NaiveDate::MAX)
+}
+
+crate::answers! {
+    /// Where a license is in its life (spec 1 and 3.1), on a given date.
+    ///
+    /// Ordered by lifecycle: a paid license moves through `not-started`,
+    /// `active`, `in-grace-period`, `grace-ended-recently`, `lapsed`; a trial
+    /// through `not-started`, `trial-active`, `trial-expired`.
+    #[derive(serde::Serialize, serde::Deserialize, PartialOrd, Ord)]
+    #[serde(rename_all = "kebab-case")]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum LicenseState {
+        /// Today is before `starts_on` (a license starting today has started).
+        NotStarted => "not-started",
+        /// Paid, and today is before `expires_on`.
+        Active => "active",
+        /// Paid, and `expires_on <= today < grace_ends_on`.
+        InGracePeriod => "in-grace-period",
+        /// Paid, and `0 <= today - grace_ends_on <= emergency_window_days`.
+        GraceEndedRecently => "grace-ended-recently",
+        /// Paid, and the grace period ended more than `emergency_window_days` ago.
+        Lapsed => "lapsed",
+        /// A trial, and today is before `expires_on`.
+        TrialActive => "trial-active",
+        /// A trial, and today is on or after `expires_on`.
+        TrialExpired => "trial-expired",
+    }
+}
+
+/// The state of `license` on the date `today` (spec 1 and 3.1). The first
+/// matching rule wins: `today < starts_on` is `not-started` whatever the
+/// other dates say.
+pub fn license_state_on(
+    license: &License,
+    today: NaiveDate,
+    config: &PolicyConfig,
+) -> LicenseState {
+    let before = |end: Option<NaiveDate>| end.is_none_or(|end| today < end);
+    if today < license.starts_on {
+        LicenseState::NotStarted
+    } else if license.trial {
+        if today < license.expires_on {
+            LicenseState::TrialActive
+        } else {
+            LicenseState::TrialExpired
+        }
+    } else if today < license.expires_on {
+        LicenseState::Active
+    } else if before(grace_end(license, config)) {
+        LicenseState::InGracePeriod
+    } else if window_end(license, config).is_none_or(|last| today <= last) {
+        LicenseState::GraceEndedRecently
+    } else {
+        LicenseState::Lapsed
+    }
+}
+
+/// Every date at which a date rule about `license` may change.
+fn license_breakpoints(license: &License, config: &PolicyConfig) -> [Option<NaiveDate>; 4] {
+    [
+        Some(license.starts_on),
+        Some(license.expires_on),
+        grace_end(license, config),
+        window_end(license, config).and_then(|last| last.succ_opt()),
+    ]
+}
+
+/// Evaluates a rule of the license's state on today's date, with exact `until`.
+fn timed_license_rule<T: Copy + PartialEq>(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+    rule: impl Fn(LicenseState) -> T,
+) -> Timed<T> {
+    timed_by_date(
+        now,
+        config.timezone,
+        &mut license_breakpoints(license, config),
+        |today| rule(license_state_on(license, today, config)),
+    )
+}
+
+/// The state of `license` at `now` (spec 1 and 3.1), until the start of the
+/// next date on which it changes (e.g. an active license is stable until the
+/// start of `expires_on`; one in grace until the start of `grace_ends_on`).
+pub fn license_state(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<LicenseState> {
+    timed_license_rule(license, now, config, |state| state)
+}
+
+/// Whether the license has expired (spec 1: expired from the start of
+/// `expires_on`; `today >= expires_on`). A license that has not started yet
+/// has not expired.
+pub fn is_expired(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
+    timed_license_rule(license, now, config, |state| {
+        matches!(
+            state,
+            LicenseState::InGracePeriod
+                | LicenseState::GraceEndedRecently
+                | LicenseState::Lapsed
+                | LicenseState::TrialExpired
+        )
+    })
+}
+
+/// Whether a paid license is in its grace period (spec 1: `expires_on <=
+/// today < grace_ends_on`). Always false for a trial, which has no grace period.
+pub fn is_in_grace_period(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    timed_license_rule(license, now, config, |state| {
+        state == LicenseState::InGracePeriod
+    })
+}
+
+/// Whether the license has not lapsed yet: it is still active or in grace
+/// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
+///
+/// A trial has no grace period, so this is true while the trial is active.
+/// A license that has not started yet has not lapsed either, so it counts
+/// (an emergency license is for a license that ran out, not one still to come).
+pub fn is_active_or_in_grace(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    timed_license_rule(license, now, config, |state| {
+        matches!(
+            state,
+            LicenseState::NotStarted
+                | LicenseState::Active
+                | LicenseState::InGracePeriod
+                | LicenseState::TrialActive
+        )
+    })
+}
+
+/// Whether the grace period ended within the emergency window (spec 1:
+/// `0 <= today - grace_ends_on <= emergency_window_days`, inclusive).
+///
+/// A trial has no grace period: its grace "ended" when it expired, so the
+/// window counts from `expires_on` (day 0 is the expiry date).
+pub fn grace_ended_within_window(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let tz = config.timezone;
+    let start = grace_end(license, config);
+    let rule = |today: NaiveDate| {
+        today >= license.starts_on
+            && start.is_some_and(|start| start <= today)
+            && window_end(license, config).is_none_or(|last| today <= last)
+    };
+    timed_by_date(now, tz, &mut license_breakpoints(license, config), rule)
+}
+
+/// Whether the grace period ended more than `emergency_window_days` ago
+/// (spec 3.2 step 4, outcome `outside-emergency-window`): `today -
+/// grace_ends_on > emergency_window_days`. For a trial the window counts from
+/// `expires_on` (see [`grace_ended_within_window`]).
+///
+/// Exactly the complement of [`is_active_or_in_grace`] and
+/// [`grace_ended_within_window`] for a license that has started.
+pub fn grace_ended_outside_window(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let rule = |today: NaiveDate| {
+        today >= license.starts_on && window_end(license, config).is_some_and(|last| today > last)
+    };
+    timed_by_date(
+        now,
+        config.timezone,
+        &mut license_breakpoints(license, config),
+        rule,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines and hours remaining
+// ---------------------------------------------------------------------------
+
+/// The deadline of `license` at `now` (spec 1): the start of `grace_ends_on`
+/// once a paid license has expired (in grace, and also after grace ended, so
+/// the deadline never moves backwards); otherwise the start of `expires_on`
+/// (an active or not-started license, and any trial). Changes at most once:
+/// at the start of `expires_on` for a paid license with a grace period.
+pub fn deadline(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<DateTime<Utc>> {
+    let tz = config.timezone;
+    let at_expiry = start_of(license.expires_on, tz);
+    if license.trial {
+        return Timed::forever(at_expiry);
+    }
+    let at_grace_end =
+        grace_end(license, config).map_or(DateTime::<Utc>::MAX_UTC, |end| start_of(end, tz));
+    if at_grace_end == at_expiry {
+        return Timed::forever(at_expiry);
+    }
+    let expired = timed_by_date(now, tz, &mut [Some(license.expires_on)], |today| {
+        today >= license.expires_on
+    });
+    expired.map(|expired| if expired { at_grace_end } else { at_expiry })
+}
+
+/// Time left until the [`deadline`] (negative once it has passed), for trace
+/// details.
+pub fn remaining(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> TimeDelta {
+    deadline(license, now, config)
+        .value
+        .signed_duration_since(now)
+}
+
+/// Whether more than `escalation_threshold_hours` remain until the
+/// [`deadline`] (spec 1: `deadline - now > escalation_threshold_hours`,
+/// strictly: exactly 24 h is not more than 24 h).
+///
+/// `until` accounts for the deadline moving: a paid license that is active
+/// with under 24 h left answers false, then true again at expiry when the
+/// deadline becomes the end of grace (if the grace period is longer than the
+/// threshold), and false again 24 h before the end of grace.
+pub fn more_than_hours_remaining(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
+        .unwrap_or(TimeDelta::MAX);
+    let above =
+        |deadline: DateTime<Utc>, at: DateTime<Utc>| deadline.signed_duration_since(at) > threshold;
+    let value = above(deadline(license, now, config).value, now);
+    let mut t = now;
+    for _ in 0..MAX_STEPS {
+        let phase = deadline(license, t, config);
+        if above(phase.value, t) != value {
+            return Timed::new(value, Some(t));
+        }
+        // Within this phase the answer can only go from true to false, at
+        // `deadline - threshold`.
+        if value {
+            if let Some(flip) = phase.value.checked_sub_signed(threshold) {
+                if phase.until.is_none_or(|end| flip < end) {
+                    return Timed::new(value, Some(flip));
+                }
+            }
+        }
+        match phase.until {
+            Some(end) => t = end,
+            None => return Timed::forever(value),
+        }
+    }
+    // Unreachable: the deadline changes at most twice.
+    Timed::new(value, Some(t))
+}
+
+// ---------------------------------------------------------------------------
+// Seat Link
+// ---------------------------------------------------------------------------
+
+/// Whether a Seat Link report is dated today in the support time zone (spec
+/// 3.3 step 5: "a Seat Link report dated today"). Holds until the local date
+/// reaches a day whose answer differs (e.g. midnight, unless tomorrow also has
+/// a report).
+pub fn has_report_on_today(
+    dates: &[NaiveDate],
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let tz = config.timezone;
+    let today = local_date(now, tz);
+    let range = if dates.contains(&today) {
+        // The run of consecutive report dates around today.
+        let mut first = today;
+        while let Some(before) = first.pred_opt().filter(|d| dates.contains(d)) {
+            first = before;
+        }
+        let mut last = today;
+        while let Some(after) = last.succ_opt().filter(|d| dates.contains(d)) {
+            last = after;
+        }
+        DateRange {
+            first: Some(first),
+            last: Some(last),
+        }
+    } else {
+        // The gap between the report dates around today.
+        let before = dates.iter().filter(|d| **d < today).max();
+        let after = dates.iter().filter(|d| **d > today).min();
+        DateRange {
+            first: before.and_then(|d| d.succ_opt()),
+            last: after.and_then(|d| d.pred_opt()),
+        }
+    };
+    Timed::new(
+        dates.contains(&today),
+        first_instant_outside(now, tz, range),
+    )
+}
