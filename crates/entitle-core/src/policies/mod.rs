@@ -2,6 +2,7 @@
 
 crate::registry! {
     license_status => LicenseStatus,
+    weekend_emergency => WeekendEmergency,
     emergency_license_follow_up => EmergencyLicenseFollowUp,
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,

@@ -1,0 +1,431 @@
+//! # Weekend Emergencies - License Request
+//!
+//! Seed: `weekend-emergency-license.md`. Spec 3.2.
+//!
+//! When a customer asks on a **weekend** for a license to replace their expired
+//! one, anyone in Support can generate a short-term temporary Ultimate license
+//! to de-escalate, with the Mechanizer Zendesk app.
+//!
+//! *Scope*: a customer with a **paid** plan, whose license's grace period
+//! (14 days after expiration) ended within the last 3 days. *Out of scope*:
+//! organizations without a paid plan; prospects.
+//!
+//! *Confirm customer subscription*: request the screenshots of Admin Area ->
+//! Overview -> Dashboard and of the license page (Admin Area -> License), add
+//! them to the ticket, enter the user count from the screenshot and the email
+//! of the person who opened the ticket; the tool emails them a temporary
+//! license for that many users ("a 5-day trial license"; "all licenses
+//! generated with the tool will have a 10 day limit"), with generic licensee
+//! information. Then put a comment with the ticket URL in
+//! `#support_licensing-subscription`. The tool records an internal request,
+//! `[Success] - Created a license under [EMAIL] for [X] users`, holding a copy
+//! of the license (see `emergency-license-follow-up`).
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::license_status::{date_detail, license_dates, relative, timed, window_detail};
+use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
+use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::graph::{BuildError, GraphBuilder};
+use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+/// The Slack channel where Support announces a generated emergency license.
+pub const LICENSING_CHANNEL: &str = "#support_licensing-subscription";
+
+/// The screenshots the customer has added to the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct EmergencyScreenshots {
+    /// Admin Area -> Overview -> Dashboard.
+    pub admin_dashboard: bool,
+    /// The license page, Admin Area -> License (newer versions: subscription).
+    pub license_page: bool,
+}
+
+/// What the ticket tells about a weekend license emergency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WeekendEmergencyFacts {
+    /// The customer's billing status.
+    pub customer: Customer,
+    /// The expired license the customer wants replaced.
+    pub license: License,
+    /// Which of the two screenshots are on the ticket.
+    pub screenshots: EmergencyScreenshots,
+    /// The user count read from the screenshots; absent or `null` while unknown
+    /// (`0` counts as unknown: no license is made for zero users).
+    #[serde(default)]
+    pub screenshot_user_count: Option<u32>,
+    /// The email of the person who opened the ticket.
+    pub requester_email: String,
+    /// The ticket's URL, for the note in the licensing channel.
+    pub ticket_url: String,
+}
+
+crate::outcomes! {
+    /// What to do about a weekend license emergency.
+    pub enum WeekendEmergencyOutcome {
+        /// It is not a weekend: the weekday workflow applies.
+        UseWeekdayWorkflow => "use-weekday-workflow",
+        /// Prospects are out of scope.
+        OutOfScopeProspect => "out-of-scope-prospect",
+        /// Organizations without a paid plan are out of scope.
+        OutOfScopeUnpaid => "out-of-scope-unpaid",
+        /// The license is still active or in its grace period.
+        NotLapsed => "not-lapsed",
+        /// The grace period ended longer ago than the emergency window.
+        OutsideEmergencyWindow => "outside-emergency-window",
+        /// Ask the customer for the screenshots (and user count) still missing.
+        RequestScreenshots => "request-screenshots",
+        /// Generate a temporary Ultimate license with the Mechanizer app.
+        GenerateTemporaryLicense => "generate-temporary-license",
+    }
+}
+
+/// Spec 3.2 `weekend-emergency`.
+pub struct WeekendEmergency;
+
+impl Policy for WeekendEmergency {
+    const ID: &'static str = "weekend-emergency";
+    const SUMMARY: &'static str = "A paid customer's license lapsed within the last days and it is the weekend: generate a short temporary Ultimate license.";
+    const VERSION: u32 = 1;
+    type Facts = WeekendEmergencyFacts;
+    type Outcome = WeekendEmergencyOutcome;
+
+    fn build() -> Result<PolicyGraph<WeekendEmergencyFacts, WeekendEmergencyOutcome>, BuildError> {
+        let mut g = GraphBuilder::new(Self::ID);
+        g.timed_question(
+            "is-weekend",
+            "Is it a weekend in the support time zone?",
+            |_: &WeekendEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+        )
+        .detail(|_, cx| weekend_detail(cx))
+        .yes("customer-status")
+        .no("use-weekday-workflow");
+        g.question(
+            "customer-status",
+            "Is the customer on a paid plan?",
+            |f: &WeekendEmergencyFacts, _| f.customer.status,
+        )
+        .on(CustomerStatus::Prospect, "out-of-scope-prospect")
+        .on(CustomerStatus::Unpaid, "out-of-scope-unpaid")
+        .on(CustomerStatus::Paid, "license-active-or-in-grace");
+        g.timed_question(
+            "license-active-or-in-grace",
+            "Is the license still active or in its grace period?",
+            |f: &WeekendEmergencyFacts, cx| {
+                timed(time::is_active_or_in_grace(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| license_detail(&f.license, cx))
+        .yes("not-lapsed")
+        .no("grace-ended-outside-window");
+        g.timed_question(
+            "grace-ended-outside-window",
+            "Did the grace period end more than `emergency_window_days` (3) days ago?",
+            |f: &WeekendEmergencyFacts, cx| {
+                timed(time::grace_ended_outside_window(
+                    &f.license, cx.now, cx.config,
+                ))
+            },
+        )
+        .detail(|f, cx| window_detail(&f.license, cx))
+        .yes("outside-emergency-window")
+        .no("screenshots-and-user-count");
+        g.question(
+            "screenshots-and-user-count",
+            "Are both screenshots (Admin Area dashboard, license page) and the user count on the ticket?",
+            |f: &WeekendEmergencyFacts, _| missing_evidence(f).is_empty(),
+        )
+        .detail(|f, _| evidence_detail(f))
+        .yes("generate-temporary-license")
+        .no("request-screenshots");
+        g.outcome(
+            "use-weekday-workflow",
+            "Not a weekend: follow the weekday emergency workflow",
+            WeekendEmergencyOutcome::UseWeekdayWorkflow,
+        )
+        .outcome(
+            "out-of-scope-prospect",
+            "Out of scope: prospects",
+            WeekendEmergencyOutcome::OutOfScopeProspect,
+        )
+        .outcome(
+            "out-of-scope-unpaid",
+            "Out of scope: organizations without a paid plan",
+            WeekendEmergencyOutcome::OutOfScopeUnpaid,
+        )
+        .outcome(
+            "not-lapsed",
+            "No emergency license: the license is still active or in its grace period",
+            WeekendEmergencyOutcome::NotLapsed,
+        )
+        .outcome(
+            "outside-emergency-window",
+            "No emergency license: the grace period ended before the emergency window",
+            WeekendEmergencyOutcome::OutsideEmergencyWindow,
+        )
+        .outcome(
+            "request-screenshots",
+            "Request the missing screenshots and user count from the customer",
+            WeekendEmergencyOutcome::RequestScreenshots,
+        )
+        .outcome(
+            "generate-temporary-license",
+            "Generate a temporary Ultimate license with the Mechanizer app",
+            WeekendEmergencyOutcome::GenerateTemporaryLicense,
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: WeekendEmergencyOutcome,
+        facts: &WeekendEmergencyFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        match outcome {
+            WeekendEmergencyOutcome::UseWeekdayWorkflow => Details {
+                actions: vec![Action::new(
+                    "use-weekday-workflow",
+                    "Follow the weekday emergency workflow (policy weekday-emergency)",
+                )],
+                ..Details::default()
+            },
+            WeekendEmergencyOutcome::OutOfScopeProspect
+            | WeekendEmergencyOutcome::OutOfScopeUnpaid => Details {
+                actions: vec![Action::new(
+                    "decline-emergency-license",
+                    "Tell the customer that emergency licenses are only for customers with a paid plan",
+                )],
+                ..Details::default()
+            },
+            WeekendEmergencyOutcome::NotLapsed
+            | WeekendEmergencyOutcome::OutsideEmergencyWindow => license_dates(&facts.license, cx),
+            WeekendEmergencyOutcome::RequestScreenshots => {
+                let missing = missing_evidence(facts);
+                let wanted: Vec<&str> = missing.iter().map(|m| evidence_name(m)).collect();
+                Details {
+                    actions: vec![Action::new(
+                        "request-screenshots",
+                        format!(
+                            "Ask the customer for {} and add them to the ticket",
+                            wanted.join(", ")
+                        ),
+                    )],
+                    missing,
+                    ..Details::default()
+                }
+            }
+            WeekendEmergencyOutcome::GenerateTemporaryLicense => temporary_license(facts, cx),
+        }
+    }
+
+    fn examples() -> Vec<Example<WeekendEmergencyFacts>> {
+        // Saturday 2026-11-21, 10:00 UTC.
+        let saturday = chrono::DateTime::from_timestamp(1_795_255_200, 0).unwrap_or_default();
+        let friday = saturday - chrono::TimeDelta::days(1);
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        // Expired 2026-11-04: grace ended 2026-11-18, three days before Saturday.
+        let facts = WeekendEmergencyFacts {
+            customer: Customer {
+                status: CustomerStatus::Paid,
+            },
+            license: License {
+                plan: Plan::Premium,
+                trial: false,
+                starts_on: date(2025, 11, 4),
+                expires_on: date(2026, 11, 4),
+                users: 120,
+            },
+            screenshots: EmergencyScreenshots {
+                admin_dashboard: true,
+                license_page: true,
+            },
+            screenshot_user_count: Some(134),
+            requester_email: "ops@example.com".to_owned(),
+            ticket_url: "https://support.example.com/tickets/501234".to_owned(),
+        };
+        let with = |change: &dyn Fn(&mut WeekendEmergencyFacts)| {
+            let mut facts = facts.clone();
+            change(&mut facts);
+            facts
+        };
+        let status = |status| move |f: &mut WeekendEmergencyFacts| f.customer.status = status;
+        vec![
+            Example {
+                now: friday,
+                facts: facts.clone(),
+            },
+            Example {
+                now: saturday,
+                facts: with(&status(CustomerStatus::Prospect)),
+            },
+            Example {
+                now: saturday,
+                facts: with(&status(CustomerStatus::Unpaid)),
+            },
+            // Expired 2026-11-10: still in grace until 2026-11-24.
+            Example {
+                now: saturday,
+                facts: with(&|f| f.license.expires_on = date(2026, 11, 10)),
+            },
+            // Expired 2026-11-03: grace ended 2026-11-17, four days ago.
+            Example {
+                now: saturday,
+                facts: with(&|f| f.license.expires_on = date(2026, 11, 3)),
+            },
+            // The license page screenshot is not on the ticket yet.
+            Example {
+                now: saturday,
+                facts: with(&|f| {
+                    f.screenshots.license_page = false;
+                    f.screenshot_user_count = None;
+                }),
+            },
+            Example {
+                now: saturday,
+                facts,
+            },
+        ]
+    }
+}
+
+/// The evidence still missing before a license can be generated, by its
+/// public name: `admin_dashboard`, `license_page`, `user_count`.
+fn missing_evidence(facts: &WeekendEmergencyFacts) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !facts.screenshots.admin_dashboard {
+        missing.push("admin_dashboard");
+    }
+    if !facts.screenshots.license_page {
+        missing.push("license_page");
+    }
+    if facts.screenshot_user_count.is_none_or(|users| users == 0) {
+        missing.push("user_count");
+    }
+    missing
+}
+
+/// What each piece of evidence is, in the page's words.
+fn evidence_name(missing: &str) -> &'static str {
+    match missing {
+        "admin_dashboard" => "a screenshot of Admin Area -> Overview -> Dashboard",
+        "license_page" => "a screenshot of the license page (Admin Area -> License)",
+        _ => "the user count shown on the screenshots",
+    }
+}
+
+/// The temporary license to generate (spec 3.2 step 6): Ultimate, the
+/// screenshot's user count, `min(temporary_license_days,
+/// temporary_license_max_days, 10)` days from today in the support time zone,
+/// emailed to the requester.
+fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> Details {
+    let users = facts.screenshot_user_count.unwrap_or_default();
+    let days = temporary_license_days(cx);
+    let today = time::today(cx.now, cx.config).value;
+    let expires_on = today
+        .checked_add_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MAX);
+    let email = facts.requester_email.clone();
+    let title = format!("[Success] - Created a license under {email} for {users} users");
+    Details {
+        plan: Some(Plan::Ultimate),
+        users: Some(users),
+        days: Some(days),
+        email: Some(email.clone()),
+        expires_on: Some(expires_on),
+        internal_request: Some(title.clone()),
+        actions: vec![
+            Action::new(
+                "email-license",
+                format!(
+                    "In the Mechanizer Zendesk app, generate a {days}-day Ultimate license for {users} users (generic licensee information, expires {expires_on}) and have it emailed to {email}"
+                ),
+            ),
+            Action::new(
+                "post-to-licensing-channel",
+                format!(
+                    "Post in {LICENSING_CHANNEL} that an emergency license was generated, with the ticket URL {}",
+                    facts.ticket_url
+                ),
+            ),
+            Action::new(
+                "record-internal-request",
+                format!(
+                    "Check that the internal request `{title}` was recorded (closed, with a copy of the license); if the tool failed, it leaves an open internal request describing the failure instead, and no license was made"
+                ),
+            ),
+        ],
+        ..Details::default()
+    }
+}
+
+/// Length of a generated temporary license: `temporary_license_days`, never
+/// more than `temporary_license_max_days` nor the tool's hard limit of 10 days.
+fn temporary_license_days(cx: &PolicyContext<'_>) -> u32 {
+    cx.config
+        .temporary_license_days
+        .min(cx.config.temporary_license_max_days)
+        .min(TEMPORARY_LICENSE_HARD_CAP_DAYS)
+}
+
+/// Today's weekday and date in the support time zone, and when that changes.
+pub(crate) fn weekend_detail(cx: &PolicyContext<'_>) -> String {
+    let weekend = time::is_weekend(cx.now, cx.config);
+    let today = time::today(cx.now, cx.config).value;
+    let change = match weekend.until {
+        Some(at) => {
+            let what = if weekend.value {
+                "the weekend ends"
+            } else {
+                "the weekend starts"
+            };
+            format!("; {what} {}", relative(cx.now, at))
+        }
+        None => String::new(),
+    };
+    format!(
+        "today is {} in {}{change}",
+        today.format("%A %Y-%m-%d"),
+        cx.config.timezone
+    )
+}
+
+/// The evidence on the ticket: `admin dashboard: yes, license page: no, user count: 134`.
+fn evidence_detail(facts: &WeekendEmergencyFacts) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let users = match facts.screenshot_user_count {
+        Some(users) if users > 0 => users.to_string(),
+        Some(_) => "0 (not usable)".to_owned(),
+        None => "unknown".to_owned(),
+    };
+    format!(
+        "admin dashboard: {}, license page: {}, user count: {users}",
+        yes_no(facts.screenshots.admin_dashboard),
+        yes_no(facts.screenshots.license_page)
+    )
+}
+
+/// The license's dates relative to now, for trace details: `expired
+/// 2026-11-04, 17 days ago; grace ended 2026-11-18, 3 days ago`.
+pub(crate) fn license_detail(license: &License, cx: &PolicyContext<'_>) -> String {
+    let mut parts = Vec::with_capacity(3);
+    if time::start_of(license.starts_on, cx.config.timezone) > cx.now {
+        parts.push(date_detail("starts", license.starts_on, cx));
+    }
+    parts.push(date_detail("expires", license.expires_on, cx));
+    if license.trial {
+        parts.push("a trial has no grace period".to_owned());
+    } else {
+        parts.push(date_detail(
+            "grace ends",
+            time::grace_ends_on(license, cx.config),
+            cx,
+        ));
+    }
+    parts.join("; ")
+}
