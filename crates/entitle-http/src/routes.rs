@@ -527,16 +527,18 @@ fn parse_body(bytes: &[u8]) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>)
 fn facts_problem(path: Option<&str>, message: &str) -> Problem {
     let mut field = String::from("facts");
     if let Some(path) = path {
-        field.push('.');
+        if !path.starts_with('[') {
+            field.push('.');
+        }
         field.push_str(path);
     }
-    // serde names a missing or unknown member in the message, at the path of
-    // the object that holds it: point at the member itself.
-    if message.starts_with("missing field") || message.starts_with("unknown field") {
-        if let Some(member) = backticked(message) {
-            field.push('.');
-            field.push_str(member);
-        }
+    // serde names a missing member in the message, at the path of the
+    // object that holds it (an unknown member is already in the path).
+    if message.starts_with("missing field")
+        && let Some(member) = backticked(message)
+    {
+        field.push('.');
+        field.push_str(member);
     }
     Problem::new(problem::INVALID_FACTS, message.to_owned()).at(&field)
 }
@@ -588,6 +590,17 @@ fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned()
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Sets the `actor` of `facts` to the caller's role: a different `actor`
@@ -694,6 +707,16 @@ async fn decide(
     let now = now.unwrap_or_else(Utc::now);
     let mut value: Value = serde_json::from_str(facts.get())
         .map_err(|e| Problem::new(problem::MALFORMED, format!("the facts are not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Problem::new(
+            problem::INVALID_FACTS,
+            format!(
+                "the facts must be a JSON object, not {}; `GET /v1/policies/{policy}/schema` describes them",
+                json_type(&value)
+            ),
+        )
+        .at("facts"));
+    }
     let raw = if state.has_actor(&policy) {
         apply_actor(&mut value, caller.role)?;
         None

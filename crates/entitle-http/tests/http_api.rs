@@ -1,0 +1,981 @@
+//! The HTTP service end to end: a real server on a loopback port over a
+//! temporary SQLite database (and PostgreSQL when
+//! `ENTITLE_TEST_POSTGRES_URL` is set), driven by a real HTTP client. Every
+//! endpoint, every error status, auth and roles, the log after a restart,
+//! and every response checked against the OpenAPI document.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod openapi_check;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use entitle_http::auth::{Role, TokenFile, TokenSource};
+use entitle_http::{AppState, RunningServer, ServerOptions};
+use entitle_store::{Records, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use openapi_check::Seen;
+
+/// The tokens of each role, by role.
+struct Tokens {
+    reader: String,
+    engineer: String,
+    manager: String,
+    lr: String,
+    revoked_id: String,
+    revoked: String,
+}
+
+fn make_tokens(path: &Path) -> Tokens {
+    let mut file = TokenFile::default();
+    let now = chrono::Utc::now();
+    let (reader, _) = file.add(Role::Reader, now).unwrap();
+    let (engineer, _) = file.add(Role::SupportEngineer, now).unwrap();
+    let (manager, _) = file.add(Role::SupportManager, now).unwrap();
+    let (lr, _) = file.add(Role::LrTeam, now).unwrap();
+    let (revoked, record) = file.add(Role::SupportEngineer, now).unwrap();
+    file.save(path).unwrap();
+    Tokens {
+        reader,
+        engineer,
+        manager,
+        lr,
+        revoked_id: record.id,
+        revoked,
+    }
+}
+
+fn options() -> ServerOptions {
+    ServerOptions {
+        request_timeout: Duration::from_secs(2),
+        header_read_timeout: Duration::from_secs(2),
+        shutdown_grace: Duration::from_secs(5),
+        token_reload_interval: Duration::from_millis(100),
+        ..ServerOptions::default()
+    }
+}
+
+async fn start(db: &str, tokens: &Path) -> RunningServer {
+    let store = Store::open(db).await.unwrap();
+    let state = AppState::new(store, TokenSource::from_path(tokens).unwrap(), options());
+    entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap()
+}
+
+/// A client that records every response for the OpenAPI check.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// Asserts a problem of `status` and returns it.
+    fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{}",
+            self.text
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status, "{p}");
+        for key in ["type", "title", "detail"] {
+            assert!(p[key].is_string(), "{key} missing in {p}");
+        }
+        assert_eq!(
+            p["request_id"].as_str().unwrap(),
+            self.headers["x-request-id"].to_str().unwrap()
+        );
+        p
+    }
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some((content_type, bytes)) = body {
+            if !content_type.is_empty() {
+                request = request.header("content-type", content_type);
+            }
+            request = request.body(bytes);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        assert!(
+            headers.contains_key("x-request-id"),
+            "no request id on {method} {path}"
+        );
+        self.seen.lock().unwrap().push(Seen {
+            method: method.as_str().to_owned(),
+            path: path.split('?').next().unwrap_or("").to_owned(),
+            status: status.as_u16(),
+            content_type: headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+            body: text.clone(),
+        });
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send(Method::GET, path, token, None).await
+    }
+
+    async fn post_json(&self, path: &str, token: &str, body: &Value) -> Answer {
+        self.send(
+            Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", serde_json::to_vec(body).unwrap())),
+        )
+        .await
+    }
+}
+
+fn example(policy: &str, index: usize) -> (Value, String) {
+    let examples = entitle::examples(policy).unwrap().unwrap();
+    let e = &examples[index % examples.len()];
+    (e.facts.clone(), e.now.clone())
+}
+
+/// A unique suffix, so runs against a shared PostgreSQL do not collide.
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nanos:x}")
+}
+
+async fn seed_ticket(db: &str, ticket: &str) {
+    let store = Store::open(db).await.unwrap();
+    let records: Records = serde_json::from_value(json!({
+        "tickets": [{
+            "id": ticket,
+            "url": format!("https://support.example.com/tickets/{ticket}"),
+            "requester_email": "admin@customer.example",
+            "internal_request": "success"
+        }]
+    }))
+    .unwrap();
+    store.put_records(&records).await.unwrap();
+    store.close().await;
+}
+
+/// Sends raw bytes on a fresh connection and returns what the server
+/// answered before closing (bounded by `limit`).
+async fn raw(addr: std::net::SocketAddr, bytes: &[u8], limit: Duration) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(limit, stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn suite(db: &str, label: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_path = dir.path().join("tokens.json");
+    let tokens = make_tokens(&tokens_path);
+    let ticket = format!("T-{}", unique());
+    seed_ticket(db, &ticket).await;
+
+    let server = start(db, &tokens_path).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let client = Client {
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        base: server.url(),
+        seen: seen.clone(),
+    };
+    let eng = tokens.engineer.as_str();
+
+    // --- public endpoints
+    let health = client.get("/healthz", None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    let doc = client.get("/v1/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // --- the catalog, for any role
+    for token in [
+        &tokens.reader,
+        &tokens.engineer,
+        &tokens.manager,
+        &tokens.lr,
+    ] {
+        let list = client.get("/v1/policies", Some(token)).await;
+        assert_eq!(list.status, 200, "{}", list.text);
+    }
+    let list = client
+        .get("/v1/policies", Some(&tokens.reader))
+        .await
+        .json();
+    let ids: Vec<&str> = list["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), entitle::policies::POLICIES.len());
+    for id in &ids {
+        let structure = client
+            .get(&format!("/v1/policies/{id}"), Some(&tokens.reader))
+            .await;
+        assert_eq!(structure.status, 200);
+        assert_eq!(
+            structure.json(),
+            serde_json::from_str::<Value>(
+                &entitle::render(id, entitle::RenderFormat::Json).unwrap()
+            )
+            .unwrap()
+        );
+        let mermaid = client
+            .get(&format!("/v1/policies/{id}/mermaid"), Some(&tokens.reader))
+            .await;
+        assert_eq!(mermaid.status, 200);
+        assert!(mermaid.text.starts_with("flowchart"), "{}", mermaid.text);
+        assert!(
+            mermaid.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        let schema = client
+            .get(&format!("/v1/policies/{id}/schema"), Some(&tokens.reader))
+            .await;
+        assert_eq!(schema.json(), entitle::schema(id).unwrap());
+        let examples = client
+            .get(&format!("/v1/policies/{id}/examples"), Some(&tokens.reader))
+            .await;
+        assert_eq!(examples.status, 200);
+        assert!(!examples.json().as_array().unwrap().is_empty());
+    }
+    for suffix in ["", "/mermaid", "/schema", "/examples"] {
+        let p = client
+            .get(&format!("/v1/policies/no-such-policy{suffix}"), Some(eng))
+            .await
+            .problem(404);
+        assert_eq!(p["type"], "urn:entitle:problem:unknown-policy");
+    }
+
+    // --- a decision, logged before the answer
+    let (facts, now) = example("emergency-license-follow-up", 0);
+    let decided = client
+        .post_json(
+            "/v1/decisions/emergency-license-follow-up",
+            eng,
+            &json!({"facts": facts, "now": now}),
+        )
+        .await;
+    assert_eq!(decided.status, 200, "{}", decided.text);
+    let decision = decided.json();
+    let expected = entitle::decide_json(
+        "emergency-license-follow-up",
+        &serde_json::to_vec(&facts).unwrap(),
+        now.parse().unwrap(),
+        &entitle::config::PolicyConfig::default(),
+    )
+    .unwrap();
+    let mut expected = serde_json::to_value(&expected).unwrap();
+    expected["decision_id"] = decision["decision_id"].clone();
+    assert_eq!(
+        decision, expected,
+        "same JSON as `entitle decide` plus decision_id"
+    );
+    let decision_id = decision["decision_id"].as_str().unwrap().to_owned();
+    let request_id = decided.headers["x-request-id"].to_str().unwrap().to_owned();
+    // Readable at once, by a reader too.
+    let entry = client
+        .get(
+            &format!("/v1/decisions/{decision_id}"),
+            Some(&tokens.reader),
+        )
+        .await;
+    assert_eq!(entry.status, 200, "{}", entry.text);
+    let entry = entry.json();
+    assert_eq!(entry["outcome"], decision["outcome"]);
+    assert_eq!(entry["facts"], facts);
+    assert_eq!(entry["role"], "support-engineer");
+    assert_eq!(entry["request_id"], request_id.as_str());
+    assert_eq!(entry["trace"], decision["trace"]);
+
+    // `now` defaults to the server clock; a client request id is kept.
+    let before = chrono::Utc::now();
+    let answer = client
+        .http
+        .post(format!(
+            "{}/v1/decisions/emergency-license-follow-up",
+            client.base
+        ))
+        .bearer_auth(eng)
+        .header("x-request-id", format!("req-{label}-1"))
+        .json(&json!({"facts": {"internal_request": "none"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["x-request-id"],
+        format!("req-{label}-1").as_str()
+    );
+    let body: Value = answer.json().await.unwrap();
+    let decided_at: chrono::DateTime<chrono::Utc> = body["now"].as_str().unwrap().parse().unwrap();
+    assert!(decided_at >= before - chrono::Duration::seconds(1));
+    let entry = client
+        .get(
+            &format!("/v1/decisions/{}", body["decision_id"].as_str().unwrap()),
+            Some(eng),
+        )
+        .await
+        .json();
+    assert_eq!(entry["request_id"], format!("req-{label}-1").as_str());
+    // A hostile request id is replaced.
+    let answer = client
+        .http
+        .get(format!("{}/healthz", client.base))
+        .header("x-request-id", "a b<script>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(answer.headers()["x-request-id"], "a b<script>");
+
+    // Every policy decides its examples over HTTP.
+    for info in entitle::policies::POLICIES {
+        let examples = entitle::examples(info.id).unwrap().unwrap();
+        for e in examples {
+            let mut facts = e.facts.clone();
+            // The role is the actor: use the token of the example's actor.
+            let token = match facts.get("actor").and_then(Value::as_str) {
+                Some("support-manager") => &tokens.manager,
+                Some("lr-team") => &tokens.lr,
+                _ => &tokens.engineer,
+            };
+            if facts.get("actor").is_some() {
+                facts.as_object_mut().unwrap().remove("actor");
+            }
+            let answer = client
+                .post_json(
+                    &format!("/v1/decisions/{}", info.id),
+                    token,
+                    &json!({"facts": facts, "now": e.now}),
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{}: {}", info.id, answer.text);
+            assert_eq!(
+                answer.json()["outcome"],
+                e.outcome,
+                "{} {:?}",
+                info.id,
+                e.path
+            );
+        }
+    }
+
+    // --- the role is the actor
+    let (facts, now) = example("star-self-managed", 0);
+    assert!(
+        facts.get("actor").is_some(),
+        "star-self-managed has an actor"
+    );
+    let mut claimed = facts.clone();
+    claimed["actor"] = json!("support-manager");
+    let p = client
+        .post_json(
+            "/v1/decisions/star-self-managed",
+            eng,
+            &json!({"facts": claimed, "now": now}),
+        )
+        .await
+        .problem(403);
+    assert_eq!(p["type"], "urn:entitle:problem:actor-mismatch");
+    assert_eq!(p["pointer"], "/facts/actor");
+    let mut own = facts.clone();
+    own["actor"] = json!("support-engineer");
+    let answer = client
+        .post_json(
+            "/v1/decisions/star-self-managed",
+            eng,
+            &json!({"facts": own, "now": now}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let mut absent = facts.clone();
+    absent.as_object_mut().unwrap().remove("actor");
+    let answer = client
+        .post_json(
+            "/v1/decisions/star-self-managed",
+            &tokens.lr,
+            &json!({"facts": absent, "now": now}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let id = answer.json()["decision_id"].as_str().unwrap().to_owned();
+    let entry = client
+        .get(&format!("/v1/decisions/{id}"), Some(eng))
+        .await
+        .json();
+    assert_eq!(entry["facts"]["actor"], "lr-team");
+    assert_eq!(entry["role"], "lr-team");
+
+    // --- ticket decisions: facts from the store
+    let path = format!("/v1/tickets/{ticket}/decisions/emergency-license-follow-up");
+    let empty = client.send(Method::POST, &path, Some(eng), None).await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    let ticket_decision = empty.json();
+    assert_eq!(ticket_decision["outcome"], "resend-from-success-record");
+    let with_now = client
+        .post_json(&path, eng, &json!({"now": "2026-11-21T10:00:00Z"}))
+        .await;
+    assert_eq!(with_now.status, 200, "{}", with_now.text);
+    assert_eq!(with_now.json()["now"], "2026-11-21T10:00:00Z");
+    let p = client
+        .post_json(
+            "/v1/tickets/no-such-ticket/decisions/emergency-license-follow-up",
+            eng,
+            &json!({}),
+        )
+        .await
+        .problem(404);
+    assert_eq!(p["type"], "urn:entitle:problem:unknown-ticket");
+    let p = client
+        .post_json(
+            &format!("/v1/tickets/{ticket}/decisions/nope"),
+            eng,
+            &json!({}),
+        )
+        .await
+        .problem(404);
+    assert_eq!(p["type"], "urn:entitle:problem:unknown-policy");
+    let p = client
+        .post_json(
+            &format!("/v1/tickets/{ticket}/decisions/provision-failure"),
+            eng,
+            &json!({}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:entitle:problem:incomplete-records");
+    client
+        .post_json(&path, &tokens.reader, &json!({}))
+        .await
+        .problem(403);
+
+    // --- the log
+    let list = client
+        .get(
+            &format!("/v1/decisions?ticket={ticket}&policy=emergency-license-follow-up"),
+            Some(&tokens.reader),
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let list = list.json();
+    let entries = list["decisions"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{list}");
+    assert!(entries.iter().all(|e| e["ticket_id"] == ticket.as_str()));
+    assert_eq!(
+        entries[1]["decision_id"], ticket_decision["decision_id"],
+        "newest first"
+    );
+    let page = client
+        .get(&format!("/v1/decisions?ticket={ticket}&limit=1"), Some(eng))
+        .await
+        .json();
+    assert_eq!(page["decisions"].as_array().unwrap().len(), 1);
+    let next = page["next_before"].as_str().unwrap();
+    let page2 = client
+        .get(
+            &format!("/v1/decisions?ticket={ticket}&limit=1&before={next}"),
+            Some(eng),
+        )
+        .await
+        .json();
+    assert_eq!(
+        page2["decisions"][0]["decision_id"],
+        ticket_decision["decision_id"]
+    );
+    let all = client
+        .get("/v1/decisions?policy=star-self-managed", Some(eng))
+        .await;
+    assert_eq!(all.status, 200);
+    assert!(!all.json()["decisions"].as_array().unwrap().is_empty());
+    client
+        .get("/v1/decisions?policy=nope", Some(eng))
+        .await
+        .problem(404);
+    client
+        .get("/v1/decisions?ticket=no-such-ticket", Some(eng))
+        .await
+        .problem(404);
+    client
+        .get("/v1/decisions?limit=0", Some(eng))
+        .await
+        .problem(400);
+    client
+        .get("/v1/decisions?limit=ten", Some(eng))
+        .await
+        .problem(400);
+    client
+        .get("/v1/decisions?colour=red", Some(eng))
+        .await
+        .problem(400);
+    let p = client
+        .get(
+            "/v1/decisions/00000000-0000-0000-0000-000000000000",
+            Some(eng),
+        )
+        .await
+        .problem(404);
+    assert_eq!(p["type"], "urn:entitle:problem:unknown-decision");
+
+    // --- auth
+    for path in [
+        "/v1/policies",
+        "/v1/decisions",
+        &format!("/v1/decisions/{decision_id}"),
+    ] {
+        let answer = client.get(path, None).await;
+        answer.problem(401);
+        assert!(
+            answer.headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+        client.get(path, Some("ent_not-a-token")).await.problem(401);
+    }
+    let basic = client
+        .http
+        .get(format!("{}/v1/policies", client.base))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401);
+    let no_token = client
+        .post_json("/v1/decisions/emergency-license-follow-up", "", &json!({}))
+        .await;
+    no_token.problem(401);
+    let p = client
+        .post_json(
+            "/v1/decisions/emergency-license-follow-up",
+            &tokens.reader,
+            &json!({"facts": {"internal_request": "none"}}),
+        )
+        .await
+        .problem(403);
+    assert_eq!(p["type"], "urn:entitle:problem:forbidden");
+    // Revocation reaches the running server.
+    assert_eq!(
+        client
+            .get("/v1/policies", Some(&tokens.revoked))
+            .await
+            .status,
+        200
+    );
+    let mut file = TokenFile::load(&tokens_path).unwrap();
+    file.revoke(&tokens.revoked_id).unwrap();
+    file.save(&tokens_path).unwrap();
+    let mut revoked = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if client
+            .get("/v1/policies", Some(&tokens.revoked))
+            .await
+            .status
+            == 401
+        {
+            revoked = true;
+            break;
+        }
+    }
+    assert!(revoked, "a revoked token still works");
+    assert_eq!(client.get("/v1/policies", Some(eng)).await.status, 200);
+
+    // --- errors
+    let decide = "/v1/decisions/emergency-license-follow-up";
+    // 400: not JSON.
+    let p = client
+        .send(
+            Method::POST,
+            decide,
+            Some(eng),
+            Some(("application/json", b"{\"facts\": ".to_vec())),
+        )
+        .await
+        .problem(400);
+    assert_eq!(p["type"], "urn:entitle:problem:malformed-json");
+    client
+        .send(
+            Method::POST,
+            decide,
+            Some(eng),
+            Some(("application/json", vec![0xff, 0xfe, b'{'])),
+        )
+        .await
+        .problem(400);
+    // 404: unknown policy, unknown route.
+    client
+        .post_json("/v1/decisions/nope", eng, &json!({"facts": {}}))
+        .await
+        .problem(404);
+    let p = client.get("/v2/nothing", Some(eng)).await.problem(404);
+    assert_eq!(p["type"], "urn:entitle:problem:not-found");
+    // 405: a known path, another method.
+    for (method, path) in [
+        (Method::DELETE, "/v1/policies"),
+        (Method::PUT, decide),
+        (Method::GET, "/v1/tickets/T-1/decisions/license-status"),
+        (Method::POST, "/healthz"),
+    ] {
+        let answer = client.send(method, path, Some(eng), None).await;
+        let p = answer.problem(405);
+        assert_eq!(p["type"], "urn:entitle:problem:method-not-allowed");
+        assert!(answer.headers.contains_key("allow"));
+    }
+    // 413: over 64 KiB.
+    let big = json!({"facts": {"internal_request": "none", "pad": "x".repeat(70 * 1024)}});
+    client.post_json(decide, eng, &big).await.problem(413);
+    // 415: not JSON, or no content type.
+    client
+        .send(
+            Method::POST,
+            decide,
+            Some(eng),
+            Some(("text/plain", b"{\"facts\": {}}".to_vec())),
+        )
+        .await
+        .problem(415);
+    client
+        .send(
+            Method::POST,
+            decide,
+            Some(eng),
+            Some(("", b"{\"facts\": {}}".to_vec())),
+        )
+        .await
+        .problem(415);
+    client
+        .send(Method::POST, decide, Some(eng), None)
+        .await
+        .problem(415);
+    // 422: facts that do not validate, with the field path.
+    let cases: &[(&str, Value, &str, &str)] = &[
+        (
+            "emergency-license-follow-up",
+            json!({"internal_request": "maybe"}),
+            "/facts/internal_request",
+            "invalid-facts",
+        ),
+        (
+            "emergency-license-follow-up",
+            json!({"internal_request": "none", "extra": 1}),
+            "/facts/extra",
+            "invalid-facts",
+        ),
+        (
+            "emergency-license-follow-up",
+            json!({}),
+            "/facts/internal_request",
+            "invalid-facts",
+        ),
+        (
+            "emergency-license-follow-up",
+            json!([1, 2]),
+            "/facts",
+            "invalid-facts",
+        ),
+        (
+            "license-status",
+            json!({"license": {"plan": "premium", "trial": false, "starts_on": "2026-01-01", "expires_on": "2026-13-01", "users": 5}}),
+            "/facts/license/expires_on",
+            "invalid-facts",
+        ),
+        (
+            "license-status",
+            json!({"license": {"plan": "premium", "trial": "no", "starts_on": "2026-01-01", "expires_on": "2026-12-01", "users": 5}}),
+            "/facts/license/trial",
+            "invalid-facts",
+        ),
+        (
+            "license-status",
+            json!({"license": {"plan": "premium", "trial": false, "starts_on": "2026-01-01", "expires_on": "2026-12-01"}}),
+            "/facts/license/users",
+            "invalid-facts",
+        ),
+    ];
+    for (policy, facts, pointer, kind) in cases {
+        let p = client
+            .post_json(
+                &format!("/v1/decisions/{policy}"),
+                eng,
+                &json!({"facts": facts, "now": "2026-11-21T10:00:00Z"}),
+            )
+            .await
+            .problem(422);
+        assert_eq!(p["pointer"], *pointer, "{p}");
+        assert_eq!(p["field"], pointer[1..].replace('/', "."), "{p}");
+        assert_eq!(p["type"], format!("urn:entitle:problem:{kind}"), "{p}");
+    }
+    // 422: the envelope.
+    for (body, pointer) in [
+        (
+            json!({"facts": {"internal_request": "none"}, "now": "yesterday"}),
+            "/now",
+        ),
+        (
+            json!({"facts": {"internal_request": "none"}, "now": 5}),
+            "/now",
+        ),
+        (
+            json!({"facts": {"internal_request": "none"}, "when": "x"}),
+            "/when",
+        ),
+        (json!({"now": "2026-11-21T10:00:00Z"}), "/facts"),
+    ] {
+        let p = client.post_json(decide, eng, &body).await.problem(422);
+        assert_eq!(p["pointer"], pointer, "{p}");
+        assert_eq!(p["type"], "urn:entitle:problem:invalid-body");
+    }
+    client
+        .post_json(decide, eng, &json!([1]))
+        .await
+        .problem(422);
+
+    // Hostile input: deep nesting, huge numbers, NUL bytes; the server stays up.
+    let deep = format!("{{\"facts\": {}{}}}", "[".repeat(5000), "]".repeat(5000));
+    let answer = client
+        .send(
+            Method::POST,
+            decide,
+            Some(eng),
+            Some(("application/json", deep.into_bytes())),
+        )
+        .await;
+    assert!(
+        answer.status == 400 || answer.status == 422,
+        "{}",
+        answer.text
+    );
+    let answer = client
+        .post_json(
+            "/v1/decisions/license-status",
+            eng,
+            &json!({"facts": {"license": {"plan": "premium", "trial": false, "starts_on": "2026-01-01", "expires_on": "2026-12-01", "users": 1e300}}}),
+        )
+        .await;
+    answer.problem(422);
+    assert_eq!(client.get("/healthz", None).await.status, 200);
+
+    // 408: a body that never finishes.
+    let slow = format!(
+        "POST {decide} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {eng}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"facts\":"
+    );
+    let started = std::time::Instant::now();
+    let text = raw(server.addr(), slow.as_bytes(), Duration::from_secs(10)).await;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("urn:entitle:problem:timeout"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    // Headers that never finish: the connection is closed, not held.
+    let started = std::time::Instant::now();
+    let _ = raw(
+        server.addr(),
+        b"GET /healthz HTTP/1.1\r\nhost: x\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(8));
+    // Garbage instead of HTTP.
+    let text = raw(
+        server.addr(),
+        b"\x00\x01\x02 nonsense\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 400"),
+        "{text}"
+    );
+    assert_eq!(client.get("/healthz", None).await.status, 200);
+
+    // --- graceful shutdown drains a request in flight: a slow body is
+    // still answered after shutdown began.
+    let addr = server.addr();
+    let in_flight = tokio::spawn({
+        let eng = eng.to_owned();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let body =
+                br#"{"facts": {"internal_request": "failure"}, "now": "2026-11-21T10:00:00Z"}"#;
+            let head = format!(
+                "POST /v1/decisions/emergency-license-follow-up HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {eng}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            stream.write_all(&body[..10]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            stream.write_all(&body[10..]).await.unwrap();
+            let mut out = Vec::new();
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out))
+                .await
+                .unwrap()
+                .unwrap();
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    server.shutdown().await.unwrap();
+    let text = in_flight.await.unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let drained_id = text
+        .split("\"decision_id\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    // --- the log after a restart
+    let server = start(db, &tokens_path).await;
+    let client = Client {
+        base: server.url(),
+        ..client
+    };
+    for id in [&decision_id, &drained_id] {
+        let entry = client.get(&format!("/v1/decisions/{id}"), Some(eng)).await;
+        assert_eq!(entry.status, 200, "{id} after restart: {}", entry.text);
+    }
+    let entry = client
+        .get(&format!("/v1/decisions/{decision_id}"), Some(eng))
+        .await
+        .json();
+    assert_eq!(entry["outcome"], decision["outcome"]);
+    assert_eq!(entry["now"], decision["now"]);
+    assert_eq!(entry["stable_until"], decision["stable_until"]);
+    server.shutdown().await.unwrap();
+
+    // --- the OpenAPI document declares everything the suite saw
+    let seen = seen.lock().unwrap().clone();
+    let problems = openapi_check::check(&doc, &seen);
+    assert!(
+        problems.is_empty(),
+        "OpenAPI mismatches:\n{}",
+        problems.join("\n")
+    );
+    let statuses: std::collections::BTreeSet<u16> = seen.iter().map(|s| s.status).collect();
+    for status in [200, 400, 401, 403, 404, 405, 413, 415, 422] {
+        assert!(statuses.contains(&status), "no {status} seen");
+    }
+    eprintln!(
+        "{label}: {} responses checked against the OpenAPI document",
+        seen.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("entitle.db");
+    suite(db.to_str().unwrap(), "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_suite() {
+    match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => suite(&url, "postgres").await,
+        _ => println!("skipped: ENTITLE_TEST_POSTGRES_URL not set"),
+    }
+}
+
+/// The checker itself finds what it should.
+#[test]
+fn openapi_checker_catches_mismatches() {
+    let doc = entitle_http::openapi::document();
+    let seen = |method: &str, path: &str, status: u16, body: &str| Seen {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        status,
+        content_type: if status == 200 {
+            "application/json".to_owned()
+        } else {
+            "application/problem+json".to_owned()
+        },
+        body: body.to_owned(),
+    };
+    let good = [
+        seen(
+            "GET",
+            "/healthz",
+            200,
+            r#"{"status":"ok","version":"0.1.0"}"#,
+        ),
+        seen(
+            "DELETE",
+            "/healthz",
+            405,
+            r#"{"type":"x","title":"t","status":405,"detail":"d"}"#,
+        ),
+    ];
+    assert!(openapi_check::check(&doc, &good).is_empty());
+    let bad = [
+        seen(
+            "GET",
+            "/healthz",
+            200,
+            r#"{"status":"fine","version":"0.1.0"}"#,
+        ),
+        seen("GET", "/healthz", 200, r#"{"status":"ok"}"#),
+        seen("GET", "/healthz", 418, r#"{}"#),
+        seen("GET", "/v1/nowhere", 200, r#"{}"#),
+        seen("GET", "/v1/decisions/x", 200, r#"{"decision_id": 5}"#),
+        seen(
+            "GET",
+            "/v1/policies",
+            401,
+            r#"{"type":"x","title":"t","status":"401","detail":"d"}"#,
+        ),
+    ];
+    for s in bad {
+        let errors = openapi_check::check(&doc, std::slice::from_ref(&s));
+        assert!(!errors.is_empty(), "not caught: {s:?}");
+    }
+}
