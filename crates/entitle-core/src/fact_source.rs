@@ -34,7 +34,11 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use crate::domain::{Customer, CustomerStatus, License, Namespace, Plan};
-use crate::policies::{EmergencyLicenseFollowUp, FollowUpFacts, InternalRequest};
+use crate::policies::{
+    EmergencyLicenseFollowUp, FollowUpFacts, InternalRequest, LicenseStatus, LicenseStatusFacts,
+    SaasRequest, SaasTrialPlan, SelfManagedRequest, StarActor, StarSaas, StarSaasFacts,
+    StarSelfManaged, StarSelfManagedFacts,
+};
 use crate::policy::{Policy, Registered};
 
 /// A customer (an organization that buys subscriptions).
@@ -219,6 +223,16 @@ pub enum FactSourceError {
         /// What kind of record (`subscription`, `namespace`).
         entity: &'static str,
     },
+    /// A record exists but a field the policy needs is empty.
+    #[error("{entity} `{id}` has no {field}")]
+    MissingField {
+        /// What kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+        /// The empty field.
+        field: &'static str,
+    },
     /// The subscription has no license.
     #[error("subscription `{subscription}` has no license")]
     NoLicense {
@@ -253,6 +267,11 @@ pub trait FactSource {
     fn seat_link_dates(&self) -> Result<Vec<NaiveDate>, FactSourceError>;
     /// The internal request recorded for the ticket.
     fn internal_request(&self) -> Result<InternalRequest, FactSourceError>;
+    /// The facts come from a ticket the customer opened.
+    fn has_ticket(&self) -> bool;
+    /// `email` (compared case-insensitively) is the subscription's license
+    /// contact; an error when the subscription has none on record.
+    fn is_license_contact(&self, email: &str) -> Result<bool, FactSourceError>;
 }
 
 impl FactRecords {
@@ -387,6 +406,22 @@ impl FactSource for FactRecords {
     fn internal_request(&self) -> Result<InternalRequest, FactSourceError> {
         Ok(self.ticket_record()?.internal_request)
     }
+
+    fn has_ticket(&self) -> bool {
+        self.ticket.is_some()
+    }
+
+    fn is_license_contact(&self, email: &str) -> Result<bool, FactSourceError> {
+        let subscription = self.subscription_record()?;
+        match &subscription.license_contact_email {
+            Some(contact) => Ok(contact.eq_ignore_ascii_case(email.trim())),
+            None => Err(FactSourceError::MissingField {
+                entity: "subscription",
+                id: subscription.id.clone(),
+                field: "license_contact_email",
+            }),
+        }
+    }
 }
 
 /// Facts the store does not hold and the caller must supply: none. It
@@ -412,12 +447,101 @@ pub trait StoredFacts: Policy {
     ) -> Result<Self::Facts, FactSourceError>;
 }
 
+impl StoredFacts for LicenseStatus {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<LicenseStatusFacts, FactSourceError> {
+        Ok(LicenseStatusFacts {
+            license: source.license()?,
+        })
+    }
+}
+
 impl StoredFacts for EmergencyLicenseFollowUp {
     type Supplied = NoSupplied;
 
     fn assemble(source: &impl FactSource, _: NoSupplied) -> Result<FollowUpFacts, FactSourceError> {
         Ok(FollowUpFacts {
             internal_request: source.internal_request()?,
+        })
+    }
+}
+
+/// What the caller supplies for `star-saas`: everything but the namespace,
+/// which comes from the ticket's namespace record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarSaasSupplied {
+    /// What the starred ticket asks for.
+    pub request: SaasRequest,
+    /// Whether the L&R team is available to assist now.
+    pub lr_team_available: bool,
+    /// Whether it is an emergency.
+    pub emergency: bool,
+    /// The plan level the customer paid for.
+    pub desired_plan: SaasTrialPlan,
+}
+
+impl StoredFacts for StarSaas {
+    type Supplied = StarSaasSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        supplied: StarSaasSupplied,
+    ) -> Result<StarSaasFacts, FactSourceError> {
+        Ok(StarSaasFacts {
+            request: supplied.request,
+            namespace: source.namespace()?,
+            lr_team_available: supplied.lr_team_available,
+            emergency: supplied.emergency,
+            desired_plan: supplied.desired_plan,
+        })
+    }
+}
+
+/// What the caller supplies for `star-self-managed`. The license, the Admin
+/// dashboard screenshot and whether the customer has a ticket come from the
+/// records; whether the recipient is the license contact compares
+/// `recipient_email` (default: the requester) with the subscription's
+/// license contact.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarSelfManagedSupplied {
+    /// What the starred ticket asks for.
+    pub request: SelfManagedRequest,
+    /// Whether the L&R team is available to assist now.
+    pub lr_team_available: bool,
+    /// Who is handling the ticket (an adapter sets it from the caller's role).
+    pub actor: StarActor,
+    /// Where the license is to be sent, if not to the requester.
+    #[serde(default)]
+    pub recipient_email: Option<String>,
+}
+
+impl StoredFacts for StarSelfManaged {
+    type Supplied = StarSelfManagedSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        supplied: StarSelfManagedSupplied,
+    ) -> Result<StarSelfManagedFacts, FactSourceError> {
+        let recipient = supplied
+            .recipient_email
+            .as_deref()
+            .unwrap_or(source.requester_email());
+        Ok(StarSelfManagedFacts {
+            request: supplied.request,
+            license: source.license()?,
+            lr_team_available: supplied.lr_team_available,
+            admin_dashboard_screenshot: source.screenshots()?.0,
+            customer_has_ticket: source.has_ticket(),
+            actor: supplied.actor,
+            recipient_is_license_contact: source.is_license_contact(recipient)?,
         })
     }
 }
@@ -439,7 +563,12 @@ pub fn visit_stored<V: StoredFactsVisitor>(id: &str, visitor: V) -> Option<V::Ou
             $( if id == <$ty as Policy>::ID { return Some(visitor.visit::<$ty>()); } )+
         };
     }
-    stored!(EmergencyLicenseFollowUp);
+    stored!(
+        LicenseStatus,
+        EmergencyLicenseFollowUp,
+        StarSelfManaged,
+        StarSaas,
+    );
     None
 }
 

@@ -63,6 +63,19 @@ pub enum StoreError {
         /// What kind of record (`subscription`, `namespace`).
         entity: &'static str,
     },
+    /// A record the policy needs lacks a field (e.g. a subscription with no
+    /// license contact on record).
+    #[error("{entity} `{id}` has no {field}, which policy `{policy}` needs")]
+    MissingField {
+        /// The policy whose facts were asked for.
+        policy: String,
+        /// What kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+        /// The empty field.
+        field: &'static str,
+    },
     /// The subscription has no license, and the policy needs one.
     #[error("subscription `{subscription}` has no license, which policy `{policy}` needs")]
     NoLicense {
@@ -148,6 +161,12 @@ impl StoreError {
                 policy: policy.to_owned(),
                 owner,
                 entity,
+            },
+            FactSourceError::MissingField { entity, id, field } => StoreError::MissingField {
+                policy: policy.to_owned(),
+                entity,
+                id,
+                field,
             },
             FactSourceError::NoLicense { subscription } => StoreError::NoLicense {
                 policy: policy.to_owned(),

@@ -62,6 +62,7 @@
 
 mod error;
 mod facts;
+pub mod import;
 mod log;
 mod records;
 mod schema;

@@ -228,7 +228,7 @@ pub(crate) struct LogJob {
 }
 
 pub(crate) enum LogMessage {
-    Entry(LogJob),
+    Entry(Box<LogJob>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -317,7 +317,7 @@ pub(crate) async fn writer(
     while let Some(first) = rx.recv().await {
         let mut batch: Vec<LogJob> = Vec::new();
         let mut push = |message: LogMessage, batch: &mut Vec<LogJob>| match message {
-            LogMessage::Entry(job) => batch.push(job),
+            LogMessage::Entry(job) => batch.push(*job),
             LogMessage::Shutdown(done) => {
                 shutdown.push(done);
             }
@@ -443,7 +443,7 @@ impl Store {
         let (ack, acked) = oneshot::channel();
         self.inner
             .log_tx
-            .send(LogMessage::Entry(LogJob { row, ack }))
+            .send(LogMessage::Entry(Box::new(LogJob { row, ack })))
             .await
             .map_err(|_| StoreError::Closed)?;
         acked.await.map_err(|_| StoreError::Closed)??;

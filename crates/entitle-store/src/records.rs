@@ -634,6 +634,26 @@ impl Store {
         })
     }
 
+    /// Whether a record of `entity` (`customer`, `account`, `subscription`,
+    /// `license`, `namespace`, `ticket`) has the id `id`.
+    pub async fn exists(&self, entity: &str, id: &str) -> Result<bool, StoreError> {
+        let sql = match entity {
+            "customer" => "SELECT 1 FROM customers WHERE id = $1",
+            "account" => "SELECT 1 FROM cdot_accounts WHERE id = $1",
+            "subscription" => "SELECT 1 FROM subscriptions WHERE id = $1",
+            "license" => "SELECT 1 FROM licenses WHERE id = $1",
+            "namespace" => "SELECT 1 FROM namespaces WHERE id = $1",
+            "ticket" => "SELECT 1 FROM tickets WHERE id = $1",
+            _ => return Ok(false),
+        };
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::db(format!("looking up {entity} `{id}`")))?;
+        Ok(row.is_some())
+    }
+
     /// The ticket `id`, or [`StoreError::NotFound`].
     pub async fn ticket(&self, id: &str) -> Result<TicketRecord, StoreError> {
         let row = sqlx::query(

@@ -1,0 +1,873 @@
+//! The store against SQLite (a fresh file per test) and, when
+//! `ENTITLE_TEST_POSTGRES_URL` is set, PostgreSQL (a fresh database per
+//! test): migrations, import, facts assembly and its errors, the decision
+//! log (append-only, reopen, filters, group commit).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use common::TestDb;
+use entitle_store::import::{ImportError, ImportKind};
+use entitle_store::{DecisionFilter, NewDecision, SCHEMA_VERSION, Store, StoreError, StoreOptions};
+use serde_json::{Map, Value, json};
+use sqlx::Connection;
+
+const TABLES: &[&str] = &[
+    "customers",
+    "subscriptions",
+    "licenses",
+    "cdot_accounts",
+    "cdot_account_subscriptions",
+    "seat_link_reports",
+    "namespaces",
+    "namespace_trials",
+    "tickets",
+    "decision_log",
+    "schema_version",
+];
+
+async fn count(url: &str, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let n: i64 = sqlx::Row::get(
+        &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        "n",
+    );
+    conn.close().await.unwrap();
+    n
+}
+
+async fn sample_store(db: &TestDb) -> Store {
+    let store = Store::open(&db.url).await.unwrap();
+    let summary = entitle_store::import::import(&store, &[common::sample_json()], None)
+        .await
+        .unwrap();
+    assert_eq!(summary.counts.tickets, 7, "{summary}");
+    store
+}
+
+fn supplied(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn entry(policy: &str, ticket: Option<&str>, n: usize) -> NewDecision {
+    NewDecision {
+        policy: policy.to_owned(),
+        policy_version: 1,
+        now: "2026-11-21T10:00:00Z".parse().unwrap(),
+        facts: json!({"internal_request": "success", "n": n}),
+        config: json!({"timezone": "UTC"}),
+        outcome: "resend-from-success-record".to_owned(),
+        details: json!({"actions": []}),
+        stable_until: Some("2026-11-23T00:00:00Z".parse().unwrap()),
+        trace: json!([{"node": "internal-request", "answer": "success"}]),
+        role: "support-engineer".to_owned(),
+        request_id: format!("req-{n}"),
+        ticket_id: ticket.map(str::to_owned),
+    }
+}
+
+// ---------------------------------------------------------------- migrations
+
+async fn migrations(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    store.ping().await.unwrap();
+    store.close().await;
+    for table in TABLES {
+        assert_eq!(
+            count(&db.url, table).await,
+            i64::from(*table == "schema_version"),
+            "{table}"
+        );
+    }
+    // Reopening migrates nothing again.
+    let store = Store::open(&db.url).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    store.close().await;
+    assert_eq!(count(&db.url, "schema_version").await, 1);
+    if let Some(path) = db.sqlite_path() {
+        assert!(path.exists(), "the SQLite file is created on first use");
+        let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        let mode: String = sqlx::Row::get(
+            &sqlx::query("PRAGMA journal_mode")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap(),
+            0,
+        );
+        assert_eq!(mode, "wal");
+    }
+}
+on_both!(migrations_on_a_fresh_database, migrations);
+
+#[tokio::test]
+async fn migrations_in_memory() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let summary = entitle_store::import::import(&store, &[common::sample_json()], None)
+        .await
+        .unwrap();
+    assert_eq!(summary.counts.customers, 6);
+    // Two in-memory stores are two databases.
+    let other = Store::open("sqlite::memory:").await.unwrap();
+    assert!(matches!(
+        other.ticket("T-1001").await,
+        Err(StoreError::NotFound {
+            entity: "ticket",
+            ..
+        })
+    ));
+    assert_eq!(store.ticket("T-1001").await.unwrap().id, "T-1001");
+}
+
+#[tokio::test]
+async fn a_bad_url_is_a_typed_error() {
+    assert!(matches!(
+        Store::open("mysql://localhost/x").await,
+        Err(StoreError::InvalidUrl { .. })
+    ));
+    let err = Store::open("/nonexistent-dir/sub/x.db").await.unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent-dir/sub/x.db"),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- facts
+
+/// Every policy whose facts are stored, for every sample ticket where they
+/// can be assembled: the facts are exactly what the records say, and the
+/// policy accepts them.
+async fn facts_from_sample_data(db: &TestDb) {
+    let store = sample_store(db).await;
+    let now = "2026-11-21T10:00:00Z".parse().unwrap();
+    let config = entitle::config::PolicyConfig::default();
+    let cases: Vec<(&str, &str, Value, Value)> = vec![
+        (
+            "T-1001",
+            "license-status",
+            json!({}),
+            json!({"license": {"plan": "premium", "trial": false, "starts_on": "2025-11-04",
+                               "expires_on": "2026-11-04", "users": 48}}),
+        ),
+        (
+            "T-1004",
+            "license-status",
+            json!({}),
+            json!({"license": {"plan": "premium", "trial": true, "starts_on": "2026-11-01",
+                               "expires_on": "2026-12-01", "users": 10}}),
+        ),
+        (
+            "T-1001",
+            "emergency-license-follow-up",
+            json!({}),
+            json!({"internal_request": "success"}),
+        ),
+        (
+            "T-1003",
+            "emergency-license-follow-up",
+            json!({}),
+            json!({"internal_request": "failure"}),
+        ),
+        (
+            "T-1002",
+            "emergency-license-follow-up",
+            json!({}),
+            json!({"internal_request": "none"}),
+        ),
+        (
+            "T-1006",
+            "star-saas",
+            json!({"request": "trial-extension", "lr_team_available": false,
+                   "emergency": true, "desired_plan": "ultimate"}),
+            json!({"request": "trial-extension",
+                   "namespace": {"had_trial": true, "has_subscription": false, "plan": "free"},
+                   "lr_team_available": false, "emergency": true, "desired_plan": "ultimate"}),
+        ),
+        (
+            "T-1005",
+            "star-saas",
+            json!({"request": "paid-group-on-free-plan", "lr_team_available": false,
+                   "emergency": true, "desired_plan": "ultimate"}),
+            json!({"request": "paid-group-on-free-plan",
+                   "namespace": {"had_trial": false, "has_subscription": true, "plan": "free"},
+                   "lr_team_available": false, "emergency": true, "desired_plan": "ultimate"}),
+        ),
+        (
+            "T-1001",
+            "star-self-managed",
+            json!({"request": "license-not-received", "lr_team_available": true,
+                   "actor": "support-engineer"}),
+            json!({"request": "license-not-received",
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-11-04",
+                               "expires_on": "2026-11-04", "users": 48},
+                   "lr_team_available": true, "admin_dashboard_screenshot": true,
+                   "customer_has_ticket": true, "actor": "support-engineer",
+                   "recipient_is_license_contact": true}),
+        ),
+        (
+            "T-1003",
+            "star-self-managed",
+            json!({"request": "send-to-different-email", "lr_team_available": false,
+                   "actor": "support-manager"}),
+            json!({"request": "send-to-different-email",
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-12-01",
+                               "expires_on": "2026-12-01", "users": 120},
+                   "lr_team_available": false, "admin_dashboard_screenshot": true,
+                   "customer_has_ticket": true, "actor": "support-manager",
+                   "recipient_is_license_contact": false}),
+        ),
+        (
+            "T-1003",
+            "star-self-managed",
+            json!({"request": "send-to-different-email", "lr_team_available": false,
+                   "actor": "support-engineer", "recipient_email": "Billing@Initech.example"}),
+            json!({"request": "send-to-different-email",
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-12-01",
+                               "expires_on": "2026-12-01", "users": 120},
+                   "lr_team_available": false, "admin_dashboard_screenshot": true,
+                   "customer_has_ticket": true, "actor": "support-engineer",
+                   "recipient_is_license_contact": true}),
+        ),
+    ];
+    for (ticket, policy, given, expected) in cases {
+        let facts = store
+            .facts_for_ticket_with(ticket, policy, &supplied(given))
+            .await
+            .unwrap_or_else(|e| panic!("{ticket} {policy}: {e}"));
+        assert_eq!(facts, expected, "{ticket} {policy}");
+        let bytes = serde_json::to_vec(&facts).unwrap();
+        entitle::decide_json(policy, &bytes, now, &config)
+            .unwrap_or_else(|e| panic!("{ticket} {policy}: the policy rejects the facts: {e}"));
+    }
+    // No supplied facts needed: facts_for_ticket.
+    assert_eq!(
+        store
+            .facts_for_ticket("T-1001", "emergency-license-follow-up")
+            .await
+            .unwrap(),
+        json!({"internal_request": "success"})
+    );
+    // Typed, for a subscription and a requester, without a ticket.
+    let typed = store
+        .typed_facts_for_subscription::<entitle::policies::LicenseStatus>(
+            "A-S00010002",
+            "ops@globex.example",
+            entitle::fact_source::NoSupplied {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(typed.license.users, 250);
+    store.close().await;
+}
+on_both!(facts_for_every_stored_policy, facts_from_sample_data);
+
+async fn missing_rows(db: &TestDb) {
+    let store = sample_store(db).await;
+    let none = Map::new();
+    let saas = supplied(
+        json!({"request": "trial-extension", "lr_team_available": false,
+                               "emergency": false, "desired_plan": "premium"}),
+    );
+    let err = store
+        .facts_for_ticket("T-404", "license-status")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotFound { entity: "ticket", id } if id == "T-404"),
+        "{err:?}"
+    );
+    assert!(err.is_not_found());
+    let err = store
+        .facts_for_ticket("T-1006", "license-status")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotLinked { entity: "subscription", owner, .. } if owner.contains("T-1006")),
+        "{err:?}"
+    );
+    let err = store
+        .facts_for_ticket("T-1005", "license-status")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NoLicense { subscription, .. } if subscription == "A-S00010005"),
+        "{err:?}"
+    );
+    let err = store
+        .facts_for_ticket_with("T-1001", "star-saas", &saas)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::NotLinked {
+                entity: "namespace",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = store
+        .facts_for_ticket("T-1001", "provision-failure")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::FactsNotStored { policy } if policy == "provision-failure"),
+        "{err:?}"
+    );
+    // An unknown policy is reported as such, even for an unknown ticket.
+    let err = store
+        .facts_for_ticket("T-404", "no-such-policy")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::UnknownPolicy { policy } if policy == "no-such-policy"),
+        "{err:?}"
+    );
+    // Supplied facts: missing, unknown and ill-typed fields are named.
+    let err = store
+        .facts_for_ticket_with("T-1006", "star-saas", &none)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::InvalidSupplied { message, .. } if message.contains("request")),
+        "{err:?}"
+    );
+    let mut typo = saas.clone();
+    typo.insert("lr_team_avialable".to_owned(), json!(true));
+    let err = store
+        .facts_for_ticket_with("T-1006", "star-saas", &typo)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("lr_team_avialable"), "{err}");
+    let mut bad = saas.clone();
+    bad.insert("emergency".to_owned(), json!("yes"));
+    let err = store
+        .facts_for_ticket_with("T-1006", "star-saas", &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::InvalidSupplied { path: Some(p), .. } if p == "emergency"),
+        "{err:?}"
+    );
+    // Policies that need nothing supplied refuse supplied facts.
+    let err = store
+        .facts_for_ticket_with("T-1001", "license-status", &supplied(json!({"x": 1})))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::InvalidSupplied { .. }),
+        "{err:?}"
+    );
+    // A subscription with no license contact on record.
+    let err = store
+        .facts_for_ticket_with(
+            "T-1004",
+            "star-self-managed",
+            &supplied(
+                json!({"request": "license-not-received", "lr_team_available": false,
+                             "actor": "support-engineer"}),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::MissingField {
+                entity: "subscription",
+                field: "license_contact_email",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Without a ticket, a missing subscription is NotFound.
+    let err = store
+        .typed_facts_for_subscription::<entitle::policies::LicenseStatus>(
+            "A-S404",
+            "x@y.example",
+            entitle::fact_source::NoSupplied {},
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotFound { entity: "subscription", id } if id == "A-S404"),
+        "{err:?}"
+    );
+    // Ticket evidence is missing without a ticket.
+    let err = store
+        .typed_facts_for_subscription::<entitle::policies::EmergencyLicenseFollowUp>(
+            "A-S00010001",
+            "it-admin@acme.example",
+            entitle::fact_source::NoSupplied {},
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::NotLinked {
+                entity: "ticket",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    store.close().await;
+}
+on_both!(missing_rows_are_typed_errors, missing_rows);
+
+// ---------------------------------------------------------------- import
+
+async fn csv_and_json_agree(db: &TestDb) {
+    let json_store = sample_store(db).await;
+    let csv_store = Store::open("sqlite::memory:").await.unwrap();
+    let summary = entitle_store::import::import(&csv_store, &common::sample_csv_files(), None)
+        .await
+        .unwrap();
+    assert_eq!(summary.files.len(), 9);
+    assert_eq!(summary.counts.total(), 40, "{summary}");
+    for ticket in [
+        "T-1001", "T-1002", "T-1003", "T-1004", "T-1005", "T-1006", "T-1007",
+    ] {
+        assert_eq!(
+            json_store.records_for_ticket(ticket).await.unwrap(),
+            csv_store.records_for_ticket(ticket).await.unwrap(),
+            "{ticket}"
+        );
+    }
+    // Importing again replaces records (upsert), adding none.
+    entitle_store::import::import(&json_store, &[common::sample_json()], None)
+        .await
+        .unwrap();
+    json_store.close().await;
+    assert_eq!(count(&db.url, "tickets").await, 7);
+    assert_eq!(count(&db.url, "licenses").await, 6);
+}
+on_both!(csv_and_json_imports_agree, csv_and_json_agree);
+
+fn write(dir: &common::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn import_errors_name_file_row_and_field() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let dir = common::TempDir::new();
+    let import = |files: Vec<std::path::PathBuf>, kind: Option<ImportKind>| {
+        let store = store.clone();
+        async move {
+            entitle_store::import::import(&store, &files, kind)
+                .await
+                .unwrap_err()
+        }
+    };
+
+    let bad_date = write(
+        &dir,
+        "licenses.csv",
+        "id,subscription_id,plan,trial,starts_on,expires_on,users\n\
+         L-1,S-1,premium,false,2026-01-01,2027-01-01,10\n\
+         L-2,S-1,premium,false,2026-01-01,2027-13-01,10\n",
+    );
+    let err = import(vec![bad_date.clone()], None).await;
+    assert!(
+        matches!(&err, ImportError::Csv { line: 3, field: Some(f), .. } if f == "expires_on"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("licenses.csv: line 3, field `expires_on`"),
+        "{err}"
+    );
+
+    let bad_plan = write(
+        &dir,
+        "x.csv",
+        "id,customer_id,plan,deployment\nS-1,C-1,platinum,saas\n",
+    );
+    let err = import(vec![bad_plan.clone()], Some(ImportKind::Subscriptions)).await;
+    assert!(
+        err.to_string().contains("x.csv: line 2, field `plan`"),
+        "{err}"
+    );
+    let err = import(vec![bad_plan], None).await;
+    assert!(matches!(err, ImportError::UnknownKind { .. }), "{err:?}");
+
+    let bad_json = write(
+        &dir,
+        "all.json",
+        "{\"customers\": [\n {\"id\": \"C-1\", \"name\": \"A\", \"status\": \"paid\"},\n {\"id\": \"C-2\", \"name\": \"B\", \"statu\": \"paid\"}\n]}",
+    );
+    let err = import(vec![bad_json], None).await;
+    assert!(
+        matches!(&err, ImportError::Json { line: 3, path: Some(p), .. } if p.starts_with("customers[1]")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("statu"), "{err}");
+
+    let array = write(
+        &dir,
+        "customers.json",
+        "[{\"id\": \"C-1\", \"name\": \"A\", \"status\": \"rich\"}]",
+    );
+    let err = import(vec![array], None).await;
+    assert!(
+        matches!(&err, ImportError::Json { path: Some(p), .. } if p == "[0].status"),
+        "{err:?}"
+    );
+
+    let bad_email = write(
+        &dir,
+        "tickets.csv",
+        "id,url,requester_email\nT-1,https://x.example/1,someone@x.example\nT-2,https://x.example/2,not-an-email\n",
+    );
+    let err = import(vec![bad_email], None).await;
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "requester_email", .. } if row == "line 3"),
+        "{err:?}"
+    );
+
+    let dangling = write(
+        &dir,
+        "seat-link-reports.csv",
+        "subscription_id,reported_on,active_users\nA-S404,2026-11-20,10\n",
+    );
+    let err = import(vec![dangling], None).await;
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "subscription_id", message, .. }
+            if row == "line 2" && message.contains("A-S404")),
+        "{err:?}"
+    );
+
+    let duplicate = write(
+        &dir,
+        "customers.csv",
+        "id,name,status\nC-1,A,paid\nC-1,B,paid\n",
+    );
+    let err = import(vec![duplicate], None).await;
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "id", .. } if row == "line 3"),
+        "{err:?}"
+    );
+    let err = import(vec![dir.path().join("customers.txt")], None).await;
+    assert!(matches!(err, ImportError::UnknownFormat { .. }), "{err:?}");
+    let err = import(vec![dir.path().join("missing.csv")], None).await;
+    assert!(matches!(err, ImportError::Read { .. }), "{err:?}");
+    // Nothing was written by any failed import.
+    assert!(!store.exists("customer", "C-1").await.unwrap());
+    // References into the store (not the batch) are accepted.
+    let customers = write(
+        &dir,
+        "c.json",
+        "{\"customers\": [{\"id\": \"C-9\", \"name\": \"Z\", \"status\": \"paid\"}]}",
+    );
+    entitle_store::import::import(&store, &[customers], None)
+        .await
+        .unwrap();
+    let subs = write(
+        &dir,
+        "subscriptions.csv",
+        "id,customer_id,plan,deployment,license_contact_email\nS-9,C-9,free,saas,\n",
+    );
+    entitle_store::import::import(&store, &[subs], None)
+        .await
+        .unwrap();
+    assert!(store.exists("subscription", "S-9").await.unwrap());
+}
+
+// ---------------------------------------------------------------- decision log
+
+async fn append_only(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(entry("emergency-license-follow-up", Some("T-1"), 1))
+        .await
+        .unwrap();
+    let before = store.decision(&logged.decision_id).await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for sql in [
+        "UPDATE decision_log SET outcome = 'regenerate'",
+        "UPDATE decision_log SET facts = '{}' WHERE decision_id = $1",
+        "DELETE FROM decision_log",
+        "DELETE FROM decision_log WHERE decision_id = $1",
+    ] {
+        let mut query = sqlx::query(sql);
+        if sql.contains("$1") {
+            query = query.bind(logged.decision_id.as_str());
+        }
+        let err = query.execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if db.backend == "postgres" {
+        let err = sqlx::query("TRUNCATE decision_log")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    conn.close().await.unwrap();
+    assert_eq!(store.decision(&logged.decision_id).await.unwrap(), before);
+    assert_eq!(
+        store
+            .decisions(&DecisionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.close().await;
+}
+on_both!(the_log_rejects_update_and_delete, append_only);
+
+async fn log_roundtrip(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    // A real decision, logged from its report.
+    let now = "2026-11-21T10:00:00.123456789Z".parse().unwrap();
+    let config = entitle::config::PolicyConfig::default();
+    let facts = json!({"internal_request": "failure"});
+    let report = entitle::decide_json(
+        "emergency-license-follow-up",
+        &serde_json::to_vec(&facts).unwrap(),
+        now,
+        &config,
+    )
+    .unwrap();
+    let new = NewDecision::from_report(
+        &report,
+        facts.clone(),
+        "support-manager",
+        "req-77",
+        Some("T-1003".to_owned()),
+    )
+    .unwrap();
+    let logged = store.log_decision(new).await.unwrap();
+    assert_eq!(
+        uuid::Uuid::parse_str(&logged.decision_id)
+            .unwrap()
+            .get_version_num(),
+        7
+    );
+    let read = store.decision(&logged.decision_id).await.unwrap();
+    assert_eq!(read.policy, "emergency-license-follow-up");
+    assert_eq!(read.version, report.version);
+    assert_eq!(read.now, "2026-11-21T10:00:00.123456789Z");
+    assert_eq!(read.outcome, "regenerate");
+    assert_eq!(read.facts, facts);
+    assert_eq!(read.config, serde_json::to_value(&config).unwrap());
+    assert_eq!(read.details, serde_json::to_value(&report.details).unwrap());
+    assert_eq!(read.trace, serde_json::to_value(&report.trace).unwrap());
+    assert_eq!(read.stable_until, None);
+    assert_eq!(read.role, "support-manager");
+    assert_eq!(read.request_id, "req-77");
+    assert_eq!(read.ticket_id.as_deref(), Some("T-1003"));
+    assert_eq!(read.logged_at, logged.logged_at);
+    // The JSON form has the report's keys.
+    let as_json = serde_json::to_value(&read).unwrap();
+    for key in [
+        "decision_id",
+        "policy",
+        "version",
+        "now",
+        "outcome",
+        "details",
+        "stable_until",
+        "config",
+        "trace",
+        "facts",
+    ] {
+        assert!(as_json.get(key).is_some(), "{key}");
+    }
+
+    let err = store.decision("no-such-id").await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::NotFound {
+                entity: "decision",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Filters: ticket, policy, limit, paging; newest first.
+    let mut ids = vec![logged.decision_id.clone()];
+    for n in 0..6 {
+        let ticket = if n % 2 == 0 { "T-1" } else { "T-2" };
+        let policy = if n < 3 {
+            "license-status"
+        } else {
+            "weekend-emergency"
+        };
+        ids.push(
+            store
+                .log_decision(entry(policy, Some(ticket), n))
+                .await
+                .unwrap()
+                .decision_id,
+        );
+    }
+    let all = store.decisions(&DecisionFilter::default()).await.unwrap();
+    let got: Vec<String> = all.iter().map(|d| d.decision_id.clone()).collect();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(got, newest_first);
+    let t1 = store
+        .decisions(&DecisionFilter {
+            ticket_id: Some("T-1".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(t1.len(), 3);
+    assert!(t1.iter().all(|d| d.ticket_id.as_deref() == Some("T-1")));
+    let both = store
+        .decisions(&DecisionFilter {
+            ticket_id: Some("T-2".into()),
+            policy: Some("weekend-emergency".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2);
+    let page1 = store
+        .decisions(&DecisionFilter {
+            limit: 4,
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len(), 4);
+    let page2 = store
+        .decisions(&DecisionFilter {
+            limit: 4,
+            before: Some(page1[3].decision_id.clone()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page2.len(), 3);
+    assert_eq!(page2[0].decision_id, newest_first[4]);
+    store.close().await;
+    // Closed: logging fails with a typed error rather than hanging.
+    assert!(matches!(
+        store.log_decision(entry("license-status", None, 99)).await,
+        Err(StoreError::Closed)
+    ));
+}
+on_both!(log_entries_read_back_and_filter, log_roundtrip);
+
+async fn survives_reopen(db: &TestDb) {
+    let mut ids = Vec::new();
+    {
+        let store = Store::open(&db.url).await.unwrap();
+        for n in 0..25 {
+            ids.push(
+                store
+                    .log_decision(entry("license-status", Some("T-9"), n))
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Dropped without close(): every acknowledged entry is committed.
+        drop(store);
+    }
+    let store = Store::open(&db.url).await.unwrap();
+    for logged in &ids {
+        let read = store.decision(&logged.decision_id).await.unwrap();
+        assert_eq!(read.ticket_id.as_deref(), Some("T-9"));
+    }
+    assert_eq!(
+        store
+            .decisions(&DecisionFilter {
+                limit: 1000,
+                ..DecisionFilter::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        25
+    );
+    store.close().await;
+}
+on_both!(the_log_survives_reopen, survives_reopen);
+
+async fn group_commit(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let n = 200;
+    let mut tasks = Vec::new();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    for i in 0..n {
+        let store = store.clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store
+                .log_decision(entry("license-status", Some("T-gc"), i))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut ids = HashSet::new();
+    for task in tasks {
+        assert!(ids.insert(task.await.unwrap().decision_id));
+    }
+    assert_eq!(ids.len(), n);
+    let stats = store.log_stats();
+    assert_eq!(stats.entries, n as u64);
+    assert_eq!(stats.failed, 0);
+    assert!(
+        stats.transactions < n as u64,
+        "group commit should batch 200 concurrent entries: {stats:?}"
+    );
+    let logged = store
+        .decisions(&DecisionFilter {
+            ticket_id: Some("T-gc".into()),
+            limit: 1000,
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    let read: HashSet<String> = logged.into_iter().map(|d| d.decision_id).collect();
+    assert_eq!(read, ids);
+    store.close().await;
+
+    // With batches of one, every entry is its own transaction.
+    let store = Store::open_with(
+        &db.url,
+        StoreOptions {
+            log_batch_max: 1,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .log_decision(entry("license-status", None, i))
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.log_stats().transactions, 20);
+    store.close().await;
+}
+on_both!(group_commit_batches_concurrent_entries, group_commit);
