@@ -235,9 +235,8 @@ fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option
                 .is_some_and(|safe| date >= safe)
         });
         if clear_of_first {
-            let Some(last) = range.last else {
-                return None;
-            };
+            // Past `first`, only reaching `last` can leave the range.
+            let last = range.last?;
             if !jumped {
                 if let Some(target) = last.pred_opt().filter(|target| date < *target) {
                     let jump = start_of(target, tz);
@@ -310,6 +309,13 @@ pub fn today(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<NaiveDate> {
     )
 }
 
+/// Whole days from today (in the support time zone) to `date`: positive in
+/// the future, zero today, negative in the past. For outcome details ("grace
+/// ends in 3 days", "expired 2 days ago"); changes at every local midnight.
+pub fn days_from_today(date: NaiveDate, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<i64> {
+    today(now, config).map(|today| date.signed_duration_since(today).num_days())
+}
+
 /// Whether `date` is a Saturday or a Sunday (spec 1, "Weekend").
 pub fn is_weekend_date(date: NaiveDate) -> bool {
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
@@ -353,6 +359,13 @@ pub fn next_workday_on_or_after(date: NaiveDate, config: &PolicyConfig) -> Naive
         }
     }
     day
+}
+
+/// The date on which a provision failure is reviewed (spec 3.8, `review_on`):
+/// the failure's date in the support time zone if it is a workday, else the
+/// next workday (weekends and `company_holidays` roll forward).
+pub fn review_on(occurred_at: DateTime<Utc>, config: &PolicyConfig) -> NaiveDate {
+    next_workday_on_or_after(local_date(occurred_at, config.timezone), config)
 }
 
 // ---------------------------------------------------------------------------
