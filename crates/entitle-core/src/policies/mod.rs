@@ -4,6 +4,7 @@ crate::registry! {
     license_status => LicenseStatus,
     weekend_emergency => WeekendEmergency,
     emergency_license_follow_up => EmergencyLicenseFollowUp,
+    weekday_emergency => WeekdayEmergency,
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,
     star_saas => StarSaas,

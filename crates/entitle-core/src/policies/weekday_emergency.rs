@@ -1,0 +1,281 @@
+//! # Emergencies During the Week - Self-Managed License Request
+//!
+//! Seed: `weekday-emergency-license.md`, its Mermaid flowchart. Spec 3.3.
+//!
+//! When a customer submits an emergency request for an expired license during
+//! the week, Support determines whether the on-call engineer can handle it or
+//! an L&R SME must intervene (also when the customer already had a
+//! Sales-generated temporary extension).
+//!
+//! *Scope*: a self-managed customer with a **paid** plan, whose license's grace
+//! period (14 days after expiration) ended within the last 3 days. *Out of
+//! scope*: organizations without a paid plan; prospects.
+//!
+//! The flowchart, "The Customer Is Reporting Their Self-Managed License
+//! Expired":
+//! 1. Does the person who opened the ticket have an account in CDot?
+//!    No: engage the assistance of an L&R SME.
+//! 2. Does the CDot account have access to the subscription information?
+//!    No: engage the assistance of an L&R SME.
+//! 3. Look for the license subscription number on the CDot account, enter the
+//!    subscription name in the Seat Link page of CDot: is there an entry with
+//!    the current date on the page that is displayed? Yes: likely the issue has
+//!    resolved itself; confirm this with the customer. No: engage an L&R SME.
+//!
+//! "The current date" is today in the support time zone.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::license_status::{license_dates, timed, window_detail};
+use super::weekend_emergency::{license_detail, weekend_detail};
+use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::graph::{BuildError, GraphBuilder};
+use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+/// What the ticket and CustomersDot tell about a weekday license emergency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WeekdayEmergencyFacts {
+    /// The customer's billing status.
+    pub customer: Customer,
+    /// The expired license the customer reports.
+    pub license: License,
+    /// Whether the person who opened the ticket has an account in CustomersDot.
+    pub requester_has_cdot_account: bool,
+    /// Whether that CustomersDot account has access to the subscription information.
+    pub account_has_subscription_access: bool,
+    /// Dates of the Seat Link reports received for the subscription (CDot's
+    /// Seat Link page).
+    pub seat_link_dates: Vec<NaiveDate>,
+}
+
+crate::outcomes! {
+    /// What to do about a weekday license emergency.
+    pub enum WeekdayEmergencyOutcome {
+        /// It is a weekend: the weekend workflow applies.
+        UseWeekendWorkflow => "use-weekend-workflow",
+        /// Prospects are out of scope.
+        OutOfScopeProspect => "out-of-scope-prospect",
+        /// Organizations without a paid plan are out of scope.
+        OutOfScopeUnpaid => "out-of-scope-unpaid",
+        /// The license is still active or in its grace period.
+        NotLapsed => "not-lapsed",
+        /// The grace period ended longer ago than the emergency window.
+        OutsideEmergencyWindow => "outside-emergency-window",
+        /// Engage the assistance of an L&R SME.
+        EngageLrSme => "engage-lr-sme",
+        /// Likely resolved by itself: confirm with the customer.
+        LikelyResolved => "likely-resolved",
+    }
+}
+
+/// Spec 3.3 `weekday-emergency`.
+pub struct WeekdayEmergency;
+
+impl Policy for WeekdayEmergency {
+    const ID: &'static str = "weekday-emergency";
+    const SUMMARY: &'static str = "A paid customer's license lapsed within the last days, during the week: check CDot and Seat Link, or engage an L&R SME.";
+    const VERSION: u32 = 1;
+    type Facts = WeekdayEmergencyFacts;
+    type Outcome = WeekdayEmergencyOutcome;
+
+    fn build() -> Result<PolicyGraph<WeekdayEmergencyFacts, WeekdayEmergencyOutcome>, BuildError> {
+        let mut g = GraphBuilder::new(Self::ID);
+        g.timed_question(
+            "is-weekend",
+            "Is it a weekend in the support time zone?",
+            |_: &WeekdayEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+        )
+        .detail(|_, cx| weekend_detail(cx))
+        .yes("use-weekend-workflow")
+        .no("customer-status");
+        g.question(
+            "customer-status",
+            "Is the customer on a paid plan?",
+            |f: &WeekdayEmergencyFacts, _| f.customer.status,
+        )
+        .on(CustomerStatus::Prospect, "out-of-scope-prospect")
+        .on(CustomerStatus::Unpaid, "out-of-scope-unpaid")
+        .on(CustomerStatus::Paid, "license-active-or-in-grace");
+        g.timed_question(
+            "license-active-or-in-grace",
+            "Is the license still active or in its grace period?",
+            |f: &WeekdayEmergencyFacts, cx| {
+                timed(time::is_active_or_in_grace(&f.license, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| license_detail(&f.license, cx))
+        .yes("not-lapsed")
+        .no("grace-ended-outside-window");
+        g.timed_question(
+            "grace-ended-outside-window",
+            "Did the grace period end more than `emergency_window_days` (3) days ago?",
+            |f: &WeekdayEmergencyFacts, cx| {
+                timed(time::grace_ended_outside_window(
+                    &f.license, cx.now, cx.config,
+                ))
+            },
+        )
+        .detail(|f, cx| window_detail(&f.license, cx))
+        .yes("outside-emergency-window")
+        .no("cdot-account");
+        g.question(
+            "cdot-account",
+            "Does the person who opened the ticket have an account in CDot?",
+            |f: &WeekdayEmergencyFacts, _| f.requester_has_cdot_account,
+        )
+        .yes("subscription-access")
+        .no("engage-lr-sme");
+        g.question(
+            "subscription-access",
+            "Does the CDot account have access to the subscription information?",
+            |f: &WeekdayEmergencyFacts, _| f.account_has_subscription_access,
+        )
+        .yes("seat-link-entry-today")
+        .no("engage-lr-sme");
+        g.timed_question(
+            "seat-link-entry-today",
+            "Look for the license subscription number on the CDot account and enter it on CDot's Seat Link page: is there an entry with the current date on the page that is displayed?",
+            |f: &WeekdayEmergencyFacts, cx| {
+                timed(time::has_report_on_today(&f.seat_link_dates, cx.now, cx.config))
+            },
+        )
+        .detail(|f, cx| seat_link_detail(&f.seat_link_dates, cx))
+        .yes("likely-resolved")
+        .no("engage-lr-sme");
+        g.outcome(
+            "use-weekend-workflow",
+            "A weekend: follow the weekend emergency workflow",
+            WeekdayEmergencyOutcome::UseWeekendWorkflow,
+        )
+        .outcome(
+            "out-of-scope-prospect",
+            "Out of scope: prospects",
+            WeekdayEmergencyOutcome::OutOfScopeProspect,
+        )
+        .outcome(
+            "out-of-scope-unpaid",
+            "Out of scope: organizations without a paid plan",
+            WeekdayEmergencyOutcome::OutOfScopeUnpaid,
+        )
+        .outcome(
+            "not-lapsed",
+            "No emergency: the license is still active or in its grace period",
+            WeekdayEmergencyOutcome::NotLapsed,
+        )
+        .outcome(
+            "outside-emergency-window",
+            "Not an emergency license case: the grace period ended before the emergency window",
+            WeekdayEmergencyOutcome::OutsideEmergencyWindow,
+        )
+        .outcome(
+            "engage-lr-sme",
+            "Engage the assistance of an L&R SME",
+            WeekdayEmergencyOutcome::EngageLrSme,
+        )
+        .outcome(
+            "likely-resolved",
+            "Likely the issue has resolved itself and no intervention is needed. Confirm this with the customer to be sure.",
+            WeekdayEmergencyOutcome::LikelyResolved,
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: WeekdayEmergencyOutcome,
+        facts: &WeekdayEmergencyFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        let action = |id, text: &str| Details {
+            actions: vec![Action::new(id, text)],
+            ..Details::default()
+        };
+        match outcome {
+            WeekdayEmergencyOutcome::UseWeekendWorkflow => action(
+                "use-weekend-workflow",
+                "Follow the weekend emergency workflow (policy weekend-emergency)",
+            ),
+            WeekdayEmergencyOutcome::OutOfScopeProspect
+            | WeekdayEmergencyOutcome::OutOfScopeUnpaid => action(
+                "decline-emergency-license",
+                "Tell the customer that the emergency license workflow is only for customers with a paid plan",
+            ),
+            WeekdayEmergencyOutcome::NotLapsed
+            | WeekdayEmergencyOutcome::OutsideEmergencyWindow => license_dates(&facts.license, cx),
+            WeekdayEmergencyOutcome::EngageLrSme => action(
+                "engage-lr-sme",
+                "Engage the assistance of an L&R SME on the ticket",
+            ),
+            WeekdayEmergencyOutcome::LikelyResolved => action(
+                "confirm-with-customer",
+                "Seat Link reported today: ask the customer to confirm the license works again",
+            ),
+        }
+    }
+
+    fn examples() -> Vec<Example<WeekdayEmergencyFacts>> {
+        // Monday 2026-11-23, 15:00 UTC.
+        let monday = chrono::DateTime::from_timestamp(1_795_446_000, 0).unwrap_or_default();
+        let sunday = monday - chrono::TimeDelta::days(1);
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        // Expired 2026-11-07: grace ended 2026-11-21, two days before Monday.
+        let facts = WeekdayEmergencyFacts {
+            customer: Customer {
+                status: CustomerStatus::Paid,
+            },
+            license: License {
+                plan: Plan::Ultimate,
+                trial: false,
+                starts_on: date(2025, 11, 7),
+                expires_on: date(2026, 11, 7),
+                users: 400,
+            },
+            requester_has_cdot_account: true,
+            account_has_subscription_access: true,
+            seat_link_dates: vec![date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23)],
+        };
+        let with = |change: &dyn Fn(&mut WeekdayEmergencyFacts)| {
+            let mut facts = facts.clone();
+            change(&mut facts);
+            facts
+        };
+        let at = |now, facts| Example { now, facts };
+        vec![
+            at(sunday, facts.clone()),
+            at(
+                monday,
+                with(&|f| f.customer.status = CustomerStatus::Prospect),
+            ),
+            at(
+                monday,
+                with(&|f| f.customer.status = CustomerStatus::Unpaid),
+            ),
+            // Expired 2026-11-12: in grace until 2026-11-26.
+            at(monday, with(&|f| f.license.expires_on = date(2026, 11, 12))),
+            // Expired 2026-10-30: grace ended 2026-11-13, ten days ago.
+            at(monday, with(&|f| f.license.expires_on = date(2026, 10, 30))),
+            at(monday, with(&|f| f.requester_has_cdot_account = false)),
+            at(monday, with(&|f| f.account_has_subscription_access = false)),
+            // The last Seat Link report came in on Saturday.
+            at(
+                monday,
+                with(&|f| f.seat_link_dates = vec![date(2026, 11, 20), date(2026, 11, 21)]),
+            ),
+            at(monday, facts),
+        ]
+    }
+}
+
+/// The Seat Link reports around today: `today is 2026-11-23 (UTC); latest
+/// report 2026-11-21`.
+fn seat_link_detail(dates: &[NaiveDate], cx: &PolicyContext<'_>) -> String {
+    let today = time::today(cx.now, cx.config).value;
+    let latest = dates.iter().filter(|d| **d <= today).max().map_or_else(
+        || "no report so far".to_owned(),
+        |d| format!("latest report {d}"),
+    );
+    format!("today is {today} in {}; {latest}", cx.config.timezone)
+}
