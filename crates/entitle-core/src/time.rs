@@ -35,35 +35,7 @@ use chrono_tz::Tz;
 use crate::config::PolicyConfig;
 use crate::domain::License;
 
-/// A value that holds from `now` until `until` (exclusive); `until: None` means it never changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timed<T> {
-    /// The value at `now`.
-    pub value: T,
-    /// The earliest instant after `now` at which the value differs, if any.
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl<T> Timed<T> {
-    /// A value that holds until `until`.
-    pub const fn new(value: T, until: Option<DateTime<Utc>>) -> Self {
-        Self { value, until }
-    }
-
-    /// A value that never changes.
-    pub const fn forever(value: T) -> Self {
-        Self { value, until: None }
-    }
-
-    /// Applies `f` to the value, keeping `until`. The result is exact only if
-    /// `f` tells apart the value before and after `until` (e.g. `f` is injective).
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Timed<U> {
-        Timed {
-            value: f(self.value),
-            until: self.until,
-        }
-    }
-}
+pub use crate::graph::Timed;
 
 /// Upper bound on the steps of the date walks below. They take a handful of
 /// steps in any real zone; the bound only guarantees termination.

@@ -40,7 +40,7 @@ use chrono::{Days, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::License;
-use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
@@ -205,7 +205,7 @@ impl Policy for StarSelfManaged {
             "more-than-24h-remaining",
             "Is there 24h+ remaining (a non-trial license within its grace period, a trial license before its expiry date)?",
             |f: &StarSelfManagedFacts, cx| {
-                timed(time::more_than_hours_remaining(&f.license, cx.now, cx.config))
+                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
@@ -464,11 +464,6 @@ impl Policy for StarSelfManaged {
 /// The request, for the trace.
 fn request_detail(facts: &StarSelfManagedFacts) -> String {
     format!("request: {}", crate::graph::Answer::label(facts.request))
-}
-
-/// A time rule's answer as the engine's [`Timed`].
-fn timed<T>(rule: time::Timed<T>) -> Timed<T> {
-    Timed::new(rule.value, rule.until)
 }
 
 fn plan_name(plan: crate::domain::Plan) -> &'static str {

@@ -30,7 +30,7 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::License;
-use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
@@ -124,9 +124,7 @@ impl Policy for StarValidity {
         g.timed_question(
             "in-grace-period",
             "Is the customer in the grace period?",
-            |f: &StarValidityFacts, cx| {
-                timed(time::is_in_grace_period(&f.license, cx.now, cx.config))
-            },
+            |f: &StarValidityFacts, cx| time::is_in_grace_period(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| license_dates(&f.license, cx))
         .yes("grace-expiring-in-more-than-24h")
@@ -135,9 +133,7 @@ impl Policy for StarValidity {
             "grace-expiring-in-more-than-24h",
             "Is the grace period expiring in more than 24h?",
             |f: &StarValidityFacts, cx| {
-                timed(time::more_than_hours_remaining(
-                    &f.license, cx.now, cx.config,
-                ))
+                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
@@ -147,9 +143,7 @@ impl Policy for StarValidity {
             "expiring-in-more-than-24h",
             "Is the plan/lic expiring in more than 24h?",
             |f: &StarValidityFacts, cx| {
-                timed(time::more_than_hours_remaining(
-                    &f.license, cx.now, cx.config,
-                ))
+                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
@@ -303,11 +297,6 @@ impl Policy for StarValidity {
             .map(|facts| Example { now, facts })
             .collect()
     }
-}
-
-/// A time rule's answer as the engine's [`Timed`].
-fn timed<T>(rule: time::Timed<T>) -> Timed<T> {
-    Timed::new(rule.value, rule.until)
 }
 
 /// The license's expiry and grace end, for the grace question.
