@@ -4,6 +4,7 @@
 //! the field and the problem), 1 an internal defect.
 
 mod input;
+mod serve;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,24 @@ enum Command {
         /// The policy id.
         policy: String,
     },
+    /// Run the HTTP policy service (see docs/http.md).
+    ///
+    /// Decisions are logged in the database before they are answered. With
+    /// no `--db`, the log is the SQLite file `entitle.db` in the current
+    /// directory (created on first use). Stop with Ctrl-C or SIGTERM: the
+    /// requests in flight finish first. Logs go to standard error; set
+    /// `RUST_LOG` (e.g. `RUST_LOG=debug`) to change the level (default
+    /// `info`).
+    Serve(serve::ServeArgs),
+    /// Manage the bearer tokens of `entitle serve`.
+    ///
+    /// A token is shown once, when it is created; the file keeps only its
+    /// SHA-256 hash, with an id, a role and the creation time. A running
+    /// server picks up changes to the file within a few seconds.
+    Tokens {
+        #[command(subcommand)]
+        command: serve::TokensCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -95,6 +114,9 @@ enum Failure {
     /// A defect of entitle itself: exit 1.
     #[error("{0}")]
     Internal(String),
+    /// The environment failed (a port in use, a database down): exit 1.
+    #[error("{0}")]
+    Runtime(String),
 }
 
 impl From<InputError> for Failure {
@@ -116,7 +138,9 @@ fn main() -> ExitCode {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`entitle render x | head`) is not an error.
-            let _ = stdout.write_all(output.as_bytes()).and_then(|()| stdout.flush());
+            let _ = stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush());
             ExitCode::SUCCESS
         }
         Err(Failure::BadInput(message)) => {
@@ -125,6 +149,10 @@ fn main() -> ExitCode {
         }
         Err(Failure::Internal(message)) => {
             eprintln!("internal error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("error: {message}");
             ExitCode::from(1)
         }
     }
@@ -159,6 +187,8 @@ fn run(command: Command) -> Result<String, Failure> {
             let schema = entitle::schema(&policy).map_err(policy_failure)?;
             pretty(&schema)
         }
+        Command::Serve(args) => serve::serve(args),
+        Command::Tokens { command } => serve::tokens(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
@@ -186,11 +216,15 @@ fn decide(
     };
     // Check the policy before reading standard input, so a typo fails fast.
     if !entitle::policies::POLICIES.iter().any(|p| p.id == policy) {
-        return Err(policy_failure(PolicyError::UnknownPolicy(policy.to_owned())));
+        return Err(policy_failure(PolicyError::UnknownPolicy(
+            policy.to_owned(),
+        )));
     }
     let facts = read_input(facts_path)?;
     let report = entitle::decide_json(policy, &facts, now, &config).map_err(|e| match e {
-        DecideError::Facts(e) => Failure::BadInput(format!("{}: {e}", input::display_name(facts_path))),
+        DecideError::Facts(e) => {
+            Failure::BadInput(format!("{}: {e}", input::display_name(facts_path)))
+        }
         DecideError::Policy(e) => policy_failure(e),
     })?;
     match format {
@@ -209,7 +243,7 @@ fn parse_now(text: &str) -> Result<DateTime<Utc>, Failure> {
         })
 }
 
-fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
+pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
     let bytes = read_input(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| Failure::BadInput(format!("{}: not UTF-8 text ({e})", path.display())))?;

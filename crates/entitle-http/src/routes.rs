@@ -134,7 +134,7 @@ async fn problemize(request: Request, next: Next) -> Response {
         None => {
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text).trim().to_owned();
-            plain_problem(status, &method, &path, &parts.headers, text)
+            plain_problem(status, &method, &path, text)
         }
     };
     problem.request_id = request_id;
@@ -146,24 +146,14 @@ async fn problemize(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-fn plain_problem(
-    status: StatusCode,
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-    text: String,
-) -> Problem {
+fn plain_problem(status: StatusCode, method: &Method, path: &str, text: String) -> Problem {
     match status {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            Problem::new(
-                problem::METHOD_NOT_ALLOWED,
-                format!("`{method}` is not allowed on `{path}`; allowed: {allow}"),
-            )
-        }
+        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
+            problem::METHOD_NOT_ALLOWED,
+            format!(
+                "`{method}` is not allowed on `{path}`; the `Allow` header lists the methods that are"
+            ),
+        ),
         StatusCode::REQUEST_TIMEOUT => Problem::new(
             problem::TIMEOUT,
             "the request was not completed within the server's time limit",

@@ -1,0 +1,175 @@
+//! `entitle serve` and `entitle tokens`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use entitle::config::PolicyConfig;
+use entitle_http::auth::{Role, TokenFile, TokenSource};
+use entitle_http::{AppState, ServerOptions};
+
+use crate::Failure;
+
+/// The default tokens file, in the current directory.
+const DEFAULT_TOKENS: &str = "entitle-tokens.json";
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The database: a SQLite file path, `sqlite::memory:` (nothing kept),
+    /// or `postgres://user:password@host/db`. Default: the SQLite file
+    /// `entitle.db` in the current directory, created on first use.
+    #[arg(long, value_name = "PATH|URL", default_value = "entitle.db")]
+    db: String,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A TOML policy configuration (time zone, thresholds, holidays).
+    #[arg(long, value_name = "TOML")]
+    config: Option<PathBuf>,
+    /// The tokens file (`entitle tokens add` writes it). A missing file
+    /// means no token yet: every endpoint but /healthz and
+    /// /v1/openapi.json answers 401 until one is added.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKENS)]
+    tokens: PathBuf,
+    /// Largest request body, in bytes (413 above it).
+    #[arg(long, value_name = "BYTES", default_value_t = entitle_http::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Longest a request may take, in seconds (408 after it).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokensCommand {
+    /// Create a token for a role and print it (only this once).
+    Add {
+        /// reader (policies and the log), support-engineer, support-manager
+        /// or lr-team. The role is the `actor` of role-sensitive policies.
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// The tokens file (created if missing).
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKENS)]
+        file: PathBuf,
+    },
+    /// List the tokens: id, role, creation time (never the token).
+    List {
+        /// The tokens file.
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKENS)]
+        file: PathBuf,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id (see `entitle tokens list`).
+        id: String,
+        /// The tokens file.
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKENS)]
+        file: PathBuf,
+    },
+}
+
+fn bad(e: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(e.to_string())
+}
+
+pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
+    match command {
+        TokensCommand::Add { role, file } => {
+            let role: Role = role.parse().map_err(bad)?;
+            let mut tokens = TokenFile::load(&file).map_err(bad)?;
+            let (token, record) = tokens.add(role, chrono::Utc::now()).map_err(bad)?;
+            tokens
+                .save(&file)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            eprintln!(
+                "created token {} with role {} in {}; the token (on standard output) is shown only this once",
+                record.id,
+                record.role,
+                file.display()
+            );
+            Ok(format!("{token}\n"))
+        }
+        TokensCommand::List { file } => {
+            let tokens = TokenFile::load(&file).map_err(bad)?;
+            let mut out = String::new();
+            for t in &tokens.tokens {
+                out.push_str(&format!(
+                    "{:<14} {:<17} {}\n",
+                    t.id,
+                    t.role.id(),
+                    t.created_at
+                ));
+            }
+            if tokens.tokens.is_empty() {
+                eprintln!("no tokens in {}", file.display());
+            }
+            Ok(out)
+        }
+        TokensCommand::Revoke { id, file } => {
+            let mut tokens = TokenFile::load(&file).map_err(bad)?;
+            let record = tokens.revoke(&id).map_err(bad)?;
+            tokens
+                .save(&file)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            Ok(format!("revoked {} ({})\n", record.id, record.role))
+        }
+    }
+}
+
+pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
+    init_tracing();
+    let config = match &args.config {
+        Some(path) => crate::load_config(path)?,
+        None => PolicyConfig::default(),
+    };
+    let tokens = TokenSource::from_path(&args.tokens).map_err(bad)?;
+    let options = ServerOptions {
+        config,
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        ..ServerOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let store = entitle_store::Store::open(&args.db).await.map_err(|e| match e {
+            entitle_store::StoreError::InvalidUrl { .. } => bad(format!("--db: {e}")),
+            e => Failure::Runtime(e.to_string()),
+        })?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
+        let count = tokens.get().len();
+        tracing::info!(
+            url = %format!("http://{}", args.listen),
+            db = %store.url(),
+            tokens = count,
+            tokens_file = %args.tokens.display(),
+            "entitle serve listening"
+        );
+        if count == 0 {
+            tracing::warn!(
+                "no tokens in {}: create one with `entitle tokens add --role support-engineer --file {}`",
+                args.tokens.display(),
+                args.tokens.display()
+            );
+        }
+        let state = AppState::new(store, tokens, options);
+        entitle_http::serve(listener, state, entitle_http::shutdown_signal())
+            .await
+            .map_err(|e| Failure::Runtime(format!("the server failed: {e}")))
+    })?;
+    Ok(String::new())
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
