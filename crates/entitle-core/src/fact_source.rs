@@ -39,6 +39,10 @@ use crate::policies::{
     SaasRequest, SaasTrialPlan, SelfManagedRequest, StarActor, StarSaas, StarSaasFacts,
     StarSelfManaged, StarSelfManagedFacts,
 };
+use crate::policies::{
+    EmergencyScreenshots, WeekdayEmergency, WeekdayEmergencyFacts, WeekendEmergency,
+    WeekendEmergencyFacts,
+};
 use crate::policy::{Policy, Registered};
 
 /// A customer (an organization that buys subscriptions).
@@ -460,6 +464,45 @@ impl StoredFacts for LicenseStatus {
     }
 }
 
+impl StoredFacts for WeekendEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<WeekendEmergencyFacts, FactSourceError> {
+        let (admin_dashboard, license_page) = source.screenshots()?;
+        Ok(WeekendEmergencyFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            screenshots: EmergencyScreenshots {
+                admin_dashboard,
+                license_page,
+            },
+            screenshot_user_count: source.screenshot_user_count()?,
+            requester_email: source.requester_email().to_owned(),
+            ticket_url: source.ticket_url()?.to_owned(),
+        })
+    }
+}
+
+impl StoredFacts for WeekdayEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<WeekdayEmergencyFacts, FactSourceError> {
+        Ok(WeekdayEmergencyFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            requester_has_cdot_account: source.requester_has_cdot_account(),
+            account_has_subscription_access: source.account_has_subscription_access()?,
+            seat_link_dates: source.seat_link_dates()?,
+        })
+    }
+}
+
 impl StoredFacts for EmergencyLicenseFollowUp {
     type Supplied = NoSupplied;
 
@@ -565,7 +608,9 @@ pub fn visit_stored<V: StoredFactsVisitor>(id: &str, visitor: V) -> Option<V::Ou
     }
     stored!(
         LicenseStatus,
+        WeekendEmergency,
         EmergencyLicenseFollowUp,
+        WeekdayEmergency,
         StarSelfManaged,
         StarSaas,
     );

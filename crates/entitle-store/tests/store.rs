@@ -149,7 +149,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     let store = sample_store(db).await;
     let now = "2026-11-21T10:00:00Z".parse().unwrap();
     let config = entitle::config::PolicyConfig::default();
-    let cases: Vec<(&str, &str, Value, Value)> = vec![
+    let mut cases: Vec<(&str, &str, Value, Value)> = vec![
         (
             "T-1001",
             "license-status",
@@ -237,6 +237,65 @@ async fn facts_from_sample_data(db: &TestDb) {
                    "recipient_is_license_contact": true}),
         ),
     ];
+    cases.extend([
+        (
+            "T-1001",
+            "weekend-emergency",
+            json!({}),
+            json!({"customer": {"status": "paid"},
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-11-04",
+                               "expires_on": "2026-11-04", "users": 48},
+                   "screenshots": {"admin_dashboard": true, "license_page": true},
+                   "screenshot_user_count": 48,
+                   "requester_email": "it-admin@acme.example",
+                   "ticket_url": "https://support.example/tickets/1001"}),
+        ),
+        (
+            "T-1003",
+            "weekend-emergency",
+            json!({}),
+            json!({"customer": {"status": "paid"},
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-12-01",
+                               "expires_on": "2026-12-01", "users": 120},
+                   "screenshots": {"admin_dashboard": true, "license_page": false},
+                   "screenshot_user_count": null,
+                   "requester_email": "devops@initech.example",
+                   "ticket_url": "https://support.example/tickets/1003"}),
+        ),
+        (
+            "T-1002",
+            "weekday-emergency",
+            json!({}),
+            json!({"customer": {"status": "paid"},
+                   "license": {"plan": "ultimate", "trial": false, "starts_on": "2025-11-06",
+                               "expires_on": "2026-11-06", "users": 250},
+                   "requester_has_cdot_account": true,
+                   "account_has_subscription_access": true,
+                   "seat_link_dates": ["2026-11-20", "2026-11-23"]}),
+        ),
+        (
+            "T-1003",
+            "weekday-emergency",
+            json!({}),
+            json!({"customer": {"status": "paid"},
+                   "license": {"plan": "premium", "trial": false, "starts_on": "2025-12-01",
+                               "expires_on": "2026-12-01", "users": 120},
+                   "requester_has_cdot_account": true,
+                   "account_has_subscription_access": false,
+                   "seat_link_dates": ["2026-11-22"]}),
+        ),
+        (
+            "T-1004",
+            "weekday-emergency",
+            json!({}),
+            json!({"customer": {"status": "prospect"},
+                   "license": {"plan": "premium", "trial": true, "starts_on": "2026-11-01",
+                               "expires_on": "2026-12-01", "users": 10},
+                   "requester_has_cdot_account": false,
+                   "account_has_subscription_access": false,
+                   "seat_link_dates": []}),
+        ),
+    ]);
     for (ticket, policy, given, expected) in cases {
         let facts = store
             .facts_for_ticket_with(ticket, policy, &supplied(given))
@@ -268,6 +327,106 @@ async fn facts_from_sample_data(db: &TestDb) {
     store.close().await;
 }
 on_both!(facts_for_every_stored_policy, facts_from_sample_data);
+
+/// The sample tickets, decided by the real policies on the facts the store
+/// assembles (outcomes worked out by hand from the spec).
+async fn decisions_from_sample(db: &TestDb) {
+    let store = sample_store(db).await;
+    let config = entitle::config::PolicyConfig::default();
+    // Saturday 2026-11-21 and Monday 2026-11-23, UTC.
+    let saturday = "2026-11-21T10:00:00Z".parse().unwrap();
+    let monday = "2026-11-23T10:00:00Z".parse().unwrap();
+    let cases = [
+        // Acme: grace ended 2026-11-18, 3 days ago; both screenshots, 48 users.
+        (
+            "T-1001",
+            "weekend-emergency",
+            saturday,
+            "generate-temporary-license",
+        ),
+        (
+            "T-1001",
+            "weekday-emergency",
+            saturday,
+            "use-weekend-workflow",
+        ),
+        (
+            "T-1002",
+            "weekend-emergency",
+            monday,
+            "use-weekday-workflow",
+        ),
+        // Globex: grace ended 2026-11-20; account sees the subscription; Seat Link today.
+        ("T-1002", "weekday-emergency", monday, "likely-resolved"),
+        // Initech: license active until 2026-12-01.
+        ("T-1003", "weekday-emergency", monday, "not-lapsed"),
+        ("T-1003", "license-status", monday, "active"),
+        (
+            "T-1004",
+            "weekend-emergency",
+            saturday,
+            "out-of-scope-prospect",
+        ),
+        (
+            "T-1007",
+            "weekend-emergency",
+            saturday,
+            "out-of-scope-unpaid",
+        ),
+        (
+            "T-1001",
+            "emergency-license-follow-up",
+            saturday,
+            "resend-from-success-record",
+        ),
+        (
+            "T-1003",
+            "emergency-license-follow-up",
+            saturday,
+            "regenerate",
+        ),
+    ];
+    for (ticket, policy, now, outcome) in cases {
+        let facts = store.facts_for_ticket(ticket, policy).await.unwrap();
+        let report =
+            entitle::decide_json(policy, &serde_json::to_vec(&facts).unwrap(), now, &config)
+                .unwrap_or_else(|e| panic!("{ticket} {policy}: {e}"));
+        assert_eq!(report.outcome, outcome, "{ticket} {policy}");
+        let entry = NewDecision::from_report(
+            &report,
+            facts,
+            "support-engineer",
+            format!("req-{ticket}-{policy}"),
+            Some(ticket.to_owned()),
+        )
+        .unwrap();
+        store.log_decision(entry).await.unwrap();
+    }
+    let t1001 = store
+        .decisions(&DecisionFilter {
+            ticket_id: Some("T-1001".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(t1001.len(), 3);
+    let generated = store
+        .decisions(&DecisionFilter {
+            ticket_id: Some("T-1001".into()),
+            policy: Some("weekend-emergency".into()),
+            ..DecisionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(generated[0].outcome, "generate-temporary-license");
+    assert_eq!(generated[0].details["users"], 48);
+    assert_eq!(generated[0].details["email"], "it-admin@acme.example");
+    store.close().await;
+}
+on_both!(
+    sample_tickets_decide_as_the_spec_says,
+    decisions_from_sample
+);
 
 async fn missing_rows(db: &TestDb) {
     let store = sample_store(db).await;
