@@ -117,7 +117,11 @@ mod tests {
         };
         let summary = execute(&args).unwrap();
         assert_eq!(summary.counts.tickets, 7);
-        assert!(summary.to_string().starts_with("imported 40 records from 1 file"));
+        assert!(
+            summary
+                .to_string()
+                .starts_with("imported 40 records from 1 file")
+        );
 
         let bad = dir.join("licenses.csv");
         std::fs::write(
@@ -132,7 +136,8 @@ mod tests {
         let err = execute(&args).unwrap_err();
         assert!(matches!(err, ImportFailure::BadInput(_)));
         assert!(
-            err.to_string().contains("licenses.csv: line 2, field `plan`"),
+            err.to_string()
+                .contains("licenses.csv: line 2, field `plan`"),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();

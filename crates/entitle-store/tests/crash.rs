@@ -85,7 +85,10 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
 
     let mut by_id: HashMap<&str, &str> = HashMap::new();
     for (id, request) in &acked {
-        assert!(by_id.insert(id, request).is_none(), "id {id} acknowledged twice");
+        assert!(
+            by_id.insert(id, request).is_none(),
+            "id {id} acknowledged twice"
+        );
     }
 
     let url = format!("sqlite://{}", db.display());
@@ -123,7 +126,10 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
             .unwrap();
         assert_eq!(entry.facts["task"].to_string(), task);
         assert_eq!(entry.facts["n"].to_string(), n);
-        assert_eq!(entry.ticket_id.as_deref(), Some(format!("T-{task}").as_str()));
+        assert_eq!(
+            entry.ticket_id.as_deref(),
+            Some(format!("T-{task}").as_str())
+        );
         assert_eq!(entry.outcome, "resend-from-success-record");
         assert_eq!(entry.trace[0]["node"], "internal-request");
     }
