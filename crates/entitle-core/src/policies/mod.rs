@@ -5,6 +5,7 @@ crate::registry! {
     weekend_emergency => WeekendEmergency,
     emergency_license_follow_up => EmergencyLicenseFollowUp,
     weekday_emergency => WeekdayEmergency,
+    license_emergency => LicenseEmergency,
     star_validity => StarValidity,
     star_self_managed => StarSelfManaged,
     star_saas => StarSaas,

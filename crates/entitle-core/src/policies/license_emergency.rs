@@ -1,0 +1,267 @@
+//! # Self-managed license emergency: weekend or weekday
+//!
+//! Spec 3.4 `license-emergency`, composing the two emergency pages:
+//! `weekend-emergency-license.md` (spec 3.2, [`WeekendEmergency`]) and
+//! `weekday-emergency-license.md` (spec 3.3, [`WeekdayEmergency`]).
+//!
+//! The pages split the same emergency by the day of the week: on a
+//! **weekend**, anyone in Support generates a short temporary license; during
+//! the **week**, Support checks CustomersDot and Seat Link, or engages an L&R
+//! SME. This router asks which day it is and hands the ticket to that page's
+//! graph; the trace shows the step into it. Each page's graph asks "is it a
+//! weekend?" again as its own first question: it agrees, and the trace shows
+//! both pages exactly as they read.
+//!
+//! The facts are one flat object, the union of both pages' fields (`customer`
+//! and `license` once), so the caller need not know the day of the week.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::license_status::timed;
+use super::weekday_emergency::{WeekdayEmergency, WeekdayEmergencyFacts, WeekdayEmergencyOutcome};
+use super::weekend_emergency::{
+    EmergencyScreenshots, WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
+    weekend_detail,
+};
+use crate::domain::{Customer, License};
+use crate::graph::{BuildError, GraphBuilder};
+use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
+use crate::time;
+
+/// The facts of a license emergency as the caller sends them: every field of
+/// both pages, `customer` and `license` once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LicenseEmergencyFlatFacts {
+    /// The customer's billing status.
+    pub customer: Customer,
+    /// The expired license the customer wants replaced.
+    pub license: License,
+    /// Which of the two screenshots are on the ticket (weekend page).
+    pub screenshots: EmergencyScreenshots,
+    /// The user count read from the screenshots; absent or `null` while
+    /// unknown (weekend page).
+    #[serde(default)]
+    pub screenshot_user_count: Option<u32>,
+    /// The email of the person who opened the ticket (weekend page).
+    pub requester_email: String,
+    /// The ticket's URL, for the note in the licensing channel (weekend page).
+    pub ticket_url: String,
+    /// Whether the person who opened the ticket has an account in
+    /// CustomersDot (weekday page).
+    pub requester_has_cdot_account: bool,
+    /// Whether that CustomersDot account has access to the subscription
+    /// information (weekday page).
+    pub account_has_subscription_access: bool,
+    /// Dates of the Seat Link reports received for the subscription (weekday page).
+    pub seat_link_dates: Vec<NaiveDate>,
+}
+
+/// The facts of a license emergency, split into each page's facts (the same
+/// `customer` and `license` in both). Reads and writes the flat form,
+/// [`LicenseEmergencyFlatFacts`]; build it from one with `From`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "LicenseEmergencyFlatFacts", into = "LicenseEmergencyFlatFacts")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "LicenseEmergencyFlatFacts")
+)]
+pub struct LicenseEmergencyFacts {
+    weekend: WeekendEmergencyFacts,
+    weekday: WeekdayEmergencyFacts,
+}
+
+impl LicenseEmergencyFacts {
+    /// The facts the weekend page decides on.
+    pub fn weekend(&self) -> &WeekendEmergencyFacts {
+        &self.weekend
+    }
+
+    /// The facts the weekday page decides on.
+    pub fn weekday(&self) -> &WeekdayEmergencyFacts {
+        &self.weekday
+    }
+}
+
+impl From<LicenseEmergencyFlatFacts> for LicenseEmergencyFacts {
+    fn from(flat: LicenseEmergencyFlatFacts) -> Self {
+        Self {
+            weekend: WeekendEmergencyFacts {
+                customer: flat.customer,
+                license: flat.license,
+                screenshots: flat.screenshots,
+                screenshot_user_count: flat.screenshot_user_count,
+                requester_email: flat.requester_email,
+                ticket_url: flat.ticket_url,
+            },
+            weekday: WeekdayEmergencyFacts {
+                customer: flat.customer,
+                license: flat.license,
+                requester_has_cdot_account: flat.requester_has_cdot_account,
+                account_has_subscription_access: flat.account_has_subscription_access,
+                seat_link_dates: flat.seat_link_dates,
+            },
+        }
+    }
+}
+
+impl From<LicenseEmergencyFacts> for LicenseEmergencyFlatFacts {
+    fn from(facts: LicenseEmergencyFacts) -> Self {
+        let LicenseEmergencyFacts { weekend, weekday } = facts;
+        Self {
+            customer: weekend.customer,
+            license: weekend.license,
+            screenshots: weekend.screenshots,
+            screenshot_user_count: weekend.screenshot_user_count,
+            requester_email: weekend.requester_email,
+            ticket_url: weekend.ticket_url,
+            requester_has_cdot_account: weekday.requester_has_cdot_account,
+            account_has_subscription_access: weekday.account_has_subscription_access,
+            seat_link_dates: weekday.seat_link_dates,
+        }
+    }
+}
+
+/// The outcome of the page the emergency was handed to; its id is that
+/// page's outcome id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LicenseEmergencyOutcome {
+    /// Decided by the weekend page.
+    Weekend(WeekendEmergencyOutcome),
+    /// Decided by the weekday page.
+    Weekday(WeekdayEmergencyOutcome),
+}
+
+impl Outcome for LicenseEmergencyOutcome {
+    const ALL: &'static [Self] = &[
+        Self::Weekend(WeekendEmergencyOutcome::UseWeekdayWorkflow),
+        Self::Weekend(WeekendEmergencyOutcome::OutOfScopeProspect),
+        Self::Weekend(WeekendEmergencyOutcome::OutOfScopeUnpaid),
+        Self::Weekend(WeekendEmergencyOutcome::NotLapsed),
+        Self::Weekend(WeekendEmergencyOutcome::OutsideEmergencyWindow),
+        Self::Weekend(WeekendEmergencyOutcome::RequestScreenshots),
+        Self::Weekend(WeekendEmergencyOutcome::GenerateTemporaryLicense),
+        Self::Weekday(WeekdayEmergencyOutcome::UseWeekendWorkflow),
+        Self::Weekday(WeekdayEmergencyOutcome::OutOfScopeProspect),
+        Self::Weekday(WeekdayEmergencyOutcome::OutOfScopeUnpaid),
+        Self::Weekday(WeekdayEmergencyOutcome::NotLapsed),
+        Self::Weekday(WeekdayEmergencyOutcome::OutsideEmergencyWindow),
+        Self::Weekday(WeekdayEmergencyOutcome::EngageLrSme),
+        Self::Weekday(WeekdayEmergencyOutcome::LikelyResolved),
+    ];
+
+    fn id(self) -> &'static str {
+        match self {
+            Self::Weekend(outcome) => outcome.id(),
+            Self::Weekday(outcome) => outcome.id(),
+        }
+    }
+}
+
+impl Serialize for LicenseEmergencyOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+/// Spec 3.4 `license-emergency`.
+pub struct LicenseEmergency;
+
+impl Policy for LicenseEmergency {
+    const ID: &'static str = "license-emergency";
+    const SUMMARY: &'static str = "A self-managed license emergency on any day: the weekend page on a weekend, the weekday page otherwise.";
+    const VERSION: u32 = 1;
+    type Facts = LicenseEmergencyFacts;
+    type Outcome = LicenseEmergencyOutcome;
+
+    fn build() -> Result<PolicyGraph<LicenseEmergencyFacts, LicenseEmergencyOutcome>, BuildError> {
+        let weekend = WeekendEmergency::build()?;
+        let weekday = WeekdayEmergency::build()?;
+        let mut g = GraphBuilder::new(Self::ID);
+        g.timed_question(
+            "is-weekend",
+            "Is it a weekend in the support time zone?",
+            |_: &LicenseEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+        )
+        .detail(|_, cx| weekend_detail(cx))
+        .yes("weekend")
+        .no("weekday");
+        g.subgraph(
+            "weekend",
+            "Follow the weekend emergency workflow:",
+            &weekend,
+            |f: &LicenseEmergencyFacts| &f.weekend,
+            |outcome| LicenseEmergencyOutcome::Weekend(*outcome),
+        );
+        g.subgraph(
+            "weekday",
+            "Follow the weekday emergency workflow:",
+            &weekday,
+            |f: &LicenseEmergencyFacts| &f.weekday,
+            |outcome| LicenseEmergencyOutcome::Weekday(*outcome),
+        );
+        g.build()
+    }
+
+    fn details(
+        outcome: LicenseEmergencyOutcome,
+        facts: &LicenseEmergencyFacts,
+        cx: &PolicyContext<'_>,
+    ) -> Details {
+        match outcome {
+            LicenseEmergencyOutcome::Weekend(outcome) => {
+                WeekendEmergency::details(outcome, &facts.weekend, cx)
+            }
+            LicenseEmergencyOutcome::Weekday(outcome) => {
+                WeekdayEmergency::details(outcome, &facts.weekday, cx)
+            }
+        }
+    }
+
+    /// Every path each page's examples take in it, with the other page's
+    /// fields filled in as a real ticket would have them. The two paths on
+    /// which a page's own "is it a weekend?" contradicts the router's cannot
+    /// be taken by any facts, so no example takes them.
+    fn examples() -> Vec<Example<LicenseEmergencyFacts>> {
+        let weekend = WeekendEmergency::examples().into_iter().filter_map(|e| {
+            let on_weekend = time::is_weekend(e.now, &Default::default()).value;
+            on_weekend.then(|| Example {
+                now: e.now,
+                facts: LicenseEmergencyFacts {
+                    weekday: WeekdayEmergencyFacts {
+                        customer: e.facts.customer,
+                        license: e.facts.license,
+                        requester_has_cdot_account: true,
+                        account_has_subscription_access: true,
+                        seat_link_dates: Vec::new(),
+                    },
+                    weekend: e.facts,
+                },
+            })
+        });
+        let weekday = WeekdayEmergency::examples().into_iter().filter_map(|e| {
+            let on_weekend = time::is_weekend(e.now, &Default::default()).value;
+            (!on_weekend).then(|| Example {
+                now: e.now,
+                facts: LicenseEmergencyFacts {
+                    weekend: WeekendEmergencyFacts {
+                        customer: e.facts.customer,
+                        license: e.facts.license,
+                        screenshots: EmergencyScreenshots {
+                            admin_dashboard: false,
+                            license_page: false,
+                        },
+                        screenshot_user_count: None,
+                        requester_email: "it-admin@example.com".to_owned(),
+                        ticket_url: "https://support.example.com/tickets/502001".to_owned(),
+                    },
+                    weekday: e.facts,
+                },
+            })
+        });
+        weekend.chain(weekday).collect()
+    }
+}
