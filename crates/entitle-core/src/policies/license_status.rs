@@ -105,9 +105,11 @@ impl Policy for LicenseStatus {
         .no("grace-ended-within-window");
         g.timed_question(
             "grace-ended-within-window",
-            "Did the grace period end within the emergency window (the last `emergency_window_days` days)?",
+            "Did the grace period end within the emergency window (the last 3 days by default)?",
             |f: &LicenseStatusFacts, cx| {
-                timed(time::grace_ended_within_window(&f.license, cx.now, cx.config))
+                timed(time::grace_ended_within_window(
+                    &f.license, cx.now, cx.config,
+                ))
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))

@@ -112,7 +112,7 @@ impl Policy for WeekdayEmergency {
         .no("grace-ended-outside-window");
         g.timed_question(
             "grace-ended-outside-window",
-            "Did the grace period end more than `emergency_window_days` (3) days ago?",
+            "Did the grace period end longer ago than the emergency window (3 days by default)?",
             |f: &WeekdayEmergencyFacts, cx| {
                 timed(time::grace_ended_outside_window(
                     &f.license, cx.now, cx.config,
@@ -163,12 +163,12 @@ impl Policy for WeekdayEmergency {
         )
         .outcome(
             "not-lapsed",
-            "No emergency: the license is still active or in its grace period",
+            "Out of scope: the license is still active or in its grace period",
             WeekdayEmergencyOutcome::NotLapsed,
         )
         .outcome(
             "outside-emergency-window",
-            "Not an emergency license case: the grace period ended before the emergency window",
+            "Out of scope: the grace period ended before the emergency window",
             WeekdayEmergencyOutcome::OutsideEmergencyWindow,
         )
         .outcome(

@@ -126,7 +126,7 @@ impl Policy for WeekendEmergency {
         .no("grace-ended-outside-window");
         g.timed_question(
             "grace-ended-outside-window",
-            "Did the grace period end more than `emergency_window_days` (3) days ago?",
+            "Did the grace period end longer ago than the emergency window (3 days by default)?",
             |f: &WeekendEmergencyFacts, cx| {
                 timed(time::grace_ended_outside_window(
                     &f.license, cx.now, cx.config,
@@ -161,12 +161,12 @@ impl Policy for WeekendEmergency {
         )
         .outcome(
             "not-lapsed",
-            "No emergency license: the license is still active or in its grace period",
+            "Out of scope: the license is still active or in its grace period",
             WeekendEmergencyOutcome::NotLapsed,
         )
         .outcome(
             "outside-emergency-window",
-            "No emergency license: the grace period ended before the emergency window",
+            "Out of scope: the grace period ended before the emergency window",
             WeekendEmergencyOutcome::OutsideEmergencyWindow,
         )
         .outcome(
@@ -356,7 +356,7 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
             Action::new(
                 "record-internal-request",
                 format!(
-                    "Check that the internal request `{title}` was recorded (closed, with a copy of the license); if the tool failed, it leaves an open internal request describing the failure instead, and no license was made"
+                    "Record the internal request `{title}` (closed, with a copy of the license); if the tool failed, record an open internal request describing the failure instead: no license was created"
                 ),
             ),
         ],
