@@ -18,7 +18,6 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::license_status::timed;
 use super::weekday_emergency::{WeekdayEmergency, WeekdayEmergencyFacts, WeekdayEmergencyOutcome};
 use super::weekend_emergency::{
     EmergencyScreenshots, WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
@@ -184,7 +183,7 @@ impl Policy for LicenseEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &LicenseEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+            |_: &LicenseEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
         )
         .detail(|_, cx| weekend_detail(cx))
         .yes("weekend")

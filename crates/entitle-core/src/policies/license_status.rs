@@ -80,7 +80,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "trial-has-expired",
             "Has the trial expired (today is on or after its expiry date)?",
-            |f: &LicenseStatusFacts, cx| timed(time::is_expired(&f.license, cx.now, cx.config)),
+            |f: &LicenseStatusFacts, cx| time::is_expired(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
         .yes("trial-expired")
@@ -88,7 +88,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "has-expired",
             "Has the license expired (today is on or after its expiry date)?",
-            |f: &LicenseStatusFacts, cx| timed(time::is_expired(&f.license, cx.now, cx.config)),
+            |f: &LicenseStatusFacts, cx| time::is_expired(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
         .yes("is-in-grace-period")
@@ -96,9 +96,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "is-in-grace-period",
             "Is it still in its grace period (before the grace end date)?",
-            |f: &LicenseStatusFacts, cx| {
-                timed(time::is_in_grace_period(&f.license, cx.now, cx.config))
-            },
+            |f: &LicenseStatusFacts, cx| time::is_in_grace_period(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| grace_detail(&f.license, cx))
         .yes("in-grace-period")
@@ -107,9 +105,7 @@ impl Policy for LicenseStatus {
             "grace-ended-within-window",
             "Did the grace period end within the emergency window (the last 3 days by default)?",
             |f: &LicenseStatusFacts, cx| {
-                timed(time::grace_ended_within_window(
-                    &f.license, cx.now, cx.config,
-                ))
+                time::grace_ended_within_window(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
@@ -209,12 +205,7 @@ fn has_started(license: &License, cx: &PolicyContext<'_>) -> Timed<bool> {
         expires_on: license.starts_on,
         ..*license
     };
-    timed(time::is_expired(&starts, cx.now, cx.config))
-}
-
-/// A shared time rule's answer as the engine's [`Timed`].
-pub(crate) fn timed<T>(t: time::Timed<T>) -> Timed<T> {
-    Timed::new(t.value, t.until)
+    time::is_expired(&starts, cx.now, cx.config)
 }
 
 /// The dates of `license` and the day counts that matter in its state today,

@@ -27,7 +27,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::license_status::{license_dates, timed, window_detail};
+use super::license_status::{license_dates, window_detail};
 use super::weekend_emergency::{license_detail, weekend_detail};
 use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::graph::{BuildError, GraphBuilder};
@@ -87,7 +87,7 @@ impl Policy for WeekdayEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &WeekdayEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+            |_: &WeekdayEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
         )
         .detail(|_, cx| weekend_detail(cx))
         .yes("use-weekend-workflow")
@@ -104,7 +104,7 @@ impl Policy for WeekdayEmergency {
             "license-active-or-in-grace",
             "Is the license still active or in its grace period?",
             |f: &WeekdayEmergencyFacts, cx| {
-                timed(time::is_active_or_in_grace(&f.license, cx.now, cx.config))
+                time::is_active_or_in_grace(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| license_detail(&f.license, cx))
@@ -114,9 +114,7 @@ impl Policy for WeekdayEmergency {
             "grace-ended-outside-window",
             "Did the grace period end longer ago than the emergency window (3 days by default)?",
             |f: &WeekdayEmergencyFacts, cx| {
-                timed(time::grace_ended_outside_window(
-                    &f.license, cx.now, cx.config,
-                ))
+                time::grace_ended_outside_window(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
@@ -140,7 +138,7 @@ impl Policy for WeekdayEmergency {
             "seat-link-entry-today",
             "Look for the license subscription number on the CDot account and enter it on CDot's Seat Link page: is there an entry with the current date on the page that is displayed?",
             |f: &WeekdayEmergencyFacts, cx| {
-                timed(time::has_report_on_today(&f.seat_link_dates, cx.now, cx.config))
+                time::has_report_on_today(&f.seat_link_dates, cx.now, cx.config)
             },
         )
         .detail(|f, cx| seat_link_detail(&f.seat_link_dates, cx))

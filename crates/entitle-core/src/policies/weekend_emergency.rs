@@ -24,7 +24,7 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::license_status::{date_detail, license_dates, relative, timed, window_detail};
+use super::license_status::{date_detail, license_dates, relative, window_detail};
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::graph::{BuildError, GraphBuilder};
@@ -101,7 +101,7 @@ impl Policy for WeekendEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &WeekendEmergencyFacts, cx| timed(time::is_weekend(cx.now, cx.config)),
+            |_: &WeekendEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
         )
         .detail(|_, cx| weekend_detail(cx))
         .yes("customer-status")
@@ -118,7 +118,7 @@ impl Policy for WeekendEmergency {
             "license-active-or-in-grace",
             "Is the license still active or in its grace period?",
             |f: &WeekendEmergencyFacts, cx| {
-                timed(time::is_active_or_in_grace(&f.license, cx.now, cx.config))
+                time::is_active_or_in_grace(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| license_detail(&f.license, cx))
@@ -128,9 +128,7 @@ impl Policy for WeekendEmergency {
             "grace-ended-outside-window",
             "Did the grace period end longer ago than the emergency window (3 days by default)?",
             |f: &WeekendEmergencyFacts, cx| {
-                timed(time::grace_ended_outside_window(
-                    &f.license, cx.now, cx.config,
-                ))
+                time::grace_ended_outside_window(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
