@@ -40,8 +40,8 @@ use crate::policies::{
     StarSelfManaged, StarSelfManagedFacts,
 };
 use crate::policies::{
-    EmergencyScreenshots, WeekdayEmergency, WeekdayEmergencyFacts, WeekendEmergency,
-    WeekendEmergencyFacts,
+    EmergencyScreenshots, LicenseEmergency, LicenseEmergencyFacts, LicenseEmergencyFlatFacts,
+    WeekdayEmergency, WeekdayEmergencyFacts, WeekendEmergency, WeekendEmergencyFacts,
 };
 use crate::policy::{Policy, Registered};
 
@@ -503,6 +503,31 @@ impl StoredFacts for WeekdayEmergency {
     }
 }
 
+impl StoredFacts for LicenseEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<LicenseEmergencyFacts, FactSourceError> {
+        let (admin_dashboard, license_page) = source.screenshots()?;
+        Ok(LicenseEmergencyFacts::from(LicenseEmergencyFlatFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            screenshots: EmergencyScreenshots {
+                admin_dashboard,
+                license_page,
+            },
+            screenshot_user_count: source.screenshot_user_count()?,
+            requester_email: source.requester_email().to_owned(),
+            ticket_url: source.ticket_url()?.to_owned(),
+            requester_has_cdot_account: source.requester_has_cdot_account(),
+            account_has_subscription_access: source.account_has_subscription_access()?,
+            seat_link_dates: source.seat_link_dates()?,
+        }))
+    }
+}
+
 impl StoredFacts for EmergencyLicenseFollowUp {
     type Supplied = NoSupplied;
 
@@ -611,6 +636,7 @@ pub fn visit_stored<V: StoredFactsVisitor>(id: &str, visitor: V) -> Option<V::Ou
         WeekendEmergency,
         EmergencyLicenseFollowUp,
         WeekdayEmergency,
+        LicenseEmergency,
         StarSelfManaged,
         StarSaas,
     );

@@ -27,11 +27,13 @@
 //!
 //! # Durability
 //!
-//! SQLite runs in WAL mode with `synchronous = FULL`: every commit fsyncs the
-//! WAL, so an acknowledged entry survives a process crash *and* a power loss
-//! or OS crash. (`NORMAL` would survive a process crash only.) Group commit
-//! pays one fsync per batch, which keeps `FULL` affordable. PostgreSQL commits
-//! with its defaults (`synchronous_commit = on`, `fsync = on`).
+//! SQLite runs in WAL mode with `synchronous = FULL` by default: every commit
+//! fsyncs the WAL, so an acknowledged entry survives a process crash *and* a
+//! power loss or OS crash. Group commit pays one fsync per batch, which keeps
+//! `FULL` affordable. [`SqliteSynchronous::Normal`] trades the power-loss
+//! guarantee for lower latency (an acknowledged entry still survives a
+//! process crash). PostgreSQL commits with the server's settings (by default
+//! `synchronous_commit = on`, `fsync = on`).
 //!
 //! # Example
 //!
@@ -77,7 +79,7 @@ pub use records::{
     TrialInput,
 };
 pub use schema::SCHEMA_VERSION;
-pub use store::{Backend, Store, StoreOptions};
+pub use store::{Backend, SqliteSynchronous, Store, StoreOptions};
 
 /// The pure fact-assembly rules and record types, re-exported from the core.
 pub use entitle::fact_source;

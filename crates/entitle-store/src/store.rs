@@ -33,6 +33,30 @@ impl Backend {
     }
 }
 
+/// SQLite's `synchronous` setting for the store's connections (WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SqliteSynchronous {
+    /// `FULL` (the default): every commit fsyncs the WAL before it returns,
+    /// so an acknowledged entry survives a process crash, an OS crash and a
+    /// power loss.
+    #[default]
+    Full,
+    /// `NORMAL`: commits are written to the WAL without an fsync (checkpoints
+    /// still sync). An acknowledged entry survives a process crash (SIGKILL)
+    /// but the last commits may be lost on an OS crash or power loss. Lower
+    /// commit latency.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "PRAGMA synchronous = FULL",
+            SqliteSynchronous::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
 /// How a store is opened. [`StoreOptions::default`] suits most uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -47,6 +71,8 @@ pub struct StoreOptions {
     /// How long a SQLite connection waits for a lock held by another
     /// connection or process before failing.
     pub busy_timeout: Duration,
+    /// SQLite's durability setting (ignored for PostgreSQL).
+    pub sqlite_synchronous: SqliteSynchronous,
 }
 
 impl Default for StoreOptions {
@@ -56,6 +82,7 @@ impl Default for StoreOptions {
             log_queue_capacity: 4096,
             log_batch_max: 512,
             busy_timeout: Duration::from_secs(10),
+            sqlite_synchronous: SqliteSynchronous::Full,
         }
     }
 }
@@ -196,16 +223,17 @@ impl Store {
             .map_err(StoreError::db(format!("parsing {display_url}")))?;
         let backend = target.backend;
         let busy_ms = options.busy_timeout.as_millis();
+        let synchronous = options.sqlite_synchronous.pragma();
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers do not block the writer. FULL: every
-                        // commit fsyncs the WAL (durable across power loss).
+                        // WAL: readers do not block the writer. FULL (the
+                        // default): every commit fsyncs the WAL.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute(synchronous).await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
                             .await?;

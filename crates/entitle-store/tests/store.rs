@@ -295,6 +295,21 @@ async fn facts_from_sample_data(db: &TestDb) {
                    "account_has_subscription_access": false,
                    "seat_link_dates": []}),
         ),
+        (
+            "T-1002",
+            "license-emergency",
+            json!({}),
+            json!({"customer": {"status": "paid"},
+                   "license": {"plan": "ultimate", "trial": false, "starts_on": "2025-11-06",
+                               "expires_on": "2026-11-06", "users": 250},
+                   "screenshots": {"admin_dashboard": false, "license_page": false},
+                   "screenshot_user_count": null,
+                   "requester_email": "ops@globex.example",
+                   "ticket_url": "https://support.example/tickets/1002",
+                   "requester_has_cdot_account": true,
+                   "account_has_subscription_access": true,
+                   "seat_link_dates": ["2026-11-20", "2026-11-23"]}),
+        ),
     ]);
     for (ticket, policy, given, expected) in cases {
         let facts = store
@@ -360,6 +375,10 @@ async fn decisions_from_sample(db: &TestDb) {
         ("T-1002", "weekday-emergency", monday, "likely-resolved"),
         // Initech: license active until 2026-12-01.
         ("T-1003", "weekday-emergency", monday, "not-lapsed"),
+        // The router: the weekend page on Saturday, the weekday page on Monday.
+        ("T-1001", "license-emergency", saturday, "generate-temporary-license"),
+        ("T-1002", "license-emergency", monday, "likely-resolved"),
+        ("T-1002", "license-emergency", saturday, "request-screenshots"),
         ("T-1003", "license-status", monday, "active"),
         (
             "T-1004",
@@ -409,7 +428,7 @@ async fn decisions_from_sample(db: &TestDb) {
         })
         .await
         .unwrap();
-    assert_eq!(t1001.len(), 3);
+    assert_eq!(t1001.len(), 4);
     let generated = store
         .decisions(&DecisionFilter {
             ticket_id: Some("T-1001".into()),

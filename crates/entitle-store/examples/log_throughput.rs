@@ -1,0 +1,130 @@
+//! Measures the decision log: entries per second with group commit and with
+//! one transaction per entry, on a SQLite file and, when
+//! `ENTITLE_TEST_POSTGRES_URL` is set, on PostgreSQL.
+//!
+//! ```text
+//! cargo run --release -p entitle-store --example log_throughput [-- ENTRIES CONCURRENCY]
+//! ```
+//!
+//! Each run writes ENTRIES (default 20,000) entries from CONCURRENCY
+//! (default 64) concurrent tasks, each awaiting its own acknowledgement, and
+//! prints one line per back-end and mode:
+//! `log backend=sqlite mode=group entries=.. transactions=.. entries_per_s=..`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use entitle_store::{NewDecision, Store, StoreOptions};
+use serde_json::json;
+
+fn entry(n: usize) -> NewDecision {
+    NewDecision {
+        policy: "weekend-emergency".to_owned(),
+        policy_version: 1,
+        now: chrono::Utc::now(),
+        facts: json!({
+            "customer": {"status": "paid"},
+            "license": {"plan": "premium", "trial": false, "starts_on": "2025-11-04",
+                        "expires_on": "2026-11-04", "users": 48},
+            "screenshots": {"admin_dashboard": true, "license_page": true},
+            "screenshot_user_count": 48,
+            "requester_email": "it-admin@acme.example",
+            "ticket_url": format!("https://support.example/tickets/{n}")
+        }),
+        config: json!({"timezone": "UTC", "grace_period_days": 14, "emergency_window_days": 3,
+                       "escalation_threshold_hours": 24, "temporary_license_days": 5,
+                       "temporary_license_max_days": 10, "company_holidays": []}),
+        outcome: "generate-temporary-license".to_owned(),
+        details: json!({"plan": "ultimate", "users": 48, "days": 5, "email": "it-admin@acme.example"}),
+        stable_until: Some(chrono::Utc::now()),
+        trace: json!([{"node": "weekend", "question": "Is it a weekend?", "answer": "yes", "detail": null}]),
+        role: "support-engineer".to_owned(),
+        request_id: format!("bench-{n}"),
+        ticket_id: Some(format!("T-{}", n % 1000)),
+    }
+}
+
+async fn run(
+    url: &str,
+    backend: &str,
+    mode: &str,
+    batch_max: usize,
+    entries: usize,
+    concurrency: usize,
+) {
+    let store = Store::open_with(
+        url,
+        StoreOptions {
+            log_batch_max: batch_max,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let store = store.clone();
+        let next = Arc::clone(&next);
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= entries {
+                    break;
+                }
+                store.log_decision(entry(n)).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let stats = store.log_stats();
+    assert_eq!(stats.entries as usize, entries);
+    println!(
+        "log backend={backend} mode={mode} entries={entries} concurrency={concurrency} transactions={} largest_batch={} seconds={elapsed:.2} entries_per_s={:.0}",
+        stats.transactions,
+        stats.largest_batch,
+        entries as f64 / elapsed
+    );
+    store.close().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
+    let entries = args.first().copied().unwrap_or(20_000);
+    let concurrency = args.get(1).copied().unwrap_or(64);
+    let dir = std::env::temp_dir().join(format!("entitle-log-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (mode, batch) in [("group", 512), ("single", 1)] {
+        let n = if batch == 1 {
+            entries.min(2_000)
+        } else {
+            entries
+        };
+        let url = format!("sqlite://{}", dir.join(format!("{mode}.db")).display());
+        run(&url, "sqlite", mode, batch, n, concurrency).await;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            for (mode, batch) in [("group", 512), ("single", 1)] {
+                let n = if batch == 1 {
+                    entries.min(5_000)
+                } else {
+                    entries
+                };
+                run(&url, "postgres", mode, batch, n, concurrency).await;
+            }
+        }
+        Err(_) => println!("skipped: ENTITLE_TEST_POSTGRES_URL not set (postgres)"),
+    }
+}
