@@ -1,0 +1,375 @@
+//! Load test of the HTTP service, in-process on loopback.
+//!
+//! Starts `entitle-http` on `127.0.0.1:0` over a temporary SQLite decision
+//! log (WAL, `synchronous = FULL`, group commit), then runs `--clients`
+//! concurrent keep-alive HTTP/1.1 clients for `--requests` requests in all,
+//! first against `GET /healthz` (the baseline: the same stack without a
+//! decision or a log write) and then against
+//! `POST /v1/decisions/weekend-emergency` (realistic facts that walk the
+//! whole graph to `generate-temporary-license`, each decision durably logged
+//! before it is answered). It also measures `decide_json` in a loop
+//! in-process. Every loop is bounded in count and in time (`--max-seconds`
+//! per phase); it stops by itself.
+//!
+//! ```text
+//! cargo run --release --example http_load [-- --clients 32 --requests 20000 --max-seconds 60]
+//! ```
+//!
+//! The last line is
+//! `http decisions_per_s=<x> baseline_per_s=<y> ratio=<x/y> errors=<n>`.
+
+use std::error::Error;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use entitle_http::auth::{Role, TokenFile, TokenSource, Tokens};
+use entitle_http::{AppState, ServerOptions};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+struct Args {
+    clients: usize,
+    requests: usize,
+    max_seconds: u64,
+    /// A database URL instead of the temporary SQLite file
+    /// (`sqlite::memory:` shows the cost without fsync).
+    db: Option<String>,
+}
+
+fn parse_args() -> Result<Args, BoxError> {
+    let mut args = Args {
+        clients: 32,
+        requests: 20_000,
+        max_seconds: 60,
+        db: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || -> Result<usize, BoxError> {
+            Ok(it
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value"))?
+                .parse()?)
+        };
+        match flag.as_str() {
+            "--clients" => args.clients = value()?.clamp(1, 1024),
+            "--requests" => args.requests = value()?.clamp(1, 10_000_000),
+            "--max-seconds" => args.max_seconds = value()?.clamp(1, 3600) as u64,
+            "--db" => args.db = Some(it.next().ok_or("--db needs a value")?),
+            other => return Err(format!("unknown argument `{other}`").into()),
+        }
+    }
+    Ok(args)
+}
+
+/// What one phase measured.
+struct Phase {
+    name: &'static str,
+    ok: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u64>,
+}
+
+impl Phase {
+    fn per_second(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[rank.min(self.latencies_us.len() - 1)] as f64 / 1000.0
+    }
+
+    fn print(&self, clients: usize) {
+        println!(
+            "{:<28} {:>6} ok {:>4} errors {:>3} clients {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms  max {:>7.3} ms",
+            self.name,
+            self.ok,
+            self.errors,
+            clients,
+            self.per_second(),
+            self.percentile(0.50),
+            self.percentile(0.99),
+            self.latencies_us.last().copied().unwrap_or(0) as f64 / 1000.0,
+        );
+    }
+}
+
+/// One request shape: method, path, body.
+#[derive(Clone)]
+struct Shape {
+    method: Method,
+    path: &'static str,
+    body: Bytes,
+    token: Arc<str>,
+}
+
+fn request(shape: &Shape) -> Result<Request<Full<Bytes>>, BoxError> {
+    let mut builder = Request::builder()
+        .method(shape.method.clone())
+        .uri(shape.path)
+        .header("host", "127.0.0.1")
+        .header("authorization", format!("Bearer {}", shape.token));
+    if !shape.body.is_empty() {
+        builder = builder.header("content-type", "application/json");
+    }
+    Ok(builder.body(Full::new(shape.body.clone()))?)
+}
+
+/// Runs `total` requests of `shape` from `clients` keep-alive connections.
+async fn phase(
+    name: &'static str,
+    addr: SocketAddr,
+    shape: Shape,
+    clients: usize,
+    total: usize,
+    max: Duration,
+) -> Result<Phase, BoxError> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + max;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let next = next.clone();
+        let shape = shape.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(total / clients + 1);
+            let mut errors = 0usize;
+            let mut sender = None;
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                if Instant::now() >= deadline {
+                    errors += 1;
+                    continue;
+                }
+                if sender.is_none() {
+                    match connect(addr).await {
+                        Ok(s) => sender = Some(s),
+                        Err(_) => {
+                            errors += 1;
+                            continue;
+                        }
+                    }
+                }
+                let Some(s) = sender.as_mut() else { continue };
+                let t0 = Instant::now();
+                let outcome = tokio::time::timeout(Duration::from_secs(5), async {
+                    s.ready().await?;
+                    let response = s.send_request(request(&shape)?).await?;
+                    let status = response.status();
+                    let body = response.into_body().collect().await?.to_bytes();
+                    Ok::<_, BoxError>((status, body))
+                })
+                .await;
+                match outcome {
+                    Ok(Ok((status, body))) if status.is_success() && !body.is_empty() => {
+                        latencies.push(t0.elapsed().as_micros() as u64);
+                    }
+                    Ok(Ok(_)) => errors += 1,
+                    _ => {
+                        errors += 1;
+                        sender = None;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies_us = Vec::with_capacity(total);
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await?;
+        latencies_us.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    latencies_us.sort_unstable();
+    Ok(Phase {
+        name,
+        ok: latencies_us.len(),
+        errors,
+        elapsed,
+        latencies_us,
+    })
+}
+
+async fn connect(
+    addr: SocketAddr,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, BoxError> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// `decide_json` in a loop: at most `count` decisions or `max` time.
+fn in_process(policy: &str, facts: &[u8], now: &str, count: usize, max: Duration) -> f64 {
+    let Ok(now) = now.parse() else {
+        return f64::NAN;
+    };
+    let config = entitle::config::PolicyConfig::default();
+    let started = Instant::now();
+    let mut done = 0usize;
+    while done < count && started.elapsed() < max {
+        for _ in 0..256 {
+            if entitle::decide_json(policy, std::hint::black_box(facts), now, &config).is_ok() {
+                done += 1;
+            }
+        }
+    }
+    done as f64 / started.elapsed().as_secs_f64().max(1e-9)
+}
+
+/// The weekend-emergency example that walks to `generate-temporary-license`
+/// (or, until that policy exists, the follow-up policy's first example).
+fn workload() -> Result<(&'static str, serde_json::Value, String), BoxError> {
+    for policy in ["weekend-emergency", "emergency-license-follow-up"] {
+        if let Ok(Ok(examples)) = entitle::examples(policy) {
+            let chosen = examples
+                .iter()
+                .find(|e| e.outcome == "generate-temporary-license")
+                .or_else(|| examples.first());
+            if let Some(e) = chosen {
+                let policy: &'static str = if policy == "weekend-emergency" {
+                    "weekend-emergency"
+                } else {
+                    "emergency-license-follow-up"
+                };
+                return Ok((policy, e.facts.clone(), e.now.clone()));
+            }
+        }
+    }
+    Err("no example facts to decide".into())
+}
+
+fn main() -> Result<(), BoxError> {
+    let args = parse_args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<(), BoxError> {
+    let (policy, facts, now) = workload()?;
+    let facts_bytes = serde_json::to_vec(&facts)?;
+    let dir = tempfile::tempdir()?;
+    let db = match &args.db {
+        Some(url) => url.clone(),
+        None => dir
+            .path()
+            .join("load.db")
+            .to_str()
+            .ok_or("temp path is not UTF-8")?
+            .to_owned(),
+    };
+    let store = entitle_store::Store::open(&db).await?;
+
+    let mut file = TokenFile::default();
+    let (token, _) = file.add(Role::SupportEngineer, chrono::Utc::now())?;
+    let tokens = TokenSource::fixed(Tokens::from_file(&file));
+    let state = AppState::new(store.clone(), tokens, ServerOptions::default());
+    let server = entitle_http::spawn("127.0.0.1:0".parse()?, state).await?;
+    let addr = server.addr();
+    let token: Arc<str> = token.into();
+    let max = Duration::from_secs(args.max_seconds);
+
+    println!(
+        "entitle HTTP load: {} clients, {} requests per phase, server http://{addr}, log {} ({})",
+        args.clients,
+        args.requests,
+        store.url(),
+        store.backend().name()
+    );
+    let health = Shape {
+        method: Method::GET,
+        path: "/healthz",
+        body: Bytes::new(),
+        token: token.clone(),
+    };
+    let decide_path: &'static str = if policy == "weekend-emergency" {
+        "/v1/decisions/weekend-emergency"
+    } else {
+        "/v1/decisions/emergency-license-follow-up"
+    };
+    let decide = Shape {
+        method: Method::POST,
+        path: decide_path,
+        body: Bytes::from(serde_json::to_vec(
+            &serde_json::json!({"facts": facts, "now": now}),
+        )?),
+        token: token.clone(),
+    };
+    println!(
+        "decision: POST {decide_path} ({} bytes of body)",
+        decide.body.len()
+    );
+
+    // Warm up both paths (connections, caches, the log's first pages).
+    let warm = (args.requests / 10).clamp(100, 2000);
+    phase("warm-up", addr, health.clone(), args.clients, warm, max).await?;
+    phase("warm-up", addr, decide.clone(), args.clients, warm, max).await?;
+    let entries_before = store.log_stats().entries;
+
+    let baseline = phase(
+        "GET /healthz (baseline)",
+        addr,
+        health,
+        args.clients,
+        args.requests,
+        max,
+    )
+    .await?;
+    let decisions = phase(
+        "POST decisions (logged)",
+        addr,
+        decide,
+        args.clients,
+        args.requests,
+        max,
+    )
+    .await?;
+    baseline.print(args.clients);
+    decisions.print(args.clients);
+
+    let stats = store.log_stats();
+    let logged = stats.entries - entries_before;
+    println!(
+        "decision log: {logged} entries in this phase ({} in all, {} transactions, largest batch {}, {} failed); {} answered",
+        stats.entries, stats.transactions, stats.largest_batch, stats.failed, decisions.ok
+    );
+    let lost = (decisions.ok as u64).saturating_sub(logged);
+
+    let per_s = in_process(
+        policy,
+        &facts_bytes,
+        &now,
+        2_000_000,
+        Duration::from_secs(3).min(max),
+    );
+    let http = decisions.per_second();
+    let base = baseline.per_second();
+    println!("in-process decide_json ({policy}, 1 thread): {per_s:.0} decisions/s");
+    println!(
+        "HTTP decisions / in-process decisions: {:.4} ({:.1}x slower)",
+        http / per_s,
+        per_s / http.max(1e-9)
+    );
+    server.shutdown().await?;
+    let errors = baseline.errors + decisions.errors + lost as usize;
+    println!(
+        "http decisions_per_s={http:.0} baseline_per_s={base:.0} ratio={:.3} errors={errors}",
+        http / base.max(1e-9)
+    );
+    Ok(())
+}
