@@ -158,7 +158,6 @@ fn mermaid_declares_every_node_once() {
 }
 
 #[test]
-#[ignore = "renderer bug: a node id can collide with a subgraph block id in Mermaid (fix proposed to the graph owner)"]
 fn mermaid_subgraph_blocks_do_not_collide_with_node_ids() {
     // The block of subgraph node `hours` is named `n_hours_graph`, which is
     // also what a node with id `hours-graph` is given.
@@ -177,7 +176,6 @@ fn mermaid_subgraph_blocks_do_not_collide_with_node_ids() {
 }
 
 #[test]
-#[ignore = "renderer bug: Mermaid drops `<...>` in labels as HTML tags (fix proposed to the graph owner)"]
 fn mermaid_labels_escape_angle_brackets() {
     // Mermaid sanitises labels as HTML, so `<Enterprise>` would vanish from
     // the rendered diagram; entity codes keep it.

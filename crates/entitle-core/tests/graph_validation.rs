@@ -724,7 +724,6 @@ fn a_parent_cannot_add_a_second_edge_to_an_embedded_question() {
 }
 
 #[test]
-#[ignore = "engine bug: `build` accepts an answer edge out of a subgraph node (fix proposed to the graph owner)"]
 fn a_parent_cannot_add_an_answer_edge_to_a_subgraph_node() {
     // A subgraph node has exactly one edge, into the embedded graph. An
     // extra answer edge would be listed by `paths()` and rendered, but never

@@ -52,6 +52,32 @@ pub struct GraphBuilder<F, O, C = ()> {
     nodes: Vec<PendingNode<F, O, C>>,
     edges: Vec<PendingEdge>,
     root: Option<String>,
+    /// Problems found while adding nodes (reported by `build`).
+    issues: Vec<GraphIssue>,
+}
+
+/// An answer already known when a graph is embedded; see
+/// [`GraphBuilder::subgraph_given`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    node: String,
+    type_id: TypeId,
+    type_name: &'static str,
+    answer_index: usize,
+    label: &'static str,
+}
+
+impl Given {
+    /// The embedded graph's question `node` is known to answer `answer`.
+    pub fn new<A: Answer>(node: impl Into<String>, answer: A) -> Self {
+        Self {
+            node: node.into(),
+            type_id: TypeId::of::<A>(),
+            type_name: type_name::<A>(),
+            answer_index: answer.index(),
+            label: answer.label(),
+        }
+    }
 }
 
 impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
@@ -62,6 +88,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             nodes: Vec::new(),
             edges: Vec::new(),
             root: None,
+            issues: Vec::new(),
         }
     }
 
@@ -184,9 +211,95 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         project: fn(&F) -> &S,
         map: impl Fn(&O2) -> O,
     ) -> &mut Self {
+        self.subgraph_given(id, text, child, project, map, &[])
+    }
+
+    /// As [`subgraph`](Self::subgraph), with answers this graph already knows
+    /// at that point. Each [`Given`] question of the child is not asked again:
+    /// the embedded copy follows the given answer's edge, and the child's
+    /// nodes only that question's other answers led to are left out. This
+    /// keeps every path of the composed graph feasible, e.g. a router that
+    /// asked "is it a weekend?" embeds the weekend page given `yes`.
+    pub fn subgraph_given<S: 'static, O2>(
+        &mut self,
+        id: impl Into<String>,
+        text: impl Into<String>,
+        child: &DecisionGraph<S, O2, C>,
+        project: fn(&F) -> &S,
+        map: impl Fn(&O2) -> O,
+        given: &[Given],
+    ) -> &mut Self {
         let id = id.into();
         let prefix = |child_id: &str| format!("{id}/{child_id}");
         let structure = child.petgraph();
+
+        // The answer each given question is fixed to, by child node.
+        let mut fixed: HashMap<NodeIndex, usize> = HashMap::new();
+        for g in given {
+            let Some(node) = structure
+                .node_indices()
+                .find(|&n| structure[n].id == g.node)
+            else {
+                self.issues.push(GraphIssue::UnknownNode {
+                    from: id.clone(),
+                    unknown: prefix(&g.node),
+                });
+                continue;
+            };
+            match &structure[node].kind {
+                NodeKind::Question {
+                    type_id,
+                    answer_type,
+                    ..
+                } if *type_id == g.type_id => {
+                    fixed.insert(node, g.answer_index);
+                }
+                NodeKind::Question { answer_type, .. } => {
+                    self.issues.push(GraphIssue::AnswerTypeMismatch {
+                        node: prefix(&g.node),
+                        answer: g.label.to_owned(),
+                        expected: answer_type,
+                        found: g.type_name,
+                    })
+                }
+                _ => self.issues.push(GraphIssue::AnswerTypeMismatch {
+                    node: prefix(&g.node),
+                    answer: g.label.to_owned(),
+                    expected: "(not a question)",
+                    found: g.type_name,
+                }),
+            }
+        }
+        // Where a path into a child node really goes: past every given question.
+        let resolve = |mut node: NodeIndex| {
+            for _ in 0..=structure.node_count() {
+                let Some(&answer) = fixed.get(&node) else {
+                    return node;
+                };
+                match structure
+                    .edges_directed(node, Direction::Outgoing)
+                    .find(|e| e.weight().answer_index == answer)
+                {
+                    Some(edge) => node = edge.target(),
+                    None => return node,
+                }
+            }
+            node
+        };
+        let entry = resolve(child.root_index());
+        let mut keep = vec![false; structure.node_count()];
+        let mut stack = vec![entry];
+        while let Some(node) = stack.pop() {
+            if std::mem::replace(&mut keep[node.index()], true) {
+                continue;
+            }
+            stack.extend(
+                structure
+                    .neighbors_directed(node, Direction::Outgoing)
+                    .map(resolve),
+            );
+        }
+
         self.nodes.push(PendingNode {
             info: NodeInfo {
                 id: id.clone(),
@@ -200,13 +313,13 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         });
         self.edges.push(PendingEdge {
             from: id.clone(),
-            to: prefix(&structure[child.root_index()].id),
+            to: prefix(&structure[entry].id),
             type_id: TypeId::of::<()>(),
             type_name: "()",
             answer_index: 0,
             label: "",
         });
-        for index in structure.node_indices() {
+        for index in structure.node_indices().filter(|n| keep[n.index()]) {
             let info = &structure[index];
             let body = match compiled::parts(child, index) {
                 compiled::Parts::Question(fns) => Pending::Question(fns.project(project)),
@@ -224,7 +337,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             for edge in structure.edges_directed(index, Direction::Outgoing) {
                 self.edges.push(PendingEdge {
                     from: prefix(&info.id),
-                    to: prefix(&structure[edge.target()].id),
+                    to: prefix(&structure[resolve(edge.target())].id),
                     type_id,
                     type_name,
                     answer_index: edge.weight().answer_index,
@@ -254,8 +367,8 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
     /// from outcomes, answers of the wrong type, answers with no edge or with
     /// two, cycles, unreachable nodes, and paths that end anywhere but at an
     /// outcome.
-    pub fn build(self) -> Result<DecisionGraph<F, O, C>, BuildError> {
-        let mut issues = Vec::new();
+    pub fn build(mut self) -> Result<DecisionGraph<F, O, C>, BuildError> {
+        let mut issues = std::mem::take(&mut self.issues);
         if self.nodes.is_empty() {
             issues.push(GraphIssue::NoRoot);
             return Err(self.fail(issues));
@@ -335,7 +448,28 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
                     });
                     continue;
                 }
+                NodeKind::Subgraph { .. } if edge.type_id != TypeId::of::<()>() => {
+                    issues.push(GraphIssue::AnswerTypeMismatch {
+                        node: edge.from.clone(),
+                        answer: edge.label.to_owned(),
+                        expected: "() (a subgraph node has one edge, into its graph)",
+                        found: edge.type_name,
+                    });
+                    continue;
+                }
                 _ => {}
+            }
+            // An embedded graph is entered only through its subgraph node.
+            if let Some(group) = &graph[to].group {
+                let inside = graph[from].group.as_ref() == Some(group) || &graph[from].id == group;
+                if !inside {
+                    issues.push(GraphIssue::EdgeIntoSubgraph {
+                        from: edge.from.clone(),
+                        to: edge.to.clone(),
+                        subgraph: group.clone(),
+                    });
+                    continue;
+                }
             }
             if taken.insert((from, edge.answer_index), ()).is_some() {
                 if reported_dup_edges.insert((edge.from.clone(), edge.answer_index)) {

@@ -52,6 +52,19 @@ pub enum GraphIssue {
         /// The edge's answer type.
         found: &'static str,
     },
+    /// An edge from outside an embedded graph leads into it; embedded graphs
+    /// are entered only through their subgraph node.
+    #[error(
+        "the edge from `{from}` leads to `{to}` inside the embedded graph `{subgraph}`; enter it through `{subgraph}`"
+    )]
+    EdgeIntoSubgraph {
+        /// The edge's source id.
+        from: String,
+        /// The edge's target id.
+        to: String,
+        /// The subgraph node whose graph the target belongs to.
+        subgraph: String,
+    },
     /// An answer of a question has no edge.
     #[error("the question `{node}` has no edge for the answer `{answer}`")]
     MissingEdge {

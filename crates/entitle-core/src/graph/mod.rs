@@ -13,7 +13,8 @@
 //!   a time-aware question on the path would answer differently
 //!   ([`GraphBuilder::timed_question`], [`QuestionBuilder::changes_at`]).
 //! - [`GraphBuilder::subgraph`] embeds a built graph (a sub-policy); the
-//!   trace shows the step into it.
+//!   trace shows the step into it. [`GraphBuilder::subgraph_given`] embeds
+//!   it specialised by answers already known, so no infeasible path remains.
 //! - [`DecisionGraph::paths`] and [`DecisionGraph::coverage`] analyse the
 //!   structure; [`DecisionGraph::to_mermaid`], [`DecisionGraph::to_dot`] and
 //!   [`DecisionGraph::describe`] render it.
@@ -67,7 +68,7 @@ mod timed;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};
 pub use answer::Answer;
-pub use builder::{GraphBuilder, QuestionBuilder};
+pub use builder::{Given, GraphBuilder, QuestionBuilder};
 pub use compiled::DecisionGraph;
 pub use context::Context;
 pub use decision::{Decision, Step};

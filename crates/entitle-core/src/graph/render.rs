@@ -164,7 +164,9 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             };
             if let NodeKind::Subgraph { graph: name } = &info.kind {
                 if groups.contains_key(&Some(info.id.as_str())) {
-                    let _ = writeln!(out, "{pad}subgraph {id}_graph [\"{}\"]", mermaid_text(name));
+                    // Node ids all start with `n_`, so a `g_` block id never clashes with one.
+                    let block = id.replacen("n_", "g_", 1);
+                    let _ = writeln!(out, "{pad}subgraph {block} [\"{}\"]", mermaid_text(name));
                     self.mermaid_group(Some(&info.id), groups, ids, indent + 1, out);
                     let _ = writeln!(out, "{pad}end");
                 }
@@ -256,6 +258,8 @@ fn mermaid_text(text: &str) -> String {
     for c in text.chars() {
         match c {
             '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
