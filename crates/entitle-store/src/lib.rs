@@ -25,6 +25,24 @@
 //!   [`Store::decisions`] read it. Rows of `decision_log` cannot be updated
 //!   or deleted: triggers reject it on both back-ends.
 //!
+//! # Schema (version 1)
+//!
+//! | table | key | columns |
+//! | --- | --- | --- |
+//! | `customers` | `id` | `name`, `status` (`paid`/`unpaid`/`prospect`) |
+//! | `subscriptions` | `id` | `customer_id` → customers, `plan`, `deployment` (`self-managed`/`saas`), `license_contact_email` |
+//! | `licenses` | `id` | `subscription_id` → subscriptions, `plan`, `trial` (0/1), `starts_on`, `expires_on`, `users` |
+//! | `cdot_accounts` | `id` | `email` (unique, lower-case), `customer_id` → customers |
+//! | `cdot_account_subscriptions` | (`account_id`, `subscription_id`) | which subscriptions an account may see |
+//! | `seat_link_reports` | (`subscription_id`, `reported_on`) | `active_users` |
+//! | `namespaces` | `id` | `path` (unique), `plan`, `subscription_id` → subscriptions |
+//! | `namespace_trials` | (`namespace_id`, `starts_on`) | `plan`, `ends_on` |
+//! | `tickets` | `id` | `url`, `requester_email`, `subscription_id`, `namespace_id`, `admin_dashboard_screenshot`, `license_page_screenshot`, `screenshot_user_count`, `internal_request` (`none`/`success`/`failure`) |
+//! | `decision_log` | `decision_id` (UUID v7) | `policy`, `policy_version`, `decided_at` (the decision's `now`), `facts`, `config`, `outcome`, `details`, `stable_until`, `trace`, `role`, `request_id`, `ticket_id`, `logged_at` |
+//! | `schema_version` | `version` | `name`, `applied_at` |
+//!
+//! How facts are read from these records is in [`entitle::fact_source`].
+//!
 //! # Durability
 //!
 //! SQLite runs in WAL mode with `synchronous = FULL` by default: every commit
