@@ -167,14 +167,9 @@ fn examples_cover_every_path() {
         let examples = entitle::examples(id).unwrap().unwrap();
         assert!(!examples.is_empty(), "{id}");
     }
-    let missing = entitle::examples("license-emergency").unwrap().unwrap_err();
-    assert_eq!(
-        missing,
-        [
-            "is-weekend=yes, weekend=weekend-emergency, weekend/is-weekend=no -> weekend/use-weekday-workflow",
-            "is-weekend=no, weekday=weekday-emergency, weekday/is-weekend=yes -> weekday/use-weekend-workflow",
-        ]
-    );
+    // Every path of the router can happen: the pages are embedded given its answer.
+    let examples = entitle::examples("license-emergency").unwrap().unwrap();
+    assert_eq!(examples.len(), 6 + 8, "6 weekend paths and 8 weekday paths");
 }
 
 /// The JSON Schema of `license-emergency` is the flat object callers send.

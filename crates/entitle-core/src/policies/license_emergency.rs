@@ -8,9 +8,10 @@
 //! **weekend**, anyone in Support generates a short temporary license; during
 //! the **week**, Support checks CustomersDot and Seat Link, or engages an L&R
 //! SME. This router asks which day it is and hands the ticket to that page's
-//! graph; the trace shows the step into it. Each page's graph asks "is it a
-//! weekend?" again as its own first question: it agrees, and the trace shows
-//! both pages exactly as they read.
+//! graph; the trace shows the step into it. Each page's own first question
+//! ("is it a weekend?") is already answered by then, so the page is embedded
+//! given that answer: it is not asked twice, and every path of this graph can
+//! happen.
 //!
 //! The facts are one flat object, the union of both pages' fields (`customer`
 //! and `license` once), so the caller need not know the day of the week.
@@ -24,7 +25,7 @@ use super::weekend_emergency::{
     weekend_detail,
 };
 use crate::domain::{Customer, License};
-use crate::graph::{BuildError, GraphBuilder};
+use crate::graph::{BuildError, Given, GraphBuilder};
 use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
@@ -188,19 +189,21 @@ impl Policy for LicenseEmergency {
         .detail(|_, cx| weekend_detail(cx))
         .yes("weekend")
         .no("weekday");
-        g.subgraph(
+        g.subgraph_given(
             "weekend",
             "Follow the weekend emergency workflow:",
             &weekend,
             |f: &LicenseEmergencyFacts| &f.weekend,
             |outcome| LicenseEmergencyOutcome::Weekend(*outcome),
+            &[Given::new("is-weekend", true)],
         );
-        g.subgraph(
+        g.subgraph_given(
             "weekday",
             "Follow the weekday emergency workflow:",
             &weekday,
             |f: &LicenseEmergencyFacts| &f.weekday,
             |outcome| LicenseEmergencyOutcome::Weekday(*outcome),
+            &[Given::new("is-weekend", false)],
         );
         g.build()
     }
