@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
 //! the field and the problem), 1 an internal defect.
 
+mod import;
 mod input;
 mod serve;
 
@@ -76,6 +77,15 @@ enum Command {
     /// `RUST_LOG` (e.g. `RUST_LOG=debug`) to change the level (default
     /// `info`).
     Serve(serve::ServeArgs),
+    /// Load customers, accounts, subscriptions, licenses, Seat Link
+    /// reports, namespaces and tickets from JSON or CSV files into the store
+    /// that `entitle serve` decides tickets from.
+    ///
+    /// A JSON file holds one array per kind of record (or one array of one
+    /// kind); a CSV file holds one kind, named by `--kind` or by the file's
+    /// name (`licenses.csv`). Every row is checked first; an error names the
+    /// file, the row and the field, and nothing is written.
+    Import(import::ImportArgs),
     /// Manage the bearer tokens of `entitle serve`.
     ///
     /// A token is shown once, when it is created; the file keeps only its
@@ -188,6 +198,11 @@ fn run(command: Command) -> Result<String, Failure> {
             pretty(&schema)
         }
         Command::Serve(args) => serve::serve(args),
+        Command::Import(args) => match import::execute(&args) {
+            Ok(summary) => Ok(format!("{summary}\n")),
+            Err(import::ImportFailure::BadInput(message)) => Err(Failure::BadInput(message)),
+            Err(import::ImportFailure::Runtime(message)) => Err(Failure::Runtime(message)),
+        },
         Command::Tokens { command } => serve::tokens(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),

@@ -186,6 +186,9 @@ fn unique() -> String {
 
 async fn seed_ticket(db: &str, ticket: &str) {
     let store = Store::open(db).await.unwrap();
+    let sample: Records =
+        serde_json::from_str(include_str!("../../../examples/data/support.json")).unwrap();
+    store.put_records(&sample).await.unwrap();
     let records: Records = serde_json::from_value(json!({
         "tickets": [{
             "id": ticket,
@@ -500,6 +503,40 @@ async fn suite(db: &str, label: &str) {
         .post_json(&path, &tokens.reader, &json!({}))
         .await
         .problem(403);
+    // A role-sensitive policy on a stored ticket: the caller supplies what no
+    // record holds, the server the actor.
+    let star = "/v1/tickets/T-1007/decisions/star-self-managed";
+    let supplied = json!({"request": "license-extension", "lr_team_available": false});
+    let answer = client
+        .post_json(
+            star,
+            &tokens.manager,
+            &json!({"facts": supplied, "now": "2026-11-21T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let id = answer.json()["decision_id"].as_str().unwrap().to_owned();
+    let entry = client
+        .get(&format!("/v1/decisions/{id}"), Some(eng))
+        .await
+        .json();
+    assert_eq!(entry["facts"]["actor"], "support-manager");
+    assert_eq!(entry["ticket_id"], "T-1007");
+    let mut claimed = supplied.clone();
+    claimed["actor"] = json!("lr-team");
+    client
+        .post_json(star, &tokens.manager, &json!({"facts": claimed}))
+        .await
+        .problem(403);
+    let p = client
+        .post_json(
+            star,
+            &tokens.manager,
+            &json!({"facts": {"request": "license-extension"}}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(p["pointer"], "/facts/lr_team_available", "{p}");
 
     // --- the log
     let list = client
