@@ -8,7 +8,9 @@
 //!
 //! Each run writes ENTRIES (default 20,000) entries from CONCURRENCY
 //! (default 64) concurrent tasks, each awaiting its own acknowledgement, and
-//! prints one line per back-end and mode:
+//! prints one line per back-end and mode (`group`: group commit; `single`:
+//! one transaction per entry; `-normal`: SQLite with `synchronous = NORMAL`
+//! instead of `FULL`):
 //! `log backend=sqlite mode=group entries=.. transactions=.. entries_per_s=..`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use entitle_store::{NewDecision, Store, StoreOptions};
+use entitle_store::{NewDecision, SqliteSynchronous, Store, StoreOptions};
 use serde_json::json;
 
 fn entry(n: usize) -> NewDecision {
@@ -58,6 +60,11 @@ async fn run(
         url,
         StoreOptions {
             log_batch_max: batch_max,
+            sqlite_synchronous: if mode.ends_with("normal") {
+                SqliteSynchronous::Normal
+            } else {
+                SqliteSynchronous::Full
+            },
             ..StoreOptions::default()
         },
     )
@@ -104,7 +111,12 @@ async fn main() {
     let concurrency = args.get(1).copied().unwrap_or(64);
     let dir = std::env::temp_dir().join(format!("entitle-log-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (mode, batch) in [("group", 512), ("single", 1)] {
+    for (mode, batch) in [
+        ("group", 512),
+        ("single", 1),
+        ("group-normal", 512),
+        ("single-normal", 1),
+    ] {
         let n = if batch == 1 {
             entries.min(2_000)
         } else {
