@@ -376,9 +376,19 @@ async fn decisions_from_sample(db: &TestDb) {
         // Initech: license active until 2026-12-01.
         ("T-1003", "weekday-emergency", monday, "not-lapsed"),
         // The router: the weekend page on Saturday, the weekday page on Monday.
-        ("T-1001", "license-emergency", saturday, "generate-temporary-license"),
+        (
+            "T-1001",
+            "license-emergency",
+            saturday,
+            "generate-temporary-license",
+        ),
         ("T-1002", "license-emergency", monday, "likely-resolved"),
-        ("T-1002", "license-emergency", saturday, "request-screenshots"),
+        (
+            "T-1002",
+            "license-emergency",
+            saturday,
+            "request-screenshots",
+        ),
         ("T-1003", "license-status", monday, "active"),
         (
             "T-1004",
