@@ -339,6 +339,28 @@ async fn facts_from_sample_data(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(typed.license.users, 250);
+    // weekday-emergency needs no ticket: a subscription and a requester email.
+    let weekday = store
+        .typed_facts_for_subscription::<entitle::policies::WeekdayEmergency>(
+            "A-S00010002",
+            "OPS@globex.example",
+            entitle::fact_source::NoSupplied {},
+        )
+        .await
+        .unwrap();
+    assert!(weekday.requester_has_cdot_account);
+    assert!(weekday.account_has_subscription_access);
+    assert_eq!(weekday.seat_link_dates.len(), 2);
+    let stranger = store
+        .typed_facts_for_subscription::<entitle::policies::WeekdayEmergency>(
+            "A-S00010002",
+            "devops@initech.example",
+            entitle::fact_source::NoSupplied {},
+        )
+        .await
+        .unwrap();
+    assert!(stranger.requester_has_cdot_account);
+    assert!(!stranger.account_has_subscription_access);
     store.close().await;
 }
 on_both!(facts_for_every_stored_policy, facts_from_sample_data);
