@@ -878,6 +878,7 @@ async fn suite(db: &str, label: &str) {
     // --- graceful shutdown drains a request in flight: a slow body is
     // still answered after shutdown began.
     let addr = server.addr();
+    let (sent_tx, sent_rx) = tokio::sync::oneshot::channel::<()>();
     let in_flight = tokio::spawn({
         let eng = eng.to_owned();
         async move {
@@ -890,7 +891,8 @@ async fn suite(db: &str, label: &str) {
             );
             stream.write_all(head.as_bytes()).await.unwrap();
             stream.write_all(&body[..10]).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            let _ = sent_tx.send(());
+            tokio::time::sleep(Duration::from_millis(700)).await;
             stream.write_all(&body[10..]).await.unwrap();
             let mut out = Vec::new();
             tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out))
@@ -900,7 +902,10 @@ async fn suite(db: &str, label: &str) {
             String::from_utf8_lossy(&out).into_owned()
         }
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Shut down once the request is surely being read (headers sent, body
+    // half-sent); it must still be answered.
+    sent_rx.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     server.shutdown().await.unwrap();
     let text = in_flight.await.unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
