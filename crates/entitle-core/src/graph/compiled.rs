@@ -117,6 +117,40 @@ pub struct DecisionGraph<F, O, C = ()> {
     outcome_nodes: Vec<u32>,
     /// Number of steps on the longest path (trace capacity).
     depth: usize,
+    /// The hot path of `decide`: one ask per question, in slot order.
+    hot: Vec<AskFn<F, C>>,
+    /// The node index of each question slot (for errors).
+    hot_nodes: Vec<u32>,
+    /// `hot_edges[slot * stride + answer]`: the next question slot, or
+    /// `LEAF | outcome`; subgraph nodes are resolved away. Unused answer
+    /// positions hold `NO_EDGE`.
+    hot_edges: Vec<u32>,
+    /// Beside each `hot_edges` entry, the question of its target slot.
+    hot_next: Vec<Option<AskFn<F, C>>>,
+    /// The most answers any question has.
+    stride: usize,
+    /// The root, resolved like an edge target.
+    start: u32,
+}
+
+/// Marks an edge target of `decide` as an outcome index.
+const LEAF: u32 = 1 << 31;
+/// An answer position with no edge (a question with fewer answers than the
+/// stride).
+const NO_EDGE: u32 = u32::MAX;
+
+/// Where a walk that arrives at node `at` next asks a question: the
+/// question's slot, or `LEAF | outcome`, following subgraph nodes.
+fn resolve<F, C>(flat: &[Flat<F, C>], slot: &[u32], mut at: usize) -> u32 {
+    for _ in 0..=flat.len() {
+        match flat.get(at) {
+            Some(Flat::Ask { .. }) => return slot.get(at).copied().unwrap_or(NO_EDGE),
+            Some(Flat::Enter { next }) => at = *next as usize,
+            Some(Flat::Leaf { outcome }) => return LEAF | *outcome,
+            None => return NO_EDGE,
+        }
+    }
+    NO_EDGE
 }
 
 pub(crate) fn compile<F, O, C>(
@@ -163,6 +197,47 @@ pub(crate) fn compile<F, O, C>(
         }
     }
     let depth = longest_path(&graph);
+
+    // The hot path: question slots, strided edges, leaves tagged.
+    let mut slot = vec![NO_EDGE; flat.len()];
+    let mut hot = Vec::new();
+    let mut hot_nodes = Vec::new();
+    for (index, node) in flat.iter().enumerate() {
+        if let Flat::Ask { ask, .. } = node {
+            slot[index] = to_u32(hot.len());
+            hot.push(Arc::clone(ask));
+            hot_nodes.push(to_u32(index));
+        }
+    }
+    let stride = flat
+        .iter()
+        .map(|n| match n {
+            Flat::Ask { count, .. } => *count as usize,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut hot_edges = vec![NO_EDGE; hot.len() * stride];
+    for (s, &index) in hot_nodes.iter().enumerate() {
+        if let Some(Flat::Ask { first, count, .. }) = flat.get(index as usize) {
+            for answer in 0..*count as usize {
+                if let Some(&to) = edges.get(*first as usize + answer) {
+                    hot_edges[s * stride + answer] = resolve(&flat, &slot, to as usize);
+                }
+            }
+        }
+    }
+    let start = resolve(&flat, &slot, root.index());
+    let hot_next = hot_edges
+        .iter()
+        .map(|&t| {
+            (t & LEAF == 0)
+                .then(|| hot.get(t as usize).cloned())
+                .flatten()
+        })
+        .collect();
+
     DecisionGraph {
         name,
         graph,
@@ -173,6 +248,12 @@ pub(crate) fn compile<F, O, C>(
         outcomes,
         outcome_nodes,
         depth,
+        hot,
+        hot_nodes,
+        hot_edges,
+        hot_next,
+        stride,
+        start,
     }
 }
 
@@ -251,24 +332,56 @@ impl<F, O, C> DecisionGraph<F, O, C> {
 
     /// Decides the outcome alone: no trace, no `stable_until`, no allocation.
     /// This is the hot path: a loop over the flat compiled form.
+    ///
+    /// Each step is one call and one load: the next slot is
+    /// `hot_edges[slot * stride + answer]`, so the walk's loop-carried chain
+    /// has a single dependent load, and an outcome ends the walk without
+    /// another iteration.
     pub fn decide(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
-        let mut at = self.root.index();
+        let mut t = self.start;
+        if t & LEAF != 0 {
+            return self.leaf(t);
+        }
+        let Some(mut ask) = self.hot.get(t as usize) else {
+            return Err(self.corrupt(self.root.index(), 0, 0));
+        };
         loop {
-            match self.flat.get(at) {
-                Some(Flat::Ask { ask, first, count }) => {
-                    let answer = ask(facts, cx);
-                    at = self.next(at, answer, *first, *count)?;
+            let slot = t as usize;
+            let answer = ask(facts, cx);
+            let at = slot * self.stride + answer;
+            // The target and its question sit side by side, so the next
+            // call is one load away from the answer.
+            match (self.hot_edges.get(at), self.hot_next.get(at)) {
+                (Some(&next), Some(next_ask)) if answer < self.stride && next != NO_EDGE => {
+                    if next & LEAF != 0 {
+                        return self.leaf(next);
+                    }
+                    t = next;
+                    match next_ask {
+                        Some(next_ask) => ask = next_ask,
+                        None => return Err(self.hot_corrupt(slot, answer)),
+                    }
                 }
-                Some(Flat::Enter { next }) => at = *next as usize,
-                Some(Flat::Leaf { outcome }) => {
-                    return self
-                        .outcomes
-                        .get(*outcome as usize)
-                        .ok_or_else(|| self.corrupt(at, 0, 0));
-                }
-                None => return Err(self.corrupt(at, 0, 0)),
+                _ => return Err(self.hot_corrupt(slot, answer)),
             }
         }
+    }
+
+    #[inline]
+    fn leaf(&self, t: u32) -> Result<&O, EvalError> {
+        self.outcomes
+            .get((t & !LEAF) as usize)
+            .ok_or_else(|| self.corrupt(self.root.index(), 0, 0))
+    }
+
+    #[cold]
+    fn hot_corrupt(&self, slot: usize, answer: usize) -> EvalError {
+        let at = self.hot_nodes.get(slot).map_or(0, |&n| n as usize);
+        let count = match self.flat.get(at) {
+            Some(Flat::Ask { count, .. }) => *count as usize,
+            _ => 0,
+        };
+        self.corrupt(at, answer, count)
     }
 
     #[inline]
