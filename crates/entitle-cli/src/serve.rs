@@ -142,8 +142,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
             .await
             .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
         let count = tokens.get().len();
+        let addr = listener.local_addr().unwrap_or(args.listen);
         tracing::info!(
-            url = %format!("http://{}", args.listen),
+            url = %format!("http://{addr}"),
             db = %store.url(),
             tokens = count,
             tokens_file = %args.tokens.display(),
