@@ -463,6 +463,15 @@ pub fn license_state(
     timed_license_rule(license, now, config, |state| state)
 }
 
+/// Whether the license has started (spec 1: a license whose start date is
+/// today has started, so `today >= starts_on`), until the start of
+/// `starts_on` when it has not.
+pub fn has_started(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
+    timed_license_rule(license, now, config, |state| {
+        state != LicenseState::NotStarted
+    })
+}
+
 /// Whether the license has expired (spec 1: expired from the start of
 /// `expires_on`; `today >= expires_on`). A license that has not started yet
 /// has not expired.

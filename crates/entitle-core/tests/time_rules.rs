@@ -1048,3 +1048,19 @@ fn module_is_reachable_by_path() {
         d("2026-06-10")
     );
 }
+
+#[test]
+fn has_started_from_the_start_of_starts_on_in_the_support_zone() {
+    let license = paid("2026-12-01", "2027-12-01");
+    let ny = config_in("America/New_York");
+    // 2026-12-01 00:00 in New York is 05:00 UTC.
+    let before = entitle_core::time::has_started(&license, at("2026-12-01T04:59:59Z"), &ny);
+    assert!(!before.value);
+    assert_eq!(before.until, Some(at("2026-12-01T05:00:00Z")));
+    let on = entitle_core::time::has_started(&license, at("2026-12-01T05:00:00Z"), &ny);
+    assert!(on.value, "a license whose start date is today has started");
+    // Once started, a license stays started: nothing changes the answer again.
+    assert_eq!(on.until, None);
+    let utc_early = entitle_core::time::has_started(&license, at("2026-12-01T00:00:00Z"), &utc());
+    assert!(utc_early.value);
+}

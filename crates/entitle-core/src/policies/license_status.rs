@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{License, Plan};
-use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time::{self, LicenseState};
 
@@ -65,7 +65,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "has-started",
             "Has the license started (today is on or after its start date)?",
-            |f: &LicenseStatusFacts, cx| has_started(&f.license, cx),
+            |f: &LicenseStatusFacts, cx| time::has_started(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| date_detail("starts", f.license.starts_on, cx))
         .yes("is-trial")
@@ -190,22 +190,6 @@ impl Policy for LicenseStatus {
             license(false, date(2025, 11, 5), date(2026, 11, 5)),
         ]
     }
-}
-
-/// Whether the license has started: `today >= starts_on` in the support time
-/// zone, with the exact instant this changes.
-///
-/// The shared rules have no such function yet; "a trial from the beginning of
-/// the calendar that expires on `starts_on` has expired" is exactly this rule,
-/// so [`time::is_expired`] answers it with its exact `until`.
-fn has_started(license: &License, cx: &PolicyContext<'_>) -> Timed<bool> {
-    let starts = License {
-        trial: true,
-        starts_on: NaiveDate::MIN,
-        expires_on: license.starts_on,
-        ..*license
-    };
-    time::is_expired(&starts, cx.now, cx.config)
 }
 
 /// The dates of `license` and the day counts that matter in its state today,
