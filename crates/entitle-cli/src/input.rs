@@ -20,7 +20,9 @@ pub enum InputError {
         source: io::Error,
     },
     /// The file is larger than [`MAX_INPUT_BYTES`].
-    #[error("{name}: larger than {MAX_INPUT_BYTES} bytes; facts and configurations are small documents")]
+    #[error(
+        "{name}: larger than {MAX_INPUT_BYTES} bytes; facts and configurations are small documents"
+    )]
     TooLarge {
         /// The file's name as given.
         name: String,
@@ -46,7 +48,10 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
     };
     let mut bytes = Vec::new();
     let read = if stdin {
-        io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)
+        io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
     } else {
         File::open(path)
             .map_err(io)?

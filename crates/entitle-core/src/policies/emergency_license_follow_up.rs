@@ -101,12 +101,16 @@ impl Policy for EmergencyLicenseFollowUp {
 
     fn examples() -> Vec<Example<FollowUpFacts>> {
         let now = chrono::DateTime::from_timestamp(1_795_860_000, 0).unwrap_or_default();
-        [InternalRequest::Success, InternalRequest::Failure, InternalRequest::None]
-            .into_iter()
-            .map(|internal_request| Example {
-                now,
-                facts: FollowUpFacts { internal_request },
-            })
-            .collect()
+        [
+            InternalRequest::Success,
+            InternalRequest::Failure,
+            InternalRequest::None,
+        ]
+        .into_iter()
+        .map(|internal_request| Example {
+            now,
+            facts: FollowUpFacts { internal_request },
+        })
+        .collect()
     }
 }
