@@ -137,7 +137,7 @@ impl Policy for WeekendEmergency {
         g.question(
             "screenshots-and-user-count",
             "Are both screenshots (Admin Area dashboard, license page) and the user count on the ticket?",
-            |f: &WeekendEmergencyFacts, _| missing_evidence(f).is_empty(),
+            |f: &WeekendEmergencyFacts, _| evidence(f).iter().all(|&(_, present)| present),
         )
         .detail(|f, _| evidence_detail(f))
         .yes("generate-temporary-license")
@@ -295,17 +295,24 @@ impl Policy for WeekendEmergency {
 /// The evidence still missing before a license can be generated, by its
 /// public name: `admin_dashboard`, `license_page`, `user_count`.
 fn missing_evidence(facts: &WeekendEmergencyFacts) -> Vec<&'static str> {
-    let mut missing = Vec::new();
-    if !facts.screenshots.admin_dashboard {
-        missing.push("admin_dashboard");
-    }
-    if !facts.screenshots.license_page {
-        missing.push("license_page");
-    }
-    if facts.screenshot_user_count.is_none_or(|users| users == 0) {
-        missing.push("user_count");
-    }
-    missing
+    evidence(facts)
+        .into_iter()
+        .filter_map(|(name, present)| (!present).then_some(name))
+        .collect()
+}
+
+/// Each piece of evidence the page asks for, and whether it is on the ticket
+/// (a user count of 0 is no count). Allocation-free: the question asks it on
+/// the fast path.
+fn evidence(facts: &WeekendEmergencyFacts) -> [(&'static str, bool); 3] {
+    [
+        ("admin_dashboard", facts.screenshots.admin_dashboard),
+        ("license_page", facts.screenshots.license_page),
+        (
+            "user_count",
+            facts.screenshot_user_count.is_some_and(|users| users > 0),
+        ),
+    ]
 }
 
 /// What each piece of evidence is, in the page's words.
