@@ -37,6 +37,17 @@ crate::answers! {
     }
 }
 
+impl Plan {
+    /// The plan's name as the product shows it: `Free`, `Premium`, `Ultimate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plan::Free => "Free",
+            Plan::Premium => "Premium",
+            Plan::Ultimate => "Ultimate",
+        }
+    }
+}
+
 /// A self-managed license, as the product issues it (spec section 2).
 ///
 /// Dates are calendar dates (`YYYY-MM-DD`), read in the configured support

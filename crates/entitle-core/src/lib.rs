@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod explain;
 pub mod fact_source;
 pub mod graph;
 pub mod policies;

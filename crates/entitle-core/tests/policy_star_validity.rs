@@ -264,8 +264,8 @@ fn trace_shows_the_time_left() {
     assert_eq!(
         details,
         [
-            "expires 2026-11-20, grace ends 2026-12-04",
-            "grace ends 2026-12-04, in 30 h; threshold 24 h"
+            "expired 2026-11-20, 12 days ago; grace ends 2026-12-04, in 30 h",
+            "paid license grace ends 2026-12-04, in 30 h; threshold 24 h"
         ]
     );
     assert_eq!(decision.details.grace_ends_on, Some(d("2026-12-04")));

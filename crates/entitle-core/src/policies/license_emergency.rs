@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::weekday_emergency::{WeekdayEmergency, WeekdayEmergencyFacts, WeekdayEmergencyOutcome};
 use super::weekend_emergency::{
     EmergencyScreenshots, WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
-    weekend_detail,
 };
 use crate::domain::{Customer, License};
+use crate::explain::weekend_detail;
 use crate::graph::{BuildError, Given, GraphBuilder};
 use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
 use crate::time;

@@ -13,10 +13,11 @@
 //! time zone. Every outcome carries the license's dates and the day counts
 //! that matter for it.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{License, Plan};
+use crate::explain::{date_detail, grace_detail, window_detail};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time::{self, LicenseState};
@@ -226,61 +227,4 @@ pub(crate) fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Detail
         days_since,
         ..Details::default()
     }
-}
-
-/// `at` relative to `now`, for trace details: `in 12 h`, `3 days ago`.
-pub(crate) fn relative(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    let delta = at.signed_duration_since(now);
-    let size = delta.abs();
-    let text = if size < TimeDelta::hours(1) {
-        format!("{} min", size.num_minutes())
-    } else if size < TimeDelta::hours(48) {
-        format!("{} h", size.num_hours())
-    } else {
-        format!("{} days", size.num_days())
-    };
-    if delta < TimeDelta::zero() {
-        format!("{text} ago")
-    } else {
-        format!("in {text}")
-    }
-}
-
-/// `what` happens on `date` (starts, expires, ...), relative to now: `expires
-/// 2026-11-25, in 12 h`, `expired 2026-11-10, 13 days ago`.
-pub(crate) fn date_detail(what: &str, date: NaiveDate, cx: &PolicyContext<'_>) -> String {
-    let at = time::start_of(date, cx.config.timezone);
-    let what = if at <= cx.now {
-        match what {
-            "starts" => "started",
-            "expires" => "expired",
-            "grace ends" => "grace ended",
-            other => other,
-        }
-    } else {
-        what
-    };
-    format!("{what} {date}, {}", relative(cx.now, at))
-}
-
-/// The grace period's end relative to now: `grace ends 2026-12-01, in 7 days`.
-pub(crate) fn grace_detail(license: &License, cx: &PolicyContext<'_>) -> String {
-    if license.trial {
-        return format!(
-            "a trial has no grace period; {}",
-            date_detail("expires", license.expires_on, cx)
-        );
-    }
-    date_detail("grace ends", time::grace_ends_on(license, cx.config), cx)
-}
-
-/// The grace end and the emergency window: `grace ended 2026-11-20, 3 days
-/// ago; the emergency window (3 days) runs through 2026-11-23`.
-pub(crate) fn window_detail(license: &License, cx: &PolicyContext<'_>) -> String {
-    format!(
-        "{}; the emergency window ({} days) runs through {}",
-        grace_detail(license, cx),
-        cx.config.emergency_window_days,
-        time::emergency_window_ends_on(license, cx.config)
-    )
 }

@@ -22,6 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Namespace, Plan};
+use crate::explain::yes_no;
 use crate::graph::{Answer, BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 
@@ -121,7 +122,7 @@ impl Policy for StarSaas {
             format!(
                 "request: {}; the namespace is on the {} plan",
                 f.request.label(),
-                plan_name(f.namespace.plan)
+                f.namespace.plan.name()
             )
         })
         .yes("had-trial")
@@ -234,12 +235,12 @@ impl Policy for StarSaas {
                 let text = if facts.namespace.had_trial {
                     format!(
                         "Use {MECHANIZER} to temporarily set the namespace on another trial at the {} plan",
-                        plan_name(plan)
+                        plan.name()
                     )
                 } else {
                     format!(
                         "The namespace never had a trial: use the subscription to create one, then use {MECHANIZER} to set it temporarily at the {} plan",
-                        plan_name(plan)
+                        plan.name()
                     )
                 };
                 Details {
@@ -298,16 +299,4 @@ impl Policy for StarSaas {
             .map(|facts| Example { now, facts })
             .collect()
     }
-}
-
-fn plan_name(plan: Plan) -> &'static str {
-    match plan {
-        Plan::Free => "Free",
-        Plan::Premium => "Premium",
-        Plan::Ultimate => "Ultimate",
-    }
-}
-
-fn yes_no(value: bool) -> &'static str {
-    value.label()
 }

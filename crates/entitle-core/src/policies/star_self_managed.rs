@@ -36,10 +36,11 @@
 //! else); a request for a non-trial license goes to the L&R team, whoever
 //! asks.
 
-use chrono::{Days, TimeDelta};
+use chrono::Days;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::License;
+use crate::explain::time_left;
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -294,7 +295,7 @@ impl Policy for StarSelfManaged {
                     "generate-trial-license",
                     format!(
                         "Generate a trial license (not a regular license): {} plan, {} users, {days} days{}",
-                        plan_name(license.plan),
+                        license.plan.name(),
                         license.users,
                         expires_on
                             .map(|d| format!(", expiring {d}"))
@@ -464,61 +465,6 @@ impl Policy for StarSelfManaged {
 /// The request, for the trace.
 fn request_detail(facts: &StarSelfManagedFacts) -> String {
     format!("request: {}", crate::graph::Answer::label(facts.request))
-}
-
-fn plan_name(plan: crate::domain::Plan) -> &'static str {
-    match plan {
-        crate::domain::Plan::Free => "Free",
-        crate::domain::Plan::Premium => "Premium",
-        crate::domain::Plan::Ultimate => "Ultimate",
-    }
-}
-
-/// The deadline and the time left until it, for the 24h+ question.
-fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
-    let deadline = time::deadline(license, cx.now, cx.config).value;
-    let left = deadline.signed_duration_since(cx.now);
-    let passed = left <= TimeDelta::zero();
-    let kind = if license.trial { "trial" } else { "paid" };
-    let what = match (
-        deadline == time::start_of(license.expires_on, cx.config.timezone),
-        passed,
-    ) {
-        (true, false) => format!("expires {}", license.expires_on),
-        (true, true) => format!("expired {}", license.expires_on),
-        (false, false) => format!("grace ends {}", time::grace_ends_on(license, cx.config)),
-        (false, true) => format!("grace ended {}", time::grace_ends_on(license, cx.config)),
-    };
-    let when = if passed {
-        format!("{} ago", duration(-left))
-    } else {
-        format!("in {}", duration(left))
-    };
-    format!(
-        "{kind} license {what}, {when}; threshold {} h",
-        cx.config.escalation_threshold_hours
-    )
-}
-
-/// A non-negative duration in words: `30 h`, `29 h 30 min`, `12 d 5 h`.
-fn duration(delta: TimeDelta) -> String {
-    let secs = delta.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs / 3_600, (secs % 3_600) / 60);
-    if days >= 2 {
-        match hours % 24 {
-            0 => format!("{days} d"),
-            h => format!("{days} d {h} h"),
-        }
-    } else if hours > 0 {
-        match mins {
-            0 => format!("{hours} h"),
-            m => format!("{hours} h {m} min"),
-        }
-    } else if mins > 0 {
-        format!("{mins} min")
-    } else {
-        format!("{secs} s")
-    }
 }
 
 fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {

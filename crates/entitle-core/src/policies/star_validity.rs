@@ -26,10 +26,10 @@
 //! so a STAR check with 30 h of grace left is stable until 24 h before the
 //! deadline.
 
-use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::License;
+use crate::explain::{license_detail, time_left};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -126,7 +126,7 @@ impl Policy for StarValidity {
             "Is the customer in the grace period?",
             |f: &StarValidityFacts, cx| time::is_in_grace_period(&f.license, cx.now, cx.config),
         )
-        .detail(|f, cx| license_dates(&f.license, cx))
+        .detail(|f, cx| license_detail(&f.license, cx))
         .yes("grace-expiring-in-more-than-24h")
         .no("expiring-in-more-than-24h");
         g.timed_question(
@@ -296,65 +296,6 @@ impl Policy for StarValidity {
             .into_iter()
             .map(|facts| Example { now, facts })
             .collect()
-    }
-}
-
-/// The license's expiry and grace end, for the grace question.
-fn license_dates(license: &License, cx: &PolicyContext<'_>) -> String {
-    if license.trial {
-        format!("trial, expires {} (no grace period)", license.expires_on)
-    } else {
-        format!(
-            "expires {}, grace ends {}",
-            license.expires_on,
-            time::grace_ends_on(license, cx.config)
-        )
-    }
-}
-
-/// The deadline and the time left until it, for the 24h questions.
-fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
-    let deadline = time::deadline(license, cx.now, cx.config).value;
-    let left = deadline.signed_duration_since(cx.now);
-    let passed = left <= TimeDelta::zero();
-    let what = match (
-        deadline == time::start_of(license.expires_on, cx.config.timezone),
-        passed,
-    ) {
-        (true, false) => format!("expires {}", license.expires_on),
-        (true, true) => format!("expired {}", license.expires_on),
-        (false, false) => format!("grace ends {}", time::grace_ends_on(license, cx.config)),
-        (false, true) => format!("grace ended {}", time::grace_ends_on(license, cx.config)),
-    };
-    let when = if passed {
-        format!("{} ago", duration(-left))
-    } else {
-        format!("in {}", duration(left))
-    };
-    format!(
-        "{what}, {when}; threshold {} h",
-        cx.config.escalation_threshold_hours
-    )
-}
-
-/// A non-negative duration in words: `30 h`, `29 h 30 min`, `12 d 5 h`.
-fn duration(delta: TimeDelta) -> String {
-    let secs = delta.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs / 3_600, (secs % 3_600) / 60);
-    if days >= 2 {
-        match hours % 24 {
-            0 => format!("{days} d"),
-            h => format!("{days} d {h} h"),
-        }
-    } else if hours > 0 {
-        match mins {
-            0 => format!("{hours} h"),
-            m => format!("{hours} h {m} min"),
-        }
-    } else if mins > 0 {
-        format!("{mins} min")
-    } else {
-        format!("{secs} s")
     }
 }
 

@@ -27,9 +27,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::license_status::{license_dates, window_detail};
-use super::weekend_emergency::{license_detail, weekend_detail};
+use super::license_status::license_dates;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::explain::{license_detail, weekend_detail, window_detail};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;

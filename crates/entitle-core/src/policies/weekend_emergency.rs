@@ -24,9 +24,10 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::license_status::{date_detail, license_dates, relative, window_detail};
+use super::license_status::license_dates;
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::explain::{license_detail, weekend_detail, window_detail};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -378,28 +379,6 @@ fn temporary_license_days(cx: &PolicyContext<'_>) -> u32 {
         .min(TEMPORARY_LICENSE_HARD_CAP_DAYS)
 }
 
-/// Today's weekday and date in the support time zone, and when that changes.
-pub(crate) fn weekend_detail(cx: &PolicyContext<'_>) -> String {
-    let weekend = time::is_weekend(cx.now, cx.config);
-    let today = time::today(cx.now, cx.config).value;
-    let change = match weekend.until {
-        Some(at) => {
-            let what = if weekend.value {
-                "the weekend ends"
-            } else {
-                "the weekend starts"
-            };
-            format!("; {what} {}", relative(cx.now, at))
-        }
-        None => String::new(),
-    };
-    format!(
-        "today is {} in {}{change}",
-        today.format("%A %Y-%m-%d"),
-        cx.config.timezone
-    )
-}
-
 /// The evidence on the ticket: `admin dashboard: yes, license page: no, user count: 134`.
 fn evidence_detail(facts: &WeekendEmergencyFacts) -> String {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -413,24 +392,4 @@ fn evidence_detail(facts: &WeekendEmergencyFacts) -> String {
         yes_no(facts.screenshots.admin_dashboard),
         yes_no(facts.screenshots.license_page)
     )
-}
-
-/// The license's dates relative to now, for trace details: `expired
-/// 2026-11-04, 17 days ago; grace ended 2026-11-18, 3 days ago`.
-pub(crate) fn license_detail(license: &License, cx: &PolicyContext<'_>) -> String {
-    let mut parts = Vec::with_capacity(3);
-    if time::start_of(license.starts_on, cx.config.timezone) > cx.now {
-        parts.push(date_detail("starts", license.starts_on, cx));
-    }
-    parts.push(date_detail("expires", license.expires_on, cx));
-    if license.trial {
-        parts.push("a trial has no grace period".to_owned());
-    } else {
-        parts.push(date_detail(
-            "grace ends",
-            time::grace_ends_on(license, cx.config),
-            cx,
-        ));
-    }
-    parts.join("; ")
 }
