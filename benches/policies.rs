@@ -70,7 +70,12 @@ fn cli_pipeline(bencher: Bencher, policy: &str) {
     let examples = entitle::examples(policy).unwrap().unwrap();
     let inputs: Vec<(Vec<u8>, chrono::DateTime<chrono::Utc>)> = examples
         .iter()
-        .map(|e| (serde_json::to_vec(&e.facts).unwrap(), e.now.parse().unwrap()))
+        .map(|e| {
+            (
+                serde_json::to_vec(&e.facts).unwrap(),
+                e.now.parse().unwrap(),
+            )
+        })
         .collect();
     bencher.counter(inputs.len()).bench_local(|| {
         for (facts, now) in &inputs {

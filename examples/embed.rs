@@ -54,12 +54,22 @@ fn facts_for(ticket: &StarredTicket) -> Result<StarSelfManagedFacts, Unmapped> {
         "renewal" => SelfManagedRequest::RenewalDelay,
         "resend" => SelfManagedRequest::SendToDifferentEmail,
         "new" => SelfManagedRequest::NewLicense,
-        other => return Err(Unmapped(format!("ticket {}: unknown kind `{other}`", ticket.id))),
+        other => {
+            return Err(Unmapped(format!(
+                "ticket {}: unknown kind `{other}`",
+                ticket.id
+            )));
+        }
     };
     let plan = match ticket.subscription.tier {
         "premium" => Plan::Premium,
         "ultimate" => Plan::Ultimate,
-        other => return Err(Unmapped(format!("ticket {}: unknown tier `{other}`", ticket.id))),
+        other => {
+            return Err(Unmapped(format!(
+                "ticket {}: unknown tier `{other}`",
+                ticket.id
+            )));
+        }
     };
     Ok(StarSelfManagedFacts {
         request,
@@ -147,7 +157,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ticket in &queue {
         let facts = facts_for(ticket)?;
         let outcome = decide::<StarSelfManaged>(&facts, now, &config)?;
-        println!("  ticket {:>3} {:<10} -> {}", ticket.id, ticket.kind, outcome.id());
+        println!(
+            "  ticket {:>3} {:<10} -> {}",
+            ticket.id,
+            ticket.kind,
+            outcome.id()
+        );
     }
 
     // Explain the ones a person must act on, and when to look again.
@@ -164,7 +179,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(until) = decision.stable_until {
             let local = until.with_timezone(&config.timezone);
-            println!("  look again at {} (the decision changes then)", local.format("%a %Y-%m-%d %H:%M %Z"));
+            println!(
+                "  look again at {} (the decision changes then)",
+                local.format("%a %Y-%m-%d %H:%M %Z")
+            );
         }
     }
     Ok(())

@@ -42,7 +42,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // First pass: the license page screenshot and the user count are missing.
     let first = evaluate::<WeekendEmergency>(&ticket, now, &config)?;
-    println!("First look: {} (missing: {})", first.outcome.id(), first.details.missing.join(", "));
+    println!(
+        "First look: {} (missing: {})",
+        first.outcome.id(),
+        first.details.missing.join(", ")
+    );
 
     // The customer replies with both screenshots; the dashboard shows 243 users.
     ticket.screenshots.license_page = true;

@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use entitle::config::PolicyConfig;
 
 fn facts_table(schema: &serde_json::Value) -> String {
-    let mut out = String::from("| field | type | required | meaning |\n| --- | --- | --- | --- |\n");
+    let mut out =
+        String::from("| field | type | required | meaning |\n| --- | --- | --- | --- |\n");
     let required: Vec<&str> = schema["required"]
         .as_array()
         .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
@@ -24,15 +25,25 @@ fn facts_table(schema: &serde_json::Value) -> String {
                 .or_else(|| resolve(schema, prop)["description"].as_str())
                 .unwrap_or("")
                 .replace('\n', " ");
-            let req = if required.contains(&name.as_str()) { "yes" } else { "no" };
+            let req = if required.contains(&name.as_str()) {
+                "yes"
+            } else {
+                "no"
+            };
             let _ = writeln!(out, "| `{name}` | {kind} | {req} | {doc} |");
         }
     }
     out
 }
 
-fn resolve<'a>(schema: &'a serde_json::Value, prop: &'a serde_json::Value) -> &'a serde_json::Value {
-    match prop["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+fn resolve<'a>(
+    schema: &'a serde_json::Value,
+    prop: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    match prop["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
         Some(name) => &schema["$defs"][name],
         None => prop,
     }
@@ -40,16 +51,27 @@ fn resolve<'a>(schema: &'a serde_json::Value, prop: &'a serde_json::Value) -> &'
 
 fn describe_type(schema: &serde_json::Value, prop: &serde_json::Value) -> String {
     let target = resolve(schema, prop);
-    if let Some(variants) = target["oneOf"].as_array().or_else(|| target["enum"].as_array()) {
+    if let Some(variants) = target["oneOf"]
+        .as_array()
+        .or_else(|| target["enum"].as_array())
+    {
         let names: Vec<String> = variants
             .iter()
-            .filter_map(|v| v["const"].as_str().or_else(|| v.as_str()).map(|s| format!("`{s}`")))
+            .filter_map(|v| {
+                v["const"]
+                    .as_str()
+                    .or_else(|| v.as_str())
+                    .map(|s| format!("`{s}`"))
+            })
             .collect();
         if !names.is_empty() {
             return names.join(" \\| ");
         }
     }
-    if let Some(name) = prop["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+    if let Some(name) = prop["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
         return format!("object `{name}`");
     }
     match &target["type"] {
@@ -78,14 +100,25 @@ fn generate() -> String {
          public contract. Examples are decided under the default configuration (`timezone = \"UTC\"`).\n\n",
     );
     for policy in entitle::policies::POLICIES {
-        let _ = writeln!(out, "- [`{}`](#{}): {}", policy.id, policy.id, policy.summary);
+        let _ = writeln!(
+            out,
+            "- [`{}`](#{}): {}",
+            policy.id, policy.id, policy.summary
+        );
     }
     for policy in entitle::policies::POLICIES {
-        let _ = write!(out, "\n## {}\n\n{} (version {})\n\n", policy.id, policy.summary, policy.version);
+        let _ = write!(
+            out,
+            "\n## {}\n\n{} (version {})\n\n",
+            policy.id, policy.summary, policy.version
+        );
         let schema = entitle::schema(policy.id).unwrap();
         let _ = write!(out, "### Facts\n\n{}\n", facts_table(&schema));
         let mermaid = entitle::render(policy.id, entitle::RenderFormat::Mermaid).unwrap();
-        let _ = write!(out, "### Graph\n\n```mermaid\n{mermaid}```\n\n### One example per outcome\n");
+        let _ = write!(
+            out,
+            "### Graph\n\n```mermaid\n{mermaid}```\n\n### One example per outcome\n"
+        );
         let examples = entitle::examples(policy.id).unwrap().unwrap();
         let mut seen = Vec::new();
         for example in examples {
