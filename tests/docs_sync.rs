@@ -163,3 +163,39 @@ fn docs_policies_md_is_in_sync_with_the_code() {
         "docs/policies.md is out of date: run `ENTITLE_BLESS=1 cargo test --test docs_sync` and review the diff"
     );
 }
+
+/// The ticket shown in the README decides as the README says it does.
+#[test]
+fn the_readme_ticket_decides_as_described() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let facts = readme[start..end].as_bytes();
+    let config = PolicyConfig::default();
+    let saturday = entitle::decide_json(
+        "license-emergency",
+        facts,
+        "2026-11-21T10:00:00Z".parse().unwrap(),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(saturday.outcome, "generate-temporary-license");
+    assert_eq!(saturday.details.users, Some(118));
+    assert_eq!(saturday.details.days, Some(5));
+    assert_eq!(
+        saturday.stable_until,
+        Some("2026-11-23T00:00:00Z".parse().unwrap())
+    );
+    let friday = entitle::decide_json(
+        "license-emergency",
+        facts,
+        "2026-11-20T10:00:00Z".parse().unwrap(),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(friday.outcome, "engage-lr-sme");
+    for claim in ["5-day", "118 users", "Monday 00:00", "engage an L&R SME"] {
+        assert!(readme.contains(claim), "README no longer says `{claim}`");
+    }
+}
