@@ -4,6 +4,8 @@
 //! - [`domain`], [`time`], [`config`]: licenses and customers, the time
 //!   rules of the handbook, and the thresholds they use.
 //! - [`policy`] and [`policies`]: the handbook pages as decision graphs.
+//! - [`explain`]: the words of traces and actions.
+//! - [`fact_source`]: typed facts assembled from a store's records.
 //!
 //! The core does no I/O: no clock, no environment, no files. `now` and the
 //! configuration are inputs; the same inputs always give the same decision.
