@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use entitle::policy::PolicyError;
 use entitle::{DecideError, DecisionReport, FactsError, RenderFormat};
-use entitle_store::{DecisionFilter, NewDecision, StoreError};
+use entitle_store::{DecisionFilter, JsonText, NewDecision, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -625,17 +625,20 @@ struct Decided<'a> {
     report: &'a DecisionReport,
 }
 
-/// Decides `facts` (JSON bytes, or a value to serialise when the server
-/// changed them), logs the decision, and answers it.
+/// Decides `facts` (the JSON text decided on and logged: as sent, or
+/// serialised once when the server changed or assembled them), logs the
+/// decision, and answers it.
 struct ToDecide<'a> {
     policy: &'a str,
-    /// The facts, as logged.
-    facts: Value,
-    /// The facts as sent, when the server did not change them.
-    raw: Option<&'a [u8]>,
+    facts: JsonText,
     now: DateTime<Utc>,
     request_id: String,
     ticket: Option<String>,
+}
+
+/// `facts` serialised once, to be decided on and logged.
+fn facts_text(facts: &Value) -> Result<JsonText, Problem> {
+    JsonText::serialize(facts).map_err(|e| internal(format!("cannot serialise the facts: {e}")))
 }
 
 async fn decide_and_log(
@@ -644,23 +647,18 @@ async fn decide_and_log(
     ToDecide {
         policy,
         facts,
-        raw,
         now,
         request_id,
         ticket,
     }: ToDecide<'_>,
 ) -> Result<Response, Problem> {
-    let serialised;
-    let bytes = match raw {
-        Some(raw) => raw,
-        None => {
-            serialised = serde_json::to_vec(&facts)
-                .map_err(|e| internal(format!("cannot serialise the facts: {e}")))?;
-            &serialised
-        }
-    };
-    let report = entitle::decide_json(policy, bytes, now, &state.options().config)
-        .map_err(decide_problem)?;
+    let report = entitle::decide_json(
+        policy,
+        facts.as_str().as_bytes(),
+        now,
+        &state.options().config,
+    )
+    .map_err(decide_problem)?;
     let entry = NewDecision::from_report(&report, facts, caller.role.id(), request_id, ticket)
         .map_err(store_problem)?;
     let logged = state
@@ -695,28 +693,32 @@ async fn decide(
         .at("facts")
     })?;
     let now = now.unwrap_or_else(Utc::now);
-    let mut value: Value = serde_json::from_str(facts.get())
-        .map_err(|e| Problem::new(problem::MALFORMED, format!("the facts are not JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(Problem::new(
-            problem::INVALID_FACTS,
-            format!(
-                "the facts must be a JSON object, not {}; `GET /v1/policies/{policy}/schema` describes them",
-                json_type(&value)
-            ),
-        )
-        .at("facts"));
-    }
-    let raw = if state.has_actor(&policy) {
-        apply_actor(&mut value, caller.role)?;
-        None
+    // A raw value starts with its first token: `{` is an object.
+    let is_object = facts.get().starts_with('{');
+    let facts = if is_object && !state.has_actor(&policy) {
+        // Decided on and logged as sent: no parse into a `Value`, no
+        // serialisation.
+        JsonText::from(facts)
     } else {
-        Some(facts.get().as_bytes())
+        let mut value: Value = serde_json::from_str(facts.get()).map_err(|e| {
+            Problem::new(problem::MALFORMED, format!("the facts are not JSON: {e}"))
+        })?;
+        if !value.is_object() {
+            return Err(Problem::new(
+                problem::INVALID_FACTS,
+                format!(
+                    "the facts must be a JSON object, not {}; `GET /v1/policies/{policy}/schema` describes them",
+                    json_type(&value)
+                ),
+            )
+            .at("facts"));
+        }
+        apply_actor(&mut value, caller.role)?;
+        facts_text(&value)?
     };
     let to_decide = ToDecide {
         policy: &policy,
-        facts: value,
-        raw,
+        facts,
         now,
         request_id: request_id(&headers),
         ticket: None,
@@ -767,8 +769,7 @@ async fn decide_ticket(
         .map_err(store_problem)?;
     let to_decide = ToDecide {
         policy: &policy,
-        facts,
-        raw: None,
+        facts: facts_text(&facts)?,
         now,
         request_id: request_id(&headers),
         ticket: Some(ticket),

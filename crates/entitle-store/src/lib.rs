@@ -57,7 +57,7 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use entitle_store::{Store, DecisionFilter, NewDecision};
+//! use entitle_store::{Store, DecisionFilter, JsonText, NewDecision};
 //!
 //! let store = Store::open("sqlite::memory:").await?;
 //! let now = "2026-11-21T10:00:00Z".parse().unwrap();
@@ -66,7 +66,7 @@
 //! let report = entitle::decide_json("emergency-license-follow-up", facts, now, &config).unwrap();
 //! let entry = NewDecision::from_report(
 //!     &report,
-//!     serde_json::from_slice(facts).unwrap(),
+//!     JsonText::parse(std::str::from_utf8(facts).unwrap()).unwrap(),
 //!     "support-engineer",
 //!     "req-1",
 //!     None,
@@ -90,7 +90,7 @@ mod store;
 
 pub use error::StoreError;
 pub use facts::{assemble, assemble_json, check_stored};
-pub use log::{DecisionFilter, DecisionRecord, LogStats, LoggedDecision, NewDecision};
+pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
     RecordCounts, RecordProblem, Records, SeatLinkInput, SubscriptionInput, TicketInput,

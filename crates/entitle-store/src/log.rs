@@ -15,13 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::store::{Store, timestamp};
+use crate::store::{Backend, Store, timestamp};
 
 /// Columns of `decision_log`, in insert order.
 const COLUMNS: &str = "decision_id, policy, policy_version, decided_at, facts, config, outcome, \
@@ -30,7 +31,77 @@ const COLUMN_COUNT: usize = 14;
 /// Most rows in one INSERT statement (14 parameters each).
 const ROWS_PER_STATEMENT: usize = 64;
 
-/// A decision to log.
+/// JSON text, known to be valid JSON: what the log stores in its JSON
+/// columns, serialised once by whoever has the value (or the raw bytes).
+///
+/// Build it from a [`Value`] (`From`), from any `Serialize` value
+/// ([`JsonText::serialize`]), from a [`RawValue`] (`From`, no copy of the
+/// check), or from text checked here ([`JsonText::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// `value` serialised (compact).
+    pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<JsonText, serde_json::Error> {
+        serde_json::to_string(value).map(JsonText)
+    }
+
+    /// `text` if it is one valid JSON value (surrounding whitespace allowed).
+    pub fn parse(text: impl Into<String>) -> Result<JsonText, serde_json::Error> {
+        let text = text.into();
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(JsonText(text))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The text parsed back into a [`Value`].
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+}
+
+impl From<&Value> for JsonText {
+    fn from(value: &Value) -> JsonText {
+        // A `Value` always serialises (its keys are strings).
+        JsonText(value.to_string())
+    }
+}
+
+impl From<Value> for JsonText {
+    fn from(value: Value) -> JsonText {
+        JsonText::from(&value)
+    }
+}
+
+impl From<&RawValue> for JsonText {
+    fn from(raw: &RawValue) -> JsonText {
+        JsonText(raw.get().to_owned())
+    }
+}
+
+impl From<Box<RawValue>> for JsonText {
+    fn from(raw: Box<RawValue>) -> JsonText {
+        JsonText(String::from(Box::<str>::from(raw)))
+    }
+}
+
+impl std::fmt::Display for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A decision to log. Its JSON columns come as [`JsonText`], serialised
+/// once by the caller ([`NewDecision::from_report`] does it for a report).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDecision {
     /// The policy id.
@@ -40,17 +111,17 @@ pub struct NewDecision {
     /// When the decision was made (the `now` it was decided at).
     pub now: DateTime<Utc>,
     /// The full facts, as decided on.
-    pub facts: Value,
+    pub facts: JsonText,
     /// The configuration used.
-    pub config: Value,
+    pub config: JsonText,
     /// The outcome id.
     pub outcome: String,
     /// The data the outcome carries.
-    pub details: Value,
+    pub details: JsonText,
     /// When the same facts would next be decided differently.
     pub stable_until: Option<DateTime<Utc>>,
     /// The trace, every step from the root to the outcome.
-    pub trace: Value,
+    pub trace: JsonText,
     /// The caller's role (`support-engineer`, ...).
     pub role: String,
     /// The request id the caller was given.
@@ -60,34 +131,33 @@ pub struct NewDecision {
 }
 
 impl NewDecision {
-    /// The entry for `report`, decided on `facts`, by a caller with `role`
-    /// in request `request_id`, about `ticket_id` if any.
+    /// The entry for `report`, decided on `facts` (a [`Value`], or the
+    /// [`JsonText`] the report was decided on), by a caller with `role` in
+    /// request `request_id`, about `ticket_id` if any. The report's config,
+    /// details and trace are serialised straight to text.
     pub fn from_report(
         report: &entitle::DecisionReport,
-        facts: Value,
+        facts: impl Into<JsonText>,
         role: impl Into<String>,
         request_id: impl Into<String>,
         ticket_id: Option<String>,
     ) -> Result<NewDecision, StoreError> {
-        let json = |context, value: Result<Value, serde_json::Error>| {
+        let json = |context, value: Result<JsonText, serde_json::Error>| {
             value.map_err(|source| StoreError::Json { context, source })
         };
         Ok(NewDecision {
             policy: report.policy.to_owned(),
             policy_version: report.version,
             now: report.now,
-            facts,
-            config: json(
-                "the decision's config",
-                serde_json::to_value(&report.config),
-            )?,
+            facts: facts.into(),
+            config: json("the decision's config", JsonText::serialize(&report.config))?,
             outcome: report.outcome.to_owned(),
             details: json(
                 "the decision's details",
-                serde_json::to_value(&report.details),
+                JsonText::serialize(&report.details),
             )?,
             stable_until: report.stable_until,
-            trace: json("the decision's trace", serde_json::to_value(&report.trace))?,
+            trace: json("the decision's trace", JsonText::serialize(&report.trace))?,
             role: role.into(),
             request_id: request_id.into(),
             ticket_id,
@@ -232,34 +302,68 @@ pub(crate) enum LogMessage {
     Shutdown(oneshot::Sender<()>),
 }
 
-fn to_text(context: &'static str, value: &Value) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|source| StoreError::Json { context, source })
-}
-
 impl LogRow {
-    fn new(entry: &NewDecision) -> Result<LogRow, StoreError> {
-        Ok(LogRow {
+    fn new(entry: NewDecision) -> LogRow {
+        LogRow {
             decision_id: Uuid::now_v7().to_string(),
-            policy: entry.policy.clone(),
+            policy: entry.policy,
             policy_version: i64::from(entry.policy_version),
             decided_at: entry.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-            facts: to_text("the decision's facts", &entry.facts)?,
-            config: to_text("the decision's config", &entry.config)?,
-            outcome: entry.outcome.clone(),
-            details: to_text("the decision's details", &entry.details)?,
+            facts: entry.facts.into_string(),
+            config: entry.config.into_string(),
+            outcome: entry.outcome,
+            details: entry.details.into_string(),
             stable_until: entry
                 .stable_until
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            trace: to_text("the decision's trace", &entry.trace)?,
-            role: entry.role.clone(),
-            request_id: entry.request_id.clone(),
-            ticket_id: entry.ticket_id.clone(),
+            trace: entry.trace.into_string(),
+            role: entry.role,
+            request_id: entry.request_id,
+            ticket_id: entry.ticket_id,
             logged_at: timestamp(Utc::now()),
-        })
+        }
     }
 }
 
-fn insert_sql(rows: usize) -> String {
+/// The INSERT statements of the writer, built once: one SQL text per number
+/// of rows (1 to [`ROWS_PER_STATEMENT`]), so no SQL is formatted per batch
+/// and each shape is prepared once on the writer's connection (sqlx caches
+/// prepared statements by SQL text; its default cache of 100 statements
+/// holds all 64).
+///
+/// Exact shapes rather than a few fixed chunk sizes (1, 8, 64): a batch of
+/// up to 64 entries is then one statement, one round trip to the database,
+/// and needs no `BEGIN`/`COMMIT` of its own. Cutting batches into fixed
+/// chunks measured half the throughput (each statement is a round trip);
+/// padding to powers of two with filtered-out NULL rows was a little slower
+/// than exact shapes.
+struct InsertSql {
+    /// `by_rows[n - 1]` inserts `n` rows.
+    by_rows: Vec<String>,
+}
+
+impl InsertSql {
+    fn new(backend: Backend) -> InsertSql {
+        InsertSql {
+            by_rows: (1..=ROWS_PER_STATEMENT)
+                .map(|rows| insert_sql(backend, rows))
+                .collect(),
+        }
+    }
+
+    /// The statement inserting `rows` rows (1 to [`ROWS_PER_STATEMENT`]).
+    fn get(&self, rows: usize) -> Result<&str, sqlx::Error> {
+        rows.checked_sub(1)
+            .and_then(|i| self.by_rows.get(i))
+            .map(String::as_str)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("no INSERT statement of {rows} rows")))
+    }
+}
+
+/// `INSERT INTO decision_log (...) VALUES (...), ...` with `rows` tuples.
+/// SQLite gets anonymous `?` parameters (numbered ones make the driver look
+/// each name up); PostgreSQL needs `$n`.
+fn insert_sql(backend: Backend, rows: usize) -> String {
     let mut sql = format!("INSERT INTO decision_log ({COLUMNS}) VALUES ");
     for r in 0..rows {
         if r > 0 {
@@ -270,52 +374,118 @@ fn insert_sql(rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(r * COLUMN_COUNT + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * COLUMN_COUNT + c + 1).to_string());
+                }
+            }
         }
         sql.push(')');
     }
     sql
 }
 
-/// Inserts `rows` in one transaction and commits.
-async fn write_batch(pool: &AnyPool, rows: &[&LogRow]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// Inserts `rows` with one statement of exactly that many rows.
+async fn insert(conn: &mut AnyConnection, sql: &str, rows: &[&LogRow]) -> Result<(), sqlx::Error> {
+    let mut query = sqlx::query(sql);
+    for row in rows {
+        query = query
+            .bind(row.decision_id.as_str())
+            .bind(row.policy.as_str())
+            .bind(row.policy_version)
+            .bind(row.decided_at.as_str())
+            .bind(row.facts.as_str())
+            .bind(row.config.as_str())
+            .bind(row.outcome.as_str())
+            .bind(row.details.as_str())
+            .bind(row.stable_until.as_deref())
+            .bind(row.trace.as_str())
+            .bind(row.role.as_str())
+            .bind(row.request_id.as_str())
+            .bind(row.ticket_id.as_deref())
+            .bind(row.logged_at.as_str());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Inserts `rows` atomically and commits: up to [`ROWS_PER_STATEMENT`] rows
+/// are one statement on its own (a single statement is its own transaction,
+/// committed before it returns), more are several statements in one
+/// transaction.
+async fn write_batch(
+    conn: &mut AnyConnection,
+    sql: &InsertSql,
+    rows: &[&LogRow],
+) -> Result<(), sqlx::Error> {
+    if rows.len() <= ROWS_PER_STATEMENT {
+        return insert(conn, sql.get(rows.len())?, rows).await;
+    }
+    let mut tx = conn.begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = insert_sql(chunk.len());
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query
-                .bind(row.decision_id.as_str())
-                .bind(row.policy.as_str())
-                .bind(row.policy_version)
-                .bind(row.decided_at.as_str())
-                .bind(row.facts.as_str())
-                .bind(row.config.as_str())
-                .bind(row.outcome.as_str())
-                .bind(row.details.as_str())
-                .bind(row.stable_until.as_deref())
-                .bind(row.trace.as_str())
-                .bind(row.role.as_str())
-                .bind(row.request_id.as_str())
-                .bind(row.ticket_id.as_deref())
-                .bind(row.logged_at.as_str());
-        }
-        query.execute(&mut *tx).await?;
+        insert(&mut tx, sql.get(chunk.len())?, chunk).await?;
     }
     tx.commit().await
+}
+
+/// The writer's connection.
+struct WriterConn {
+    pool: AnyPool,
+    /// Whether the writer keeps a connection of its own (taken out of the
+    /// pool once, replaced only after an error). Not for SQLite in memory,
+    /// where the pool's single connection is the database: there each batch
+    /// borrows it.
+    dedicated: bool,
+    conn: Option<AnyConnection>,
+    sql: InsertSql,
+}
+
+impl WriterConn {
+    async fn write(&mut self, rows: &[&LogRow]) -> Result<(), sqlx::Error> {
+        if !self.dedicated {
+            let mut conn = self.pool.acquire().await?;
+            return write_batch(&mut conn, &self.sql, rows).await;
+        }
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?.detach(),
+        };
+        let result = write_batch(&mut conn, &self.sql, rows).await;
+        if result.is_ok() {
+            // After an error the connection is dropped (closed, rolling back
+            // anything open) and the next batch opens a fresh one.
+            self.conn = Some(conn);
+        }
+        result
+    }
+
+    async fn close(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.close().await;
+        }
+    }
 }
 
 /// The writer task: batches queued entries, one transaction per batch.
 pub(crate) async fn writer(
     pool: AnyPool,
+    backend: Backend,
+    dedicated: bool,
     mut rx: mpsc::Receiver<LogMessage>,
     batch_max: usize,
     stats: Arc<LogStatsCounters>,
 ) {
+    let mut conn = WriterConn {
+        pool,
+        dedicated,
+        conn: None,
+        sql: InsertSql::new(backend),
+    };
     let mut shutdown: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut batch: Vec<LogJob> = Vec::new();
     while let Some(first) = rx.recv().await {
-        let mut batch: Vec<LogJob> = Vec::new();
         let mut push = |message: LogMessage, batch: &mut Vec<LogJob>| match message {
             LogMessage::Entry(job) => batch.push(*job),
             LogMessage::Shutdown(done) => {
@@ -337,17 +507,19 @@ pub(crate) async fn writer(
             continue;
         }
         let rows: Vec<&LogRow> = batch.iter().map(|job| &job.row).collect();
-        match write_batch(&pool, &rows).await {
+        let result = conn.write(&rows).await;
+        drop(rows);
+        match result {
             Ok(()) => {
                 stats.committed(batch.len());
-                for job in batch {
+                for job in batch.drain(..) {
                     let _ = job.ack.send(Ok(()));
                 }
             }
             Err(_) if batch.len() > 1 => {
                 // Find the bad entry: one transaction each.
-                for job in batch {
-                    let result = write_batch(&pool, &[&job.row]).await;
+                for job in batch.drain(..) {
+                    let result = conn.write(&[&job.row]).await;
                     match result {
                         Ok(()) => stats.committed(1),
                         Err(_) => {
@@ -363,7 +535,7 @@ pub(crate) async fn writer(
                 stats
                     .failed
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                for job in batch {
+                for job in batch.drain(..) {
                     let _ = job.ack.send(Err(StoreError::Database {
                         context: "logging a decision".to_owned(),
                         source: clone_error(&error),
@@ -372,6 +544,7 @@ pub(crate) async fn writer(
             }
         }
     }
+    conn.close().await;
     for done in shutdown {
         let _ = done.send(());
     }
@@ -435,7 +608,7 @@ impl Store {
     /// is committed (durable). Concurrent calls share transactions (group
     /// commit). Waits while the writer's queue is full; never drops.
     pub async fn log_decision(&self, entry: NewDecision) -> Result<LoggedDecision, StoreError> {
-        let row = LogRow::new(&entry)?;
+        let row = LogRow::new(entry);
         let logged = LoggedDecision {
             decision_id: row.decision_id.clone(),
             logged_at: row.logged_at.clone(),

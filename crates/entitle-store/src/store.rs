@@ -227,6 +227,9 @@ impl Store {
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            // A SQLite connection is a thread in this process: nothing to
+            // test before lending it (it costs a round trip to that thread).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -258,6 +261,8 @@ impl Store {
         let (log_tx, log_rx) = mpsc::channel(options.log_queue_capacity.max(1));
         let writer = tokio::spawn(crate::log::writer(
             pool.clone(),
+            backend,
+            !target.in_memory,
             log_rx,
             options.log_batch_max.max(1),
             Arc::clone(&stats),
