@@ -4,10 +4,13 @@
 //! [`Store::log_decision`] queues the entry on a bounded channel and waits
 //! for a oneshot acknowledgement. The writer task takes every entry waiting
 //! (up to `log_batch_max`), inserts them in one transaction, commits, and
-//! only then acknowledges each caller. Under load, batches grow and the cost
-//! of a commit (an fsync) is shared; nothing is ever dropped: a full queue
-//! makes callers wait. If a batch fails, its entries are retried one
-//! transaction each, so one bad entry cannot fail the others.
+//! only then acknowledges each caller. It keeps a connection of its own
+//! (replaced only after an error) so its statements stay prepared; a batch
+//! of up to 64 entries is a single INSERT (its own transaction). Under
+//! load, batches grow and the cost of a commit (an fsync) is shared; nothing
+//! is ever dropped: a full queue makes callers wait. If a batch fails, its
+//! entries are retried one transaction each, so one bad entry cannot fail
+//! the others.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -60,7 +60,9 @@ impl SqliteSynchronous {
 /// How a store is opened. [`StoreOptions::default`] suits most uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Most connections in the pool (SQLite in memory always uses one).
+    /// Most connections in the pool (SQLite in memory always uses one). The
+    /// log writer holds one more of its own (a file or PostgreSQL; in
+    /// memory it borrows the pool's).
     pub max_connections: u32,
     /// Capacity of the queue in front of the log writer: when it is full,
     /// `log_decision` waits (back-pressure); it never drops an entry.
