@@ -171,7 +171,7 @@ fn the_readme_ticket_decides_as_described() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme.find("```json\n").unwrap() + "```json\n".len();
     let end = start + readme[start..].find("```").unwrap();
-    let facts = readme[start..end].as_bytes();
+    let facts = &readme.as_bytes()[start..end];
     let config = PolicyConfig::default();
     let saturday = entitle::decide_json(
         "license-emergency",
