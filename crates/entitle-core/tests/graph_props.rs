@@ -320,6 +320,8 @@ proptest! {
         let cx = cx();
         for f in &facts {
             let decided = *graph.decide(f, &cx).unwrap();
+            // The threaded fast path and the table walk it is checked against.
+            prop_assert_eq!(*graph.decide_walk(f, &cx).unwrap(), decided);
             let d = graph.evaluate(f, &cx).unwrap();
             prop_assert_eq!(*d.outcome, decided);
             prop_assert_eq!(format!("o{decided}"), plan.walk(f));
@@ -457,6 +459,8 @@ proptest! {
         for f in &facts {
             let expected = reference(&graph, graph.root_index(), &plan, f, &gate);
             let decided = *graph.decide(f, &cx).unwrap();
+            // Embedded questions run threaded through their erased form.
+            prop_assert_eq!(*graph.decide_walk(f, &cx).unwrap(), decided);
             let d = graph.evaluate(f, &cx).unwrap();
             prop_assert_eq!(*d.outcome, decided);
             prop_assert_eq!(d.outcome_node, expected.as_str());

@@ -825,3 +825,77 @@ fn nested_composition_prefixes_twice_and_traces_every_step() {
         ]
     );
 }
+
+/// A chain deeper than the threaded form's bound is still decided (by the
+/// table walk), the same as the walk decides it.
+#[test]
+fn a_very_deep_graph_is_decided_by_the_walk() {
+    let mut g = GraphBuilder::<u32, u32>::new("deep");
+    let depth = 600;
+    for k in 0..depth {
+        let next = if k + 1 == depth {
+            "end".to_owned()
+        } else {
+            format!("q{}", k + 1)
+        };
+        g.question(format!("q{k}"), "Below?", move |f: &u32, _| *f > k)
+            .yes(next)
+            .no("stop");
+    }
+    g.outcome("end", "Reached the end", 1)
+        .outcome("stop", "Stopped", 0);
+    let graph = g.build().unwrap();
+    let cx = entitle_core::graph::Context::new(chrono::DateTime::UNIX_EPOCH, &());
+    for f in [0, 5, 599, 600, 10_000] {
+        let expected = u32::from(f >= 600);
+        assert_eq!(*graph.decide(&f, &cx).unwrap(), expected, "{f}");
+        assert_eq!(*graph.decide_walk(&f, &cx).unwrap(), expected, "{f}");
+    }
+}
+
+/// An answer type whose `ALL` omits a value its questions can still return:
+/// it passes the build-time contract check, and breaks it at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sneaky {
+    Listed,
+    AlsoListed,
+    Unlisted,
+}
+
+impl entitle_core::graph::Answer for Sneaky {
+    const ALL: &'static [Self] = &[Sneaky::Listed, Sneaky::AlsoListed];
+    fn index(self) -> usize {
+        self as usize
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Sneaky::Listed => "listed",
+            Sneaky::AlsoListed => "also-listed",
+            Sneaky::Unlisted => "unlisted",
+        }
+    }
+}
+
+#[test]
+fn an_answer_outside_its_type_is_an_error_not_a_panic() {
+    let mut g = GraphBuilder::<u8, u8>::new("sneaky");
+    g.question("q", "Which?", |f: &u8, _| match f {
+        0 => Sneaky::Listed,
+        1 => Sneaky::AlsoListed,
+        _ => Sneaky::Unlisted,
+    })
+    .on(Sneaky::Listed, "a")
+    .on(Sneaky::AlsoListed, "b");
+    g.outcome("a", "A", 0).outcome("b", "B", 1);
+    let graph = g.build().unwrap();
+    let cx = entitle_core::graph::Context::new(chrono::DateTime::UNIX_EPOCH, &());
+    assert_eq!(*graph.decide(&1, &cx).unwrap(), 1);
+    let expected = entitle_core::graph::EvalError::AnswerOutOfRange {
+        node: "q".into(),
+        index: 2,
+        count: 2,
+    };
+    assert_eq!(graph.decide(&2, &cx).unwrap_err(), expected);
+    assert_eq!(graph.decide_walk(&2, &cx).unwrap_err(), expected);
+    assert_eq!(graph.evaluate(&2, &cx).unwrap_err(), expected);
+}

@@ -11,6 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, EdgeRef};
 
 use super::compiled::{self, DecisionGraph, QuestionFns};
+use super::threaded;
 use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed};
 
 /// Asks a question of the facts; returns the answer's index.
@@ -120,8 +121,11 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             },
             group: None,
         };
+        let ask = Arc::new(ask);
+        let typed = Arc::clone(&ask);
         let fns = QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(f, cx).index()),
+            thread: Some(threaded::factory(typed)),
             until: None,
             detail: None,
             contract: compiled::contract_of::<A>,

@@ -8,11 +8,15 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use super::builder::{AskFn, DetailFn, UntilFn};
+use super::threaded::{self, FAILED, Factory, Next};
 use super::{Answer, Context, Decision, EdgeInfo, EvalError, NodeInfo, NodeKind, Step};
 
 /// The functions behind a question node.
 pub(crate) struct QuestionFns<F, C> {
     pub(crate) ask: AskFn<F, C>,
+    /// Builds the question's threaded closure from its typed closure; `None`
+    /// for a question of an embedded graph (asked through `ask`).
+    pub(crate) thread: Option<Factory<F, C>>,
     pub(crate) until: Option<UntilFn<F, C>>,
     pub(crate) detail: Option<DetailFn<F, C>>,
     /// Checks the answer type's index contract (see [`Answer`]).
@@ -23,6 +27,7 @@ impl<F, C> Clone for QuestionFns<F, C> {
     fn clone(&self) -> Self {
         Self {
             ask: Arc::clone(&self.ask),
+            thread: self.thread.clone(),
             until: self.until.clone(),
             detail: self.detail.clone(),
             contract: self.contract,
@@ -36,6 +41,7 @@ impl<S: 'static, C: 'static> QuestionFns<S, C> {
         let ask = Arc::clone(&self.ask);
         QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(project(f), cx)),
+            thread: None,
             until: self.until.clone().map(|until| -> UntilFn<F, C> {
                 Arc::new(move |f: &F, cx: &Context<'_, C>| until(project(f), cx))
             }),
@@ -131,6 +137,47 @@ pub struct DecisionGraph<F, O, C = ()> {
     stride: usize,
     /// The root, resolved like an edge target.
     start: u32,
+    /// The threaded form `decide` runs. For graphs deeper than
+    /// [`MAX_THREADED_DEPTH`] it is `Leaf(FAILED)`, and `decide` walks.
+    entry: Next<F, C>,
+}
+
+/// The deepest graph `decide` runs threaded: a threaded decision recurses
+/// once per question on its path, so this bounds its stack use.
+const MAX_THREADED_DEPTH: usize = 256;
+
+/// Builds every node's threaded closure, leaves first, and returns the
+/// root's.
+fn thread_graph<F: 'static, C: 'static>(
+    graph: &DiGraph<NodeInfo, EdgeInfo>,
+    root: NodeIndex,
+    flat: &[Flat<F, C>],
+    edges: &[u32],
+    questions: &[Option<QuestionFns<F, C>>],
+) -> Option<Next<F, C>> {
+    let order = petgraph::algo::toposort(graph, None).ok()?;
+    let mut next: Vec<Option<Next<F, C>>> = vec![None; flat.len()];
+    for node in order.into_iter().rev() {
+        let at = node.index();
+        let threaded = match flat.get(at)? {
+            Flat::Leaf { outcome } => Next::Leaf(*outcome),
+            Flat::Enter { next: to } => next.get(*to as usize)?.clone()?,
+            Flat::Ask { ask, first, count } => {
+                let mut answers = Vec::with_capacity(*count as usize);
+                for answer in 0..*count as usize {
+                    let to = *edges.get(*first as usize + answer)?;
+                    answers.push(next.get(to as usize)?.clone()?);
+                }
+                let fns = questions.get(at)?.as_ref()?;
+                Next::Node(match &fns.thread {
+                    Some(factory) => factory(answers),
+                    None => threaded::erased(Arc::clone(ask), answers),
+                })
+            }
+        };
+        *next.get_mut(at)? = Some(threaded);
+    }
+    next.get(root.index())?.clone()
 }
 
 /// Marks an edge target of `decide` as an outcome index.
@@ -153,7 +200,7 @@ fn resolve<F, C>(flat: &[Flat<F, C>], slot: &[u32], mut at: usize) -> u32 {
     NO_EDGE
 }
 
-pub(crate) fn compile<F, O, C>(
+pub(crate) fn compile<F: 'static, O, C: 'static>(
     name: String,
     graph: DiGraph<NodeInfo, EdgeInfo>,
     root: NodeIndex,
@@ -238,7 +285,12 @@ pub(crate) fn compile<F, O, C>(
         })
         .collect();
 
+    let entry = (depth <= MAX_THREADED_DEPTH)
+        .then(|| thread_graph(&graph, root, &flat, &edges, &questions))
+        .flatten()
+        .unwrap_or(Next::Leaf(FAILED));
     DecisionGraph {
+        entry,
         name,
         graph,
         root,
@@ -331,13 +383,31 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     }
 
     /// Decides the outcome alone: no trace, no `stable_until`, no allocation.
-    /// This is the hot path: a loop over the flat compiled form.
-    ///
-    /// Each step is one call and one load: the next slot is
-    /// `hot_edges[slot * stride + answer]`, so the walk's loop-carried chain
-    /// has a single dependent load, and an outcome ends the walk without
-    /// another iteration.
+    /// This is the hot path: it runs the threaded form built at `build()`
+    /// (one closure per question, see the `threaded` module), and falls back
+    /// to [`decide_walk`](Self::decide_walk) for graphs too deep to thread
+    /// and to report a broken [`Answer`] implementation.
+    #[inline]
     pub fn decide(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
+        // `FAILED` is out of range, so one bounds check covers it.
+        match self.outcomes.get(self.entry.run(facts, cx) as usize) {
+            Some(decided) => Ok(decided),
+            None => self.decide_cold(facts, cx),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decide_cold(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
+        self.decide_walk(facts, cx)
+    }
+
+    /// Decides the outcome alone by walking the compiled table: one question
+    /// after another, each answer indexing the next. Same result as
+    /// [`decide`](Self::decide) (property-tested); kept as its reference
+    /// and for graphs too deep to run threaded. No allocation.
+    ///
+    pub fn decide_walk(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
         let mut t = self.start;
         if t & LEAF != 0 {
             return self.leaf(t);

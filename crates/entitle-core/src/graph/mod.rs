@@ -64,6 +64,7 @@ mod decision;
 mod error;
 mod node;
 mod render;
+mod threaded;
 mod timed;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};

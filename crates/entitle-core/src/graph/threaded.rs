@@ -1,0 +1,95 @@
+//! The threaded form `decide` runs: one closure per question, built at
+//! `build()` from the question's own typed closure, that asks the question
+//! and calls the closure of the node its answer leads to.
+//!
+//! Compared with walking a table, the question's code is inlined into its
+//! node's closure, the answer is an ordinary branch (so the branch predictor
+//! learns from it, as it does for hand-written `if`/`match`), and each node
+//! calls its successors from call sites of its own, each with one target.
+//! The table walk ([`DecisionGraph::decide_walk`](super::DecisionGraph::decide_walk))
+//! stays as the reference; property tests check that the two agree.
+
+use std::sync::Arc;
+
+use super::builder::AskFn;
+use super::{Answer, Context};
+
+/// Returned by a threaded closure when a question's answer has no edge (an
+/// [`Answer`] implementation broke its contract); `decide` then walks the
+/// table to report which question.
+pub(crate) const FAILED: u32 = u32::MAX;
+
+/// A node's closure: decides from that node on, returning the index of the
+/// outcome reached.
+pub(crate) type Thread<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> u32 + Send + Sync>;
+
+/// Where an answer leads: an outcome, or the next question's closure.
+pub(crate) enum Next<F, C> {
+    Leaf(u32),
+    Node(Thread<F, C>),
+}
+
+impl<F, C> Clone for Next<F, C> {
+    fn clone(&self) -> Self {
+        match self {
+            Next::Leaf(outcome) => Next::Leaf(*outcome),
+            Next::Node(thread) => Next::Node(Arc::clone(thread)),
+        }
+    }
+}
+
+impl<F, C> Next<F, C> {
+    #[inline(always)]
+    pub(crate) fn run(&self, facts: &F, cx: &Context<'_, C>) -> u32 {
+        match self {
+            Next::Leaf(outcome) => *outcome,
+            Next::Node(thread) => thread(facts, cx),
+        }
+    }
+}
+
+/// Builds a question's closure given where each of its answers leads (in
+/// answer order).
+pub(crate) type Factory<F, C> = Arc<dyn Fn(Vec<Next<F, C>>) -> Thread<F, C> + Send + Sync>;
+
+/// The factory of a question asked by the typed closure `ask`.
+pub(crate) fn factory<F, C, A, Q>(ask: Arc<Q>) -> Factory<F, C>
+where
+    F: 'static,
+    C: 'static,
+    A: Answer,
+    Q: Fn(&F, &Context<'_, C>) -> A + Send + Sync + 'static,
+{
+    Arc::new(move |next: Vec<Next<F, C>>| {
+        let ask = Arc::clone(&ask);
+        thread(next, move |f, cx| ask(f, cx).index())
+    })
+}
+
+/// The closure of a question known only by its type-erased `ask` (a question
+/// of an embedded graph, asked of projected facts).
+pub(crate) fn erased<F: 'static, C: 'static>(
+    ask: AskFn<F, C>,
+    next: Vec<Next<F, C>>,
+) -> Thread<F, C> {
+    thread(next, move |f, cx| ask(f, cx))
+}
+
+/// A node's closure: `answer` gives the answer's index, `next` where each
+/// answer leads.
+fn thread<F, C, Q>(next: Vec<Next<F, C>>, answer: Q) -> Thread<F, C>
+where
+    F: 'static,
+    C: 'static,
+    Q: Fn(&F, &Context<'_, C>) -> usize + Send + Sync + 'static,
+{
+    let mut next = next.into_iter();
+    let first = next.next().unwrap_or(Next::Leaf(FAILED));
+    let second = next.next().unwrap_or(Next::Leaf(FAILED));
+    let rest: Vec<Next<F, C>> = next.collect();
+    Arc::new(move |f: &F, cx: &Context<'_, C>| match answer(f, cx) {
+        0 => first.run(f, cx),
+        1 => second.run(f, cx),
+        i => rest.get(i - 2).map_or(FAILED, |n| n.run(f, cx)),
+    })
+}
