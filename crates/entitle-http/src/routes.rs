@@ -566,6 +566,7 @@ fn store_problem(error: StoreError) -> Problem {
         e @ (StoreError::NotFound { .. }
         | StoreError::NotLinked { .. }
         | StoreError::NoLicense { .. }
+        | StoreError::MissingField { .. }
         | StoreError::FactsNotStored { .. }) => {
             Problem::new(problem::INCOMPLETE_RECORDS, e.to_string())
         }
