@@ -123,20 +123,6 @@ pub struct DecisionGraph<F, O, C = ()> {
     outcome_nodes: Vec<u32>,
     /// Number of steps on the longest path (trace capacity).
     depth: usize,
-    /// The hot path of `decide`: one ask per question, in slot order.
-    hot: Vec<AskFn<F, C>>,
-    /// The node index of each question slot (for errors).
-    hot_nodes: Vec<u32>,
-    /// `hot_edges[slot * stride + answer]`: the next question slot, or
-    /// `LEAF | outcome`; subgraph nodes are resolved away. Unused answer
-    /// positions hold `NO_EDGE`.
-    hot_edges: Vec<u32>,
-    /// Beside each `hot_edges` entry, the question of its target slot.
-    hot_next: Vec<Option<AskFn<F, C>>>,
-    /// The most answers any question has.
-    stride: usize,
-    /// The root, resolved like an edge target.
-    start: u32,
     /// The threaded form `decide` runs. For graphs deeper than
     /// [`MAX_THREADED_DEPTH`] it is `Leaf(FAILED)`, and `decide` walks.
     entry: Next<F, C>,
@@ -178,26 +164,6 @@ fn thread_graph<F: 'static, C: 'static>(
         *next.get_mut(at)? = Some(threaded);
     }
     next.get(root.index())?.clone()
-}
-
-/// Marks an edge target of `decide` as an outcome index.
-const LEAF: u32 = 1 << 31;
-/// An answer position with no edge (a question with fewer answers than the
-/// stride).
-const NO_EDGE: u32 = u32::MAX;
-
-/// Where a walk that arrives at node `at` next asks a question: the
-/// question's slot, or `LEAF | outcome`, following subgraph nodes.
-fn resolve<F, C>(flat: &[Flat<F, C>], slot: &[u32], mut at: usize) -> u32 {
-    for _ in 0..=flat.len() {
-        match flat.get(at) {
-            Some(Flat::Ask { .. }) => return slot.get(at).copied().unwrap_or(NO_EDGE),
-            Some(Flat::Enter { next }) => at = *next as usize,
-            Some(Flat::Leaf { outcome }) => return LEAF | *outcome,
-            None => return NO_EDGE,
-        }
-    }
-    NO_EDGE
 }
 
 pub(crate) fn compile<F: 'static, O, C: 'static>(
@@ -245,46 +211,6 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
     }
     let depth = longest_path(&graph);
 
-    // The hot path: question slots, strided edges, leaves tagged.
-    let mut slot = vec![NO_EDGE; flat.len()];
-    let mut hot = Vec::new();
-    let mut hot_nodes = Vec::new();
-    for (index, node) in flat.iter().enumerate() {
-        if let Flat::Ask { ask, .. } = node {
-            slot[index] = to_u32(hot.len());
-            hot.push(Arc::clone(ask));
-            hot_nodes.push(to_u32(index));
-        }
-    }
-    let stride = flat
-        .iter()
-        .map(|n| match n {
-            Flat::Ask { count, .. } => *count as usize,
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut hot_edges = vec![NO_EDGE; hot.len() * stride];
-    for (s, &index) in hot_nodes.iter().enumerate() {
-        if let Some(Flat::Ask { first, count, .. }) = flat.get(index as usize) {
-            for answer in 0..*count as usize {
-                if let Some(&to) = edges.get(*first as usize + answer) {
-                    hot_edges[s * stride + answer] = resolve(&flat, &slot, to as usize);
-                }
-            }
-        }
-    }
-    let start = resolve(&flat, &slot, root.index());
-    let hot_next = hot_edges
-        .iter()
-        .map(|&t| {
-            (t & LEAF == 0)
-                .then(|| hot.get(t as usize).cloned())
-                .flatten()
-        })
-        .collect();
-
     let entry = (depth <= MAX_THREADED_DEPTH)
         .then(|| thread_graph(&graph, root, &flat, &edges, &questions))
         .flatten()
@@ -300,12 +226,6 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
         outcomes,
         outcome_nodes,
         depth,
-        hot,
-        hot_nodes,
-        hot_edges,
-        hot_next,
-        stride,
-        start,
     }
 }
 
@@ -406,52 +326,24 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// after another, each answer indexing the next. Same result as
     /// [`decide`](Self::decide) (property-tested); kept as its reference
     /// and for graphs too deep to run threaded. No allocation.
-    ///
     pub fn decide_walk(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
-        let mut t = self.start;
-        if t & LEAF != 0 {
-            return self.leaf(t);
-        }
-        let Some(mut ask) = self.hot.get(t as usize) else {
-            return Err(self.corrupt(self.root.index(), 0, 0));
-        };
+        let mut at = self.root.index();
         loop {
-            let slot = t as usize;
-            let answer = ask(facts, cx);
-            let at = slot * self.stride + answer;
-            // The target and its question sit side by side, so the next
-            // call is one load away from the answer.
-            match (self.hot_edges.get(at), self.hot_next.get(at)) {
-                (Some(&next), Some(next_ask)) if answer < self.stride && next != NO_EDGE => {
-                    if next & LEAF != 0 {
-                        return self.leaf(next);
-                    }
-                    t = next;
-                    match next_ask {
-                        Some(next_ask) => ask = next_ask,
-                        None => return Err(self.hot_corrupt(slot, answer)),
-                    }
+            match self.flat.get(at) {
+                Some(Flat::Ask { ask, first, count }) => {
+                    let answer = ask(facts, cx);
+                    at = self.next(at, answer, *first, *count)?;
                 }
-                _ => return Err(self.hot_corrupt(slot, answer)),
+                Some(Flat::Enter { next }) => at = *next as usize,
+                Some(Flat::Leaf { outcome }) => {
+                    return self
+                        .outcomes
+                        .get(*outcome as usize)
+                        .ok_or_else(|| self.corrupt(at, 0, 0));
+                }
+                None => return Err(self.corrupt(at, 0, 0)),
             }
         }
-    }
-
-    #[inline]
-    fn leaf(&self, t: u32) -> Result<&O, EvalError> {
-        self.outcomes
-            .get((t & !LEAF) as usize)
-            .ok_or_else(|| self.corrupt(self.root.index(), 0, 0))
-    }
-
-    #[cold]
-    fn hot_corrupt(&self, slot: usize, answer: usize) -> EvalError {
-        let at = self.hot_nodes.get(slot).map_or(0, |&n| n as usize);
-        let count = match self.flat.get(at) {
-            Some(Flat::Ask { count, .. }) => *count as usize,
-            _ => 0,
-        };
-        self.corrupt(at, answer, count)
     }
 
     #[inline]
