@@ -289,6 +289,38 @@ fn the_temporary_license_follows_the_page() {
 }
 
 #[test]
+fn the_actions_say_what_waits_for_the_license() {
+    use entitle_core::policy::LicenseEffect;
+    let details = decide_at(&ticket(), "2026-11-21T10:00:00Z", &utc()).details;
+    let flow: Vec<_> = details
+        .actions
+        .iter()
+        .map(|a| (a.id, a.needs, a.reports, a.license))
+        .collect();
+    assert_eq!(
+        flow,
+        [
+            ("email-license", None, None, LicenseEffect::Create),
+            (
+                "post-to-licensing-channel",
+                Some("email-license"),
+                None,
+                LicenseEffect::None
+            ),
+            (
+                "record-internal-request",
+                None,
+                Some("email-license"),
+                LicenseEffect::None
+            ),
+        ]
+    );
+    // The links are for the outbox, not part of the decision's JSON.
+    let json = serde_json::to_value(&details.actions[1]).unwrap();
+    assert_eq!(json.as_object().map(|o| o.len()), Some(2));
+}
+
+#[test]
 fn the_license_length_is_configured_and_capped() {
     let with = |days, max_days| PolicyConfig {
         temporary_license_days: days,

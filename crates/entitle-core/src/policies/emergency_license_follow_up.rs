@@ -91,7 +91,8 @@ impl Policy for EmergencyLicenseFollowUp {
             FollowUpOutcome::Regenerate => vec![Action::new(
                 "generate-license",
                 "Use the tool again to generate the temporary license (the record shows none was created)",
-            )],
+            )
+            .regenerates_license()],
         };
         Details {
             actions,

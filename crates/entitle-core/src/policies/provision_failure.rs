@@ -179,7 +179,8 @@ impl Policy for ProvisionFailure {
                     Action::new(
                         "open-ticket-for-customer",
                         "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is available",
-                    ),
+                    )
+                    .needs("submit-internal-request"),
                     Action::new(
                         "manage-product-issue",
                         "If required, submit a bug issue, update an existing issue (ask for higher priority or feedback) or create a feature request",

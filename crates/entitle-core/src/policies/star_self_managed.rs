@@ -301,7 +301,8 @@ impl Policy for StarSelfManaged {
                             .map(|d| format!(", expiring {d}"))
                             .unwrap_or_default()
                     ),
-                )];
+                )
+                .creates_license()];
                 let error = matches!(
                     facts.request,
                     SelfManagedRequest::ActivationError | SelfManagedRequest::UploadError

@@ -351,20 +351,23 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
                 format!(
                     "In the Mechanizer Zendesk app, generate a {days}-day Ultimate license for {users} users (generic licensee information, expires {expires_on}) and have it emailed to {email}"
                 ),
-            ),
+            )
+            .creates_license(),
             Action::new(
                 "post-to-licensing-channel",
                 format!(
                     "Post in {LICENSING_CHANNEL} that an emergency license was generated, with the ticket URL {}",
                     facts.ticket_url
                 ),
-            ),
+            )
+            .needs("email-license"),
             Action::new(
                 "record-internal-request",
                 format!(
                     "Record the internal request `{title}` (closed, with a copy of the license); if the tool failed, record an open internal request describing the failure instead: no license was created"
                 ),
-            ),
+            )
+            .reports("email-license"),
         ],
         ..Details::default()
     }
