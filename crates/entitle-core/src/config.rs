@@ -60,7 +60,14 @@ pub struct PolicyConfig {
     /// Longest temporary license this configuration allows, in days; never
     /// above [`TEMPORARY_LICENSE_HARD_CAP_DAYS`].
     pub temporary_license_max_days: u32,
-    /// Company-wide days off (the pages' "Friends & Family Days"): not workdays.
+    /// Company-wide days off (the pages' "Friends & Family Days"): not
+    /// workdays. Strict `YYYY-MM-DD` strings; in TOML also native dates
+    /// (`company_holidays = [2026-12-24]`).
+    #[serde(deserialize_with = "crate::input::de::dates")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(inner(pattern(crate::input::DATE_PATTERN)))
+    )]
     pub company_holidays: Vec<NaiveDate>,
 }
 

@@ -587,7 +587,8 @@ pub struct StarSelfManagedSupplied {
     /// Who is handling the ticket (an adapter sets it from the caller's role).
     pub actor: StarActor,
     /// Where the license is to be sent, if not to the requester.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::de::opt_email")]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
     pub recipient_email: Option<String>,
 }
 

@@ -6,6 +6,7 @@
 //! - [`policy`] and [`policies`]: the handbook pages as decision graphs.
 //! - [`explain`]: the words of traces and actions.
 //! - [`fact_source`]: typed facts assembled from a store's records.
+//! - [`input`]: the strict readers of dates, instants, emails, URLs and text.
 //!
 //! The core does no I/O: no clock, no environment, no files. `now` and the
 //! configuration are inputs; the same inputs always give the same decision.
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod explain;
 pub mod fact_source;
 pub mod graph;
+pub mod input;
 pub mod policies;
 pub mod policy;
 pub mod time;

@@ -46,8 +46,15 @@ pub struct LicenseEmergencyFlatFacts {
     #[serde(default)]
     pub screenshot_user_count: Option<u32>,
     /// The email of the person who opened the ticket (weekend page).
+    #[serde(deserialize_with = "crate::input::de::email")]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
     pub requester_email: String,
     /// The ticket's URL, for the note in the licensing channel (weekend page).
+    #[serde(deserialize_with = "crate::input::de::http_url")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
+    )]
     pub ticket_url: String,
     /// Whether the person who opened the ticket has an account in
     /// CustomersDot (weekday page).
@@ -56,6 +63,8 @@ pub struct LicenseEmergencyFlatFacts {
     /// information (weekday page).
     pub account_has_subscription_access: bool,
     /// Dates of the Seat Link reports received for the subscription (weekday page).
+    #[serde(deserialize_with = "crate::input::de::dates")]
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(crate::input::DATE_PATTERN))))]
     pub seat_link_dates: Vec<NaiveDate>,
 }
 

@@ -37,10 +37,15 @@ use crate::time;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProvisionFailureRecord {
     /// The subscription whose provisioning failed.
+    #[serde(deserialize_with = "crate::input::de::text")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN)))]
     pub subscription: String,
     /// What failed, as the alert names it.
+    #[serde(deserialize_with = "crate::input::de::text")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN)))]
     pub kind: String,
     /// When it failed (an RFC 3339 instant, any offset).
+    #[serde(deserialize_with = "crate::input::de::instant")]
     pub occurred_at: DateTime<Utc>,
 }
 

@@ -49,6 +49,8 @@ pub struct WeekdayEmergencyFacts {
     pub account_has_subscription_access: bool,
     /// Dates of the Seat Link reports received for the subscription (CDot's
     /// Seat Link page).
+    #[serde(deserialize_with = "crate::input::de::dates")]
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(crate::input::DATE_PATTERN))))]
     pub seat_link_dates: Vec<NaiveDate>,
 }
 

@@ -62,8 +62,15 @@ pub struct WeekendEmergencyFacts {
     #[serde(default)]
     pub screenshot_user_count: Option<u32>,
     /// The email of the person who opened the ticket.
+    #[serde(deserialize_with = "crate::input::de::email")]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
     pub requester_email: String,
     /// The ticket's URL, for the note in the licensing channel.
+    #[serde(deserialize_with = "crate::input::de::http_url")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
+    )]
     pub ticket_url: String,
 }
 
