@@ -1,6 +1,7 @@
 //! Typed facts from JSON, with errors that name the field path.
 
 use serde::de::DeserializeOwned;
+use serde_path_to_error::{Path, Segment};
 use thiserror::Error;
 
 /// Facts that could not be read. The message names the field path
@@ -14,9 +15,11 @@ pub enum FactsError {
     #[error("{}{message}", path.as_deref().map(|p| format!("at `{p}`: ")).unwrap_or_default())]
     Invalid {
         /// The field path (`license.expires_on`, `seat_link_dates[1]`), if
-        /// the problem is inside a field.
+        /// the problem is inside a known field; `None` when it is at the top
+        /// level or where no field has been read yet (malformed JSON before
+        /// any key).
         path: Option<String>,
-        /// What is wrong, with line and column.
+        /// What is wrong, ending with `at line L column C`.
         message: String,
     },
 }
@@ -31,9 +34,9 @@ pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     }
     let mut de = serde_json::Deserializer::from_slice(input);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
-        let path = error.path().to_string();
+        let path = known_path(error.path());
         FactsError::Invalid {
-            path: (path != ".").then_some(path),
+            path,
             message: error.into_inner().to_string(),
         }
     })?;
@@ -42,4 +45,23 @@ pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
         message: error.to_string(),
     })?;
     Ok(value)
+}
+
+/// The field path up to the first segment whose key is not known yet (the
+/// JSON broke before its key was read); `None` when no segment is known.
+fn known_path(path: &Path) -> Option<String> {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => break,
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }

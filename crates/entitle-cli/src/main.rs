@@ -248,14 +248,9 @@ fn decide(
     }
 }
 
+/// `--now`, read by the one strict instant parser every adapter uses.
 fn parse_now(text: &str) -> Result<DateTime<Utc>, Failure> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            Failure::BadInput(format!(
-                "--now: `{text}` is not an RFC 3339 instant ({e}); e.g. 2026-11-21T10:00:00Z"
-            ))
-        })
+    entitle::input::parse_instant(text).map_err(|e| Failure::BadInput(format!("--now: {e}")))
 }
 
 pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {

@@ -364,3 +364,77 @@ fn tempfile() -> (String, std::fs::File) {
     let file = std::fs::File::create(&path).unwrap();
     (path.display().to_string(), file)
 }
+
+#[test]
+fn now_must_be_an_exact_rfc3339_instant() {
+    let p = "emergency-license-follow-up";
+    let facts = br#"{"internal_request": "none"}"#;
+    assert_bad_input(
+        &decide(p, facts, &["--now", "2026-11-21T23:59:60Z"]),
+        &["--now", "`2026-11-21T23:59:60Z`", "leap second"],
+    );
+    assert_bad_input(
+        &decide(p, facts, &["--now", "2026-11-21T10:00:00.1234567891Z"]),
+        &["--now", "`2026-11-21T10:00:00.1234567891Z`", "fractional"],
+    );
+    let out = decide(p, facts, &["--now", "2026-11-21T10:00:00.123456789Z"]);
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["now"], "2026-11-21T10:00:00.123456789Z");
+}
+
+#[test]
+fn facts_with_refused_values_exit_2_naming_the_field() {
+    let weekend = |field: &str, value: serde_json::Value| {
+        let mut facts = serde_json::json!({
+            "customer": {"status": "paid"},
+            "license": {"plan": "premium", "trial": false, "starts_on": "2025-11-01",
+                        "expires_on": "2026-11-01", "users": 10},
+            "screenshots": {"admin_dashboard": true, "license_page": true},
+            "screenshot_user_count": 12,
+            "requester_email": "ops@example.com",
+            "ticket_url": "https://support.example.com/tickets/1",
+        });
+        let mut at = &mut facts;
+        let mut parts = field.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                at[part] = value.clone();
+            } else {
+                at = &mut at[part];
+            }
+        }
+        decide(
+            "weekend-emergency",
+            &serde_json::to_vec(&facts).unwrap(),
+            &["--now", NOW],
+        )
+    };
+    let ok = weekend("ticket_url", "HTTPS://support.example.com/tickets/1".into());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_bad_input(
+        &weekend("requester_email", "".into()),
+        &["`requester_email`", "not an email address"],
+    );
+    assert_bad_input(
+        &weekend("ticket_url", "javascript:alert(1)".into()),
+        &["`ticket_url`", "`javascript:alert(1)`", "http or https URL"],
+    );
+    for date in [" 2025-1-1", "2026-1-1", "0000-01-01", "-0001-01-01"] {
+        assert_bad_input(
+            &weekend("license.starts_on", date.into()),
+            &["`license.starts_on`", "is not a date"],
+        );
+    }
+    assert_bad_input(
+        &weekend("license.starts_on", "2026-11-02".into()),
+        &[
+            "`license`",
+            "`starts_on` (2026-11-02) is after `expires_on` (2026-11-01)",
+        ],
+    );
+}

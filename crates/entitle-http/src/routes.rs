@@ -500,14 +500,10 @@ fn parse_body(bytes: &[u8]) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>)
                 )
                 .at("now")
             })?;
-            let now = DateTime::parse_from_rfc3339(&text).map_err(|e| {
-                Problem::new(
-                    problem::INVALID_BODY,
-                    format!("`now`: `{text}` is not an RFC 3339 instant ({e}); e.g. 2026-11-21T10:00:00Z"),
-                )
-                .at("now")
+            let now = entitle::input::parse_instant(&text).map_err(|e| {
+                Problem::new(problem::INVALID_BODY, format!("`now`: {e}")).at("now")
             })?;
-            Some(now.with_timezone(&Utc))
+            Some(now)
         }
     };
     Ok((body.facts, now))

@@ -1052,3 +1052,72 @@ fn openapi_checker_catches_mismatches() {
         assert!(!errors.is_empty(), "not caught: {s:?}");
     }
 }
+
+/// Issue 9: `now` is an exact RFC 3339 instant, and refused facts values are
+/// 422s located at their field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_now_and_facts_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_path = dir.path().join("tokens.json");
+    let tokens = make_tokens(&tokens_path);
+    let db = dir.path().join("entitle.db");
+    let server = start(db.to_str().unwrap(), &tokens_path).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.url(),
+        seen: Arc::new(Mutex::new(Vec::new())),
+    };
+    let eng = tokens.engineer.as_str();
+    let follow_up = "/v1/decisions/emergency-license-follow-up";
+    for (now, words) in [
+        ("2026-11-21T23:59:60Z", "leap second"),
+        (
+            "2026-11-21T10:00:00.1234567891Z",
+            "more than 9 fractional digits",
+        ),
+    ] {
+        let p = client
+            .post_json(
+                follow_up,
+                eng,
+                &json!({"facts": {"internal_request": "none"}, "now": now}),
+            )
+            .await
+            .problem(422);
+        assert_eq!(p["type"], "urn:entitle:problem:invalid-body", "{p}");
+        assert_eq!(p["pointer"], "/now", "{p}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("`{now}`")), "{p}");
+        assert!(detail.contains(words), "{p}");
+    }
+    let ok = client
+        .post_json(
+            follow_up,
+            eng,
+            &json!({"facts": {"internal_request": "none"}, "now": "2026-11-21T10:00:00.5Z"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json()["now"], "2026-11-21T10:00:00.500Z");
+
+    let license = json!({"plan": "premium", "trial": false, "starts_on": "2026-11-02",
+                         "expires_on": "2026-11-01", "users": 5});
+    let p = client
+        .post_json(
+            "/v1/decisions/license-status",
+            eng,
+            &json!({"facts": {"license": license}, "now": "2026-11-21T10:00:00Z"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:entitle:problem:invalid-facts", "{p}");
+    assert_eq!(p["pointer"], "/facts/license", "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`starts_on` (2026-11-02) is after `expires_on` (2026-11-01)"),
+        "{p}"
+    );
+    server.shutdown().await.unwrap();
+}

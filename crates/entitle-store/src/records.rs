@@ -86,8 +86,10 @@ pub struct LicenseInput {
     /// Whether it is a trial license.
     pub trial: bool,
     /// First valid date (`YYYY-MM-DD`).
+    #[serde(deserialize_with = "entitle::input::de::date")]
     pub starts_on: NaiveDate,
     /// Expiry date (`YYYY-MM-DD`).
+    #[serde(deserialize_with = "entitle::input::de::date")]
     pub expires_on: NaiveDate,
     /// Licensed users.
     pub users: u32,
@@ -100,6 +102,7 @@ pub struct SeatLinkInput {
     /// The subscription reported for.
     pub subscription_id: String,
     /// The date the report was received.
+    #[serde(deserialize_with = "entitle::input::de::date")]
     pub reported_on: NaiveDate,
     /// Active users in the report, if given.
     #[serde(default)]
@@ -130,8 +133,10 @@ pub struct TrialInput {
     /// Plan of the trial.
     pub plan: Plan,
     /// First day.
+    #[serde(deserialize_with = "entitle::input::de::date")]
     pub starts_on: NaiveDate,
     /// Day it ends (exclusive).
+    #[serde(deserialize_with = "entitle::input::de::date")]
     pub ends_on: NaiveDate,
 }
 
@@ -268,19 +273,7 @@ fn check_id(value: &str) -> Result<(), String> {
 }
 
 fn check_email(value: &str) -> Result<(), String> {
-    match value.split_once('@') {
-        Some((local, domain))
-            if !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !value.chars().any(char::is_whitespace)
-                && value.len() <= 254 =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("`{value}` is not an email address")),
-    }
+    entitle::input::check_email(value).map_err(|e| e.to_string())
 }
 
 impl Records {
@@ -403,11 +396,7 @@ impl Records {
                 "tickets",
                 i,
                 "url",
-                if t.url.starts_with("https://") || t.url.starts_with("http://") {
-                    Ok(())
-                } else {
-                    Err(format!("`{}` is not an http(s) URL", t.url))
-                },
+                entitle::input::check_http_url(&t.url).map_err(|e| e.to_string()),
             );
             check(
                 "tickets",

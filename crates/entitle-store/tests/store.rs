@@ -1081,3 +1081,56 @@ async fn group_commit(db: &TestDb) {
     store.close().await;
 }
 on_both!(group_commit_batches_concurrent_entries, group_commit);
+
+/// Issue 9: the import reads dates, emails and URLs through the same strict
+/// readers as the facts.
+#[tokio::test]
+async fn import_refuses_loose_dates_emails_and_urls() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let dir = common::TempDir::new();
+    for (name, text, field) in [
+        (
+            "licenses.csv",
+            "id,subscription_id,plan,trial,starts_on,expires_on,users\nL-1,S-1,premium,false,2026-1-1,2027-01-01,10\n",
+            "starts_on",
+        ),
+        (
+            "seat-link-reports.csv",
+            "subscription_id,reported_on,active_users\nS-1,0000-01-01,10\n",
+            "reported_on",
+        ),
+        (
+            "tickets.csv",
+            "id,url,requester_email\nT-1,javascript:alert(1),someone@x.example\n",
+            "url",
+        ),
+        (
+            "tickets.csv",
+            "id,url,requester_email\nT-1,https://x.example/1,someone@localhost\n",
+            "requester_email",
+        ),
+    ] {
+        let file = write(&dir, name, text);
+        let err = entitle_store::import::import(&store, &[file], None)
+            .await
+            .unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("line 2, field `{field}`")),
+            "{name}: {shown}"
+        );
+    }
+    let json = write(
+        &dir,
+        "licenses.json",
+        r#"[{"id": "L-1", "subscription_id": "S-1", "plan": "free", "trial": false,
+             "starts_on": " 2025-1-1", "expires_on": "2027-01-01", "users": 1}]"#,
+    );
+    let err = entitle_store::import::import(&store, &[json], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Json { path: Some(p), .. } if p == "[0].starts_on"),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,314 @@
+//! The strict input readers, and the facts and configuration that read
+//! through them (issue 9: inputs that must be refused).
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use entitle_core::config::PolicyConfig;
+use entitle_core::domain::License;
+use entitle_core::input::{
+    InputError, MAX_EMAIL_LEN, MAX_TEXT_LEN, MAX_URL_LEN, check_email, check_http_url, check_text,
+    parse_date, parse_instant,
+};
+use entitle_core::policies::{
+    LicenseEmergencyFacts, ProvisionFailureFacts, WeekdayEmergencyFacts, WeekendEmergencyFacts,
+};
+use serde_json::json;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn dates_are_strict_yyyy_mm_dd() {
+    assert_eq!(parse_date("2026-01-01").unwrap(), date(2026, 1, 1));
+    assert_eq!(parse_date("0001-01-01").unwrap(), date(1, 1, 1));
+    assert_eq!(parse_date("9999-12-31").unwrap(), date(9999, 12, 31));
+    assert_eq!(parse_date("2024-02-29").unwrap(), date(2024, 2, 29));
+    for bad in [
+        " 2025-1-1",
+        "2025-1-1",
+        "2026-1-1",
+        "2026-01-1",
+        "0000-01-01",
+        "-0001-01-01",
+        "+2026-01-01",
+        "12026-01-01",
+        "2026-01-01 ",
+        " 2026-01-01",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-02-29",
+        "2026-04-31",
+        "2026/01/01",
+        "2026-01-01T00:00:00Z",
+        "",
+        "２０２６-01-01",
+    ] {
+        let err = parse_date(bad).unwrap_err();
+        assert!(
+            matches!(err, InputError::Date { .. }),
+            "{bad:?} gave {err:?}"
+        );
+        assert!(err.to_string().contains("is not a date"), "{err}");
+    }
+}
+
+#[test]
+fn instants_are_exact_rfc3339() {
+    let at = |s| parse_instant(s).unwrap();
+    assert_eq!(
+        at("2026-11-21T10:00:00Z"),
+        Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap()
+    );
+    assert_eq!(
+        at("2026-11-21T12:00:00+02:00"),
+        Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap()
+    );
+    assert_eq!(at("2026-11-21t10:00:00z"), at("2026-11-21 10:00:00Z"));
+    assert_eq!(
+        at("2026-11-21T10:00:00.123456789Z").timestamp_subsec_nanos(),
+        123_456_789
+    );
+    let refused = |s: &str, words: &str| {
+        let err = parse_instant(s).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&format!("`{s}`")), "{text}");
+        assert!(text.contains(words), "{s:?}: {text}");
+    };
+    refused("2026-11-21T23:59:60Z", "leap second");
+    refused("2016-12-31T23:59:60Z", "leap second");
+    refused("2026-11-21T23:59:60.5+01:00", "leap second");
+    refused(
+        "2026-11-21T10:00:00.1234567891Z",
+        "more than 9 fractional digits",
+    );
+    refused("2026-11-21T10:00:00", "not an RFC 3339 instant");
+    refused("2026-11-21", "expected YYYY-MM-DDTHH:MM:SS");
+    refused("2026-1-21T10:00:00Z", "expected YYYY-MM-DDTHH:MM:SS");
+    refused(" 2026-11-21T10:00:00Z", "expected YYYY-MM-DDTHH:MM:SS");
+    refused("2026-11-21T10:00:00Z ", "not an RFC 3339 instant");
+    refused("2026-11-21T24:00:00Z", "not an RFC 3339 instant");
+    refused("+2026-11-21T10:00:00Z", "expected");
+}
+
+#[test]
+fn emails_follow_rfc_5321_basics() {
+    for good in [
+        "ops@example.com",
+        "First.Last+tag@sub.example.co.uk",
+        "a!#$%&'*+-/=?^_`{|}~z@x-y.example",
+    ] {
+        check_email(good).unwrap();
+    }
+    let long_local = format!("{}@example.com", "a".repeat(65));
+    let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
+    for bad in [
+        "",
+        "ops",
+        "@example.com",
+        "ops@",
+        "ops@localhost",
+        "ops@@example.com",
+        "a@b@example.com",
+        ".ops@example.com",
+        "ops.@example.com",
+        "o..ps@example.com",
+        "o ps@example.com",
+        "\"ops\"@example.com",
+        "ops@-example.com",
+        "ops@example-.com",
+        "ops@example..com",
+        "ops@exa_mple.com",
+        "ops@[127.0.0.1]",
+        "opé@example.com",
+        "ops@example.com\n",
+        long_local.as_str(),
+        long.as_str(),
+    ] {
+        assert!(check_email(bad).is_err(), "{bad:?} was accepted");
+    }
+    let too_long = format!("{}@{}.com", "a".repeat(64), "b".repeat(MAX_EMAIL_LEN));
+    assert!(matches!(
+        check_email(&too_long),
+        Err(InputError::TooLong {
+            max: MAX_EMAIL_LEN,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn urls_are_http_or_https_with_a_host() {
+    for good in [
+        "https://support.example.com/tickets/501234",
+        "http://support.example.com",
+        "HTTPS://Support.Example.com:8443/a/b?c=d&e=%20f#g",
+        "https://[2001:db8::1]:443/x",
+        "https://10.0.0.1/x",
+    ] {
+        check_http_url(good).unwrap();
+    }
+    let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
+    for bad in [
+        "",
+        "javascript:alert(1)",
+        "JavaScript://example.com/%0aalert(1)",
+        "ftp://example.com/x",
+        "data:text/html,hi",
+        "https://",
+        "https:///path",
+        "https://example.com/a b",
+        "https://example.com/\"><script>",
+        "https://example.com/é",
+        "https://example.com/%zz",
+        "https://example.com/%2",
+        "https://support.example.com@evil.example/",
+        "https://example.com:99999/",
+        "https://example.com:/",
+        "https://exa_mple.com/",
+        "https://[nope]/",
+        "https://example.com/\n",
+        "//example.com/x",
+        long.as_str(),
+    ] {
+        assert!(check_http_url(bad).is_err(), "{bad:?} was accepted");
+    }
+}
+
+#[test]
+fn short_text_is_capped_and_single_line() {
+    check_text("A-S00012345").unwrap();
+    check_text(&"x".repeat(MAX_TEXT_LEN)).unwrap();
+    assert!(matches!(
+        check_text(&"x".repeat(MAX_TEXT_LEN + 1)),
+        Err(InputError::TooLong { .. })
+    ));
+    assert_eq!(check_text("  "), Err(InputError::Blank));
+    assert!(matches!(
+        check_text("a\nb"),
+        Err(InputError::ControlCharacter { .. })
+    ));
+}
+
+fn license(starts_on: &str, expires_on: &str) -> serde_json::Value {
+    json!({"plan": "premium", "trial": false, "starts_on": starts_on, "expires_on": expires_on, "users": 10})
+}
+
+#[test]
+fn license_dates_are_strict() {
+    for bad in ["2026-1-1", " 2025-1-1", "0000-01-01", "-0001-01-01"] {
+        let err = serde_json::from_value::<License>(license(bad, "2027-01-01")).unwrap_err();
+        assert!(err.to_string().contains("is not a date"), "{bad}: {err}");
+        let err = serde_json::from_value::<License>(license("2020-01-01", bad)).unwrap_err();
+        assert!(err.to_string().contains("is not a date"), "{bad}: {err}");
+    }
+    let ok: License = serde_json::from_value(license("2026-01-01", "2027-01-01")).unwrap();
+    assert_eq!(ok.starts_on, date(2026, 1, 1));
+}
+
+#[test]
+fn a_license_must_not_end_before_it_starts() {
+    let err = serde_json::from_value::<License>(license("2026-05-02", "2026-05-01")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`starts_on` (2026-05-02) is after `expires_on` (2026-05-01)"),
+        "{text}"
+    );
+    // The same day is a license that is never active: accepted.
+    serde_json::from_value::<License>(license("2026-05-01", "2026-05-01")).unwrap();
+}
+
+fn weekend_facts() -> serde_json::Value {
+    json!({
+        "customer": {"status": "paid"},
+        "license": license("2025-01-01", "2026-01-01"),
+        "screenshots": {"admin_dashboard": true, "license_page": true},
+        "screenshot_user_count": 12,
+        "requester_email": "ops@example.com",
+        "ticket_url": "https://support.example.com/tickets/1",
+    })
+}
+
+fn weekday_facts() -> serde_json::Value {
+    json!({
+        "customer": {"status": "paid"},
+        "license": license("2025-01-01", "2026-01-01"),
+        "requester_has_cdot_account": true,
+        "account_has_subscription_access": true,
+        "seat_link_dates": ["2026-01-01"],
+    })
+}
+
+#[test]
+fn emails_and_urls_are_checked_in_facts() {
+    serde_json::from_value::<WeekendEmergencyFacts>(weekend_facts()).unwrap();
+    for (field, value, words) in [
+        ("requester_email", "", "is not an email address"),
+        ("requester_email", "ops", "is not an email address"),
+        (
+            "ticket_url",
+            "javascript:alert(1)",
+            "is not an http or https URL",
+        ),
+        ("ticket_url", "", "is not an http or https URL"),
+    ] {
+        let mut facts = weekend_facts();
+        facts[field] = json!(value);
+        let err = serde_json::from_value::<WeekendEmergencyFacts>(facts.clone()).unwrap_err();
+        assert!(err.to_string().contains(words), "{field}={value:?}: {err}");
+        // The flat license-emergency facts carry the same fields.
+        let mut flat = weekday_facts();
+        for (k, v) in facts.as_object().unwrap() {
+            flat[k] = v.clone();
+        }
+        let err = serde_json::from_value::<LicenseEmergencyFacts>(flat).unwrap_err();
+        assert!(err.to_string().contains(words), "{field}={value:?}: {err}");
+    }
+}
+
+#[test]
+fn seat_link_dates_are_strict() {
+    serde_json::from_value::<WeekdayEmergencyFacts>(weekday_facts()).unwrap();
+    let mut facts = weekday_facts();
+    facts["seat_link_dates"] = json!(["2026-01-01", "2026-1-2"]);
+    let err = serde_json::from_value::<WeekdayEmergencyFacts>(facts).unwrap_err();
+    assert!(
+        err.to_string().contains("`2026-1-2` is not a date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn provision_failures_read_strict_instants_and_short_text() {
+    let facts = |occurred_at: &str, kind: &str| {
+        json!({
+            "failure": {"subscription": "A-S1", "kind": kind, "occurred_at": occurred_at},
+            "fulfillment_resolved": false,
+            "needs_lr_intervention": false,
+            "root_cause": "unknown",
+        })
+    };
+    serde_json::from_value::<ProvisionFailureFacts>(facts("2026-11-21T10:00:00Z", "seats"))
+        .unwrap();
+    let err =
+        serde_json::from_value::<ProvisionFailureFacts>(facts("2026-11-21T23:59:60Z", "seats"))
+            .unwrap_err();
+    assert!(err.to_string().contains("leap second"), "{err}");
+    let err =
+        serde_json::from_value::<ProvisionFailureFacts>(facts("2026-11-21T10:00:00Z", "a\nb"))
+            .unwrap_err();
+    assert!(err.to_string().contains("control character"), "{err}");
+    let long = "k".repeat(MAX_TEXT_LEN + 1);
+    let err = serde_json::from_value::<ProvisionFailureFacts>(facts("2026-11-21T10:00:00Z", &long))
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 200"), "{err}");
+}
+
+#[test]
+fn company_holidays_are_strict_dates() {
+    let config: PolicyConfig =
+        serde_json::from_value(json!({"company_holidays": ["2026-12-24"]})).unwrap();
+    assert_eq!(config.company_holidays, vec![date(2026, 12, 24)]);
+    let err = serde_json::from_value::<PolicyConfig>(json!({"company_holidays": ["2026-12-4"]}))
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a date"), "{err}");
+}

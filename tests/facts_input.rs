@@ -1,0 +1,143 @@
+//! The JSON and TOML boundary (issue 9): strict values, and errors that say
+//! where.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::NaiveDate;
+use entitle::FactsError;
+use entitle::policies::{LicenseStatusFacts, WeekdayEmergencyFacts};
+
+fn invalid(input: &str) -> (Option<String>, String) {
+    match entitle::parse_facts::<WeekdayEmergencyFacts>(input.as_bytes()) {
+        Err(FactsError::Invalid { path, message }) => (path, message),
+        other => panic!("{input:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn malformed_json_says_line_and_column_not_a_question_mark() {
+    for (input, path, line_column) in [
+        ("{", None, "line 1 column 1"),
+        (
+            "{\n  \"customer\": {\"status\": \"paid\"} \"x\"}",
+            None,
+            "line 2 column 34",
+        ),
+        (
+            "{\"customer\": {\"status\": \"paid\",}}",
+            Some("customer"),
+            "line 1 column 32",
+        ),
+        (
+            "{\"seat_link_dates\": [\"2026-01-01\" \"x\"]}",
+            Some("seat_link_dates"),
+            "line 1 column 35",
+        ),
+        (
+            "{\"license\": {\"plan\": \"free\", \"trial\": tru}}",
+            Some("license.trial"),
+            "line 1 column 42",
+        ),
+    ] {
+        let (got_path, message) = invalid(input);
+        assert_eq!(got_path.as_deref(), path, "{input:?}: {message}");
+        assert!(message.contains(line_column), "{input:?}: {message}");
+        let shown = entitle::parse_facts::<WeekdayEmergencyFacts>(input.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(!shown.contains('?'), "{shown}");
+    }
+}
+
+#[test]
+fn refused_values_name_their_field_path() {
+    let facts = |starts_on: &str, expires_on: &str, seat: &str| {
+        format!(
+            r#"{{"customer": {{"status": "paid"}},
+                "license": {{"plan": "premium", "trial": false, "starts_on": "{starts_on}", "expires_on": "{expires_on}", "users": 1}},
+                "requester_has_cdot_account": true, "account_has_subscription_access": true,
+                "seat_link_dates": ["2026-01-01", "{seat}"]}}"#
+        )
+    };
+    entitle::parse_facts::<WeekdayEmergencyFacts>(
+        facts("2025-01-01", "2026-01-01", "2026-01-02").as_bytes(),
+    )
+    .unwrap();
+    for bad in [" 2025-1-1", "2026-1-1", "0000-01-01", "-0001-01-01"] {
+        let (path, message) = invalid(&facts(bad, "2026-01-01", "2026-01-02"));
+        assert_eq!(path.as_deref(), Some("license.starts_on"), "{message}");
+        assert!(message.contains("is not a date"), "{message}");
+        let (path, _) = invalid(&facts("2025-01-01", bad, "2026-01-02"));
+        assert_eq!(path.as_deref(), Some("license.expires_on"));
+        let (path, _) = invalid(&facts("2025-01-01", "2026-01-01", bad));
+        assert_eq!(path.as_deref(), Some("seat_link_dates[1]"));
+    }
+    let (path, message) = invalid(&facts("2026-01-02", "2026-01-01", "2026-01-02"));
+    assert_eq!(path.as_deref(), Some("license"));
+    assert!(
+        message.contains("`starts_on` (2026-01-02) is after `expires_on` (2026-01-01)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn toml_native_dates_are_the_dates_they_are() {
+    let config =
+        entitle::config_from_toml("company_holidays = [2026-12-24, \"2026-12-31\"]\n").unwrap();
+    assert_eq!(
+        config.company_holidays,
+        vec![
+            NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        ]
+    );
+    for (text, words) in [
+        (
+            "timezone = \"UTC\"\ncompany_holidays = [2026-12-24T10:00:00]\n",
+            "is not a date",
+        ),
+        (
+            "company_holidays = [\"2026-12-4\"]\n",
+            "`2026-12-4` is not a date",
+        ),
+        ("company_holidays = [\"0000-12-04\"]\n", "is not a date"),
+        ("company_holidays = [{a = 1}]\n", "expected a date"),
+    ] {
+        let err = entitle::config_from_toml(text).unwrap_err().to_string();
+        assert!(err.contains(words), "{text:?}: {err}");
+        assert!(err.contains("company_holidays"), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn the_schema_says_what_the_parser_takes() {
+    let schema = entitle::schema("weekend-emergency").unwrap();
+    let props = &schema["properties"];
+    assert_eq!(props["requester_email"]["format"], "email");
+    assert_eq!(props["requester_email"]["maxLength"], 254);
+    assert_eq!(props["ticket_url"]["format"], "uri");
+    assert_eq!(props["ticket_url"]["maxLength"], 2048);
+    assert_eq!(
+        props["ticket_url"]["pattern"],
+        entitle::input::HTTP_URL_PATTERN
+    );
+    let license = &schema["$defs"]["License"]["properties"];
+    for field in ["starts_on", "expires_on"] {
+        assert_eq!(license[field]["format"], "date");
+        assert_eq!(license[field]["pattern"], entitle::input::DATE_PATTERN);
+    }
+    let schema = entitle::schema("weekday-emergency").unwrap();
+    let items = &schema["properties"]["seat_link_dates"]["items"];
+    assert_eq!(items["format"], "date");
+    assert_eq!(items["pattern"], entitle::input::DATE_PATTERN);
+}
+
+#[test]
+fn license_status_refuses_a_license_that_ends_before_it_starts() {
+    let facts = br#"{"license": {"plan": "free", "trial": true, "starts_on": "2026-03-01", "expires_on": "2026-02-01", "users": 1}}"#;
+    let err = entitle::parse_facts::<LicenseStatusFacts>(facts).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("at `license`: `starts_on` (2026-03-01)"),
+        "{err}"
+    );
+}
