@@ -312,3 +312,26 @@ fn company_holidays_are_strict_dates() {
         .unwrap_err();
     assert!(err.to_string().contains("is not a date"), "{err}");
 }
+
+#[test]
+fn a_supplied_recipient_email_is_an_email_address() {
+    use entitle_core::fact_source::StarSelfManagedSupplied;
+    let supplied = |recipient: serde_json::Value| {
+        serde_json::from_value::<StarSelfManagedSupplied>(json!({
+            "request": "license-not-received",
+            "lr_team_available": true,
+            "actor": "support-engineer",
+            "recipient_email": recipient,
+        }))
+    };
+    assert_eq!(
+        supplied(json!("billing@initech.example"))
+            .unwrap()
+            .recipient_email
+            .as_deref(),
+        Some("billing@initech.example")
+    );
+    assert_eq!(supplied(json!(null)).unwrap().recipient_email, None);
+    let err = supplied(json!("")).unwrap_err();
+    assert!(err.to_string().contains("is not an email address"), "{err}");
+}

@@ -221,7 +221,7 @@ fn schemas() -> Map<String, Value> {
             "required": ["facts"],
             "properties": {
                 "facts": reference("Facts"),
-                "now": {"type": ["string", "null"], "format": "date-time", "description": "The instant to decide at (RFC 3339); default: the server's clock."}
+                "now": {"type": ["string", "null"], "format": "date-time", "description": "The instant to decide at (RFC 3339, at most 9 fractional digits, no leap second); default: the server's clock."}
             }
         },
         "TicketDecideRequest": {
