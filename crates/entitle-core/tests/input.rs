@@ -1,5 +1,6 @@
 //! The strict input readers, and the facts and configuration that read
 //! through them (issue 9: inputs that must be refused).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use entitle_core::config::PolicyConfig;
