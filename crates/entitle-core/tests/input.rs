@@ -336,3 +336,45 @@ fn a_supplied_recipient_email_is_an_email_address() {
     let err = supplied(json!("")).unwrap_err();
     assert!(err.to_string().contains("is not an email address"), "{err}");
 }
+
+mod properties {
+    use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+    use entitle_core::input::{parse_date, parse_instant};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every date of years 0001-9999 reads back from its `YYYY-MM-DD`.
+        #[test]
+        fn dates_round_trip(days in 0i64..3_652_059) {
+            let date = NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Days::new(days as u64);
+            let text = date.format("%Y-%m-%d").to_string();
+            prop_assert_eq!(parse_date(&text), Ok(date));
+        }
+
+        /// Whatever is accepted is exactly the canonical form of the date.
+        #[test]
+        fn accepted_dates_are_canonical(text in "[ +-]?[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}[ ]?") {
+            if let Ok(date) = parse_date(&text) {
+                prop_assert_eq!(date.format("%Y-%m-%d").to_string(), text);
+            }
+        }
+
+        /// Every instant of years 0001-9999 reads back exactly from its
+        /// RFC 3339 form with nanoseconds, in UTC or at an offset.
+        #[test]
+        fn instants_round_trip(
+            secs in -62_135_596_800i64..253_402_300_799,
+            nanos in 0u32..1_000_000_000,
+            offset_minutes in -1439i32..1439,
+        ) {
+            let instant = DateTime::<Utc>::from_timestamp(secs, nanos).unwrap();
+            let text = instant.to_rfc3339_opts(SecondsFormat::Nanos, true);
+            prop_assert_eq!(parse_instant(&text), Ok(instant));
+            let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let local = instant.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false);
+            if local.as_bytes().first().is_some_and(u8::is_ascii_digit) && local.len() >= 20 {
+                prop_assert_eq!(parse_instant(&local), Ok(instant));
+            }
+        }
+    }
+}

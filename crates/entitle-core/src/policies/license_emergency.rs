@@ -64,7 +64,10 @@ pub struct LicenseEmergencyFlatFacts {
     pub account_has_subscription_access: bool,
     /// Dates of the Seat Link reports received for the subscription (weekday page).
     #[serde(deserialize_with = "crate::input::de::dates")]
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(crate::input::DATE_PATTERN))))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(inner(pattern(crate::input::DATE_PATTERN)))
+    )]
     pub seat_link_dates: Vec<NaiveDate>,
 }
 

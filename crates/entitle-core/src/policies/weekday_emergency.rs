@@ -50,7 +50,10 @@ pub struct WeekdayEmergencyFacts {
     /// Dates of the Seat Link reports received for the subscription (CDot's
     /// Seat Link page).
     #[serde(deserialize_with = "crate::input::de::dates")]
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(crate::input::DATE_PATTERN))))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(inner(pattern(crate::input::DATE_PATTERN)))
+    )]
     pub seat_link_dates: Vec<NaiveDate>,
 }
 
