@@ -166,7 +166,7 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InputError> {
     }
     if bytes.get(17..19) == Some(b"60") {
         return Err(error(
-            "23:59:60 is a leap second, which is not accepted (instants are UTC without leap seconds)",
+            "second 60 (a leap second) is not accepted: instants are UTC without leap seconds",
         ));
     }
     if bytes.get(19) == Some(&b'.') {
@@ -184,7 +184,7 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InputError> {
     let instant = DateTime::parse_from_rfc3339(text).map_err(|e| error(&e.to_string()))?;
     if instant.nanosecond() >= 1_000_000_000 {
         return Err(error(
-            "23:59:60 is a leap second, which is not accepted (instants are UTC without leap seconds)",
+            "second 60 (a leap second) is not accepted: instants are UTC without leap seconds",
         ));
     }
     Ok(instant.with_timezone(&Utc))
