@@ -76,10 +76,7 @@ pub(crate) async fn drain_unread_body(
     let shared: Shared = Arc::new(Mutex::new(Some(body)));
     let request = Request::from_parts(parts, Body::new(SharedBody(Arc::clone(&shared))));
     let mut response = next.run(request).await;
-    let rest = shared
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    let rest = shared.lock().unwrap_or_else(PoisonError::into_inner).take();
     if let Some(rest) = rest
         && !rest.is_end_stream()
         && !drain(rest, limit).await

@@ -27,9 +27,9 @@
 //! ```
 
 pub mod auth;
+mod drain;
 pub mod openapi;
 pub mod problem;
-mod drain;
 mod protocol_errors;
 mod routes;
 mod server;

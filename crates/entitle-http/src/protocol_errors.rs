@@ -212,7 +212,9 @@ mod tests {
             assert_eq!(bare_error(head.as_bytes()), Some(status), "{head}");
         }
         for other in [
-            format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-request-id: a\r\n{date}\r\n"),
+            format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-request-id: a\r\n{date}\r\n"
+            ),
             format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n{date}\r\n"),
             format!("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n{date}\r\n"),
             format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n{date}\r\n{{}}"),
@@ -224,7 +226,8 @@ mod tests {
 
     #[test]
     fn the_replacement_is_a_problem_that_closes() {
-        let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let head =
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
         let text = String::from_utf8(problem_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             head,
@@ -235,7 +238,10 @@ mod tests {
         assert!(head.contains("\r\ndate: x\r\n"), "{head}");
         assert!(head.contains("\r\nconnection: close"), "{head}");
         assert!(!head.contains("content-length: 0"), "{head}");
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
         let problem: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(problem["status"], 431);
         assert_eq!(problem["type"], "urn:entitle:problem:headers-too-large");

@@ -399,7 +399,10 @@ async fn policy_structure(
     Ok(json_bytes(StatusCode::OK, text))
 }
 
-async fn policy_mermaid(_caller: Caller, Param(policy): Param<String>) -> Result<Response, Problem> {
+async fn policy_mermaid(
+    _caller: Caller,
+    Param(policy): Param<String>,
+) -> Result<Response, Problem> {
     let text = entitle::render(&policy, RenderFormat::Mermaid).map_err(policy_problem)?;
     let mut response = text.into_response();
     response.headers_mut().insert(
@@ -414,7 +417,10 @@ async fn policy_schema(_caller: Caller, Param(policy): Param<String>) -> Result<
     json_value(&schema)
 }
 
-async fn policy_examples(_caller: Caller, Param(policy): Param<String>) -> Result<Response, Problem> {
+async fn policy_examples(
+    _caller: Caller,
+    Param(policy): Param<String>,
+) -> Result<Response, Problem> {
     match entitle::examples(&policy).map_err(policy_problem)? {
         Ok(examples) => json_value(&examples),
         Err(missing) => Err(internal(format!(
@@ -874,7 +880,7 @@ async fn list_decisions(
 }
 
 /// Entries read from the store at first, before their size is known.
-const FIRST_BATCH: u32 = 25;
+const FIRST_BATCH: u32 = 8;
 /// Most entries read from the store at once.
 const MAX_BATCH: u32 = 500;
 

@@ -1182,10 +1182,7 @@ async fn every_protocol_error_is_a_problem() {
             .split_once("\r\n\r\n")
             .unwrap_or_else(|| panic!("no head: {text:?}"));
         let head = head.to_ascii_lowercase();
-        assert!(
-            head.starts_with(&format!("http/1.1 {status} ")),
-            "{head}"
-        );
+        assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
         assert!(
             head.contains("content-type: application/problem+json"),
             "{head}"
@@ -1231,7 +1228,8 @@ async fn every_protocol_error_is_a_problem() {
         400,
         "bad-request",
     );
-    let framing = "POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ncontent-length: 7\r\n\r\nhello";
+    let framing =
+        "POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ncontent-length: 7\r\n\r\nhello";
     check(
         &raw(server.addr(), framing.as_bytes(), limit).await,
         400,
@@ -1239,7 +1237,11 @@ async fn every_protocol_error_is_a_problem() {
     );
     // A path segment that does not decode is a bad path, not bad JSON.
     let client = reqwest::Client::new();
-    for path in ["/v1/policies/%ff", "/v1/decisions/%ff", "/v1/policies/%ff/schema"] {
+    for path in [
+        "/v1/policies/%ff",
+        "/v1/decisions/%ff",
+        "/v1/policies/%ff/schema",
+    ] {
         let answer = client
             .get(format!("{}{path}", server.url()))
             .bearer_auth(&tokens.reader)
@@ -1283,7 +1285,10 @@ async fn an_array_is_not_a_request_body() {
             let problem: Value = answer.json().await.unwrap();
             assert_eq!(problem["type"], "urn:entitle:problem:invalid-body");
             assert!(
-                problem["detail"].as_str().unwrap().contains("the body must be a JSON object"),
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the body must be a JSON object"),
                 "{problem}"
             );
         }
@@ -1422,6 +1427,12 @@ fn saving_tokens_does_not_follow_a_planted_link() {
     names.sort();
     assert_eq!(
         names,
-        [".tokens.json.tmp", ".tokens.tmp", "tokens.json", "tokens.json.tmp", "victim.txt"]
+        [
+            ".tokens.json.tmp",
+            ".tokens.tmp",
+            "tokens.json",
+            "tokens.json.tmp",
+            "victim.txt"
+        ]
     );
 }

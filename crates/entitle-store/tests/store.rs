@@ -1095,7 +1095,7 @@ async fn unique_conflicts(db: &TestDb) {
         "namespaces.csv",
         "id,path,plan\nNS-1,fresh-path,free\nNS-2,hooli,premium\n",
     );
-    let err = entitle_store::import::import(&store, &[namespaces.clone()], None)
+    let err = entitle_store::import::import(&store, &[namespaces], None)
         .await
         .unwrap_err();
     assert!(
