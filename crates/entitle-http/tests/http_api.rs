@@ -1252,6 +1252,18 @@ async fn every_protocol_error_is_a_problem() {
         let problem: Value = answer.json().await.unwrap();
         assert_eq!(problem["type"], "urn:entitle:problem:bad-path", "{problem}");
     }
+    // The OpenAPI document declares them on every operation.
+    let doc = entitle_http::openapi::document();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for status in ["400", "414", "431"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} does not declare {status}"
+                );
+            }
+        }
+    }
     // The server still serves.
     let health = client
         .get(format!("{}/healthz", server.url()))
