@@ -438,3 +438,49 @@ fn facts_with_refused_values_exit_2_naming_the_field() {
         ],
     );
 }
+
+/// Importing a namespace whose path (or an account whose email) another
+/// stored record holds is bad input: exit 2, naming the file, the row and
+/// the field, not a raw `UNIQUE constraint failed`.
+#[test]
+fn import_conflicts_with_stored_records_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let db = db.to_str().unwrap();
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/support.json");
+    let output = entitle()
+        .args(["import", "--db", db])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let namespaces = dir.path().join("namespaces.csv");
+    std::fs::write(&namespaces, "id,path,plan\nNS-1,hooli,free\n").unwrap();
+    let output = entitle()
+        .args(["import", "--db", db])
+        .arg(&namespaces)
+        .output()
+        .unwrap();
+    assert_bad_input(
+        &output,
+        &["namespaces.csv: line 2, field `path`", "`hooli`", "NS-9001"],
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("UNIQUE"));
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(&accounts, "id,email\nCDOT-1,ops@globex.example\n").unwrap();
+    let output = entitle()
+        .args(["import", "--db", db])
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    assert_bad_input(
+        &output,
+        &["accounts.csv: line 2, field `email`", "CDOT-502"],
+    );
+}

@@ -208,18 +208,30 @@ impl TokenFile {
             message: e.to_string(),
         })?;
         text.push('\n');
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "tokens".to_owned());
-        let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-        std::fs::write(&tmp, text).map_err(io)?;
+        // A fresh file in the same directory, created exclusively (never an
+        // existing file or a planted symlink) with mode 0600, then renamed
+        // over `path`.
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tokens.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        use std::io::Write as _;
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
         }
-        std::fs::rename(&tmp, path).map_err(io)
+        tmp.persist(path).map_err(|e| io(e.error))?;
+        Ok(())
     }
 
     /// Creates a token for `role` at `now`: returns the token (to show once)

@@ -27,8 +27,10 @@
 //! ```
 
 pub mod auth;
+mod drain;
 pub mod openapi;
 pub mod problem;
+mod protocol_errors;
 mod routes;
 mod server;
 
@@ -47,6 +49,9 @@ use crate::auth::TokenSource;
 /// Default limit of a request body: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// Default most bytes of one page of the decision log: 1 MiB.
+pub const DEFAULT_PAGE_BYTE_LIMIT: usize = 1024 * 1024;
+
 /// How the service behaves. [`ServerOptions::default`] suits most uses.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -63,6 +68,10 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// How often the tokens file is checked for changes.
     pub token_reload_interval: Duration,
+    /// Most bytes of one page of `GET /v1/decisions` (its first entry
+    /// excepted): a page stops before the entry that would pass it, and
+    /// `next_before` continues from there.
+    pub page_byte_limit: usize,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +83,7 @@ impl Default for ServerOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             token_reload_interval: Duration::from_secs(2),
+            page_byte_limit: DEFAULT_PAGE_BYTE_LIMIT,
         }
     }
 }

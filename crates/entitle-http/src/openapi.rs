@@ -67,8 +67,13 @@ fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+/// Statuses any request may get: a request that is not valid HTTP (400
+/// `bad-request`), a request target over 64 KiB (414), headers too large
+/// or too many (431), a timeout, a failure.
+const ANY: [u16; 5] = [400, 408, 414, 431, 500];
+
 /// Statuses any authenticated request may get.
-const AUTH: [u16; 4] = [401, 408, 500, 503];
+const AUTH: [u16; 7] = [400, 401, 408, 414, 431, 500, 503];
 
 fn with(extra: &[u16]) -> Vec<u16> {
     let mut all: Vec<u16> = AUTH.to_vec();
@@ -300,7 +305,7 @@ fn schemas() -> Map<String, Value> {
             "required": ["decisions", "next_before"],
             "properties": {
                 "decisions": {"type": "array", "items": reference("DecisionRecord")},
-                "next_before": {"type": ["string", "null"], "description": "Pass as `before` for the next page; null on the last page."}
+                "next_before": {"type": ["string", "null"], "description": "Pass as `before` for the next page; null on the last page. Set when the page is full: `limit` entries, or the page byte limit (1 MiB by default) reached."}
             }
         },
         "JsonSchema": {"type": "object", "description": "A JSON Schema (2020-12)."},
@@ -321,13 +326,13 @@ pub fn document() -> Value {
             "operationId": "healthz",
             "summary": "Liveness: the process serves requests.",
             "security": [],
-            "responses": responses(ok_json("Alive.", reference("Health")), &[408, 500])
+            "responses": responses(ok_json("Alive.", reference("Health")), &ANY)
         }},
         "/v1/openapi.json": {"get": {
             "operationId": "openapi",
             "summary": "This document.",
             "security": [],
-            "responses": responses(ok_json("The OpenAPI 3.1 document.", reference("OpenApi")), &[408, 500])
+            "responses": responses(ok_json("The OpenAPI 3.1 document.", reference("OpenApi")), &ANY)
         }},
         "/v1/policies": {"get": {
             "operationId": "listPolicies",
@@ -368,6 +373,7 @@ pub fn document() -> Value {
         "/v1/decisions": {"get": {
             "operationId": "listDecisions",
             "summary": "Entries of the decision log, newest first. Any role.",
+            "description": "A page holds at most `limit` entries and, past its first entry, at most the server's page byte limit of entries (1 MiB by default): it stops before the entry that would pass it, so a page may hold fewer than `limit` entries while more follow. Continue with `before` = `next_before` until `next_before` is null.",
             "parameters": [
                 {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only decisions about this ticket (404 if no such ticket)."},
                 {"name": "policy", "in": "query", "schema": {"type": "string"}, "description": "Only decisions of this policy (404 if no such policy)."},

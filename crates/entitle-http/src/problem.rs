@@ -67,6 +67,10 @@ kinds! {
     MALFORMED = ("malformed-json", BAD_REQUEST, "Malformed JSON");
     /// 400: a query parameter is wrong.
     BAD_QUERY = ("bad-query", BAD_REQUEST, "Bad query parameters");
+    /// 400: a path segment is not what the route takes (e.g. `%ff`, not UTF-8).
+    BAD_PATH = ("bad-path", BAD_REQUEST, "Bad path parameter");
+    /// 400: the request is not valid HTTP (request line, headers, framing).
+    BAD_REQUEST = ("bad-request", BAD_REQUEST, "Malformed HTTP request");
     /// 401: no token or an unknown one.
     UNAUTHORIZED = ("unauthorized", UNAUTHORIZED, "Missing or invalid bearer token");
     /// 403: the role may not do this.
@@ -87,6 +91,8 @@ kinds! {
     TIMEOUT = ("timeout", REQUEST_TIMEOUT, "Request timed out");
     /// 413: the body is over the limit.
     TOO_LARGE = ("body-too-large", PAYLOAD_TOO_LARGE, "Request body too large");
+    /// 414: the request target is too long.
+    URI_TOO_LONG = ("uri-too-long", URI_TOO_LONG, "URI too long");
     /// 415: the body is not `application/json`.
     UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type");
     /// 422: the body's envelope is wrong (unknown member, bad `now`).
@@ -95,6 +101,8 @@ kinds! {
     INVALID_FACTS = ("invalid-facts", UNPROCESSABLE_ENTITY, "Invalid facts");
     /// 422: the store's records cannot make valid facts for this policy.
     INCOMPLETE_RECORDS = ("incomplete-records", UNPROCESSABLE_ENTITY, "The ticket's records cannot decide this policy");
+    /// 431: the request's headers are too large or too many.
+    HEADERS_TOO_LARGE = ("headers-too-large", REQUEST_HEADER_FIELDS_TOO_LARGE, "Request headers too large");
     /// 500: a defect or a storage failure.
     INTERNAL = ("internal", INTERNAL_SERVER_ERROR, "Internal server error");
     /// 503: the store is unavailable.

@@ -88,6 +88,10 @@ pub fn router(state: AppState) -> Router {
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 options.request_timeout,
+            ))
+            .layer(middleware::from_fn_with_state(
+                options.body_limit,
+                crate::drain::drain_unread_body,
             )),
     )
 }
@@ -143,6 +147,12 @@ async fn problemize(request: Request, next: Next) -> Response {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The request was cut short: what is left of it is not read.
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     Response::from_parts(parts, Body::from(body))
 }
 
@@ -164,6 +174,14 @@ fn plain_problem(status: StatusCode, method: &Method, path: &str, text: String) 
         ),
         StatusCode::PAYLOAD_TOO_LARGE => Problem::new(problem::TOO_LARGE, text),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(problem::UNSUPPORTED_MEDIA_TYPE, text),
+        StatusCode::BAD_REQUEST => Problem::new(
+            problem::BAD_REQUEST,
+            if text.is_empty() {
+                "the request is not valid".to_owned()
+            } else {
+                text
+            },
+        ),
         status if status.is_client_error() => {
             let kind = problem::ALL_KINDS
                 .iter()
@@ -262,6 +280,29 @@ impl Caller {
     }
 }
 
+/// The path parameters, as [`Path`] extracts them; a segment that does not
+/// decode (`%ff` is not UTF-8) is a `bad-path` problem.
+struct Param<T>(T);
+
+impl<T, S> FromRequestParts<S> for Param<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Param(value)),
+            Err(rejection) if rejection.status().is_client_error() => Err(Problem::new(
+                problem::BAD_PATH,
+                format!("{} (in `{}`)", rejection.body_text(), parts.uri.path()),
+            )),
+            Err(rejection) => Err(internal(rejection.body_text())),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Public endpoints
 
@@ -352,13 +393,16 @@ fn check_policy(id: &str) -> Result<(), Problem> {
 
 async fn policy_structure(
     _caller: Caller,
-    Path(policy): Path<String>,
+    Param(policy): Param<String>,
 ) -> Result<Response, Problem> {
     let text = entitle::render(&policy, RenderFormat::Json).map_err(policy_problem)?;
     Ok(json_bytes(StatusCode::OK, text))
 }
 
-async fn policy_mermaid(_caller: Caller, Path(policy): Path<String>) -> Result<Response, Problem> {
+async fn policy_mermaid(
+    _caller: Caller,
+    Param(policy): Param<String>,
+) -> Result<Response, Problem> {
     let text = entitle::render(&policy, RenderFormat::Mermaid).map_err(policy_problem)?;
     let mut response = text.into_response();
     response.headers_mut().insert(
@@ -368,12 +412,15 @@ async fn policy_mermaid(_caller: Caller, Path(policy): Path<String>) -> Result<R
     Ok(response)
 }
 
-async fn policy_schema(_caller: Caller, Path(policy): Path<String>) -> Result<Response, Problem> {
+async fn policy_schema(_caller: Caller, Param(policy): Param<String>) -> Result<Response, Problem> {
     let schema = entitle::schema(&policy).map_err(policy_problem)?;
     json_value(&schema)
 }
 
-async fn policy_examples(_caller: Caller, Path(policy): Path<String>) -> Result<Response, Problem> {
+async fn policy_examples(
+    _caller: Caller,
+    Param(policy): Param<String>,
+) -> Result<Response, Problem> {
     match entitle::examples(&policy).map_err(policy_problem)? {
         Ok(examples) => json_value(&examples),
         Err(missing) => Err(internal(format!(
@@ -489,6 +536,14 @@ fn parse_body(bytes: &[u8]) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>)
             }
         }
     })?;
+    // serde also reads a struct from an array (`[facts, now]`): the body
+    // must be the object itself.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::new(
+            problem::INVALID_BODY,
+            "the body must be a JSON object {\"facts\": {...}, \"now\": \"<RFC 3339>\"}, not an array",
+        ));
+    }
     let now = match body.now {
         None => None,
         Some(raw) if raw.get() == "null" => None,
@@ -672,7 +727,7 @@ async fn decide_and_log(
 async fn decide(
     caller: Caller,
     State(state): State<AppState>,
-    Path(policy): Path<String>,
+    Param(policy): Param<String>,
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, Problem> {
@@ -726,7 +781,7 @@ async fn decide(
 async fn decide_ticket(
     caller: Caller,
     State(state): State<AppState>,
-    Path((ticket, policy)): Path<(String, String)>,
+    Param((ticket, policy)): Param<(String, String)>,
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, Problem> {
@@ -786,13 +841,6 @@ struct ListQuery {
     before: Option<String>,
 }
 
-#[derive(Serialize)]
-struct DecisionList {
-    decisions: Vec<entitle_store::DecisionRecord>,
-    /// Pass as `before` for the next page; `null` on the last page.
-    next_before: Option<String>,
-}
-
 /// Most entries one page may ask for.
 const MAX_PAGE: u32 = 1000;
 
@@ -824,29 +872,85 @@ async fn list_decisions(
     if let Some(ticket) = &query.ticket {
         state.store().ticket(ticket).await.map_err(store_problem)?;
     }
-    let decisions = state
-        .store()
-        .decisions(&DecisionFilter {
-            ticket_id: query.ticket,
-            policy: query.policy,
-            limit,
-            before: query.before,
-        })
-        .await
-        .map_err(store_problem)?;
-    let next_before = (decisions.len() == limit as usize)
-        .then(|| decisions.last().map(|d| d.decision_id.clone()))
-        .flatten();
-    json_value(&DecisionList {
-        decisions,
-        next_before,
-    })
+    page(&state, query.ticket, query.policy, query.before, limit).await
+}
+
+/// Entries read from the store at first, before their size is known.
+const FIRST_BATCH: u32 = 8;
+/// Most entries read from the store at once.
+const MAX_BATCH: u32 = 500;
+
+/// A page of the log, `{"decisions": [...], "next_before": ...}`, of at
+/// most `limit` entries and, past its first entry, at most
+/// [`ServerOptions::page_byte_limit`](crate::ServerOptions) bytes. The
+/// entries are read in batches sized to what is left of the byte budget
+/// and serialised one by one, so a request holds about one page in memory,
+/// not `limit` entries.
+async fn page(
+    state: &AppState,
+    ticket_id: Option<String>,
+    policy: Option<String>,
+    mut before: Option<String>,
+    limit: u32,
+) -> Result<Response, Problem> {
+    const HEAD: &[u8] = b"{\"decisions\":[";
+    let budget = state.options().page_byte_limit;
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(HEAD);
+    let mut count = 0u32;
+    let mut last: Option<String> = None;
+    let mut full = false;
+    let mut batch = FIRST_BATCH;
+    'read: while count < limit {
+        let want = (limit - count).min(batch);
+        let entries = state
+            .store()
+            .decisions(&DecisionFilter {
+                ticket_id: ticket_id.clone(),
+                policy: policy.clone(),
+                limit: want,
+                before: before.take(),
+            })
+            .await
+            .map_err(store_problem)?;
+        let got = entries.len();
+        for entry in entries {
+            let bytes = serde_json::to_vec(&entry)
+                .map_err(|e| internal(format!("cannot serialise the response: {e}")))?;
+            if count > 0 && out.len() + 1 + bytes.len() > budget {
+                full = true;
+                break 'read;
+            }
+            if count > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&bytes);
+            count += 1;
+            last = Some(entry.decision_id);
+        }
+        if got < want as usize {
+            break;
+        }
+        before.clone_from(&last);
+        // As many entries as the rest of the budget holds, at their size so
+        // far (one more, so a page that fits is not cut short).
+        let average = (out.len() - HEAD.len()) / count.max(1) as usize;
+        let room = budget.saturating_sub(out.len()) / average.max(1) + 1;
+        batch = u32::try_from(room).unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    }
+    // Pass as `before` for the next page; `null` on the last page.
+    let next_before = if full || count == limit { last } else { None };
+    out.extend_from_slice(b"],\"next_before\":");
+    serde_json::to_writer(&mut out, &next_before)
+        .map_err(|e| internal(format!("cannot serialise the response: {e}")))?;
+    out.push(b'}');
+    Ok(json_bytes(StatusCode::OK, out))
 }
 
 async fn get_decision(
     _caller: Caller,
     State(state): State<AppState>,
-    Path(decision_id): Path<String>,
+    Param(decision_id): Param<String>,
 ) -> Result<Response, Problem> {
     let record = state
         .store()

@@ -1121,3 +1121,399 @@ async fn strict_now_and_facts_values() {
     );
     server.shutdown().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------
+// Connections, protocol errors, body shape, paging, the tokens file
+
+/// A server over a fresh SQLite file, with `options`.
+async fn fresh_server(options: ServerOptions) -> (RunningServer, Tokens, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_path = dir.path().join("tokens.json");
+    let tokens = make_tokens(&tokens_path);
+    let db = dir.path().join("entitle.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let state = AppState::new(
+        store,
+        TokenSource::from_path(&tokens_path).unwrap(),
+        options,
+    );
+    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    (server, tokens, dir)
+}
+
+/// One response read off `stream`: status, head (lower-case) and body;
+/// `None` when the connection ends first.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> Option<(u16, String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while buf.len() < end + 4 + length {
+                let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+                    .await
+                    .ok()?
+                    .ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let status = head.get(9..12)?.parse().ok()?;
+            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).into_owned();
+            return Some((status, head, body));
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A POST answered before its body is read (401, 403, 404) leaves the
+/// connection usable: the server reads the rest of the body (bounded), or
+/// says `Connection: close`. The body arrives after the headers, as it does
+/// from a client that writes them separately.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_after_an_early_answer() {
+    let (server, tokens, _dir) = fresh_server(options()).await;
+    let body = br#"{"facts": {"internal_request": "none"}, "now": "2026-11-21T10:00:00Z"}"#;
+    let cases: [(&str, Option<&str>, u16); 5] = [
+        ("/v1/decisions/emergency-license-follow-up", None, 401),
+        (
+            "/v1/decisions/emergency-license-follow-up",
+            Some("ent_not-a-token"),
+            401,
+        ),
+        (
+            "/v1/decisions/emergency-license-follow-up",
+            Some(&tokens.reader),
+            403,
+        ),
+        ("/v1/decisions/no-such-policy", Some(&tokens.engineer), 404),
+        ("/v2/nothing", Some(&tokens.engineer), 404),
+    ];
+    for (path, token, status) in cases {
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        let auth = token
+            .map(|t| format!("authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let _ = stream.write_all(body).await;
+        let (got, head, text) = read_response(&mut stream).await.unwrap();
+        assert_eq!(got, status, "{path}: {head}\n{text}");
+        assert!(head.contains("application/problem+json"), "{head}");
+        assert!(!head.contains("connection: close"), "{path}: {head}");
+        // The same connection answers the next request.
+        let _ = stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await;
+        let next = read_response(&mut stream).await;
+        assert!(
+            matches!(&next, Some((200, _, _))),
+            "{path} ({status}): the connection did not answer the next request: {next:?}"
+        );
+    }
+    // A body larger than the limit is not read: the answer says so.
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let head = "POST /v1/decisions/emergency-license-follow-up HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{\"facts\":";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (got, head, _) = read_response(&mut stream).await.unwrap();
+    assert_eq!(got, 401);
+    assert!(head.contains("connection: close"), "{head}");
+    server.shutdown().await.unwrap();
+}
+
+/// Requests hyper refuses before the router sees them (malformed, URI too
+/// long, headers too large) and a path segment that is not UTF-8 are
+/// problems too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_protocol_error_is_a_problem() {
+    let (server, tokens, _dir) = fresh_server(options()).await;
+    let check = |text: &str, status: u16, kind: &str| {
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no head: {text:?}"));
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        let problem: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(problem["status"], status, "{problem}");
+        assert_eq!(
+            problem["type"],
+            format!("urn:entitle:problem:{kind}"),
+            "{problem}"
+        );
+        let id = problem["request_id"].as_str().unwrap();
+        assert!(head.contains(&format!("x-request-id: {id}")), "{head}");
+    };
+    let limit = Duration::from_secs(5);
+    let long = format!(
+        "GET /v1/policies/{} HTTP/1.1\r\nhost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    check(
+        &raw(server.addr(), long.as_bytes(), limit).await,
+        414,
+        "uri-too-long",
+    );
+    let many: String = (0..120).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let many = format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+    check(
+        &raw(server.addr(), many.as_bytes(), limit).await,
+        431,
+        "headers-too-large",
+    );
+    let large = format!(
+        "GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "b".repeat(600_000)
+    );
+    check(
+        &raw(server.addr(), large.as_bytes(), limit).await,
+        431,
+        "headers-too-large",
+    );
+    check(
+        &raw(server.addr(), b"\x00\x01\x02 nonsense\r\n\r\n", limit).await,
+        400,
+        "bad-request",
+    );
+    let framing =
+        "POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ncontent-length: 7\r\n\r\nhello";
+    check(
+        &raw(server.addr(), framing.as_bytes(), limit).await,
+        400,
+        "bad-request",
+    );
+    // A path segment that does not decode is a bad path, not bad JSON.
+    let client = reqwest::Client::new();
+    for path in [
+        "/v1/policies/%ff",
+        "/v1/decisions/%ff",
+        "/v1/policies/%ff/schema",
+    ] {
+        let answer = client
+            .get(format!("{}{path}", server.url()))
+            .bearer_auth(&tokens.reader)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{path}");
+        let problem: Value = answer.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:entitle:problem:bad-path", "{problem}");
+    }
+    // The OpenAPI document declares them on every operation.
+    let doc = entitle_http::openapi::document();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for status in ["400", "414", "431"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} does not declare {status}"
+                );
+            }
+        }
+    }
+    // The server still serves.
+    let health = client
+        .get(format!("{}/healthz", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    server.shutdown().await.unwrap();
+}
+
+/// A JSON array is not a request body, even one that lists the facts and
+/// the instant in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_array_is_not_a_request_body() {
+    let (server, tokens, _dir) = fresh_server(options()).await;
+    let client = reqwest::Client::new();
+    let (facts, now) = example("emergency-license-follow-up", 0);
+    for path in [
+        "/v1/decisions/emergency-license-follow-up",
+        "/v1/tickets/T-1/decisions/emergency-license-follow-up",
+    ] {
+        for body in [json!([facts, now]), json!([facts])] {
+            let answer = client
+                .post(format!("{}{path}", server.url()))
+                .bearer_auth(&tokens.engineer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 422, "{path} {body}");
+            let problem: Value = answer.json().await.unwrap();
+            assert_eq!(problem["type"], "urn:entitle:problem:invalid-body");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the body must be a JSON object"),
+                "{problem}"
+            );
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
+/// A page of the log stops at `page_byte_limit` bytes as well as at `limit`
+/// entries; `next_before` continues it, and the pages together are the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_the_log_is_bounded_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("entitle.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let entry = |n: usize, pad: usize| entitle_store::NewDecision {
+        policy: "emergency-license-follow-up".to_owned(),
+        policy_version: 1,
+        now: "2026-11-21T10:00:00Z".parse().unwrap(),
+        facts: json!({"internal_request": "none", "pad": "x".repeat(pad)}).into(),
+        config: json!({"timezone": "UTC"}).into(),
+        outcome: "resend-from-success-record".to_owned(),
+        details: json!({"actions": []}).into(),
+        stable_until: None,
+        trace: json!([]).into(),
+        role: "support-engineer".to_owned(),
+        request_id: format!("req-{n}"),
+        ticket_id: None,
+    };
+    let mut logged = Vec::new();
+    for n in 0..60 {
+        // One entry far over the limit: it makes a page of its own.
+        let pad = if n == 30 { 50_000 } else { 2_000 };
+        logged.push(store.log_decision(entry(n, pad)).await.unwrap().decision_id);
+    }
+    store.close().await;
+    logged.reverse();
+
+    let tokens_path = dir.path().join("tokens.json");
+    let tokens = make_tokens(&tokens_path);
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let limit = 20_000;
+    let state = AppState::new(
+        store,
+        TokenSource::from_path(&tokens_path).unwrap(),
+        ServerOptions {
+            page_byte_limit: limit,
+            ..options()
+        },
+    );
+    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut seen = Vec::new();
+    let mut before: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut url = format!("{}/v1/decisions?limit=1000", server.url());
+        if let Some(b) = &before {
+            url.push_str(&format!("&before={b}"));
+        }
+        let text = client
+            .get(url)
+            .bearer_auth(&tokens.reader)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let page: Value = serde_json::from_str(&text).unwrap();
+        let entries = page["decisions"].as_array().unwrap();
+        assert!(!entries.is_empty(), "{text}");
+        if entries.len() > 1 {
+            assert!(text.len() <= limit + 100, "a page of {} bytes", text.len());
+        }
+        seen.extend(
+            entries
+                .iter()
+                .map(|e| e["decision_id"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+        match page["next_before"].as_str() {
+            Some(next) => {
+                assert_eq!(Some(next), seen.last().map(String::as_str));
+                before = Some(next.to_owned());
+            }
+            None => break,
+        }
+        assert!(pages < 60, "no end");
+    }
+    assert_eq!(seen, logged, "the pages together are the log, newest first");
+    assert!(pages >= 7, "{pages} pages");
+    // Under the byte limit, `limit` still bounds a page.
+    let page: Value = client
+        .get(format!("{}/v1/decisions?limit=3", server.url()))
+        .bearer_auth(&tokens.reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["decisions"].as_array().unwrap().len(), 3);
+    assert_eq!(page["next_before"], logged[2].as_str());
+    server.shutdown().await.unwrap();
+}
+
+/// Saving the tokens file never follows a link planted where a temporary
+/// file would go: the link's target is untouched, the file is 0600.
+#[cfg(unix)]
+#[test]
+fn saving_tokens_does_not_follow_a_planted_link() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "do not touch\n").unwrap();
+    for name in [".tokens.json.tmp", ".tokens.tmp", "tokens.json.tmp"] {
+        std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+    }
+    let tokens = make_tokens(&path);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "do not touch\n");
+    let meta = std::fs::symlink_metadata(&path).unwrap();
+    assert!(meta.file_type().is_file(), "tokens.json is a plain file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let file = TokenFile::load(&path).unwrap();
+    assert_eq!(file.tokens.len(), 5);
+    assert!(file.tokens.iter().any(|t| t.id == tokens.revoked_id));
+    // Saving again (over the file) leaves no temporary files behind.
+    file.save(&path).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".tokens.json.tmp",
+            ".tokens.tmp",
+            "tokens.json",
+            "tokens.json.tmp",
+            "victim.txt"
+        ]
+    );
+}

@@ -915,9 +915,78 @@ pub async fn import_parsed(
             ));
         }
     }
-    let counts = store.put_records(records).await?;
+    check_unique_in_store(store, &parsed).await?;
+    let counts = match store.put_records(records).await {
+        Ok(counts) => counts,
+        // A unique value the checks above let through (another record of
+        // the batch frees it, but is written later): still bad input.
+        Err(StoreError::InvalidRecord {
+            entity,
+            id,
+            field,
+            message,
+        }) => {
+            let kind = match entity {
+                "account" => ImportKind::Accounts,
+                _ => ImportKind::Namespaces,
+            };
+            let ids: Vec<&str> = match kind {
+                ImportKind::Accounts => records.accounts.iter().map(|a| a.id.as_str()).collect(),
+                _ => records.namespaces.iter().map(|n| n.id.as_str()).collect(),
+            };
+            let index = ids.iter().position(|x| *x == id).unwrap_or(0);
+            return Err(parsed.invalid(
+                kind,
+                index,
+                field,
+                format!("{message} (when {entity} `{id}` is written)"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(ImportSummary {
         files: parsed.files,
         counts,
     })
+}
+
+/// Refuses a record whose unique value (an account's email, a namespace's
+/// path) belongs to another stored record that the batch does not replace.
+async fn check_unique_in_store(store: &Store, parsed: &ParsedRecords) -> Result<(), ImportError> {
+    let r = &parsed.records;
+    let accounts: HashSet<&str> = r.accounts.iter().map(|a| a.id.as_str()).collect();
+    for (i, a) in r.accounts.iter().enumerate() {
+        if let Some(holder) = store.unique_holder("account", "email", &a.email).await?
+            && holder != a.id
+            && !accounts.contains(holder.as_str())
+        {
+            return Err(parsed.invalid(
+                ImportKind::Accounts,
+                i,
+                "email",
+                format!(
+                    "`{}` is already the email of account `{holder}` in the store",
+                    a.email
+                ),
+            ));
+        }
+    }
+    let namespaces: HashSet<&str> = r.namespaces.iter().map(|n| n.id.as_str()).collect();
+    for (i, n) in r.namespaces.iter().enumerate() {
+        if let Some(holder) = store.unique_holder("namespace", "path", &n.path).await?
+            && holder != n.id
+            && !namespaces.contains(holder.as_str())
+        {
+            return Err(parsed.invalid(
+                ImportKind::Namespaces,
+                i,
+                "path",
+                format!(
+                    "`{}` is already the path of namespace `{holder}` in the store",
+                    n.path
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

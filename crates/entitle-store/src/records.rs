@@ -453,10 +453,28 @@ async fn exec<'q>(
     id: &str,
     query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
 ) -> Result<(), StoreError> {
-    query
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db(format!("storing {entity} `{id}`")))?;
+    query.execute(&mut **tx).await.map_err(|e| {
+        // The only unique columns besides the (upserted) keys: an account's
+        // email and a namespace's path. Another record holds the value.
+        let unique = e
+            .as_database_error()
+            .is_some_and(|d| d.is_unique_violation());
+        match (unique, entity) {
+            (true, "account" | "namespace") => {
+                let field = if entity == "account" { "email" } else { "path" };
+                StoreError::InvalidRecord {
+                    entity,
+                    id: id.to_owned(),
+                    field,
+                    message: format!("another {entity} in the store already has this {field}"),
+                }
+            }
+            _ => StoreError::Database {
+                context: format!("storing {entity} `{id}`"),
+                source: e,
+            },
+        }
+    })?;
     Ok(())
 }
 
@@ -641,6 +659,40 @@ impl Store {
             .await
             .map_err(StoreError::db(format!("looking up {entity} `{id}`")))?;
         Ok(row.is_some())
+    }
+
+    /// The id of the stored record whose unique column holds `value`: an
+    /// `account`'s `email` (compared lower-case) or a `namespace`'s `path`.
+    /// `None` when no record holds it (or for any other column).
+    pub async fn unique_holder(
+        &self,
+        entity: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let (sql, value) = match (entity, field) {
+            ("account", "email") => (
+                "SELECT id FROM cdot_accounts WHERE email = $1",
+                value.to_lowercase(),
+            ),
+            ("namespace", "path") => (
+                "SELECT id FROM namespaces WHERE path = $1",
+                value.to_owned(),
+            ),
+            _ => return Ok(None),
+        };
+        let row = sqlx::query(sql)
+            .bind(value.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::db(format!(
+                "looking up the {entity} with {field} `{value}`"
+            )))?;
+        row.map(|r| sqlx::Row::try_get::<String, _>(&r, "id"))
+            .transpose()
+            .map_err(StoreError::db(format!(
+                "reading the {entity} with {field} `{value}`"
+            )))
     }
 
     /// The ticket `id`, or [`StoreError::NotFound`].

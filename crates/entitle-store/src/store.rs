@@ -119,6 +119,9 @@ struct Target {
     backend: Backend,
     url: String,
     in_memory: bool,
+    /// The SQLite file to create (owner-only) before connecting, when the
+    /// URL's `mode` lets SQLite create it.
+    create_file: Option<std::path::PathBuf>,
 }
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
@@ -153,6 +156,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             backend: Backend::Postgres,
             url: url.to_owned(),
             in_memory: false,
+            create_file: None,
         });
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
@@ -178,6 +182,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             backend: Backend::Sqlite,
             url: "sqlite::memory:".to_owned(),
             in_memory: true,
+            create_file: None,
         });
     }
     if path.contains('#') || path.contains('%') {
@@ -189,6 +194,8 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
     if !params.iter().any(|p| p.starts_with("mode=")) {
         params.push("mode=rwc");
     }
+    let creates = params.contains(&"mode=rwc");
+    let create_file = creates.then(|| std::path::PathBuf::from(path));
     let path = if path.starts_with('/') {
         format!("//{path}")
     } else {
@@ -198,7 +205,29 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
         backend: Backend::Sqlite,
         url: format!("sqlite:{path}?{}", params.join("&")),
         in_memory: false,
+        create_file,
     })
+}
+
+/// Creates the SQLite file `path`, readable and writable by its owner only
+/// (it holds requester emails), unless it exists. SQLite gives the `-wal`
+/// and `-shm` files it creates the database file's permissions.
+fn create_private_file(path: &std::path::Path, display_url: &str) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database {
+            context: format!("creating {display_url}"),
+            source: sqlx::Error::Io(e),
+        }),
+    }
 }
 
 /// An instant as stored: RFC 3339 in UTC with microseconds and `Z`, so the
@@ -221,6 +250,9 @@ impl Store {
         sqlx::any::install_default_drivers();
         let target = parse_target(url)?;
         let display_url = mask_password(url);
+        if let Some(file) = &target.create_file {
+            create_private_file(file, &display_url)?;
+        }
         let connect = AnyConnectOptions::from_str(&target.url)
             .map_err(StoreError::db(format!("parsing {display_url}")))?;
         let backend = target.backend;

@@ -1134,3 +1134,105 @@ async fn import_refuses_loose_dates_emails_and_urls() {
         "{err:?}"
     );
 }
+
+// ---------------------------------------------------------------- unique values
+
+/// A namespace path or an account email that another stored record holds
+/// is bad input naming the file, the row and the field, not a raw
+/// `UNIQUE constraint failed`; nothing is written.
+async fn unique_conflicts(db: &TestDb) {
+    let store = sample_store(db).await;
+    let dir = common::TempDir::new();
+    let namespaces = write(
+        &dir,
+        "namespaces.csv",
+        "id,path,plan\nNS-1,fresh-path,free\nNS-2,hooli,premium\n",
+    );
+    let err = entitle_store::import::import(&store, &[namespaces], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "path", message, .. }
+            if row == "line 3" && message.contains("NS-9001")),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("namespaces.csv: line 3, field `path`"),
+        "{text}"
+    );
+    assert!(!text.contains("UNIQUE"), "{text}");
+    assert!(!store.exists("namespace", "NS-1").await.unwrap());
+
+    let accounts = write(
+        &dir,
+        "accounts.json",
+        r#"[{"id": "CDOT-1", "email": "IT-Admin@acme.example"}]"#,
+    );
+    let err = entitle_store::import::import(&store, &[accounts], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "email", message, .. }
+            if row == "element [0]" && message.contains("CDOT-501")),
+        "{err:?}"
+    );
+    assert!(!store.exists("account", "CDOT-1").await.unwrap());
+
+    // Re-importing a record with its own value, or moving a value from a
+    // record the batch also changes (written first), is fine.
+    let same = write(
+        &dir,
+        "namespaces.json",
+        r#"[{"id": "NS-9001", "path": "hooli-renamed", "plan": "free"},
+            {"id": "NS-3", "path": "hooli", "plan": "free"},
+            {"id": "NS-9002", "path": "pied-piper", "plan": "free"}]"#,
+    );
+    entitle_store::import::import(&store, &[same], None)
+        .await
+        .unwrap();
+    assert_eq!(store.namespace("NS-3").await.unwrap().path, "hooli");
+    // Written in the other order, the move still fails as bad input.
+    let swap = write(
+        &dir,
+        "namespaces.json",
+        r#"[{"id": "NS-4", "path": "hooli-renamed", "plan": "free"},
+            {"id": "NS-9001", "path": "elsewhere", "plan": "free"}]"#,
+    );
+    let err = entitle_store::import::import(&store, &[swap], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Invalid { row, field: "path", .. } if row == "element [0]"),
+        "{err:?}"
+    );
+    assert!(!store.exists("namespace", "NS-4").await.unwrap());
+    store.close().await;
+}
+on_both!(
+    unique_values_held_in_the_store_are_bad_input,
+    unique_conflicts
+);
+
+// ---------------------------------------------------------------- file modes
+
+/// The SQLite file and its `-wal` and `-shm` are readable by their owner
+/// only: they hold requester emails.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let db = TestDb::sqlite();
+    let path = db.sqlite_path().unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    store
+        .log_decision(entry("emergency-license-follow-up", None, 1))
+        .await
+        .unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+    }
+    store.close().await;
+}
