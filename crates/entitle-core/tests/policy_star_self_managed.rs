@@ -381,7 +381,7 @@ fn urgency_does_not_drop_at_expiry() {
     assert_eq!(
         step.detail.as_deref(),
         Some(
-            "paid license grace ends 2026-12-24, in 14 days (expires 2026-12-10, in 12 h); threshold 24 h"
+            "paid license grace ends 2026-12-24, in 14 days; expires 2026-12-10, in 12 h; threshold 24 h"
         )
     );
     // A trial has no grace: its deadline stays its expiry.
@@ -466,7 +466,7 @@ fn the_trial_license_is_at_the_license_plan_for_the_configured_length() {
     assert_eq!(
         step.detail.as_deref(),
         Some(
-            "paid license grace ends 2026-12-05, in 30 min (expired 2026-11-21, 13 days ago); threshold 24 h"
+            "paid license grace ends 2026-12-05, in 30 min; expired 2026-11-21, 13 days ago; threshold 24 h"
         )
     );
 }

@@ -400,10 +400,12 @@ impl Policy for StarSelfManaged {
         use SelfManagedRequest as R;
         // Monday 2026-11-23, 15:00 UTC.
         let now = at("2026-11-23T15:00:00Z");
-        let paid = |expires_on| License {
+        let paid = |expires_on: chrono::NaiveDate| License {
             plan: crate::domain::Plan::Premium,
             trial: false,
-            starts_on: date(2025, 11, 24),
+            starts_on: expires_on
+                .checked_sub_months(chrono::Months::new(12))
+                .unwrap_or(expires_on),
             expires_on,
             users: 120,
         };
@@ -451,6 +453,7 @@ impl Policy for StarSelfManaged {
                 license: License {
                     trial: true,
                     plan: crate::domain::Plan::Ultimate,
+                    starts_on: date(2026, 11, 7),
                     ..paid(date(2026, 12, 7))
                 },
                 ..with(R::SendToDifferentEmail)
@@ -501,7 +504,7 @@ pub fn self_managed_more_than_hours_remaining(
 }
 
 /// The deadline and the time left, for the trace: `paid license grace ends
-/// 2026-12-05, in 5 h (expires 2026-11-21, 13 days ago); threshold 24 h`, or
+/// 2026-12-05, in 5 h; expired 2026-11-21, 13 days ago; threshold 24 h`, or
 /// `trial license expires 2026-12-10, in 36 h; threshold 24 h`.
 fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
     let threshold = cx.config.escalation_threshold_hours;
@@ -512,7 +515,7 @@ fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
         )
     } else {
         format!(
-            "paid license {} ({}); threshold {threshold} h",
+            "paid license {}; {}; threshold {threshold} h",
             date_detail("grace ends", time::grace_ends_on(license, cx.config), cx),
             date_detail("expires", license.expires_on, cx)
         )
