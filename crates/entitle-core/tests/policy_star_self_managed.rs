@@ -314,7 +314,7 @@ fn at_the_question(license: License) -> StarSelfManagedFacts {
 /// the decision's trace (and checked against the rule's own answer).
 fn answer_at(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> bool {
     let decision =
-        evaluate::<StarSelfManaged>(&at_the_question(license.clone()), now, config).unwrap();
+        evaluate::<StarSelfManaged>(&at_the_question(*license), now, config).unwrap();
     let step = decision.trace.iter().find(|s| s.node == QUESTION).unwrap();
     let yes = step.answer == "yes";
     assert_eq!(
@@ -355,7 +355,7 @@ fn urgency_does_not_drop_at_expiry() {
     let config = PolicyConfig::default();
     let license = paid("2025-12-10", "2026-12-10");
     let outcome = |now: &str| {
-        evaluate::<StarSelfManaged>(&at_the_question(license.clone()), at(now), &config)
+        evaluate::<StarSelfManaged>(&at_the_question(license), at(now), &config)
             .unwrap()
             .outcome
     };
@@ -372,7 +372,7 @@ fn urgency_does_not_drop_at_expiry() {
     );
     // The trace says which deadline counts.
     let decision = evaluate::<StarSelfManaged>(
-        &at_the_question(license.clone()),
+        &at_the_question(license),
         at("2026-12-09T12:00:00Z"),
         &config,
     )
@@ -656,7 +656,7 @@ proptest! {
         prop_assert!(!answer_at(&license, edge + nano, &config));
         prop_assert!(answer_at(&license, edge - nano, &config));
         prop_assert!(answer_at(&license, edge - TimeDelta::seconds(1), &config));
-        let facts = at_the_question(license.clone());
+        let facts = at_the_question(license);
         let before = evaluate::<StarSelfManaged>(&facts, edge - nano, &config).unwrap();
         prop_assert_eq!(before.outcome, O::NoEscalationNeeded);
         prop_assert_eq!(before.stable_until, Some(edge));
