@@ -37,7 +37,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::{TZ_VARIANTS, Tz};
-use entitle::config::PolicyConfig;
+use entitle::config::{
+    MAX_EMERGENCY_WINDOW_DAYS, MAX_ESCALATION_THRESHOLD_HOURS, MAX_GRACE_PERIOD_DAYS, PolicyConfig,
+    TEMPORARY_LICENSE_HARD_CAP_DAYS,
+};
 use entitle::graph::{Context, Step};
 use entitle::policies::POLICIES;
 use entitle::policy::{Outcome, PolicyError, PolicyVisitor, Registered, decide, evaluate};
@@ -157,9 +160,11 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--help" | "-h" => {
-                return Err("usage: fuzz_facts [--target parser|evaluate|all] [--seconds N] \
+                return Err(
+                    "usage: fuzz_facts [--target parser|evaluate|all] [--seconds N] \
                      [--seed S] [--policy ID] [--case SEED]"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
@@ -333,38 +338,71 @@ fn arb_zone(rng: &mut Rng) -> Tz {
     }
 }
 
-/// A configuration: usually valid, sometimes with values at or past the
-/// documented bounds (invalid configurations must be refused, typed).
+/// A configuration: valid in nine cases out of ten, with values at 0, at
+/// their documented maximum or typical; else one value past its bound
+/// (invalid configurations must be refused, typed).
 fn arb_config(rng: &mut Rng, tz: Tz, today: NaiveDate) -> PolicyConfig {
-    let small = |rng: &mut Rng, typical: u32, max: u32| match rng.below(8) {
+    let valid = |rng: &mut Rng, typical: u32, max: u32| match rng.below(6) {
         0 => 0,
         1 => max,
         2 => rng.below(u64::from(max) + 1) as u32,
-        3 if rng.one_in(4) => u32::MAX - rng.below(3) as u32,
-        3 => max.saturating_add(1),
         _ => typical,
     };
-    let max_days = if rng.one_in(16) {
-        small(rng, 10, 11)
-    } else {
-        rng.range(1, 10) as u32
-    };
-    let days = if rng.one_in(16) {
-        small(rng, 5, 11)
-    } else {
-        rng.range(1, i64::from(max_days)) as u32
-    };
-    let holidays = (0..rng.below(6))
-        .map(|_| plain_date(rng, today))
-        .collect();
-    PolicyConfig {
+    let max_days = rng.range(1, i64::from(TEMPORARY_LICENSE_HARD_CAP_DAYS)) as u32;
+    let holidays = (0..rng.below(6)).map(|_| plain_date(rng, today)).collect();
+    let mut config = PolicyConfig {
         timezone: tz,
-        grace_period_days: small(rng, 14, 3660),
-        emergency_window_days: small(rng, 3, 366),
-        escalation_threshold_hours: small(rng, 24, 8784),
-        temporary_license_days: days,
+        grace_period_days: valid(rng, 14, MAX_GRACE_PERIOD_DAYS),
+        emergency_window_days: valid(rng, 3, MAX_EMERGENCY_WINDOW_DAYS),
+        escalation_threshold_hours: valid(rng, 24, MAX_ESCALATION_THRESHOLD_HOURS),
+        temporary_license_days: rng.range(1, i64::from(max_days)) as u32,
         temporary_license_max_days: max_days,
         company_holidays: holidays,
+    };
+    if rng.one_in(10) {
+        let past = |rng: &mut Rng, max: u32| {
+            if rng.bool() {
+                max.saturating_add(1)
+            } else {
+                u32::MAX - rng.below(3) as u32
+            }
+        };
+        match rng.below(6) {
+            0 => config.grace_period_days = past(rng, MAX_GRACE_PERIOD_DAYS),
+            1 => config.emergency_window_days = past(rng, MAX_EMERGENCY_WINDOW_DAYS),
+            2 => config.escalation_threshold_hours = past(rng, MAX_ESCALATION_THRESHOLD_HOURS),
+            3 => config.temporary_license_days = 0,
+            4 => config.temporary_license_days = config.temporary_license_max_days + 1,
+            _ => config.temporary_license_max_days = past(rng, TEMPORARY_LICENSE_HARD_CAP_DAYS),
+        }
+    }
+    config
+}
+
+/// A policy example nudged, staying well typed: every date moved by up to
+/// three days, every instant by up to three days, a boolean flipped now and
+/// then, a count set to 0, 1 or its maximum. Keeps the cases near every path.
+fn nudge(rng: &mut Rng, value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Ok(date) = s.parse::<NaiveDate>() {
+                if rng.bool() {
+                    *s = add_days(date, rng.range(-3, 3)).to_string();
+                }
+            } else if let Ok(at) = DateTime::parse_from_rfc3339(s) {
+                let moved = at
+                    .checked_add_signed(TimeDelta::seconds(rng.range(-3 * 86_400, 3 * 86_400)))
+                    .unwrap_or(at);
+                *s = moved.to_rfc3339();
+            }
+        }
+        Value::Bool(b) if rng.one_in(6) => *b = !*b,
+        Value::Number(n) if n.is_u64() && rng.one_in(4) => {
+            *value = json!(*rng.pick(&[0u64, 1, 2, u64::from(u32::MAX)]));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| nudge(rng, v)),
+        Value::Object(map) => map.values_mut().for_each(|v| nudge(rng, v)),
+        _ => {}
     }
 }
 
@@ -408,8 +446,13 @@ impl Gen<'_> {
     fn date(&mut self) -> NaiveDate {
         let date = match (self.dates.last().copied(), self.rng.below(3)) {
             (Some(prev), 0) => add_days(prev, self.rng.range(-400, 400)),
-            (Some(prev), 1) => add_days(prev, *self.rng.pick(&[-17, -14, -3, -1, 0, 1, 3, 14, 17, 365])),
-            _ if self.mode == Mode::Extreme && self.rng.one_in(3) => extreme_date(self.rng, self.today),
+            (Some(prev), 1) => add_days(
+                prev,
+                *self.rng.pick(&[-17, -14, -3, -1, 0, 1, 3, 14, 17, 365]),
+            ),
+            _ if self.mode == Mode::Extreme && self.rng.one_in(3) => {
+                extreme_date(self.rng, self.today)
+            }
             _ => plain_date(self.rng, self.today),
         };
         let date = if self.mode == Mode::Plain {
@@ -430,7 +473,9 @@ impl Gen<'_> {
             Some("date-time") => {
                 let at = if self.rng.bool() {
                     self.now
-                        .checked_sub_signed(TimeDelta::seconds(self.rng.range(-86_400 * 30, 86_400 * 30)))
+                        .checked_sub_signed(TimeDelta::seconds(
+                            self.rng.range(-86_400 * 30, 86_400 * 30),
+                        ))
                         .unwrap_or(self.now)
                 } else {
                     arb_now(self.rng, Tz::UTC)
@@ -443,7 +488,10 @@ impl Gen<'_> {
             }
             Some("email") => return json!(format!("user{}@example.com", self.rng.below(1000))),
             Some("uri" | "url") => {
-                return json!(format!("https://support.example.com/tickets/{}", self.rng.below(1_000_000)));
+                return json!(format!(
+                    "https://support.example.com/tickets/{}",
+                    self.rng.below(1_000_000)
+                ));
             }
             Some(_) => self.unsure = true,
             None => {}
@@ -456,23 +504,38 @@ impl Gen<'_> {
             .and_then(Value::as_u64)
             .unwrap_or(40)
             .min(200);
-        let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0).min(max);
+        let min = schema
+            .get("minLength")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(max);
         let len = min + self.rng.below(max - min + 1);
-        const CHARS: &[char] = &['a', 'Z', '0', ' ', '-', '_', '/', '"', '\\', 'é', '€', '😀', '\u{0}', '\n'];
+        const CHARS: &[char] = &[
+            'a', 'Z', '0', ' ', '-', '_', '/', '"', '\\', 'é', '€', '😀', '\u{0}', '\n',
+        ];
         let text: String = (0..len).map(|_| *self.rng.pick(CHARS)).collect();
         json!(text)
     }
 
     fn integer(&mut self, schema: &Value) -> Value {
-        let lo = schema.get("minimum").and_then(Value::as_i64).unwrap_or(i64::from(i32::MIN));
+        let lo = schema
+            .get("minimum")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::from(i32::MIN));
         let hi = match schema.get("format").and_then(Value::as_str) {
             Some("uint32") => i64::from(u32::MAX),
             Some("uint16") => i64::from(u16::MAX),
             Some("uint8") => i64::from(u8::MAX),
             Some("int32") => i64::from(i32::MAX),
-            _ => schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::from(i32::MAX)),
+            _ => schema
+                .get("maximum")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::from(i32::MAX)),
         };
-        let hi = schema.get("maximum").and_then(Value::as_i64).map_or(hi, |m| m.min(hi));
+        let hi = schema
+            .get("maximum")
+            .and_then(Value::as_i64)
+            .map_or(hi, |m| m.min(hi));
         let n = match self.rng.below(6) {
             0 => lo,
             1 => hi,
@@ -488,7 +551,11 @@ impl Gen<'_> {
             self.unsure = true;
             return Value::Null;
         }
-        if let Some(variants) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
+        if let Some(variants) = schema
+            .get("oneOf")
+            .or_else(|| schema.get("anyOf"))
+            .and_then(Value::as_array)
+        {
             if !variants.is_empty() {
                 let v = self.rng.pick(variants).clone();
                 return self.value(&v, depth + 1);
@@ -507,7 +574,11 @@ impl Gen<'_> {
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
             _ => vec![],
         };
-        let kind = if kinds.is_empty() { "" } else { *self.rng.pick(&kinds) };
+        let kind = if kinds.is_empty() {
+            ""
+        } else {
+            *self.rng.pick(&kinds)
+        };
         match kind {
             "null" => Value::Null,
             "boolean" => json!(self.rng.bool()),
@@ -525,7 +596,12 @@ impl Gen<'_> {
                 let required: Vec<String> = schema
                     .get("required")
                     .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                     for (name, prop) in props {
@@ -552,13 +628,45 @@ impl Gen<'_> {
 /// Strings that look like the values the facts hold, and ones that must be
 /// refused.
 const HOSTILE_STRINGS: &[&str] = &[
-    "", " ", "2026-1-1", " 2025-1-1", "2026-01-01 ", "0000-01-01", "-0001-01-01", "+12345-01-01",
-    "9999-12-31", "0001-01-01", "2026-02-29", "2026-02-30", "2024-02-29", "2026-13-01", "2026-00-10",
-    "2026-12-01T00:00:00Z", "2026-11-21T23:59:60Z", "2026-11-21T10:00:00.1234567891Z",
-    "2026-11-21T10:00:00+25:00", "2026-11-21T10:00:00-00:00", "2026-11-21t10:00:00z",
-    "2026-11-21 10:00:00Z", "262143-12-31", "-262144-01-01", "premium", "PREMIUM", "paid",
-    "ultimate\u{0}", "support-manager", "new-license", "plan-license", "javascript:alert(1)",
-    "user@example.com", "\u{feff}paid", "\u{202e}", "😀", "\\", "\"", "null",
+    "",
+    " ",
+    "2026-1-1",
+    " 2025-1-1",
+    "2026-01-01 ",
+    "0000-01-01",
+    "-0001-01-01",
+    "+12345-01-01",
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-29",
+    "2026-02-30",
+    "2024-02-29",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-12-01T00:00:00Z",
+    "2026-11-21T23:59:60Z",
+    "2026-11-21T10:00:00.1234567891Z",
+    "2026-11-21T10:00:00+25:00",
+    "2026-11-21T10:00:00-00:00",
+    "2026-11-21t10:00:00z",
+    "2026-11-21 10:00:00Z",
+    "262143-12-31",
+    "-262144-01-01",
+    "premium",
+    "PREMIUM",
+    "paid",
+    "ultimate\u{0}",
+    "support-manager",
+    "new-license",
+    "plan-license",
+    "javascript:alert(1)",
+    "user@example.com",
+    "\u{feff}paid",
+    "\u{202e}",
+    "😀",
+    "\\",
+    "\"",
+    "null",
 ];
 
 fn hostile_number(rng: &mut Rng) -> Value {
@@ -580,11 +688,18 @@ fn random_json(rng: &mut Rng, depth: usize) -> Value {
         1 => json!(rng.bool()),
         2 => hostile_number(rng),
         3 | 4 => json!(*rng.pick(HOSTILE_STRINGS)),
-        5 => Value::Array((0..rng.below(4)).map(|_| random_json(rng, depth + 1)).collect()),
+        5 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.below(4) {
-                map.insert(rng.pick(HOSTILE_STRINGS).to_string(), random_json(rng, depth + 1));
+                map.insert(
+                    rng.pick(HOSTILE_STRINGS).to_string(),
+                    random_json(rng, depth + 1),
+                );
             }
             Value::Object(map)
         }
@@ -634,6 +749,18 @@ fn node_mut<'v>(value: &'v mut Value, path: &[PathStep]) -> Option<&'v mut Value
     Some(node)
 }
 
+/// `inner` in an array or under `key` in an object (without `json!`, which
+/// would copy `inner` through serialisation).
+fn wrap(rng: &mut Rng, inner: Value, key: &str) -> Value {
+    if rng.bool() {
+        Value::Array(vec![inner])
+    } else {
+        let mut map = Map::new();
+        map.insert(key.to_owned(), inner);
+        Value::Object(map)
+    }
+}
+
 /// One structure-aware mutation of a facts document.
 fn mutate_structure(rng: &mut Rng, doc: &mut Value) {
     let mut paths = Vec::new();
@@ -658,7 +785,11 @@ fn mutate_structure(rng: &mut Rng, doc: &mut Value) {
             if let Value::Object(map) = node {
                 let name = match rng.below(3) {
                     0 => "unknown_field".to_owned(),
-                    1 => map.keys().next().map(|k| k.to_uppercase()).unwrap_or_default(),
+                    1 => map
+                        .keys()
+                        .next()
+                        .map(|k| k.to_uppercase())
+                        .unwrap_or_default(),
                     _ => format!("{} ", map.keys().next().cloned().unwrap_or_default()),
                 };
                 map.insert(name, random_json(rng, 0));
@@ -666,14 +797,14 @@ fn mutate_structure(rng: &mut Rng, doc: &mut Value) {
         }
         5 => {
             let inner = node.take();
-            *node = if rng.bool() { json!([inner]) } else { json!({ "value": inner }) };
+            *node = wrap(rng, inner, "value");
         }
         6 => {
             // Deep nesting, sometimes past the parser's limit.
             let depth = *rng.pick(&[10, 100, 127, 128, 129, 1000, 5000]);
             let mut v = Value::Null;
             for _ in 0..depth {
-                v = if rng.bool() { json!([v]) } else { json!({ "a": v }) };
+                v = wrap(rng, v, "a");
             }
             *node = v;
         }
@@ -699,7 +830,12 @@ fn mutate_structure(rng: &mut Rng, doc: &mut Value) {
         8 => {
             if let Value::Array(items) = node {
                 let n = rng.below(3000) as usize;
-                let fill = items.first().cloned().unwrap_or(Value::Null);
+                // Only small fills: the input stays under a few hundred KB.
+                let fill = items
+                    .first()
+                    .filter(|v| v.to_string().len() <= 64)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 items.extend(std::iter::repeat_n(fill, n));
             } else {
                 *node = json!([]);
@@ -711,10 +847,43 @@ fn mutate_structure(rng: &mut Rng, doc: &mut Value) {
 
 /// JSON tokens for the token-soup inputs.
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ":", ",", "\"", "\"license\"", "\"plan\"", "\"trial\"", "\"starts_on\"",
-    "\"expires_on\"", "\"users\"", "\"customer\"", "\"status\"", "\"2026-11-21\"", "true", "false",
-    "null", "0", "-0", "1e999", "18446744073709551616", "0.0", "\\u0000", "\"\\ud800\"",
-    "\"\\uDFFF\"", " ", "\n", "\t", "\u{feff}", "/*", "//", "NaN", "Infinity", "'", "\\",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "\"license\"",
+    "\"plan\"",
+    "\"trial\"",
+    "\"starts_on\"",
+    "\"expires_on\"",
+    "\"users\"",
+    "\"customer\"",
+    "\"status\"",
+    "\"2026-11-21\"",
+    "true",
+    "false",
+    "null",
+    "0",
+    "-0",
+    "1e999",
+    "18446744073709551616",
+    "0.0",
+    "\\u0000",
+    "\"\\ud800\"",
+    "\"\\uDFFF\"",
+    " ",
+    "\n",
+    "\t",
+    "\u{feff}",
+    "/*",
+    "//",
+    "NaN",
+    "Infinity",
+    "'",
+    "\\",
 ];
 
 /// Byte-level mutations of `bytes`.
@@ -773,9 +942,8 @@ fn check_facts_error(error: &FactsError, problems: &mut Problems) {
             if message.trim().is_empty() {
                 problems.push("facts error with an empty message".to_owned());
             }
-            if path.as_deref().is_some_and(|p| p.trim().is_empty()) {
-                problems.push(format!("facts error with an empty path: {message}"));
-            }
+            // A path may be empty: the field named "" is a field.
+            let _ = path;
         }
     }
     if error.to_string().trim().is_empty() {
@@ -847,7 +1015,11 @@ fn check_typed<P: Registered>(
             }
         }
         None => {
-            for later in [TimeDelta::days(1), TimeDelta::days(400), TimeDelta::days(40_000)] {
+            for later in [
+                TimeDelta::days(1),
+                TimeDelta::days(400),
+                TimeDelta::days(40_000),
+            ] {
                 let Some(t) = now.checked_add_signed(later) else {
                     continue;
                 };
@@ -928,6 +1100,8 @@ struct Case<'a> {
     input: &'a mut String,
     /// How the case ended (an outcome id or an error class), for the tally.
     result: &'a mut &'static str,
+    /// Time spent in the code under test (not in generating the input).
+    spent: &'a mut Duration,
 }
 
 impl PolicyVisitor for Case<'_> {
@@ -955,7 +1129,11 @@ fn parser_case<P: Registered>(case: Case<'_>) {
         .cloned()
         .unwrap_or((Value::Null, DateTime::<Utc>::UNIX_EPOCH));
     let tz = if rng.bool() { Tz::UTC } else { arb_zone(rng) };
-    let now = if rng.bool() { example_now } else { arb_now(rng, tz) };
+    let now = if rng.bool() {
+        example_now
+    } else {
+        arb_now(rng, tz)
+    };
     let today = entitle::time::local_date(now, tz);
     let mut config = arb_config(rng, tz, today);
     if config.validate().is_err() || rng.bool() {
@@ -969,7 +1147,9 @@ fn parser_case<P: Registered>(case: Case<'_>) {
         0 => (0..rng.below(300)).map(|_| rng.next() as u8).collect(),
         1 => {
             let n = rng.below(40);
-            (0..n).flat_map(|_| rng.pick(TOKENS).as_bytes().to_vec()).collect()
+            (0..n)
+                .flat_map(|_| rng.pick(TOKENS).as_bytes().to_vec())
+                .collect()
         }
         2 | 3 => {
             let mut bytes = if rng.bool() {
@@ -1021,6 +1201,7 @@ fn parser_case<P: Registered>(case: Case<'_>) {
     };
     *case.input = format!("{} now={now:?} tz={tz} facts={}", P::ID, preview(&bytes));
     let problems = case.problems;
+    let started = Instant::now();
     let parsed = parse_facts::<P::Facts>(&bytes);
     match decide_json(P::ID, &bytes, now, &config) {
         Ok(report) => {
@@ -1029,7 +1210,10 @@ fn parser_case<P: Registered>(case: Case<'_>) {
                 problems.push(format!("report names policy {}", report.policy));
             }
             if report.stable_until.is_some_and(|until| until <= now) {
-                problems.push(format!("stable_until {:?} not after now", report.stable_until));
+                problems.push(format!(
+                    "stable_until {:?} not after now",
+                    report.stable_until
+                ));
             }
             if report.to_text().trim().is_empty() {
                 problems.push("empty explanation".to_owned());
@@ -1048,7 +1232,9 @@ fn parser_case<P: Registered>(case: Case<'_>) {
                         )),
                     }
                 }
-                Err(e) => problems.push(format!("decide_json decided what parse_facts refused: {e}")),
+                Err(e) => {
+                    problems.push(format!("decide_json decided what parse_facts refused: {e}"))
+                }
             }
         }
         Err(DecideError::Facts(error)) => {
@@ -1069,30 +1255,69 @@ fn parser_case<P: Registered>(case: Case<'_>) {
         }
         Err(DecideError::Policy(error)) => {
             *case.result = "policy error";
-            problems.push(format!("untyped or unexpected policy error: {error} ({error:?})"));
+            problems.push(format!(
+                "untyped or unexpected policy error: {error} ({error:?})"
+            ));
         }
     }
+    *case.spent = started.elapsed();
 }
 
 fn evaluate_case<P: Registered>(case: Case<'_>) {
     let rng = case.rng;
     let tz = arb_zone(rng);
-    let now = arb_now(rng, tz);
-    let today = entitle::time::local_date(now, tz);
-    let config = arb_config(rng, tz, today);
-    let mode = if rng.one_in(4) { Mode::Extreme } else { Mode::Plain };
-    let schema = serde_json::to_value(schemars::schema_for!(P::Facts)).unwrap_or_default();
-    let mut generator = Gen {
-        rng,
-        root: &schema,
-        today,
-        now,
-        mode,
-        dates: Vec::new(),
-        unsure: false,
+    let examples = example_docs::<P>();
+    let nudged = !examples.is_empty() && rng.bool();
+    let (doc, now, config, mode) = if nudged {
+        // An example, nudged: near every path of the policy.
+        let (mut doc, example_now) = rng.pick(&examples).clone();
+        nudge(rng, &mut doc);
+        let now = example_now
+            .checked_add_signed(TimeDelta::seconds(rng.range(-3 * 86_400, 3 * 86_400)))
+            .unwrap_or(example_now)
+            .with_nanosecond_or_self(if rng.one_in(4) {
+                rng.below(1_000_000_000) as u32
+            } else {
+                0
+            });
+        let today = entitle::time::local_date(now, tz);
+        let config = if rng.bool() {
+            PolicyConfig {
+                timezone: tz,
+                ..PolicyConfig::default()
+            }
+        } else {
+            arb_config(rng, tz, today)
+        };
+        (doc, now, config, Mode::Plain)
+    } else {
+        // Generated from the schema, anywhere in time.
+        let now = arb_now(rng, tz);
+        let today = entitle::time::local_date(now, tz);
+        let config = arb_config(rng, tz, today);
+        let mode = if rng.one_in(4) {
+            Mode::Extreme
+        } else {
+            Mode::Plain
+        };
+        let schema = serde_json::to_value(schemars::schema_for!(P::Facts)).unwrap_or_default();
+        let mut generator = Gen {
+            rng,
+            root: &schema,
+            today,
+            now,
+            mode,
+            dates: Vec::new(),
+            unsure: false,
+        };
+        let doc = generator.value(&schema, 0);
+        let mode = if generator.unsure {
+            Mode::Extreme
+        } else {
+            mode
+        };
+        (doc, now, config, mode)
     };
-    let doc = generator.value(&schema, 0);
-    let mode = if generator.unsure { Mode::Extreme } else { mode };
     *case.input = format!(
         "{} now={now:?} tz={tz} config={} facts={}",
         P::ID,
@@ -1100,6 +1325,7 @@ fn evaluate_case<P: Registered>(case: Case<'_>) {
         preview(doc.to_string().as_bytes())
     );
     let problems = case.problems;
+    let started = Instant::now();
     let facts: P::Facts = match serde_json::from_value(doc) {
         Ok(facts) => facts,
         Err(e) => {
@@ -1115,6 +1341,7 @@ fn evaluate_case<P: Registered>(case: Case<'_>) {
         Ok(d) => d.outcome.id(),
         Err(_) => "invalid config",
     };
+    *case.spent = started.elapsed();
 }
 
 // ---------------------------------------------------------------------------
@@ -1122,11 +1349,16 @@ fn evaluate_case<P: Registered>(case: Case<'_>) {
 // ---------------------------------------------------------------------------
 
 /// One case: which policy, and what it found.
-fn run_case(target: Target, policy: &'static str, seed: u64) -> (Problems, String, &'static str) {
+fn run_case(
+    target: Target,
+    policy: &'static str,
+    seed: u64,
+) -> (Problems, String, &'static str, Duration) {
     let mut rng = Rng(seed);
     let mut problems = Problems::new();
     let mut input = String::new();
     let mut result = "";
+    let mut spent = Duration::ZERO;
     let started = Instant::now();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         entitle::policies::visit(
@@ -1137,6 +1369,7 @@ fn run_case(target: Target, policy: &'static str, seed: u64) -> (Problems, Strin
                 problems: &mut problems,
                 input: &mut input,
                 result: &mut result,
+                spent: &mut spent,
             },
         )
     }));
@@ -1144,16 +1377,18 @@ fn run_case(target: Target, policy: &'static str, seed: u64) -> (Problems, Strin
         Ok(Ok(())) => {}
         Ok(Err(e)) => problems.push(format!("unknown policy: {e}")),
         Err(_) => {
-            let message = LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_default();
+            let message = LAST_PANIC
+                .with(|last| last.borrow_mut().take())
+                .unwrap_or_default();
             problems.push(format!("PANIC: {message}"));
             result = "panic";
+            spent = started.elapsed();
         }
     }
-    let took = started.elapsed();
-    if took > Duration::from_secs(1) {
-        problems.push(format!("slow case: {took:?}"));
+    if spent > Duration::from_secs(1) {
+        problems.push(format!("slow case: {spent:?} in the code under test"));
     }
-    (problems, input, result)
+    (problems, input, result, started.elapsed())
 }
 
 struct Finding {
@@ -1183,14 +1418,22 @@ fn main() -> ExitCode {
         let mut failed = false;
         for &target in &args.targets {
             let policy = policies[(seed % policies.len() as u64) as usize];
-            let (problems, input, result) = run_case(target, policy, seed);
-            println!("{} case {seed:#x}: {result}\n  input: {input}", target.name());
+            let (problems, input, result, took) = run_case(target, policy, seed);
+            println!("{} case {seed:#x}: {took:?}", target.name());
+            println!(
+                "{} case {seed:#x}: {result}\n  input: {input}",
+                target.name()
+            );
             for p in &problems {
                 println!("  FINDING: {p}");
             }
             failed |= !problems.is_empty();
         }
-        return if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        return if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
     }
 
     let mut findings: Vec<Finding> = Vec::new();
@@ -1201,6 +1444,7 @@ fn main() -> ExitCode {
         let mut executions: u64 = 0;
         let mut tally: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
         let mut last_progress = Instant::now();
+        let mut slowest = (0u64, Duration::ZERO);
         println!(
             "target {}: {} policies, seed {}, {} s",
             target.name(),
@@ -1212,8 +1456,11 @@ fn main() -> ExitCode {
             for _ in 0..64 {
                 let seed = case_seed(args.seed, target, executions);
                 let policy = policies[(seed % policies.len() as u64) as usize];
-                let (problems, input, result) = run_case(target, policy, seed);
+                let (problems, input, result, took) = run_case(target, policy, seed);
                 executions += 1;
+                if took > slowest.1 {
+                    slowest = (seed, took);
+                }
                 *tally.entry((policy, result)).or_default() += 1;
                 for problem in problems {
                     // Group findings by their text without numbers.
@@ -1225,7 +1472,10 @@ fn main() -> ExitCode {
                     let seen = distinct.entry(key).or_default();
                     *seen += 1;
                     if *seen == 1 {
-                        println!("FINDING [{}] case {seed:#x}: {problem}\n  input: {input}", target.name());
+                        println!(
+                            "FINDING [{}] case {seed:#x}: {problem}\n  input: {input}",
+                            target.name()
+                        );
                         findings.push(Finding {
                             target,
                             seed,
@@ -1250,9 +1500,16 @@ fn main() -> ExitCode {
             target.name(),
             executions as f64 / secs.max(1e-9)
         );
+        println!(
+            "  slowest case {:#x}: {:?} (generation included)",
+            slowest.0, slowest.1
+        );
         let mut per_policy: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for ((policy, result), n) in &tally {
-            per_policy.entry(policy).or_default().push(format!("{result} {n}"));
+            per_policy
+                .entry(policy)
+                .or_default()
+                .push(format!("{result} {n}"));
         }
         for (policy, results) in per_policy {
             println!("  {policy}: {}", results.join(", "));
@@ -1262,7 +1519,14 @@ fn main() -> ExitCode {
     for f in &findings {
         let times = distinct
             .iter()
-            .find(|(k, _)| f.problem.chars().filter(|c| !c.is_ascii_digit()).take(120).collect::<String>() == **k)
+            .find(|(k, _)| {
+                f.problem
+                    .chars()
+                    .filter(|c| !c.is_ascii_digit())
+                    .take(120)
+                    .collect::<String>()
+                    == **k
+            })
             .map_or(1, |(_, n)| *n);
         println!(
             "  [{}] case {:#x} ({times}x): {}\n    input: {}",

@@ -305,7 +305,11 @@ pub fn is_weekend(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
     timed_by_date(
         now,
         config.timezone,
-        &mut [shift(-from_monday), shift(5 - from_monday), shift(7 - from_monday)],
+        &mut [
+            shift(-from_monday),
+            shift(5 - from_monday),
+            shift(7 - from_monday),
+        ],
         is_weekend_date,
     )
 }

@@ -313,8 +313,7 @@ fn at_the_question(license: License) -> StarSelfManagedFacts {
 /// The policy's answer to the "24h+ remaining" question at `now`, read from
 /// the decision's trace (and checked against the rule's own answer).
 fn answer_at(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> bool {
-    let decision =
-        evaluate::<StarSelfManaged>(&at_the_question(*license), now, config).unwrap();
+    let decision = evaluate::<StarSelfManaged>(&at_the_question(*license), now, config).unwrap();
     let step = decision.trace.iter().find(|s| s.node == QUESTION).unwrap();
     let yes = step.answer == "yes";
     assert_eq!(
