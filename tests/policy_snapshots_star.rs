@@ -59,15 +59,15 @@ fn star_validity_explanation() {
     ));
 }
 
-/// An activation error on a license that expires at midnight in New York,
-/// L&R unavailable, the screenshot on the ticket, no ticket of the
-/// customer's own.
+/// An activation error on a paid license whose grace period ends at midnight
+/// in New York (it expired two weeks ago), L&R unavailable, the screenshot on
+/// the ticket, no ticket of the customer's own.
 #[test]
 fn star_self_managed_explanation() {
     let facts = r#"{
         "request": "activation-error",
-        "license": {"plan": "ultimate", "trial": false, "starts_on": "2025-12-05",
-                    "expires_on": "2026-12-05", "users": 120},
+        "license": {"plan": "ultimate", "trial": false, "starts_on": "2025-11-21",
+                    "expires_on": "2026-11-21", "users": 120},
         "lr_team_available": false,
         "admin_dashboard_screenshot": true,
         "customer_has_ticket": false,

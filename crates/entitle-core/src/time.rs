@@ -298,14 +298,18 @@ pub fn is_weekend_date(date: NaiveDate) -> bool {
 /// next Saturday 00:00 on a weekday, the next Monday 00:00 on a weekend.
 pub fn is_weekend(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
     let today = local_date(now, config.timezone);
-    let from_monday = today.weekday().num_days_from_monday();
-    let monday = today.checked_sub_days(Days::new(u64::from(from_monday)));
-    let saturday = monday.and_then(|m| add_days(m, 5));
-    let next_monday = monday.and_then(|m| add_days(m, 7));
+    let from_monday = i64::from(today.weekday().num_days_from_monday());
+    // Each from today, so that Saturday and next Monday exist even when
+    // this week's Monday lies before the start of the calendar.
+    let shift = |days: i64| today.checked_add_signed(TimeDelta::days(days));
     timed_by_date(
         now,
         config.timezone,
-        &mut [monday, saturday, next_monday],
+        &mut [
+            shift(-from_monday),
+            shift(5 - from_monday),
+            shift(7 - from_monday),
+        ],
         is_weekend_date,
     )
 }

@@ -6,14 +6,16 @@
 
 mod star_support;
 
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use entitle_core::config::PolicyConfig;
 use entitle_core::domain::{License, Plan};
 use entitle_core::graph::Answer;
 use entitle_core::policies::{
     SelfManagedRequest as R, StarActor, StarSelfManaged, StarSelfManagedFacts,
-    StarSelfManagedOutcome as O,
+    StarSelfManagedOutcome as O, StarValidity, self_managed_deadline,
+    self_managed_more_than_hours_remaining,
 };
-use entitle_core::policy::{Outcome, evaluate};
+use entitle_core::policy::{Outcome, Policy, evaluate};
 use proptest::prelude::*;
 use star_support::*;
 
@@ -135,15 +137,17 @@ fn cases() -> Vec<Case> {
             stable_until: None,
         },
         Case {
-            name: "active, 18 h to expiry: an emergency until it expires and grace starts",
+            // Version 2: the deadline of a paid license is the end of grace,
+            // active or not (version 1 escalated this one).
+            name: "active, 18 h to expiry: 14 days of grace ahead, no need to escalate",
             facts: StarSelfManagedFacts {
                 admin_dashboard_screenshot: true,
                 ..facts(R::ActivationError, active())
             },
             now: "2026-12-09T06:00:00Z",
             config: utc(),
-            outcome: "generate-trial-license",
-            stable_until: Some("2026-12-10T00:00:00Z"),
+            outcome: "no-escalation-needed",
+            stable_until: Some("2026-12-23T00:00:00Z"),
         },
         Case {
             name: "the day of expiry: 14 days of grace ahead",
@@ -154,13 +158,52 @@ fn cases() -> Vec<Case> {
             stable_until: Some("2026-12-23T00:00:00Z"),
         },
         Case {
-            name: "a 1-day grace period is exactly 24 h: still an emergency at expiry",
+            name: "active, grace ends in 24 h + 1 s",
+            facts: facts(R::RenewalDelay, active()),
+            now: "2026-12-22T23:59:59Z",
+            config: utc(),
+            outcome: "no-escalation-needed",
+            stable_until: Some("2026-12-23T00:00:00Z"),
+        },
+        Case {
+            name: "a 1-day grace period: 24 h + 1 s left the second before expiry",
             facts: facts(R::ActivationError, active()),
-            now: "2026-12-09T06:00:00Z",
+            now: "2026-12-09T23:59:59Z",
             config: PolicyConfig {
                 grace_period_days: 1,
                 ..utc()
             },
+            outcome: "no-escalation-needed",
+            stable_until: Some("2026-12-10T00:00:00Z"),
+        },
+        Case {
+            name: "a 1-day grace period is exactly 24 h at expiry: an emergency",
+            facts: facts(R::ActivationError, active()),
+            now: "2026-12-10T00:00:00Z",
+            config: PolicyConfig {
+                grace_period_days: 1,
+                ..utc()
+            },
+            outcome: "request-admin-dashboard-screenshot",
+            stable_until: None,
+        },
+        Case {
+            name: "no grace period configured: the deadline is the expiry, 18 h away",
+            facts: facts(R::ActivationError, active()),
+            now: "2026-12-09T06:00:00Z",
+            config: PolicyConfig {
+                grace_period_days: 0,
+                ..utc()
+            },
+            outcome: "request-admin-dashboard-screenshot",
+            stable_until: None,
+        },
+        Case {
+            // Grace ends at the start of 2026-12-24 in New York, 05:00 UTC.
+            name: "New York: active paid license, grace ends in exactly 24 h",
+            facts: facts(R::PaymentDelay, active()),
+            now: "2026-12-23T05:00:00Z",
+            config: config_in("America/New_York"),
             outcome: "request-admin-dashboard-screenshot",
             stable_until: None,
         },
@@ -259,6 +302,109 @@ fn scenarios() {
     }
 }
 
+/// The node of the "24h+ remaining" question.
+const QUESTION: &str = "more-than-24h-remaining";
+
+/// Facts whose path always reaches the "24h+ remaining" question.
+fn at_the_question(license: License) -> StarSelfManagedFacts {
+    facts(R::RenewalDelay, license)
+}
+
+/// The policy's answer to the "24h+ remaining" question at `now`, read from
+/// the decision's trace (and checked against the rule's own answer).
+fn answer_at(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> bool {
+    let decision = evaluate::<StarSelfManaged>(&at_the_question(*license), now, config).unwrap();
+    let step = decision.trace.iter().find(|s| s.node == QUESTION).unwrap();
+    let yes = step.answer == "yes";
+    assert_eq!(
+        yes,
+        self_managed_more_than_hours_remaining(license, now, config).value
+    );
+    yes
+}
+
+/// Spec 1 for this policy, computed here with chrono-tz alone: the start of
+/// `expires_on + grace_period_days` for a paid license, of `expires_on` for a
+/// trial. (The strategies' zones have no midnight gaps in these years.)
+fn expected_deadline(license: &License, config: &PolicyConfig) -> DateTime<Utc> {
+    let date = if license.trial {
+        license.expires_on
+    } else {
+        license.expires_on + TimeDelta::days(i64::from(config.grace_period_days))
+    };
+    start_in(date, config)
+}
+
+fn start_in(date: chrono::NaiveDate, config: &PolicyConfig) -> DateTime<Utc> {
+    config
+        .timezone
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Issue #9: an active paid license 12 h before expiry used to be escalated
+/// and the same license 1 s after expiry (14 days of grace ahead) not, so
+/// urgency dropped as time passed. Version 2 gives both the same answer, up
+/// to 24 h before the end of grace.
+#[test]
+fn urgency_does_not_drop_at_expiry() {
+    assert_eq!(StarSelfManaged::VERSION, 2);
+    let config = PolicyConfig::default();
+    let license = paid("2025-12-10", "2026-12-10");
+    let outcome = |now: &str| {
+        evaluate::<StarSelfManaged>(&at_the_question(license), at(now), &config)
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(outcome("2026-12-09T12:00:00Z"), O::NoEscalationNeeded);
+    assert_eq!(outcome("2026-12-10T00:00:01Z"), O::NoEscalationNeeded);
+    assert_eq!(outcome("2026-12-22T23:59:59Z"), O::NoEscalationNeeded);
+    assert_eq!(
+        outcome("2026-12-23T00:00:00Z"),
+        O::RequestAdminDashboardScreenshot
+    );
+    assert_eq!(
+        self_managed_deadline(&license, &config),
+        at("2026-12-24T00:00:00Z")
+    );
+    // The trace says which deadline counts.
+    let decision = evaluate::<StarSelfManaged>(
+        &at_the_question(license),
+        at("2026-12-09T12:00:00Z"),
+        &config,
+    )
+    .unwrap();
+    let step = decision.trace.iter().find(|s| s.node == QUESTION).unwrap();
+    assert_eq!(
+        step.detail.as_deref(),
+        Some(
+            "paid license grace ends 2026-12-24, in 14 days; expires 2026-12-10, in 12 h; threshold 24 h"
+        )
+    );
+    // A trial has no grace: its deadline stays its expiry.
+    let a_trial = trial("2026-11-10", "2026-12-10");
+    assert_eq!(
+        self_managed_deadline(&a_trial, &config),
+        at("2026-12-10T00:00:00Z")
+    );
+    assert!(!answer_at(&a_trial, at("2026-12-09T12:00:00Z"), &config));
+    // star-validity keeps its flowchart's literal question: 12 h to expiry
+    // is "expiring in 24h or less" there.
+    let validity = entitle_core::policies::StarValidityFacts {
+        category: entitle_core::policies::StarCategory::PlanLicense,
+        trial_request: false,
+        sales_assisted_trial: false,
+        license,
+        sales_intervened: false,
+        edge_case: false,
+    };
+    let decision =
+        evaluate::<StarValidity>(&validity, at("2026-12-09T12:00:00Z"), &config).unwrap();
+    assert_eq!(decision.outcome.id(), "ok-to-star");
+}
+
 #[test]
 fn request_kinds_are_the_spec_ids() {
     let ids: Vec<_> = R::ALL
@@ -289,11 +435,12 @@ fn request_kinds_are_the_spec_ids() {
 #[test]
 fn the_trial_license_is_at_the_license_plan_for_the_configured_length() {
     // Friday 2026-12-04 23:30 in New York is Saturday 04:30 UTC: the trial
-    // counts from the support time zone's Friday.
+    // counts from the support time zone's Friday. The license expired
+    // 2026-11-21; its grace ends at the start of 2026-12-05 in New York.
     let f = StarSelfManagedFacts {
         admin_dashboard_screenshot: true,
         customer_has_ticket: false,
-        ..facts(R::ActivationError, paid("2025-12-05", "2026-12-05"))
+        ..facts(R::ActivationError, paid("2025-11-21", "2026-11-21"))
     };
     let config = config_in("America/New_York");
     let decision = evaluate::<StarSelfManaged>(&f, at("2026-12-05T04:30:00Z"), &config).unwrap();
@@ -308,7 +455,8 @@ fn the_trial_license_is_at_the_license_plan_for_the_configured_length() {
         ids,
         ["generate-trial-license", "ask-customer-to-open-ticket"]
     );
-    // Expiry is the start of Saturday 2026-12-05 in New York: 30 min away.
+    // The end of grace is the start of Saturday 2026-12-05 in New York: 30
+    // min away.
     let step = decision
         .trace
         .iter()
@@ -316,7 +464,9 @@ fn the_trial_license_is_at_the_license_plan_for_the_configured_length() {
         .unwrap();
     assert_eq!(
         step.detail.as_deref(),
-        Some("paid license expires 2026-12-05, in 30 min; threshold 24 h")
+        Some(
+            "paid license grace ends 2026-12-05, in 30 min; expired 2026-11-21, 13 days ago; threshold 24 h"
+        )
     );
 }
 
@@ -333,7 +483,8 @@ fn only_activation_and_upload_errors_without_a_ticket_ask_for_one() {
         let f = StarSelfManagedFacts {
             admin_dashboard_screenshot: true,
             customer_has_ticket: has_ticket,
-            ..facts(request, paid("2025-12-10", "2026-12-10"))
+            // In grace until the start of 2026-12-10: 18 h left.
+            ..facts(request, paid("2025-11-26", "2026-11-26"))
         };
         let decision =
             evaluate::<StarSelfManaged>(&f, at("2026-12-09T06:00:00Z"), &PolicyConfig::default())
@@ -458,5 +609,58 @@ proptest! {
         if matches!(decision.outcome, O::ResendToLicenseContact) {
             prop_assert!(facts.recipient_is_license_contact);
         }
+    }
+
+    /// For a fixed license, the policy's "24h+ remaining" answer never goes
+    /// from false back to true as `now` increases (spec 1: "urgency never
+    /// drops as time passes"). The instants include those around the expiry,
+    /// where version 1 flipped back, and around the deadline.
+    #[test]
+    fn more_than_hours_remaining_never_comes_back(
+        license in arb_license(),
+        config in arb_config(),
+        mut instants in prop::collection::vec(arb_now(), 1..10),
+    ) {
+        let expiry = start_in(license.expires_on, &config);
+        let threshold = TimeDelta::hours(i64::from(config.escalation_threshold_hours));
+        let edge = expected_deadline(&license, &config) - threshold;
+        let second = TimeDelta::seconds(1);
+        for t in [expiry, edge] {
+            instants.extend([t - TimeDelta::hours(12), t - second, t, t + second]);
+        }
+        instants.sort();
+        let answers: Vec<bool> = instants.iter().map(|t| answer_at(&license, *t, &config)).collect();
+        for (i, pair) in answers.windows(2).enumerate() {
+            prop_assert!(
+                pair[0] || !pair[1],
+                "false at {} but true again at {}", instants[i], instants[i + 1]
+            );
+        }
+    }
+
+    /// At the boundary: exactly `escalation_threshold_hours` before the
+    /// deadline is not more than the threshold (and stays so for good); a
+    /// nanosecond earlier is, and the decision there is stable until exactly
+    /// the boundary.
+    #[test]
+    fn exactly_the_threshold_before_the_deadline_is_not_more(
+        license in arb_license(),
+        config in arb_config(),
+    ) {
+        let deadline = expected_deadline(&license, &config);
+        prop_assert_eq!(self_managed_deadline(&license, &config), deadline);
+        let edge = deadline - TimeDelta::hours(i64::from(config.escalation_threshold_hours));
+        let nano = TimeDelta::nanoseconds(1);
+        prop_assert!(!answer_at(&license, edge, &config));
+        prop_assert!(!answer_at(&license, edge + nano, &config));
+        prop_assert!(answer_at(&license, edge - nano, &config));
+        prop_assert!(answer_at(&license, edge - TimeDelta::seconds(1), &config));
+        let facts = at_the_question(license);
+        let before = evaluate::<StarSelfManaged>(&facts, edge - nano, &config).unwrap();
+        prop_assert_eq!(before.outcome, O::NoEscalationNeeded);
+        prop_assert_eq!(before.stable_until, Some(edge));
+        let on = evaluate::<StarSelfManaged>(&facts, edge, &config).unwrap();
+        prop_assert_eq!(on.outcome, O::RequestAdminDashboardScreenshot);
+        prop_assert_eq!(on.stable_until, None);
     }
 }

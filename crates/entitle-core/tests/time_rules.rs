@@ -1064,3 +1064,30 @@ fn has_started_from_the_start_of_starts_on_in_the_support_zone() {
     let utc_early = entitle_core::time::has_started(&license, at("2026-12-01T00:00:00Z"), &utc());
     assert!(utc_early.value);
 }
+
+/// Found by `examples/fuzz_facts.rs`: in the first week of the calendar,
+/// whose Monday lies before `NaiveDate::MIN`, `is_weekend` said it never
+/// changes (`until: None`), so decisions at such instants claimed
+/// `stable_until: null` (or a later instant than the real change) while the
+/// weekend ended or began days later.
+#[test]
+fn is_weekend_changes_in_the_first_week_of_the_calendar() {
+    for zone in [Tz::UTC, tz("America/Santiago"), tz("Asia/Seoul")] {
+        let config = PolicyConfig {
+            timezone: zone,
+            ..utc()
+        };
+        for hours in (13..24 * 9).step_by(7) {
+            let now = DateTime::<Utc>::MIN_UTC + TimeDelta::hours(hours);
+            let weekend = is_weekend(now, &config);
+            let until = weekend
+                .until
+                .unwrap_or_else(|| panic!("{zone} {now}: the weekend never starts or ends"));
+            assert!(until > now);
+            assert!(until <= now + TimeDelta::days(7), "{zone} {now}: {until}");
+            let just_before = until - TimeDelta::nanoseconds(1);
+            assert_eq!(is_weekend(just_before, &config).value, weekend.value);
+            assert_ne!(is_weekend(until, &config).value, weekend.value);
+        }
+    }
+}

@@ -28,20 +28,26 @@
 //!   licenses.
 //!
 //! "24h+ remaining" is the shared rule of spec 1: strictly more than
-//! `escalation_threshold_hours` until the deadline (a trial: its expiry; a
-//! paid license: the end of grace, or its expiry while active).
+//! `escalation_threshold_hours` until the deadline. Since version 2 the
+//! deadline of this policy is [`self_managed_deadline`]: for a paid license the
+//! start of `grace_ends_on`, whether it is still active or already in grace
+//! (the instance keeps working until then); for a trial the start of
+//! `expires_on`. It does not move as time passes, so urgency never drops.
+//! (Version 1 used the start of `expires_on` while a paid license was
+//! active: 12 h before expiry was an emergency, 1 s after it was not.)
 //!
 //! The only license this policy ever generates is a trial license
 //! ([`Details::plan`], `users` and `days` are set for it and for nothing
 //! else); a request for a non-trial license goes to the L&R team, whoever
 //! asks.
 
-use chrono::Days;
+use chrono::{DateTime, Days, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::PolicyConfig;
 use crate::domain::License;
-use crate::explain::time_left;
-use crate::graph::{BuildError, GraphBuilder};
+use crate::explain::date_detail;
+use crate::graph::{BuildError, GraphBuilder, Timed};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
@@ -146,7 +152,7 @@ pub struct StarSelfManaged;
 impl Policy for StarSelfManaged {
     const ID: &'static str = "star-self-managed";
     const SUMMARY: &'static str = "Move an urgent starred self-managed license ticket forward (never with a non-trial license).";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     type Facts = StarSelfManagedFacts;
     type Outcome = StarSelfManagedOutcome;
 
@@ -204,10 +210,8 @@ impl Policy for StarSelfManaged {
         .no("more-than-24h-remaining");
         g.timed_question(
             "more-than-24h-remaining",
-            "Is there 24h+ remaining (a non-trial license within its grace period, a trial license before its expiry date)?",
-            |f: &StarSelfManagedFacts, cx| {
-                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
-            },
+            "Is there 24h+ remaining (a non-trial license: until its grace period ends, whether active or in grace; a trial license: until its expiry date)?",
+            |f: &StarSelfManagedFacts, cx| self_managed_more_than_hours_remaining(&f.license, cx.now, cx.config),
         )
         .detail(|f, cx| time_left(&f.license, cx))
         .yes("no-escalation-needed")
@@ -396,16 +400,19 @@ impl Policy for StarSelfManaged {
         use SelfManagedRequest as R;
         // Monday 2026-11-23, 15:00 UTC.
         let now = at("2026-11-23T15:00:00Z");
-        let paid = |expires_on| License {
+        let paid = |expires_on: chrono::NaiveDate| License {
             plan: crate::domain::Plan::Premium,
             trial: false,
-            starts_on: date(2025, 11, 24),
+            starts_on: expires_on
+                .checked_sub_months(chrono::Months::new(12))
+                .unwrap_or(expires_on),
             expires_on,
             users: 120,
         };
         let base = StarSelfManagedFacts {
             request: R::LicenseExtension,
-            license: paid(date(2026, 11, 24)),
+            // Expired 2026-11-10, in grace until 2026-11-24: 9 h left.
+            license: paid(date(2026, 11, 10)),
             lr_team_available: false,
             admin_dashboard_screenshot: false,
             customer_has_ticket: true,
@@ -424,16 +431,16 @@ impl Policy for StarSelfManaged {
                 lr_team_available: true,
                 ..with(R::ActivationError)
             },
-            // The L&R team is not available from here on. In grace until
-            // 2026-11-30: days left.
+            // The L&R team is not available from here on. Active, expires
+            // tomorrow (9 h), but 14 days of grace follow: days left.
             StarSelfManagedFacts {
-                license: paid(date(2026, 11, 16)),
+                license: paid(date(2026, 11, 24)),
                 ..with(R::RenewalDelay)
             },
-            // Expires tomorrow (9 h left), no screenshot yet.
+            // Grace ends tomorrow (9 h left), no screenshot yet.
             with(R::PaymentDelay),
-            // Expires tomorrow, the screenshot is on the ticket, the customer
-            // has not opened a ticket of their own.
+            // Grace ends tomorrow, the screenshot is on the ticket, the
+            // customer has not opened a ticket of their own.
             StarSelfManagedFacts {
                 admin_dashboard_screenshot: true,
                 customer_has_ticket: false,
@@ -446,6 +453,7 @@ impl Policy for StarSelfManaged {
                 license: License {
                     trial: true,
                     plan: crate::domain::Plan::Ultimate,
+                    starts_on: date(2026, 11, 7),
                     ..paid(date(2026, 12, 7))
                 },
                 ..with(R::SendToDifferentEmail)
@@ -460,6 +468,57 @@ impl Policy for StarSelfManaged {
             .into_iter()
             .map(|facts| Example { now, facts })
             .collect()
+    }
+}
+
+/// The escalation deadline of `license` for this policy (spec 1,
+/// `star-self-managed` version 2): the start of `grace_ends_on` for a paid
+/// license, whether it is still active or already in grace; the start of
+/// `expires_on` for a trial (which has no grace period). It does not depend
+/// on `now`. Saturates at the end of the calendar.
+pub fn self_managed_deadline(license: &License, config: &PolicyConfig) -> DateTime<Utc> {
+    // A trial's grace "ends" on `expires_on` (it has none).
+    time::start_of(time::grace_ends_on(license, config), config.timezone)
+}
+
+/// Whether strictly more than `escalation_threshold_hours` remain until the
+/// [`self_managed_deadline`] (spec 1: exactly 24 h is not more than 24 h), the
+/// question `more-than-24h-remaining`.
+///
+/// The deadline is fixed, so the answer goes from true to false once, at
+/// `deadline - threshold`, and never back: that instant is `until` while the
+/// answer is true; a false answer holds forever.
+pub fn self_managed_more_than_hours_remaining(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
+        .unwrap_or(TimeDelta::MAX);
+    // `deadline - now > threshold` is `now < deadline - threshold`; when
+    // `deadline - threshold` is before the calendar, no `now` is early enough.
+    match self_managed_deadline(license, config).checked_sub_signed(threshold) {
+        Some(last) if now < last => Timed::new(true, Some(last)),
+        _ => Timed::forever(false),
+    }
+}
+
+/// The deadline and the time left, for the trace: `paid license grace ends
+/// 2026-12-05, in 5 h; expired 2026-11-21, 13 days ago; threshold 24 h`, or
+/// `trial license expires 2026-12-10, in 36 h; threshold 24 h`.
+fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
+    let threshold = cx.config.escalation_threshold_hours;
+    if license.trial {
+        format!(
+            "trial license {}; threshold {threshold} h",
+            date_detail("expires", license.expires_on, cx)
+        )
+    } else {
+        format!(
+            "paid license {}; {}; threshold {threshold} h",
+            date_detail("grace ends", time::grace_ends_on(license, cx.config), cx),
+            date_detail("expires", license.expires_on, cx)
+        )
     }
 }
 
