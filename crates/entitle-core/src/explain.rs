@@ -2,7 +2,7 @@
 //! and the license dates a support engineer wants to see next to an answer.
 //! Only called when a trace or details are built, never on the fast path.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
 
 use crate::domain::License;
 use crate::policy::PolicyContext;
@@ -100,8 +100,13 @@ pub fn license_detail(license: &License, cx: &PolicyContext<'_>) -> String {
 /// Today's weekday and date in the support time zone, and when the weekend
 /// starts or ends: `today is Saturday 2026-11-21 in UTC; the weekend ends in 38 h`.
 pub fn weekend_detail(cx: &PolicyContext<'_>) -> String {
-    let weekend = time::is_weekend(cx.now, cx.config);
-    let today = time::today(cx.now, cx.config).value;
+    weekend_detail_of(cx, time::is_weekend_at(cx).timed())
+}
+
+/// [`weekend_detail`] from the answer the weekend question gave and when it
+/// changes, so the rule is not asked again for its detail.
+pub fn weekend_detail_of(cx: &PolicyContext<'_>, weekend: time::Timed<bool>) -> String {
+    let today = time::local_now(cx).today;
     let change = match weekend.until {
         Some(at) => {
             let what = if weekend.value {
@@ -114,16 +119,29 @@ pub fn weekend_detail(cx: &PolicyContext<'_>) -> String {
         None => String::new(),
     };
     format!(
-        "today is {} in {}{change}",
-        today.format("%A %Y-%m-%d"),
+        "today is {} {today} in {}{change}",
+        weekday_name(today.weekday()),
         cx.config.timezone
     )
+}
+
+/// The English name of a weekday, as `%A` writes it.
+pub fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
 }
 
 /// The deadline of the "more than 24 h remaining" rule and the time left:
 /// `paid license grace ends 2026-11-24, in 30 h; threshold 24 h`.
 pub fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
-    let deadline = time::deadline(license, cx.now, cx.config).value;
+    let deadline = time::deadline_at(license, cx).value();
     let passed = deadline <= cx.now;
     let kind = if license.trial { "trial" } else { "paid" };
     let what = match (

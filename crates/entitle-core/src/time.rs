@@ -34,6 +34,8 @@ use chrono_tz::Tz;
 
 use crate::config::PolicyConfig;
 use crate::domain::License;
+use crate::graph::{Context, LazyTimed, Until};
+use crate::policy::PolicyContext;
 
 pub use crate::graph::Timed;
 
@@ -45,9 +47,97 @@ const MAX_STEPS: usize = 64;
 // Calendar primitives
 // ---------------------------------------------------------------------------
 
+/// The UTC offset in seconds of a zone that has only ever had one: UTC and
+/// its aliases, and the `Etc/GMT±N` zones (POSIX signs: `Etc/GMT+5` is five
+/// hours *behind* UTC). `None` for every other zone. These zones skip
+/// chrono-tz entirely; a test checks each against it.
+#[inline]
+pub(crate) fn fixed_offset(tz: Tz) -> Option<i32> {
+    const H: i32 = 3_600;
+    Some(match tz {
+        Tz::UTC
+        | Tz::UCT
+        | Tz::Universal
+        | Tz::Zulu
+        | Tz::GMT
+        | Tz::GMT0
+        | Tz::GMTPlus0
+        | Tz::GMTMinus0
+        | Tz::Greenwich
+        | Tz::Etc__UTC
+        | Tz::Etc__UCT
+        | Tz::Etc__Universal
+        | Tz::Etc__Zulu
+        | Tz::Etc__GMT
+        | Tz::Etc__GMT0
+        | Tz::Etc__GMTPlus0
+        | Tz::Etc__GMTMinus0
+        | Tz::Etc__Greenwich => 0,
+        Tz::Etc__GMTPlus1 => -H,
+        Tz::Etc__GMTPlus2 => -2 * H,
+        Tz::Etc__GMTPlus3 => -3 * H,
+        Tz::Etc__GMTPlus4 => -4 * H,
+        Tz::Etc__GMTPlus5 => -5 * H,
+        Tz::Etc__GMTPlus6 => -6 * H,
+        Tz::Etc__GMTPlus7 => -7 * H,
+        Tz::Etc__GMTPlus8 => -8 * H,
+        Tz::Etc__GMTPlus9 => -9 * H,
+        Tz::Etc__GMTPlus10 => -10 * H,
+        Tz::Etc__GMTPlus11 => -11 * H,
+        Tz::Etc__GMTPlus12 => -12 * H,
+        Tz::Etc__GMTMinus1 => H,
+        Tz::Etc__GMTMinus2 => 2 * H,
+        Tz::Etc__GMTMinus3 => 3 * H,
+        Tz::Etc__GMTMinus4 => 4 * H,
+        Tz::Etc__GMTMinus5 => 5 * H,
+        Tz::Etc__GMTMinus6 => 6 * H,
+        Tz::Etc__GMTMinus7 => 7 * H,
+        Tz::Etc__GMTMinus8 => 8 * H,
+        Tz::Etc__GMTMinus9 => 9 * H,
+        Tz::Etc__GMTMinus10 => 10 * H,
+        Tz::Etc__GMTMinus11 => 11 * H,
+        Tz::Etc__GMTMinus12 => 12 * H,
+        Tz::Etc__GMTMinus13 => 13 * H,
+        Tz::Etc__GMTMinus14 => 14 * H,
+        _ => return None,
+    })
+}
+
+/// The UTC offset of `tz` at `instant` in seconds: constant for a fixed
+/// zone, looked up in chrono-tz otherwise.
+#[inline]
+fn offset_secs(instant: DateTime<Utc>, tz: Tz) -> i32 {
+    match fixed_offset(tz) {
+        Some(secs) => secs,
+        None => tz
+            .offset_from_utc_datetime(&instant.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    }
+}
+
 /// The UTC offset of `tz` at `instant`.
 fn offset_at(instant: DateTime<Utc>, tz: Tz) -> FixedOffset {
-    tz.offset_from_utc_datetime(&instant.naive_utc()).fix()
+    FixedOffset::east_opt(offset_secs(instant, tz)).unwrap_or(Utc.fix())
+}
+
+/// Days from 0001-01-01 (day 1) to 1970-01-01.
+const UNIX_EPOCH_FROM_CE: i64 = 719_163;
+
+/// The calendar date at `secs` seconds after the Unix epoch, shifted by a UTC
+/// offset of `offset` seconds; saturates at the ends of the calendar, as
+/// [`local_datetime`] does.
+#[inline]
+fn date_at(secs: i64, offset: i32) -> NaiveDate {
+    let days = (secs + i64::from(offset)).div_euclid(86_400) + UNIX_EPOCH_FROM_CE;
+    i32::try_from(days)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(if days > 0 {
+            NaiveDate::MAX
+        } else {
+            NaiveDate::MIN
+        })
 }
 
 /// The local wall-clock time of `instant` in `tz`, saturating at the ends of
@@ -67,7 +157,37 @@ fn local_datetime(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
 /// The calendar date of `instant` in `tz` (spec 1: "today" is the date of
 /// `now` in the support time zone). Saturates at the ends of the calendar.
 pub fn local_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    local_datetime(instant, tz).date()
+    date_at(instant.timestamp(), offset_secs(instant, tz))
+}
+
+/// The wall clock at a decision's `now` in its support time zone, looked up
+/// once per decision and kept in its [`Context`] (every time rule of the
+/// decision reads it from there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalNow {
+    /// Today: the local date at `now`.
+    pub today: NaiveDate,
+    /// The UTC offset at `now`, in seconds.
+    pub offset: i32,
+}
+
+impl LocalNow {
+    /// The wall clock at `now` in `tz`.
+    pub fn of(now: DateTime<Utc>, tz: Tz) -> Self {
+        let offset = offset_secs(now, tz);
+        Self {
+            today: date_at(now.timestamp(), offset),
+            offset,
+        }
+    }
+}
+
+/// The decision's wall clock in its support time zone, looked up at most
+/// once per context.
+#[inline]
+pub fn local_now(cx: &PolicyContext<'_>) -> LocalNow {
+    *cx.local
+        .get_or_init(|| LocalNow::of(cx.now, cx.config.timezone))
 }
 
 /// The instant `secs` seconds after the Unix epoch, clamped to the range of
@@ -90,6 +210,9 @@ fn instant_at(secs: i64) -> DateTime<Utc> {
 /// [`DateTime<Utc>`].
 pub fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN);
+    if let Some(offset) = fixed_offset(tz) {
+        return instant_at(midnight.and_utc().timestamp() - i64::from(offset));
+    }
     match tz.from_local_datetime(&midnight) {
         LocalResult::Single(start) => start.with_timezone(&Utc),
         LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
@@ -233,19 +356,21 @@ fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option
     next_date_change(t, tz)
 }
 
-/// Evaluates `rule` on the local date of `now`, with an exact `until`.
+/// The first instant after `now` at which `rule`, a function of the local
+/// date, stops answering `value` (its answer on `today`, the local date at
+/// `now`): exact.
 ///
 /// `breakpoints` must hold every date `d` at which `rule(d)` may differ from
 /// `rule(d - 1)`; `None` entries (dates past the end of the calendar) are
 /// ignored.
-fn timed_by_date<T: Copy + PartialEq>(
+fn until_by_date<T: Copy + PartialEq>(
     now: DateTime<Utc>,
     tz: Tz,
+    today: NaiveDate,
+    value: T,
     breakpoints: &mut [Option<NaiveDate>],
     rule: impl Fn(NaiveDate) -> T,
-) -> Timed<T> {
-    let today = local_date(now, tz);
-    let value = rule(today);
+) -> Option<DateTime<Utc>> {
     breakpoints.sort_unstable();
     let dates = || breakpoints.iter().flatten().copied();
     // The value holds on [first, last], a run between breakpoints.
@@ -257,10 +382,32 @@ fn timed_by_date<T: Copy + PartialEq>(
         .rev()
         .filter(|b| *b <= today)
         .find(|b| b.pred_opt().is_some_and(|before| rule(before) != value));
-    Timed::new(
-        value,
-        first_instant_outside(now, tz, DateRange { first, last }),
-    )
+    first_instant_outside(now, tz, DateRange { first, last })
+}
+
+/// Evaluates `rule` on today's local date (read from the decision's
+/// [`LocalNow`]); its exact change instant is computed only when asked for.
+///
+/// `breakpoints` gives every date at which `rule` may change (see
+/// [`until_by_date`]); it is only called for the change instant.
+#[inline(always)]
+fn by_date<'c, T: Copy + PartialEq + 'c, const N: usize>(
+    cx: &'c PolicyContext<'_>,
+    breakpoints: impl FnOnce(NaiveDate) -> [Option<NaiveDate>; N] + 'c,
+    rule: impl Fn(NaiveDate) -> T + 'c,
+) -> LazyTimed<T, impl Until + 'c> {
+    let today = local_now(cx).today;
+    let value = rule(today);
+    LazyTimed::new(value, move || {
+        until_by_date(
+            cx.now,
+            cx.config.timezone,
+            today,
+            value,
+            &mut breakpoints(today),
+            rule,
+        )
+    })
 }
 
 /// `date + days`, or `None` past the end of the calendar.
@@ -275,10 +422,16 @@ fn add_days(date: NaiveDate, days: u32) -> Option<NaiveDate> {
 /// Today's date in the support time zone (spec 1: calendar questions are
 /// answered in `timezone`), until the next local midnight.
 pub fn today(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<NaiveDate> {
-    Timed::new(
-        local_date(now, config.timezone),
-        next_date_change(now, config.timezone),
-    )
+    today_at(&Context::new(now, config)).timed()
+}
+
+/// [`today`] for a decision: the date now, the next local midnight only when
+/// asked for.
+#[inline]
+pub fn today_at<'c>(cx: &'c PolicyContext<'_>) -> LazyTimed<NaiveDate, impl Until + 'c> {
+    LazyTimed::new(local_now(cx).today, move || {
+        next_date_change(cx.now, cx.config.timezone)
+    })
 }
 
 /// Whole days from today (in the support time zone) to `date`: positive in
@@ -297,15 +450,22 @@ pub fn is_weekend_date(date: NaiveDate) -> bool {
 /// "Saturday or Sunday of `now` in the support time zone"). Holds until the
 /// next Saturday 00:00 on a weekday, the next Monday 00:00 on a weekend.
 pub fn is_weekend(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    let today = local_date(now, config.timezone);
-    let from_monday = today.weekday().num_days_from_monday();
-    let monday = today.checked_sub_days(Days::new(u64::from(from_monday)));
-    let saturday = monday.and_then(|m| add_days(m, 5));
-    let next_monday = monday.and_then(|m| add_days(m, 7));
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut [monday, saturday, next_monday],
+    is_weekend_at(&Context::new(now, config)).timed()
+}
+
+/// [`is_weekend`] for a decision, its change instant computed only when
+/// asked for.
+#[inline]
+pub fn is_weekend_at<'c>(cx: &'c PolicyContext<'_>) -> LazyTimed<bool, impl Until + 'c> {
+    by_date(
+        cx,
+        |today| {
+            let from_monday = today.weekday().num_days_from_monday();
+            let monday = today.checked_sub_days(Days::new(u64::from(from_monday)));
+            let saturday = monday.and_then(|m| add_days(m, 5));
+            let next_monday = monday.and_then(|m| add_days(m, 7));
+            [monday, saturday, next_monday]
+        },
         is_weekend_date,
     )
 }
@@ -437,46 +597,59 @@ fn license_breakpoints(license: &License, config: &PolicyConfig) -> [Option<Naiv
     ]
 }
 
-/// Evaluates a rule of the license's state on today's date, with exact `until`.
-fn timed_license_rule<T: Copy + PartialEq>(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-    rule: impl Fn(LicenseState) -> T,
-) -> Timed<T> {
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut license_breakpoints(license, config),
-        |today| rule(license_state_on(license, today, config)),
+/// Evaluates a rule of the license's state on today's date; its exact
+/// change instant is computed only when asked for.
+#[inline(always)]
+fn license_rule<'c, T: Copy + PartialEq + 'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+    rule: impl Fn(LicenseState) -> T + 'c,
+) -> LazyTimed<T, impl Until + 'c> {
+    let config = cx.config;
+    by_date(
+        cx,
+        move |_| license_breakpoints(license, config),
+        move |today| rule(license_state_on(license, today, config)),
     )
 }
 
-/// The state of `license` at `now` (spec 1 and 3.1), until the start of the
-/// next date on which it changes (e.g. an active license is stable until the
-/// start of `expires_on`; one in grace until the start of `grace_ends_on`).
-pub fn license_state(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<LicenseState> {
-    timed_license_rule(license, now, config, |state| state)
+/// Declares a rule twice over: `$name(license, now, config) -> Timed<T>`,
+/// and `$at(license, cx)` for a decision, whose change instant is computed
+/// only when asked for. Both are the same rule: the first is the second
+/// with the change instant computed.
+macro_rules! license_rules {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident / $at:ident -> $t:ty = $rule:expr;
+    )+) => {$(
+        $(#[$doc])*
+        pub fn $name(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<$t> {
+            $at(license, &Context::new(now, config)).timed()
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] for a decision, its change instant computed only when asked for.")]
+        #[inline]
+        pub fn $at<'c>(license: &'c License, cx: &'c PolicyContext<'_>) -> LazyTimed<$t, impl Until + 'c> {
+            license_rule(license, cx, $rule)
+        }
+    )+};
 }
 
-/// Whether the license has started (spec 1: a license whose start date is
-/// today has started, so `today >= starts_on`), until the start of
-/// `starts_on` when it has not.
-pub fn has_started(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        state != LicenseState::NotStarted
-    })
-}
+license_rules! {
+    /// The state of `license` at `now` (spec 1 and 3.1), until the start of the
+    /// next date on which it changes (e.g. an active license is stable until the
+    /// start of `expires_on`; one in grace until the start of `grace_ends_on`).
+    license_state / license_state_at -> LicenseState = |state| state;
 
-/// Whether the license has expired (spec 1: expired from the start of
-/// `expires_on`; `today >= expires_on`). A license that has not started yet
-/// has not expired.
-pub fn is_expired(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
+    /// Whether the license has started (spec 1: a license whose start date is
+    /// today has started, so `today >= starts_on`), until the start of
+    /// `starts_on` when it has not.
+    has_started / has_started_at -> bool = |state| state != LicenseState::NotStarted;
+
+    /// Whether the license has expired (spec 1: expired from the start of
+    /// `expires_on`; `today >= expires_on`). A license that has not started yet
+    /// has not expired.
+    is_expired / is_expired_at -> bool = |state| {
         matches!(
             state,
             LicenseState::InGracePeriod
@@ -484,33 +657,19 @@ pub fn is_expired(license: &License, now: DateTime<Utc>, config: &PolicyConfig) 
                 | LicenseState::Lapsed
                 | LicenseState::TrialExpired
         )
-    })
-}
+    };
 
-/// Whether a paid license is in its grace period (spec 1: `expires_on <=
-/// today < grace_ends_on`). Always false for a trial, which has no grace period.
-pub fn is_in_grace_period(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        state == LicenseState::InGracePeriod
-    })
-}
+    /// Whether a paid license is in its grace period (spec 1: `expires_on <=
+    /// today < grace_ends_on`). Always false for a trial, which has no grace period.
+    is_in_grace_period / is_in_grace_period_at -> bool = |state| state == LicenseState::InGracePeriod;
 
-/// Whether the license has not lapsed yet: it is still active or in grace
-/// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
-///
-/// A trial has no grace period, so this is true while the trial is active.
-/// A license that has not started yet has not lapsed either, so it counts
-/// (an emergency license is for a license that ran out, not one still to come).
-pub fn is_active_or_in_grace(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
+    /// Whether the license has not lapsed yet: it is still active or in grace
+    /// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
+    ///
+    /// A trial has no grace period, so this is true while the trial is active.
+    /// A license that has not started yet has not lapsed either, so it counts
+    /// (an emergency license is for a license that ran out, not one still to come).
+    is_active_or_in_grace / is_active_or_in_grace_at -> bool = |state| {
         matches!(
             state,
             LicenseState::NotStarted
@@ -518,7 +677,7 @@ pub fn is_active_or_in_grace(
                 | LicenseState::InGracePeriod
                 | LicenseState::TrialActive
         )
-    })
+    };
 }
 
 /// Whether the grace period ended within the emergency window (spec 1:
@@ -531,14 +690,23 @@ pub fn grace_ended_within_window(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let tz = config.timezone;
-    let start = grace_end(license, config);
-    let rule = |today: NaiveDate| {
+    grace_ended_within_window_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`grace_ended_within_window`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn grace_ended_within_window_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
+    let rule = move |today: NaiveDate| {
         today >= license.starts_on
-            && start.is_some_and(|start| start <= today)
+            && grace_end(license, config).is_some_and(|start| start <= today)
             && window_end(license, config).is_none_or(|last| today <= last)
     };
-    timed_by_date(now, tz, &mut license_breakpoints(license, config), rule)
+    by_date(cx, move |_| license_breakpoints(license, config), rule)
 }
 
 /// Whether the grace period ended more than `emergency_window_days` ago
@@ -553,15 +721,21 @@ pub fn grace_ended_outside_window(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let rule = |today: NaiveDate| {
+    grace_ended_outside_window_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`grace_ended_outside_window`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn grace_ended_outside_window_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
+    let rule = move |today: NaiveDate| {
         today >= license.starts_on && window_end(license, config).is_some_and(|last| today > last)
     };
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut license_breakpoints(license, config),
-        rule,
-    )
+    by_date(cx, move |_| license_breakpoints(license, config), rule)
 }
 
 // ---------------------------------------------------------------------------
@@ -578,20 +752,42 @@ pub fn deadline(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<DateTime<Utc>> {
-    let tz = config.timezone;
-    let at_expiry = start_of(license.expires_on, tz);
-    if license.trial {
-        return Timed::forever(at_expiry);
-    }
-    let at_grace_end =
-        grace_end(license, config).map_or(DateTime::<Utc>::MAX_UTC, |end| start_of(end, tz));
-    if at_grace_end == at_expiry {
-        return Timed::forever(at_expiry);
-    }
-    let expired = timed_by_date(now, tz, &mut [Some(license.expires_on)], |today| {
-        today >= license.expires_on
-    });
-    expired.map(|expired| if expired { at_grace_end } else { at_expiry })
+    deadline_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`deadline`] for a decision, its change instant computed only when asked
+/// for.
+#[inline]
+pub fn deadline_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<DateTime<Utc>, impl Until + 'c> {
+    let tz = cx.config.timezone;
+    let today = local_now(cx).today;
+    let at_grace_end = move || {
+        grace_end(license, cx.config).map_or(DateTime::<Utc>::MAX_UTC, |end| start_of(end, tz))
+    };
+    let expired = !license.trial && today >= license.expires_on;
+    // Once expired, the end of grace (the expiry itself without a grace period).
+    let value = if expired {
+        at_grace_end()
+    } else {
+        start_of(license.expires_on, tz)
+    };
+    LazyTimed::new(value, move || {
+        let at_expiry = start_of(license.expires_on, tz);
+        if license.trial || at_grace_end() == at_expiry {
+            return None;
+        }
+        until_by_date(
+            cx.now,
+            tz,
+            today,
+            expired,
+            &mut [Some(license.expires_on)],
+            |today| today >= license.expires_on,
+        )
+    })
 }
 
 /// Time left until the [`deadline`] (negative once it has passed), for trace
@@ -615,33 +811,47 @@ pub fn more_than_hours_remaining(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
+    more_than_hours_remaining_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`more_than_hours_remaining`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn more_than_hours_remaining_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
     let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
         .unwrap_or(TimeDelta::MAX);
-    let above =
-        |deadline: DateTime<Utc>, at: DateTime<Utc>| deadline.signed_duration_since(at) > threshold;
-    let value = above(deadline(license, now, config).value, now);
-    let mut t = now;
-    for _ in 0..MAX_STEPS {
-        let phase = deadline(license, t, config);
-        if above(phase.value, t) != value {
-            return Timed::new(value, Some(t));
-        }
-        // Within this phase the answer can only go from true to false, at
-        // `deadline - threshold`.
-        if value {
-            if let Some(flip) = phase.value.checked_sub_signed(threshold) {
-                if phase.until.is_none_or(|end| flip < end) {
-                    return Timed::new(value, Some(flip));
+    let above = move |deadline: DateTime<Utc>, at: DateTime<Utc>| {
+        deadline.signed_duration_since(at) > threshold
+    };
+    let value = above(deadline_at(license, cx).value(), cx.now);
+    LazyTimed::new(value, move || {
+        let mut t = cx.now;
+        for _ in 0..MAX_STEPS {
+            let phase = deadline(license, t, config);
+            if above(phase.value, t) != value {
+                return Some(t);
+            }
+            // Within this phase the answer can only go from true to false, at
+            // `deadline - threshold`.
+            if value {
+                if let Some(flip) = phase.value.checked_sub_signed(threshold) {
+                    if phase.until.is_none_or(|end| flip < end) {
+                        return Some(flip);
+                    }
                 }
             }
+            match phase.until {
+                Some(end) => t = end,
+                None => return None,
+            }
         }
-        match phase.until {
-            Some(end) => t = end,
-            None => return Timed::forever(value),
-        }
-    }
-    // Unreachable: the deadline changes at most twice.
-    Timed::new(value, Some(t))
+        // Unreachable: the deadline changes at most twice.
+        Some(t)
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -657,33 +867,42 @@ pub fn has_report_on_today(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let tz = config.timezone;
-    let today = local_date(now, tz);
-    let range = if dates.contains(&today) {
-        // The run of consecutive report dates around today.
-        let mut first = today;
-        while let Some(before) = first.pred_opt().filter(|d| dates.contains(d)) {
-            first = before;
-        }
-        let mut last = today;
-        while let Some(after) = last.succ_opt().filter(|d| dates.contains(d)) {
-            last = after;
-        }
-        DateRange {
-            first: Some(first),
-            last: Some(last),
-        }
-    } else {
-        // The gap between the report dates around today.
-        let before = dates.iter().filter(|d| **d < today).max();
-        let after = dates.iter().filter(|d| **d > today).min();
-        DateRange {
-            first: before.and_then(|d| d.succ_opt()),
-            last: after.and_then(|d| d.pred_opt()),
-        }
-    };
-    Timed::new(
-        dates.contains(&today),
-        first_instant_outside(now, tz, range),
-    )
+    has_report_on_today_at(dates, &Context::new(now, config)).timed()
+}
+
+/// [`has_report_on_today`] for a decision, its change instant computed only
+/// when asked for.
+#[inline]
+pub fn has_report_on_today_at<'c>(
+    dates: &'c [NaiveDate],
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let today = local_now(cx).today;
+    let value = dates.contains(&today);
+    LazyTimed::new(value, move || {
+        let range = if value {
+            // The run of consecutive report dates around today.
+            let mut first = today;
+            while let Some(before) = first.pred_opt().filter(|d| dates.contains(d)) {
+                first = before;
+            }
+            let mut last = today;
+            while let Some(after) = last.succ_opt().filter(|d| dates.contains(d)) {
+                last = after;
+            }
+            DateRange {
+                first: Some(first),
+                last: Some(last),
+            }
+        } else {
+            // The gap between the report dates around today.
+            let before = dates.iter().filter(|d| **d < today).max();
+            let after = dates.iter().filter(|d| **d > today).min();
+            DateRange {
+                first: before.and_then(|d| d.succ_opt()),
+                last: after.and_then(|d| d.pred_opt()),
+            }
+        };
+        first_instant_outside(cx.now, cx.config.timezone, range)
+    })
 }
