@@ -12,9 +12,7 @@ use petgraph::visit::{Dfs, EdgeRef};
 
 use super::compiled::{self, DecisionGraph, QuestionFns};
 use super::threaded;
-use super::{
-    Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed, TimedAnswer,
-};
+use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
 /// Asks a question of the facts; returns the answer's index.
 pub(crate) type AskFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> usize + Send + Sync>;
@@ -148,17 +146,17 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
     }
 
     /// Adds a time-aware question: `ask` returns the answer together with the
-    /// instant it would next change for the same facts ([`Timed`]), or the
-    /// answer with the function that computes that instant ([`LazyTimed`],
-    /// see [`TimedAnswer`]), so the two come from one rule and can never
-    /// disagree. `decide` reads the answer alone (a [`LazyTimed`]'s instant is
-    /// never computed); `evaluate` asks once and uses the answer and the
-    /// instant for the path, the trace and its detail
-    /// ([`QuestionBuilder::detail_with`]). Decisions report the earliest such
-    /// instant on their path as `stable_until`.
+    /// instant it would next change for the same facts ([`Timed`]), so the
+    /// two come from one rule and can never disagree.
     ///
-    /// [`LazyTimed`]: super::LazyTimed
-    pub fn timed_question<A, Q, R>(
+    /// `ask` is told what is wanted ([`Want`]): `decide` asks for the answer
+    /// alone, and the rule may skip finding its change instant (the time
+    /// rules return a [`LazyTimed`](super::LazyTimed), whose
+    /// [`get`](super::LazyTimed::get) does just that); `evaluate` asks once
+    /// for both and uses them for the path, `stable_until`, the trace and
+    /// its detail ([`QuestionBuilder::detail_with`]). Decisions report the
+    /// earliest such instant on their path as `stable_until`.
+    pub fn timed_question<A, Q>(
         &mut self,
         id: impl Into<String>,
         text: impl Into<String>,
@@ -166,17 +164,16 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
     ) -> QuestionBuilder<'_, F, O, C, A>
     where
         A: Answer,
-        R: TimedAnswer<Answer = A>,
-        Q: Fn(&F, &Context<'_, C>) -> R + Send + Sync + 'static,
+        Q: Fn(&F, &Context<'_, C>, Want) -> Timed<A> + Send + Sync + 'static,
     {
         let ask = Arc::new(ask);
         let timed = Arc::clone(&ask);
         let mut question = self.question(id, text, move |f: &F, cx: &Context<'_, C>| {
-            ask(f, cx).answer()
+            ask(f, cx, Want::Answer).value
         });
         if let Some(fns) = question.fns() {
             fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
-                let answer = timed(f, cx).into_timed();
+                let answer = timed(f, cx, Want::Until);
                 (answer.value.index(), answer.until)
             }));
         }

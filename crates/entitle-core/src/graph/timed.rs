@@ -75,6 +75,16 @@ impl<T: Copy, U: FnOnce() -> Option<DateTime<Utc>>> LazyTimed<T, U> {
         Timed::new(self.value, (self.until)())
     }
 
+    /// The value, and its change instant if `want` asks for it (else `None`,
+    /// without computing it).
+    #[inline(always)]
+    pub fn get(self, want: Want) -> Timed<T> {
+        match want {
+            Want::Answer => Timed::new(self.value, None),
+            Want::Until => self.timed(),
+        }
+    }
+
     /// The same change instant with the value mapped.
     #[inline(always)]
     pub fn map<V: Copy>(self, f: impl FnOnce(T) -> V) -> LazyTimed<V, U> {
@@ -85,44 +95,16 @@ impl<T: Copy, U: FnOnce() -> Option<DateTime<Utc>>> LazyTimed<T, U> {
     }
 }
 
-/// What a time-aware question returns: its answer now, and when asked, the
-/// instant that answer changes. [`Timed`] (both computed) and [`LazyTimed`]
-/// (the instant computed only when asked) implement it.
-pub trait TimedAnswer {
-    /// The answer type.
-    type Answer: Copy;
-    /// The answer at `now` alone (what `decide` needs).
-    fn answer(&self) -> Self::Answer;
-    /// The answer together with its change instant (what `evaluate` needs).
-    fn into_timed(self) -> Timed<Self::Answer>;
-}
-
-impl<T: Copy> TimedAnswer for Timed<T> {
-    type Answer = T;
-
-    #[inline(always)]
-    fn answer(&self) -> T {
-        self.value
-    }
-
-    #[inline(always)]
-    fn into_timed(self) -> Timed<T> {
-        self
-    }
-}
-
-impl<T: Copy, U: FnOnce() -> Option<DateTime<Utc>>> TimedAnswer for LazyTimed<T, U> {
-    type Answer = T;
-
-    #[inline(always)]
-    fn answer(&self) -> T {
-        self.value
-    }
-
-    #[inline]
-    fn into_timed(self) -> Timed<T> {
-        self.timed()
-    }
+/// Whether a time-aware question is asked for its answer alone (what
+/// `decide` needs) or also for the instant that answer changes (what
+/// `evaluate` needs). See
+/// [`GraphBuilder::timed_question`](super::GraphBuilder::timed_question).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Want {
+    /// The answer alone; the [`Timed::until`] returned is not computed (`None`).
+    Answer,
+    /// The answer and its exact change instant.
+    Until,
 }
 
 /// The function a [`LazyTimed`] runs to find its change instant: the
