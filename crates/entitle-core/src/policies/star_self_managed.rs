@@ -205,8 +205,8 @@ impl Policy for StarSelfManaged {
         g.timed_question(
             "more-than-24h-remaining",
             "Is there 24h+ remaining (a non-trial license within its grace period, a trial license before its expiry date)?",
-            |f: &StarSelfManagedFacts, cx| {
-                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
+            |f: &StarSelfManagedFacts, cx, want| {
+                time::more_than_hours_remaining_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
