@@ -906,3 +906,35 @@ pub fn has_report_on_today_at<'c>(
         first_instant_outside(cx.now, cx.config.timezone, range)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Every zone the fixed-offset table names has exactly that offset in
+    /// chrono-tz, from the start to the end of its data and beyond.
+    #[test]
+    fn fixed_zones_have_their_offset_in_chrono_tz() {
+        let mut fixed = 0;
+        for tz in chrono_tz::TZ_VARIANTS {
+            let Some(offset) = fixed_offset(tz) else {
+                continue;
+            };
+            fixed += 1;
+            for year in (-3000..=3000).step_by(7) {
+                for month in [1, 4, 7, 10] {
+                    let at = NaiveDate::from_ymd_opt(year, month, 15)
+                        .unwrap()
+                        .and_time(NaiveTime::MIN)
+                        .and_utc();
+                    let actual = tz.offset_from_utc_datetime(&at.naive_utc()).fix();
+                    assert_eq!(actual.local_minus_utc(), offset, "{tz} in {year}-{month}");
+                }
+            }
+        }
+        // UTC, its 17 aliases and the 26 Etc/GMT±N zones.
+        assert_eq!(fixed, 44);
+    }
+}
