@@ -54,6 +54,9 @@ const MAX_STEPS: usize = 64;
 #[inline]
 pub(crate) fn fixed_offset(tz: Tz) -> Option<i32> {
     const H: i32 = 3_600;
+    if tz == Tz::UTC {
+        return Some(0);
+    }
     Some(match tz {
         Tz::UTC
         | Tz::UCT
@@ -121,25 +124,6 @@ fn offset_at(instant: DateTime<Utc>, tz: Tz) -> FixedOffset {
     FixedOffset::east_opt(offset_secs(instant, tz)).unwrap_or(Utc.fix())
 }
 
-/// Days from 0001-01-01 (day 1) to 1970-01-01.
-const UNIX_EPOCH_FROM_CE: i64 = 719_163;
-
-/// The calendar date at `secs` seconds after the Unix epoch, shifted by a UTC
-/// offset of `offset` seconds; saturates at the ends of the calendar, as
-/// [`local_datetime`] does.
-#[inline]
-fn date_at(secs: i64, offset: i32) -> NaiveDate {
-    let days = (secs + i64::from(offset)).div_euclid(86_400) + UNIX_EPOCH_FROM_CE;
-    i32::try_from(days)
-        .ok()
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
-        .unwrap_or(if days > 0 {
-            NaiveDate::MAX
-        } else {
-            NaiveDate::MIN
-        })
-}
-
 /// The local wall-clock time of `instant` in `tz`, saturating at the ends of
 /// the calendar (chrono's own conversion panics there).
 fn local_datetime(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
@@ -157,7 +141,27 @@ fn local_datetime(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
 /// The calendar date of `instant` in `tz` (spec 1: "today" is the date of
 /// `now` in the support time zone). Saturates at the ends of the calendar.
 pub fn local_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    date_at(instant.timestamp(), offset_secs(instant, tz))
+    date_at(instant, offset_secs(instant, tz))
+}
+
+/// The calendar date of `instant` shifted by a UTC offset of `offset`
+/// seconds, saturating at the ends of the calendar as [`local_datetime`]
+/// does. The date only moves when the offset crosses a midnight, so this is
+/// nearly free for UTC.
+#[inline]
+fn date_at(instant: DateTime<Utc>, offset: i32) -> NaiveDate {
+    let utc = instant.naive_utc();
+    match FixedOffset::east_opt(offset) {
+        Some(fixed) => utc.checked_add_offset(fixed).map_or(
+            if offset > 0 {
+                NaiveDate::MAX
+            } else {
+                NaiveDate::MIN
+            },
+            |local| local.date(),
+        ),
+        None => utc.date(),
+    }
 }
 
 /// The wall clock at a decision's `now` in its support time zone, looked up
@@ -176,7 +180,7 @@ impl LocalNow {
     pub fn of(now: DateTime<Utc>, tz: Tz) -> Self {
         let offset = offset_secs(now, tz);
         Self {
-            today: date_at(now.timestamp(), offset),
+            today: date_at(now, offset),
             offset,
         }
     }
@@ -597,26 +601,30 @@ fn license_breakpoints(license: &License, config: &PolicyConfig) -> [Option<Naiv
     ]
 }
 
-/// Evaluates a rule of the license's state on today's date; its exact
-/// change instant is computed only when asked for.
+/// Evaluates a rule about `license` on today's date; its exact change
+/// instant is computed only when asked for.
 #[inline(always)]
 fn license_rule<'c, T: Copy + PartialEq + 'c>(
     license: &'c License,
     cx: &'c PolicyContext<'_>,
-    rule: impl Fn(LicenseState) -> T + 'c,
+    rule: impl Fn(&License, NaiveDate, &PolicyConfig) -> T + 'c,
 ) -> LazyTimed<T, impl Until + 'c> {
     let config = cx.config;
     by_date(
         cx,
         move |_| license_breakpoints(license, config),
-        move |today| rule(license_state_on(license, today, config)),
+        move |today| rule(license, today, config),
     )
 }
 
 /// Declares a rule twice over: `$name(license, now, config) -> Timed<T>`,
 /// and `$at(license, cx)` for a decision, whose change instant is computed
-/// only when asked for. Both are the same rule: the first is the second
-/// with the change instant computed.
+/// only when asked for. Both are the same rule of the date: the first is the
+/// second with the change instant computed.
+///
+/// Each rule is written as the shortest test of the dates that gives the
+/// answer [`license_state_on`] implies (so the answer alone costs a
+/// comparison or two); a property test checks each against it.
 macro_rules! license_rules {
     ($(
         $(#[$doc:meta])*
@@ -635,33 +643,40 @@ macro_rules! license_rules {
     )+};
 }
 
+/// Whether `today` is before the end of grace (always, if it lies past the
+/// end of the calendar). For a trial, the end of grace is its expiry.
+#[inline]
+fn before_grace_end(license: &License, today: NaiveDate, config: &PolicyConfig) -> bool {
+    today < license.expires_on || grace_end(license, config).is_none_or(|end| today < end)
+}
+
 license_rules! {
     /// The state of `license` at `now` (spec 1 and 3.1), until the start of the
     /// next date on which it changes (e.g. an active license is stable until the
     /// start of `expires_on`; one in grace until the start of `grace_ends_on`).
-    license_state / license_state_at -> LicenseState = |state| state;
+    license_state / license_state_at -> LicenseState = license_state_on;
 
     /// Whether the license has started (spec 1: a license whose start date is
     /// today has started, so `today >= starts_on`), until the start of
-    /// `starts_on` when it has not.
-    has_started / has_started_at -> bool = |state| state != LicenseState::NotStarted;
+    /// `starts_on` when it has not. (Every state but `not-started`.)
+    has_started / has_started_at -> bool = |license, today, _| today >= license.starts_on;
 
     /// Whether the license has expired (spec 1: expired from the start of
     /// `expires_on`; `today >= expires_on`). A license that has not started yet
-    /// has not expired.
-    is_expired / is_expired_at -> bool = |state| {
-        matches!(
-            state,
-            LicenseState::InGracePeriod
-                | LicenseState::GraceEndedRecently
-                | LicenseState::Lapsed
-                | LicenseState::TrialExpired
-        )
+    /// has not expired. (`in-grace-period`, `grace-ended-recently`, `lapsed`,
+    /// `trial-expired`.)
+    is_expired / is_expired_at -> bool = |license, today, _| {
+        today >= license.starts_on && today >= license.expires_on
     };
 
     /// Whether a paid license is in its grace period (spec 1: `expires_on <=
     /// today < grace_ends_on`). Always false for a trial, which has no grace period.
-    is_in_grace_period / is_in_grace_period_at -> bool = |state| state == LicenseState::InGracePeriod;
+    is_in_grace_period / is_in_grace_period_at -> bool = |license, today, config| {
+        !license.trial
+            && today >= license.starts_on
+            && today >= license.expires_on
+            && before_grace_end(license, today, config)
+    };
 
     /// Whether the license has not lapsed yet: it is still active or in grace
     /// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
@@ -669,14 +684,9 @@ license_rules! {
     /// A trial has no grace period, so this is true while the trial is active.
     /// A license that has not started yet has not lapsed either, so it counts
     /// (an emergency license is for a license that ran out, not one still to come).
-    is_active_or_in_grace / is_active_or_in_grace_at -> bool = |state| {
-        matches!(
-            state,
-            LicenseState::NotStarted
-                | LicenseState::Active
-                | LicenseState::InGracePeriod
-                | LicenseState::TrialActive
-        )
+    /// (`not-started`, `active`, `in-grace-period`, `trial-active`.)
+    is_active_or_in_grace / is_active_or_in_grace_at -> bool = |license, today, config| {
+        today < license.starts_on || before_grace_end(license, today, config)
     };
 }
 

@@ -234,6 +234,35 @@ proptest! {
         );
     }
 
+    /// The license rules, each written as the shortest test of the dates,
+    /// answer as the license's state says (spec 1 and 3.1).
+    #[test]
+    fn license_rules_follow_the_license_state(
+        tz in zone(),
+        now in instant(),
+        trial in any::<bool>(),
+        start in -45i64..10,
+        length in 0i64..60,
+        grace in 0u32..30,
+        window in 0u32..8,
+    ) {
+        use entitle_core::time::LicenseState::*;
+        let config = config(tz, grace, window);
+        let l = &license(now, trial, start, length);
+        let state = time::license_state(l, now, &config).value;
+        prop_assert_eq!(state, time::license_state_on(l, time::local_date(now, tz), &config));
+        prop_assert_eq!(time::has_started(l, now, &config).value, state != NotStarted);
+        prop_assert_eq!(
+            time::is_expired(l, now, &config).value,
+            matches!(state, InGracePeriod | GraceEndedRecently | Lapsed | TrialExpired)
+        );
+        prop_assert_eq!(time::is_in_grace_period(l, now, &config).value, state == InGracePeriod);
+        prop_assert_eq!(
+            time::is_active_or_in_grace(l, now, &config).value,
+            matches!(state, NotStarted | Active | InGracePeriod | TrialActive)
+        );
+    }
+
     /// Every policy, over its examples moved to random instants and zones.
     #[test]
     fn every_policy_agrees_at_other_times(tz in zone(), now in instant()) {
