@@ -314,6 +314,49 @@ proptest! {
     }
 }
 
+/// The duration words as they were written before, with `format!`.
+fn duration_by_format(delta: TimeDelta) -> String {
+    let secs = delta.num_seconds().max(0);
+    let (hours, mins) = (secs / 3_600, (secs % 3_600) / 60);
+    if secs < 60 {
+        format!("{secs} s")
+    } else if hours == 0 {
+        format!("{mins} min")
+    } else if hours < 48 {
+        match mins {
+            0 => format!("{hours} h"),
+            m => format!("{hours} h {m} min"),
+        }
+    } else {
+        format!("{} days", secs / 86_400)
+    }
+}
+
+proptest! {
+    /// Durations, relative instants and dates written by hand read as the
+    /// `format!` versions did.
+    #[test]
+    fn hand_written_words_are_the_formatted_words(
+        secs in prop_oneof![-200_000i64..200_000, -10_000_000_000i64..10_000_000_000],
+        days in -95_000_000i32..95_000_000,
+    ) {
+        let delta = TimeDelta::seconds(secs);
+        prop_assert_eq!(explain::duration(delta), duration_by_format(delta));
+        let now = DateTime::from_timestamp(1_795_255_200, 0).unwrap();
+        let relative = if delta < TimeDelta::zero() {
+            format!("{} ago", duration_by_format(-delta))
+        } else {
+            format!("in {}", duration_by_format(delta))
+        };
+        prop_assert_eq!(explain::relative(now, now + delta), relative);
+        if let Some(date) = NaiveDate::from_num_days_from_ce_opt(days) {
+            let mut out = String::new();
+            explain::push_date(&mut out, date);
+            prop_assert_eq!(out, date.format("%Y-%m-%d").to_string());
+        }
+    }
+}
+
 /// The weekday names written by hand are `%A`'s.
 #[test]
 fn weekday_names_are_strftime_names() {
