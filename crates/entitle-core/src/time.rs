@@ -279,6 +279,9 @@ fn first_offset_change(
 /// differs from the local date at `now`; `None` past the end of the calendar.
 fn next_date_change(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
     let date = local_date(now, tz);
+    if let Some(offset) = fixed_offset(tz) {
+        return fixed_start_of(date.succ_opt()?, offset);
+    }
     let next_midnight = date.succ_opt()?.and_time(NaiveTime::MIN);
     let mut t = now;
     let mut candidate = None;
@@ -300,6 +303,15 @@ fn next_date_change(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
     }
     // Unreachable for the tz database; an early answer is the safe one.
     candidate
+}
+
+/// The start of `date` in a zone whose UTC offset is always `offset`
+/// seconds, as [`next_date_change`] finds it: `None` past the end of
+/// [`DateTime<Utc>`].
+fn fixed_start_of(date: NaiveDate, offset: i32) -> Option<DateTime<Utc>> {
+    let offset = FixedOffset::east_opt(offset)?;
+    let midnight = date.and_time(NaiveTime::MIN).checked_sub_offset(offset)?;
+    Some(Utc.from_utc_datetime(&midnight))
 }
 
 /// An inclusive range of dates; `None` is unbounded on that side.
@@ -324,6 +336,10 @@ impl DateRange {
 /// `range.first`: a local date never steps back by more than one day, so the
 /// range cannot be left in between.
 fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option<DateTime<Utc>> {
+    if let Some(offset) = fixed_offset(tz) {
+        // The date only ever steps forward, one day at each midnight.
+        return fixed_start_of(range.last?.succ_opt()?, offset);
+    }
     let mut t = now;
     let mut jumped = false;
     for _ in 0..MAX_STEPS {

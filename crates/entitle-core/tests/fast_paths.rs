@@ -263,6 +263,52 @@ proptest! {
         );
     }
 
+    /// A fixed zone (which skips chrono-tz, and whose dates are followed by
+    /// arithmetic) answers, change instants included, as a chrono-tz zone
+    /// that kept the same offset all along (Abidjan: UTC since 1912; Dubai:
+    /// +04 since 1920), which goes through the general walk.
+    #[test]
+    fn fixed_zones_agree_with_the_general_walk(
+        pair in prop::sample::select(vec![("UTC", "Africa/Abidjan"), ("Etc/GMT-4", "Asia/Dubai")]),
+        secs in -1_262_304_000i64..4_102_444_800,
+        trial in any::<bool>(),
+        start in -45i64..10,
+        length in 0i64..60,
+        grace in 0u32..30,
+        window in 0u32..8,
+        report_days in prop::collection::vec(-5i64..5, 0..4),
+    ) {
+        let now = DateTime::from_timestamp(secs, 0).unwrap();
+        let fixed = config(pair.0.parse().unwrap(), grace, window);
+        let walked = config(pair.1.parse().unwrap(), grace, window);
+        let l = &license(now, trial, start, length);
+        let reports: Vec<NaiveDate> = report_days
+            .iter()
+            .map(|d| now.date_naive() + TimeDelta::days(*d))
+            .collect();
+        prop_assert_eq!(time::today(now, &fixed), time::today(now, &walked));
+        prop_assert_eq!(time::is_weekend(now, &fixed), time::is_weekend(now, &walked));
+        prop_assert_eq!(time::license_state(l, now, &fixed), time::license_state(l, now, &walked));
+        prop_assert_eq!(time::has_started(l, now, &fixed), time::has_started(l, now, &walked));
+        prop_assert_eq!(
+            time::grace_ended_within_window(l, now, &fixed),
+            time::grace_ended_within_window(l, now, &walked)
+        );
+        prop_assert_eq!(
+            time::grace_ended_outside_window(l, now, &fixed),
+            time::grace_ended_outside_window(l, now, &walked)
+        );
+        prop_assert_eq!(time::deadline(l, now, &fixed), time::deadline(l, now, &walked));
+        prop_assert_eq!(
+            time::more_than_hours_remaining(l, now, &fixed),
+            time::more_than_hours_remaining(l, now, &walked)
+        );
+        prop_assert_eq!(
+            time::has_report_on_today(&reports, now, &fixed),
+            time::has_report_on_today(&reports, now, &walked)
+        );
+    }
+
     /// Every policy, over its examples moved to random instants and zones.
     #[test]
     fn every_policy_agrees_at_other_times(tz in zone(), now in instant()) {
