@@ -173,6 +173,10 @@ pub struct LocalNow {
     pub today: NaiveDate,
     /// The UTC offset at `now`, in seconds.
     pub offset: i32,
+    /// The instant this is the wall clock of.
+    pub now: DateTime<Utc>,
+    /// The zone this is the wall clock in.
+    pub tz: Tz,
 }
 
 impl LocalNow {
@@ -182,6 +186,8 @@ impl LocalNow {
         Self {
             today: date_at(now, offset),
             offset,
+            now,
+            tz,
         }
     }
 }
@@ -190,8 +196,15 @@ impl LocalNow {
 /// once per context.
 #[inline]
 pub fn local_now(cx: &PolicyContext<'_>) -> LocalNow {
-    *cx.local
-        .get_or_init(|| LocalNow::of(cx.now, cx.config.timezone))
+    let tz = cx.config.timezone;
+    match cx.local.get() {
+        Some(local) if local.now == cx.now && local.tz == tz => local,
+        _ => {
+            let local = LocalNow::of(cx.now, tz);
+            cx.local.set(Some(local));
+            local
+        }
+    }
 }
 
 /// The instant `secs` seconds after the Unix epoch, clamped to the range of

@@ -17,7 +17,7 @@ use entitle_core::policies::{
     EmergencyScreenshots, LicenseStatus, LicenseStatusFacts, WeekendEmergency,
     WeekendEmergencyFacts,
 };
-use entitle_core::policy::{PolicyGraph, PolicyVisitor, Registered};
+use entitle_core::policy::{Policy, PolicyGraph, PolicyVisitor, Registered};
 use entitle_core::time;
 use proptest::prelude::*;
 
@@ -401,6 +401,30 @@ proptest! {
             prop_assert_eq!(out, date.format("%Y-%m-%d").to_string());
         }
     }
+}
+
+/// A context whose `now` or configuration changes after a decision does not
+/// answer from the wall clock it remembered.
+#[test]
+fn a_changed_context_looks_the_wall_clock_up_again() {
+    let graph = WeekendEmergency::graph().unwrap();
+    let saturday = DateTime::from_timestamp(1_795_255_200, 0).unwrap();
+    let facts = WeekendEmergency::examples().pop().unwrap().facts;
+    let utc = config(Tz::UTC, 14, 3);
+    let auckland = config("Pacific/Auckland".parse().unwrap(), 14, 3);
+    let mut cx = Context::new(saturday, &utc);
+    let weekend = *graph.decide(&facts, &cx).unwrap();
+    cx.now = saturday + TimeDelta::days(2);
+    assert_ne!(*graph.decide(&facts, &cx).unwrap(), weekend);
+    assert_eq!(
+        *graph.decide(&facts, &cx).unwrap(),
+        *graph.decide(&facts, &Context::new(cx.now, &utc)).unwrap()
+    );
+    // Sunday 12:00 UTC is already Monday 01:00 in Auckland.
+    cx.now = saturday + TimeDelta::hours(26);
+    let in_utc = *graph.decide(&facts, &cx).unwrap();
+    cx.config = &auckland;
+    assert_ne!(*graph.decide(&facts, &cx).unwrap(), in_utc);
 }
 
 /// The weekday names written by hand are `%A`'s.

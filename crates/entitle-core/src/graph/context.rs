@@ -1,6 +1,6 @@
 //! The evaluation context: the instant of the decision and the configuration.
 
-use std::cell::OnceCell;
+use std::cell::Cell;
 
 use chrono::{DateTime, Utc};
 
@@ -11,10 +11,10 @@ use crate::time::LocalNow;
 /// The engine never reads a clock; `now` is always an input, so the same facts,
 /// context and graph always give the same decision.
 ///
-/// A context also remembers, for the one decision it serves, the wall clock
-/// at `now` in the configuration's time zone once a time rule has looked it
-/// up (see [`crate::time`]), so the questions of a decision share a single
-/// time-zone lookup. Make one context per decision (they are cheap).
+/// A context also remembers the wall clock at `now` in the configuration's
+/// time zone once a time rule has looked it up (see [`crate::time`]), so the
+/// questions of a decision share a single time-zone lookup. The memo is
+/// keyed by `now` and the zone, so changing either field afterwards is safe.
 #[derive(Debug)]
 pub struct Context<'a, C> {
     /// The instant at which the decision is made.
@@ -22,7 +22,7 @@ pub struct Context<'a, C> {
     /// The configuration the decision uses (thresholds, time zone, ...).
     pub config: &'a C,
     /// The local wall clock at `now`, filled by the first time rule asked.
-    pub(crate) local: OnceCell<LocalNow>,
+    pub(crate) local: Cell<Option<LocalNow>>,
 }
 
 impl<'a, C> Context<'a, C> {
@@ -31,7 +31,7 @@ impl<'a, C> Context<'a, C> {
         Self {
             now,
             config,
-            local: OnceCell::new(),
+            local: Cell::new(None),
         }
     }
 }
