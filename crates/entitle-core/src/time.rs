@@ -34,6 +34,8 @@ use chrono_tz::Tz;
 
 use crate::config::PolicyConfig;
 use crate::domain::License;
+use crate::graph::{Context, LazyTimed, Until};
+use crate::policy::PolicyContext;
 
 pub use crate::graph::Timed;
 
@@ -45,9 +47,81 @@ const MAX_STEPS: usize = 64;
 // Calendar primitives
 // ---------------------------------------------------------------------------
 
+/// The UTC offset in seconds of a zone that has only ever had one: UTC and
+/// its aliases, and the `Etc/GMT±N` zones (POSIX signs: `Etc/GMT+5` is five
+/// hours *behind* UTC). `None` for every other zone. These zones skip
+/// chrono-tz entirely; a test checks each against it.
+#[inline]
+pub(crate) fn fixed_offset(tz: Tz) -> Option<i32> {
+    const H: i32 = 3_600;
+    if tz == Tz::UTC {
+        return Some(0);
+    }
+    Some(match tz {
+        Tz::UTC
+        | Tz::UCT
+        | Tz::Universal
+        | Tz::Zulu
+        | Tz::GMT
+        | Tz::GMT0
+        | Tz::GMTPlus0
+        | Tz::GMTMinus0
+        | Tz::Greenwich
+        | Tz::Etc__UTC
+        | Tz::Etc__UCT
+        | Tz::Etc__Universal
+        | Tz::Etc__Zulu
+        | Tz::Etc__GMT
+        | Tz::Etc__GMT0
+        | Tz::Etc__GMTPlus0
+        | Tz::Etc__GMTMinus0
+        | Tz::Etc__Greenwich => 0,
+        Tz::Etc__GMTPlus1 => -H,
+        Tz::Etc__GMTPlus2 => -2 * H,
+        Tz::Etc__GMTPlus3 => -3 * H,
+        Tz::Etc__GMTPlus4 => -4 * H,
+        Tz::Etc__GMTPlus5 => -5 * H,
+        Tz::Etc__GMTPlus6 => -6 * H,
+        Tz::Etc__GMTPlus7 => -7 * H,
+        Tz::Etc__GMTPlus8 => -8 * H,
+        Tz::Etc__GMTPlus9 => -9 * H,
+        Tz::Etc__GMTPlus10 => -10 * H,
+        Tz::Etc__GMTPlus11 => -11 * H,
+        Tz::Etc__GMTPlus12 => -12 * H,
+        Tz::Etc__GMTMinus1 => H,
+        Tz::Etc__GMTMinus2 => 2 * H,
+        Tz::Etc__GMTMinus3 => 3 * H,
+        Tz::Etc__GMTMinus4 => 4 * H,
+        Tz::Etc__GMTMinus5 => 5 * H,
+        Tz::Etc__GMTMinus6 => 6 * H,
+        Tz::Etc__GMTMinus7 => 7 * H,
+        Tz::Etc__GMTMinus8 => 8 * H,
+        Tz::Etc__GMTMinus9 => 9 * H,
+        Tz::Etc__GMTMinus10 => 10 * H,
+        Tz::Etc__GMTMinus11 => 11 * H,
+        Tz::Etc__GMTMinus12 => 12 * H,
+        Tz::Etc__GMTMinus13 => 13 * H,
+        Tz::Etc__GMTMinus14 => 14 * H,
+        _ => return None,
+    })
+}
+
+/// The UTC offset of `tz` at `instant` in seconds: constant for a fixed
+/// zone, looked up in chrono-tz otherwise.
+#[inline]
+fn offset_secs(instant: DateTime<Utc>, tz: Tz) -> i32 {
+    match fixed_offset(tz) {
+        Some(secs) => secs,
+        None => tz
+            .offset_from_utc_datetime(&instant.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    }
+}
+
 /// The UTC offset of `tz` at `instant`.
 fn offset_at(instant: DateTime<Utc>, tz: Tz) -> FixedOffset {
-    tz.offset_from_utc_datetime(&instant.naive_utc()).fix()
+    FixedOffset::east_opt(offset_secs(instant, tz)).unwrap_or(Utc.fix())
 }
 
 /// The local wall-clock time of `instant` in `tz`, saturating at the ends of
@@ -67,7 +141,70 @@ fn local_datetime(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
 /// The calendar date of `instant` in `tz` (spec 1: "today" is the date of
 /// `now` in the support time zone). Saturates at the ends of the calendar.
 pub fn local_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    local_datetime(instant, tz).date()
+    date_at(instant, offset_secs(instant, tz))
+}
+
+/// The calendar date of `instant` shifted by a UTC offset of `offset`
+/// seconds, saturating at the ends of the calendar as [`local_datetime`]
+/// does. The date only moves when the offset crosses a midnight, so this is
+/// nearly free for UTC.
+#[inline]
+fn date_at(instant: DateTime<Utc>, offset: i32) -> NaiveDate {
+    let utc = instant.naive_utc();
+    match FixedOffset::east_opt(offset) {
+        Some(fixed) => utc.checked_add_offset(fixed).map_or(
+            if offset > 0 {
+                NaiveDate::MAX
+            } else {
+                NaiveDate::MIN
+            },
+            |local| local.date(),
+        ),
+        None => utc.date(),
+    }
+}
+
+/// The wall clock at a decision's `now` in its support time zone, looked up
+/// once per decision and kept in its [`Context`] (every time rule of the
+/// decision reads it from there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalNow {
+    /// Today: the local date at `now`.
+    pub today: NaiveDate,
+    /// The UTC offset at `now`, in seconds.
+    pub offset: i32,
+    /// The instant this is the wall clock of.
+    pub now: DateTime<Utc>,
+    /// The zone this is the wall clock in.
+    pub tz: Tz,
+}
+
+impl LocalNow {
+    /// The wall clock at `now` in `tz`.
+    pub fn of(now: DateTime<Utc>, tz: Tz) -> Self {
+        let offset = offset_secs(now, tz);
+        Self {
+            today: date_at(now, offset),
+            offset,
+            now,
+            tz,
+        }
+    }
+}
+
+/// The decision's wall clock in its support time zone, looked up at most
+/// once per context.
+#[inline]
+pub fn local_now(cx: &PolicyContext<'_>) -> LocalNow {
+    let tz = cx.config.timezone;
+    match cx.local.get() {
+        Some(local) if local.now == cx.now && local.tz == tz => local,
+        _ => {
+            let local = LocalNow::of(cx.now, tz);
+            cx.local.set(Some(local));
+            local
+        }
+    }
 }
 
 /// The instant `secs` seconds after the Unix epoch, clamped to the range of
@@ -90,6 +227,9 @@ fn instant_at(secs: i64) -> DateTime<Utc> {
 /// [`DateTime<Utc>`].
 pub fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN);
+    if let Some(offset) = fixed_offset(tz) {
+        return instant_at(midnight.and_utc().timestamp() - i64::from(offset));
+    }
     match tz.from_local_datetime(&midnight) {
         LocalResult::Single(start) => start.with_timezone(&Utc),
         LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
@@ -152,6 +292,9 @@ fn first_offset_change(
 /// differs from the local date at `now`; `None` past the end of the calendar.
 fn next_date_change(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
     let date = local_date(now, tz);
+    if let Some(offset) = fixed_offset(tz) {
+        return fixed_start_of(date.succ_opt()?, offset);
+    }
     let next_midnight = date.succ_opt()?.and_time(NaiveTime::MIN);
     let mut t = now;
     let mut candidate = None;
@@ -173,6 +316,15 @@ fn next_date_change(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
     }
     // Unreachable for the tz database; an early answer is the safe one.
     candidate
+}
+
+/// The start of `date` in a zone whose UTC offset is always `offset`
+/// seconds, as [`next_date_change`] finds it: `None` past the end of
+/// [`DateTime<Utc>`].
+fn fixed_start_of(date: NaiveDate, offset: i32) -> Option<DateTime<Utc>> {
+    let offset = FixedOffset::east_opt(offset)?;
+    let midnight = date.and_time(NaiveTime::MIN).checked_sub_offset(offset)?;
+    Some(Utc.from_utc_datetime(&midnight))
 }
 
 /// An inclusive range of dates; `None` is unbounded on that side.
@@ -197,6 +349,10 @@ impl DateRange {
 /// `range.first`: a local date never steps back by more than one day, so the
 /// range cannot be left in between.
 fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option<DateTime<Utc>> {
+    if let Some(offset) = fixed_offset(tz) {
+        // The date only ever steps forward, one day at each midnight.
+        return fixed_start_of(range.last?.succ_opt()?, offset);
+    }
     let mut t = now;
     let mut jumped = false;
     for _ in 0..MAX_STEPS {
@@ -233,19 +389,21 @@ fn first_instant_outside(now: DateTime<Utc>, tz: Tz, range: DateRange) -> Option
     next_date_change(t, tz)
 }
 
-/// Evaluates `rule` on the local date of `now`, with an exact `until`.
+/// The first instant after `now` at which `rule`, a function of the local
+/// date, stops answering `value` (its answer on `today`, the local date at
+/// `now`): exact.
 ///
 /// `breakpoints` must hold every date `d` at which `rule(d)` may differ from
 /// `rule(d - 1)`; `None` entries (dates past the end of the calendar) are
 /// ignored.
-fn timed_by_date<T: Copy + PartialEq>(
+fn until_by_date<T: Copy + PartialEq>(
     now: DateTime<Utc>,
     tz: Tz,
+    today: NaiveDate,
+    value: T,
     breakpoints: &mut [Option<NaiveDate>],
     rule: impl Fn(NaiveDate) -> T,
-) -> Timed<T> {
-    let today = local_date(now, tz);
-    let value = rule(today);
+) -> Option<DateTime<Utc>> {
     breakpoints.sort_unstable();
     let dates = || breakpoints.iter().flatten().copied();
     // The value holds on [first, last], a run between breakpoints.
@@ -257,10 +415,32 @@ fn timed_by_date<T: Copy + PartialEq>(
         .rev()
         .filter(|b| *b <= today)
         .find(|b| b.pred_opt().is_some_and(|before| rule(before) != value));
-    Timed::new(
-        value,
-        first_instant_outside(now, tz, DateRange { first, last }),
-    )
+    first_instant_outside(now, tz, DateRange { first, last })
+}
+
+/// Evaluates `rule` on today's local date (read from the decision's
+/// [`LocalNow`]); its exact change instant is computed only when asked for.
+///
+/// `breakpoints` gives every date at which `rule` may change (see
+/// [`until_by_date`]); it is only called for the change instant.
+#[inline(always)]
+fn by_date<'c, T: Copy + PartialEq + 'c, const N: usize>(
+    cx: &'c PolicyContext<'_>,
+    breakpoints: impl FnOnce(NaiveDate) -> [Option<NaiveDate>; N] + 'c,
+    rule: impl Fn(NaiveDate) -> T + 'c,
+) -> LazyTimed<T, impl Until + 'c> {
+    let today = local_now(cx).today;
+    let value = rule(today);
+    LazyTimed::new(value, move || {
+        until_by_date(
+            cx.now,
+            cx.config.timezone,
+            today,
+            value,
+            &mut breakpoints(today),
+            rule,
+        )
+    })
 }
 
 /// `date + days`, or `None` past the end of the calendar.
@@ -275,10 +455,16 @@ fn add_days(date: NaiveDate, days: u32) -> Option<NaiveDate> {
 /// Today's date in the support time zone (spec 1: calendar questions are
 /// answered in `timezone`), until the next local midnight.
 pub fn today(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<NaiveDate> {
-    Timed::new(
-        local_date(now, config.timezone),
-        next_date_change(now, config.timezone),
-    )
+    today_at(&Context::new(now, config)).timed()
+}
+
+/// [`today`] for a decision: the date now, the next local midnight only when
+/// asked for.
+#[inline]
+pub fn today_at<'c>(cx: &'c PolicyContext<'_>) -> LazyTimed<NaiveDate, impl Until + 'c> {
+    LazyTimed::new(local_now(cx).today, move || {
+        next_date_change(cx.now, cx.config.timezone)
+    })
 }
 
 /// Whole days from today (in the support time zone) to `date`: positive in
@@ -297,19 +483,26 @@ pub fn is_weekend_date(date: NaiveDate) -> bool {
 /// "Saturday or Sunday of `now` in the support time zone"). Holds until the
 /// next Saturday 00:00 on a weekday, the next Monday 00:00 on a weekend.
 pub fn is_weekend(now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    let today = local_date(now, config.timezone);
-    let from_monday = i64::from(today.weekday().num_days_from_monday());
-    // Each from today, so that Saturday and next Monday exist even when
-    // this week's Monday lies before the start of the calendar.
-    let shift = |days: i64| today.checked_add_signed(TimeDelta::days(days));
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut [
-            shift(-from_monday),
-            shift(5 - from_monday),
-            shift(7 - from_monday),
-        ],
+    is_weekend_at(&Context::new(now, config)).timed()
+}
+
+/// [`is_weekend`] for a decision, its change instant computed only when
+/// asked for.
+#[inline]
+pub fn is_weekend_at<'c>(cx: &'c PolicyContext<'_>) -> LazyTimed<bool, impl Until + 'c> {
+    by_date(
+        cx,
+        |today| {
+            let from_monday = i64::from(today.weekday().num_days_from_monday());
+            // Each from today, so that Saturday and next Monday exist even
+            // when this week's Monday lies before the start of the calendar.
+            let shift = |days: i64| today.checked_add_signed(TimeDelta::days(days));
+            [
+                shift(-from_monday),
+                shift(5 - from_monday),
+                shift(7 - from_monday),
+            ]
+        },
         is_weekend_date,
     )
 }
@@ -441,88 +634,93 @@ fn license_breakpoints(license: &License, config: &PolicyConfig) -> [Option<Naiv
     ]
 }
 
-/// Evaluates a rule of the license's state on today's date, with exact `until`.
-fn timed_license_rule<T: Copy + PartialEq>(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-    rule: impl Fn(LicenseState) -> T,
-) -> Timed<T> {
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut license_breakpoints(license, config),
-        |today| rule(license_state_on(license, today, config)),
+/// Evaluates a rule about `license` on today's date; its exact change
+/// instant is computed only when asked for.
+#[inline(always)]
+fn license_rule<'c, T: Copy + PartialEq + 'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+    rule: impl Fn(&License, NaiveDate, &PolicyConfig) -> T + 'c,
+) -> LazyTimed<T, impl Until + 'c> {
+    let config = cx.config;
+    by_date(
+        cx,
+        move |_| license_breakpoints(license, config),
+        move |today| rule(license, today, config),
     )
 }
 
-/// The state of `license` at `now` (spec 1 and 3.1), until the start of the
-/// next date on which it changes (e.g. an active license is stable until the
-/// start of `expires_on`; one in grace until the start of `grace_ends_on`).
-pub fn license_state(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<LicenseState> {
-    timed_license_rule(license, now, config, |state| state)
-}
-
-/// Whether the license has started (spec 1: a license whose start date is
-/// today has started, so `today >= starts_on`), until the start of
-/// `starts_on` when it has not.
-pub fn has_started(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        state != LicenseState::NotStarted
-    })
-}
-
-/// Whether the license has expired (spec 1: expired from the start of
-/// `expires_on`; `today >= expires_on`). A license that has not started yet
-/// has not expired.
-pub fn is_expired(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        matches!(
-            state,
-            LicenseState::InGracePeriod
-                | LicenseState::GraceEndedRecently
-                | LicenseState::Lapsed
-                | LicenseState::TrialExpired
-        )
-    })
-}
-
-/// Whether a paid license is in its grace period (spec 1: `expires_on <=
-/// today < grace_ends_on`). Always false for a trial, which has no grace period.
-pub fn is_in_grace_period(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        state == LicenseState::InGracePeriod
-    })
-}
-
-/// Whether the license has not lapsed yet: it is still active or in grace
-/// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
+/// Declares a rule twice over: `$name(license, now, config) -> Timed<T>`,
+/// and `$at(license, cx)` for a decision, whose change instant is computed
+/// only when asked for. Both are the same rule of the date: the first is the
+/// second with the change instant computed.
 ///
-/// A trial has no grace period, so this is true while the trial is active.
-/// A license that has not started yet has not lapsed either, so it counts
-/// (an emergency license is for a license that ran out, not one still to come).
-pub fn is_active_or_in_grace(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<bool> {
-    timed_license_rule(license, now, config, |state| {
-        matches!(
-            state,
-            LicenseState::NotStarted
-                | LicenseState::Active
-                | LicenseState::InGracePeriod
-                | LicenseState::TrialActive
-        )
-    })
+/// Each rule is written as the shortest test of the dates that gives the
+/// answer [`license_state_on`] implies (so the answer alone costs a
+/// comparison or two); a property test checks each against it.
+macro_rules! license_rules {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident / $at:ident -> $t:ty = $rule:expr;
+    )+) => {$(
+        $(#[$doc])*
+        pub fn $name(license: &License, now: DateTime<Utc>, config: &PolicyConfig) -> Timed<$t> {
+            $at(license, &Context::new(now, config)).timed()
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] for a decision, its change instant computed only when asked for.")]
+        #[inline]
+        pub fn $at<'c>(license: &'c License, cx: &'c PolicyContext<'_>) -> LazyTimed<$t, impl Until + 'c> {
+            license_rule(license, cx, $rule)
+        }
+    )+};
+}
+
+/// Whether `today` is before the end of grace (always, if it lies past the
+/// end of the calendar). For a trial, the end of grace is its expiry.
+#[inline]
+fn before_grace_end(license: &License, today: NaiveDate, config: &PolicyConfig) -> bool {
+    today < license.expires_on || grace_end(license, config).is_none_or(|end| today < end)
+}
+
+license_rules! {
+    /// The state of `license` at `now` (spec 1 and 3.1), until the start of the
+    /// next date on which it changes (e.g. an active license is stable until the
+    /// start of `expires_on`; one in grace until the start of `grace_ends_on`).
+    license_state / license_state_at -> LicenseState = license_state_on;
+
+    /// Whether the license has started (spec 1: a license whose start date is
+    /// today has started, so `today >= starts_on`), until the start of
+    /// `starts_on` when it has not. (Every state but `not-started`.)
+    has_started / has_started_at -> bool = |license, today, _| today >= license.starts_on;
+
+    /// Whether the license has expired (spec 1: expired from the start of
+    /// `expires_on`; `today >= expires_on`). A license that has not started yet
+    /// has not expired. (`in-grace-period`, `grace-ended-recently`, `lapsed`,
+    /// `trial-expired`.)
+    is_expired / is_expired_at -> bool = |license, today, _| {
+        today >= license.starts_on && today >= license.expires_on
+    };
+
+    /// Whether a paid license is in its grace period (spec 1: `expires_on <=
+    /// today < grace_ends_on`). Always false for a trial, which has no grace period.
+    is_in_grace_period / is_in_grace_period_at -> bool = |license, today, config| {
+        !license.trial
+            && today >= license.starts_on
+            && today >= license.expires_on
+            && before_grace_end(license, today, config)
+    };
+
+    /// Whether the license has not lapsed yet: it is still active or in grace
+    /// (spec 3.2 step 3, outcome `not-lapsed`): `today < grace_ends_on`.
+    ///
+    /// A trial has no grace period, so this is true while the trial is active.
+    /// A license that has not started yet has not lapsed either, so it counts
+    /// (an emergency license is for a license that ran out, not one still to come).
+    /// (`not-started`, `active`, `in-grace-period`, `trial-active`.)
+    is_active_or_in_grace / is_active_or_in_grace_at -> bool = |license, today, config| {
+        today < license.starts_on || before_grace_end(license, today, config)
+    };
 }
 
 /// Whether the grace period ended within the emergency window (spec 1:
@@ -535,14 +733,23 @@ pub fn grace_ended_within_window(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let tz = config.timezone;
-    let start = grace_end(license, config);
-    let rule = |today: NaiveDate| {
+    grace_ended_within_window_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`grace_ended_within_window`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn grace_ended_within_window_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
+    let rule = move |today: NaiveDate| {
         today >= license.starts_on
-            && start.is_some_and(|start| start <= today)
+            && grace_end(license, config).is_some_and(|start| start <= today)
             && window_end(license, config).is_none_or(|last| today <= last)
     };
-    timed_by_date(now, tz, &mut license_breakpoints(license, config), rule)
+    by_date(cx, move |_| license_breakpoints(license, config), rule)
 }
 
 /// Whether the grace period ended more than `emergency_window_days` ago
@@ -557,15 +764,21 @@ pub fn grace_ended_outside_window(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let rule = |today: NaiveDate| {
+    grace_ended_outside_window_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`grace_ended_outside_window`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn grace_ended_outside_window_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
+    let rule = move |today: NaiveDate| {
         today >= license.starts_on && window_end(license, config).is_some_and(|last| today > last)
     };
-    timed_by_date(
-        now,
-        config.timezone,
-        &mut license_breakpoints(license, config),
-        rule,
-    )
+    by_date(cx, move |_| license_breakpoints(license, config), rule)
 }
 
 // ---------------------------------------------------------------------------
@@ -582,20 +795,42 @@ pub fn deadline(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<DateTime<Utc>> {
-    let tz = config.timezone;
-    let at_expiry = start_of(license.expires_on, tz);
-    if license.trial {
-        return Timed::forever(at_expiry);
-    }
-    let at_grace_end =
-        grace_end(license, config).map_or(DateTime::<Utc>::MAX_UTC, |end| start_of(end, tz));
-    if at_grace_end == at_expiry {
-        return Timed::forever(at_expiry);
-    }
-    let expired = timed_by_date(now, tz, &mut [Some(license.expires_on)], |today| {
-        today >= license.expires_on
-    });
-    expired.map(|expired| if expired { at_grace_end } else { at_expiry })
+    deadline_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`deadline`] for a decision, its change instant computed only when asked
+/// for.
+#[inline]
+pub fn deadline_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<DateTime<Utc>, impl Until + 'c> {
+    let tz = cx.config.timezone;
+    let today = local_now(cx).today;
+    let at_grace_end = move || {
+        grace_end(license, cx.config).map_or(DateTime::<Utc>::MAX_UTC, |end| start_of(end, tz))
+    };
+    let expired = !license.trial && today >= license.expires_on;
+    // Once expired, the end of grace (the expiry itself without a grace period).
+    let value = if expired {
+        at_grace_end()
+    } else {
+        start_of(license.expires_on, tz)
+    };
+    LazyTimed::new(value, move || {
+        let at_expiry = start_of(license.expires_on, tz);
+        if license.trial || at_grace_end() == at_expiry {
+            return None;
+        }
+        until_by_date(
+            cx.now,
+            tz,
+            today,
+            expired,
+            &mut [Some(license.expires_on)],
+            |today| today >= license.expires_on,
+        )
+    })
 }
 
 /// Time left until the [`deadline`] (negative once it has passed), for trace
@@ -619,33 +854,47 @@ pub fn more_than_hours_remaining(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
+    more_than_hours_remaining_at(license, &Context::new(now, config)).timed()
+}
+
+/// [`more_than_hours_remaining`] for a decision, its change instant computed
+/// only when asked for.
+#[inline]
+pub fn more_than_hours_remaining_at<'c>(
+    license: &'c License,
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let config = cx.config;
     let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
         .unwrap_or(TimeDelta::MAX);
-    let above =
-        |deadline: DateTime<Utc>, at: DateTime<Utc>| deadline.signed_duration_since(at) > threshold;
-    let value = above(deadline(license, now, config).value, now);
-    let mut t = now;
-    for _ in 0..MAX_STEPS {
-        let phase = deadline(license, t, config);
-        if above(phase.value, t) != value {
-            return Timed::new(value, Some(t));
-        }
-        // Within this phase the answer can only go from true to false, at
-        // `deadline - threshold`.
-        if value {
-            if let Some(flip) = phase.value.checked_sub_signed(threshold) {
-                if phase.until.is_none_or(|end| flip < end) {
-                    return Timed::new(value, Some(flip));
+    let above = move |deadline: DateTime<Utc>, at: DateTime<Utc>| {
+        deadline.signed_duration_since(at) > threshold
+    };
+    let value = above(deadline_at(license, cx).value(), cx.now);
+    LazyTimed::new(value, move || {
+        let mut t = cx.now;
+        for _ in 0..MAX_STEPS {
+            let phase = deadline(license, t, config);
+            if above(phase.value, t) != value {
+                return Some(t);
+            }
+            // Within this phase the answer can only go from true to false, at
+            // `deadline - threshold`.
+            if value {
+                if let Some(flip) = phase.value.checked_sub_signed(threshold) {
+                    if phase.until.is_none_or(|end| flip < end) {
+                        return Some(flip);
+                    }
                 }
             }
+            match phase.until {
+                Some(end) => t = end,
+                None => return None,
+            }
         }
-        match phase.until {
-            Some(end) => t = end,
-            None => return Timed::forever(value),
-        }
-    }
-    // Unreachable: the deadline changes at most twice.
-    Timed::new(value, Some(t))
+        // Unreachable: the deadline changes at most twice.
+        Some(t)
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -661,33 +910,74 @@ pub fn has_report_on_today(
     now: DateTime<Utc>,
     config: &PolicyConfig,
 ) -> Timed<bool> {
-    let tz = config.timezone;
-    let today = local_date(now, tz);
-    let range = if dates.contains(&today) {
-        // The run of consecutive report dates around today.
-        let mut first = today;
-        while let Some(before) = first.pred_opt().filter(|d| dates.contains(d)) {
-            first = before;
+    has_report_on_today_at(dates, &Context::new(now, config)).timed()
+}
+
+/// [`has_report_on_today`] for a decision, its change instant computed only
+/// when asked for.
+#[inline]
+pub fn has_report_on_today_at<'c>(
+    dates: &'c [NaiveDate],
+    cx: &'c PolicyContext<'_>,
+) -> LazyTimed<bool, impl Until + 'c> {
+    let today = local_now(cx).today;
+    let value = dates.contains(&today);
+    LazyTimed::new(value, move || {
+        let range = if value {
+            // The run of consecutive report dates around today.
+            let mut first = today;
+            while let Some(before) = first.pred_opt().filter(|d| dates.contains(d)) {
+                first = before;
+            }
+            let mut last = today;
+            while let Some(after) = last.succ_opt().filter(|d| dates.contains(d)) {
+                last = after;
+            }
+            DateRange {
+                first: Some(first),
+                last: Some(last),
+            }
+        } else {
+            // The gap between the report dates around today.
+            let before = dates.iter().filter(|d| **d < today).max();
+            let after = dates.iter().filter(|d| **d > today).min();
+            DateRange {
+                first: before.and_then(|d| d.succ_opt()),
+                last: after.and_then(|d| d.pred_opt()),
+            }
+        };
+        first_instant_outside(cx.now, cx.config.timezone, range)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Every zone the fixed-offset table names has exactly that offset in
+    /// chrono-tz, from the start to the end of its data and beyond.
+    #[test]
+    fn fixed_zones_have_their_offset_in_chrono_tz() {
+        let mut fixed = 0;
+        for tz in chrono_tz::TZ_VARIANTS {
+            let Some(offset) = fixed_offset(tz) else {
+                continue;
+            };
+            fixed += 1;
+            for year in (-3000..=3000).step_by(7) {
+                for month in [1, 4, 7, 10] {
+                    let at = NaiveDate::from_ymd_opt(year, month, 15)
+                        .unwrap()
+                        .and_time(NaiveTime::MIN)
+                        .and_utc();
+                    let actual = tz.offset_from_utc_datetime(&at.naive_utc()).fix();
+                    assert_eq!(actual.local_minus_utc(), offset, "{tz} in {year}-{month}");
+                }
+            }
         }
-        let mut last = today;
-        while let Some(after) = last.succ_opt().filter(|d| dates.contains(d)) {
-            last = after;
-        }
-        DateRange {
-            first: Some(first),
-            last: Some(last),
-        }
-    } else {
-        // The gap between the report dates around today.
-        let before = dates.iter().filter(|d| **d < today).max();
-        let after = dates.iter().filter(|d| **d > today).min();
-        DateRange {
-            first: before.and_then(|d| d.succ_opt()),
-            last: after.and_then(|d| d.pred_opt()),
-        }
-    };
-    Timed::new(
-        dates.contains(&today),
-        first_instant_outside(now, tz, range),
-    )
+        // UTC, its 17 aliases and the 26 Etc/GMT±N zones.
+        assert_eq!(fixed, 44);
+    }
 }

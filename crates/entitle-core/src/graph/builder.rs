@@ -12,15 +12,18 @@ use petgraph::visit::{Dfs, EdgeRef};
 
 use super::compiled::{self, DecisionGraph, QuestionFns};
 use super::threaded;
-use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed};
+use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
 /// Asks a question of the facts; returns the answer's index.
 pub(crate) type AskFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> usize + Send + Sync>;
-/// Says when a question's answer would next change for the same facts.
-pub(crate) type UntilFn<F, C> =
-    Arc<dyn Fn(&F, &Context<'_, C>) -> Option<DateTime<Utc>> + Send + Sync>;
-/// Describes, for the trace, what a question saw.
-pub(crate) type DetailFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> String + Send + Sync>;
+/// Asks a time-aware question once for its answer's index and the instant
+/// that answer would next change for the same facts.
+pub(crate) type TimedFn<F, C> =
+    Arc<dyn Fn(&F, &Context<'_, C>) -> (usize, Option<DateTime<Utc>>) + Send + Sync>;
+/// Describes, for the trace, what a question saw, given the answer's index
+/// and change instant it gave (so the detail never asks it again).
+pub(crate) type DetailFn<F, C> =
+    Arc<dyn Fn(&F, &Context<'_, C>, usize, Option<DateTime<Utc>>) -> String + Send + Sync>;
 
 enum Pending<F, O, C> {
     Question(QuestionFns<F, C>),
@@ -126,7 +129,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         let fns = QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(f, cx).index()),
             thread: Some(threaded::factory(typed)),
-            until: None,
+            timed: None,
             detail: None,
             contract: compiled::contract_of::<A>,
         };
@@ -144,8 +147,15 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
 
     /// Adds a time-aware question: `ask` returns the answer together with the
     /// instant it would next change for the same facts ([`Timed`]), so the
-    /// two can never disagree. Decisions report the earliest such instant on
-    /// their path as `stable_until`.
+    /// two come from one rule and can never disagree.
+    ///
+    /// `ask` is told what is wanted ([`Want`]): `decide` asks for the answer
+    /// alone, and the rule may skip finding its change instant (the time
+    /// rules return a [`LazyTimed`](super::LazyTimed), whose
+    /// [`get`](super::LazyTimed::get) does just that); `evaluate` asks once
+    /// for both and uses them for the path, `stable_until`, the trace and
+    /// its detail ([`QuestionBuilder::detail_with`]). Decisions report the
+    /// earliest such instant on their path as `stable_until`.
     pub fn timed_question<A, Q>(
         &mut self,
         id: impl Into<String>,
@@ -154,12 +164,20 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
     ) -> QuestionBuilder<'_, F, O, C, A>
     where
         A: Answer,
-        Q: Fn(&F, &Context<'_, C>) -> Timed<A> + Send + Sync + 'static,
+        Q: Fn(&F, &Context<'_, C>, Want) -> Timed<A> + Send + Sync + 'static,
     {
         let ask = Arc::new(ask);
-        let until = Arc::clone(&ask);
-        self.question(id, text, move |f: &F, cx: &Context<'_, C>| ask(f, cx).value)
-            .changes_at(move |f, cx| until(f, cx).until)
+        let timed = Arc::clone(&ask);
+        let mut question = self.question(id, text, move |f: &F, cx: &Context<'_, C>| {
+            ask(f, cx, Want::Answer).value
+        });
+        if let Some(fns) = question.fns() {
+            fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
+                let answer = timed(f, cx, Want::Until);
+                (answer.value.index(), answer.until)
+            }));
+        }
+        question
     }
 
     /// Adds an outcome leaf `id`, described by `text`, deciding `value`.
@@ -668,7 +686,27 @@ impl<F: 'static, O, C: 'static, A: Answer> QuestionBuilder<'_, F, O, C, A> {
         detail: impl Fn(&F, &Context<'_, C>) -> String + Send + Sync + 'static,
     ) -> Self {
         if let Some(fns) = self.fns() {
-            fns.detail = Some(Arc::new(detail));
+            fns.detail = Some(Arc::new(move |f, cx, _, _| detail(f, cx)));
+        }
+        self
+    }
+
+    /// Adds a trace detail computed from the answer the question gave and
+    /// when it changes (`today is Saturday ...; the weekend ends in 38 h`),
+    /// so the detail never asks the question again. Only computed when a
+    /// trace is built.
+    pub fn detail_with(
+        mut self,
+        detail: impl Fn(&F, &Context<'_, C>, Timed<A>) -> String + Send + Sync + 'static,
+    ) -> Self {
+        if let Some(fns) = self.fns() {
+            fns.detail = Some(Arc::new(move |f, cx, index, until| {
+                // The index came from this question's own typed answer.
+                match A::ALL.get(index) {
+                    Some(&answer) => detail(f, cx, Timed::new(answer, until)),
+                    None => String::new(),
+                }
+            }));
         }
         self
     }
@@ -676,13 +714,17 @@ impl<F: 'static, O, C: 'static, A: Answer> QuestionBuilder<'_, F, O, C, A> {
     /// Declares the question time-aware: `until` returns the earliest instant
     /// after `now` at which its answer would change for the same facts, or
     /// `None` if it never will. Decisions report the earliest such instant on
-    /// their path as `stable_until`.
+    /// their path as `stable_until`. (A rule that yields both at once is
+    /// better declared with [`GraphBuilder::timed_question`].)
     pub fn changes_at(
         mut self,
         until: impl Fn(&F, &Context<'_, C>) -> Option<DateTime<Utc>> + Send + Sync + 'static,
     ) -> Self {
         if let Some(fns) = self.fns() {
-            fns.until = Some(Arc::new(until));
+            let ask = Arc::clone(&fns.ask);
+            fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
+                (ask(f, cx), until(f, cx))
+            }));
         }
         self
     }

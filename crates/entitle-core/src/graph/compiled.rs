@@ -7,7 +7,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use super::builder::{AskFn, DetailFn, UntilFn};
+use super::builder::{AskFn, DetailFn, TimedFn};
 use super::threaded::{self, FAILED, Factory, Next};
 use super::{Answer, Context, Decision, EdgeInfo, EvalError, NodeInfo, NodeKind, Step};
 
@@ -17,7 +17,8 @@ pub(crate) struct QuestionFns<F, C> {
     /// Builds the question's threaded closure from its typed closure; `None`
     /// for a question of an embedded graph (asked through `ask`).
     pub(crate) thread: Option<Factory<F, C>>,
-    pub(crate) until: Option<UntilFn<F, C>>,
+    /// Asks a time-aware question for its answer and change instant at once.
+    pub(crate) timed: Option<TimedFn<F, C>>,
     pub(crate) detail: Option<DetailFn<F, C>>,
     /// Checks the answer type's index contract (see [`Answer`]).
     pub(crate) contract: fn() -> Option<String>,
@@ -28,7 +29,7 @@ impl<F, C> Clone for QuestionFns<F, C> {
         Self {
             ask: Arc::clone(&self.ask),
             thread: self.thread.clone(),
-            until: self.until.clone(),
+            timed: self.timed.clone(),
             detail: self.detail.clone(),
             contract: self.contract,
         }
@@ -42,11 +43,13 @@ impl<S: 'static, C: 'static> QuestionFns<S, C> {
         QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(project(f), cx)),
             thread: None,
-            until: self.until.clone().map(|until| -> UntilFn<F, C> {
-                Arc::new(move |f: &F, cx: &Context<'_, C>| until(project(f), cx))
+            timed: self.timed.clone().map(|timed| -> TimedFn<F, C> {
+                Arc::new(move |f: &F, cx: &Context<'_, C>| timed(project(f), cx))
             }),
             detail: self.detail.clone().map(|detail| -> DetailFn<F, C> {
-                Arc::new(move |f: &F, cx: &Context<'_, C>| detail(project(f), cx))
+                Arc::new(move |f: &F, cx: &Context<'_, C>, answer, until| {
+                    detail(project(f), cx, answer, until)
+                })
             }),
             contract: self.contract,
         }
@@ -391,12 +394,13 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             let info = &self.graph[NodeIndex::new(at)];
             match self.flat.get(at) {
                 Some(Flat::Ask { ask, first, count }) => {
-                    let answer = ask(facts, cx);
-                    let next = self.next(at, answer, *first, *count)?;
                     let fns = self.questions.get(at).and_then(Option::as_ref);
-                    let changes_at = fns
-                        .and_then(|f| f.until.as_ref())
-                        .and_then(|until| until(facts, cx));
+                    // A time-aware question is asked once, for both.
+                    let (answer, changes_at) = match fns.and_then(|f| f.timed.as_ref()) {
+                        Some(timed) => timed(facts, cx),
+                        None => (ask(facts, cx), None),
+                    };
+                    let next = self.next(at, answer, *first, *count)?;
                     if let Some(t) = changes_at {
                         stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
                     }
@@ -412,7 +416,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                         answer: label,
                         detail: fns
                             .and_then(|f| f.detail.as_ref())
-                            .map(|detail| detail(facts, cx)),
+                            .map(|detail| detail(facts, cx, answer, changes_at)),
                         changes_at,
                         node_index: at,
                         answer_index: answer,

@@ -76,4 +76,4 @@ pub use decision::{Decision, Step};
 pub use error::{BuildError, EvalError, GraphIssue};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};
-pub use timed::Timed;
+pub use timed::{LazyTimed, Timed, Until, Want};

@@ -77,12 +77,29 @@ pub(crate) fn erased<F: 'static, C: 'static>(
 
 /// A node's closure: `answer` gives the answer's index, `next` where each
 /// answer leads.
+///
+/// A question whose answers all lead to outcomes (the last question of a
+/// path) looks its outcome up in a table by the answer's index instead of
+/// branching on it: no branch to mispredict on the last step.
 fn thread<F, C, Q>(next: Vec<Next<F, C>>, answer: Q) -> Thread<F, C>
 where
     F: 'static,
     C: 'static,
     Q: Fn(&F, &Context<'_, C>) -> usize + Send + Sync + 'static,
 {
+    let leaves: Option<Vec<u32>> = next
+        .iter()
+        .map(|n| match n {
+            Next::Leaf(outcome) => Some(*outcome),
+            Next::Node(_) => None,
+        })
+        .collect();
+    if let Some(leaves) = leaves {
+        let leaves: Box<[u32]> = leaves.into_boxed_slice();
+        return Arc::new(move |f: &F, cx: &Context<'_, C>| {
+            leaves.get(answer(f, cx)).copied().unwrap_or(FAILED)
+        });
+    }
     let mut next = next.into_iter();
     let first = next.next().unwrap_or(Next::Leaf(FAILED));
     let second = next.next().unwrap_or(Next::Leaf(FAILED));

@@ -24,7 +24,7 @@ use super::weekend_emergency::{
     EmergencyScreenshots, WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
 };
 use crate::domain::{Customer, License};
-use crate::explain::weekend_detail;
+use crate::explain::weekend_detail_of;
 use crate::graph::{BuildError, Given, GraphBuilder};
 use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -196,9 +196,9 @@ impl Policy for LicenseEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &LicenseEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
+            |_: &LicenseEmergencyFacts, cx, want| time::is_weekend_at(cx).get(want),
         )
-        .detail(|_, cx| weekend_detail(cx))
+        .detail_with(|_, cx, weekend| weekend_detail_of(cx, weekend))
         .yes("weekend")
         .no("weekday");
         g.subgraph_given(

@@ -66,7 +66,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "has-started",
             "Has the license started (today is on or after its start date)?",
-            |f: &LicenseStatusFacts, cx| time::has_started(&f.license, cx.now, cx.config),
+            |f: &LicenseStatusFacts, cx, want| time::has_started_at(&f.license, cx).get(want),
         )
         .detail(|f, cx| date_detail("starts", f.license.starts_on, cx))
         .yes("is-trial")
@@ -81,7 +81,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "trial-has-expired",
             "Has the trial expired (today is on or after its expiry date)?",
-            |f: &LicenseStatusFacts, cx| time::is_expired(&f.license, cx.now, cx.config),
+            |f: &LicenseStatusFacts, cx, want| time::is_expired_at(&f.license, cx).get(want),
         )
         .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
         .yes("trial-expired")
@@ -89,7 +89,7 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "has-expired",
             "Has the license expired (today is on or after its expiry date)?",
-            |f: &LicenseStatusFacts, cx| time::is_expired(&f.license, cx.now, cx.config),
+            |f: &LicenseStatusFacts, cx, want| time::is_expired_at(&f.license, cx).get(want),
         )
         .detail(|f, cx| date_detail("expires", f.license.expires_on, cx))
         .yes("is-in-grace-period")
@@ -97,7 +97,9 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "is-in-grace-period",
             "Is it still in its grace period (before the grace end date)?",
-            |f: &LicenseStatusFacts, cx| time::is_in_grace_period(&f.license, cx.now, cx.config),
+            |f: &LicenseStatusFacts, cx, want| {
+                time::is_in_grace_period_at(&f.license, cx).get(want)
+            },
         )
         .detail(|f, cx| grace_detail(&f.license, cx))
         .yes("in-grace-period")
@@ -105,8 +107,8 @@ impl Policy for LicenseStatus {
         g.timed_question(
             "grace-ended-within-window",
             "Did the grace period end within the emergency window (the last 3 days by default)?",
-            |f: &LicenseStatusFacts, cx| {
-                time::grace_ended_within_window(&f.license, cx.now, cx.config)
+            |f: &LicenseStatusFacts, cx, want| {
+                time::grace_ended_within_window_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
@@ -202,7 +204,7 @@ impl Policy for LicenseStatus {
 /// - grace ended (recently or lapsed): `days_since` `grace_ends_on`;
 /// - trial expired: `days_since` `expires_on`.
 pub(crate) fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Details {
-    let today = time::today(cx.now, cx.config).value;
+    let today = time::today_at(cx).value();
     let grace_ends_on = time::grace_ends_on(license, cx.config);
     let days = |from: NaiveDate, to: NaiveDate| to.signed_duration_since(from).num_days();
     let (days_remaining, days_since) = match time::license_state_on(license, today, cx.config) {

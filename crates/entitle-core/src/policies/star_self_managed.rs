@@ -211,7 +211,10 @@ impl Policy for StarSelfManaged {
         g.timed_question(
             "more-than-24h-remaining",
             "Is there 24h+ remaining (a non-trial license: until its grace period ends, whether active or in grace; a trial license: until its expiry date)?",
-            |f: &StarSelfManagedFacts, cx| self_managed_more_than_hours_remaining(&f.license, cx.now, cx.config),
+            // The change instant is one subtraction: no need to skip it.
+            |f: &StarSelfManagedFacts, cx, _| {
+                self_managed_more_than_hours_remaining(&f.license, cx.now, cx.config)
+            },
         )
         .detail(|f, cx| time_left(&f.license, cx))
         .yes("no-escalation-needed")

@@ -124,7 +124,7 @@ impl Policy for StarValidity {
         g.timed_question(
             "in-grace-period",
             "Is the customer in the grace period?",
-            |f: &StarValidityFacts, cx| time::is_in_grace_period(&f.license, cx.now, cx.config),
+            |f: &StarValidityFacts, cx, want| time::is_in_grace_period_at(&f.license, cx).get(want),
         )
         .detail(|f, cx| license_detail(&f.license, cx))
         .yes("grace-expiring-in-more-than-24h")
@@ -132,8 +132,8 @@ impl Policy for StarValidity {
         g.timed_question(
             "grace-expiring-in-more-than-24h",
             "Is the grace period expiring in more than 24h?",
-            |f: &StarValidityFacts, cx| {
-                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
+            |f: &StarValidityFacts, cx, want| {
+                time::more_than_hours_remaining_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
@@ -142,8 +142,8 @@ impl Policy for StarValidity {
         g.timed_question(
             "expiring-in-more-than-24h",
             "Is the plan/lic expiring in more than 24h?",
-            |f: &StarValidityFacts, cx| {
-                time::more_than_hours_remaining(&f.license, cx.now, cx.config)
+            |f: &StarValidityFacts, cx, want| {
+                time::more_than_hours_remaining_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::license_status::license_dates;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
-use crate::explain::{license_detail, weekend_detail, window_detail};
+use crate::explain::{license_detail, weekend_detail_of, window_detail};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -92,9 +92,9 @@ impl Policy for WeekdayEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &WeekdayEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
+            |_: &WeekdayEmergencyFacts, cx, want| time::is_weekend_at(cx).get(want),
         )
-        .detail(|_, cx| weekend_detail(cx))
+        .detail_with(|_, cx, weekend| weekend_detail_of(cx, weekend))
         .yes("use-weekend-workflow")
         .no("customer-status");
         g.question(
@@ -108,8 +108,8 @@ impl Policy for WeekdayEmergency {
         g.timed_question(
             "license-active-or-in-grace",
             "Is the license still active or in its grace period?",
-            |f: &WeekdayEmergencyFacts, cx| {
-                time::is_active_or_in_grace(&f.license, cx.now, cx.config)
+            |f: &WeekdayEmergencyFacts, cx, want| {
+                time::is_active_or_in_grace_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| license_detail(&f.license, cx))
@@ -118,8 +118,8 @@ impl Policy for WeekdayEmergency {
         g.timed_question(
             "grace-ended-outside-window",
             "Did the grace period end longer ago than the emergency window (3 days by default)?",
-            |f: &WeekdayEmergencyFacts, cx| {
-                time::grace_ended_outside_window(&f.license, cx.now, cx.config)
+            |f: &WeekdayEmergencyFacts, cx, want| {
+                time::grace_ended_outside_window_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
@@ -142,8 +142,8 @@ impl Policy for WeekdayEmergency {
         g.timed_question(
             "seat-link-entry-today",
             "Look for the license subscription number on the CDot account and enter it on CDot's Seat Link page: is there an entry with the current date on the page that is displayed?",
-            |f: &WeekdayEmergencyFacts, cx| {
-                time::has_report_on_today(&f.seat_link_dates, cx.now, cx.config)
+            |f: &WeekdayEmergencyFacts, cx, want| {
+                time::has_report_on_today_at(&f.seat_link_dates, cx).get(want)
             },
         )
         .detail(|f, cx| seat_link_detail(&f.seat_link_dates, cx))
@@ -275,7 +275,7 @@ impl Policy for WeekdayEmergency {
 /// The Seat Link reports around today: `today is 2026-11-23 (UTC); latest
 /// report 2026-11-21`.
 fn seat_link_detail(dates: &[NaiveDate], cx: &PolicyContext<'_>) -> String {
-    let today = time::today(cx.now, cx.config).value;
+    let today = time::today_at(cx).value();
     let latest = dates.iter().filter(|d| **d <= today).max().map_or_else(
         || "no report so far".to_owned(),
         |d| format!("latest report {d}"),

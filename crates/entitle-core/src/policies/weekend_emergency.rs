@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::license_status::license_dates;
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
-use crate::explain::{license_detail, weekend_detail, window_detail};
+use crate::explain::{license_detail, weekend_detail_of, window_detail};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -109,9 +109,9 @@ impl Policy for WeekendEmergency {
         g.timed_question(
             "is-weekend",
             "Is it a weekend in the support time zone?",
-            |_: &WeekendEmergencyFacts, cx| time::is_weekend(cx.now, cx.config),
+            |_: &WeekendEmergencyFacts, cx, want| time::is_weekend_at(cx).get(want),
         )
-        .detail(|_, cx| weekend_detail(cx))
+        .detail_with(|_, cx, weekend| weekend_detail_of(cx, weekend))
         .yes("customer-status")
         .no("use-weekday-workflow");
         g.question(
@@ -125,8 +125,8 @@ impl Policy for WeekendEmergency {
         g.timed_question(
             "license-active-or-in-grace",
             "Is the license still active or in its grace period?",
-            |f: &WeekendEmergencyFacts, cx| {
-                time::is_active_or_in_grace(&f.license, cx.now, cx.config)
+            |f: &WeekendEmergencyFacts, cx, want| {
+                time::is_active_or_in_grace_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| license_detail(&f.license, cx))
@@ -135,8 +135,8 @@ impl Policy for WeekendEmergency {
         g.timed_question(
             "grace-ended-outside-window",
             "Did the grace period end longer ago than the emergency window (3 days by default)?",
-            |f: &WeekendEmergencyFacts, cx| {
-                time::grace_ended_outside_window(&f.license, cx.now, cx.config)
+            |f: &WeekendEmergencyFacts, cx, want| {
+                time::grace_ended_outside_window_at(&f.license, cx).get(want)
             },
         )
         .detail(|f, cx| window_detail(&f.license, cx))
@@ -339,7 +339,7 @@ fn evidence_name(missing: &str) -> &'static str {
 fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> Details {
     let users = facts.screenshot_user_count.unwrap_or_default();
     let days = temporary_license_days(cx);
-    let today = time::today(cx.now, cx.config).value;
+    let today = time::today_at(cx).value();
     let expires_on = today
         .checked_add_days(Days::new(u64::from(days)))
         .unwrap_or(NaiveDate::MAX);
