@@ -57,10 +57,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
-    /// Print the JSON Schema of a policy's facts.
+    /// Print the JSON Schema of a policy's facts, or with `--scenario` of a
+    /// scenario file (see docs/testing.md).
     Schema {
         /// The policy id.
-        policy: String,
+        #[arg(required_unless_present = "scenario", conflicts_with = "scenario")]
+        policy: Option<String>,
+        /// Print the schema of scenario files instead.
+        #[arg(long)]
+        scenario: bool,
     },
     /// Print one example facts document per path of a policy, each checked
     /// by evaluating it.
@@ -193,10 +198,10 @@ fn run(command: Command) -> Result<String, Failure> {
             }
             Ok(out)
         }
-        Command::Schema { policy } => {
-            let schema = entitle::schema(&policy).map_err(policy_failure)?;
-            pretty(&schema)
-        }
+        Command::Schema { policy, scenario } => match policy {
+            Some(policy) if !scenario => pretty(&entitle::schema(&policy).map_err(policy_failure)?),
+            _ => pretty(&entitle::scenario::json_schema()),
+        },
         Command::Serve(args) => serve::serve(args),
         Command::Import(args) => match import::execute(&args) {
             Ok(summary) => Ok(format!("{summary}\n")),
