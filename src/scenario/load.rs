@@ -212,7 +212,7 @@ fn check(
             message,
         } => fail(
             Some(format!("facts.{path}")),
-            ScenarioProblem::BadFacts(message),
+            ScenarioProblem::BadFacts(without_position(&message)),
         ),
         other => fail(
             Some("facts".into()),
@@ -280,6 +280,15 @@ fn check(
             path: expect.path,
         },
     })
+}
+
+/// A serde_json message without its ` at line L column C` suffix: the
+/// position is in the facts as re-encoded, not in the scenario file.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
 }
 
 /// `base` with the keys of `overrides` replaced, validated. On error: the

@@ -6,6 +6,7 @@
 mod import;
 mod input;
 mod serve;
+mod suite;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -91,6 +92,10 @@ enum Command {
     /// name (`licenses.csv`). Every row is checked first; an error names the
     /// file, the row and the field, and nothing is written.
     Import(import::ImportArgs),
+    /// Run scenario files (or directories of them) against the built-in
+    /// policies: a line per failure, coverage per policy, and the summary
+    /// `N passed, M failed` (exit 1 on a failure, 2 on a malformed file).
+    Test(suite::TestArgs),
     /// Manage the bearer tokens of `entitle serve`.
     ///
     /// A token is shown once, when it is created; the file keeps only its
@@ -132,6 +137,10 @@ enum Failure {
     /// The environment failed (a port in use, a database down): exit 1.
     #[error("{0}")]
     Runtime(String),
+    /// The command ran and its verdict is negative (a failed scenario): the
+    /// report goes to standard output, exit 1.
+    #[error("{0}")]
+    Verdict(String),
 }
 
 impl From<InputError> for Failure {
@@ -168,6 +177,13 @@ fn main() -> ExitCode {
         }
         Err(Failure::Runtime(message)) => {
             eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Verdict(output)) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush());
             ExitCode::from(1)
         }
     }
@@ -209,6 +225,7 @@ fn run(command: Command) -> Result<String, Failure> {
             Err(import::ImportFailure::Runtime(message)) => Err(Failure::Runtime(message)),
         },
         Command::Tokens { command } => serve::tokens(command),
+        Command::Test(args) => suite::test(&args),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
@@ -271,7 +288,7 @@ pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
         .map_err(|e| Failure::BadInput(format!("{}: invalid configuration: {e}", path.display())))
 }
 
-fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+pub(crate) fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(value)
         .map(|mut s| {
             s.push('\n');
