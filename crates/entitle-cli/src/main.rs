@@ -5,6 +5,7 @@
 
 mod import;
 mod input;
+mod replay;
 mod serve;
 mod suite;
 
@@ -96,6 +97,11 @@ enum Command {
     /// policies: a line per failure, coverage per policy, and the summary
     /// `N passed, M failed` (exit 1 on a failure, 2 on a malformed file).
     Test(suite::TestArgs),
+    /// Re-decide the logged decisions of a store under a proposed
+    /// configuration (and the policies as built now) and report what would
+    /// change: per policy, `old -> new` outcome with counts and example
+    /// decision ids, and decisions that now fail. The log is only read.
+    Replay(replay::ReplayArgs),
     /// Manage the bearer tokens of `entitle serve`.
     ///
     /// A token is shown once, when it is created; the file keeps only its
@@ -226,6 +232,7 @@ fn run(command: Command) -> Result<String, Failure> {
         },
         Command::Tokens { command } => serve::tokens(command),
         Command::Test(args) => suite::test(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
