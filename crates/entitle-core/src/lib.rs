@@ -6,6 +6,8 @@
 //! - [`policy`] and [`policies`]: the handbook pages as decision graphs.
 //! - [`explain`]: the words of traces and actions.
 //! - [`fact_source`]: typed facts assembled from a store's records.
+//! - `testing` (feature `testing`): proptest strategies and the spec's
+//!   invariants as callable checks.
 //!
 //! The core does no I/O: no clock, no environment, no files. `now` and the
 //! configuration are inputs; the same inputs always give the same decision.
@@ -18,4 +20,6 @@ pub mod fact_source;
 pub mod graph;
 pub mod policies;
 pub mod policy;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
