@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
 //! the field and the problem), 1 an internal defect.
 
+mod check;
 mod import;
 mod input;
 mod replay;
@@ -102,6 +103,12 @@ enum Command {
     /// change: per policy, `old -> new` outcome with counts and example
     /// decision ids, and decisions that now fail. The log is only read.
     Replay(replay::ReplayArgs),
+    /// Property-test the spec's invariants for every policy under a
+    /// configuration: totality, determinism, honest `stable_until`,
+    /// `license-status` monotone in time, the temporary-license cap,
+    /// trial-only licenses for starred self-managed tickets, one license per
+    /// follow-up. A failure prints a shrunk counterexample (exit 1).
+    Check(check::CheckArgs),
     /// Manage the bearer tokens of `entitle serve`.
     ///
     /// A token is shown once, when it is created; the file keeps only its
@@ -233,6 +240,7 @@ fn run(command: Command) -> Result<String, Failure> {
         Command::Tokens { command } => serve::tokens(command),
         Command::Test(args) => suite::test(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
