@@ -131,11 +131,7 @@ fn json_for(schema: &Value, root: &Value, name: &str, depth: usize) -> BoxedStra
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let target = reference
             .strip_prefix("#/")
-            .map(|path| {
-                path.split('/')
-                    .fold(Some(root), |at, key| at.and_then(|v| v.get(key)))
-            })
-            .unwrap_or(None);
+            .and_then(|path| path.split('/').try_fold(root, |at, key| at.get(key)));
         return match target {
             Some(target) => json_for(target, root, name, depth + 1),
             None => Just(Value::Null).boxed(),
