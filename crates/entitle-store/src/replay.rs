@@ -24,7 +24,7 @@ use entitle::graph::Context;
 use entitle::policy::{Outcome as _, PolicyVisitor, Registered, decide};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _, Row as _};
 use thiserror::Error;
 
@@ -212,7 +212,7 @@ fn read_only_url(url: &str) -> Result<(String, bool), ReplayError> {
 }
 
 /// Opens `url` for reading only, and checks it holds an entitle log.
-async fn open_read_only(url: &str) -> Result<AnyPool, ReplayError> {
+async fn open_read_only(url: &str) -> Result<(AnyPool, bool), ReplayError> {
     sqlx::any::install_default_drivers();
     let (sqlx_url, postgres) = read_only_url(url)?;
     let display = mask_password(url);
@@ -256,7 +256,7 @@ async fn open_read_only(url: &str) -> Result<AnyPool, ReplayError> {
             "no readable `decision_log` table ({e})"
         )));
     }
-    Ok(pool)
+    Ok((pool, postgres))
 }
 
 /// One logged decision, as replay needs it.
@@ -269,38 +269,37 @@ struct Logged {
     details: String,
 }
 
-fn logged(row: &AnyRow) -> Result<Logged, ReplayError> {
-    let id: String = row
-        .try_get("decision_id")
-        .map_err(|e| ReplayError::Corrupt {
-            decision_id: "?".into(),
-            column: "decision_id",
-            message: e.to_string(),
-        })?;
-    let text = |column: &'static str| -> Result<String, ReplayError> {
-        row.try_get(column).map_err(|e| ReplayError::Corrupt {
-            decision_id: id.clone(),
-            column,
-            message: e.to_string(),
+/// The entries of a page: `[[decision_id, policy, decided_at, facts,
+/// outcome, details], ...]`, in `decision_id` order.
+fn parse_page(page: &str) -> Result<Vec<Logged>, ReplayError> {
+    type Entry = (String, String, String, String, String, String);
+    let entries: Vec<Entry> = serde_json::from_str(page).map_err(|e| ReplayError::Corrupt {
+        decision_id: "?".into(),
+        column: "decision_log",
+        message: format!("a page of the log is not readable: {e}"),
+    })?;
+    let mut page = entries
+        .into_iter()
+        .map(|(id, policy, now_text, facts, outcome, details)| {
+            let now = DateTime::parse_from_rfc3339(&now_text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| ReplayError::Corrupt {
+                    decision_id: id.clone(),
+                    column: "decided_at",
+                    message: format!("`{now_text}`: {e}"),
+                })?;
+            Ok(Logged {
+                id,
+                policy,
+                now,
+                facts,
+                outcome,
+                details,
+            })
         })
-    };
-    let now_text = text("decided_at")?;
-    let now = DateTime::parse_from_rfc3339(&now_text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ReplayError::Corrupt {
-            decision_id: id.clone(),
-            column: "decided_at",
-            message: format!("`{now_text}`: {e}"),
-        })?;
-    let details = text("details")?;
-    Ok(Logged {
-        policy: text("policy")?,
-        now,
-        facts: text("facts")?,
-        outcome: text("outcome")?,
-        details,
-        id,
-    })
+        .collect::<Result<Vec<_>, ReplayError>>()?;
+    page.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    Ok(page)
 }
 
 /// Decides `entry` again under `config`: the outcome id and the details as
@@ -393,14 +392,15 @@ fn tally(tallies: &mut BTreeMap<String, Tally>, entry: &Logged, config: &PolicyC
 /// Replays the decision log at `url` (see the module documentation).
 pub async fn replay(url: &str, options: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     options.config.validate()?;
-    let pool = open_read_only(url).await?;
-    let result = replay_pool(&pool, url, options).await;
+    let (pool, postgres) = open_read_only(url).await?;
+    let result = replay_pool(&pool, postgres, url, options).await;
     pool.close().await;
     result
 }
 
 async fn replay_pool(
     pool: &AnyPool,
+    postgres: bool,
     url: &str,
     options: &ReplayOptions,
 ) -> Result<ReplayReport, ReplayError> {
@@ -424,6 +424,19 @@ async fn replay_pool(
     }
     n += 1;
     sql.push_str(&format!(" ORDER BY decision_id LIMIT ${n}"));
+    // A page is one row: a JSON array of the entries, so the driver hands
+    // over one value per page instead of one row per decision.
+    let sql = if postgres {
+        format!(
+            "SELECT json_agg(json_build_array(decision_id, policy, decided_at, facts, outcome, \
+             details) ORDER BY decision_id)::text AS page FROM ({sql}) AS p"
+        )
+    } else {
+        format!(
+            "SELECT json_group_array(json_array(decision_id, policy, decided_at, facts, \
+             outcome, details)) AS page FROM ({sql})"
+        )
+    };
     // `decided_at` is RFC 3339 text with as many fraction digits as needed,
     // which sorts as the instant does only to the second: the query narrows
     // to a second either side, and each entry's parsed `now` decides.
@@ -445,15 +458,13 @@ async fn replay_pool(
             for value in filters.into_iter().flatten() {
                 query = query.bind(value.clone());
             }
-            let rows = query
-                .bind(page_size)
-                .fetch_all(pool)
-                .await
-                .map_err(|source| ReplayError::Read {
-                    url: mask_password(url),
-                    source,
-                })?;
-            rows.iter().map(logged).collect::<Result<Vec<_>, _>>()
+            let read = |source| ReplayError::Read {
+                url: mask_password(url),
+                source,
+            };
+            let row = query.bind(page_size).fetch_one(pool).await.map_err(read)?;
+            let page: Option<String> = row.try_get("page").map_err(read)?;
+            parse_page(page.as_deref().unwrap_or("[]"))
         }
     };
     // A pipeline: the next page is read while this one is decided on a
