@@ -20,6 +20,7 @@ mod catalog;
 mod config_file;
 mod facts;
 mod report;
+pub mod scenario;
 
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
 pub use config_file::{ConfigFileError, config_from_toml};

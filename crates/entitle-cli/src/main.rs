@@ -3,9 +3,12 @@
 //! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
 //! the field and the problem), 1 an internal defect.
 
+mod check;
 mod import;
 mod input;
+mod replay;
 mod serve;
+mod suite;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,10 +60,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
-    /// Print the JSON Schema of a policy's facts.
+    /// Print the JSON Schema of a policy's facts, or with `--scenario` of a
+    /// scenario file (see docs/testing.md).
     Schema {
         /// The policy id.
-        policy: String,
+        #[arg(required_unless_present = "scenario", conflicts_with = "scenario")]
+        policy: Option<String>,
+        /// Print the schema of scenario files instead.
+        #[arg(long)]
+        scenario: bool,
     },
     /// Print one example facts document per path of a policy, each checked
     /// by evaluating it.
@@ -86,6 +94,21 @@ enum Command {
     /// name (`licenses.csv`). Every row is checked first; an error names the
     /// file, the row and the field, and nothing is written.
     Import(import::ImportArgs),
+    /// Run scenario files (or directories of them) against the built-in
+    /// policies: a line per failure, coverage per policy, and the summary
+    /// `N passed, M failed` (exit 1 on a failure, 2 on a malformed file).
+    Test(suite::TestArgs),
+    /// Re-decide the logged decisions of a store under a proposed
+    /// configuration (and the policies as built now) and report what would
+    /// change: per policy, `old -> new` outcome with counts and example
+    /// decision ids, and decisions that now fail. The log is only read.
+    Replay(replay::ReplayArgs),
+    /// Property-test the spec's invariants for every policy under a
+    /// configuration: totality, determinism, honest `stable_until`,
+    /// `license-status` monotone in time, the temporary-license cap,
+    /// trial-only licenses for starred self-managed tickets, one license per
+    /// follow-up. A failure prints a shrunk counterexample (exit 1).
+    Check(check::CheckArgs),
     /// Manage the bearer tokens of `entitle serve`.
     ///
     /// A token is shown once, when it is created; the file keeps only its
@@ -127,6 +150,10 @@ enum Failure {
     /// The environment failed (a port in use, a database down): exit 1.
     #[error("{0}")]
     Runtime(String),
+    /// The command ran and its verdict is negative (a failed scenario): the
+    /// report goes to standard output, exit 1.
+    #[error("{0}")]
+    Verdict(String),
 }
 
 impl From<InputError> for Failure {
@@ -165,6 +192,13 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(1)
         }
+        Err(Failure::Verdict(output)) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush());
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -193,10 +227,10 @@ fn run(command: Command) -> Result<String, Failure> {
             }
             Ok(out)
         }
-        Command::Schema { policy } => {
-            let schema = entitle::schema(&policy).map_err(policy_failure)?;
-            pretty(&schema)
-        }
+        Command::Schema { policy, scenario } => match policy {
+            Some(policy) if !scenario => pretty(&entitle::schema(&policy).map_err(policy_failure)?),
+            _ => pretty(&entitle::scenario::json_schema()),
+        },
         Command::Serve(args) => serve::serve(args),
         Command::Import(args) => match import::execute(&args) {
             Ok(summary) => Ok(format!("{summary}\n")),
@@ -204,6 +238,9 @@ fn run(command: Command) -> Result<String, Failure> {
             Err(import::ImportFailure::Runtime(message)) => Err(Failure::Runtime(message)),
         },
         Command::Tokens { command } => serve::tokens(command),
+        Command::Test(args) => suite::test(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
@@ -261,7 +298,7 @@ pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
         .map_err(|e| Failure::BadInput(format!("{}: invalid configuration: {e}", path.display())))
 }
 
-fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+pub(crate) fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(value)
         .map(|mut s| {
             s.push('\n');

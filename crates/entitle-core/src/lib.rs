@@ -7,6 +7,8 @@
 //! - [`explain`]: the words of traces and actions.
 //! - [`fact_source`]: typed facts assembled from a store's records.
 //! - [`input`]: the strict readers of dates, instants, emails, URLs and text.
+//! - `testing` (feature `testing`): proptest strategies and the spec's
+//!   invariants as callable checks.
 //!
 //! The core does no I/O: no clock, no environment, no files. `now` and the
 //! configuration are inputs; the same inputs always give the same decision.
@@ -20,4 +22,6 @@ pub mod graph;
 pub mod input;
 pub mod policies;
 pub mod policy;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;

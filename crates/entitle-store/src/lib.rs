@@ -24,6 +24,9 @@
 //!   up under load without dropping anything. [`Store::decision`] and
 //!   [`Store::decisions`] read it. Rows of `decision_log` cannot be updated
 //!   or deleted: triggers reject it on both back-ends.
+//! - **Replay**: [`replay::replay`] re-decides the logged decisions under a
+//!   proposed configuration and the policies as built now, reading the log
+//!   in pages through a read-only connection (`entitle replay`).
 //!
 //! # Schema (version 1)
 //!
@@ -85,6 +88,7 @@ mod facts;
 pub mod import;
 mod log;
 mod records;
+pub mod replay;
 mod schema;
 mod store;
 

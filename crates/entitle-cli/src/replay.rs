@@ -1,0 +1,121 @@
+//! `entitle replay`: what a proposed configuration would change in the
+//! decisions already logged.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use entitle_store::replay::{ReplayError, ReplayOptions, replay};
+
+use crate::Failure;
+
+/// Arguments of `entitle replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The store whose decision log is replayed (`sqlite:PATH`, a file
+    /// path, or `postgres://...`). It is only read, never written.
+    #[arg(long, value_name = "URL")]
+    db: String,
+    /// The proposed configuration (TOML).
+    #[arg(long, value_name = "TOML")]
+    config: PathBuf,
+    /// Only decisions of this policy.
+    #[arg(long, value_name = "ID")]
+    policy: Option<String>,
+    /// Only decisions made on or after this date (UTC) or instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only decisions made on or before this date (UTC), or before this
+    /// instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Example decision ids shown per change.
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    examples: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    format: ReplayFormat,
+    /// Exit 1 when any decision changed or now fails.
+    #[arg(long)]
+    fail_on_change: bool,
+}
+
+/// Output formats of `entitle replay`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReplayFormat {
+    /// A line per policy and per change, and a summary line.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// `DATE` (the start of that day, UTC; `end_of_day`: the start of the next)
+/// or an RFC 3339 instant.
+fn parse_bound(flag: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, Failure> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+        Failure::BadInput(format!(
+            "{flag}: `{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant ({e})"
+        ))
+    })?;
+    let day = if end_of_day {
+        date.succ_opt()
+    } else {
+        Some(date)
+    };
+    day.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| Failure::BadInput(format!("{flag}: `{text}` is out of range")))
+}
+
+/// Runs `entitle replay`.
+pub fn run(args: &ReplayArgs) -> Result<String, Failure> {
+    let config = crate::load_config(&args.config)?;
+    if let Some(policy) = &args.policy {
+        if !entitle::policies::POLICIES.iter().any(|p| p.id == policy) {
+            return Err(Failure::BadInput(format!(
+                "--policy: unknown policy `{policy}`; `entitle policies` lists them"
+            )));
+        }
+    }
+    let options = ReplayOptions {
+        config,
+        policy: args.policy.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|t| parse_bound("--since", t, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| parse_bound("--until", t, true))
+            .transpose()?,
+        examples: args.examples,
+        ..ReplayOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
+    let report = runtime
+        .block_on(replay(&args.db, &options))
+        .map_err(|e| match e {
+            ReplayError::InvalidUrl { .. }
+            | ReplayError::Open { .. }
+            | ReplayError::NotAnEntitleStore { .. }
+            | ReplayError::Config(_) => Failure::BadInput(e.to_string()),
+            other => Failure::Runtime(other.to_string()),
+        })?;
+    let output = match args.format {
+        ReplayFormat::Json => crate::pretty(&report)?,
+        ReplayFormat::Text => report.to_text(),
+    };
+    if args.fail_on_change && !report.is_unchanged() {
+        Err(Failure::Verdict(output))
+    } else {
+        Ok(output)
+    }
+}

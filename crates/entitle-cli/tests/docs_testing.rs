@@ -1,0 +1,109 @@
+//! Every command of `docs/testing.md` works as written: each line of its
+//! `sh` blocks runs (with `entitle` on the `PATH`) in a copy of
+//! `examples/testing/` (and the built-in scenarios) next to `entitle.db`, a decision log of November
+//! 2026 (the built-in scenarios, decided under the team's configuration),
+//! and exits 0, or the code its `# exit N` comment states.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use entitle_store::{NewDecision, Store};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+async fn build_log(url: &str, config: &entitle::config::PolicyConfig) {
+    let store = Store::open(url).await.unwrap();
+    for s in entitle::scenario::corpus::corpus().unwrap() {
+        let facts = serde_json::to_vec(&s.facts).unwrap();
+        let report = entitle::decide_json(s.policy, &facts, s.now, config).unwrap();
+        let entry =
+            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "r", None)
+                .unwrap();
+        store.log_decision(entry).await.unwrap();
+    }
+    store.close().await;
+}
+
+/// The command lines of the `sh` blocks, with the exit code each expects.
+fn commands(doc: &str) -> Vec<(String, i32)> {
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for line in doc.lines() {
+        if line.starts_with("```") {
+            in_sh = line.trim() == "```sh";
+            continue;
+        }
+        if in_sh && !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+            let code = line
+                .rsplit_once("# exit ")
+                .map_or(0, |(_, n)| n.trim().parse().unwrap());
+            out.push((line.to_owned(), code));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_command_in_docs_testing_md_works_as_written() {
+    let doc = std::fs::read_to_string(repo().join("docs/testing.md")).unwrap();
+    let commands = commands(&doc);
+    assert!(commands.len() >= 8, "{commands:?}");
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("examples/testing"),
+        &dir.path().join("examples/testing"),
+    );
+    copy_dir(
+        &repo().join("crates/entitle-core/scenarios"),
+        &dir.path().join("crates/entitle-core/scenarios"),
+    );
+    let team = entitle::config_from_toml(
+        &std::fs::read_to_string(repo().join("examples/testing/team.toml")).unwrap(),
+    )
+    .unwrap();
+    build_log(
+        &format!("sqlite://{}", dir.path().join("entitle.db").display()),
+        &team,
+    )
+    .await;
+    let bin = assert_cmd::cargo::cargo_bin("entitle");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for (command, expected) in commands {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "`{command}`\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if std::env::var_os("ENTITLE_DOCS_SHOW").is_some() {
+            println!("$ {command}\n{}", String::from_utf8_lossy(&output.stdout));
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `entitle replay` over a real SQLite log: exact report, exit codes, and
+//! one clear line for bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use entitle::config::PolicyConfig;
+use entitle_store::{NewDecision, Store};
+
+fn entitle(args: &[&str]) -> Output {
+    Command::cargo_bin("entitle")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Logs the license-status corpus under the default configuration; returns
+/// the ids by scenario name.
+async fn build_log(url: &str) -> Vec<(String, String)> {
+    let store = Store::open(url).await.unwrap();
+    let mut ids = Vec::new();
+    for s in entitle::scenario::corpus::corpus().unwrap() {
+        if s.policy != "license-status" {
+            continue;
+        }
+        let facts = serde_json::to_vec(&s.facts).unwrap();
+        let report =
+            entitle::decide_json(s.policy, &facts, s.now, &PolicyConfig::default()).unwrap();
+        let entry =
+            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "r", None)
+                .unwrap();
+        ids.push((
+            s.name.clone(),
+            store.log_decision(entry).await.unwrap().decision_id,
+        ));
+    }
+    store.close().await;
+    ids
+}
+
+fn id_of<'a>(ids: &'a [(String, String)], name: &str) -> &'a str {
+    &ids.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[tokio::test]
+async fn replay_reports_changes_and_exits_by_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    let url = format!("sqlite://{}", db.display());
+    let ids = build_log(&url).await;
+    let config = dir.path().join("proposed.toml");
+    std::fs::write(&config, "grace_period_days = 7\n").unwrap();
+    let db_arg = db.to_str().unwrap();
+    let config_arg = config.to_str().unwrap();
+
+    let output = entitle(&["replay", "--db", db_arg, "--config", config_arg]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Under a 7-day grace period every paid license's `grace_ends_on` moves
+    // (trials have none): expired 2026-11-17 is still in grace (ends 11-24,
+    // not 12-01); expired 11-06 (grace ended 11-20, recently) has lapsed.
+    let expected = format!(
+        "license-status: 7 decisions, 5 changed, 0 now fail
+  active -> active (details): 1 (e.g. {})
+  grace-ended-recently -> lapsed: 1 (e.g. {})
+  in-grace-period -> in-grace-period (details): 1 (e.g. {})
+  lapsed -> lapsed (details): 1 (e.g. {})
+  not-started -> not-started (details): 1 (e.g. {})
+7 decisions replayed: 5 changed, 0 now fail
+",
+        id_of(&ids, "active (has-expired=no)"),
+        id_of(&ids, "grace-ended-recently (grace-ended-within-window=yes)"),
+        id_of(&ids, "in-grace-period (is-in-grace-period=yes)"),
+        id_of(&ids, "lapsed (grace-ended-within-window=no)"),
+        id_of(&ids, "not-started (has-started=no)"),
+    );
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+
+    let output = entitle(&[
+        "replay",
+        "--db",
+        db_arg,
+        "--config",
+        config_arg,
+        "--fail-on-change",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+
+    let output = entitle(&[
+        "replay", "--db", db_arg, "--config", config_arg, "--format", "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["changed"], 5);
+    assert_eq!(
+        report["policies"][0]["changes"][1]["from"],
+        "grace-ended-recently"
+    );
+    assert_eq!(report["policies"][0]["changes"][1]["to"], "lapsed");
+
+    // Nothing changes under the default configuration: nothing to report.
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, "grace_period_days = 14\n").unwrap();
+    let output = entitle(&[
+        "replay",
+        "--db",
+        db_arg,
+        "--config",
+        same.to_str().unwrap(),
+        "--fail-on-change",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "license-status: 7 decisions, 0 changed, 0 now fail\n7 decisions replayed: 0 changed, 0 now fail\n"
+    );
+
+    // Filters.
+    let output = entitle(&[
+        "replay",
+        "--db",
+        db_arg,
+        "--config",
+        config_arg,
+        "--since",
+        "2026-11-24",
+    ]);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "0 decisions replayed: 0 changed, 0 now fail\n"
+    );
+    let output = entitle(&[
+        "replay",
+        "--db",
+        db_arg,
+        "--config",
+        config_arg,
+        "--until",
+        "2026-11-23",
+        "--policy",
+        "license-status",
+    ]);
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .starts_with("license-status: 7 decisions")
+    );
+}
+
+fn assert_one_line_exit_2(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(needle), "`{needle}` not in {stderr}");
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "grace_period_days = 7\n").unwrap();
+    let c = config.to_str().unwrap();
+    // A SQLite database of another application.
+    let other = dir.path().join("other.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", other.display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    let output = entitle(&["replay", "--db", other.to_str().unwrap(), "--config", c]);
+    assert_one_line_exit_2(
+        &output,
+        "is not an entitle store: no `schema_version` table",
+    );
+    let missing = dir.path().join("missing.db");
+    let output = entitle(&["replay", "--db", missing.to_str().unwrap(), "--config", c]);
+    assert_one_line_exit_2(&output, "cannot open");
+    assert!(!missing.exists());
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "grace_period_dayz = 7\n").unwrap();
+    let output = entitle(&["replay", "--db", "x.db", "--config", typo.to_str().unwrap()]);
+    assert_one_line_exit_2(&output, "grace_period_dayz");
+    let output = entitle(&["replay", "--db", "x.db", "--config", c, "--policy", "nope"]);
+    assert_one_line_exit_2(&output, "unknown policy `nope`");
+    let output = entitle(&[
+        "replay",
+        "--db",
+        "x.db",
+        "--config",
+        c,
+        "--since",
+        "last week",
+    ]);
+    assert_one_line_exit_2(&output, "--since: `last week`");
+    assert!(!Path::new("x.db").exists());
+}

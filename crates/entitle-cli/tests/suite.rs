@@ -1,0 +1,241 @@
+//! `entitle test` on a directory of passing, failing and malformed scenario
+//! files (`tests/scenarios/`): exact output, exit codes, coverage numbers,
+//! and JUnit XML read back by an XML parser.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn entitle_test(args: &[&str]) -> Output {
+    Command::cargo_bin("entitle")
+        .unwrap()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"))
+        .arg("test")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+const LICENSE_STATUS_COVERAGE_OK: &str = "  license-status: 2 scenarios, edges 5/12 (41.7%), outcomes 2/7
+    edges not taken: is-trial=yes, trial-has-expired=yes, trial-has-expired=no, is-in-grace-period=no, grace-ended-within-window=yes, grace-ended-within-window=no, has-started=no
+    outcomes not taken: not-started, grace-ended-recently, lapsed, trial-active, trial-expired
+";
+
+const PROVISION_COVERAGE: &str = "  provision-failure: 1 scenarios, edges 1/8 (12.5%), outcomes 1/3
+    edges not taken: fulfillment-resolved=no, needs-lr-intervention=yes, needs-lr-intervention=no, root-cause=unknown, root-cause=ongoing, root-cause=being-fixed, root-cause=fixed
+    outcomes not taken: request-lr-support, keep-with-fulfillment
+";
+
+#[test]
+fn a_passing_file_exits_0_with_coverage_and_summary() {
+    let output = entitle_test(&["suite/ok.toml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("coverage:\n{LICENSE_STATUS_COVERAGE_OK}{PROVISION_COVERAGE}3 passed, 0 failed\n")
+    );
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn a_directory_with_a_failing_file_exits_1_with_one_line_per_failure() {
+    let output = entitle_test(&["suite"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let expected = "FAIL suite/wrong.json: \"a 7-day grace period is assumed\" (license-status): \
+outcome: expected grace-ended-recently, got in-grace-period; \
+details.days_since: expected 0, got 6; \
+details.grace_ends_on: expected \"2026-11-24\", got \"2026-12-01\"; \
+path step 4: expected is-in-grace-period=no, got is-in-grace-period=yes
+coverage:
+  license-status: 4 scenarios, edges 7/12 (58.3%), outcomes 3/7
+    edges not taken: is-trial=yes, trial-has-expired=yes, trial-has-expired=no, grace-ended-within-window=no, has-started=no
+    outcomes not taken: not-started, lapsed, trial-active, trial-expired
+";
+    assert_eq!(
+        stdout(&output),
+        format!("{expected}{PROVISION_COVERAGE}4 passed, 1 failed\n")
+    );
+}
+
+#[test]
+fn a_malformed_file_is_one_line_naming_file_scenario_and_field_exit_2() {
+    let output = entitle_test(&["malformed/typo.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        "error: malformed/typo.toml: scenario \"a date that does not exist\": \
+         field `facts.license.expires_on`: `2026-11-31` is not a date: no such day in the calendar\n"
+    );
+    let output = entitle_test(&["malformed/impossible.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: malformed/impossible.toml: scenario \"a step the graph does not have\": \
+         field `expect.path[1]`: policy `license-status` has no edge `is-trial=perhaps` \
+         (a step is `node=answer`; `entitle render license-status` shows the graph)\n"
+    );
+    // Good files next to a malformed one: still bad input, nothing run.
+    let output = entitle_test(&["suite", "malformed"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    let output = entitle_test(&["no/such/dir.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("error: no/such/dir.toml: cannot read: "));
+}
+
+#[test]
+fn json_format_reports_counts_failures_and_coverage() {
+    let output = entitle_test(&["suite", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["passed"], 4);
+    assert_eq!(report["failed"], 1);
+    let failure = &report["failures"][0];
+    assert_eq!(failure["name"], "a 7-day grace period is assumed");
+    assert_eq!(failure["mismatches"][0]["kind"], "outcome");
+    assert_eq!(failure["mismatches"][3]["kind"], "path");
+    assert_eq!(failure["mismatches"][3]["step"], 3);
+    let status = &report["coverage"][0];
+    assert_eq!(status["policy"], "license-status");
+    assert_eq!(
+        (status["edges"].as_u64(), status["edges_taken"].as_u64()),
+        (Some(12), Some(7))
+    );
+    assert_eq!(status["outcomes_not_taken"].as_array().unwrap().len(), 4);
+    let provision = &report["coverage"][1];
+    assert_eq!(provision["edge_coverage_pct"], 12.5);
+}
+
+#[test]
+fn min_edge_coverage_fails_the_run_below_it() {
+    let output = entitle_test(&["suite/ok.toml", "--min-edge-coverage", "40"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("FAIL coverage: provision-failure is below --min-edge-coverage 40\n"));
+    assert!(!text.contains("FAIL coverage: license-status"));
+    assert!(text.ends_with("3 passed, 0 failed\n"));
+    let output = entitle_test(&["suite/ok.toml", "--min-edge-coverage", "12.5"]);
+    assert_eq!(output.status.code(), Some(0));
+    let output = entitle_test(&["suite/ok.toml", "--min-edge-coverage", "101"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn config_runs_the_whole_suite_under_a_team_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("team.toml");
+    std::fs::write(
+        &config,
+        "grace_period_days = 5\ncompany_holidays = [\"2026-11-23\"]\n",
+    )
+    .unwrap();
+    let output = entitle_test(&["suite/ok.toml", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let failures: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(
+        failures,
+        [
+            "FAIL suite/ok.toml: \"expired last week, in grace\" (license-status): \
+             outcome: expected in-grace-period, got grace-ended-recently; \
+             details.days_remaining: expected 8, got (absent); \
+             details.grace_ends_on: expected \"2026-12-01\", got \"2026-11-22\"; \
+             stable_until: expected 2026-12-01T00:00:00Z, got 2026-11-26T00:00:00Z; \
+             path step 4: expected is-in-grace-period=yes, got is-in-grace-period=no",
+            "FAIL suite/ok.toml: \"weekend failure reviewed on Monday\" (provision-failure): \
+             details.review_on: expected \"2026-11-23\", got \"2026-11-24\"",
+        ]
+    );
+    assert!(text.ends_with("1 passed, 2 failed\n"));
+    std::fs::write(&config, "grace_period_dayz = 7\n").unwrap();
+    let output = entitle_test(&["suite/ok.toml", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("grace_period_dayz"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn junit_xml_parses_back_with_one_case_per_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let output = entitle_test(&["suite", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("5"));
+    assert_eq!(root.attribute("failures"), Some("1"));
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let names: Vec<_> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
+    assert_eq!(names, ["suite/ok.toml", "suite/wrong.json"]);
+    assert_eq!(suites[0].attribute("tests"), Some("3"));
+    assert_eq!(suites[1].attribute("failures"), Some("1"));
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 5);
+    let failed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0].attribute("name"),
+        Some("a 7-day grace period is assumed")
+    );
+    assert_eq!(failed[0].attribute("classname"), Some("license-status"));
+    let failure = failed[0]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .starts_with("outcome: expected grace-ended-recently, got in-grace-period; ")
+    );
+    assert_eq!(failure.text().unwrap().lines().count(), 4);
+}
+
+#[test]
+fn the_built_in_corpus_passes_with_full_coverage() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../entitle-core/scenarios");
+    let output = entitle_test(&[corpus.to_str().unwrap(), "--min-edge-coverage", "100"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with(" passed, 0 failed\n"));
+}
+
+#[test]
+fn schema_scenario_prints_the_format() {
+    let output = Command::cargo_bin("entitle")
+        .unwrap()
+        .args(["schema", "--scenario"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["required"], serde_json::json!(["scenario"]));
+    assert_eq!(schema["additionalProperties"], false);
+}

@@ -1,0 +1,226 @@
+//! Scenarios: a policy decision written down as data, with what it must be.
+//!
+//! A scenario names a policy, the instant `now`, the facts, optional
+//! configuration overrides, and the expectation: the outcome and, if given, a
+//! subset of the outcome's `details`, `stable_until` (an instant, or
+//! `"never"`) and the whole path as `node=answer` steps. Files hold many
+//! named scenarios, in TOML or JSON (the same shape, see [`json_schema`]):
+//!
+//! ```toml
+//! [[scenario]]
+//! name = "a renewal that starts next week"
+//! policy = "license-status"
+//! now = 2026-11-23T10:00:00Z
+//! config = { timezone = "Europe/Berlin" }   # optional overrides
+//!
+//! [scenario.facts]
+//! license = { plan = "premium", trial = false, starts_on = 2026-12-01, expires_on = 2027-12-01, users = 50 }
+//!
+//! [scenario.expect]
+//! outcome = "not-started"
+//! stable_until = "2026-11-30T23:00:00Z"      # optional; or "never"
+//! path = ["has-started=no"]                  # optional: every step
+//! details = { days_remaining = 8 }           # optional subset
+//! ```
+//!
+//! Loading checks everything that does not need a decision: the shape, the
+//! policy id, the instant, the facts against the policy's facts type (a date
+//! typo is an error naming `facts.license.expires_on`), the overrides
+//! against [`PolicyConfig`], the outcome id, the detail keys and every path
+//! step against the policy's graph. Any of these is a [`ScenarioError`]
+//! naming the file, the scenario and the field, never a failed scenario.
+//! [`run`](run::run) then decides a scenario through the JSON boundary
+//! ([`crate::decide_json`]) and lists the [`Mismatch`](run::Mismatch)es;
+//! [`coverage`](coverage::coverage) reports the edges and outcomes of each
+//! policy that no scenario took.
+
+pub mod corpus;
+pub mod coverage;
+mod load;
+pub mod run;
+mod shape;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+pub(crate) use load::merge_config;
+pub use load::{ScenarioFormat, json_schema, load_file, load_paths, load_str, scenario_files};
+pub use shape::{PolicyShape, policy_shape};
+
+/// The keys of [`Details`](crate::policy::Details) a scenario may expect, as
+/// they appear in a decision's JSON. `actions` is compared by the actions'
+/// ids (`actions = ["email-license"]`).
+pub const DETAIL_KEYS: &[&str] = &[
+    "plan",
+    "users",
+    "days",
+    "email",
+    "starts_on",
+    "expires_on",
+    "grace_ends_on",
+    "days_remaining",
+    "days_since",
+    "review_on",
+    "missing",
+    "internal_request",
+    "actions",
+];
+
+/// One checked scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file it was read from (as given to the loader).
+    pub file: String,
+    /// Its name, unique within the file.
+    pub name: String,
+    /// The policy id.
+    pub policy: &'static str,
+    /// The instant to decide at.
+    pub now: DateTime<Utc>,
+    /// The facts document (already checked against the policy's facts type).
+    pub facts: Value,
+    /// Configuration keys that override the base configuration.
+    pub config: Map<String, Value>,
+    /// What the decision must be.
+    pub expect: Expect,
+}
+
+/// What a scenario expects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// The outcome id.
+    pub outcome: String,
+    /// A subset of the details, by key (see [`DETAIL_KEYS`]).
+    pub details: BTreeMap<String, Value>,
+    /// `stable_until`, if the scenario states it.
+    pub stable_until: Option<StableUntil>,
+    /// The whole path as `node=answer` steps, if the scenario states it.
+    pub path: Option<Vec<String>>,
+}
+
+/// An expected `stable_until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum StableUntil {
+    /// The decision does not change with time (`"never"`).
+    Never,
+    /// The decision changes at this instant.
+    At(DateTime<Utc>),
+}
+
+impl StableUntil {
+    /// As a decision reports it.
+    pub fn as_option(self) -> Option<DateTime<Utc>> {
+        match self {
+            StableUntil::Never => None,
+            StableUntil::At(t) => Some(t),
+        }
+    }
+}
+
+impl std::fmt::Display for StableUntil {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StableUntil::Never => f.write_str("never"),
+            StableUntil::At(t) => f.write_str(&rfc3339(*t)),
+        }
+    }
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A scenario file, or a scenario in it, that cannot be used.
+///
+/// Displays as one line: `FILE: scenario "NAME": field `FIELD`: PROBLEM`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{file}: {}{}{problem}",
+    scenario.as_deref().map(|s| format!("scenario {s:?}: ")).unwrap_or_default(),
+    field.as_deref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+pub struct ScenarioError {
+    /// The file.
+    pub file: String,
+    /// The scenario's name (or `#N`, its position, when it has no name).
+    pub scenario: Option<String>,
+    /// The field path inside the scenario (`facts.license.expires_on`).
+    pub field: Option<String>,
+    /// What is wrong.
+    pub problem: Box<ScenarioProblem>,
+}
+
+/// What is wrong with a scenario file or scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ScenarioProblem {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// Not valid TOML or JSON.
+    #[error("not valid {format}: {message}")]
+    Syntax {
+        /// `TOML` or `JSON`.
+        format: &'static str,
+        /// Where and what.
+        message: String,
+    },
+    /// A missing or unknown field, or a value of the wrong type.
+    #[error("{0}")]
+    Shape(String),
+    /// The file holds no scenario.
+    #[error("no scenarios: expected one or more `[[scenario]]` entries")]
+    Empty,
+    /// Two scenarios of the file have the same name.
+    #[error("a second scenario has this name; names must be unique within a file")]
+    DuplicateName,
+    /// No policy has this id.
+    #[error("unknown policy `{0}`; `entitle policies` lists them")]
+    UnknownPolicy(String),
+    /// `now` or `stable_until` is not an RFC 3339 instant.
+    #[error("`{value}` is not an RFC 3339 instant ({reason}); e.g. 2026-11-21T10:00:00Z")]
+    BadInstant {
+        /// The value given.
+        value: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The facts are not valid for the policy.
+    #[error("{0}")]
+    BadFacts(String),
+    /// The configuration (base plus overrides) is not valid.
+    #[error("{0}")]
+    BadConfig(String),
+    /// The policy has no outcome with this id.
+    #[error("policy `{policy}` has no outcome `{outcome}` (its outcomes: {known})")]
+    UnknownOutcome {
+        /// The policy id.
+        policy: &'static str,
+        /// The outcome given.
+        outcome: String,
+        /// The policy's outcome ids, comma-separated.
+        known: String,
+    },
+    /// Not a key of a decision's details.
+    #[error("unknown detail key `{key}` (known: {})", DETAIL_KEYS.join(", "))]
+    UnknownDetailKey {
+        /// The key given.
+        key: String,
+    },
+    /// A path step that is no edge of the policy's graph.
+    #[error(
+        "policy `{policy}` has no edge `{step}` (a step is `node=answer`; `entitle render {policy}` shows the graph)"
+    )]
+    ImpossibleStep {
+        /// The policy id.
+        policy: &'static str,
+        /// The step given.
+        step: String,
+    },
+    /// The policy could not decide the scenario (an error, not a mismatch).
+    #[error("cannot decide: {0}")]
+    Decide(String),
+}

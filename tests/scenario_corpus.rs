@@ -1,0 +1,278 @@
+//! The built-in scenario corpus, run the way zen-engine runs its graphs:
+//! every scenario through `decide` (the threaded fast path), the reference
+//! table walk (`decide_walk`), `evaluate` (trace, details, `stable_until`)
+//! and the JSON boundary (`decide_json`), all agreeing with the expectation;
+//! and every edge and outcome of every policy taken by some scenario.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use entitle::config::PolicyConfig;
+use entitle::graph::Context;
+use entitle::policy::{Outcome, PolicyVisitor, Registered, decide, evaluate};
+use entitle::scenario::run::{Got, compare, run, scenario_config};
+use entitle::scenario::{Scenario, ScenarioFormat, ScenarioProblem, corpus, coverage, load_str};
+use entitle::{parse_facts, report_for};
+
+/// Decides a scenario through the typed API in three ways; returns the
+/// outcome ids of `decide` and `decide_walk`, and the comparable form of
+/// `evaluate`'s decision.
+struct Typed<'a> {
+    scenario: &'a Scenario,
+    config: &'a PolicyConfig,
+}
+
+impl PolicyVisitor for Typed<'_> {
+    type Output = (&'static str, &'static str, Got);
+    fn visit<P: Registered>(self) -> Self::Output {
+        let bytes = serde_json::to_vec(&self.scenario.facts).unwrap();
+        let facts: P::Facts = parse_facts(&bytes).unwrap();
+        let now = self.scenario.now;
+        let fast = decide::<P>(&facts, now, self.config).unwrap().id();
+        let graph = P::graph().unwrap();
+        let walk = graph
+            .decide_walk(&facts, &Context::new(now, self.config))
+            .unwrap()
+            .id();
+        let decision = evaluate::<P>(&facts, now, self.config).unwrap();
+        let got = Got::of(&report_for::<P>(decision, now, self.config));
+        (fast, walk, got)
+    }
+}
+
+#[test]
+fn every_scenario_agrees_through_every_entry_point() {
+    let scenarios = corpus::corpus().unwrap();
+    assert!(scenarios.len() >= 70, "{} scenarios", scenarios.len());
+    let base = PolicyConfig::default();
+    for scenario in &scenarios {
+        let config = scenario_config(scenario, &base).unwrap();
+        let (fast, walk, typed) = entitle::policies::visit(
+            scenario.policy,
+            Typed {
+                scenario,
+                config: &config,
+            },
+        )
+        .unwrap();
+        let who = format!("{} / {}", scenario.file, scenario.name);
+        assert_eq!(fast, scenario.expect.outcome, "decide: {who}");
+        assert_eq!(walk, scenario.expect.outcome, "decide_walk: {who}");
+        assert_eq!(compare(scenario, &typed), vec![], "evaluate: {who}");
+        let json = run(scenario, &base).unwrap();
+        assert!(json.passed(), "decide_json: {}", json.failure_line());
+        assert_eq!(json.got, typed, "decide_json and evaluate differ: {who}");
+    }
+}
+
+#[test]
+fn every_edge_and_outcome_of_every_policy_has_a_scenario() {
+    let scenarios = corpus::corpus().unwrap();
+    let runs: Vec<_> = scenarios
+        .iter()
+        .map(|s| run(s, &PolicyConfig::default()).unwrap())
+        .collect();
+    let report = coverage::coverage(&runs).unwrap();
+    let covered: Vec<&str> = report.iter().map(|c| c.policy).collect();
+    let all: Vec<&str> = entitle::policies::POLICIES.iter().map(|p| p.id).collect();
+    assert_eq!(covered, all, "a policy has no scenario file");
+    for policy in &report {
+        assert!(
+            policy.edges_not_taken.is_empty() && policy.outcomes_not_taken.is_empty(),
+            "{}: no scenario takes edges {:?} or reaches outcomes {:?}; add scenarios to \
+             crates/entitle-core/scenarios/{}.toml",
+            policy.policy,
+            policy.edges_not_taken,
+            policy.outcomes_not_taken,
+            policy.policy
+        );
+        assert!(policy.edges > 0);
+    }
+}
+
+#[test]
+fn every_scenario_states_its_whole_expectation() {
+    // The corpus is the reference: each scenario pins the path and
+    // stable_until, not only the outcome.
+    for scenario in corpus::corpus().unwrap() {
+        assert!(scenario.expect.path.is_some(), "{}", scenario.name);
+        assert!(scenario.expect.stable_until.is_some(), "{}", scenario.name);
+    }
+}
+
+const GOOD: &str = r#"
+[[scenario]]
+name = "a trial that ended yesterday"
+policy = "license-status"
+now = 2026-11-23T10:00:00Z
+facts = { license = { plan = "premium", trial = true, starts_on = 2026-10-23, expires_on = 2026-11-22, users = 50 } }
+expect = { outcome = "trial-expired" }
+"#;
+
+fn load_err(text: &str) -> entitle::scenario::ScenarioError {
+    load_str(text, ScenarioFormat::Toml, "t.toml").unwrap_err()
+}
+
+#[test]
+fn a_well_formed_file_loads() {
+    let scenarios = load_str(GOOD, ScenarioFormat::Toml, "t.toml").unwrap();
+    assert_eq!(scenarios.len(), 1);
+    assert_eq!(scenarios[0].facts["license"]["expires_on"], "2026-11-22");
+}
+
+#[test]
+fn a_date_typo_is_a_load_error_naming_the_field() {
+    // 2026-11-31 does not exist: TOML accepts it as a string, the facts type does not.
+    let text = GOOD.replace("expires_on = 2026-11-22", "expires_on = \"2026-11-31\"");
+    let error = load_err(&text);
+    assert_eq!(
+        error.scenario.as_deref(),
+        Some("a trial that ended yesterday")
+    );
+    assert_eq!(error.field.as_deref(), Some("facts.license.expires_on"));
+    assert!(matches!(*error.problem, ScenarioProblem::BadFacts(_)));
+    let line = error.to_string();
+    assert!(
+        line.starts_with(
+            "t.toml: scenario \"a trial that ended yesterday\": field `facts.license.expires_on`: "
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn each_bad_field_is_named() {
+    let cases = [
+        (GOOD.replace("license-status", "licence-status"), "policy"),
+        (GOOD.replace("2026-11-23T10:00:00Z", "\"yesterday\""), "now"),
+        (
+            GOOD.replace("trial-expired", "trial-over"),
+            "expect.outcome",
+        ),
+        (
+            GOOD.replace(
+                "outcome = \"trial-expired\"",
+                "outcome = \"trial-expired\", details = { day = 1 }",
+            ),
+            "expect.details.day",
+        ),
+        (
+            GOOD.replace(
+                "outcome = \"trial-expired\"",
+                "outcome = \"trial-expired\", path = [\"has-started=yes\", \"is-trial=maybe\"]",
+            ),
+            "expect.path[1]",
+        ),
+        (
+            GOOD.replace(
+                "outcome = \"trial-expired\"",
+                "outcome = \"trial-expired\", stable_until = \"soon\"",
+            ),
+            "expect.stable_until",
+        ),
+        (
+            GOOD.replace(
+                "expect = {",
+                "config = { grace_period_dayz = 7 }\nexpect = {",
+            ),
+            "config.grace_period_dayz",
+        ),
+        (
+            GOOD.replace(
+                "expect = {",
+                "config = { timezone = \"Mars/Olympus\" }\nexpect = {",
+            ),
+            "config.timezone",
+        ),
+        (
+            GOOD.replace("users = 50", "users = -1"),
+            "facts.license.users",
+        ),
+        (GOOD.replace("expect = {", "expected = {"), "expected"),
+    ];
+    for (text, field) in cases {
+        let error = load_err(&text);
+        assert_eq!(error.field.as_deref(), Some(field), "{error}");
+    }
+}
+
+#[test]
+fn file_level_problems() {
+    assert!(matches!(
+        *load_err("[[scenario]\nname = 1").problem,
+        ScenarioProblem::Syntax { .. }
+    ));
+    assert_eq!(*load_err("").problem, ScenarioProblem::Empty);
+    let twice = format!("{GOOD}{GOOD}");
+    let error = load_err(&twice);
+    assert_eq!(*error.problem, ScenarioProblem::DuplicateName);
+    assert_eq!(error.field.as_deref(), Some("name"));
+    let json = r#"{"scenario": [{"name": "x", "policy": "license-status", "now": "2026-11-23T10:00:00Z",
+        "facts": {}, "expect": {"outcome": "active"}}]}"#;
+    let error = load_str(json, ScenarioFormat::Json, "t.json").unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("facts"), "{error}");
+}
+
+#[test]
+fn the_schema_describes_the_format() {
+    let schema = entitle::scenario::json_schema();
+    let text = schema.to_string();
+    for key in [
+        "scenario",
+        "policy",
+        "now",
+        "facts",
+        "config",
+        "expect",
+        "stable_until",
+        "path",
+    ] {
+        assert!(text.contains(&format!("\"{key}\"")), "{key} missing");
+    }
+}
+
+#[test]
+fn detail_keys_are_exactly_the_keys_of_details() {
+    use entitle::domain::Plan;
+    use entitle::policy::{Action, Details};
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let full = Details {
+        plan: Some(Plan::Premium),
+        users: Some(1),
+        days: Some(1),
+        email: Some("a@b.c".into()),
+        starts_on: Some(d),
+        expires_on: Some(d),
+        grace_ends_on: Some(d),
+        days_remaining: Some(1),
+        days_since: Some(1),
+        review_on: Some(d),
+        missing: vec!["x"],
+        internal_request: Some("x".into()),
+        actions: vec![Action::new("a", "b")],
+    };
+    let value = serde_json::to_value(full).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut known = entitle::scenario::DETAIL_KEYS.to_vec();
+    keys.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(keys, known);
+}
+
+#[test]
+fn coverage_names_the_edge_and_outcome_a_missing_scenario_leaves() {
+    let runs: Vec<_> = corpus::corpus()
+        .unwrap()
+        .iter()
+        .filter(|s| s.policy == "license-status" && s.expect.outcome != "not-started")
+        .map(|s| run(s, &PolicyConfig::default()).unwrap())
+        .collect();
+    let report = coverage::coverage(&runs).unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].edges_not_taken, vec!["has-started=no".to_owned()]);
+    assert_eq!(report[0].outcomes_not_taken, vec!["not-started"]);
+    assert_eq!((report[0].edges_taken, report[0].edges), (11, 12));
+}
