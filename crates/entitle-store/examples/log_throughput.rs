@@ -127,7 +127,12 @@ async fn main() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
-        Ok(url) => {
+        Ok(base) => {
+            // A database of its own, dropped at the end: the server's other
+            // databases (and their schema versions) are left alone.
+            let name = format!("entitle_log_bench_{}", std::process::id());
+            admin(&base, &format!("CREATE DATABASE {name}")).await;
+            let url = with_database(&base, &name);
             for (mode, batch) in [("group", 512), ("single", 1)] {
                 let n = if batch == 1 {
                     entries.min(5_000)
@@ -136,7 +141,31 @@ async fn main() {
                 };
                 run(&url, "postgres", mode, batch, n, concurrency).await;
             }
+            admin(&base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }
         Err(_) => println!("skipped: ENTITLE_TEST_POSTGRES_URL not set (postgres)"),
+    }
+}
+
+/// Runs `sql` on the server's default database.
+async fn admin(base: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(base).await.unwrap();
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+/// `postgres://u:p@h:1/old?x=y` with database `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.split('/').next().unwrap();
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
+        None => format!("{scheme}://{authority}/{name}"),
     }
 }
