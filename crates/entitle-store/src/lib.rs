@@ -84,6 +84,7 @@ mod error;
 mod facts;
 pub mod import;
 mod log;
+mod outbox;
 mod records;
 mod schema;
 mod store;
@@ -91,6 +92,10 @@ mod store;
 pub use error::StoreError;
 pub use facts::{assemble, assemble_json, check_stored};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
+pub use outbox::{
+    ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
+    ActionStatus, ClaimedAction, MANUAL_SINK, NewAction, Routes,
+};
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
     RecordCounts, RecordProblem, Records, SeatLinkInput, SubscriptionInput, TicketInput,
