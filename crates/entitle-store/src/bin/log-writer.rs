@@ -87,7 +87,8 @@ async fn main() -> std::process::ExitCode {
                     } else {
                         Vec::new()
                     },
-                    action_ticket: Some(format!("T-{task}-{n}")),
+                    // Unique across runs on one file: each makes its license.
+                    action_ticket: Some(format!("T-{}-{task}-{n}", std::process::id())),
                 };
                 match store.log_decision(entry).await {
                     Ok(logged) => {
