@@ -632,6 +632,17 @@ async fn lease(db: &TestDb) {
     );
     assert!(reclaim.note.as_deref().unwrap().contains("lease"));
     assert!(!store.complete_action("nope", "x", json!({}).into()).await.unwrap());
+    // The history is append-only.
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for sql in [
+        "UPDATE outbox_events SET actor = 'someone else'",
+        "DELETE FROM outbox_events",
+    ] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    conn.close().await.unwrap();
+    assert_eq!(store.action(id).await.unwrap().events.len(), 3);
     store.close().await;
 }
 on_both!(an_expired_lease_is_claimed_again, lease);

@@ -829,7 +829,14 @@ async fn append_only(db: &TestDb) {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     if db.backend == "postgres" {
+        // Plain TRUNCATE is refused first by the outbox's foreign key;
+        // with CASCADE, by the trigger.
         let err = sqlx::query("TRUNCATE decision_log")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("foreign key"), "{err}");
+        let err = sqlx::query("TRUNCATE decision_log CASCADE")
             .execute(&mut conn)
             .await
             .unwrap_err();
