@@ -1,0 +1,32 @@
+use serde_json::json;
+
+use crate::common::{KEY, delivery, license_input, sink, weekend_payload};
+use crate::receiver::Receiver;
+
+#[tokio::test]
+async fn slack_posts_the_text_with_the_ticket_as_a_link() {
+    let receiver = Receiver::ok().await;
+    let hook = format!("{}/services/T000/B000/XXXX", receiver.url);
+    let sink = sink(
+        "[sinks.chat]\nkind = \"slack\"\nurl_env = \"SLACK_URL\"\n",
+        &[("SLACK_URL", &hook)],
+        "chat",
+    );
+    let payload = weekend_payload(
+        "post-to-licensing-channel",
+        "Post in #support_licensing-subscription that an emergency license was generated, with the ticket URL https://support.example.com/agent/tickets/4711",
+    );
+    let inputs = [license_input()];
+    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+
+    assert_eq!(response, json!({"status": 200, "body": "ok"}));
+    let request = receiver.only();
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/services/T000/B000/XXXX");
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.json(),
+        json!({"text": "Post in #support_licensing-subscription that an emergency license was generated, with the ticket URL <https://support.example.com/agent/tickets/4711|ticket>"})
+    );
+}
