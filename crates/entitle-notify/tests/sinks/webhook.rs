@@ -83,3 +83,58 @@ async fn the_webhook_posts_the_whole_step_signed_with_hmac_sha256() {
         })
     );
 }
+
+/// The first ```python block of docs/actions.md: the receiver's check.
+fn documented_verifier() -> String {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/actions.md"
+    ))
+    .unwrap();
+    let start = page.find("```python\n").unwrap() + "```python\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    page[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_documented_python_verifier_accepts_a_delivery_and_refuses_a_forgery() {
+    let receiver = Receiver::ok().await;
+    let sink = sink(
+        &format!(
+            "[sinks.hook]\nkind = \"webhook\"\nurl = \"{}/h\"\nsecret_env = \"HOOK_SECRET\"\n",
+            receiver.url
+        ),
+        &[("HOOK_SECRET", "whsec_test")],
+        "hook",
+    );
+    let payload = weekend_payload("engage-lr-team", "Ask the L&R team — «émergence»");
+    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    let request = receiver.only();
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, &request.body).unwrap();
+    let script = format!(
+        "{}\nimport sys\nprint(verify(sys.argv[1].encode(), sys.argv[2], open(sys.argv[3], 'rb').read()))\n",
+        documented_verifier()
+    );
+    let run = |secret: &str| {
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &script,
+                secret,
+                request.header("entitle-signature").unwrap(),
+            ])
+            .arg(&body)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(run("whsec_test"), "True");
+    assert_eq!(run("not-the-secret"), "False");
+}
