@@ -171,8 +171,8 @@ impl ActionsConfig {
         let mut sinks = BTreeMap::new();
         for (name, table) in raw.sinks {
             check_name(&name)?;
-            let mut cx = SinkContext { name: &name, env };
-            let sink = Sink::from_table(&mut cx, table)?;
+            let cx = SinkContext { name: &name, env };
+            let sink = Sink::from_table(&cx, table)?;
             sinks.insert(name, sink);
         }
         let mut routes = BTreeMap::new();

@@ -81,7 +81,7 @@ impl Sink {
 
     /// Builds a sink from its config table.
     pub(crate) fn from_table(
-        cx: &mut SinkContext<'_>,
+        cx: &SinkContext<'_>,
         mut table: toml::Table,
     ) -> Result<Self, ConfigError> {
         let kind = match table.remove("kind") {
