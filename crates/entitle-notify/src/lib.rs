@@ -4,7 +4,8 @@
 //! worker hands each step to the [`Sink`] its route names. This crate holds the
 //! sinks (one module per service, each speaking that service's wire format)
 //! and the parsing and validation of the actions config (`docs/actions.md`).
-//! It does not depend on the store: the worker joins the two.
+//! The [`Worker`] joins the two: it claims steps from the store and
+//! delivers them.
 
 mod config;
 mod delivery;
@@ -17,6 +18,7 @@ mod secret;
 mod sink;
 mod slack;
 mod webhook;
+mod worker;
 mod zendesk;
 
 pub use config::{ActionsConfig, ConfigError, MANUAL, WorkerConfig, process_env};
@@ -28,4 +30,5 @@ pub use secret::Secret;
 pub use sink::Sink;
 pub use slack::SlackSink;
 pub use webhook::{SIGNATURE_HEADER, WebhookSink, sign};
+pub use worker::{RunStats, Worker, retry_delay};
 pub use zendesk::{ZendeskAuth, ZendeskSink};
