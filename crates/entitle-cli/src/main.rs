@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
 //! the field and the problem), 1 an internal defect.
 
+mod actions;
 mod import;
 mod input;
 mod serve;
@@ -94,6 +95,12 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         command: serve::TokensCommand,
+    },
+    /// The actions decisions put in the outbox: list, show, retry, cancel,
+    /// mark done by hand, and deliver them (see docs/actions.md).
+    Actions {
+        #[command(subcommand)]
+        command: actions::ActionsCommand,
     },
 }
 
@@ -204,6 +211,7 @@ fn run(command: Command) -> Result<String, Failure> {
             Err(import::ImportFailure::Runtime(message)) => Err(Failure::Runtime(message)),
         },
         Command::Tokens { command } => serve::tokens(command),
+        Command::Actions { command } => actions::actions(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
@@ -266,7 +274,7 @@ pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
         .map_err(|e| Failure::BadInput(format!("{}: invalid configuration: {e}", path.display())))
 }
 
-fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+pub(crate) fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(value)
         .map(|mut s| {
             s.push('\n');

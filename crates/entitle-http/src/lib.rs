@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod actions;
 pub mod auth;
 pub mod openapi;
 pub mod problem;
@@ -63,6 +64,9 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// How often the tokens file is checked for changes.
     pub token_reload_interval: Duration,
+    /// Where each decision's actions go (the actions config's `[routes]`);
+    /// an action with no route is a manual task.
+    pub routes: entitle_store::Routes,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +78,7 @@ impl Default for ServerOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             token_reload_interval: Duration::from_secs(2),
+            routes: entitle_store::Routes::default(),
         }
     }
 }

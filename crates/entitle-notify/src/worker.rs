@@ -92,6 +92,11 @@ impl Worker {
         }
     }
 
+    /// How many sinks it delivers to.
+    pub fn sink_count(&self) -> usize {
+        self.sinks.len()
+    }
+
     /// How long a claim holds before another worker may take the step over:
     /// twice the longest sink timeout, plus a margin.
     pub fn lease(&self) -> Duration {
