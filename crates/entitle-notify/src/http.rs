@@ -121,7 +121,20 @@ fn transport_error(error: reqwest::Error) -> DeliveryError {
     } else {
         "request failed"
     };
-    DeliveryError::retryable(format!("{what}: {}", one_line(&error.without_url())))
+    let error = error.without_url();
+    let mut message = format!("{what}: {}", one_line(&error));
+    // reqwest's message is generic ("error sending request"): the causes say
+    // what happened (refused, a certificate, ...). None holds the URL.
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let cause_text = one_line(cause);
+        if !message.ends_with(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    DeliveryError::retryable(message)
 }
 
 /// Reads at most [`READ_CAP`] bytes of the body; JSON when it parses.

@@ -124,3 +124,25 @@ async fn a_refused_recipient_or_login_is_permanent_and_a_closed_port_retryable()
     assert!(closed.is_retryable(), "{closed:?}");
     assert!(server.messages().is_empty());
 }
+
+#[tokio::test]
+async fn tls_wrapper_mode_speaks_tls_to_the_server() {
+    let Some(server) = SmtpServer::start().await else {
+        return;
+    };
+    let sink = sink(
+        &format!(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"tls\"\nfrom = \"licensing@example.com\"\ntimeout_seconds = 3\n",
+            server.port
+        ),
+        &[],
+        "mail",
+    );
+    let payload = weekend_payload("email-license", "Mail it");
+
+    // The plain-text test server cannot answer a TLS handshake.
+    let error = sink.deliver(&delivery(&payload, &[])).await.unwrap_err();
+
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(server.messages().is_empty());
+}

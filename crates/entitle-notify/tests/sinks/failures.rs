@@ -177,6 +177,31 @@ async fn a_refused_connection_is_retryable_and_does_not_show_the_secret_url() {
         panic!("retryable: {error:?}")
     };
     assert!(message.starts_with("could not connect"), "{message}");
+    assert!(message.contains("refused"), "the cause is given: {message}");
     assert!(!message.contains("SECRET-PATH"), "{message}");
     assert!(!format!("{sink:?}").contains("SECRET-PATH"));
+}
+
+#[tokio::test]
+async fn https_urls_go_through_tls() {
+    // A plain-HTTP receiver behind an https URL: the client speaks TLS to it
+    // (and fails the handshake) rather than refusing the scheme.
+    let receiver = Receiver::ok().await;
+    let sink = hook(&receiver.url.replace("http://", "https://"), 2);
+
+    let error = deliver(&sink).await.unwrap_err();
+
+    let DeliveryError::Retryable { message, .. } = &error else {
+        panic!("retryable: {error:?}")
+    };
+    assert!(!message.contains("scheme"), "{message}");
+    assert!(message.starts_with("could not connect: "), "{message}");
+    assert!(
+        message.contains("InvalidContentType") || message.to_lowercase().contains("tls"),
+        "the TLS handshake's error: {message}"
+    );
+    assert!(
+        receiver.requests().is_empty(),
+        "no HTTP request reached the plain receiver"
+    );
 }
