@@ -438,6 +438,24 @@ async fn one_license(db: &TestDb) {
         a.decisions(&DecisionFilter::default()).await.unwrap().len(),
         8
     );
+    // Within one writer's batch (one INSERT for the batch's licenses), too.
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let store = a.clone();
+            let entry = weekend(Some("T-8"), "https://x.example/8", &format!("req-8-{n}"));
+            tokio::spawn(async move { store.log_decision(entry).await })
+        })
+        .collect();
+    let mut makers = 0;
+    for task in tasks {
+        let logged = task.await.unwrap().unwrap();
+        makers += usize::from(!logged.actions.is_empty());
+    }
+    assert_eq!(makers, 1);
+    assert_eq!(
+        count(&db.url, "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-8'").await,
+        1
+    );
     a.close().await;
     b.close().await;
 }
