@@ -578,6 +578,48 @@ async fn regenerate(db: &TestDb) {
 }
 on_both!(regenerate_retries_the_dead_license, regenerate);
 
+async fn no_ticket(db: &TestDb) {
+    // Without a ticket (none stored, no `ticket_url` in the facts), a
+    // license action is an ordinary step: nothing to be unique against.
+    let store = Store::open(&db.url).await.unwrap();
+    for n in 0..2 {
+        let mut entry = weekend(None, "https://x.example/9", &format!("req-{n}"));
+        entry.action_ticket = None;
+        let logged = store.log_decision(entry).await.unwrap();
+        assert_eq!(logged.actions.len(), 4);
+        assert!(logged.actions.iter().all(|s| s.license_ticket.is_none()));
+        assert!(logged.actions.iter().all(|s| s.ticket_id.is_none()));
+    }
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 8);
+    store.close().await;
+}
+on_both!(without_a_ticket_a_license_is_an_ordinary_step, no_ticket);
+
+#[test]
+fn routes_read_from_a_map() {
+    let routes: Routes = serde_json::from_value(json!({
+        "email-license": ["license-generator", "email"],
+        "post-to-licensing-channel": ["slack"],
+        "record-internal-request": []
+    }))
+    .unwrap();
+    assert_eq!(
+        routes.sinks("email-license"),
+        ["license-generator", "email"]
+    );
+    assert!(routes.sinks("record-internal-request").is_empty());
+    assert!(routes.sinks("unknown").is_empty());
+    assert_eq!(routes.iter().count(), 3);
+    assert_eq!(
+        ActionStatus::from_name("done-by-hand"),
+        Some(ActionStatus::DoneByHand)
+    );
+    assert_eq!(
+        serde_json::to_value(ActionStatus::InFlight).unwrap(),
+        "in-flight"
+    );
+}
+
 // ---------------------------------------------------------------- claims
 
 /// One single-step decision per `n`, routed to `webhook`.
