@@ -176,7 +176,9 @@ async fn main() {
             // A database of its own, dropped at the end: the server's other
             // databases (and their schema versions) are left alone.
             let name = format!("entitle_log_bench_{}", std::process::id());
-            admin(&base, &format!("CREATE DATABASE {name}")).await;
+            admin(&base, &format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
             let url = with_database(&base, &name);
             for (mode, batch) in [("group", 512), ("single", 1), ("group-actions", 512)] {
                 let n = if batch == 1 {
@@ -186,19 +188,28 @@ async fn main() {
                 };
                 run(&url, "postgres", mode, batch, n, concurrency).await;
             }
-            admin(&base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            // Best effort: a backend of the server's own (autovacuum) may
+            // still be connected for a moment.
+            let drop = format!("DROP DATABASE IF EXISTS {name}");
+            for attempt in 0..10 {
+                match admin(&base, &drop).await {
+                    Ok(()) => break,
+                    Err(e) if attempt == 9 => eprintln!("could not drop {name}: {e}"),
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                }
+            }
         }
         Err(_) => println!("skipped: ENTITLE_TEST_POSTGRES_URL not set (postgres)"),
     }
 }
 
 /// Runs `sql` on the server's default database.
-async fn admin(base: &str, sql: &str) {
+async fn admin(base: &str, sql: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(base).await.unwrap();
-    sqlx::query(sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(base).await?;
+    sqlx::query(sql).execute(&mut conn).await?;
+    conn.close().await
 }
 
 /// `postgres://u:p@h:1/old?x=y` with database `name`.

@@ -509,9 +509,13 @@ async fn write_with_actions(
     .map_err(fail("starting a decision-log transaction"))?;
     for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<&LogRow> = chunk.iter().map(|job| &job.row).collect();
-        insert(&mut tx, sql.get(rows.len()).map_err(fail("logging a decision"))?, &rows)
-            .await
-            .map_err(fail("logging a decision"))?;
+        insert(
+            &mut tx,
+            sql.get(rows.len()).map_err(fail("logging a decision"))?,
+            &rows,
+        )
+        .await
+        .map_err(fail("logging a decision"))?;
     }
     let actions: Vec<ActionsJob<'_>> = jobs
         .iter()

@@ -22,14 +22,14 @@ mod worker;
 pub(crate) mod write;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use people::ActionFilter;
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
 
-/// The status of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// The status of a step (`pending`, `in-flight`, ... in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionStatus {
     /// Waiting to run (or, for a manual task, for a person).
@@ -75,7 +75,10 @@ impl ActionStatus {
 
     /// The status named `name` (as [`ActionStatus::as_str`] gives it).
     pub fn from_name(name: &str) -> Option<ActionStatus> {
-        ActionStatus::ALL.iter().copied().find(|s| s.as_str() == name)
+        ActionStatus::ALL
+            .iter()
+            .copied()
+            .find(|s| s.as_str() == name)
     }
 
     /// Settled: nothing more will happen to the step unless a person acts
@@ -216,4 +219,3 @@ pub struct ClaimedAction {
     /// The steps named in `action.inputs`, in `seq` order.
     pub inputs: Vec<ActionRecord>,
 }
-

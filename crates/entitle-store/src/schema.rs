@@ -165,13 +165,14 @@ const MIGRATIONS: &[Migration] = &[
             updated_at TEXT NOT NULL,
             UNIQUE (decision_id, seq)
         )",
-        // Never two licenses for one ticket: NULLs (no ticket, or not a
-        // license step) are distinct.
-        "CREATE UNIQUE INDEX outbox_license_ticket ON outbox (license_ticket)",
+        // Never two licenses for one ticket (steps that are no license
+        // have none).
+        "CREATE UNIQUE INDEX outbox_license_ticket ON outbox (license_ticket)
+         WHERE license_ticket IS NOT NULL",
+        // What a claim looks through: the unsettled steps.
         "CREATE INDEX outbox_open ON outbox (status, id)
          WHERE status IN ('pending', 'in-flight', 'failed')",
-        "CREATE INDEX outbox_ticket ON outbox (ticket_id, id)",
-        "CREATE INDEX outbox_status ON outbox (status, id)",
+        "CREATE INDEX outbox_ticket ON outbox (ticket_id, id) WHERE ticket_id IS NOT NULL",
     ],
     sqlite: &[
         "CREATE TABLE outbox_events (

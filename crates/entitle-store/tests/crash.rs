@@ -156,7 +156,11 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
             with_actions += 1;
             let seqs: Vec<u32> = steps.iter().map(|s| s.seq).collect();
             assert_eq!(seqs, [0, 1, 2, 3], "{}", entry.request_id);
-            assert!(steps.iter().all(|s| s.payload["request"] == entry.request_id.as_str()));
+            assert!(
+                steps
+                    .iter()
+                    .all(|s| s.payload["request"] == entry.request_id.as_str())
+            );
         } else {
             assert!(steps.is_empty(), "{}", entry.request_id);
         }

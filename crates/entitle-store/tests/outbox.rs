@@ -126,7 +126,11 @@ async fn claim(store: &Store, now: &str) -> Vec<(String, String, u32)> {
 async fn written_with_the_decision(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://support.example/tickets/1", "req-1"))
+        .log_decision(weekend(
+            Some("T-1"),
+            "https://support.example/tickets/1",
+            "req-1",
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -155,7 +159,11 @@ async fn written_with_the_decision(db: &TestDb) {
     );
     let first = &logged.actions[0];
     assert_eq!(first.license_ticket.as_deref(), Some("T-1"));
-    assert!(logged.actions[1..].iter().all(|s| s.license_ticket.is_none()));
+    assert!(
+        logged.actions[1..]
+            .iter()
+            .all(|s| s.license_ticket.is_none())
+    );
     assert_eq!(first.idempotency_key, format!("entitle-{}", first.id));
     // The payload: the action, the report without its actions, the facts,
     // the ticket, the requester, the caller.
@@ -213,7 +221,10 @@ async fn written_with_the_decision(db: &TestDb) {
     );
     store.close().await;
 }
-on_both!(steps_are_written_with_the_decision, written_with_the_decision);
+on_both!(
+    steps_are_written_with_the_decision,
+    written_with_the_decision
+);
 
 async fn atomic(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
@@ -237,9 +248,7 @@ async fn atomic(db: &TestDb) {
                 &format!("req-{n}"),
             )
         };
-        tasks.push(tokio::spawn(
-            async move { store.log_decision(entry).await },
-        ));
+        tasks.push(tokio::spawn(async move { store.log_decision(entry).await }));
     }
     let mut ok = 0;
     for (n, task) in tasks.into_iter().enumerate() {
@@ -253,18 +262,25 @@ async fn atomic(db: &TestDb) {
         }
     }
     assert_eq!(ok, 23);
-    let all = store
-        .decisions(&DecisionFilter::default())
-        .await
-        .unwrap();
+    let all = store.decisions(&DecisionFilter::default()).await.unwrap();
     assert_eq!(all.len(), 23);
     assert!(all.iter().all(|d| d.request_id != "req-bad"));
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 23 * 4);
     assert_eq!(
-        count(&db.url, "SELECT COUNT(*) FROM outbox WHERE ticket_id = 'T-bad'").await,
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE ticket_id = 'T-bad'"
+        )
+        .await,
         0
     );
-    assert!(store.ticket_license_action("T-bad").await.unwrap().is_none());
+    assert!(
+        store
+            .ticket_license_action("T-bad")
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.close().await;
 }
 on_both!(decision_and_steps_are_written_or_neither, atomic);
@@ -325,7 +341,10 @@ async fn failure_flow(db: &TestDb) {
         (event.from_status, event.to_status),
         (ActionStatus::Pending, ActionStatus::Cancelled)
     );
-    assert!(event.note.as_deref().unwrap().contains("step 0"), "{event:?}");
+    assert!(
+        event.note.as_deref().unwrap().contains("step 0"),
+        "{event:?}"
+    );
     let claimed = store
         .claim_actions(t("2026-11-21T10:07:00Z"), 10, Duration::from_secs(60))
         .await
@@ -429,7 +448,11 @@ async fn one_license(db: &TestDb) {
         assert_eq!(other.existing_license.as_ref().unwrap().id, license.id);
     }
     assert_eq!(
-        count(&db.url, "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-7'").await,
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-7'"
+        )
+        .await,
         1
     );
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
@@ -437,6 +460,28 @@ async fn one_license(db: &TestDb) {
     assert_eq!(
         a.decisions(&DecisionFilter::default()).await.unwrap().len(),
         8
+    );
+    // Within one writer's batch (one INSERT for the batch's licenses), too.
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let store = a.clone();
+            let entry = weekend(Some("T-8"), "https://x.example/8", &format!("req-8-{n}"));
+            tokio::spawn(async move { store.log_decision(entry).await })
+        })
+        .collect();
+    let mut makers = 0;
+    for task in tasks {
+        let logged = task.await.unwrap().unwrap();
+        makers += usize::from(!logged.actions.is_empty());
+    }
+    assert_eq!(makers, 1);
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-8'"
+        )
+        .await,
+        1
     );
     a.close().await;
     b.close().await;
@@ -476,18 +521,30 @@ async fn regenerate(db: &TestDb) {
     );
     // Regenerate: no second license; the dead one runs again under a new
     // key, with the steps it cancelled and the record reporting on it.
-    let regen = store.log_decision(follow_up("T-1", "failure")).await.unwrap();
+    let regen = store
+        .log_decision(follow_up("T-1", "failure"))
+        .await
+        .unwrap();
     assert!(regen.actions.is_empty());
     let existing = regen.existing_license.unwrap();
     assert_eq!(existing.id, license.id);
     assert_eq!(existing.status, ActionStatus::Pending);
     assert_eq!(existing.retries, 1);
     assert_eq!(existing.attempts, 0);
-    assert_eq!(existing.idempotency_key, format!("entitle-{}-r1", license.id));
+    assert_eq!(
+        existing.idempotency_key,
+        format!("entitle-{}-r1", license.id)
+    );
     let steps = store.decision_actions(&logged.decision_id).await.unwrap();
-    assert!(steps.iter().all(|s| s.status == ActionStatus::Pending), "{steps:?}");
+    assert!(
+        steps.iter().all(|s| s.status == ActionStatus::Pending),
+        "{steps:?}"
+    );
     assert_eq!(steps[1].idempotency_key, format!("entitle-{}", steps[1].id));
-    assert_eq!(steps[3].retries, 1, "the record is made again, under a new key");
+    assert_eq!(
+        steps[3].retries, 1,
+        "the record is made again, under a new key"
+    );
     let events = store.action(&license.id).await.unwrap().events;
     let last = events.last().unwrap();
     assert_eq!(last.actor, "support-lead");
@@ -496,7 +553,11 @@ async fn regenerate(db: &TestDb) {
         (ActionStatus::Dead, ActionStatus::Pending)
     );
     assert_eq!(
-        count(&db.url, "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-1'").await,
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-1'"
+        )
+        .await,
         1
     );
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
@@ -516,6 +577,48 @@ async fn regenerate(db: &TestDb) {
     store.close().await;
 }
 on_both!(regenerate_retries_the_dead_license, regenerate);
+
+async fn no_ticket(db: &TestDb) {
+    // Without a ticket (none stored, no `ticket_url` in the facts), a
+    // license action is an ordinary step: nothing to be unique against.
+    let store = Store::open(&db.url).await.unwrap();
+    for n in 0..2 {
+        let mut entry = weekend(None, "https://x.example/9", &format!("req-{n}"));
+        entry.action_ticket = None;
+        let logged = store.log_decision(entry).await.unwrap();
+        assert_eq!(logged.actions.len(), 4);
+        assert!(logged.actions.iter().all(|s| s.license_ticket.is_none()));
+        assert!(logged.actions.iter().all(|s| s.ticket_id.is_none()));
+    }
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 8);
+    store.close().await;
+}
+on_both!(without_a_ticket_a_license_is_an_ordinary_step, no_ticket);
+
+#[test]
+fn routes_read_from_a_map() {
+    let routes: Routes = serde_json::from_value(json!({
+        "email-license": ["license-generator", "email"],
+        "post-to-licensing-channel": ["slack"],
+        "record-internal-request": []
+    }))
+    .unwrap();
+    assert_eq!(
+        routes.sinks("email-license"),
+        ["license-generator", "email"]
+    );
+    assert!(routes.sinks("record-internal-request").is_empty());
+    assert!(routes.sinks("unknown").is_empty());
+    assert_eq!(routes.iter().count(), 3);
+    assert_eq!(
+        ActionStatus::from_name("done-by-hand"),
+        Some(ActionStatus::DoneByHand)
+    );
+    assert_eq!(
+        serde_json::to_value(ActionStatus::InFlight).unwrap(),
+        "in-flight"
+    );
+}
 
 // ---------------------------------------------------------------- claims
 
@@ -540,7 +643,9 @@ async fn claimers(db: &TestDb) {
     let mut tasks = Vec::new();
     for n in 0..total {
         let store = a.clone();
-        tasks.push(tokio::spawn(async move { store.log_decision(single(n)).await }));
+        tasks.push(tokio::spawn(
+            async move { store.log_decision(single(n)).await },
+        ));
     }
     for task in tasks {
         task.await.unwrap().unwrap();
@@ -575,7 +680,11 @@ async fn claimers(db: &TestDb) {
     }
     assert_eq!(seen.len(), total);
     assert_eq!(
-        count(&db.url, "SELECT COUNT(*) FROM outbox WHERE status = 'in-flight'").await,
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'in-flight'"
+        )
+        .await,
         total as i64
     );
     a.close().await;
@@ -608,8 +717,18 @@ async fn lease(db: &TestDb) {
     let id = &first[0].action.id;
     // The stale worker is refused, the current one is not.
     let stale = &first[0].claim_token;
-    assert!(!store.complete_action(id, stale, json!({}).into()).await.unwrap());
-    assert!(!store.fail_action(id, stale, "late", None, None).await.unwrap());
+    assert!(
+        !store
+            .complete_action(id, stale, json!({}).into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .fail_action(id, stale, "late", None, None)
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .complete_action(id, &second[0].claim_token, json!({"ok": true}).into())
@@ -631,7 +750,12 @@ async fn lease(db: &TestDb) {
         (ActionStatus::InFlight, ActionStatus::InFlight)
     );
     assert!(reclaim.note.as_deref().unwrap().contains("lease"));
-    assert!(!store.complete_action("nope", "x", json!({}).into()).await.unwrap());
+    assert!(
+        !store
+            .complete_action("nope", "x", json!({}).into())
+            .await
+            .unwrap()
+    );
     // The history is append-only.
     let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     for sql in [
@@ -663,11 +787,17 @@ async fn people(db: &TestDb) {
     // Unknown ids.
     for err in [
         store.retry_action("nope", "alice").await.unwrap_err(),
-        store.cancel_action("nope", "alice", None).await.unwrap_err(),
+        store
+            .cancel_action("nope", "alice", None)
+            .await
+            .unwrap_err(),
         store.mark_done("nope", "alice", None).await.unwrap_err(),
         store.action("nope").await.unwrap_err(),
     ] {
-        assert!(matches!(&err, StoreError::UnknownAction { id } if id == "nope"), "{err}");
+        assert!(
+            matches!(&err, StoreError::UnknownAction { id } if id == "nope"),
+            "{err}"
+        );
         assert!(err.is_not_found());
     }
     // Not allowed from the current status.
@@ -709,13 +839,22 @@ async fn people(db: &TestDb) {
     let err = store.cancel_action(&ids[0], "bob", None).await.unwrap_err();
     assert!(matches!(
         err,
-        StoreError::ActionTransition { status: ActionStatus::DoneByHand, change: ActionChange::Cancel, .. }
+        StoreError::ActionTransition {
+            status: ActionStatus::DoneByHand,
+            change: ActionChange::Cancel,
+            ..
+        }
     ));
     // The channel post cannot be retried while the email it needs is
     // cancelled; retrying the email re-opens it.
     let err = store.retry_action(&ids[2], "bob").await.unwrap_err();
     match &err {
-        StoreError::ActionBlocked { id, requires, status, .. } => {
+        StoreError::ActionBlocked {
+            id,
+            requires,
+            status,
+            ..
+        } => {
             assert_eq!(
                 (id.as_str(), requires.as_str(), *status),
                 (ids[2].as_str(), ids[1].as_str(), ActionStatus::Cancelled)
@@ -728,7 +867,10 @@ async fn people(db: &TestDb) {
     assert_eq!(retried.idempotency_key, format!("entitle-{}-r1", ids[1]));
     let steps = store.decision_actions(&logged.decision_id).await.unwrap();
     assert_eq!(steps[2].status, ActionStatus::Pending);
-    let done = store.mark_done(&ids[3], "carol", Some("recorded")).await.unwrap();
+    let done = store
+        .mark_done(&ids[3], "carol", Some("recorded"))
+        .await
+        .unwrap();
     assert_eq!(done.status, ActionStatus::DoneByHand);
     // An in-flight step may not be marked done; a delivered one not
     // cancelled.
@@ -737,24 +879,52 @@ async fn people(db: &TestDb) {
     let err = store.mark_done(id, "carol", None).await.unwrap_err();
     assert!(matches!(
         err,
-        StoreError::ActionTransition { status: ActionStatus::InFlight, change: ActionChange::MarkDone, .. }
+        StoreError::ActionTransition {
+            status: ActionStatus::InFlight,
+            change: ActionChange::MarkDone,
+            ..
+        }
     ));
-    store.complete_action(id, token, json!({}).into()).await.unwrap();
+    store
+        .complete_action(id, token, json!({}).into())
+        .await
+        .unwrap();
     let err = store.cancel_action(id, "carol", None).await.unwrap_err();
     assert!(matches!(
         err,
-        StoreError::ActionTransition { status: ActionStatus::Delivered, .. }
+        StoreError::ActionTransition {
+            status: ActionStatus::Delivered,
+            ..
+        }
     ));
 
     // Every change with who, when, from, to and the note.
     let events = store.action(&ids[1]).await.unwrap().events;
     let seen: Vec<(&str, ActionStatus, ActionStatus, Option<&str>)> = events
         .iter()
-        .map(|e| (e.actor.as_str(), e.from_status, e.to_status, e.note.as_deref()))
+        .map(|e| {
+            (
+                e.actor.as_str(),
+                e.from_status,
+                e.to_status,
+                e.note.as_deref(),
+            )
+        })
         .collect();
-    assert_eq!(seen[0], ("bob", ActionStatus::Pending, ActionStatus::Cancelled, Some("customer withdrew")));
+    assert_eq!(
+        seen[0],
+        (
+            "bob",
+            ActionStatus::Pending,
+            ActionStatus::Cancelled,
+            Some("customer withdrew")
+        )
+    );
     assert_eq!(seen[1].0, "bob");
-    assert_eq!((seen[1].1, seen[1].2), (ActionStatus::Cancelled, ActionStatus::Pending));
+    assert_eq!(
+        (seen[1].1, seen[1].2),
+        (ActionStatus::Cancelled, ActionStatus::Pending)
+    );
     assert_eq!(seen[2].0, "worker");
     assert_eq!(seen[3].2, ActionStatus::Delivered);
     assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
@@ -769,17 +939,29 @@ async fn people(db: &TestDb) {
     assert_eq!(all.len(), 8);
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     let manual = store
-        .actions(&ActionFilter { manual: Some(true), ..ActionFilter::default() })
+        .actions(&ActionFilter {
+            manual: Some(true),
+            ..ActionFilter::default()
+        })
         .await
         .unwrap();
-    assert_eq!(manual.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [ids[3].as_str()]);
+    assert_eq!(
+        manual.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        [ids[3].as_str()]
+    );
     let routed = store
-        .actions(&ActionFilter { manual: Some(false), ..ActionFilter::default() })
+        .actions(&ActionFilter {
+            manual: Some(false),
+            ..ActionFilter::default()
+        })
         .await
         .unwrap();
     assert_eq!(routed.len(), 7);
     let t2 = store
-        .actions(&ActionFilter { ticket: Some("T-2".to_owned()), ..ActionFilter::default() })
+        .actions(&ActionFilter {
+            ticket: Some("T-2".to_owned()),
+            ..ActionFilter::default()
+        })
         .await
         .unwrap();
     assert_eq!(t2.len(), 4);
@@ -794,7 +976,10 @@ async fn people(db: &TestDb) {
         .unwrap();
     assert_eq!(by_decision.len(), 2);
     let page1 = store
-        .actions(&ActionFilter { limit: 3, ..ActionFilter::default() })
+        .actions(&ActionFilter {
+            limit: 3,
+            ..ActionFilter::default()
+        })
         .await
         .unwrap();
     let page2 = store
@@ -831,11 +1016,19 @@ async fn follow_up_facts(db: &TestDb) {
     assert_eq!(fact(store.clone(), "T-1007").await, "none");
     // With one: its state. Under way: none.
     let a = store
-        .log_decision(weekend(Some("T-1001"), "https://support.example/tickets/1001", "r1"))
+        .log_decision(weekend(
+            Some("T-1001"),
+            "https://support.example/tickets/1001",
+            "r1",
+        ))
         .await
         .unwrap();
     let b = store
-        .log_decision(weekend(Some("T-1007"), "https://support.example/tickets/1007", "r2"))
+        .log_decision(weekend(
+            Some("T-1007"),
+            "https://support.example/tickets/1007",
+            "r2",
+        ))
         .await
         .unwrap();
     assert_eq!(fact(store.clone(), "T-1001").await, "none");
@@ -843,10 +1036,16 @@ async fn follow_up_facts(db: &TestDb) {
     assert_eq!(claimed.len(), 2);
     for (id, token, _) in &claimed {
         if *id == a.actions[0].id {
-            store.complete_action(id, token, json!({}).into()).await.unwrap();
+            store
+                .complete_action(id, token, json!({}).into())
+                .await
+                .unwrap();
         } else {
             assert_eq!(*id, b.actions[0].id);
-            store.fail_action(id, token, "HTTP 400", None, None).await.unwrap();
+            store
+                .fail_action(id, token, "HTTP 400", None, None)
+                .await
+                .unwrap();
         }
     }
     assert_eq!(fact(store.clone(), "T-1001").await, "success");
@@ -862,8 +1061,14 @@ async fn follow_up_facts(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(facts, json!({"internal_request": "failure"}));
-    let regen = store.log_decision(follow_up("T-1007", "failure")).await.unwrap();
-    assert_eq!(regen.existing_license.unwrap().status, ActionStatus::Pending);
+    let regen = store
+        .log_decision(follow_up("T-1007", "failure"))
+        .await
+        .unwrap();
+    assert_eq!(
+        regen.existing_license.unwrap().status,
+        ActionStatus::Pending
+    );
     assert_eq!(fact(store.clone(), "T-1007").await, "none");
     store.close().await;
 }

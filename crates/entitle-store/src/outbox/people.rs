@@ -130,7 +130,9 @@ impl Store {
         .bind(id)
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db(format!("reading the history of action `{id}`")))?;
+        .map_err(StoreError::db(format!(
+            "reading the history of action `{id}`"
+        )))?;
         let events = rows
             .iter()
             .map(|row| event_from_row(row, id))
@@ -140,7 +142,10 @@ impl Store {
 
     /// The steps of decision `decision_id`, in `seq` order (none for a
     /// decision without actions, or an unknown one).
-    pub async fn decision_actions(&self, decision_id: &str) -> Result<Vec<ActionRecord>, StoreError> {
+    pub async fn decision_actions(
+        &self,
+        decision_id: &str,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE decision_id = $1 ORDER BY seq");
         let rows = sqlx::query(&sql)
             .bind(decision_id)
@@ -158,13 +163,9 @@ impl Store {
         &self,
         ticket: &str,
     ) -> Result<Option<ActionRecord>, StoreError> {
-        let mut conn = self
-            .pool()
-            .acquire()
-            .await
-            .map_err(StoreError::db(format!(
-                "reading the license action of ticket `{ticket}`"
-            )))?;
+        let mut conn = self.pool().acquire().await.map_err(StoreError::db(format!(
+            "reading the license action of ticket `{ticket}`"
+        )))?;
         license_of(&mut conn, ticket).await
     }
 
@@ -210,9 +211,9 @@ impl Store {
         let mut tx = self.begin_write("cancelling an action").await?;
         transition::cancel(&mut tx, self.backend(), id, actor, note, &now_text()).await?;
         let action = fetch(&mut tx, id).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db(format!("committing the cancellation of `{id}`")))?;
+        tx.commit().await.map_err(StoreError::db(format!(
+            "committing the cancellation of `{id}`"
+        )))?;
         Ok(action)
     }
 

@@ -166,13 +166,13 @@ impl NewAction {
             return Ok(Vec::new());
         }
         let json = |context, source| StoreError::Json { context, source };
-        let mut details = serde_json::to_value(&report.details)
-            .map_err(|e| json("the decision's details", e))?;
+        let mut details =
+            serde_json::to_value(&report.details).map_err(|e| json("the decision's details", e))?;
         if let Some(map) = details.as_object_mut() {
             map.remove("actions");
         }
-        let facts: &RawValue = serde_json::from_str(cx.facts.as_str())
-            .map_err(|e| json("the decision's facts", e))?;
+        let facts: &RawValue =
+            serde_json::from_str(cx.facts.as_str()).map_err(|e| json("the decision's facts", e))?;
         let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
             KnownFacts::of(cx.facts)
         } else {

@@ -112,9 +112,7 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> 
         next_attempt_at: r.opt_time("next_attempt_at")?,
         lease_until: r.opt_time("lease_until")?,
         last_error: r.opt_text("last_error")?,
-        response: response
-            .map(|text| r.json("response", &text))
-            .transpose()?,
+        response: response.map(|text| r.json("response", &text)).transpose()?,
         cancelled_by: r.opt_text("cancelled_by")?,
         created_at: r.time("created_at", &created_at)?,
         updated_at: r.time("updated_at", &updated_at)?,
@@ -166,7 +164,9 @@ pub(crate) async fn event(
     .bind(note)
     .execute(conn)
     .await
-    .map_err(StoreError::db(format!("recording a status change of action `{id}`")))?;
+    .map_err(StoreError::db(format!(
+        "recording a status change of action `{id}`"
+    )))?;
     Ok(())
 }
 
@@ -190,7 +190,9 @@ pub(crate) async fn decision_of(
         .bind(id)
         .fetch_all(conn)
         .await
-        .map_err(StoreError::db(format!("reading the steps of action `{id}`")))?;
+        .map_err(StoreError::db(format!(
+            "reading the steps of action `{id}`"
+        )))?;
     let steps = records(&rows)?;
     if steps.iter().any(|s| s.id == id) {
         Ok(steps)
@@ -230,6 +232,8 @@ impl Store {
             Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool().begin().await,
         };
-        begun.map_err(StoreError::db(format!("starting a transaction for {context}")))
+        begun.map_err(StoreError::db(format!(
+            "starting a transaction for {context}"
+        )))
     }
 }

@@ -78,7 +78,10 @@ impl Store {
             return Ok(Vec::new());
         }
         let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        let lease_until = timestamp(now.checked_add_signed(lease).unwrap_or(DateTime::<Utc>::MAX_UTC));
+        let lease_until = timestamp(
+            now.checked_add_signed(lease)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
         let due = timestamp(now);
         // Events and `updated_at` record when things happened; `now` says
         // what is due and when leases end.

@@ -2,9 +2,11 @@
 //! decision-log entry: the ticket's one license, `Regenerate`, and one
 //! multi-row INSERT for the rest.
 
+use std::collections::HashSet;
+
 use entitle::policy::LicenseEffect;
 use serde_json::Value;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::people::license_of;
 use super::plan::{Plan, Step, idempotency_key, seqs_json};
@@ -21,7 +23,10 @@ const INSERT_COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, 
 const BINDS: usize = 13;
 /// Statement sizes (rows) the steps of a batch are cut into: few shapes, so
 /// the writer's prepared-statement cache keeps the decision log's.
-const CHUNKS: [usize; 5] = [16, 8, 4, 2, 1];
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Inserts a license step unless its ticket has one.
+const LICENSE_SUFFIX: &str =
+    " ON CONFLICT (license_ticket) WHERE license_ticket IS NOT NULL DO NOTHING RETURNING id";
 
 /// A decision whose steps are to be written.
 pub(crate) struct ActionsJob<'a> {
@@ -121,24 +126,48 @@ fn bind_all<'q>(
     query
 }
 
-/// Inserts the license step `row`, unless its ticket has one: `true` if it
-/// was inserted.
-async fn insert_license(
+/// The size of the next chunk of `rows` rows.
+fn chunk_len(rows: usize) -> usize {
+    CHUNKS.iter().copied().find(|&n| n <= rows).unwrap_or(1)
+}
+
+/// Inserts the license steps `rows`, each unless its ticket has one (in the
+/// database, or earlier in `rows`): the ids of those inserted.
+async fn insert_licenses(
     conn: &mut AnyConnection,
     backend: Backend,
-    row: Insert<'_>,
-) -> Result<bool, StoreError> {
-    let sql = values(
-        backend,
-        1,
-        " ON CONFLICT (license_ticket) DO NOTHING RETURNING id",
-    );
-    let rows = [row];
-    let inserted = bind_all(sqlx::query(&sql), &rows)
-        .fetch_optional(conn)
-        .await
-        .map_err(StoreError::db("writing a license action"))?;
-    Ok(inserted.is_some())
+    rows: &[Insert<'_>],
+) -> Result<HashSet<String>, StoreError> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        let sql = values(backend, chunk.len(), LICENSE_SUFFIX);
+        let ids = bind_all(sqlx::query(&sql), chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::db("writing license actions"))?;
+        for row in &ids {
+            let id: String = row
+                .try_get("id")
+                .map_err(StoreError::db("writing license actions"))?;
+            inserted.insert(id);
+        }
+        rest = tail;
+    }
+    Ok(inserted)
+}
+
+/// The license step of `ticket`, which an insert just found there.
+async fn conflicting(conn: &mut AnyConnection, ticket: &str) -> Result<ActionRecord, StoreError> {
+    license_of(conn, ticket)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            entity: "ticket",
+            id: ticket.to_owned(),
+            field: "license action",
+            message: "the license action conflicts but cannot be read".to_owned(),
+        })
 }
 
 /// Decides the license of `job` (inserting its license step if it makes
@@ -167,21 +196,14 @@ async fn resolve(
                 job,
                 license: true,
             };
-            if insert_license(conn, backend, row).await? {
+            if !insert_licenses(conn, backend, &[row]).await?.is_empty() {
                 return Ok(Resolution {
                     kept: Kept::All,
                     license_step: Some(license.step),
                     existing_license: None,
                 });
             }
-            license_of(conn, ticket)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt {
-                    entity: "ticket",
-                    id: ticket.to_owned(),
-                    field: "license action",
-                    message: "the license action conflicts but cannot be read".to_owned(),
-                })?
+            conflicting(conn, ticket).await?
         }
     };
     if license.effect == LicenseEffect::Create {
@@ -206,19 +228,53 @@ async fn resolve(
 }
 
 /// Writes the steps of `jobs` (their decision-log entries are already
-/// written on `conn`, in the same transaction).
+/// written on `conn`, in the same transaction): the new licenses of the
+/// batch, then each `Regenerate`, then the other steps.
 pub(crate) async fn write_actions(
     conn: &mut AnyConnection,
     backend: Backend,
     jobs: &[ActionsJob<'_>],
 ) -> Result<Vec<Resolution>, StoreError> {
+    // The batch's new licenses first, in as few statements as can be; the
+    // ones that conflict are answered with the license that stands.
+    let creates: Vec<Insert<'_>> = jobs
+        .iter()
+        .filter_map(|job| {
+            let license = job.plan.license?;
+            job.ticket?;
+            (license.effect == LicenseEffect::Create).then_some(())?;
+            Some(Insert {
+                step: job.plan.steps.get(license.step)?,
+                job,
+                license: true,
+            })
+        })
+        .collect();
+    let created = insert_licenses(conn, backend, &creates).await?;
     let mut resolutions = Vec::with_capacity(jobs.len());
     for job in jobs {
-        if job.plan.steps.is_empty() {
-            resolutions.push(Resolution::all());
-        } else {
-            resolutions.push(resolve(conn, backend, job).await?);
-        }
+        let create = job
+            .plan
+            .license
+            .filter(|l| l.effect == LicenseEffect::Create)
+            .zip(job.ticket);
+        let resolution = match create {
+            _ if job.plan.steps.is_empty() => Resolution::all(),
+            Some((license, ticket)) => match job.plan.steps.get(license.step) {
+                Some(step) if created.contains(&step.id) => Resolution {
+                    kept: Kept::All,
+                    license_step: Some(license.step),
+                    existing_license: None,
+                },
+                _ => Resolution {
+                    kept: Kept::Nothing,
+                    license_step: None,
+                    existing_license: Some(conflicting(conn, ticket).await?),
+                },
+            },
+            None => resolve(conn, backend, job).await?,
+        };
+        resolutions.push(resolution);
     }
     let mut rows: Vec<Insert<'_>> = Vec::new();
     for (job, resolution) in jobs.iter().zip(&resolutions) {
@@ -239,13 +295,8 @@ pub(crate) async fn write_actions(
     }
     let mut rest = &rows[..];
     while !rest.is_empty() {
-        let n = CHUNKS
-            .iter()
-            .copied()
-            .find(|&n| n <= rest.len())
-            .unwrap_or(1);
-        let (chunk, tail) = rest.split_at(n);
-        let sql = values(backend, n, "");
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        let sql = values(backend, chunk.len(), "");
         bind_all(sqlx::query(&sql), chunk)
             .execute(&mut *conn)
             .await
