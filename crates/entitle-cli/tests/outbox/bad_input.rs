@@ -20,17 +20,27 @@ fn serve_with(site: &Site, config: &str, env: &[(&str, &str)]) -> (Option<i32>, 
     (out.status.code(), String::from_utf8(out.stderr).unwrap())
 }
 
+/// A bad config: what is wrong, the TOML, the environment, and the names
+/// the error must mention.
+type Case = (
+    &'static str,
+    String,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+const SET: &[(&str, &str)] = &[("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")];
+
 const SLACK: &str = "[sinks.chat]\nkind = \"slack\"\nurl_env = \"SLACK_WEBHOOK_URL\"\n";
 
 #[test]
 fn serve_refuses_a_bad_actions_config_naming_the_key() {
     let site = Site::new();
-    let set = [("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")];
-    let cases: [(&str, String, &[(&str, &str)], &[&str]); 3] = [
+    let cases: [Case; 3] = [
         (
             "a route to an unknown sink",
             format!("[routes]\n\"post-to-licensing-channel\" = \"chatt\"\n{SLACK}"),
-            &set,
+            SET,
             &["post-to-licensing-channel", "chatt"],
         ),
         (
@@ -42,7 +52,7 @@ fn serve_refuses_a_bad_actions_config_naming_the_key() {
         (
             "an unknown sink kind",
             "[sinks.chat]\nkind = \"slak\"\nurl_env = \"SLACK_WEBHOOK_URL\"\n".to_owned(),
-            &set,
+            SET,
             &["sinks.chat.kind", "slak"],
         ),
     ];

@@ -94,6 +94,14 @@ pub fn effects_by_step(receiver: &Receiver) -> BTreeMap<String, Vec<String>> {
     for (key, request) in receiver.effects() {
         let body = request.json();
         assert_eq!(body["idempotency_key"], key.as_str(), "{body:#}");
+        assert_eq!(body["action"], "submit-internal-request", "{body:#}");
+        assert_eq!(body["payload"]["policy"], "provision-failure", "{body:#}");
+        assert_eq!(request.path, "/hooks/entitle");
+        let signature = request.header("entitle-signature").unwrap_or_default();
+        assert!(
+            signature.starts_with("t=") && signature.contains(",v1="),
+            "signed: {signature}"
+        );
         by_step
             .entry(body["id"].as_str().unwrap().to_owned())
             .or_default()
