@@ -14,7 +14,7 @@ use crate::receiver::{Receiver, Recorded, Reply};
 pub const DECISIONS: usize = 60;
 
 /// A webhook config routing provision-failure's `submit-internal-request`
-/// to `url` (every sink times out after 1 s: a crashed worker's lease runs
+/// to the webhook at `url` (every sink times out after 1 s: a crashed worker's lease runs
 /// out after 2 * 1 + 5 s).
 pub fn webhook_config(url: &str, concurrency: u32) -> String {
     format!(
@@ -24,7 +24,7 @@ pub fn webhook_config(url: &str, concurrency: u32) -> String {
 
 [sinks.automation]
 kind = "webhook"
-url = "{url}/hooks/entitle"
+url = "{url}"
 secret_env = "WEBHOOK_SECRET"
 timeout_seconds = 1
 
@@ -114,7 +114,10 @@ pub fn effects_by_step(receiver: &Receiver) -> BTreeMap<String, Vec<String>> {
 async fn kill_9_mid_delivery_loses_nothing_and_duplicates_nothing() {
     let receiver = Receiver::idempotent(slow).await;
     let site = Site::new();
-    let actions = site.actions_file(&webhook_config(&receiver.url, 4));
+    let actions = site.actions_file(&webhook_config(
+        &format!("{}/hooks/entitle", receiver.url),
+        4,
+    ));
     let server = Server::start(&site, "entitle.db", &actions, &webhook_env()).await;
     let ids = decide_many(&[&server], &site.engineer, DECISIONS).await;
     assert_eq!(ids.len(), DECISIONS);

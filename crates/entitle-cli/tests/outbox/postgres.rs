@@ -54,9 +54,15 @@ async fn two_servers_on_one_postgres_deliver_each_action_once() {
     })
     .await;
     let site = Site::new();
-    let actions = site.actions_file(&webhook_config(&receiver.url, 4));
-    let one = Server::start(&site, &db, &actions, &webhook_env()).await;
-    let two = Server::start(&site, &db, &actions, &webhook_env()).await;
+    // The same sink, at a path per process: the receiver sees who delivered.
+    let config = |name: &str| {
+        let path = site.path().join(format!("{name}.toml"));
+        let url = format!("{}/{name}", receiver.url);
+        std::fs::write(&path, webhook_config(&url, 4)).unwrap();
+        path
+    };
+    let one = Server::start(&site, &db, &config("one"), &webhook_env()).await;
+    let two = Server::start(&site, &db, &config("two"), &webhook_env()).await;
     let ids = decide_many(&[&one, &two], &site.engineer, DECISIONS).await;
 
     let mut count: usize;
@@ -74,16 +80,23 @@ async fn two_servers_on_one_postgres_deliver_each_action_once() {
     two.stop().await;
 
     let mut per_key: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_server: BTreeMap<String, usize> = BTreeMap::new();
     for request in receiver.requests() {
         *per_key.entry(request.key()).or_default() += 1;
+        *per_server.entry(request.path.clone()).or_default() += 1;
     }
     let expected: BTreeMap<String, usize> =
         ids.iter().map(|id| (format!("entitle-{id}"), 1)).collect();
     println!(
-        "two servers on PostgreSQL: decisions={DECISIONS} raw_requests={}",
+        "two servers on PostgreSQL: decisions={DECISIONS} raw_requests={} by_server={per_server:?}",
         receiver.requests().len()
     );
     assert_eq!(per_key, expected, "each action delivered exactly once");
+    assert_eq!(
+        per_server.keys().collect::<Vec<_>>(),
+        ["/one", "/two"],
+        "both processes delivered: {per_server:?}"
+    );
 
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)
