@@ -405,6 +405,28 @@ async fn weekend_failure_flow_then_a_retry_by_a_person() {
     });
     assert!(delivered, "{actions:#?}\n{}", server.log());
 
+    // The history says who retried it.
+    let (_, detail) = server
+        .call(
+            "GET",
+            &format!("/v1/actions/{license_step}"),
+            &site.reader,
+            None,
+        )
+        .await;
+    let events = detail["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["from_status"] == "dead"
+            && e["to_status"] == "pending"
+            && e["actor"].as_str().unwrap().contains(&site.engineer_id)),
+        "{detail:#}"
+    );
+    assert_eq!(
+        events.last().unwrap()["to_status"],
+        "delivered",
+        "{detail:#}"
+    );
+
     let attempts = services.generator.requests();
     assert_eq!(attempts.len(), 3, "{attempts:#?}");
     assert_generator_request(&attempts[2], &site, ticket, &new_key);
@@ -419,5 +441,9 @@ async fn weekend_failure_flow_then_a_retry_by_a_person() {
     assert_eq!(issues.len(), 3, "{issues:#?}");
     assert_success_record(&issues[1], &issues[2]);
     assert!(attempts[2].seq < issues[1].seq);
+    // A tracker that deduplicates on Idempotency-Key must not answer the
+    // success record with the failure one: the re-made record has a key of
+    // its own.
+    assert_ne!(issues[0].key(), issues[1].key(), "{issues:#?}");
     server.stop().await;
 }
