@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, TimeDelta, Utc};
-use entitle_store::{ActionRecord, ClaimedAction, JsonText, Store, StoreError};
+use entitle_store::{ActionRecord, ClaimedAction, Delivered, JsonText, Store, StoreError};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
@@ -145,7 +145,9 @@ impl Worker {
         }
     }
 
-    /// One claim of up to `concurrency` steps, delivered concurrently.
+    /// One claim of up to `concurrency` steps, delivered concurrently. The
+    /// failures are recorded as they come (each may cascade); the
+    /// deliveries together, in one transaction, once all have answered.
     async fn pass(&self) -> Result<RunStats, StoreError> {
         let claimed = self
             .store
@@ -160,18 +162,36 @@ impl Worker {
             let worker = self.clone();
             deliveries.spawn(async move {
                 let outcome = worker.deliver(&step).await;
-                worker.record(&step, outcome).await
+                (step, outcome)
             });
         }
+        let mut delivered = Vec::new();
         while let Some(joined) = deliveries.join_next().await {
             // A task that did not finish leaves its step in flight: its
             // lease runs out and the step is delivered again, same key.
-            let Ok(recorded) = joined else { continue };
-            match recorded? {
-                Recorded::Delivered => stats.delivered += 1,
-                Recorded::Retrying => stats.retrying += 1,
-                Recorded::Dead => stats.dead += 1,
-                Recorded::Stale => stats.stale += 1,
+            let Ok((step, outcome)) = joined else { continue };
+            match outcome {
+                Outcome::Delivered(response) => delivered.push((step, response)),
+                failed => match self.record_failure(&step, failed).await? {
+                    Some(Recorded::Retrying) => stats.retrying += 1,
+                    Some(_) => stats.dead += 1,
+                    None => stats.stale += 1,
+                },
+            }
+        }
+        let batch: Vec<Delivered<'_>> = delivered
+            .iter()
+            .map(|(step, response)| Delivered {
+                id: &step.action.id,
+                claim_token: &step.claim_token,
+                response: JsonText::from(response),
+            })
+            .collect();
+        for fresh in self.store.complete_actions(&batch).await? {
+            if fresh {
+                stats.delivered += 1;
+            } else {
+                stats.stale += 1;
             }
         }
         Ok(stats)
@@ -233,52 +253,47 @@ impl Worker {
         }
     }
 
-    async fn record(&self, step: &ClaimedAction, outcome: Outcome) -> Result<Recorded, StoreError> {
+    /// Records a failed delivery: `Some(Retrying)` or `Some(Dead)`, `None`
+    /// for a stale claim (another worker holds the step now).
+    async fn record_failure(
+        &self,
+        step: &ClaimedAction,
+        outcome: Outcome,
+    ) -> Result<Option<Recorded>, StoreError> {
         let row = &step.action;
         let token = step.claim_token.as_str();
-        let (fresh, recorded) = match outcome {
-            Outcome::Delivered(response) => (
-                self.store
-                    .complete_action(&row.id, token, JsonText::from(response))
-                    .await?,
-                Recorded::Delivered,
-            ),
+        let (error, response, retry_at) = match outcome {
+            Outcome::Delivered(_) => return Ok(None),
             Outcome::Retry {
                 error,
                 response,
                 at,
             } => {
                 tracing::info!(action = %row.id, sink = %row.sink, %error, retry_at = %at, "outbox: delivery failed, will retry");
-                let response = response.map(JsonText::from);
-                (
-                    self.store
-                        .fail_action(&row.id, token, &error, response, Some(at))
-                        .await?,
-                    Recorded::Retrying,
-                )
+                (error, response, Some(at))
             }
             Outcome::Dead { error, response } => {
                 tracing::warn!(action = %row.id, sink = %row.sink, %error, "outbox: delivery failed for good");
-                let response = response.map(JsonText::from);
-                (
-                    self.store
-                        .fail_action(&row.id, token, &error, response, None)
-                        .await?,
-                    Recorded::Dead,
-                )
+                (error, response, None)
             }
         };
-        Ok(if fresh { recorded } else { Recorded::Stale })
+        let recorded = if retry_at.is_some() {
+            Recorded::Retrying
+        } else {
+            Recorded::Dead
+        };
+        let fresh = self
+            .store
+            .fail_action(&row.id, token, &error, response.map(JsonText::from), retry_at)
+            .await?;
+        Ok(fresh.then_some(recorded))
     }
 }
 
-/// How a result was recorded.
+/// How a failure was recorded.
 enum Recorded {
-    Delivered,
     Retrying,
     Dead,
-    /// The claim had run out and another worker holds the step now.
-    Stale,
 }
 
 /// What a sink is told of an input step.

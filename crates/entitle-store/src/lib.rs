@@ -134,7 +134,7 @@ pub use facts::{assemble, assemble_json, check_stored};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
-    ActionStatus, ClaimedAction, MANUAL_SINK, NewAction, Routes,
+    ActionStatus, ClaimedAction, Delivered, MANUAL_SINK, NewAction, Routes,
 };
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,

@@ -27,6 +27,7 @@ use serde_json::Value;
 
 pub use people::ActionFilter;
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
+pub use worker::Delivered;
 
 /// The status of a step (`pending`, `in-flight`, ... in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,6 +14,17 @@ use crate::error::StoreError;
 use crate::log::JsonText;
 use crate::store::{Backend, Store, timestamp};
 
+/// A step a sink accepted, to be recorded by [`Store::complete_actions`].
+#[derive(Debug, Clone)]
+pub struct Delivered<'a> {
+    /// The step's id.
+    pub id: &'a str,
+    /// The token of the claim it was delivered under.
+    pub claim_token: &'a str,
+    /// What the sink answered.
+    pub response: JsonText,
+}
+
 /// The actor of the worker's changes.
 pub(crate) const WORKER_ACTOR: &str = "worker";
 
@@ -193,38 +204,67 @@ impl Store {
         claim_token: &str,
         response: JsonText,
     ) -> Result<bool, StoreError> {
-        let at = super::row::now_text();
-        let mut tx = self.begin_write("completing an action").await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'delivered', response = $1, claim_token = NULL,
-                 lease_until = NULL, next_attempt_at = NULL, updated_at = $2
-             WHERE id = $3 AND claim_token = $4 AND status = 'in-flight'",
-        )
-        .bind(response.as_str())
-        .bind(at.as_str())
-        .bind(id)
-        .bind(claim_token)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db(format!("completing action `{id}`")))?
-        .rows_affected()
-            == 1;
-        if done {
-            event(
-                &mut tx,
+        let done = self
+            .complete_actions(&[Delivered {
                 id,
-                &at,
-                WORKER_ACTOR,
-                ActionStatus::InFlight,
-                ActionStatus::Delivered,
-                None,
-            )
+                claim_token,
+                response,
+            }])
             .await?;
+        Ok(done.first().copied().unwrap_or(false))
+    }
+
+    /// [`complete_action`](Store::complete_action) for several steps in one
+    /// transaction (one commit, one fsync, for a worker's whole pass): for
+    /// each, in order, whether it was recorded (`false`: a stale claim).
+    pub async fn complete_actions(
+        &self,
+        delivered: &[Delivered<'_>],
+    ) -> Result<Vec<bool>, StoreError> {
+        if delivered.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = super::row::now_text();
+        let mut tx = self.begin_write("completing actions").await?;
+        let mut recorded = Vec::with_capacity(delivered.len());
+        for Delivered {
+            id,
+            claim_token,
+            response,
+        } in delivered
+        {
+            let done = sqlx::query(
+                "UPDATE outbox SET status = 'delivered', response = $1, claim_token = NULL,
+                     lease_until = NULL, next_attempt_at = NULL, updated_at = $2
+                 WHERE id = $3 AND claim_token = $4 AND status = 'in-flight'",
+            )
+            .bind(response.as_str())
+            .bind(at.as_str())
+            .bind(*id)
+            .bind(*claim_token)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db(format!("completing action `{id}`")))?
+            .rows_affected()
+                == 1;
+            if done {
+                event(
+                    &mut tx,
+                    id,
+                    &at,
+                    WORKER_ACTOR,
+                    ActionStatus::InFlight,
+                    ActionStatus::Delivered,
+                    None,
+                )
+                .await?;
+            }
+            recorded.push(done);
         }
         tx.commit()
             .await
-            .map_err(StoreError::db(format!("committing the delivery of `{id}`")))?;
-        Ok(done)
+            .map_err(StoreError::db("committing the delivery of actions"))?;
+        Ok(recorded)
     }
 
     /// Records a failed delivery of step `id`, claimed with `claim_token`:
