@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (one line on stderr naming the file,
 //! the field and the problem), 1 an internal defect.
 
+mod actions;
 mod check;
 mod import;
 mod input;
@@ -117,6 +118,12 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         command: serve::TokensCommand,
+    },
+    /// The actions decisions put in the outbox: list, show, retry, cancel,
+    /// mark done by hand, and deliver them (see docs/actions.md).
+    Actions {
+        #[command(subcommand)]
+        command: actions::ActionsCommand,
     },
 }
 
@@ -241,6 +248,7 @@ fn run(command: Command) -> Result<String, Failure> {
         Command::Test(args) => suite::test(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Actions { command } => actions::actions(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(

@@ -38,6 +38,11 @@ pub(crate) struct ServeArgs {
     /// Longest a request may take, in seconds (408 after it).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     request_timeout: u64,
+    /// The actions config (sinks, routes, worker; docs/actions.md). With
+    /// it, the server also delivers the decisions' routed actions; without
+    /// it, every action is a manual task.
+    #[arg(long, value_name = "TOML")]
+    actions: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,8 +128,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         None => PolicyConfig::default(),
     };
     let tokens = TokenSource::from_path(&args.tokens).map_err(bad)?;
+    let actions = match &args.actions {
+        Some(path) => Some(crate::actions::load_actions_config(path)?),
+        None => None,
+    };
+    let routes: entitle_store::Routes = actions
+        .as_ref()
+        .map(|a| a.routes.clone().into_iter().collect())
+        .unwrap_or_default();
     let options = ServerOptions {
         config,
+        routes,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         ..ServerOptions::default()
@@ -157,15 +171,37 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
                 args.tokens.display()
             );
         }
+        // One signal stops both the server and the worker.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let worker = actions.map(|actions| {
+            let worker = entitle_notify::Worker::new(store.clone(), actions.sinks, actions.worker);
+            tracing::info!(sinks = worker.sink_count(), "delivering routed actions");
+            tokio::spawn({
+                let stopped = stopped.clone();
+                async move { worker.run(stopping(stopped)).await }
+            })
+        });
+        tokio::spawn(async move {
+            entitle_http::shutdown_signal().await;
+            let _ = stop.send(true);
+        });
         let state = AppState::new(store, tokens, options);
-        entitle_http::serve(listener, state, entitle_http::shutdown_signal())
+        let served = entitle_http::serve(listener, state, stopping(stopped))
             .await
-            .map_err(|e| Failure::Runtime(format!("the server failed: {e}")))
+            .map_err(|e| Failure::Runtime(format!("the server failed: {e}")));
+        if let Some(worker) = worker {
+            // Deliveries under way finish and are recorded first.
+            let _ = worker.await;
+        }
+        served
     })?;
     Ok(String::new())
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

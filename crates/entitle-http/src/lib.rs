@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod actions;
 pub mod auth;
 mod drain;
 pub mod openapi;
@@ -72,6 +73,9 @@ pub struct ServerOptions {
     /// excepted): a page stops before the entry that would pass it, and
     /// `next_before` continues from there.
     pub page_byte_limit: usize,
+    /// Where each decision's actions go (the actions config's `[routes]`);
+    /// an action with no route is a manual task.
+    pub routes: entitle_store::Routes,
 }
 
 impl Default for ServerOptions {
@@ -84,6 +88,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(30),
             token_reload_interval: Duration::from_secs(2),
             page_byte_limit: DEFAULT_PAGE_BYTE_LIMIT,
+            routes: entitle_store::Routes::default(),
         }
     }
 }

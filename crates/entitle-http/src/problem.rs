@@ -85,6 +85,10 @@ kinds! {
     UNKNOWN_TICKET = ("unknown-ticket", NOT_FOUND, "Unknown ticket");
     /// 404: no such decision.
     UNKNOWN_DECISION = ("unknown-decision", NOT_FOUND, "Unknown decision");
+    /// 404: no such action (outbox step).
+    UNKNOWN_ACTION = ("unknown-action", NOT_FOUND, "Unknown action");
+    /// 409: the action's status does not allow the change asked for.
+    ACTION_CONFLICT = ("action-conflict", CONFLICT, "Action status does not allow this change");
     /// 405: the route exists, not with this method.
     METHOD_NOT_ALLOWED = ("method-not-allowed", METHOD_NOT_ALLOWED, "Method not allowed");
     /// 408: the request took longer than the server's limit.

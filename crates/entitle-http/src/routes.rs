@@ -23,6 +23,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, error, info_span};
 
 use crate::AppState;
+use crate::actions;
 use crate::auth::Role;
 use crate::problem::{self, Kind, PROBLEM_JSON, Problem};
 
@@ -49,6 +50,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/tickets/{ticket}/decisions/{policy}",
             post(decide_ticket),
         )
+        .route("/v1/actions", get(actions::list_actions))
+        .route("/v1/actions/{id}", get(actions::get_action))
+        .route("/v1/actions/{id}/retry", post(actions::retry_action))
+        .route("/v1/actions/{id}/cancel", post(actions::cancel_action))
+        .route("/v1/actions/{id}/done", post(actions::done_action))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(state);
@@ -265,6 +271,16 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// The caller's role.
+    pub(crate) fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The id of the caller's token.
+    pub(crate) fn token_id(&self) -> &str {
+        &self.token_id
+    }
+
     fn require_decide(&self) -> Result<(), Problem> {
         if self.role.may_decide() {
             Ok(())
@@ -339,13 +355,13 @@ fn json_bytes(status: StatusCode, body: impl Into<Body>) -> Response {
     response
 }
 
-fn json_value<T: Serialize>(value: &T) -> Result<Response, Problem> {
+pub(crate) fn json_value<T: Serialize>(value: &T) -> Result<Response, Problem> {
     serde_json::to_vec(value)
         .map(|body| json_bytes(StatusCode::OK, body))
         .map_err(|e| internal(format!("cannot serialise the response: {e}")))
 }
 
-fn internal(detail: impl Into<String>) -> Problem {
+pub(crate) fn internal(detail: impl Into<String>) -> Problem {
     let detail = detail.into();
     error!(%detail, "internal error");
     Problem::new(problem::INTERNAL, detail)
@@ -447,7 +463,7 @@ struct DecideBody<'a> {
 
 /// Reads a JSON body: 415 unless `Content-Type` is JSON, 413 over the limit.
 /// `None` for an empty body when `optional`.
-async fn read_json_body(
+pub(crate) async fn read_json_body(
     request: Request,
     state: &AppState,
     optional: bool,
@@ -594,7 +610,7 @@ fn decide_problem(error: DecideError) -> Problem {
     }
 }
 
-fn store_problem(error: StoreError) -> Problem {
+pub(crate) fn store_problem(error: StoreError) -> Problem {
     match error {
         StoreError::NotFound {
             entity: "ticket",
@@ -669,12 +685,26 @@ fn apply_actor(facts: &mut Value, role: Role) -> Result<(), Problem> {
     }
 }
 
-/// A decision as answered: `decision_id` then the report.
+/// A decision as answered: `decision_id`, the report, and the actions the
+/// decision put in the outbox (or, when its ticket already had its license,
+/// that license's action, with none of its own).
 #[derive(Serialize)]
 struct Decided<'a> {
     decision_id: &'a str,
     #[serde(flatten)]
     report: &'a DecisionReport,
+    actions: Vec<actions::ActionSummary<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_license: Option<ExistingLicense<'a>>,
+}
+
+/// The ticket's license action a decision found instead of making another.
+#[derive(Serialize)]
+struct ExistingLicense<'a> {
+    #[serde(flatten)]
+    action: actions::ActionSummary<'a>,
+    decision_id: &'a str,
+    note: String,
 }
 
 /// Decides `facts` (the JSON text decided on and logged: as sent, or
@@ -712,15 +742,29 @@ async fn decide_and_log(
     )
     .map_err(decide_problem)?;
     let entry = NewDecision::from_report(&report, facts, caller.role.id(), request_id, ticket)
+        .and_then(|entry| {
+            entry.with_actions(&report, &state.options().routes, Some(&caller.token_id))
+        })
         .map_err(store_problem)?;
     let logged = state
         .store()
         .log_decision(entry)
         .await
         .map_err(store_problem)?;
+    let existing_license = logged.existing_license.as_ref().map(|license| ExistingLicense {
+        action: license.into(),
+        decision_id: &license.decision_id,
+        note: format!(
+            "ticket `{}` already has its license action (decision {}); no second license is made",
+            license.license_ticket.as_deref().unwrap_or_default(),
+            license.decision_id
+        ),
+    });
     json_value(&Decided {
         decision_id: &logged.decision_id,
         report: &report,
+        actions: actions::summaries(&logged.actions),
+        existing_license,
     })
 }
 
@@ -947,6 +991,14 @@ async fn page(
     Ok(json_bytes(StatusCode::OK, out))
 }
 
+/// A logged decision with the actions it put in the outbox.
+#[derive(Serialize)]
+struct DecisionWithActions<'a> {
+    #[serde(flatten)]
+    record: &'a entitle_store::DecisionRecord,
+    actions: Vec<actions::ActionSummary<'a>>,
+}
+
 async fn get_decision(
     _caller: Caller,
     State(state): State<AppState>,
@@ -957,5 +1009,13 @@ async fn get_decision(
         .decision(&decision_id)
         .await
         .map_err(store_problem)?;
-    json_value(&record)
+    let steps = state
+        .store()
+        .decision_actions(&decision_id)
+        .await
+        .map_err(store_problem)?;
+    json_value(&DecisionWithActions {
+        record: &record,
+        actions: actions::summaries(&steps),
+    })
 }

@@ -1397,6 +1397,8 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
         role: "support-engineer".to_owned(),
         request_id: format!("req-{n}"),
         ticket_id: None,
+        actions: Vec::new(),
+        action_ticket: None,
     };
     let mut logged = Vec::new();
     for n in 0..60 {

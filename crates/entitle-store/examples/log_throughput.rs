@@ -10,7 +10,9 @@
 //! (default 64) concurrent tasks, each awaiting its own acknowledgement, and
 //! prints one line per back-end and mode (`group`: group commit; `single`:
 //! one transaction per entry; `-normal`: SQLite with `synchronous = NORMAL`
-//! instead of `FULL`):
+//! instead of `FULL`; `group-actions`: group commit, every entry with the
+//! weekend page's three actions, four outbox steps, written in the same
+//! transaction):
 //! `log backend=sqlite mode=group entries=.. transactions=.. entries_per_s=..`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,10 +20,48 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use entitle_store::{NewDecision, SqliteSynchronous, Store, StoreOptions};
+use entitle::policy::LicenseEffect;
+use entitle_store::{JsonText, NewAction, NewDecision, SqliteSynchronous, Store, StoreOptions};
 use serde_json::json;
 
-fn entry(n: usize) -> NewDecision {
+/// The weekend page's actions, routed: the license (generator, then email),
+/// the channel post needing it, the record reporting on it (manual).
+fn weekend_actions(facts: &serde_json::Value) -> Vec<NewAction> {
+    let action = |id: &str, sinks: &[&str]| NewAction {
+        action_id: id.to_owned(),
+        sinks: sinks.iter().map(|s| (*s).to_owned()).collect(),
+        needs: None,
+        reports: None,
+        license: LicenseEffect::None,
+        payload: JsonText::from(json!({
+            "action": id, "text": "...", "policy": "weekend-emergency", "policy_version": 1,
+            "outcome": "generate-temporary-license",
+            "details": {"plan": "ultimate", "users": 48, "days": 5, "email": "it-admin@acme.example"},
+            "facts": facts, "ticket": {"id": null, "url": facts["ticket_url"]},
+            "requester_email": "it-admin@acme.example",
+            "actor": {"role": "support-engineer", "user": "bench"}
+        })),
+    };
+    let mut email = action("email-license", &["license-generator", "email"]);
+    email.license = LicenseEffect::Create;
+    let mut post = action("post-to-licensing-channel", &["slack"]);
+    post.needs = Some("email-license".to_owned());
+    let mut record = action("record-internal-request", &[]);
+    record.reports = Some("email-license".to_owned());
+    vec![email, post, record]
+}
+
+fn entry(n: usize, with_actions: bool) -> NewDecision {
+    let mut entry = plain_entry(n);
+    if with_actions {
+        let facts = entry.facts.to_value().unwrap();
+        entry.actions = weekend_actions(&facts);
+        entry.action_ticket = Some(format!("https://support.example/tickets/{n}"));
+    }
+    entry
+}
+
+fn plain_entry(n: usize) -> NewDecision {
     NewDecision {
         policy: "weekend-emergency".to_owned(),
         policy_version: 1,
@@ -45,6 +85,8 @@ fn entry(n: usize) -> NewDecision {
         role: "support-engineer".to_owned(),
         request_id: format!("bench-{n}"),
         ticket_id: Some(format!("T-{}", n % 1000)),
+        actions: Vec::new(),
+        action_ticket: None,
     }
 }
 
@@ -70,6 +112,7 @@ async fn run(
     )
     .await
     .unwrap();
+    let with_actions = mode.ends_with("actions");
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -82,7 +125,8 @@ async fn run(
                 if n >= entries {
                     break;
                 }
-                store.log_decision(entry(n)).await.unwrap();
+                let logged = store.log_decision(entry(n, with_actions)).await.unwrap();
+                assert_eq!(logged.actions.len(), if with_actions { 4 } else { 0 });
             }
         }));
     }
@@ -116,6 +160,7 @@ async fn main() {
         ("single", 1),
         ("group-normal", 512),
         ("single-normal", 1),
+        ("group-actions", 512),
     ] {
         let n = if batch == 1 {
             entries.min(2_000)
@@ -127,8 +172,15 @@ async fn main() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
-        Ok(url) => {
-            for (mode, batch) in [("group", 512), ("single", 1)] {
+        Ok(base) => {
+            // A database of its own, dropped at the end: the server's other
+            // databases (and their schema versions) are left alone.
+            let name = format!("entitle_log_bench_{}", std::process::id());
+            admin(&base, &format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            let url = with_database(&base, &name);
+            for (mode, batch) in [("group", 512), ("single", 1), ("group-actions", 512)] {
                 let n = if batch == 1 {
                     entries.min(5_000)
                 } else {
@@ -136,7 +188,40 @@ async fn main() {
                 };
                 run(&url, "postgres", mode, batch, n, concurrency).await;
             }
+            // Best effort: a backend of the server's own (autovacuum) may
+            // still be connected for a moment.
+            let drop = format!("DROP DATABASE IF EXISTS {name}");
+            for attempt in 0..10 {
+                match admin(&base, &drop).await {
+                    Ok(()) => break,
+                    Err(e) if attempt == 9 => eprintln!("could not drop {name}: {e}"),
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                }
+            }
         }
         Err(_) => println!("skipped: ENTITLE_TEST_POSTGRES_URL not set (postgres)"),
+    }
+}
+
+/// Runs `sql` on the server's default database.
+async fn admin(base: &str, sql: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(base).await?;
+    sqlx::query(sql).execute(&mut conn).await?;
+    conn.close().await
+}
+
+/// `postgres://u:p@h:1/old?x=y` with database `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.split('/').next().unwrap();
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
+        None => format!("{scheme}://{authority}/{name}"),
     }
 }

@@ -3,6 +3,8 @@
 use entitle::fact_source::FactSourceError;
 use thiserror::Error;
 
+use crate::outbox::{ActionChange, ActionStatus};
+
 /// Why a store operation failed.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -142,6 +144,38 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// No outbox step has this id.
+    #[error("no action with id `{id}`")]
+    UnknownAction {
+        /// The id asked for.
+        id: String,
+    },
+    /// A person asked for a change the step's status does not allow (e.g.
+    /// retrying a delivered step).
+    #[error("action `{id}` is {status}: cannot {change} it")]
+    ActionTransition {
+        /// The step's id.
+        id: String,
+        /// Its status.
+        status: ActionStatus,
+        /// The change asked for.
+        change: ActionChange,
+    },
+    /// A step cannot be retried while a step it requires failed for good:
+    /// retrying that one re-opens this one.
+    #[error(
+        "action `{id}` cannot be retried: it needs action `{requires}` ({requires_action}), which is {status}; retry that one"
+    )]
+    ActionBlocked {
+        /// The step's id.
+        id: String,
+        /// The step it requires.
+        requires: String,
+        /// That step's action id.
+        requires_action: String,
+        /// That step's status (`dead` or `cancelled`).
+        status: ActionStatus,
+    },
     /// The store was closed (or its log writer stopped) before the entry
     /// could be logged.
     #[error("the decision log is closed")]
@@ -175,8 +209,21 @@ impl StoreError {
         }
     }
 
-    /// True for errors that mean "no such record": `NotFound` (HTTP 404).
+    /// True for errors that mean "no such record": `NotFound`,
+    /// `UnknownAction` (HTTP 404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, StoreError::NotFound { .. })
+        matches!(
+            self,
+            StoreError::NotFound { .. } | StoreError::UnknownAction { .. }
+        )
+    }
+
+    /// True for a change a step's state does not allow now:
+    /// `ActionTransition`, `ActionBlocked` (HTTP 409).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            StoreError::ActionTransition { .. } | StoreError::ActionBlocked { .. }
+        )
     }
 }

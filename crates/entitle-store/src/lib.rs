@@ -27,8 +27,22 @@
 //! - **Replay**: [`replay::replay`] re-decides the logged decisions under a
 //!   proposed configuration and the policies as built now, reading the log
 //!   in pages through a read-only connection (`entitle replay`).
+//! - **Actions outbox**: a [`NewDecision`] carries its actions, routed to
+//!   sinks by [`Routes`] ([`NewDecision::with_actions`],
+//!   [`NewAction::from_report`]); they are written to `outbox` in the same
+//!   transaction as the decision-log entry, one row (a *step*) per (action,
+//!   sink). A ticket has at most one license step (a unique index):
+//!   deciding its license again answers with the existing step
+//!   ([`LoggedDecision::existing_license`]), and a `Regenerate` action
+//!   retries that step if it died. Workers [`Store::claim_actions`] (with
+//!   `FOR UPDATE SKIP LOCKED` on PostgreSQL), [`Store::complete_action`] and
+//!   [`Store::fail_action`]; people list ([`Store::actions`]), read
+//!   ([`Store::action`]), [`Store::retry_action`], [`Store::cancel_action`]
+//!   and [`Store::mark_done`]. Every status change is a row of
+//!   `outbox_events` (append-only). The `internal_request` fact of a stored
+//!   ticket comes from its license step when it has one.
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! | table | key | columns |
 //! | --- | --- | --- |
@@ -42,9 +56,35 @@
 //! | `namespace_trials` | (`namespace_id`, `starts_on`) | `plan`, `ends_on` |
 //! | `tickets` | `id` | `url`, `requester_email`, `subscription_id`, `namespace_id`, `admin_dashboard_screenshot`, `license_page_screenshot`, `screenshot_user_count`, `internal_request` (`none`/`success`/`failure`) |
 //! | `decision_log` | `decision_id` (UUID v7) | `policy`, `policy_version`, `decided_at` (the decision's `now`), `facts`, `config`, `outcome`, `details`, `stable_until`, `trace`, `role`, `request_id`, `ticket_id`, `logged_at` |
+//! | `outbox` | `id` (UUID v7, the step's public id) | `decision_id` → decision_log, `seq` (unique per decision), `ticket_id`, `action_id`, `sink` (`manual`: a task for a person), `payload` (JSON), `requires` and `inputs` (JSON arrays of `seq`s), `license_ticket` (unique where set), `generation` (retries by a person), `idempotency_key` (unique), `status`, `attempts`, `next_attempt_at`, `lease_until`, `claim_token`, `last_error`, `response` (JSON), `cancelled_by` (the step whose failure cancelled it), `created_at`, `updated_at` |
+//! | `outbox_events` | `id` (ascending) | `action_row_id` → outbox, `at`, `actor` (a role or token id, `worker`, `outbox`), `from_status`, `to_status`, `note` |
 //! | `schema_version` | `version` | `name`, `applied_at` |
 //!
 //! How facts are read from these records is in [`entitle::fact_source`].
+//!
+//! # Outbox steps
+//!
+//! Derived once, when the decision is logged: step k of an action requires
+//! step k-1 and receives it as input; an action that *needs* X requires and
+//! receives every step of X; one that *reports* on X only receives them. A
+//! step runs once every lower `seq` of its decision is settled and every
+//! step it requires succeeded.
+//!
+//! | status | meaning | next |
+//! | --- | --- | --- |
+//! | `pending` | waiting (its turn, or a person for a manual task) | `in-flight` (claimed), `cancelled`, `done-by-hand` |
+//! | `in-flight` | claimed under a lease; a lease that runs out is claimed again with the same idempotency key | `delivered`, `failed`, `dead`, `cancelled` |
+//! | `failed` | failed with retries left, due at `next_attempt_at` | `in-flight`, `pending` (retry), `cancelled`, `done-by-hand` |
+//! | `dead` | failed for good: the unsettled steps requiring it are `cancelled` | `pending` (retry), `done-by-hand` |
+//! | `cancelled` | by a person, or because a step it requires failed | `pending` (retry) |
+//! | `delivered` | carried out | `pending` when a step it reports on is retried |
+//! | `done-by-hand` | carried out by a person | — |
+//!
+//! A retry by a person resets the attempts, gives the step a new idempotency
+//! key (`entitle-<id>-r<n>`), re-opens the steps its failure cancelled and
+//! the delivered steps reporting on it; it is refused
+//! ([`StoreError::ActionBlocked`]) while a step it requires is dead or
+//! cancelled. Other refused changes are [`StoreError::ActionTransition`].
 //!
 //! # Durability
 //!
@@ -87,6 +127,7 @@ mod error;
 mod facts;
 pub mod import;
 mod log;
+mod outbox;
 mod records;
 pub mod replay;
 mod schema;
@@ -95,6 +136,10 @@ mod store;
 pub use error::StoreError;
 pub use facts::{assemble, assemble_json, check_stored};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
+pub use outbox::{
+    ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
+    ActionStatus, ClaimedAction, Delivered, MANUAL_SINK, NewAction, Routes,
+};
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
     RecordCounts, RecordProblem, Records, SeatLinkInput, SubscriptionInput, TicketInput,

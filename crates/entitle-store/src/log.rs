@@ -11,6 +11,13 @@
 //! is ever dropped: a full queue makes callers wait. If a batch fails, its
 //! entries are retried one transaction each, so one bad entry cannot fail
 //! the others.
+//!
+//! A decision with actions has its outbox steps written in the same
+//! transaction as its entry (both or neither). A batch holding any such
+//! decision is one explicit transaction (`BEGIN IMMEDIATE` on SQLite):
+//! the entries, then each decision's license step, then one multi-row
+//! INSERT per chunk of the other steps. A batch without actions takes the
+//! path it always took.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::outbox::plan::Plan;
+use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
+use crate::outbox::{ActionRecord, NewAction};
 use crate::store::{Backend, Store, timestamp};
 
 /// Columns of `decision_log`, in insert order.
@@ -131,13 +141,21 @@ pub struct NewDecision {
     pub request_id: String,
     /// The ticket the decision was about, if any.
     pub ticket_id: Option<String>,
+    /// The decision's actions, routed, written to the outbox with the
+    /// entry (empty: nothing to carry out; [`NewDecision::with_actions`]).
+    pub actions: Vec<NewAction>,
+    /// The ticket the actions are about, and whose one license a `Create`
+    /// action makes: the stored ticket id, else the facts' `ticket_url`.
+    /// Without one, a license action is an ordinary step.
+    pub action_ticket: Option<String>,
 }
 
 impl NewDecision {
     /// The entry for `report`, decided on `facts` (a [`Value`], or the
     /// [`JsonText`] the report was decided on), by a caller with `role` in
     /// request `request_id`, about `ticket_id` if any. The report's config,
-    /// details and trace are serialised straight to text.
+    /// details and trace are serialised straight to text. No actions are
+    /// routed: add them with [`NewDecision::with_actions`].
     pub fn from_report(
         report: &entitle::DecisionReport,
         facts: impl Into<JsonText>,
@@ -163,18 +181,28 @@ impl NewDecision {
             trace: json("the decision's trace", JsonText::serialize(&report.trace))?,
             role: role.into(),
             request_id: request_id.into(),
+            action_ticket: ticket_id.clone(),
             ticket_id,
+            actions: Vec::new(),
         })
     }
 }
 
-/// A logged entry's id and when it was committed.
+/// A logged entry's id and when it was committed, with the outbox steps
+/// written with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoggedDecision {
     /// The entry's id: a UUID v7 (time-ordered), as text.
     pub decision_id: String,
     /// When the store received the entry (RFC 3339, UTC).
     pub logged_at: String,
+    /// The steps written, in `seq` order (none when the ticket already had
+    /// its license: see `existing_license`).
+    pub actions: Vec<ActionRecord>,
+    /// The ticket's license step when it already had one: a `Create` action
+    /// wrote no steps at all, a `Regenerate` action wrote none of its own
+    /// (and retried this step if it was dead or cancelled).
+    pub existing_license: Option<ActionRecord>,
 }
 
 /// An entry of the decision log, as read back. Its JSON form (`Serialize`)
@@ -297,7 +325,39 @@ struct LogRow {
 
 pub(crate) struct LogJob {
     row: LogRow,
-    ack: oneshot::Sender<Result<(), StoreError>>,
+    /// The steps to write with the entry (empty for most decisions).
+    plan: Plan,
+    action_ticket: Option<String>,
+    ack: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+/// What the writer wrote for one entry, sent back to its caller.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// The steps written.
+    plan: Plan,
+    /// Index in `plan.steps` of the ticket's license step, if written.
+    license_step: Option<usize>,
+    existing_license: Option<ActionRecord>,
+}
+
+impl Written {
+    /// What was written for `job` as `resolution` says.
+    fn new(job: &mut LogJob, resolution: Option<Resolution>) -> Written {
+        let Some(resolution) = resolution else {
+            return Written::default();
+        };
+        let plan = match resolution.kept {
+            Kept::All => std::mem::take(&mut job.plan),
+            Kept::Nothing => Plan::default(),
+            Kept::Replanned(plan) => plan,
+        };
+        Written {
+            plan,
+            license_step: resolution.license_step,
+            existing_license: resolution.existing_license,
+        }
+    }
 }
 
 pub(crate) enum LogMessage {
@@ -433,9 +493,51 @@ async fn write_batch(
     tx.commit().await
 }
 
+/// Writes `jobs` (some with actions) and their steps in one transaction.
+async fn write_with_actions(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    sql: &InsertSql,
+    jobs: &[&LogJob],
+) -> Result<Vec<Resolution>, StoreError> {
+    let fail = StoreError::db;
+    let mut tx = match backend {
+        // Take the write lock first: the license checks read in it.
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => conn.begin().await,
+    }
+    .map_err(fail("starting a decision-log transaction"))?;
+    for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<&LogRow> = chunk.iter().map(|job| &job.row).collect();
+        insert(
+            &mut tx,
+            sql.get(rows.len()).map_err(fail("logging a decision"))?,
+            &rows,
+        )
+        .await
+        .map_err(fail("logging a decision"))?;
+    }
+    let actions: Vec<ActionsJob<'_>> = jobs
+        .iter()
+        .map(|job| ActionsJob {
+            decision_id: &job.row.decision_id,
+            role: &job.row.role,
+            at: &job.row.logged_at,
+            plan: &job.plan,
+            ticket: job.action_ticket.as_deref(),
+        })
+        .collect();
+    let resolutions = write_actions(&mut tx, backend, &actions).await?;
+    tx.commit()
+        .await
+        .map_err(fail("committing a decision-log transaction"))?;
+    Ok(resolutions)
+}
+
 /// The writer's connection.
 struct WriterConn {
     pool: AnyPool,
+    backend: Backend,
     /// Whether the writer keeps a connection of its own (taken out of the
     /// pool once, replaced only after an error). Not for SQLite in memory,
     /// where the pool's single connection is the database: there each batch
@@ -446,16 +548,20 @@ struct WriterConn {
 }
 
 impl WriterConn {
-    async fn write(&mut self, rows: &[&LogRow]) -> Result<(), sqlx::Error> {
+    /// Writes `jobs` in one transaction: the entries only (the path of
+    /// decisions without actions), or the entries and their steps. With
+    /// steps, one resolution per job.
+    async fn write(&mut self, jobs: &[&LogJob]) -> Result<Vec<Resolution>, StoreError> {
+        let acquire = StoreError::db("logging a decision");
         if !self.dedicated {
-            let mut conn = self.pool.acquire().await?;
-            return write_batch(&mut conn, &self.sql, rows).await;
+            let mut conn = self.pool.acquire().await.map_err(acquire)?;
+            return write_jobs(&mut conn, self.backend, &self.sql, jobs).await;
         }
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
-            None => self.pool.acquire().await?.detach(),
+            None => self.pool.acquire().await.map_err(acquire)?.detach(),
         };
-        let result = write_batch(&mut conn, &self.sql, rows).await;
+        let result = write_jobs(&mut conn, self.backend, &self.sql, jobs).await;
         if result.is_ok() {
             // After an error the connection is dropped (closed, rolling back
             // anything open) and the next batch opens a fresh one.
@@ -471,6 +577,30 @@ impl WriterConn {
     }
 }
 
+/// [`write_batch`] for jobs without actions (no resolutions), else
+/// [`write_with_actions`].
+async fn write_jobs(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    sql: &InsertSql,
+    jobs: &[&LogJob],
+) -> Result<Vec<Resolution>, StoreError> {
+    if jobs.iter().all(|job| job.plan.steps.is_empty()) {
+        let rows: Vec<&LogRow> = jobs.iter().map(|job| &job.row).collect();
+        write_batch(conn, sql, &rows)
+            .await
+            .map_err(StoreError::db("logging a decision"))?;
+        return Ok(Vec::new());
+    }
+    write_with_actions(conn, backend, sql, jobs).await
+}
+
+/// Acknowledges `job` with what was written for it.
+fn acknowledge(mut job: LogJob, resolution: Option<Resolution>) {
+    let written = Written::new(&mut job, resolution);
+    let _ = job.ack.send(Ok(written));
+}
+
 /// The writer task: batches queued entries, one transaction per batch.
 pub(crate) async fn writer(
     pool: AnyPool,
@@ -482,6 +612,7 @@ pub(crate) async fn writer(
 ) {
     let mut conn = WriterConn {
         pool,
+        backend,
         dedicated,
         conn: None,
         sql: InsertSql::new(backend),
@@ -509,41 +640,40 @@ pub(crate) async fn writer(
         if batch.is_empty() {
             continue;
         }
-        let rows: Vec<&LogRow> = batch.iter().map(|job| &job.row).collect();
-        let result = conn.write(&rows).await;
-        drop(rows);
+        let jobs: Vec<&LogJob> = batch.iter().collect();
+        let result = conn.write(&jobs).await;
+        drop(jobs);
         match result {
-            Ok(()) => {
+            Ok(resolutions) => {
                 stats.committed(batch.len());
+                let mut resolutions = resolutions.into_iter();
                 for job in batch.drain(..) {
-                    let _ = job.ack.send(Ok(()));
+                    acknowledge(job, resolutions.next());
                 }
             }
             Err(_) if batch.len() > 1 => {
                 // Find the bad entry: one transaction each.
                 for job in batch.drain(..) {
-                    let result = conn.write(&[&job.row]).await;
-                    match result {
-                        Ok(()) => stats.committed(1),
-                        Err(_) => {
+                    match conn.write(&[&job]).await {
+                        Ok(resolutions) => {
+                            stats.committed(1);
+                            acknowledge(job, resolutions.into_iter().next());
+                        }
+                        Err(error) => {
                             stats.failed.fetch_add(1, Ordering::Relaxed);
+                            let _ = job.ack.send(Err(error));
                         }
                     }
-                    let _ = job
-                        .ack
-                        .send(result.map_err(StoreError::db("logging a decision")));
                 }
             }
             Err(error) => {
                 stats
                     .failed
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                for job in batch.drain(..) {
-                    let _ = job.ack.send(Err(StoreError::Database {
-                        context: "logging a decision".to_owned(),
-                        source: clone_error(&error),
-                    }));
+                if let Some(job) = batch.pop() {
+                    let _ = job.ack.send(Err(error));
                 }
+                batch.clear();
             }
         }
     }
@@ -551,11 +681,6 @@ pub(crate) async fn writer(
     for done in shutdown {
         let _ = done.send(());
     }
-}
-
-/// sqlx errors are not `Clone`; keep the message.
-fn clone_error(error: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(error.to_string())
 }
 
 fn json_column(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
@@ -610,20 +735,64 @@ impl Store {
     /// Appends `entry` to the decision log and returns its id once the entry
     /// is committed (durable). Concurrent calls share transactions (group
     /// commit). Waits while the writer's queue is full; never drops.
-    pub async fn log_decision(&self, entry: NewDecision) -> Result<LoggedDecision, StoreError> {
+    ///
+    /// The entry's actions are written to the outbox in the same
+    /// transaction: both are committed or neither. A `Create` action for a
+    /// ticket that already has its license step writes no steps and returns
+    /// that step in [`LoggedDecision::existing_license`]; so does a
+    /// `Regenerate` action, which also retries the license step (for the
+    /// entry's role) if it is dead or cancelled.
+    pub async fn log_decision(&self, mut entry: NewDecision) -> Result<LoggedDecision, StoreError> {
+        let actions = std::mem::take(&mut entry.actions);
+        let action_ticket = entry.action_ticket.take();
+        let plan = if actions.is_empty() {
+            Plan::default()
+        } else {
+            Plan::new(&actions)
+        };
+        drop(actions);
         let row = LogRow::new(entry);
-        let logged = LoggedDecision {
-            decision_id: row.decision_id.clone(),
-            logged_at: row.logged_at.clone(),
+        let decision_id = row.decision_id.clone();
+        let logged_at = row.logged_at.clone();
+        let ticket = if plan.steps.is_empty() {
+            None
+        } else {
+            action_ticket.clone()
         };
         let (ack, acked) = oneshot::channel();
         self.inner
             .log_tx
-            .send(LogMessage::Entry(Box::new(LogJob { row, ack })))
+            .send(LogMessage::Entry(Box::new(LogJob {
+                row,
+                plan,
+                action_ticket,
+                ack,
+            })))
             .await
             .map_err(|_| StoreError::Closed)?;
-        acked.await.map_err(|_| StoreError::Closed)??;
-        Ok(logged)
+        let written = acked.await.map_err(|_| StoreError::Closed)??;
+        let license_step = written.license_step;
+        let actions = written
+            .plan
+            .steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| {
+                written_record(
+                    step,
+                    &decision_id,
+                    ticket.as_deref(),
+                    license_step == Some(i),
+                    &logged_at,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LoggedDecision {
+            decision_id,
+            logged_at,
+            actions,
+            existing_license: written.existing_license,
+        })
     }
 
     /// The log entry `decision_id`, or [`StoreError::NotFound`].

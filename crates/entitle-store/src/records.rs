@@ -920,9 +920,18 @@ impl Store {
     /// Every record that may matter to a decision about ticket `ticket_id`.
     /// Fails with [`StoreError::NotFound`] when the ticket does not exist;
     /// records the ticket links that are missing are left out (the policies
-    /// that need them fail when assembling, naming them).
+    /// that need them fail when assembling, naming them). The ticket's
+    /// `internal_request` comes from its license step in the outbox when it
+    /// has one ([`Store::ticket_license_action`]: delivered or done by hand
+    /// is `success`, dead or cancelled `failure`, under way `none`), else it
+    /// is the value imported with the ticket.
     pub async fn records_for_ticket(&self, ticket_id: &str) -> Result<FactRecords, StoreError> {
-        let ticket = self.ticket(ticket_id).await?;
+        let mut ticket = self.ticket(ticket_id).await?;
+        // The weekend workflow's record of the ticket is its license step,
+        // when the outbox has one; else the value imported with the ticket.
+        if let Some(state) = self.outbox_internal_request(&ticket.id).await? {
+            ticket.internal_request = state;
+        }
         let mut records = self
             .load_records(
                 ticket.subscription_id.as_deref(),

@@ -6,7 +6,10 @@
 //! (`Child::kill` is SIGKILL on Unix) while it writes, three times over the
 //! same file, then reopens the database and checks that every acknowledged
 //! entry is present and intact, that ids are unique, and that SQLite's
-//! `PRAGMA integrity_check` passes.
+//! `PRAGMA integrity_check` passes. Every other entry carries actions (four
+//! outbox steps, written in the entry's transaction): every entry in the
+//! log has all its steps or, without actions, none, and no step is left
+//! without its entry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -22,8 +25,9 @@ use sqlx::Connection;
 
 /// Runs the writer on `db` until it has acknowledged at least `at_least`
 /// entries, kills it, and returns every `(decision_id, request_id)` it
-/// acknowledged (including those still in the pipe when it died).
-fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String)> {
+/// acknowledged (including those still in the pipe when it died), with the
+/// number of steps written with it.
+fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String, usize)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_entitle-store-log-writer"))
         .arg(db)
         .stdout(Stdio::piped())
@@ -31,12 +35,17 @@ fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String)> 
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<(String, String)>();
+    let (tx, rx) = mpsc::channel::<(String, String, usize)>();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            let (id, request) = line.split_once(' ').unwrap();
-            if tx.send((id.to_owned(), request.to_owned())).is_err() {
+            let mut parts = line.split(' ');
+            let (Some(id), Some(request), Some(steps)) = (parts.next(), parts.next(), parts.next())
+            else {
+                break;
+            };
+            let entry = (id.to_owned(), request.to_owned(), steps.parse().unwrap());
+            if tx.send(entry).is_err() {
                 break;
             }
         }
@@ -71,7 +80,7 @@ fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String)> 
 async fn sigkill_mid_write_loses_no_acknowledged_entry() {
     let dir = common::TempDir::new();
     let db = dir.path().join("crash.db");
-    let mut acked: Vec<(String, String)> = Vec::new();
+    let mut acked: Vec<(String, String, usize)> = Vec::new();
     for (round, at_least) in [300, 1500, 700].into_iter().enumerate() {
         let got = tokio::task::spawn_blocking({
             let db = db.clone();
@@ -84,7 +93,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
     }
 
     let mut by_id: HashMap<&str, &str> = HashMap::new();
-    for (id, request) in &acked {
+    for (id, request, _) in &acked {
         assert!(
             by_id.insert(id, request).is_none(),
             "id {id} acknowledged twice"
@@ -114,7 +123,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
     let stored: HashMap<&str, &entitle_store::DecisionRecord> =
         all.iter().map(|d| (d.decision_id.as_str(), d)).collect();
     assert_eq!(stored.len(), all.len(), "ids are unique in the log");
-    for (id, request) in &acked {
+    for (id, request, steps) in &acked {
         let Some(entry) = stored.get(id.as_str()) else {
             panic!("acknowledged entry {id} ({request}) is missing after SIGKILL");
         };
@@ -132,15 +141,43 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
         );
         assert_eq!(entry.outcome, "resend-from-success-record");
         assert_eq!(entry.trace[0]["node"], "internal-request");
+        let with_actions = entry.facts["with_actions"] == true;
+        assert_eq!(*steps, if with_actions { 4 } else { 0 }, "{request}");
     }
     // Entries committed but not yet acknowledged when the writer died may be
     // there too; none may be torn.
+    let mut with_actions = 0;
     for entry in &all {
         assert!(entry.request_id.starts_with("crash-"));
         assert_eq!(entry.facts["internal_request"], "success");
+        // Never half-written: all four steps, in order, or none.
+        let steps = store.decision_actions(&entry.decision_id).await.unwrap();
+        if entry.facts["with_actions"] == true {
+            with_actions += 1;
+            let seqs: Vec<u32> = steps.iter().map(|s| s.seq).collect();
+            assert_eq!(seqs, [0, 1, 2, 3], "{}", entry.request_id);
+            assert!(
+                steps
+                    .iter()
+                    .all(|s| s.payload["request"] == entry.request_id.as_str())
+            );
+        } else {
+            assert!(steps.is_empty(), "{}", entry.request_id);
+        }
     }
+    assert!(with_actions > 0);
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let total: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        0,
+    );
+    conn.close().await.unwrap();
+    assert_eq!(total, with_actions * 4, "no step without its entry");
     println!(
-        "acknowledged {} entries over 3 SIGKILLs; {} in the log",
+        "acknowledged {} entries over 3 SIGKILLs; {} in the log, {with_actions} with actions",
         acked.len(),
         all.len()
     );

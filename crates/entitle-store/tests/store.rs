@@ -26,6 +26,8 @@ const TABLES: &[&str] = &[
     "namespace_trials",
     "tickets",
     "decision_log",
+    "outbox",
+    "outbox_events",
     "schema_version",
 ];
 
@@ -70,6 +72,8 @@ fn entry(policy: &str, ticket: Option<&str>, n: usize) -> NewDecision {
         role: "support-engineer".to_owned(),
         request_id: format!("req-{n}"),
         ticket_id: ticket.map(str::to_owned),
+        actions: Vec::new(),
+        action_ticket: None,
     }
 }
 
@@ -83,7 +87,11 @@ async fn migrations(db: &TestDb) {
     for table in TABLES {
         assert_eq!(
             count(&db.url, table).await,
-            i64::from(*table == "schema_version"),
+            if *table == "schema_version" {
+                SCHEMA_VERSION
+            } else {
+                0
+            },
             "{table}"
         );
     }
@@ -91,7 +99,7 @@ async fn migrations(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
     store.close().await;
-    assert_eq!(count(&db.url, "schema_version").await, 1);
+    assert_eq!(count(&db.url, "schema_version").await, SCHEMA_VERSION);
     if let Some(path) = db.sqlite_path() {
         assert!(path.exists(), "the SQLite file is created on first use");
         let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
@@ -821,7 +829,14 @@ async fn append_only(db: &TestDb) {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     if db.backend == "postgres" {
+        // Plain TRUNCATE is refused first by the outbox's foreign key;
+        // with CASCADE, by the trigger.
         let err = sqlx::query("TRUNCATE decision_log")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("foreign key"), "{err}");
+        let err = sqlx::query("TRUNCATE decision_log CASCADE")
             .execute(&mut conn)
             .await
             .unwrap_err();

@@ -1,12 +1,48 @@
 //! Test helper for the crash test: appends decision-log entries to the SQLite
 //! file given as the only argument, as fast as it can, from many concurrent
 //! tasks, and prints each acknowledged decision id on its own line (flushed)
-//! as soon as `log_decision` returns. It runs until killed.
+//! as soon as `log_decision` returns, with its request id and the number of
+//! outbox steps written with it. Every other entry carries the weekend
+//! page's three actions (four steps, one of them the license of a ticket of
+//! its own). It runs until killed.
 
 use std::io::Write;
 
-use entitle_store::{NewDecision, Store};
+use entitle::policy::LicenseEffect;
+use entitle_store::{JsonText, NewAction, NewDecision, Store};
 use serde_json::json;
+
+/// The weekend page's actions: the license (generator, then email), the
+/// channel post needing it, the record reporting on it.
+fn weekend_actions(request: &str) -> Vec<NewAction> {
+    let payload = |action: &str| JsonText::from(json!({"action": action, "request": request}));
+    vec![
+        NewAction {
+            action_id: "email-license".to_owned(),
+            sinks: vec!["license-generator".to_owned(), "email".to_owned()],
+            needs: None,
+            reports: None,
+            license: LicenseEffect::Create,
+            payload: payload("email-license"),
+        },
+        NewAction {
+            action_id: "post-to-licensing-channel".to_owned(),
+            sinks: vec!["slack".to_owned()],
+            needs: Some("email-license".to_owned()),
+            reports: None,
+            license: LicenseEffect::None,
+            payload: payload("post-to-licensing-channel"),
+        },
+        NewAction {
+            action_id: "record-internal-request".to_owned(),
+            sinks: Vec::new(),
+            needs: None,
+            reports: Some("email-license".to_owned()),
+            license: LicenseEffect::None,
+            payload: payload("record-internal-request"),
+        },
+    ]
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -29,24 +65,39 @@ async fn main() -> std::process::ExitCode {
             let mut n = 0u64;
             loop {
                 n += 1;
+                let request = format!("crash-{task}-{n}");
+                let with_actions = n % 2 == 0;
                 let entry = NewDecision {
                     policy: "emergency-license-follow-up".to_owned(),
                     policy_version: 1,
                     now: chrono::Utc::now(),
-                    facts: json!({"internal_request": "success", "task": task, "n": n}).into(),
+                    facts: json!({"internal_request": "success", "task": task, "n": n,
+                                  "with_actions": with_actions})
+                    .into(),
                     config: json!({"timezone": "UTC"}).into(),
                     outcome: "resend-from-success-record".to_owned(),
                     details: json!({}).into(),
                     stable_until: None,
                     trace: json!([{"node": "internal-request", "answer": "success"}]).into(),
                     role: "support-engineer".to_owned(),
-                    request_id: format!("crash-{task}-{n}"),
+                    request_id: request.clone(),
                     ticket_id: Some(format!("T-{task}")),
+                    actions: if with_actions {
+                        weekend_actions(&request)
+                    } else {
+                        Vec::new()
+                    },
+                    // Unique across runs on one file: each makes its license.
+                    action_ticket: Some(format!("T-{}-{task}-{n}", std::process::id())),
                 };
                 match store.log_decision(entry).await {
                     Ok(logged) => {
                         if tx
-                            .send(format!("{} crash-{task}-{n}", logged.decision_id))
+                            .send(format!(
+                                "{} {request} {}",
+                                logged.decision_id,
+                                logged.actions.len()
+                            ))
                             .is_err()
                         {
                             return;

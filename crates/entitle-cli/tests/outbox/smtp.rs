@@ -1,0 +1,104 @@
+//! Starts the real SMTP server of the notify crate's tests
+//! (`crates/entitle-notify/tests/sinks/smtp_server.py`, Debian's
+//! python3-aiosmtpd) and reads the messages it received.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../entitle-notify/tests/sinks/smtp_server.py"
+);
+
+/// The login the server accepts.
+pub const USER: &str = "mailer";
+pub const PASSWORD: &str = "s3cret";
+
+/// A running SMTP server; killed when dropped.
+pub struct SmtpServer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    _child: Child,
+}
+
+/// A Python that has aiosmtpd: Debian's first.
+fn python() -> Option<&'static str> {
+    ["/usr/bin/python3", "python3"].into_iter().find(|python| {
+        std::process::Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })
+}
+
+impl SmtpServer {
+    /// Starts the server, or `None` (after saying why) when aiosmtpd is not
+    /// installed. Under CI (`CI` set) a missing aiosmtpd fails the test.
+    pub async fn start() -> Option<Self> {
+        let Some(python) = python() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3-aiosmtpd is not installed, and CI must run the SMTP tests (.ci/run installs it)"
+            );
+            eprintln!(
+                "SKIPPED: this test needs Debian's python3-aiosmtpd (apt-get install -y python3-aiosmtpd)"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(python)
+            .arg(SCRIPT)
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            BufReader::new(stdout).read_line(&mut line),
+        )
+        .await
+        .expect("the SMTP server starts within 20 s")
+        .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP server did not start");
+        Some(Self {
+            port,
+            dir,
+            _child: child,
+        })
+    }
+
+    /// The messages received so far, oldest first.
+    pub fn messages(&self) -> Vec<Value> {
+        read_messages(self.dir.path())
+    }
+}
+
+fn read_messages(dir: &Path) -> Vec<Value> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+        .collect()
+}

@@ -1,0 +1,449 @@
+//! The weekend-emergency page end to end over HTTP: the license generator,
+//! the email with the license attached, the channel post and the internal
+//! request record; the success flow, a second decision for the same ticket,
+//! and the failure flow with a retry by a person.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{SATURDAY, Server, Site, statuses, weekend_facts};
+use crate::receiver::{Receiver, Recorded, Reply};
+use crate::smtp::{self, SmtpServer};
+
+const LICENSE: &str = "eyJsaWNlbnNlIjoiZW50aXRsZS10ZXN0In0=";
+const FILENAME: &str = "admin-example-com.gitlab-license";
+const SUCCESS_TITLE: &str = "[Success] - Created a license under admin@example.com for 118 users";
+
+/// The four receivers of the weekend page.
+struct Services {
+    generator: Receiver,
+    slack: Receiver,
+    gitlab: Receiver,
+    smtp: SmtpServer,
+}
+
+fn license_answer(_: &Recorded) -> Reply {
+    Reply::json(200, json!({"license": LICENSE, "filename": FILENAME}))
+}
+
+fn unavailable(_: &Recorded) -> Reply {
+    Reply::json(503, Value::String("the license tool is down".to_owned()))
+}
+
+/// A GitLab that opens issue 7 on POST and answers 200 to the close.
+fn gitlab_answer(request: &Recorded) -> Reply {
+    let issue = |state: &str| {
+        json!({"id": 901, "iid": 7, "state": state,
+               "web_url": "https://gitlab.example.com/support/internal-requests/-/issues/7"})
+    };
+    match request.method.as_str() {
+        "POST" => Reply::json(201, issue("opened")),
+        _ => Reply::json(200, issue("closed")),
+    }
+}
+
+impl Services {
+    async fn start(generator: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Option<Self> {
+        let smtp = SmtpServer::start().await?;
+        Some(Self {
+            generator: Receiver::start(generator).await,
+            slack: Receiver::start(|_| Reply::json(200, Value::String("ok".to_owned()))).await,
+            gitlab: Receiver::start(gitlab_answer).await,
+            smtp,
+        })
+    }
+
+    fn config(&self) -> String {
+        format!(
+            r#"
+[routes]
+"email-license" = ["license-generator", "email"]
+"post-to-licensing-channel" = "slack"
+"record-internal-request" = "gitlab"
+
+[sinks.license-generator]
+kind = "license-generator"
+url = "{generator}/api/licenses"
+token_env = "MECHANIZER_TOKEN"
+timeout_seconds = 5
+
+[sinks.email]
+kind = "email"
+host = "127.0.0.1"
+port = {port}
+tls = "none"
+username = "{user}"
+password_env = "SMTP_PASSWORD"
+from = "Acme Licensing <licensing@acme.example>"
+subject = "Your temporary license"
+timeout_seconds = 5
+
+[sinks.slack]
+kind = "slack"
+url_env = "SLACK_WEBHOOK_URL"
+timeout_seconds = 5
+
+[sinks.gitlab]
+kind = "gitlab"
+base_url = "{gitlab}"
+project_id = 42
+token_env = "GITLAB_TOKEN"
+labels = ["internal-request", "licensing"]
+timeout_seconds = 5
+
+[worker]
+max_attempts = 2
+base_delay_seconds = 1
+max_delay_seconds = 1
+concurrency = 4
+poll_interval_ms = 50
+"#,
+            generator = self.generator.url,
+            port = self.smtp.port,
+            user = smtp::USER,
+            gitlab = self.gitlab.url,
+        )
+    }
+
+    /// The secrets, as environment variables of the server.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MECHANIZER_TOKEN", "mech-secret".to_owned()),
+            ("SMTP_PASSWORD", smtp::PASSWORD.to_owned()),
+            (
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/T000/B000/XXXX", self.slack.url),
+            ),
+            ("GITLAB_TOKEN", "glpat-test".to_owned()),
+        ]
+    }
+
+    async fn serve(&self, site: &Site) -> Server {
+        let actions = site.actions_file(&self.config());
+        Server::start(site, "entitle.db", &actions, &self.env()).await
+    }
+}
+
+fn all_delivered(actions: &[Value]) -> bool {
+    actions.iter().all(|a| a["status"] == "delivered")
+}
+
+/// The four steps a weekend decision writes, in order.
+fn assert_steps(actions: &[Value]) {
+    let steps: Vec<(String, String)> = statuses(actions)
+        .into_iter()
+        .map(|(action, sink, _)| (action, sink))
+        .collect();
+    let expected = [
+        ("email-license", "license-generator"),
+        ("email-license", "email"),
+        ("post-to-licensing-channel", "slack"),
+        ("record-internal-request", "gitlab"),
+    ];
+    assert_eq!(
+        steps,
+        expected.map(|(a, s)| (a.to_owned(), s.to_owned())),
+        "{actions:#?}"
+    );
+}
+
+fn assert_generator_request(request: &Recorded, site: &Site, ticket: &str, key: &str) {
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/api/licenses")
+    );
+    assert_eq!(request.header("authorization"), Some("Bearer mech-secret"));
+    assert_eq!(request.header("idempotency-key"), Some(key));
+    let body = request.json();
+    assert_eq!(body["action"], "email-license", "{body:#}");
+    assert_eq!(body["users"], 118, "{body:#}");
+    assert_eq!(body["plan"], "ultimate", "{body:#}");
+    assert_eq!(body["days"], 5, "{body:#}");
+    assert_eq!(body["expires_on"], "2026-11-26", "{body:#}");
+    assert_eq!(body["email"], "admin@example.com", "{body:#}");
+    assert_eq!(body["username"], site.engineer_id.as_str(), "{body:#}");
+    assert_eq!(body["ticket"]["url"], ticket, "{body:#}");
+}
+
+fn assert_license_email(message: &Value) {
+    assert_eq!(
+        message["rcpt_tos"],
+        json!(["admin@example.com"]),
+        "{message:#}"
+    );
+    assert_eq!(message["authenticated"], true, "{message:#}");
+    assert_eq!(message["subject"], "Your temporary license", "{message:#}");
+    let attachments = message["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1, "{message:#}");
+    assert_eq!(attachments[0]["filename"], FILENAME, "{message:#}");
+    assert_eq!(
+        attachments[0]["content"].as_str().unwrap().trim(),
+        LICENSE,
+        "{message:#}"
+    );
+}
+
+fn assert_success_record(create: &Recorded, close: &Recorded) {
+    assert_eq!(
+        (create.method.as_str(), create.path.as_str()),
+        ("POST", "/api/v4/projects/42/issues")
+    );
+    assert_eq!(create.header("private-token"), Some("glpat-test"));
+    let issue = create.json();
+    assert_eq!(issue["title"], SUCCESS_TITLE, "{issue:#}");
+    assert!(
+        issue["description"].as_str().unwrap().contains(LICENSE),
+        "the success record holds the license: {issue:#}"
+    );
+    assert_eq!(
+        (close.method.as_str(), close.path.as_str()),
+        ("PUT", "/api/v4/projects/42/issues/7")
+    );
+    assert_eq!(close.json(), json!({"state_event": "close"}));
+    assert_eq!(
+        close.header("idempotency-key"),
+        Some(format!("{}-close", create.key()).as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekend_success_end_to_end_and_no_second_license() {
+    let Some(services) = Services::start(license_answer).await else {
+        return;
+    };
+    let site = Site::new();
+    let server = services.serve(&site).await;
+    let ticket = "https://support.example.com/tickets/4711";
+
+    let decided = server
+        .decide(
+            &site.engineer,
+            "weekend-emergency",
+            &weekend_facts(ticket),
+            SATURDAY,
+        )
+        .await;
+    assert_eq!(
+        decided["outcome"], "generate-temporary-license",
+        "{decided:#}"
+    );
+    assert!(decided.get("existing_license").is_none(), "{decided:#}");
+    let steps = decided["actions"].as_array().unwrap().clone();
+    assert_steps(&steps);
+    let decision = decided["decision_id"].as_str().unwrap();
+
+    let actions = server
+        .settled(&site.engineer, decision, Duration::from_secs(20))
+        .await;
+    assert!(all_delivered(&actions), "{actions:#?}\n{}", server.log());
+
+    // The license generator: asked once, with the decision's terms.
+    let license_key = format!("entitle-{}", steps[0]["id"].as_str().unwrap());
+    let generated = services.generator.requests();
+    assert_eq!(generated.len(), 1, "{generated:#?}");
+    assert_generator_request(&generated[0], &site, ticket, &license_key);
+
+    // The email, with the license attached.
+    let messages = services.smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_license_email(&messages[0]);
+
+    // The channel post carries the ticket URL.
+    let posts = services.slack.requests();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert_eq!(posts[0].path, "/services/T000/B000/XXXX");
+    let text = posts[0].json()["text"].as_str().unwrap().to_owned();
+    assert!(text.contains(ticket), "{text}");
+
+    // The closed success record holds the license.
+    let issues = services.gitlab.requests();
+    assert_eq!(issues.len(), 2, "a create and a close: {issues:#?}");
+    assert_success_record(&issues[0], &issues[1]);
+    // The record came after the license was made.
+    assert!(generated[0].seq < issues[0].seq);
+
+    // The same ticket decided again: no second license.
+    let again = server
+        .decide(
+            &site.engineer,
+            "weekend-emergency",
+            &weekend_facts(ticket),
+            SATURDAY,
+        )
+        .await;
+    assert_eq!(again["outcome"], "generate-temporary-license");
+    assert_eq!(again["actions"], json!([]), "{again:#}");
+    let existing = &again["existing_license"];
+    assert_eq!(existing["id"], steps[0]["id"], "{again:#}");
+    assert_eq!(existing["decision_id"], decision, "{again:#}");
+    assert_eq!(existing["status"], "delivered", "{again:#}");
+    let second = again["decision_id"].as_str().unwrap();
+    assert!(
+        server
+            .decision_actions(&site.engineer, second)
+            .await
+            .is_empty(),
+        "the second decision wrote no action"
+    );
+    // Give a (wrong) worker time to act on anything new, then look.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        services.generator.requests().len(),
+        1,
+        "no second license request"
+    );
+    assert_eq!(services.smtp.messages().len(), 1);
+    assert_eq!(services.slack.requests().len(), 1);
+    assert_eq!(services.gitlab.requests().len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekend_failure_flow_then_a_retry_by_a_person() {
+    let Some(services) = Services::start(unavailable).await else {
+        return;
+    };
+    let site = Site::new();
+    let server = services.serve(&site).await;
+    let ticket = "https://support.example.com/tickets/4712";
+
+    let decided = server
+        .decide(
+            &site.engineer,
+            "weekend-emergency",
+            &weekend_facts(ticket),
+            SATURDAY,
+        )
+        .await;
+    let steps = decided["actions"].as_array().unwrap().clone();
+    assert_steps(&steps);
+    let decision = decided["decision_id"].as_str().unwrap();
+    let license_step = steps[0]["id"].as_str().unwrap().to_owned();
+
+    let actions = server
+        .settled(&site.engineer, decision, Duration::from_secs(20))
+        .await;
+    let got: Vec<String> = statuses(&actions).into_iter().map(|(_, _, s)| s).collect();
+    assert_eq!(
+        got,
+        ["dead", "cancelled", "cancelled", "delivered"],
+        "{actions:#?}"
+    );
+    assert_eq!(actions[0]["attempts"], 2, "max_attempts = 2: {actions:#?}");
+    assert!(
+        actions[0]["last_error"].as_str().unwrap().contains("503"),
+        "{actions:#?}"
+    );
+    // Both attempts used the same key.
+    let attempts = services.generator.requests();
+    assert_eq!(attempts.len(), 2, "{attempts:#?}");
+    let key = format!("entitle-{license_step}");
+    assert!(attempts.iter().all(|r| r.key() == key), "{attempts:#?}");
+    // No license, no email, no channel post; an open failure record.
+    assert!(services.smtp.messages().is_empty());
+    assert!(services.slack.requests().is_empty(), "no success post");
+    let issues = services.gitlab.requests();
+    assert_eq!(issues.len(), 1, "a create and no close: {issues:#?}");
+    assert_eq!(issues[0].method.as_str(), "POST");
+    let failure = issues[0].json();
+    assert_eq!(
+        failure["title"],
+        "[Failure] - Could not create a license under admin@example.com for 118 users",
+        "{failure:#}"
+    );
+    assert!(!failure["description"].as_str().unwrap().contains(LICENSE));
+
+    // A reader may look but not change.
+    let path = |change: &str| format!("/v1/actions/{license_step}/{change}");
+    for change in ["retry", "cancel", "done"] {
+        let (status, body) = server
+            .call(
+                "POST",
+                &path(change),
+                &site.reader,
+                Some(json!({"note": "x"})),
+            )
+            .await;
+        assert_eq!(status, 403, "{change}: {body:#}");
+    }
+    let (status, detail) = server
+        .call(
+            "GET",
+            &format!("/v1/actions/{license_step}"),
+            &site.reader,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{detail:#}");
+    assert!(detail.to_string().contains("dead"), "{detail:#}");
+    let (status, list) = server
+        .call("GET", "/v1/actions?status=dead", &site.reader, None)
+        .await;
+    assert_eq!(status, 200, "{list:#}");
+    assert_eq!(list["actions"].as_array().unwrap().len(), 1, "{list:#}");
+
+    // The tool is back; a support engineer retries the license step.
+    services.generator.answer_with(license_answer);
+    let (status, retried) = server
+        .call(
+            "POST",
+            &path("retry"),
+            &site.engineer,
+            Some(json!({"note": "the tool is back"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{retried:#}");
+    assert_eq!(retried["status"], "pending", "{retried:#}");
+    let new_key = format!("{key}-r1");
+    assert_eq!(retried["idempotency_key"], new_key.as_str(), "{retried:#}");
+
+    let mut actions: Vec<Value>;
+    let delivered = wait_until!(Duration::from_secs(20), {
+        actions = server.decision_actions(&site.engineer, decision).await;
+        all_delivered(&actions)
+    });
+    assert!(delivered, "{actions:#?}\n{}", server.log());
+
+    // The history says who retried it.
+    let (_, detail) = server
+        .call(
+            "GET",
+            &format!("/v1/actions/{license_step}"),
+            &site.reader,
+            None,
+        )
+        .await;
+    let events = detail["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["from_status"] == "dead"
+            && e["to_status"] == "pending"
+            && e["actor"].as_str().unwrap().contains(&site.engineer_id)),
+        "{detail:#}"
+    );
+    assert_eq!(
+        events.last().unwrap()["to_status"],
+        "delivered",
+        "{detail:#}"
+    );
+
+    let attempts = services.generator.requests();
+    assert_eq!(attempts.len(), 3, "{attempts:#?}");
+    assert_generator_request(&attempts[2], &site, ticket, &new_key);
+    let messages = services.smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_license_email(&messages[0]);
+    let posts = services.slack.requests();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert!(posts[0].json()["text"].as_str().unwrap().contains(ticket));
+    // The success record follows the failure one, and is closed.
+    let issues = services.gitlab.requests();
+    assert_eq!(issues.len(), 3, "{issues:#?}");
+    assert_success_record(&issues[1], &issues[2]);
+    assert!(attempts[2].seq < issues[1].seq);
+    // A tracker that deduplicates on Idempotency-Key must not answer the
+    // success record with the failure one: the re-made record has a key of
+    // its own.
+    assert_ne!(issues[0].key(), issues[1].key(), "{issues:#?}");
+    server.stop().await;
+}

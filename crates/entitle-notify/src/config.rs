@@ -1,0 +1,378 @@
+//! The actions config: sinks, routes and the worker's settings (TOML,
+//! `docs/actions.md`), validated into an [`ActionsConfig`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::secret::Secret;
+use crate::sink::{KINDS, Sink};
+
+/// The sink name an action without a route gets in the outbox: a manual task.
+pub const MANUAL: &str = "manual";
+
+/// A validated actions config.
+#[derive(Debug)]
+pub struct ActionsConfig {
+    /// The configured sinks, by name.
+    pub sinks: BTreeMap<String, Sink>,
+    /// Action id -> the sinks that carry it out, in order. An action that is
+    /// not here is a manual task.
+    pub routes: BTreeMap<String, Vec<String>>,
+    /// How the worker runs.
+    pub worker: WorkerConfig,
+}
+
+/// The worker's settings (`[worker]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Attempts before a step is `dead` (>= 1).
+    pub max_attempts: u32,
+    /// First retry delay; it doubles with each attempt, with jitter.
+    pub base_delay_seconds: u64,
+    /// The longest retry delay (>= `base_delay_seconds`).
+    pub max_delay_seconds: u64,
+    /// Deliveries in flight at once (>= 1).
+    pub concurrency: u32,
+    /// How often an idle worker looks for work.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay_seconds: 5,
+            max_delay_seconds: 3600,
+            concurrency: 4,
+            poll_interval_ms: 1000,
+        }
+    }
+}
+
+/// An actions config that cannot be used. Each message is one line naming the
+/// key at fault; none holds a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML does not parse, or a top-level key is unknown or mistyped.
+    #[error("actions config: {0}")]
+    Syntax(String),
+    /// A sink table without `kind`.
+    #[error("sinks.{sink}: missing `kind` (one of {})", KINDS.join(", "))]
+    MissingKind {
+        /// The sink's name.
+        sink: String,
+    },
+    /// A `kind` that is not one of the six.
+    #[error("sinks.{sink}.kind: unknown sink kind `{kind}` (one of {})", KINDS.join(", "))]
+    UnknownKind {
+        /// The sink's name.
+        sink: String,
+        /// What the config says.
+        kind: String,
+    },
+    /// A key with a value that cannot be used (unknown key, wrong type, out of
+    /// range, bad URL, ...).
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key's path, e.g. `sinks.chat.timeout_seconds`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A secret's environment variable is not set (or empty).
+    #[error("{key}: environment variable `{var}` is not set")]
+    MissingSecret {
+        /// The key naming the variable, e.g. `sinks.chat.url_env`.
+        key: String,
+        /// The variable's name.
+        var: String,
+    },
+    /// A route names a sink the config does not define.
+    #[error("route `{action}` -> sink `{sink}`: no such sink")]
+    NoSuchSink {
+        /// The action id.
+        action: String,
+        /// The sink it names.
+        sink: String,
+    },
+    /// A route that is not a sink name or a non-empty list of distinct names.
+    #[error("routes.{action}: {message}")]
+    BadRoute {
+        /// The action id.
+        action: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// An invalid value at `key`.
+    pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The file's shape; the sinks are checked kind by kind afterwards.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    sinks: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    routes: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    worker: WorkerConfig,
+}
+
+/// Reads an environment variable the way the service does (unset or not
+/// UTF-8 is absent). Pass it to [`ActionsConfig::from_toml`] in production.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl ActionsConfig {
+    /// Parses and validates an actions config. Secrets are looked up with
+    /// `env` (use [`process_env`] in production).
+    pub fn from_toml(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(text, &e)))?;
+        Self::from_raw(raw, &env)
+    }
+
+    /// Validates an actions config that is a table of a larger TOML document
+    /// (keys `sinks`, `routes`, `worker`).
+    pub fn from_table(
+        table: toml::Table,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax(flat(e.message())))?;
+        Self::from_raw(raw, &env)
+    }
+
+    /// The sinks that carry out `action_id`, in order; empty for a manual task.
+    pub fn route(&self, action_id: &str) -> &[String] {
+        self.routes.get(action_id).map_or(&[], Vec::as_slice)
+    }
+
+    fn from_raw(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let worker = validate_worker(raw.worker)?;
+        let mut sinks = BTreeMap::new();
+        for (name, table) in raw.sinks {
+            check_name(&name)?;
+            let cx = SinkContext { name: &name, env };
+            let sink = Sink::from_table(&cx, table)?;
+            sinks.insert(name, sink);
+        }
+        let mut routes = BTreeMap::new();
+        for (action, value) in raw.routes {
+            let names = route_names(&action, value)?;
+            if let Some(sink) = names.iter().find(|sink| !sinks.contains_key(*sink)) {
+                return Err(ConfigError::NoSuchSink {
+                    action,
+                    sink: sink.clone(),
+                });
+            }
+            routes.insert(action, names);
+        }
+        Ok(Self {
+            sinks,
+            routes,
+            worker,
+        })
+    }
+}
+
+/// A sink name: letters, digits, `-` and `_`, and not `manual`.
+fn check_name(name: &str) -> Result<(), ConfigError> {
+    let key = format!("sinks.{name}");
+    if name == MANUAL {
+        return Err(ConfigError::invalid(
+            key,
+            "`manual` is reserved for actions without a route",
+        ));
+    }
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            key,
+            "a sink name is letters, digits, `-` and `_`",
+        ))
+    }
+}
+
+/// A route's value: one sink name or a non-empty list of distinct names.
+fn route_names(action: &str, value: toml::Value) -> Result<Vec<String>, ConfigError> {
+    let bad = |message: &str| ConfigError::BadRoute {
+        action: action.to_owned(),
+        message: message.to_owned(),
+    };
+    let names = match value {
+        toml::Value::String(name) => vec![name],
+        toml::Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                toml::Value::String(name) => Ok(name),
+                _ => Err(bad("every item of the list must be a sink name (a string)")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(bad("expected a sink name or a list of sink names")),
+    };
+    if action.is_empty() {
+        return Err(bad("an action id cannot be empty"));
+    }
+    if names.is_empty() {
+        return Err(bad(
+            "an empty list routes nothing: leave the action out to make it a manual task",
+        ));
+    }
+    if names.iter().any(|name| name == MANUAL) {
+        return Err(bad(
+            "`manual` is not a sink: leave the action out to make it a manual task",
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(bad(&format!("sink `{name}` is listed twice")));
+        }
+    }
+    Ok(names)
+}
+
+fn validate_worker(worker: WorkerConfig) -> Result<WorkerConfig, ConfigError> {
+    let bad =
+        |key: &str, message: &str| Err(ConfigError::invalid(format!("worker.{key}"), message));
+    if worker.max_attempts == 0 {
+        return bad("max_attempts", "must be at least 1");
+    }
+    if worker.concurrency == 0 {
+        return bad("concurrency", "must be at least 1");
+    }
+    if worker.poll_interval_ms == 0 {
+        return bad("poll_interval_ms", "must be at least 1");
+    }
+    if worker.base_delay_seconds == 0 {
+        return bad("base_delay_seconds", "must be at least 1");
+    }
+    if worker.max_delay_seconds < worker.base_delay_seconds {
+        return bad("max_delay_seconds", "must be at least base_delay_seconds");
+    }
+    Ok(worker)
+}
+
+/// What a sink kind's constructor needs: its name (for key paths) and the
+/// environment (for secrets).
+pub(crate) struct SinkContext<'a> {
+    pub(crate) name: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The default per-sink timeout.
+const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
+/// The longest per-sink timeout.
+const MAX_TIMEOUT_SECONDS: u64 = 300;
+
+impl SinkContext<'_> {
+    /// The path of one of this sink's keys.
+    pub(crate) fn key(&self, field: &str) -> String {
+        format!("sinks.{}.{field}", self.name)
+    }
+
+    /// Deserializes this sink's table (without `kind`) into a kind's keys.
+    pub(crate) fn keys<T: DeserializeOwned>(&self, table: toml::Table) -> Result<T, ConfigError> {
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = e.path().to_string();
+            let key = if path == "." || path.is_empty() {
+                format!("sinks.{}", self.name)
+            } else {
+                self.key(&path)
+            };
+            ConfigError::invalid(key, flat(e.inner().message()))
+        })
+    }
+
+    /// The secret in the environment variable named by `field`'s value.
+    pub(crate) fn secret(&self, field: &str, var: &str) -> Result<Secret, ConfigError> {
+        match (self.env)(var) {
+            Some(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
+            _ => Err(ConfigError::MissingSecret {
+                key: self.key(field),
+                var: var.to_owned(),
+            }),
+        }
+    }
+
+    /// An `http`/`https` URL at `field`. The value is named in the error
+    /// unless `secret` (then only the variable holding it is).
+    pub(crate) fn url(
+        &self,
+        field: &str,
+        value: &str,
+        secret: Option<&str>,
+    ) -> Result<reqwest::Url, ConfigError> {
+        let shown = match secret {
+            Some(var) => format!("the value of `{var}`"),
+            None => format!("`{value}`"),
+        };
+        let bad = |why: &str| {
+            ConfigError::invalid(
+                self.key(field),
+                format!("{shown} is not a valid URL: {why}"),
+            )
+        };
+        let url = reqwest::Url::parse(value.trim()).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it has no host"));
+        }
+        Ok(url)
+    }
+
+    /// The sink's timeout (`timeout_seconds`, 1..=300, default 10).
+    pub(crate) fn timeout(&self, seconds: Option<u64>) -> Result<Duration, ConfigError> {
+        let seconds = seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+        if seconds == 0 || seconds > MAX_TIMEOUT_SECONDS {
+            return Err(ConfigError::invalid(
+                self.key("timeout_seconds"),
+                format!("must be between 1 and {MAX_TIMEOUT_SECONDS}, not {seconds}"),
+            ));
+        }
+        Ok(Duration::from_secs(seconds))
+    }
+}
+
+/// A TOML error on one line: where, the offending line, and the problem.
+fn one_line(text: &str, error: &toml::de::Error) -> String {
+    let message = flat(error.message());
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let start = span.start.min(text.len());
+    let prefix = text.get(..start).unwrap_or(text);
+    let line_no = prefix.matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
+    format!("line {line_no}: `{line}`: {message}")
+}
+
+/// A message on one line.
+fn flat(message: &str) -> String {
+    message.trim_end().replace('\n', " ")
+}

@@ -1,0 +1,253 @@
+//! The actions config: the documented example parses as written, and every
+//! bad config is one line naming the key.
+
+use entitle_notify::{ActionsConfig, ConfigError, WorkerConfig};
+
+use crate::common::env;
+
+const SECRETS: [(&str, &str); 6] = [
+    (
+        "SLACK_WEBHOOK_URL",
+        "https://hooks.slack.com/services/T000/B000/SECRET-SLACK",
+    ),
+    ("ZENDESK_API_TOKEN", "SECRET-ZENDESK"),
+    ("GITLAB_TOKEN", "SECRET-GITLAB"),
+    ("MECHANIZER_TOKEN", "SECRET-MECHANIZER"),
+    ("SMTP_PASSWORD", "SECRET-SMTP"),
+    ("WEBHOOK_SECRET", "SECRET-WEBHOOK"),
+];
+
+/// The first ```toml block of docs/actions.md.
+fn documented_example() -> String {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/actions.md"
+    ))
+    .unwrap();
+    let start = page.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    page[start..end].to_owned()
+}
+
+#[test]
+fn the_documented_example_is_valid_and_keeps_its_secrets_out_of_debug() {
+    let config = ActionsConfig::from_toml(&documented_example(), env(&SECRETS)).unwrap();
+
+    let kinds: Vec<_> = config
+        .sinks
+        .iter()
+        .map(|(name, sink)| (name.as_str(), sink.kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("chat", "slack"),
+            ("hooks", "webhook"),
+            ("internal-requests", "gitlab"),
+            ("mailer", "email"),
+            ("mechanizer", "license-generator"),
+            ("tickets", "zendesk"),
+        ]
+    );
+    assert_eq!(config.route("email-license"), ["mechanizer", "mailer"]);
+    assert_eq!(config.route("post-to-licensing-channel"), ["chat"]);
+    assert_eq!(
+        config.route("record-internal-request"),
+        ["internal-requests"]
+    );
+    assert_eq!(config.route("open-ticket-for-customer"), ["tickets"]);
+    assert!(
+        config.route("manage-product-issue").is_empty(),
+        "no route: a manual task"
+    );
+    assert_eq!(
+        config.worker,
+        WorkerConfig {
+            max_attempts: 6,
+            base_delay_seconds: 10,
+            max_delay_seconds: 1800,
+            concurrency: 4,
+            poll_interval_ms: 500
+        }
+    );
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("SECRET"),
+        "a secret in Debug output: {debug}"
+    );
+    assert!(debug.contains("Secret(<redacted>)"));
+}
+
+#[test]
+fn an_empty_config_routes_nothing_and_has_the_default_worker() {
+    let config = ActionsConfig::from_toml("", env(&[])).unwrap();
+    assert!(config.sinks.is_empty() && config.routes.is_empty());
+    assert_eq!(config.worker, WorkerConfig::default());
+}
+
+#[test]
+fn a_table_of_a_larger_file_is_read_the_same_way() {
+    let table: toml::Table = toml::from_str("[routes]\nx = \"chat\"\n").unwrap();
+    let error = ActionsConfig::from_table(table, env(&[])).unwrap_err();
+    assert_eq!(error.to_string(), "route `x` -> sink `chat`: no such sink");
+}
+
+fn error(toml: &str) -> String {
+    let error = ActionsConfig::from_toml(toml, env(&SECRETS)).unwrap_err();
+    let message = error.to_string();
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert!(
+        !message.contains("SECRET"),
+        "no secret in errors: {message}"
+    );
+    message
+}
+
+const SLACK: &str = "[sinks.chat]\nkind = \"slack\"\nurl_env = \"SLACK_WEBHOOK_URL\"\n";
+
+#[test]
+fn sink_errors_name_the_key() {
+    assert_eq!(
+        error("[sinks.chat]\nkind = \"slak\"\n"),
+        "sinks.chat.kind: unknown sink kind `slak` (one of slack, zendesk, gitlab, license-generator, email, webhook)"
+    );
+    assert!(error("[sinks.chat]\nurl_env = \"X\"\n").starts_with("sinks.chat: missing `kind`"));
+    assert_eq!(
+        error("[sinks.chat]\nkind = 3\n"),
+        "sinks.chat.kind: expected a string, found integer"
+    );
+    let unknown = error(
+        "[sinks.chat]\nkind = \"slack\"\nurl_env = \"SLACK_WEBHOOK_URL\"\nchannel = \"#x\"\n",
+    );
+    assert!(
+        unknown.starts_with("sinks.chat") && unknown.contains("unknown field `channel`"),
+        "{unknown}"
+    );
+    let missing = error("[sinks.chat]\nkind = \"slack\"\n");
+    assert!(
+        missing.starts_with("sinks.chat") && missing.contains("missing field `url_env`"),
+        "{missing}"
+    );
+    let mistyped = error(
+        "[sinks.mail]\nkind = \"email\"\nhost = \"h\"\nport = \"twenty-five\"\ntls = \"none\"\nfrom = \"a@b.c\"\n",
+    );
+    assert!(mistyped.starts_with("sinks.mail.port: "), "{mistyped}");
+    let tls =
+        error("[sinks.mail]\nkind = \"email\"\nhost = \"h\"\ntls = \"ssl\"\nfrom = \"a@b.c\"\n");
+    assert!(
+        tls.starts_with("sinks.mail.tls: ") && tls.contains("ssl"),
+        "{tls}"
+    );
+    assert!(error("[sinks.mail]\nkind = \"email\"\nhost = \"h\"\ntls = \"none\"\nfrom = \"not a mailbox\"\n").starts_with("sinks.mail.from: `not a mailbox` is not a mailbox"));
+    assert_eq!(
+        error(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"h\"\ntls = \"none\"\nfrom = \"a@b.c\"\nusername = \"u\"\n"
+        ),
+        "sinks.mail.password_env: required with `username`"
+    );
+    assert_eq!(
+        error(
+            "[sinks.t]\nkind = \"zendesk\"\nbase_url = \"https://x.zendesk.com\"\ntoken_env = \"ZENDESK_API_TOKEN\"\nauth = \"basic\"\n"
+        ),
+        "sinks.t.email: required with auth = \"basic\""
+    );
+    assert!(error("[sinks.g]\nkind = \"gitlab\"\nbase_url = \"https://g.example\"\nproject_id = \"a b\"\ntoken_env = \"GITLAB_TOKEN\"\n").starts_with("sinks.g.project_id: "));
+    assert_eq!(
+        error(&format!("{SLACK}timeout_seconds = 0\n")),
+        "sinks.chat.timeout_seconds: must be between 1 and 300, not 0"
+    );
+    assert_eq!(
+        error("[sinks.manual]\nkind = \"slack\"\nurl_env = \"SLACK_WEBHOOK_URL\"\n"),
+        "sinks.manual: `manual` is reserved for actions without a route"
+    );
+}
+
+#[test]
+fn secret_errors_name_the_key_and_the_variable_never_the_value() {
+    assert_eq!(
+        error("[sinks.chat]\nkind = \"slack\"\nurl_env = \"NOT_SET\"\n"),
+        "sinks.chat.url_env: environment variable `NOT_SET` is not set"
+    );
+    let empty = ActionsConfig::from_toml(SLACK, env(&[("SLACK_WEBHOOK_URL", "  ")])).unwrap_err();
+    assert_eq!(
+        empty.to_string(),
+        "sinks.chat.url_env: environment variable `SLACK_WEBHOOK_URL` is not set"
+    );
+    let bad = ActionsConfig::from_toml(SLACK, env(&[("SLACK_WEBHOOK_URL", "SECRET-not-a-url")]))
+        .unwrap_err();
+    let message = bad.to_string();
+    assert!(
+        message
+            .starts_with("sinks.chat.url_env: the value of `SLACK_WEBHOOK_URL` is not a valid URL"),
+        "{message}"
+    );
+    assert!(!message.contains("SECRET"), "{message}");
+}
+
+#[test]
+fn bad_urls_name_the_key() {
+    assert_eq!(
+        error("[sinks.gen]\nkind = \"license-generator\"\nurl = \"ftp://mechanizer.example\"\n"),
+        "sinks.gen.url: `ftp://mechanizer.example` is not a valid URL: the scheme must be http or https"
+    );
+    assert!(error("[sinks.hook]\nkind = \"webhook\"\nurl = \"not a url\"\nsecret_env = \"WEBHOOK_SECRET\"\n").starts_with("sinks.hook.url: `not a url` is not a valid URL"));
+    assert!(error("[sinks.t]\nkind = \"zendesk\"\nbase_url = \"acme.zendesk.com\"\ntoken_env = \"ZENDESK_API_TOKEN\"\n").starts_with("sinks.t.base_url: "));
+}
+
+#[test]
+fn route_errors_name_the_action_and_the_sink() {
+    assert_eq!(
+        error(&format!(
+            "{SLACK}[routes]\n\"email-license\" = [\"chat\", \"mailer\"]\n"
+        )),
+        "route `email-license` -> sink `mailer`: no such sink"
+    );
+    assert_eq!(
+        error(&format!("{SLACK}[routes]\nx = 3\n")),
+        "routes.x: expected a sink name or a list of sink names"
+    );
+    assert_eq!(
+        error(&format!("{SLACK}[routes]\nx = [\"chat\", 1]\n")),
+        "routes.x: every item of the list must be a sink name (a string)"
+    );
+    assert!(
+        error(&format!("{SLACK}[routes]\nx = []\n"))
+            .starts_with("routes.x: an empty list routes nothing")
+    );
+    assert_eq!(
+        error(&format!("{SLACK}[routes]\nx = [\"chat\", \"chat\"]\n")),
+        "routes.x: sink `chat` is listed twice"
+    );
+    assert!(
+        error(&format!("{SLACK}[routes]\nx = \"manual\"\n"))
+            .starts_with("routes.x: `manual` is not a sink")
+    );
+}
+
+#[test]
+fn worker_and_syntax_errors_name_the_key() {
+    assert_eq!(
+        error("[worker]\nmax_attempts = 0\n"),
+        "worker.max_attempts: must be at least 1"
+    );
+    assert_eq!(
+        error("[worker]\nconcurrency = 0\n"),
+        "worker.concurrency: must be at least 1"
+    );
+    assert_eq!(
+        error("[worker]\nbase_delay_seconds = 60\nmax_delay_seconds = 30\n"),
+        "worker.max_delay_seconds: must be at least base_delay_seconds"
+    );
+    let unknown = error("[worker]\nmax_attempt = 3\n");
+    assert!(
+        unknown
+            .starts_with("actions config: line 2: `max_attempt = 3`: unknown field `max_attempt`"),
+        "{unknown}"
+    );
+    let top = error("[sink.chat]\nkind = \"slack\"\n");
+    assert!(top.contains("unknown field `sink`"), "{top}");
+    assert!(matches!(
+        ActionsConfig::from_toml("[routes\n", env(&[])),
+        Err(ConfigError::Syntax(_))
+    ));
+}

@@ -1,0 +1,16 @@
+//! The sinks against real local receivers (axum) and a real SMTP server
+//! (aiosmtpd), and the actions config's validation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod config;
+mod email;
+mod failures;
+mod gitlab;
+mod license;
+mod receiver;
+mod slack;
+mod smtp;
+mod webhook;
+mod zendesk;

@@ -1,0 +1,131 @@
+use base64::Engine as _;
+use entitle_notify::{DeliveryError, Input};
+use serde_json::json;
+
+use crate::common::{KEY, delivery, sink, weekend_payload};
+use crate::receiver::{Receiver, Reply};
+
+fn provision_payload(action: &str, text: &str) -> serde_json::Value {
+    let mut payload = weekend_payload(action, text);
+    payload["policy"] = json!("provision-failure");
+    payload["outcome"] = json!("request-lr-support");
+    payload["details"] = json!({});
+    payload
+}
+
+#[tokio::test]
+async fn open_ticket_creates_a_ticket_on_behalf_of_the_customer_with_a_bearer_token() {
+    let created = json!({"ticket": {"id": 35436, "url": "https://acme.zendesk.com/api/v2/tickets/35436.json"}});
+    let receiver = Receiver::start(vec![], Reply::json(201, created.clone())).await;
+    let sink = sink(
+        &format!(
+            "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}/\"\ntoken_env = \"ZD_TOKEN\"\n",
+            receiver.url
+        ),
+        &[("ZD_TOKEN", "zd-oauth")],
+        "tickets",
+    );
+    let text = "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is available";
+    let payload = provision_payload("open-ticket-for-customer", text);
+    let inputs = [Input {
+        action_id: "submit-internal-request".into(),
+        sink: "internal-requests".into(),
+        succeeded: true,
+        response: Some(
+            json!({"status": 201, "body": {"iid": 12, "web_url": "https://gitlab.example.com/ir/-/issues/12"}, "closed": false}),
+        ),
+        last_error: None,
+    }];
+
+    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+
+    assert_eq!(response, json!({"status": 201, "body": created}));
+    let request = receiver.only();
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/api/v2/tickets.json")
+    );
+    assert_eq!(request.header("authorization"), Some("Bearer zd-oauth"));
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    let body = request.json();
+    let ticket = &body["ticket"];
+    assert_eq!(ticket.as_object().unwrap().len(), 4, "{body}");
+    assert_eq!(
+        ticket["subject"],
+        json!(
+            "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is…"
+        )
+    );
+    assert_eq!(ticket["requester"], json!({"email": "ada@example.com"}));
+    assert_eq!(
+        ticket["tags"],
+        json!(["entitle", "provision-failure", "open-ticket-for-customer"])
+    );
+    let comment = ticket["comment"]["body"].as_str().unwrap();
+    assert!(comment.starts_with(text), "{comment}");
+    assert!(comment.contains("- `submit-internal-request` (internal-requests): done, https://gitlab.example.com/ir/-/issues/12"), "{comment}");
+    assert!(
+        comment.contains("Ticket: https://support.example.com/agent/tickets/4711"),
+        "{comment}"
+    );
+}
+
+#[tokio::test]
+async fn other_actions_add_an_internal_comment_with_an_api_token() {
+    let receiver = Receiver::start(vec![], Reply::json(200, json!({"ticket": {"id": 4711}}))).await;
+    let sink = sink(
+        &format!(
+            "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\nauth = \"basic\"\nemail = \"agent@example.com\"\n",
+            receiver.url
+        ),
+        &[("ZD_TOKEN", "zd-api-token")],
+        "tickets",
+    );
+    let payload = provision_payload("manage-product-issue", "If required, submit a bug issue");
+
+    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+
+    let request = receiver.only();
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("PUT", "/api/v2/tickets/4711.json")
+    );
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode("agent@example.com/token:zd-api-token");
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Basic {expected}").as_str())
+    );
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    let body = request.json();
+    assert_eq!(body["ticket"].as_object().unwrap().len(), 1, "{body}");
+    assert_eq!(body["ticket"]["comment"]["public"], json!(false));
+    let comment = body["ticket"]["comment"]["body"].as_str().unwrap();
+    assert!(
+        comment.starts_with("If required, submit a bug issue\n\nTicket: "),
+        "{comment}"
+    );
+}
+
+#[tokio::test]
+async fn a_comment_without_a_ticket_is_a_permanent_failure_and_sends_nothing() {
+    let receiver = Receiver::ok().await;
+    let sink = sink(
+        &format!(
+            "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\n",
+            receiver.url
+        ),
+        &[("ZD_TOKEN", "t")],
+        "tickets",
+    );
+    let mut payload = provision_payload("manage-product-issue", "Submit a bug issue");
+    payload["ticket"] = json!({"id": null, "url": null});
+
+    let error = sink.deliver(&delivery(&payload, &[])).await.unwrap_err();
+
+    assert!(
+        matches!(&error, DeliveryError::Permanent { message, response: None } if message.contains("no Zendesk ticket id")),
+        "{error:?}"
+    );
+    assert!(receiver.requests().is_empty());
+}

@@ -1,0 +1,250 @@
+//! Routing a decision's actions to sinks, and the payload each step carries.
+
+use std::collections::BTreeMap;
+
+use entitle::policy::LicenseEffect;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::StoreError;
+use crate::log::JsonText;
+
+/// The sink of an action no route names: a task for a person.
+pub const MANUAL_SINK: &str = "manual";
+
+/// Where each action goes: action id -> the sinks that carry it out, in turn
+/// (`"email-license" = ["license-generator", "email"]`: the generator makes
+/// the license, then the email sink mails it). An action with no route (or
+/// an empty one) is a manual task.
+///
+/// Deserialises from a map of action id to sink names (the `[routes]` table
+/// of the service config); which sinks exist is checked by whoever
+/// configures them, not here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Routes {
+    by_action: BTreeMap<String, Vec<String>>,
+}
+
+impl Routes {
+    /// No routes: every action is a manual task.
+    pub fn new() -> Routes {
+        Routes::default()
+    }
+
+    /// These routes with `action` carried out by `sinks`, in turn.
+    #[must_use]
+    pub fn route<S: Into<String>>(
+        mut self,
+        action: impl Into<String>,
+        sinks: impl IntoIterator<Item = S>,
+    ) -> Routes {
+        self.by_action
+            .insert(action.into(), sinks.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The sinks of `action`, in turn; empty for a manual task.
+    pub fn sinks(&self, action: &str) -> &[String] {
+        self.by_action.get(action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every route: action id and its sinks, by action id.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.by_action
+            .iter()
+            .map(|(action, sinks)| (action.as_str(), sinks.as_slice()))
+    }
+
+    /// No action is routed.
+    pub fn is_empty(&self) -> bool {
+        self.by_action.is_empty()
+    }
+}
+
+impl<A: Into<String>, S: Into<String>> FromIterator<(A, Vec<S>)> for Routes {
+    fn from_iter<I: IntoIterator<Item = (A, Vec<S>)>>(iter: I) -> Routes {
+        Routes {
+            by_action: iter
+                .into_iter()
+                .map(|(a, s)| (a.into(), s.into_iter().map(Into::into).collect()))
+                .collect(),
+        }
+    }
+}
+
+/// What the payload of a decision's steps says besides the report: the
+/// decision's facts, its ticket, the requester and the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionContext<'a> {
+    /// The facts the decision was made on.
+    pub facts: &'a JsonText,
+    /// The stored ticket's id, if the decision is about one.
+    pub ticket_id: Option<&'a str>,
+    /// The ticket's URL (default: the facts' `ticket_url`).
+    pub ticket_url: Option<&'a str>,
+    /// Who asked (default: the facts' `requester_email`).
+    pub requester_email: Option<&'a str>,
+    /// The caller's role (`support-engineer`).
+    pub role: &'a str,
+    /// The caller's token id, if known.
+    pub user: Option<&'a str>,
+}
+
+/// An action of a decision, routed, ready to be logged with it
+/// ([`crate::NewDecision::actions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    /// The action's id (`email-license`).
+    pub action_id: String,
+    /// The sinks carrying it out, in turn; empty for a manual task.
+    pub sinks: Vec<String>,
+    /// An earlier action of the decision that must succeed first.
+    pub needs: Option<String>,
+    /// An earlier action of the decision whose result this one records.
+    pub reports: Option<String>,
+    /// What the action does to the ticket's one license.
+    pub license: LicenseEffect,
+    /// What each of its steps is given (no secrets).
+    pub payload: JsonText,
+}
+
+/// The payload of one action: see `docs/actions.md`.
+#[derive(Serialize)]
+struct Payload<'a> {
+    action: &'a str,
+    text: &'a str,
+    policy: &'a str,
+    policy_version: u32,
+    outcome: &'a str,
+    details: &'a Value,
+    facts: &'a RawValue,
+    ticket: TicketRef<'a>,
+    requester_email: Option<&'a str>,
+    actor: Actor<'a>,
+}
+
+#[derive(Serialize)]
+struct TicketRef<'a> {
+    id: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Actor<'a> {
+    role: &'a str,
+    user: Option<&'a str>,
+}
+
+/// The facts' fields the payload falls back on (any others are ignored).
+#[derive(Deserialize, Default)]
+struct KnownFacts {
+    #[serde(default)]
+    ticket_url: Option<String>,
+    #[serde(default)]
+    requester_email: Option<String>,
+}
+
+impl KnownFacts {
+    /// The fields of `facts`, if it is an object holding them as strings.
+    fn of(facts: &JsonText) -> KnownFacts {
+        serde_json::from_str(facts.as_str()).unwrap_or_default()
+    }
+}
+
+impl NewAction {
+    /// The actions of `report` (its `details.actions`, in order), routed by
+    /// `routes`, each with its payload: the action, the report without its
+    /// actions, the facts, the ticket, the requester and the caller.
+    pub fn from_report(
+        report: &entitle::DecisionReport,
+        routes: &Routes,
+        cx: &ActionContext<'_>,
+    ) -> Result<Vec<NewAction>, StoreError> {
+        if report.details.actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let json = |context, source| StoreError::Json { context, source };
+        let mut details =
+            serde_json::to_value(&report.details).map_err(|e| json("the decision's details", e))?;
+        if let Some(map) = details.as_object_mut() {
+            map.remove("actions");
+        }
+        let facts: &RawValue =
+            serde_json::from_str(cx.facts.as_str()).map_err(|e| json("the decision's facts", e))?;
+        let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
+            KnownFacts::of(cx.facts)
+        } else {
+            KnownFacts::default()
+        };
+        let ticket_url = cx.ticket_url.or(known.ticket_url.as_deref());
+        let requester_email = cx.requester_email.or(known.requester_email.as_deref());
+        report
+            .details
+            .actions
+            .iter()
+            .map(|action| {
+                let payload = Payload {
+                    action: action.id,
+                    text: &action.text,
+                    policy: report.policy,
+                    policy_version: report.version,
+                    outcome: report.outcome,
+                    details: &details,
+                    facts,
+                    ticket: TicketRef {
+                        id: cx.ticket_id,
+                        url: ticket_url,
+                    },
+                    requester_email,
+                    actor: Actor {
+                        role: cx.role,
+                        user: cx.user,
+                    },
+                };
+                Ok(NewAction {
+                    action_id: action.id.to_owned(),
+                    sinks: routes.sinks(action.id).to_vec(),
+                    needs: action.needs.map(str::to_owned),
+                    reports: action.reports.map(str::to_owned),
+                    license: action.license,
+                    payload: JsonText::serialize(&payload)
+                        .map_err(|e| json("an action's payload", e))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl crate::log::NewDecision {
+    /// This entry with the actions of `report` (the report it was made
+    /// from) routed by `routes`, and the license ticket set: the entry's
+    /// ticket, else the facts' `ticket_url`. The payload's requester and
+    /// ticket URL come from the facts; `user` is the caller's token id.
+    pub fn with_actions(
+        mut self,
+        report: &entitle::DecisionReport,
+        routes: &Routes,
+        user: Option<&str>,
+    ) -> Result<crate::log::NewDecision, StoreError> {
+        let actions = NewAction::from_report(
+            report,
+            routes,
+            &ActionContext {
+                facts: &self.facts,
+                ticket_id: self.ticket_id.as_deref(),
+                ticket_url: None,
+                requester_email: None,
+                role: &self.role,
+                user,
+            },
+        )?;
+        self.action_ticket = self
+            .ticket_id
+            .clone()
+            .or_else(|| KnownFacts::of(&self.facts).ticket_url);
+        self.actions = actions;
+        Ok(self)
+    }
+}

@@ -1,0 +1,239 @@
+//! Reading and writing outbox rows: columns, typed reads, events, and the
+//! transactions the outbox writes in.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+use super::{ActionEvent, ActionRecord, ActionStatus};
+use crate::error::StoreError;
+use crate::store::{Backend, Store, timestamp};
+
+/// Columns of `outbox` read into an [`ActionRecord`].
+pub(crate) const COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, payload, \
+     requires, inputs, license_ticket, generation, idempotency_key, status, attempts, \
+     next_attempt_at, lease_until, last_error, response, cancelled_by, created_at, updated_at";
+
+fn corrupt(id: &str, field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        entity: "action",
+        id: id.to_owned(),
+        field,
+        message: message.into(),
+    }
+}
+
+/// Typed reads of one `outbox` row.
+struct Reader<'a> {
+    row: &'a AnyRow,
+    id: String,
+}
+
+impl Reader<'_> {
+    fn text(&self, column: &'static str) -> Result<String, StoreError> {
+        self.row
+            .try_get(column)
+            .map_err(|e| corrupt(&self.id, column, e.to_string()))
+    }
+
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+        self.row
+            .try_get(column)
+            .map_err(|e| corrupt(&self.id, column, e.to_string()))
+    }
+
+    fn u32(&self, column: &'static str) -> Result<u32, StoreError> {
+        let n: i64 = self
+            .row
+            .try_get(column)
+            .map_err(|e| corrupt(&self.id, column, e.to_string()))?;
+        u32::try_from(n).map_err(|_| corrupt(&self.id, column, format!("{n} is out of range")))
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+        text: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(text).map_err(|e| corrupt(&self.id, column, e.to_string()))
+    }
+
+    fn time(&self, column: &'static str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+        parse_time(text).ok_or_else(|| corrupt(&self.id, column, format!("`{text}` is no instant")))
+    }
+
+    fn opt_time(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_text(column)?
+            .map(|t| self.time(column, &t))
+            .transpose()
+    }
+
+    fn status(&self, column: &'static str) -> Result<ActionStatus, StoreError> {
+        let text = self.text(column)?;
+        ActionStatus::from_name(&text)
+            .ok_or_else(|| corrupt(&self.id, column, format!("unknown status `{text}`")))
+    }
+}
+
+/// An instant as stored (RFC 3339).
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The step in `row` (selected with [`COLUMNS`]).
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> {
+    let id: String = row
+        .try_get("id")
+        .map_err(|e| corrupt("?", "id", e.to_string()))?;
+    let r = Reader { row, id };
+    let sink = r.text("sink")?;
+    let payload = r.text("payload")?;
+    let requires = r.text("requires")?;
+    let inputs = r.text("inputs")?;
+    let response = r.opt_text("response")?;
+    let created_at = r.text("created_at")?;
+    let updated_at = r.text("updated_at")?;
+    Ok(ActionRecord {
+        decision_id: r.text("decision_id")?,
+        seq: r.u32("seq")?,
+        ticket_id: r.opt_text("ticket_id")?,
+        action_id: r.text("action_id")?,
+        manual: sink == super::MANUAL_SINK,
+        sink,
+        payload: r.json("payload", &payload)?,
+        requires: r.json("requires", &requires)?,
+        inputs: r.json("inputs", &inputs)?,
+        license_ticket: r.opt_text("license_ticket")?,
+        idempotency_key: r.text("idempotency_key")?,
+        status: r.status("status")?,
+        attempts: r.u32("attempts")?,
+        next_attempt_at: r.opt_time("next_attempt_at")?,
+        lease_until: r.opt_time("lease_until")?,
+        last_error: r.opt_text("last_error")?,
+        response: response.map(|text| r.json("response", &text)).transpose()?,
+        cancelled_by: r.opt_text("cancelled_by")?,
+        created_at: r.time("created_at", &created_at)?,
+        updated_at: r.time("updated_at", &updated_at)?,
+        retries: r.u32("generation")?,
+        id: r.id.clone(),
+    })
+}
+
+/// The steps in `rows`.
+pub(crate) fn records(rows: &[AnyRow]) -> Result<Vec<ActionRecord>, StoreError> {
+    rows.iter().map(record_from_row).collect()
+}
+
+/// The event in `row` (`at, actor, from_status, to_status, note`).
+pub(crate) fn event_from_row(row: &AnyRow, id: &str) -> Result<ActionEvent, StoreError> {
+    let r = Reader {
+        row,
+        id: id.to_owned(),
+    };
+    let at = r.text("at")?;
+    Ok(ActionEvent {
+        at: r.time("at", &at)?,
+        actor: r.text("actor")?,
+        from_status: r.status("from_status")?,
+        to_status: r.status("to_status")?,
+        note: r.opt_text("note")?,
+    })
+}
+
+/// Records that step `id` went `from` -> `to` at `at`, done by `actor`.
+pub(crate) async fn event(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: &str,
+    actor: &str,
+    from: ActionStatus,
+    to: ActionStatus,
+    note: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox_events (action_row_id, at, actor, from_status, to_status, note)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(actor)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(note)
+    .execute(conn)
+    .await
+    .map_err(StoreError::db(format!(
+        "recording a status change of action `{id}`"
+    )))?;
+    Ok(())
+}
+
+/// Every step of the decision of step `id`, in `seq` order, locked for
+/// update on PostgreSQL (in that order, so transitions never deadlock).
+pub(crate) async fn decision_of(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+) -> Result<Vec<ActionRecord>, StoreError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox
+         WHERE decision_id = (SELECT decision_id FROM outbox WHERE id = $1)
+         ORDER BY seq{lock}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(id)
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::db(format!(
+            "reading the steps of action `{id}`"
+        )))?;
+    let steps = records(&rows)?;
+    if steps.iter().any(|s| s.id == id) {
+        Ok(steps)
+    } else {
+        Err(StoreError::UnknownAction { id: id.to_owned() })
+    }
+}
+
+/// Step `id`, or [`StoreError::UnknownAction`].
+pub(crate) async fn fetch(conn: &mut AnyConnection, id: &str) -> Result<ActionRecord, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(StoreError::db(format!("reading action `{id}`")))?;
+    match row {
+        Some(row) => record_from_row(&row),
+        None => Err(StoreError::UnknownAction { id: id.to_owned() }),
+    }
+}
+
+/// Now, as stored.
+pub(crate) fn now_text() -> String {
+    timestamp(Utc::now())
+}
+
+impl Store {
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite (it takes the write
+    /// lock at once, so its reads stay valid), `BEGIN` on PostgreSQL (rows
+    /// are locked as read).
+    pub(crate) async fn begin_write(
+        &self,
+        context: &str,
+    ) -> Result<Transaction<'static, Any>, StoreError> {
+        let begun = match self.backend() {
+            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool().begin().await,
+        };
+        begun.map_err(StoreError::db(format!(
+            "starting a transaction for {context}"
+        )))
+    }
+}

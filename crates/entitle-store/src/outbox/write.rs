@@ -1,0 +1,351 @@
+//! Writing a decision's steps in the log writer's transaction, after its
+//! decision-log entry: the ticket's one license, `Regenerate`, and one
+//! multi-row INSERT for the rest.
+
+use std::collections::HashSet;
+
+use entitle::policy::LicenseEffect;
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+use super::people::license_of;
+use super::plan::{Plan, Step, idempotency_key, seqs_json};
+use super::row::parse_time;
+use super::{ActionRecord, ActionStatus, MANUAL_SINK, transition};
+use crate::error::StoreError;
+use crate::store::Backend;
+
+/// Columns of an inserted step, in bind order; `generation`, `status` and
+/// `attempts` are constants.
+const INSERT_COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, payload, \
+     requires, inputs, license_ticket, idempotency_key, created_at, updated_at, \
+     generation, status, attempts";
+const BINDS: usize = 13;
+/// Statement sizes (rows) the steps of a batch are cut into: few shapes, so
+/// the writer's prepared-statement cache keeps the decision log's.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Inserts a license step unless its ticket has one.
+const LICENSE_SUFFIX: &str =
+    " ON CONFLICT (license_ticket) WHERE license_ticket IS NOT NULL DO NOTHING RETURNING id";
+
+/// A decision whose steps are to be written.
+pub(crate) struct ActionsJob<'a> {
+    pub(crate) decision_id: &'a str,
+    /// The decision's role: the actor of a `Regenerate` retry.
+    pub(crate) role: &'a str,
+    /// When the decision was logged.
+    pub(crate) at: &'a str,
+    pub(crate) plan: &'a Plan,
+    /// The ticket of the steps (and of its license).
+    pub(crate) ticket: Option<&'a str>,
+}
+
+/// Which of a decision's planned steps were written.
+#[derive(Debug)]
+pub(crate) enum Kept {
+    /// All of them.
+    All,
+    /// None (the ticket already has its license).
+    Nothing,
+    /// These, renumbered (the `Regenerate` action's steps left out).
+    Replanned(Plan),
+}
+
+/// What was written for one decision.
+#[derive(Debug)]
+pub(crate) struct Resolution {
+    pub(crate) kept: Kept,
+    /// Index (in the written plan) of the step holding the ticket's license.
+    pub(crate) license_step: Option<usize>,
+    /// The ticket's license step, when it already had one.
+    pub(crate) existing_license: Option<ActionRecord>,
+}
+
+impl Resolution {
+    /// All steps written, none of them a license step.
+    fn all() -> Resolution {
+        Resolution {
+            kept: Kept::All,
+            license_step: None,
+            existing_license: None,
+        }
+    }
+}
+
+fn values(backend: Backend, rows: usize, suffix: &str) -> String {
+    let mut sql = format!("INSERT INTO outbox ({INSERT_COLUMNS}) VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..BINDS {
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * BINDS + c + 1).to_string());
+                }
+            }
+            sql.push_str(", ");
+        }
+        sql.push_str("0, 'pending', 0)");
+    }
+    sql.push_str(suffix);
+    sql
+}
+
+/// A step with what it is written with.
+struct Insert<'a> {
+    step: &'a Step,
+    job: &'a ActionsJob<'a>,
+    license: bool,
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    rows: &'q [Insert<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for row in rows {
+        let step = row.step;
+        query = query
+            .bind(step.id.as_str())
+            .bind(row.job.decision_id)
+            .bind(i64::from(step.seq))
+            .bind(row.job.ticket)
+            .bind(step.action_id.as_str())
+            .bind(step.sink.as_str())
+            .bind(step.payload.as_str())
+            .bind(seqs_json(&step.requires))
+            .bind(seqs_json(&step.inputs))
+            .bind(if row.license { row.job.ticket } else { None })
+            .bind(idempotency_key(&step.id, 0))
+            .bind(row.job.at)
+            .bind(row.job.at);
+    }
+    query
+}
+
+/// The size of the next chunk of `rows` rows.
+fn chunk_len(rows: usize) -> usize {
+    CHUNKS.iter().copied().find(|&n| n <= rows).unwrap_or(1)
+}
+
+/// Inserts the license steps `rows`, each unless its ticket has one (in the
+/// database, or earlier in `rows`): the ids of those inserted.
+async fn insert_licenses(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[Insert<'_>],
+) -> Result<HashSet<String>, StoreError> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        let sql = values(backend, chunk.len(), LICENSE_SUFFIX);
+        let ids = bind_all(sqlx::query(&sql), chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::db("writing license actions"))?;
+        for row in &ids {
+            let id: String = row
+                .try_get("id")
+                .map_err(StoreError::db("writing license actions"))?;
+            inserted.insert(id);
+        }
+        rest = tail;
+    }
+    Ok(inserted)
+}
+
+/// The license step of `ticket`, which an insert just found there.
+async fn conflicting(conn: &mut AnyConnection, ticket: &str) -> Result<ActionRecord, StoreError> {
+    license_of(conn, ticket)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            entity: "ticket",
+            id: ticket.to_owned(),
+            field: "license action",
+            message: "the license action conflicts but cannot be read".to_owned(),
+        })
+}
+
+/// Decides the license of `job` (inserting its license step if it makes
+/// the ticket's license).
+async fn resolve(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    job: &ActionsJob<'_>,
+) -> Result<Resolution, StoreError> {
+    let (Some(license), Some(ticket)) = (job.plan.license, job.ticket) else {
+        return Ok(Resolution::all());
+    };
+    let Some(step) = job.plan.steps.get(license.step) else {
+        return Ok(Resolution::all());
+    };
+    let existing = match license.effect {
+        LicenseEffect::Regenerate => license_of(conn, ticket).await?,
+        LicenseEffect::Create | LicenseEffect::None => None,
+    };
+    let existing = match existing {
+        Some(row) => row,
+        None => {
+            // The ticket's license, unless another decision made it first.
+            let row = Insert {
+                step,
+                job,
+                license: true,
+            };
+            if !insert_licenses(conn, backend, &[row]).await?.is_empty() {
+                return Ok(Resolution {
+                    kept: Kept::All,
+                    license_step: Some(license.step),
+                    existing_license: None,
+                });
+            }
+            conflicting(conn, ticket).await?
+        }
+    };
+    if license.effect == LicenseEffect::Create {
+        return Ok(Resolution {
+            kept: Kept::Nothing,
+            license_step: None,
+            existing_license: Some(existing),
+        });
+    }
+    // Regenerate: re-run the license step if it failed for good.
+    let existing = if existing.status.is_failure() {
+        transition::retry(conn, backend, &existing.id, job.role, job.at).await?;
+        super::row::fetch(conn, &existing.id).await?
+    } else {
+        existing
+    };
+    Ok(Resolution {
+        kept: Kept::Replanned(job.plan.clone().without_action(license.action)),
+        license_step: None,
+        existing_license: Some(existing),
+    })
+}
+
+/// Writes the steps of `jobs` (their decision-log entries are already
+/// written on `conn`, in the same transaction): the new licenses of the
+/// batch, then each `Regenerate`, then the other steps.
+pub(crate) async fn write_actions(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    jobs: &[ActionsJob<'_>],
+) -> Result<Vec<Resolution>, StoreError> {
+    // The batch's new licenses first, in as few statements as can be; the
+    // ones that conflict are answered with the license that stands.
+    let creates: Vec<Insert<'_>> = jobs
+        .iter()
+        .filter_map(|job| {
+            let license = job.plan.license?;
+            job.ticket?;
+            (license.effect == LicenseEffect::Create).then_some(())?;
+            Some(Insert {
+                step: job.plan.steps.get(license.step)?,
+                job,
+                license: true,
+            })
+        })
+        .collect();
+    let created = insert_licenses(conn, backend, &creates).await?;
+    let mut resolutions = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let create = job
+            .plan
+            .license
+            .filter(|l| l.effect == LicenseEffect::Create)
+            .zip(job.ticket);
+        let resolution = match create {
+            _ if job.plan.steps.is_empty() => Resolution::all(),
+            Some((license, ticket)) => match job.plan.steps.get(license.step) {
+                Some(step) if created.contains(&step.id) => Resolution {
+                    kept: Kept::All,
+                    license_step: Some(license.step),
+                    existing_license: None,
+                },
+                _ => Resolution {
+                    kept: Kept::Nothing,
+                    license_step: None,
+                    existing_license: Some(conflicting(conn, ticket).await?),
+                },
+            },
+            None => resolve(conn, backend, job).await?,
+        };
+        resolutions.push(resolution);
+    }
+    let mut rows: Vec<Insert<'_>> = Vec::new();
+    for (job, resolution) in jobs.iter().zip(&resolutions) {
+        let steps = match &resolution.kept {
+            Kept::All => &job.plan.steps[..],
+            Kept::Nothing => &[][..],
+            Kept::Replanned(plan) => &plan.steps[..],
+        };
+        for (i, step) in steps.iter().enumerate() {
+            if resolution.license_step != Some(i) {
+                rows.push(Insert {
+                    step,
+                    job,
+                    license: false,
+                });
+            }
+        }
+    }
+    let mut rest = &rows[..];
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        let sql = values(backend, chunk.len(), "");
+        bind_all(sqlx::query(&sql), chunk)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::db("writing a decision's actions"))?;
+        rest = tail;
+    }
+    Ok(resolutions)
+}
+
+/// The record of a step just written.
+pub(crate) fn written_record(
+    step: Step,
+    decision_id: &str,
+    ticket: Option<&str>,
+    license: bool,
+    at: &str,
+) -> Result<ActionRecord, StoreError> {
+    let at = parse_time(at).unwrap_or_default();
+    let payload: Value =
+        serde_json::from_str(&step.payload).map_err(|source| StoreError::Json {
+            context: "an action's payload",
+            source,
+        })?;
+    Ok(ActionRecord {
+        idempotency_key: idempotency_key(&step.id, 0),
+        id: step.id,
+        decision_id: decision_id.to_owned(),
+        seq: step.seq,
+        ticket_id: ticket.map(str::to_owned),
+        action_id: step.action_id,
+        manual: step.sink == MANUAL_SINK,
+        sink: step.sink,
+        payload,
+        requires: step.requires,
+        inputs: step.inputs,
+        license_ticket: if license {
+            ticket.map(str::to_owned)
+        } else {
+            None
+        },
+        retries: 0,
+        status: ActionStatus::Pending,
+        attempts: 0,
+        next_attempt_at: None,
+        lease_until: None,
+        last_error: None,
+        response: None,
+        cancelled_by: None,
+        created_at: at,
+        updated_at: at,
+    })
+}

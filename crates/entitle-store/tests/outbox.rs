@@ -1,0 +1,1075 @@
+//! The actions outbox against SQLite and PostgreSQL (see `tests/common`):
+//! atomicity with the decision log, order and cascade (the weekend page's
+//! flows), one license per ticket under concurrency, `Regenerate`, claiming
+//! (leases, stale tokens, concurrent claimers in two pools), the people's
+//! transitions and their errors, events, and the follow-up facts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use common::TestDb;
+use entitle::policy::LicenseEffect;
+use entitle_store::{
+    ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, JsonText, NewAction,
+    NewDecision, Routes, Store, StoreError,
+};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+const WEEKEND_NOW: &str = "2026-11-21T10:00:00Z";
+
+fn t(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn weekend_facts(url: &str) -> Value {
+    json!({
+        "customer": {"status": "paid"},
+        "license": {"expires_on": "2026-11-04", "plan": "premium", "starts_on": "2025-11-04",
+                    "trial": false, "users": 120},
+        "requester_email": "ops@example.com",
+        "screenshot_user_count": 134,
+        "screenshots": {"admin_dashboard": true, "license_page": true},
+        "ticket_url": url
+    })
+}
+
+fn routes() -> Routes {
+    Routes::new()
+        .route("email-license", ["license-generator", "email"])
+        .route("post-to-licensing-channel", ["slack"])
+        .route("record-internal-request", ["internal-requests"])
+        .route("generate-license", ["license-generator"])
+}
+
+/// A `weekend-emergency` decision (license to generate) for the stored
+/// ticket `ticket`, or for the ticket at `url`, with its actions routed.
+fn weekend(ticket: Option<&str>, url: &str, request: &str) -> NewDecision {
+    let facts = weekend_facts(url);
+    let config = entitle::config::PolicyConfig::default();
+    let report = entitle::decide_json(
+        "weekend-emergency",
+        facts.to_string().as_bytes(),
+        t(WEEKEND_NOW),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(report.outcome, "generate-temporary-license");
+    NewDecision::from_report(
+        &report,
+        facts,
+        "support-engineer",
+        request,
+        ticket.map(str::to_owned),
+    )
+    .unwrap()
+    .with_actions(&report, &routes(), Some("tok-1"))
+    .unwrap()
+}
+
+/// An `emergency-license-follow-up` decision for ticket `ticket` on
+/// `internal_request`, with its actions routed.
+fn follow_up(ticket: &str, internal_request: &str) -> NewDecision {
+    let facts = json!({"internal_request": internal_request});
+    let config = entitle::config::PolicyConfig::default();
+    let report = entitle::decide_json(
+        "emergency-license-follow-up",
+        facts.to_string().as_bytes(),
+        t(WEEKEND_NOW),
+        &config,
+    )
+    .unwrap();
+    NewDecision::from_report(
+        &report,
+        facts,
+        "support-lead",
+        "req-follow-up",
+        Some(ticket.to_owned()),
+    )
+    .unwrap()
+    .with_actions(&report, &routes(), None)
+    .unwrap()
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let n: i64 = sqlx::Row::get(&sqlx::query(sql).fetch_one(&mut conn).await.unwrap(), 0);
+    conn.close().await.unwrap();
+    n
+}
+
+fn statuses(steps: &[ActionRecord]) -> Vec<(u32, &str, ActionStatus)> {
+    steps
+        .iter()
+        .map(|s| (s.seq, s.sink.as_str(), s.status))
+        .collect()
+}
+
+/// Claims at `now` and returns the claimed steps' (id, token, seq).
+async fn claim(store: &Store, now: &str) -> Vec<(String, String, u32)> {
+    store
+        .claim_actions(t(now), 10, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.action.id, c.claim_token, c.action.seq))
+        .collect()
+}
+
+// ---------------------------------------------------------------- writing
+
+async fn written_with_the_decision(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(
+            Some("T-1"),
+            "https://support.example/tickets/1",
+            "req-1",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses(&logged.actions),
+        [
+            (0, "license-generator", ActionStatus::Pending),
+            (1, "email", ActionStatus::Pending),
+            (2, "slack", ActionStatus::Pending),
+            (3, "internal-requests", ActionStatus::Pending),
+        ]
+    );
+    assert!(logged.existing_license.is_none());
+    let flow: Vec<(&[u32], &[u32])> = logged
+        .actions
+        .iter()
+        .map(|s| (&s.requires[..], &s.inputs[..]))
+        .collect();
+    assert_eq!(
+        flow,
+        [
+            (&[][..], &[][..]),
+            (&[0][..], &[0][..]),
+            (&[0, 1][..], &[0, 1][..]),
+            (&[][..], &[0, 1][..]),
+        ]
+    );
+    let first = &logged.actions[0];
+    assert_eq!(first.license_ticket.as_deref(), Some("T-1"));
+    assert!(
+        logged.actions[1..]
+            .iter()
+            .all(|s| s.license_ticket.is_none())
+    );
+    assert_eq!(first.idempotency_key, format!("entitle-{}", first.id));
+    // The payload: the action, the report without its actions, the facts,
+    // the ticket, the requester, the caller.
+    let p = &first.payload;
+    assert_eq!(p["action"], "email-license");
+    assert_eq!(p["policy"], "weekend-emergency");
+    assert_eq!(p["policy_version"], 1);
+    assert_eq!(p["outcome"], "generate-temporary-license");
+    assert_eq!(p["details"]["users"], 134);
+    assert!(p["details"].get("actions").is_none());
+    assert_eq!(p["facts"]["screenshot_user_count"], 134);
+    assert_eq!(
+        p["ticket"],
+        json!({"id": "T-1", "url": "https://support.example/tickets/1"})
+    );
+    assert_eq!(p["requester_email"], "ops@example.com");
+    assert_eq!(
+        p["actor"],
+        json!({"role": "support-engineer", "user": "tok-1"})
+    );
+    assert!(p["text"].as_str().unwrap().contains("Mechanizer"));
+    // Read back as written.
+    assert_eq!(
+        store.decision_actions(&logged.decision_id).await.unwrap(),
+        logged.actions
+    );
+    assert_eq!(
+        store.ticket_license_action("T-1").await.unwrap().as_ref(),
+        Some(first)
+    );
+    // A decision without actions writes none.
+    let plain = NewDecision {
+        actions: Vec::new(),
+        ..weekend(None, "https://x.example/2", "req-2")
+    };
+    let logged = store.log_decision(plain).await.unwrap();
+    assert!(logged.actions.is_empty());
+    assert!(
+        store
+            .decision_actions(&logged.decision_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // An unrouted action is a manual task.
+    let mut manual = weekend(None, "https://x.example/3", "req-3");
+    manual.actions[2].sinks.clear();
+    let logged = store.log_decision(manual).await.unwrap();
+    assert_eq!(logged.actions[3].sink, "manual");
+    assert!(logged.actions[3].manual);
+    assert_eq!(
+        logged.actions[0].license_ticket.as_deref(),
+        Some("https://x.example/3"),
+        "no stored ticket: the facts' ticket URL"
+    );
+    store.close().await;
+}
+on_both!(
+    steps_are_written_with_the_decision,
+    written_with_the_decision
+);
+
+async fn atomic(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    // A step the database refuses (an empty sink) fails the whole entry.
+    let mut bad = weekend(Some("T-bad"), "https://x.example/bad", "req-bad");
+    bad.actions[1].sinks = vec![String::new()];
+    let err = store.log_decision(bad.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Database { .. }), "{err}");
+    // Alone, and in a batch of good ones (group commit, then one
+    // transaction each): the good ones are logged with their steps, the bad
+    // one is absent, with none of its steps.
+    let mut tasks = Vec::new();
+    for n in 0..24 {
+        let store = store.clone();
+        let entry = if n == 11 {
+            bad.clone()
+        } else {
+            weekend(
+                Some(&format!("T-{n}")),
+                &format!("https://x.example/{n}"),
+                &format!("req-{n}"),
+            )
+        };
+        tasks.push(tokio::spawn(async move { store.log_decision(entry).await }));
+    }
+    let mut ok = 0;
+    for (n, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(logged) => {
+                assert_ne!(n, 11);
+                assert_eq!(logged.actions.len(), 4);
+                ok += 1;
+            }
+            Err(e) => assert_eq!(n, 11, "{e}"),
+        }
+    }
+    assert_eq!(ok, 23);
+    let all = store.decisions(&DecisionFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 23);
+    assert!(all.iter().all(|d| d.request_id != "req-bad"));
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 23 * 4);
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE ticket_id = 'T-bad'"
+        )
+        .await,
+        0
+    );
+    assert!(
+        store
+            .ticket_license_action("T-bad")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+}
+on_both!(decision_and_steps_are_written_or_neither, atomic);
+
+// ---------------------------------------------------------------- flows
+
+async fn failure_flow(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
+    // Only the generator step runs first.
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    assert_eq!(claimed.iter().map(|c| c.2).collect::<Vec<_>>(), [0]);
+    let (id, token, _) = &claimed[0];
+    // A retryable failure: not runnable before its time.
+    assert!(
+        store
+            .fail_action(id, token, "HTTP 503", None, Some(t("2026-11-21T10:05:00Z")))
+            .await
+            .unwrap()
+    );
+    assert!(claim(&store, "2026-11-21T10:01:00Z").await.is_empty());
+    let claimed = claim(&store, "2026-11-21T10:06:00Z").await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].0, *id);
+    let token = &claimed[0].1;
+    // Dead for good (a 400, its answer kept): the email and the channel
+    // post are cancelled; the record still runs, seeing the dead input.
+    let answer = JsonText::from(json!({"error": "bad user count"}));
+    assert!(
+        store
+            .fail_action(id, token, "HTTP 400", Some(answer), None)
+            .await
+            .unwrap()
+    );
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [
+            ActionStatus::Dead,
+            ActionStatus::Cancelled,
+            ActionStatus::Cancelled,
+            ActionStatus::Pending
+        ]
+    );
+    assert_eq!(steps[0].attempts, 2);
+    assert_eq!(steps[0].last_error.as_deref(), Some("HTTP 400"));
+    assert_eq!(steps[0].response, Some(json!({"error": "bad user count"})));
+    assert_eq!(steps[2].cancelled_by.as_deref(), Some(ids[0]));
+    let post = store.action(ids[2]).await.unwrap();
+    assert_eq!(post.events.len(), 1);
+    let event = &post.events[0];
+    assert_eq!(event.actor, "outbox");
+    assert_eq!(
+        (event.from_status, event.to_status),
+        (ActionStatus::Pending, ActionStatus::Cancelled)
+    );
+    assert!(
+        event.note.as_deref().unwrap().contains("step 0"),
+        "{event:?}"
+    );
+    let claimed = store
+        .claim_actions(t("2026-11-21T10:07:00Z"), 10, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let record = &claimed[0];
+    assert_eq!(record.action.action_id, "record-internal-request");
+    assert_eq!(
+        record
+            .inputs
+            .iter()
+            .map(|i| (i.seq, i.status))
+            .collect::<Vec<_>>(),
+        [(0, ActionStatus::Dead), (1, ActionStatus::Cancelled)]
+    );
+    assert_eq!(record.inputs[0].last_error.as_deref(), Some("HTTP 400"));
+    // The generator's history: claimed, failed, claimed, dead, by the worker.
+    let events = store.action(ids[0]).await.unwrap().events;
+    let history: Vec<(ActionStatus, ActionStatus, &str)> = events
+        .iter()
+        .map(|e| (e.from_status, e.to_status, e.actor.as_str()))
+        .collect();
+    use ActionStatus::{Dead, Failed, InFlight, Pending};
+    assert_eq!(
+        history,
+        [
+            (Pending, InFlight, "worker"),
+            (InFlight, Failed, "worker"),
+            (Failed, InFlight, "worker"),
+            (InFlight, Dead, "worker"),
+        ]
+    );
+    assert_eq!(events[1].note.as_deref(), Some("HTTP 503"));
+    store.close().await;
+}
+on_both!(weekend_failure_flow, failure_flow);
+
+async fn success_flow(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .await
+        .unwrap();
+    let mut order = Vec::new();
+    for round in 0..6 {
+        let claimed = store
+            .claim_actions(t("2026-11-21T10:00:00Z"), 10, Duration::from_secs(60))
+            .await
+            .unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        // One at a time, in order.
+        assert_eq!(claimed.len(), 1, "round {round}");
+        let step = &claimed[0];
+        if step.action.seq == 1 {
+            // The email gets the generator's license.
+            assert_eq!(step.inputs.len(), 1);
+            assert_eq!(step.inputs[0].response, Some(json!({"license": "LIC-1"})));
+        }
+        let response = match step.action.seq {
+            0 => json!({"license": "LIC-1"}),
+            n => json!({"ok": n}),
+        };
+        assert!(
+            store
+                .complete_action(&step.action.id, &step.claim_token, response.into())
+                .await
+                .unwrap()
+        );
+        order.push(step.action.seq);
+    }
+    assert_eq!(order, [0, 1, 2, 3]);
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    assert!(steps.iter().all(|s| s.status == ActionStatus::Delivered));
+    store.close().await;
+}
+on_both!(weekend_success_flow, success_flow);
+
+// ---------------------------------------------------------------- license
+
+async fn one_license(db: &TestDb) {
+    // Two stores (two pools, two log writers) on one database, deciding
+    // the same ticket at once.
+    let a = Store::open(&db.url).await.unwrap();
+    let b = Store::open(&db.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let entry = weekend(Some("T-7"), "https://x.example/7", &format!("req-{n}"));
+        tasks.push(tokio::spawn(async move { store.log_decision(entry).await }));
+    }
+    let mut logged = Vec::new();
+    for task in tasks {
+        logged.push(task.await.unwrap().unwrap());
+    }
+    let makers: Vec<_> = logged.iter().filter(|l| !l.actions.is_empty()).collect();
+    assert_eq!(makers.len(), 1, "exactly one decision makes the license");
+    let license = &makers[0].actions[0];
+    for other in logged.iter().filter(|l| l.actions.is_empty()) {
+        assert_eq!(other.existing_license.as_ref().unwrap().id, license.id);
+    }
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-7'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
+    // Every decision is logged, the answer says which license stands.
+    assert_eq!(
+        a.decisions(&DecisionFilter::default()).await.unwrap().len(),
+        8
+    );
+    // Within one writer's batch (one INSERT for the batch's licenses), too.
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let store = a.clone();
+            let entry = weekend(Some("T-8"), "https://x.example/8", &format!("req-8-{n}"));
+            tokio::spawn(async move { store.log_decision(entry).await })
+        })
+        .collect();
+    let mut makers = 0;
+    for task in tasks {
+        let logged = task.await.unwrap().unwrap();
+        makers += usize::from(!logged.actions.is_empty());
+    }
+    assert_eq!(makers, 1);
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-8'"
+        )
+        .await,
+        1
+    );
+    a.close().await;
+    b.close().await;
+}
+on_both!(one_license_per_ticket_under_concurrency, one_license);
+
+async fn regenerate(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .await
+        .unwrap();
+    let license = logged.actions[0].clone();
+    // While the license is under way, regenerate changes nothing.
+    let again = store.log_decision(follow_up("T-1", "none")).await.unwrap();
+    assert!(again.actions.is_empty());
+    let existing = again.existing_license.unwrap();
+    assert_eq!(
+        (existing.id.as_str(), existing.status, existing.retries),
+        (license.id.as_str(), ActionStatus::Pending, 0)
+    );
+    // The generator dies; the record reports the failure.
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    assert!(
+        store
+            .fail_action(&claimed[0].0, &claimed[0].1, "HTTP 400", None, None)
+            .await
+            .unwrap()
+    );
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    assert_eq!(claimed.iter().map(|c| c.2).collect::<Vec<_>>(), [3]);
+    assert!(
+        store
+            .complete_action(&claimed[0].0, &claimed[0].1, json!({"issue": 1}).into())
+            .await
+            .unwrap()
+    );
+    // Regenerate: no second license; the dead one runs again under a new
+    // key, with the steps it cancelled and the record reporting on it.
+    let regen = store
+        .log_decision(follow_up("T-1", "failure"))
+        .await
+        .unwrap();
+    assert!(regen.actions.is_empty());
+    let existing = regen.existing_license.unwrap();
+    assert_eq!(existing.id, license.id);
+    assert_eq!(existing.status, ActionStatus::Pending);
+    assert_eq!(existing.retries, 1);
+    assert_eq!(existing.attempts, 0);
+    assert_eq!(
+        existing.idempotency_key,
+        format!("entitle-{}-r1", license.id)
+    );
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    assert!(
+        steps.iter().all(|s| s.status == ActionStatus::Pending),
+        "{steps:?}"
+    );
+    assert_eq!(steps[1].idempotency_key, format!("entitle-{}", steps[1].id));
+    assert_eq!(
+        steps[3].retries, 1,
+        "the record is made again, under a new key"
+    );
+    let events = store.action(&license.id).await.unwrap().events;
+    let last = events.last().unwrap();
+    assert_eq!(last.actor, "support-lead");
+    assert_eq!(
+        (last.from_status, last.to_status),
+        (ActionStatus::Dead, ActionStatus::Pending)
+    );
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket = 'T-1'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
+    // Regenerate for a ticket with no license step makes its license.
+    let fresh = store.log_decision(follow_up("T-2", "none")).await.unwrap();
+    assert_eq!(fresh.actions.len(), 1);
+    assert_eq!(fresh.actions[0].license_ticket.as_deref(), Some("T-2"));
+    let weekend_after = store
+        .log_decision(weekend(Some("T-2"), "https://x.example/2", "req-2"))
+        .await
+        .unwrap();
+    assert!(weekend_after.actions.is_empty());
+    assert_eq!(
+        weekend_after.existing_license.unwrap().id,
+        fresh.actions[0].id
+    );
+    store.close().await;
+}
+on_both!(regenerate_retries_the_dead_license, regenerate);
+
+async fn no_ticket(db: &TestDb) {
+    // Without a ticket (none stored, no `ticket_url` in the facts), a
+    // license action is an ordinary step: nothing to be unique against.
+    let store = Store::open(&db.url).await.unwrap();
+    for n in 0..2 {
+        let mut entry = weekend(None, "https://x.example/9", &format!("req-{n}"));
+        entry.action_ticket = None;
+        let logged = store.log_decision(entry).await.unwrap();
+        assert_eq!(logged.actions.len(), 4);
+        assert!(logged.actions.iter().all(|s| s.license_ticket.is_none()));
+        assert!(logged.actions.iter().all(|s| s.ticket_id.is_none()));
+    }
+    assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 8);
+    store.close().await;
+}
+on_both!(without_a_ticket_a_license_is_an_ordinary_step, no_ticket);
+
+#[test]
+fn routes_read_from_a_map() {
+    let routes: Routes = serde_json::from_value(json!({
+        "email-license": ["license-generator", "email"],
+        "post-to-licensing-channel": ["slack"],
+        "record-internal-request": []
+    }))
+    .unwrap();
+    assert_eq!(
+        routes.sinks("email-license"),
+        ["license-generator", "email"]
+    );
+    assert!(routes.sinks("record-internal-request").is_empty());
+    assert!(routes.sinks("unknown").is_empty());
+    assert_eq!(routes.iter().count(), 3);
+    assert_eq!(
+        ActionStatus::from_name("done-by-hand"),
+        Some(ActionStatus::DoneByHand)
+    );
+    assert_eq!(
+        serde_json::to_value(ActionStatus::InFlight).unwrap(),
+        "in-flight"
+    );
+}
+
+// ---------------------------------------------------------------- claims
+
+/// One single-step decision per `n`, routed to `webhook`.
+fn single(n: usize) -> NewDecision {
+    let mut entry = weekend(None, &format!("https://x.example/{n}"), &format!("req-{n}"));
+    entry.actions = vec![NewAction {
+        action_id: "notify".to_owned(),
+        sinks: vec!["webhook".to_owned()],
+        needs: None,
+        reports: None,
+        license: LicenseEffect::None,
+        payload: JsonText::from(json!({"n": n})),
+    }];
+    entry
+}
+
+async fn claimers(db: &TestDb) {
+    let a = Store::open(&db.url).await.unwrap();
+    let b = Store::open(&db.url).await.unwrap();
+    let total = 150;
+    let mut tasks = Vec::new();
+    for n in 0..total {
+        let store = a.clone();
+        tasks.push(tokio::spawn(
+            async move { store.log_decision(single(n)).await },
+        ));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // Eight claimers on two pools, until nothing is left; nothing is
+    // completed, so a row claimed twice would show.
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let store = if c % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut empty = 0;
+            while empty < 3 {
+                let claimed = store
+                    .claim_actions(t("2026-11-21T10:00:00Z"), 7, Duration::from_secs(3600))
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    empty += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                got.extend(claimed.into_iter().map(|c| c.action.id));
+            }
+            got
+        }));
+    }
+    let mut seen = HashSet::new();
+    for task in tasks {
+        for id in task.await.unwrap() {
+            assert!(seen.insert(id.clone()), "{id} claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), total);
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'in-flight'"
+        )
+        .await,
+        total as i64
+    );
+    a.close().await;
+    b.close().await;
+}
+on_both!(concurrent_claimers_never_share_a_row, claimers);
+
+async fn lease(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store.log_decision(single(1)).await.unwrap();
+    let key = logged.actions[0].idempotency_key.clone();
+    let first = store
+        .claim_actions(t("2026-11-21T10:00:00Z"), 5, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    // Still leased.
+    assert!(claim(&store, "2026-11-21T10:00:20Z").await.is_empty());
+    // The worker crashed: the lease runs out, the step is claimed again
+    // with the same idempotency key and a new token.
+    let second = store
+        .claim_actions(t("2026-11-21T10:00:31Z"), 5, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].action.id, first[0].action.id);
+    assert_eq!(second[0].action.idempotency_key, key);
+    assert_eq!(second[0].action.attempts, 2);
+    assert_ne!(second[0].claim_token, first[0].claim_token);
+    let id = &first[0].action.id;
+    // The stale worker is refused, the current one is not.
+    let stale = &first[0].claim_token;
+    assert!(
+        !store
+            .complete_action(id, stale, json!({}).into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .fail_action(id, stale, "late", None, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .complete_action(id, &second[0].claim_token, json!({"ok": true}).into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .complete_action(id, &second[0].claim_token, json!({}).into())
+            .await
+            .unwrap(),
+        "completed once"
+    );
+    let detail = store.action(id).await.unwrap();
+    assert_eq!(detail.action.status, ActionStatus::Delivered);
+    let reclaim = &detail.events[1];
+    assert_eq!(
+        (reclaim.from_status, reclaim.to_status),
+        (ActionStatus::InFlight, ActionStatus::InFlight)
+    );
+    assert!(reclaim.note.as_deref().unwrap().contains("lease"));
+    assert!(
+        !store
+            .complete_action("nope", "x", json!({}).into())
+            .await
+            .unwrap()
+    );
+    // The history is append-only.
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for sql in [
+        "UPDATE outbox_events SET actor = 'someone else'",
+        "DELETE FROM outbox_events",
+    ] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    conn.close().await.unwrap();
+    assert_eq!(store.action(id).await.unwrap().events.len(), 3);
+    store.close().await;
+}
+on_both!(an_expired_lease_is_claimed_again, lease);
+
+// ---------------------------------------------------------------- people
+
+async fn people(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let mut entry = weekend(Some("T-1"), "https://x.example/1", "req-1");
+    entry.actions[2].sinks.clear(); // the record: a manual task
+    let logged = store.log_decision(entry).await.unwrap();
+    let ids: Vec<String> = logged.actions.iter().map(|s| s.id.clone()).collect();
+    let other = store
+        .log_decision(weekend(Some("T-2"), "https://x.example/2", "req-2"))
+        .await
+        .unwrap();
+
+    // Unknown ids.
+    for err in [
+        store.retry_action("nope", "alice").await.unwrap_err(),
+        store
+            .cancel_action("nope", "alice", None)
+            .await
+            .unwrap_err(),
+        store.mark_done("nope", "alice", None).await.unwrap_err(),
+        store.action("nope").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, StoreError::UnknownAction { id } if id == "nope"),
+            "{err}"
+        );
+        assert!(err.is_not_found());
+    }
+    // Not allowed from the current status.
+    let err = store.retry_action(&ids[0], "alice").await.unwrap_err();
+    match &err {
+        StoreError::ActionTransition { id, status, change } => {
+            assert_eq!(
+                (id.as_str(), *status, *change),
+                (ids[0].as_str(), ActionStatus::Pending, ActionChange::Retry)
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(err.is_conflict());
+    assert_eq!(
+        err.to_string(),
+        format!("action `{}` is pending: cannot retry it", ids[0])
+    );
+
+    // The generator is done by hand; the email (now runnable) is cancelled,
+    // cascading to the channel post; the manual record is done by hand.
+    let done = store
+        .mark_done(&ids[0], "alice", Some("generated in the Mechanizer app"))
+        .await
+        .unwrap();
+    assert_eq!(done.status, ActionStatus::DoneByHand);
+    let cancelled = store
+        .cancel_action(&ids[1], "bob", Some("customer withdrew"))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, ActionStatus::Cancelled);
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    assert_eq!(steps[2].status, ActionStatus::Cancelled);
+    assert_eq!(steps[2].cancelled_by.as_deref(), Some(ids[1].as_str()));
+    assert_eq!(steps[3].status, ActionStatus::Pending);
+    // Manual tasks are never claimed.
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    assert!(claimed.iter().all(|c| c.0 != ids[3]));
+    let err = store.cancel_action(&ids[0], "bob", None).await.unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::ActionTransition {
+            status: ActionStatus::DoneByHand,
+            change: ActionChange::Cancel,
+            ..
+        }
+    ));
+    // The channel post cannot be retried while the email it needs is
+    // cancelled; retrying the email re-opens it.
+    let err = store.retry_action(&ids[2], "bob").await.unwrap_err();
+    match &err {
+        StoreError::ActionBlocked {
+            id,
+            requires,
+            status,
+            ..
+        } => {
+            assert_eq!(
+                (id.as_str(), requires.as_str(), *status),
+                (ids[2].as_str(), ids[1].as_str(), ActionStatus::Cancelled)
+            );
+        }
+        other => panic!("{other}"),
+    }
+    let retried = store.retry_action(&ids[1], "bob").await.unwrap();
+    assert_eq!(retried.status, ActionStatus::Pending);
+    assert_eq!(retried.idempotency_key, format!("entitle-{}-r1", ids[1]));
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    assert_eq!(steps[2].status, ActionStatus::Pending);
+    let done = store
+        .mark_done(&ids[3], "carol", Some("recorded"))
+        .await
+        .unwrap();
+    assert_eq!(done.status, ActionStatus::DoneByHand);
+    // An in-flight step may not be marked done; a delivered one not
+    // cancelled.
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    let (id, token, _) = claimed.iter().find(|c| c.0 == ids[1]).unwrap();
+    let err = store.mark_done(id, "carol", None).await.unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::ActionTransition {
+            status: ActionStatus::InFlight,
+            change: ActionChange::MarkDone,
+            ..
+        }
+    ));
+    store
+        .complete_action(id, token, json!({}).into())
+        .await
+        .unwrap();
+    let err = store.cancel_action(id, "carol", None).await.unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::ActionTransition {
+            status: ActionStatus::Delivered,
+            ..
+        }
+    ));
+
+    // Every change with who, when, from, to and the note.
+    let events = store.action(&ids[1]).await.unwrap().events;
+    let seen: Vec<(&str, ActionStatus, ActionStatus, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.actor.as_str(),
+                e.from_status,
+                e.to_status,
+                e.note.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen[0],
+        (
+            "bob",
+            ActionStatus::Pending,
+            ActionStatus::Cancelled,
+            Some("customer withdrew")
+        )
+    );
+    assert_eq!(seen[1].0, "bob");
+    assert_eq!(
+        (seen[1].1, seen[1].2),
+        (ActionStatus::Cancelled, ActionStatus::Pending)
+    );
+    assert_eq!(seen[2].0, "worker");
+    assert_eq!(seen[3].2, ActionStatus::Delivered);
+    assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
+    let done_event = &store.action(&ids[0]).await.unwrap().events[0];
+    assert_eq!(
+        (done_event.actor.as_str(), done_event.note.as_deref()),
+        ("alice", Some("generated in the Mechanizer app"))
+    );
+
+    // Filters and paging.
+    let all = store.actions(&ActionFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 8);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    let manual = store
+        .actions(&ActionFilter {
+            manual: Some(true),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        manual.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        [ids[3].as_str()]
+    );
+    let routed = store
+        .actions(&ActionFilter {
+            manual: Some(false),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(routed.len(), 7);
+    let t2 = store
+        .actions(&ActionFilter {
+            ticket: Some("T-2".to_owned()),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(t2.len(), 4);
+    assert!(t2.iter().all(|a| a.decision_id == other.decision_id));
+    let by_decision = store
+        .actions(&ActionFilter {
+            decision: Some(logged.decision_id.clone()),
+            status: Some(ActionStatus::DoneByHand),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_decision.len(), 2);
+    let page1 = store
+        .actions(&ActionFilter {
+            limit: 3,
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    let page2 = store
+        .actions(&ActionFilter {
+            limit: 10,
+            before: Some(page1[2].id.clone()),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len() + page2.len(), 8);
+    assert_eq!(page2[0].id, all[3].id);
+    store.close().await;
+}
+on_both!(people_retry_cancel_and_mark_done, people);
+
+// ---------------------------------------------------------------- facts
+
+async fn follow_up_facts(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    entitle_store::import::import(&store, &[common::sample_json()], None)
+        .await
+        .unwrap();
+    let fact = |store: Store, ticket: &'static str| async move {
+        store
+            .facts_for_ticket(ticket, "emergency-license-follow-up")
+            .await
+            .unwrap()["internal_request"]
+            .clone()
+    };
+    // No license step: the imported values.
+    assert_eq!(fact(store.clone(), "T-1001").await, "success");
+    assert_eq!(fact(store.clone(), "T-1003").await, "failure");
+    assert_eq!(fact(store.clone(), "T-1007").await, "none");
+    // With one: its state. Under way: none.
+    let a = store
+        .log_decision(weekend(
+            Some("T-1001"),
+            "https://support.example/tickets/1001",
+            "r1",
+        ))
+        .await
+        .unwrap();
+    let b = store
+        .log_decision(weekend(
+            Some("T-1007"),
+            "https://support.example/tickets/1007",
+            "r2",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(fact(store.clone(), "T-1001").await, "none");
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    assert_eq!(claimed.len(), 2);
+    for (id, token, _) in &claimed {
+        if *id == a.actions[0].id {
+            store
+                .complete_action(id, token, json!({}).into())
+                .await
+                .unwrap();
+        } else {
+            assert_eq!(*id, b.actions[0].id);
+            store
+                .fail_action(id, token, "HTTP 400", None, None)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(fact(store.clone(), "T-1001").await, "success");
+    assert_eq!(fact(store.clone(), "T-1007").await, "failure");
+    // The ticket record itself still holds the imported value.
+    assert_eq!(
+        store.ticket("T-1007").await.unwrap().internal_request,
+        entitle::policies::InternalRequest::None
+    );
+    // The facts decide `regenerate`, which re-runs the dead license.
+    let facts = store
+        .facts_for_ticket("T-1007", "emergency-license-follow-up")
+        .await
+        .unwrap();
+    assert_eq!(facts, json!({"internal_request": "failure"}));
+    let regen = store
+        .log_decision(follow_up("T-1007", "failure"))
+        .await
+        .unwrap();
+    assert_eq!(
+        regen.existing_license.unwrap().status,
+        ActionStatus::Pending
+    );
+    assert_eq!(fact(store.clone(), "T-1007").await, "none");
+    store.close().await;
+}
+on_both!(follow_up_facts_come_from_the_outbox, follow_up_facts);
