@@ -322,9 +322,17 @@ async fn suite(db: &str, label: &str) {
     .unwrap();
     let mut expected = serde_json::to_value(&expected).unwrap();
     expected["decision_id"] = decision["decision_id"].clone();
+    // The answer also lists the actions the decision put in the outbox:
+    // unrouted here, so one manual task.
+    let actions = decision["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["action"], "generate-license");
+    assert_eq!(actions[0]["sink"], "manual");
+    assert_eq!(actions[0]["status"], "pending");
+    expected["actions"] = decision["actions"].clone();
     assert_eq!(
         decision, expected,
-        "same JSON as `entitle decide` plus decision_id"
+        "same JSON as `entitle decide` plus decision_id and actions"
     );
     let decision_id = decision["decision_id"].as_str().unwrap().to_owned();
     let request_id = decided.headers["x-request-id"].to_str().unwrap().to_owned();
