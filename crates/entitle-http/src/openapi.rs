@@ -22,6 +22,50 @@ pub fn document_bytes() -> &'static Bytes {
 }
 
 /// A response of `status` with a problem body.
+/// The statuses of an outbox action.
+const ACTION_STATUSES: [&str; 7] = [
+    "pending",
+    "in-flight",
+    "delivered",
+    "failed",
+    "dead",
+    "cancelled",
+    "done-by-hand",
+];
+
+/// The `{id}` of an action.
+fn action_param() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "description": "An action id (from a decision's `actions`).", "schema": {"type": "string"}})
+}
+
+/// An outbox action as stored (`GET /v1/actions/{id}` adds `events`).
+fn action_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "decision_id", "seq", "action_id", "sink", "manual", "status", "attempts", "idempotency_key"],
+        "properties": {
+            "id": {"type": "string"},
+            "decision_id": {"type": "string"},
+            "seq": {"type": "integer"},
+            "ticket_id": {"type": ["string", "null"]},
+            "action_id": {"type": "string"},
+            "sink": {"type": "string", "description": "`manual` for a task for a person."},
+            "manual": {"type": "boolean"},
+            "status": {"type": "string", "enum": ACTION_STATUSES},
+            "attempts": {"type": "integer"},
+            "idempotency_key": {"type": "string"},
+            "last_error": {"type": ["string", "null"]},
+            "response": {"description": "What the sink answered (the license, the issue)."},
+            "events": {"type": "array", "items": {"type": "object"}}
+        }
+    })
+}
+
+/// The body of a change to an action.
+fn note_schema() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string", "maxLength": 2000}}})
+}
+
 fn problem_response(status: u16) -> (String, Value) {
     let reason = axum::http::StatusCode::from_u16(status)
         .ok()
@@ -406,6 +450,47 @@ pub fn document() -> Value {
             ],
             "requestBody": {"required": false, "content": {"application/json": {"schema": reference("TicketDecideRequest")}}},
             "responses": responses(ok_json("The decision.", reference("Decision")), &decide_problems)
+        }},
+        "/v1/actions": {"get": {
+            "operationId": "listActions",
+            "summary": "Actions (outbox steps) of the decisions, newest first. Any role.",
+            "description": "See docs/actions.md: statuses, retries, manual tasks. Continue with `before` = `next_before` until it is null.",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ACTION_STATUSES}},
+                {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only actions about this ticket (its id or URL)."},
+                {"name": "manual", "in": "query", "schema": {"type": "boolean"}, "description": "Only manual tasks (true) or only routed actions (false)."},
+                {"name": "decision", "in": "query", "schema": {"type": "string"}, "description": "Only actions of this decision."},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "Only actions older than this action id (paging)."}
+            ],
+            "responses": responses(ok_json("The actions.", json!({"type": "object", "required": ["actions", "next_before"], "properties": {"actions": {"type": "array", "items": action_schema()}, "next_before": {"type": ["string", "null"]}}})), &with(&[400, 403]))
+        }},
+        "/v1/actions/{id}": {"get": {
+            "operationId": "getAction",
+            "summary": "One action with its payload, response and history. Any role.",
+            "parameters": [action_param()],
+            "responses": responses(ok_json("The action and its events.", action_schema()), &with(&[403, 404]))
+        }},
+        "/v1/actions/{id}/retry": {"post": {
+            "operationId": "retryAction",
+            "summary": "Run a failed, dead or cancelled action again (and the actions that waited for it). Roles: support-engineer, support-manager, lr-team.",
+            "parameters": [action_param()],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": note_schema()}}},
+            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
+        }},
+        "/v1/actions/{id}/cancel": {"post": {
+            "operationId": "cancelAction",
+            "summary": "Give an action up (and the actions that need it). Roles: support-manager, lr-team.",
+            "parameters": [action_param()],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": note_schema()}}},
+            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
+        }},
+        "/v1/actions/{id}/done": {"post": {
+            "operationId": "markActionDone",
+            "summary": "Mark an action carried out by hand; the note (required) says what was done. Roles: support-engineer, support-manager, lr-team.",
+            "parameters": [action_param()],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": note_schema()}}},
+            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
         }}
     });
     json!({
