@@ -14,7 +14,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use entitle_store::{ActionFilter, ActionRecord, ActionStatus, StoreError};
+use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -190,15 +190,31 @@ fn actor(caller: &Caller) -> String {
     format!("{} ({})", caller.token_id(), caller.role())
 }
 
-fn forbid(caller: &Caller, change: &str, roles: &str) -> Problem {
-    Problem::new(
+/// Whether the caller's role may make `change`: retrying and marking done
+/// need a role that may decide; cancelling (giving an action up) a support
+/// manager or the L&R team.
+fn require(caller: &Caller, change: ActionChange) -> Result<(), Problem> {
+    let (allowed, roles) = match change {
+        ActionChange::Cancel => (
+            matches!(caller.role(), Role::SupportManager | Role::LrTeam),
+            "a support manager or the L&R team",
+        ),
+        ActionChange::Retry | ActionChange::MarkDone => (
+            caller.role().may_decide(),
+            "a support engineer, a support manager or the L&R team",
+        ),
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Problem::new(
         problem::FORBIDDEN,
         format!(
             "role `{}` (token `{}`) may not {change} an action; {roles} may",
             caller.role(),
             caller.token_id()
         ),
-    )
+    ))
 }
 
 /// `POST /v1/actions/{id}/retry`.
@@ -208,13 +224,7 @@ pub(crate) async fn retry_action(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, Problem> {
-    if !caller.role().may_decide() {
-        return Err(forbid(
-            &caller,
-            "retry",
-            "a support engineer, a support manager or the L&R team",
-        ));
-    }
+    require(&caller, ActionChange::Retry)?;
     // A note on a retry is accepted and ignored: the history says who retried.
     change_body(request, &state).await?;
     let record = state
@@ -232,13 +242,7 @@ pub(crate) async fn cancel_action(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, Problem> {
-    if !matches!(caller.role(), Role::SupportManager | Role::LrTeam) {
-        return Err(forbid(
-            &caller,
-            "cancel",
-            "a support manager or the L&R team",
-        ));
-    }
+    require(&caller, ActionChange::Cancel)?;
     let body = change_body(request, &state).await?;
     let record = state
         .store()
@@ -255,13 +259,7 @@ pub(crate) async fn done_action(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, Problem> {
-    if !caller.role().may_decide() {
-        return Err(forbid(
-            &caller,
-            "mark done",
-            "a support engineer, a support manager or the L&R team",
-        ));
-    }
+    require(&caller, ActionChange::MarkDone)?;
     let body = change_body(request, &state).await?;
     let Some(note) = body.note.filter(|n| !n.trim().is_empty()) else {
         return Err(Problem::new(

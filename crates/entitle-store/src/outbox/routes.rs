@@ -165,6 +165,29 @@ impl NewAction {
         if report.details.actions.is_empty() {
             return Ok(Vec::new());
         }
+        let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
+            KnownFacts::of(cx.facts)
+        } else {
+            KnownFacts::default()
+        };
+        let cx = ActionContext {
+            ticket_url: cx.ticket_url.or(known.ticket_url.as_deref()),
+            requester_email: cx.requester_email.or(known.requester_email.as_deref()),
+            ..*cx
+        };
+        Self::routed(report, routes, &cx)
+    }
+
+    /// The actions of `report` for a context whose ticket URL and requester
+    /// are final (no fallback to the facts).
+    fn routed(
+        report: &entitle::DecisionReport,
+        routes: &Routes,
+        cx: &ActionContext<'_>,
+    ) -> Result<Vec<NewAction>, StoreError> {
+        if report.details.actions.is_empty() {
+            return Ok(Vec::new());
+        }
         let json = |context, source| StoreError::Json { context, source };
         let mut details =
             serde_json::to_value(&report.details).map_err(|e| json("the decision's details", e))?;
@@ -173,13 +196,7 @@ impl NewAction {
         }
         let facts: &RawValue =
             serde_json::from_str(cx.facts.as_str()).map_err(|e| json("the decision's facts", e))?;
-        let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
-            KnownFacts::of(cx.facts)
-        } else {
-            KnownFacts::default()
-        };
-        let ticket_url = cx.ticket_url.or(known.ticket_url.as_deref());
-        let requester_email = cx.requester_email.or(known.requester_email.as_deref());
+        let (ticket_url, requester_email) = (cx.ticket_url, cx.requester_email);
         report
             .details
             .actions
@@ -228,22 +245,25 @@ impl crate::log::NewDecision {
         routes: &Routes,
         user: Option<&str>,
     ) -> Result<crate::log::NewDecision, StoreError> {
-        let actions = NewAction::from_report(
+        if report.details.actions.is_empty() {
+            // Nothing for the outbox: no need to read the facts.
+            return Ok(self);
+        }
+        // The facts are read once, for the ticket and the requester.
+        let known = KnownFacts::of(&self.facts);
+        let actions = NewAction::routed(
             report,
             routes,
             &ActionContext {
                 facts: &self.facts,
                 ticket_id: self.ticket_id.as_deref(),
-                ticket_url: None,
-                requester_email: None,
+                ticket_url: known.ticket_url.as_deref(),
+                requester_email: known.requester_email.as_deref(),
                 role: &self.role,
                 user,
             },
         )?;
-        self.action_ticket = self
-            .ticket_id
-            .clone()
-            .or_else(|| KnownFacts::of(&self.facts).ticket_url);
+        self.action_ticket = self.ticket_id.clone().or(known.ticket_url);
         self.actions = actions;
         Ok(self)
     }
