@@ -224,28 +224,7 @@ pub(crate) async fn cancel(
     if target.status.is_settled() {
         return Err(refuse(target, ActionChange::Cancel));
     }
-    sqlx::query(
-        "UPDATE outbox SET status = 'cancelled', cancelled_by = NULL, claim_token = NULL,
-             lease_until = NULL, next_attempt_at = NULL, updated_at = $1
-         WHERE id = $2",
-    )
-    .bind(at)
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::db(format!("cancelling action `{id}`")))?;
-    event(
-        conn,
-        id,
-        at,
-        actor,
-        target.status,
-        ActionStatus::Cancelled,
-        note,
-    )
-    .await?;
-    target.status = ActionStatus::Cancelled;
-    target.cancelled_by = None;
+    settle_by_hand(conn, target, ActionStatus::Cancelled, actor, note, at).await?;
     cascade(conn, &mut steps, id, at).await
 }
 
@@ -267,25 +246,33 @@ pub(crate) async fn mark_done(
     ) {
         return Err(refuse(target, ActionChange::MarkDone));
     }
+    settle_by_hand(conn, target, ActionStatus::DoneByHand, actor, note, at).await
+}
+
+/// Settles `target` as a person asked (`cancelled` or `done-by-hand`): its
+/// claim, lease and retry time cleared, the change recorded as an event.
+async fn settle_by_hand(
+    conn: &mut AnyConnection,
+    target: &mut ActionRecord,
+    to: ActionStatus,
+    actor: &str,
+    note: Option<&str>,
+    at: &str,
+) -> Result<(), StoreError> {
+    let id = target.id.clone();
     sqlx::query(
-        "UPDATE outbox SET status = 'done-by-hand', claim_token = NULL, lease_until = NULL,
-             next_attempt_at = NULL, updated_at = $1
-         WHERE id = $2",
+        "UPDATE outbox SET status = $1, cancelled_by = NULL, claim_token = NULL,
+             lease_until = NULL, next_attempt_at = NULL, updated_at = $2
+         WHERE id = $3",
     )
+    .bind(to.as_str())
     .bind(at)
-    .bind(id)
+    .bind(id.as_str())
     .execute(&mut *conn)
     .await
-    .map_err(StoreError::db(format!("marking action `{id}` done")))?;
-    event(
-        conn,
-        id,
-        at,
-        actor,
-        target.status,
-        ActionStatus::DoneByHand,
-        note,
-    )
-    .await?;
+    .map_err(StoreError::db(format!("marking action `{id}` {to}")))?;
+    event(conn, &id, at, actor, target.status, to, note).await?;
+    target.status = to;
+    target.cancelled_by = None;
     Ok(())
 }
