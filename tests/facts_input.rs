@@ -141,3 +141,18 @@ fn license_status_refuses_a_license_that_ends_before_it_starts() {
         "{err}"
     );
 }
+
+/// A policy says it is role-sensitive exactly when its facts name an
+/// `actor` (the HTTP service sets that member from the caller's role).
+#[test]
+fn role_sensitive_policies_are_those_whose_facts_name_an_actor() {
+    for policy in entitle::policies::POLICIES {
+        let schema = entitle::schema(policy.id).unwrap();
+        let has_actor = schema
+            .get("properties")
+            .and_then(|p| p.get("actor"))
+            .is_some();
+        assert_eq!(policy.role_sensitive, has_actor, "{}", policy.id);
+    }
+    assert!(entitle::policies::POLICIES.iter().any(|p| p.role_sensitive));
+}

@@ -34,15 +34,7 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use crate::domain::{Customer, CustomerStatus, License, Namespace, Plan};
-use crate::policies::{
-    EmergencyLicenseFollowUp, FollowUpFacts, InternalRequest, LicenseStatus, LicenseStatusFacts,
-    SaasRequest, SaasTrialPlan, SelfManagedRequest, StarActor, StarSaas, StarSaasFacts,
-    StarSelfManaged, StarSelfManagedFacts,
-};
-use crate::policies::{
-    EmergencyScreenshots, LicenseEmergency, LicenseEmergencyFacts, LicenseEmergencyFlatFacts,
-    WeekdayEmergency, WeekdayEmergencyFacts, WeekendEmergency, WeekendEmergencyFacts,
-};
+use crate::policies::InternalRequest;
 use crate::policy::{Policy, Registered};
 
 /// A customer (an organization that buys subscriptions).
@@ -451,170 +443,6 @@ pub trait StoredFacts: Policy {
     ) -> Result<Self::Facts, FactSourceError>;
 }
 
-impl StoredFacts for LicenseStatus {
-    type Supplied = NoSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        _: NoSupplied,
-    ) -> Result<LicenseStatusFacts, FactSourceError> {
-        Ok(LicenseStatusFacts {
-            license: source.license()?,
-        })
-    }
-}
-
-impl StoredFacts for WeekendEmergency {
-    type Supplied = NoSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        _: NoSupplied,
-    ) -> Result<WeekendEmergencyFacts, FactSourceError> {
-        let (admin_dashboard, license_page) = source.screenshots()?;
-        Ok(WeekendEmergencyFacts {
-            customer: source.customer()?,
-            license: source.license()?,
-            screenshots: EmergencyScreenshots {
-                admin_dashboard,
-                license_page,
-            },
-            screenshot_user_count: source.screenshot_user_count()?,
-            requester_email: source.requester_email().to_owned(),
-            ticket_url: source.ticket_url()?.to_owned(),
-        })
-    }
-}
-
-impl StoredFacts for WeekdayEmergency {
-    type Supplied = NoSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        _: NoSupplied,
-    ) -> Result<WeekdayEmergencyFacts, FactSourceError> {
-        Ok(WeekdayEmergencyFacts {
-            customer: source.customer()?,
-            license: source.license()?,
-            requester_has_cdot_account: source.requester_has_cdot_account(),
-            account_has_subscription_access: source.account_has_subscription_access()?,
-            seat_link_dates: source.seat_link_dates()?,
-        })
-    }
-}
-
-impl StoredFacts for LicenseEmergency {
-    type Supplied = NoSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        _: NoSupplied,
-    ) -> Result<LicenseEmergencyFacts, FactSourceError> {
-        let (admin_dashboard, license_page) = source.screenshots()?;
-        Ok(LicenseEmergencyFacts::from(LicenseEmergencyFlatFacts {
-            customer: source.customer()?,
-            license: source.license()?,
-            screenshots: EmergencyScreenshots {
-                admin_dashboard,
-                license_page,
-            },
-            screenshot_user_count: source.screenshot_user_count()?,
-            requester_email: source.requester_email().to_owned(),
-            ticket_url: source.ticket_url()?.to_owned(),
-            requester_has_cdot_account: source.requester_has_cdot_account(),
-            account_has_subscription_access: source.account_has_subscription_access()?,
-            seat_link_dates: source.seat_link_dates()?,
-        }))
-    }
-}
-
-impl StoredFacts for EmergencyLicenseFollowUp {
-    type Supplied = NoSupplied;
-
-    fn assemble(source: &impl FactSource, _: NoSupplied) -> Result<FollowUpFacts, FactSourceError> {
-        Ok(FollowUpFacts {
-            internal_request: source.internal_request()?,
-        })
-    }
-}
-
-/// What the caller supplies for `star-saas`: everything but the namespace,
-/// which comes from the ticket's namespace record.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct StarSaasSupplied {
-    /// What the starred ticket asks for.
-    pub request: SaasRequest,
-    /// Whether the L&R team is available to assist now.
-    pub lr_team_available: bool,
-    /// Whether it is an emergency.
-    pub emergency: bool,
-    /// The plan level the customer paid for.
-    pub desired_plan: SaasTrialPlan,
-}
-
-impl StoredFacts for StarSaas {
-    type Supplied = StarSaasSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        supplied: StarSaasSupplied,
-    ) -> Result<StarSaasFacts, FactSourceError> {
-        Ok(StarSaasFacts {
-            request: supplied.request,
-            namespace: source.namespace()?,
-            lr_team_available: supplied.lr_team_available,
-            emergency: supplied.emergency,
-            desired_plan: supplied.desired_plan,
-        })
-    }
-}
-
-/// What the caller supplies for `star-self-managed`. The license, the Admin
-/// dashboard screenshot and whether the customer has a ticket come from the
-/// records; whether the recipient is the license contact compares
-/// `recipient_email` (default: the requester) with the subscription's
-/// license contact.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct StarSelfManagedSupplied {
-    /// What the starred ticket asks for.
-    pub request: SelfManagedRequest,
-    /// Whether the L&R team is available to assist now.
-    pub lr_team_available: bool,
-    /// Who is handling the ticket (an adapter sets it from the caller's role).
-    pub actor: StarActor,
-    /// Where the license is to be sent, if not to the requester.
-    #[serde(default, deserialize_with = "crate::input::de::opt_email")]
-    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
-    pub recipient_email: Option<String>,
-}
-
-impl StoredFacts for StarSelfManaged {
-    type Supplied = StarSelfManagedSupplied;
-
-    fn assemble(
-        source: &impl FactSource,
-        supplied: StarSelfManagedSupplied,
-    ) -> Result<StarSelfManagedFacts, FactSourceError> {
-        let recipient = supplied
-            .recipient_email
-            .as_deref()
-            .unwrap_or(source.requester_email());
-        Ok(StarSelfManagedFacts {
-            request: supplied.request,
-            license: source.license()?,
-            lr_team_available: supplied.lr_team_available,
-            admin_dashboard_screenshot: source.screenshots()?.0,
-            customer_has_ticket: source.has_ticket(),
-            actor: supplied.actor,
-            recipient_is_license_contact: source.is_license_contact(recipient)?,
-        })
-    }
-}
-
 /// Runs code generic over a policy whose facts are stored (see
 /// [`visit_stored`]).
 pub trait StoredFactsVisitor {
@@ -624,25 +452,7 @@ pub trait StoredFactsVisitor {
     fn visit<P: StoredFacts + Registered>(self) -> Self::Output;
 }
 
-/// Calls `visitor` with the policy `id` if its facts can be assembled from
-/// records; `None` if they cannot (or no policy has that id).
-pub fn visit_stored<V: StoredFactsVisitor>(id: &str, visitor: V) -> Option<V::Output> {
-    macro_rules! stored {
-        ($($ty:ty),+ $(,)?) => {
-            $( if id == <$ty as Policy>::ID { return Some(visitor.visit::<$ty>()); } )+
-        };
-    }
-    stored!(
-        LicenseStatus,
-        WeekendEmergency,
-        EmergencyLicenseFollowUp,
-        WeekdayEmergency,
-        LicenseEmergency,
-        StarSelfManaged,
-        StarSaas,
-    );
-    None
-}
+pub use crate::policies::visit_stored;
 
 /// Ids of the policies whose facts can be assembled from records.
 pub fn stored_policy_ids() -> Vec<&'static str> {

@@ -207,6 +207,10 @@ pub trait Policy: 'static {
     const SUMMARY: &'static str;
     /// Version of the policy's behaviour; bump it when a decision changes.
     const VERSION: u32;
+    /// The facts have an `actor` member naming who decides (a support
+    /// engineer, a manager): an adapter sets it from the caller's role
+    /// rather than trusting the request body.
+    const ROLE_SENSITIVE: bool = false;
     /// The facts the policy decides on.
     type Facts: Debug + Serialize + DeserializeOwned + FactsSchema + Send + Sync + 'static;
     /// The policy's outcomes.
@@ -328,6 +332,10 @@ pub struct PolicyInfo {
     pub summary: &'static str,
     /// Behaviour version.
     pub version: u32,
+    /// The facts name who is deciding ([`Policy::ROLE_SENSITIVE`]); not part
+    /// of the JSON form.
+    #[serde(skip)]
+    pub role_sensitive: bool,
 }
 
 /// Runs code generic over a policy chosen by id at run time (see
@@ -340,11 +348,13 @@ pub trait PolicyVisitor {
     fn visit<P: Registered>(self) -> Self::Output;
 }
 
-/// Declares the registry: one line per policy, `module => Type`.
+/// Declares the registry: one line per policy, `module => Type`, with
+/// `: stored` when the policy implements
+/// [`StoredFacts`](crate::fact_source::StoredFacts).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! registry {
-    ( $( $module:ident => $ty:ident ),+ $(,)? ) => {
+    ( $( $module:ident => $ty:ident $( : $stored:ident )? ),+ $(,)? ) => {
         $( mod $module; pub use $module::*; )+
 
         $(
@@ -379,6 +389,7 @@ macro_rules! registry {
                 id: <$ty as $crate::policy::Policy>::ID,
                 summary: <$ty as $crate::policy::Policy>::SUMMARY,
                 version: <$ty as $crate::policy::Policy>::VERSION,
+                role_sensitive: <$ty as $crate::policy::Policy>::ROLE_SENSITIVE,
             } ),+
         ];
 
@@ -393,6 +404,22 @@ macro_rules! registry {
                 }
             )+
             Err($crate::policy::PolicyError::UnknownPolicy(id.to_owned()))
+        }
+
+        /// Calls `visitor` with the policy `id` if its facts can be
+        /// assembled from records (its registry line says `: stored`);
+        /// `None` if they cannot (or no policy has that id).
+        pub fn visit_stored<V: $crate::fact_source::StoredFactsVisitor>(
+            id: &str,
+            visitor: V,
+        ) -> Option<V::Output> {
+            $( $( $crate::registry!(@stored $stored, $ty, id, visitor); )? )+
+            None
+        }
+    };
+    (@stored stored, $ty:ident, $id:ident, $visitor:ident) => {
+        if $id == <$ty as $crate::policy::Policy>::ID {
+            return Some($visitor.visit::<$ty>());
         }
     };
 }

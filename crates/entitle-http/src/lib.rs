@@ -104,7 +104,7 @@ struct Inner {
     store: Store,
     tokens: TokenSource,
     options: ServerOptions,
-    /// Policies whose facts have an `actor` member: the caller's role.
+    /// Role-sensitive policies: their facts' `actor` is the caller's role.
     actor_policies: HashSet<&'static str>,
 }
 
@@ -113,12 +113,7 @@ impl AppState {
     pub fn new(store: Store, tokens: TokenSource, options: ServerOptions) -> Self {
         let actor_policies = entitle::policies::POLICIES
             .iter()
-            .filter(|p| {
-                entitle::schema(p.id)
-                    .ok()
-                    .and_then(|s| s.get("properties").and_then(|p| p.get("actor")).cloned())
-                    .is_some()
-            })
+            .filter(|p| p.role_sensitive)
             .map(|p| p.id)
             .collect();
         Self {

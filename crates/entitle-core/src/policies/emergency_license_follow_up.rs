@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 
@@ -113,5 +114,15 @@ impl Policy for EmergencyLicenseFollowUp {
             facts: FollowUpFacts { internal_request },
         })
         .collect()
+    }
+}
+
+impl StoredFacts for EmergencyLicenseFollowUp {
+    type Supplied = NoSupplied;
+
+    fn assemble(source: &impl FactSource, _: NoSupplied) -> Result<FollowUpFacts, FactSourceError> {
+        Ok(FollowUpFacts {
+            internal_request: source.internal_request()?,
+        })
     }
 }

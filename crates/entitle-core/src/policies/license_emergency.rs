@@ -25,6 +25,7 @@ use super::weekend_emergency::{
 };
 use crate::domain::{Customer, License};
 use crate::explain::weekend_detail_of;
+use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, Given, GraphBuilder};
 use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -148,22 +149,28 @@ pub enum LicenseEmergencyOutcome {
 }
 
 impl Outcome for LicenseEmergencyOutcome {
-    const ALL: &'static [Self] = &[
-        Self::Weekend(WeekendEmergencyOutcome::UseWeekdayWorkflow),
-        Self::Weekend(WeekendEmergencyOutcome::OutOfScopeProspect),
-        Self::Weekend(WeekendEmergencyOutcome::OutOfScopeUnpaid),
-        Self::Weekend(WeekendEmergencyOutcome::NotLapsed),
-        Self::Weekend(WeekendEmergencyOutcome::OutsideEmergencyWindow),
-        Self::Weekend(WeekendEmergencyOutcome::RequestScreenshots),
-        Self::Weekend(WeekendEmergencyOutcome::GenerateTemporaryLicense),
-        Self::Weekday(WeekdayEmergencyOutcome::UseWeekendWorkflow),
-        Self::Weekday(WeekdayEmergencyOutcome::OutOfScopeProspect),
-        Self::Weekday(WeekdayEmergencyOutcome::OutOfScopeUnpaid),
-        Self::Weekday(WeekdayEmergencyOutcome::NotLapsed),
-        Self::Weekday(WeekdayEmergencyOutcome::OutsideEmergencyWindow),
-        Self::Weekday(WeekdayEmergencyOutcome::EngageLrSme),
-        Self::Weekday(WeekdayEmergencyOutcome::LikelyResolved),
-    ];
+    /// Every weekend outcome, then every weekday outcome, in each page's
+    /// order.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "evaluated at compile time: an index out of bounds fails the build"
+    )]
+    const ALL: &'static [Self] = &{
+        const WEEKEND: &[WeekendEmergencyOutcome] = WeekendEmergencyOutcome::ALL;
+        const WEEKDAY: &[WeekdayEmergencyOutcome] = WeekdayEmergencyOutcome::ALL;
+        let mut all = [LicenseEmergencyOutcome::Weekend(WeekendEmergencyOutcome::ALL[0]);
+            WEEKEND.len() + WEEKDAY.len()];
+        let mut i = 0;
+        while i < WEEKEND.len() {
+            all[i] = LicenseEmergencyOutcome::Weekend(WEEKEND[i]);
+            i += 1;
+        }
+        while i < all.len() {
+            all[i] = LicenseEmergencyOutcome::Weekday(WEEKDAY[i - WEEKEND.len()]);
+            i += 1;
+        }
+        all
+    };
 
     fn id(self) -> &'static str {
         match self {
@@ -277,5 +284,30 @@ impl Policy for LicenseEmergency {
             })
         });
         weekend.chain(weekday).collect()
+    }
+}
+
+impl StoredFacts for LicenseEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<LicenseEmergencyFacts, FactSourceError> {
+        let (admin_dashboard, license_page) = source.screenshots()?;
+        Ok(LicenseEmergencyFacts::from(LicenseEmergencyFlatFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            screenshots: EmergencyScreenshots {
+                admin_dashboard,
+                license_page,
+            },
+            screenshot_user_count: source.screenshot_user_count()?,
+            requester_email: source.requester_email().to_owned(),
+            ticket_url: source.ticket_url()?.to_owned(),
+            requester_has_cdot_account: source.requester_has_cdot_account(),
+            account_has_subscription_access: source.account_has_subscription_access()?,
+            seat_link_dates: source.seat_link_dates()?,
+        }))
     }
 }

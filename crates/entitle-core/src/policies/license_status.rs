@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{License, Plan};
 use crate::explain::{date_detail, grace_detail, window_detail};
+use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time::{self, LicenseState};
@@ -228,5 +229,18 @@ pub(crate) fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Detail
         days_remaining,
         days_since,
         ..Details::default()
+    }
+}
+
+impl StoredFacts for LicenseStatus {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<LicenseStatusFacts, FactSourceError> {
+        Ok(LicenseStatusFacts {
+            license: source.license()?,
+        })
     }
 }

@@ -1,13 +1,13 @@
 //! The registry: every policy of the spec, one file each, one line here.
 
 crate::registry! {
-    license_status => LicenseStatus,
-    weekend_emergency => WeekendEmergency,
-    emergency_license_follow_up => EmergencyLicenseFollowUp,
-    weekday_emergency => WeekdayEmergency,
-    license_emergency => LicenseEmergency,
+    license_status => LicenseStatus: stored,
+    weekend_emergency => WeekendEmergency: stored,
+    emergency_license_follow_up => EmergencyLicenseFollowUp: stored,
+    weekday_emergency => WeekdayEmergency: stored,
+    license_emergency => LicenseEmergency: stored,
     star_validity => StarValidity,
-    star_self_managed => StarSelfManaged,
-    star_saas => StarSaas,
+    star_self_managed => StarSelfManaged: stored,
+    star_saas => StarSaas: stored,
     provision_failure => ProvisionFailure,
 }

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Namespace, Plan};
 use crate::explain::yes_no;
+use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{Answer, BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 
@@ -298,5 +299,38 @@ impl Policy for StarSaas {
             .into_iter()
             .map(|facts| Example { now, facts })
             .collect()
+    }
+}
+
+/// What the caller supplies for `star-saas`: everything but the namespace,
+/// which comes from the ticket's namespace record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarSaasSupplied {
+    /// What the starred ticket asks for.
+    pub request: SaasRequest,
+    /// Whether the L&R team is available to assist now.
+    pub lr_team_available: bool,
+    /// Whether it is an emergency.
+    pub emergency: bool,
+    /// The plan level the customer paid for.
+    pub desired_plan: SaasTrialPlan,
+}
+
+impl StoredFacts for StarSaas {
+    type Supplied = StarSaasSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        supplied: StarSaasSupplied,
+    ) -> Result<StarSaasFacts, FactSourceError> {
+        Ok(StarSaasFacts {
+            request: supplied.request,
+            namespace: source.namespace()?,
+            lr_team_available: supplied.lr_team_available,
+            emergency: supplied.emergency,
+            desired_plan: supplied.desired_plan,
+        })
     }
 }

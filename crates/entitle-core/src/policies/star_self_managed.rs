@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::PolicyConfig;
 use crate::domain::License;
 use crate::explain::date_detail;
+use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder, Timed};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -153,6 +154,7 @@ impl Policy for StarSelfManaged {
     const ID: &'static str = "star-self-managed";
     const SUMMARY: &'static str = "Move an urgent starred self-managed license ticket forward (never with a non-trial license).";
     const VERSION: u32 = 2;
+    const ROLE_SENSITIVE: bool = true;
     type Facts = StarSelfManagedFacts;
     type Outcome = StarSelfManagedOutcome;
 
@@ -536,4 +538,48 @@ fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
 
 fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// What the caller supplies for `star-self-managed`. The license, the Admin
+/// dashboard screenshot and whether the customer has a ticket come from the
+/// records; whether the recipient is the license contact compares
+/// `recipient_email` (default: the requester) with the subscription's
+/// license contact.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StarSelfManagedSupplied {
+    /// What the starred ticket asks for.
+    pub request: SelfManagedRequest,
+    /// Whether the L&R team is available to assist now.
+    pub lr_team_available: bool,
+    /// Who is handling the ticket (an adapter sets it from the caller's role).
+    pub actor: StarActor,
+    /// Where the license is to be sent, if not to the requester.
+    #[serde(default, deserialize_with = "crate::input::de::opt_email")]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
+    pub recipient_email: Option<String>,
+}
+
+impl StoredFacts for StarSelfManaged {
+    type Supplied = StarSelfManagedSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        supplied: StarSelfManagedSupplied,
+    ) -> Result<StarSelfManagedFacts, FactSourceError> {
+        let recipient = supplied
+            .recipient_email
+            .as_deref()
+            .unwrap_or(source.requester_email());
+        Ok(StarSelfManagedFacts {
+            request: supplied.request,
+            license: source.license()?,
+            lr_team_available: supplied.lr_team_available,
+            admin_dashboard_screenshot: source.screenshots()?.0,
+            customer_has_ticket: source.has_ticket(),
+            actor: supplied.actor,
+            recipient_is_license_contact: source.is_license_contact(recipient)?,
+        })
+    }
 }

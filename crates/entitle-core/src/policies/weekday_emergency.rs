@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::license_status::license_dates;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::explain::{license_detail, weekend_detail_of, window_detail};
+use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -281,4 +282,21 @@ fn seat_link_detail(dates: &[NaiveDate], cx: &PolicyContext<'_>) -> String {
         |d| format!("latest report {d}"),
     );
     format!("today is {today} in {}; {latest}", cx.config.timezone)
+}
+
+impl StoredFacts for WeekdayEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<WeekdayEmergencyFacts, FactSourceError> {
+        Ok(WeekdayEmergencyFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            requester_has_cdot_account: source.requester_has_cdot_account(),
+            account_has_subscription_access: source.account_has_subscription_access()?,
+            seat_link_dates: source.seat_link_dates()?,
+        })
+    }
 }

@@ -28,6 +28,7 @@ use super::license_status::license_dates;
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::explain::{license_detail, weekend_detail_of, window_detail};
+use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
 use crate::time;
@@ -402,4 +403,26 @@ fn evidence_detail(facts: &WeekendEmergencyFacts) -> String {
         yes_no(facts.screenshots.admin_dashboard),
         yes_no(facts.screenshots.license_page)
     )
+}
+
+impl StoredFacts for WeekendEmergency {
+    type Supplied = NoSupplied;
+
+    fn assemble(
+        source: &impl FactSource,
+        _: NoSupplied,
+    ) -> Result<WeekendEmergencyFacts, FactSourceError> {
+        let (admin_dashboard, license_page) = source.screenshots()?;
+        Ok(WeekendEmergencyFacts {
+            customer: source.customer()?,
+            license: source.license()?,
+            screenshots: EmergencyScreenshots {
+                admin_dashboard,
+                license_page,
+            },
+            screenshot_user_count: source.screenshot_user_count()?,
+            requester_email: source.requester_email().to_owned(),
+            ticket_url: source.ticket_url()?.to_owned(),
+        })
+    }
 }
