@@ -25,16 +25,30 @@ pub trait Outcome: Copy + Eq + Debug + Send + Sync + 'static {
     const ALL: &'static [Self];
     /// The public id (`generate-temporary-license`).
     fn id(self) -> &'static str;
+    /// What the outcome says to do, as its graph node shows it.
+    fn text(self) -> &'static str;
 }
 
-/// Declares a field-less outcome enum, implements [`Outcome`] and serialises
-/// each variant as its id.
+impl<F: 'static, O: Outcome, C: 'static> crate::graph::GraphBuilder<F, O, C> {
+    /// Adds one outcome leaf per outcome, in declaration order, each with
+    /// its id and text.
+    pub fn outcomes(&mut self) -> &mut Self {
+        for &outcome in O::ALL {
+            self.outcome(outcome.id(), outcome.text(), outcome);
+        }
+        self
+    }
+}
+
+/// Declares a field-less outcome enum, each variant with its id and text
+/// (`Variant => "id": "text"`), implements [`Outcome`] and serialises each
+/// variant as its id.
 #[macro_export]
 macro_rules! outcomes {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $id:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident => $id:literal : $text:literal ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -49,6 +63,12 @@ macro_rules! outcomes {
             fn id(self) -> &'static str {
                 match self {
                     $(Self::$variant => $id),+
+                }
+            }
+
+            fn text(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
                 }
             }
         }

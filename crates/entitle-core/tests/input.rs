@@ -316,7 +316,7 @@ fn company_holidays_are_strict_dates() {
 
 #[test]
 fn a_supplied_recipient_email_is_an_email_address() {
-    use entitle_core::fact_source::StarSelfManagedSupplied;
+    use entitle_core::policies::StarSelfManagedSupplied;
     let supplied = |recipient: serde_json::Value| {
         serde_json::from_value::<StarSelfManagedSupplied>(json!({
             "request": "license-not-received",

@@ -43,9 +43,9 @@ crate::outcomes! {
     /// What to do about a license the customer has not received.
     pub enum FollowUpOutcome {
         /// Send the copy of the license held by the success record.
-        ResendFromSuccessRecord => "resend-from-success-record",
+        ResendFromSuccessRecord => "resend-from-success-record": "Send the license kept in the closed [Success] issue",
         /// No license was generated: use the tool again.
-        Regenerate => "regenerate",
+        Regenerate => "regenerate": "No license was generated: use the tool again",
     }
 }
 
@@ -70,16 +70,7 @@ impl Policy for EmergencyLicenseFollowUp {
         .on(InternalRequest::Success, "resend-from-success-record")
         .on(InternalRequest::Failure, "regenerate")
         .on(InternalRequest::None, "regenerate");
-        g.outcome(
-            "resend-from-success-record",
-            "Send the license kept in the closed [Success] issue",
-            FollowUpOutcome::ResendFromSuccessRecord,
-        );
-        g.outcome(
-            "regenerate",
-            "No license was generated: use the tool again",
-            FollowUpOutcome::Regenerate,
-        );
+        g.outcomes();
         g.build()
     }
 

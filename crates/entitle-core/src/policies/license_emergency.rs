@@ -178,6 +178,13 @@ impl Outcome for LicenseEmergencyOutcome {
             Self::Weekday(outcome) => outcome.id(),
         }
     }
+
+    fn text(self) -> &'static str {
+        match self {
+            Self::Weekend(outcome) => outcome.text(),
+            Self::Weekday(outcome) => outcome.text(),
+        }
+    }
 }
 
 impl Serialize for LicenseEmergencyOutcome {

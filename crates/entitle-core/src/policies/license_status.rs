@@ -36,19 +36,19 @@ crate::outcomes! {
     /// Where a license is in its life today.
     pub enum LicenseStatusOutcome {
         /// Today is before `starts_on`.
-        NotStarted => "not-started",
+        NotStarted => "not-started": "The license has not started yet",
         /// A paid license before its expiry date.
-        Active => "active",
+        Active => "active": "The license is active",
         /// A paid license on or after its expiry date, before its grace period ends.
-        InGracePeriod => "in-grace-period",
+        InGracePeriod => "in-grace-period": "The license has expired and is in its grace period",
         /// A paid license whose grace period ended within the emergency window.
-        GraceEndedRecently => "grace-ended-recently",
+        GraceEndedRecently => "grace-ended-recently": "The grace period ended within the emergency window",
         /// A paid license whose grace period ended before the emergency window.
-        Lapsed => "lapsed",
+        Lapsed => "lapsed": "The license has lapsed: its grace period ended before the emergency window",
         /// A trial before its expiry date.
-        TrialActive => "trial-active",
+        TrialActive => "trial-active": "The trial license is active",
         /// A trial on or after its expiry date (trials have no grace period).
-        TrialExpired => "trial-expired",
+        TrialExpired => "trial-expired": "The trial license has expired (trials have no grace period)",
     }
 }
 
@@ -115,41 +115,7 @@ impl Policy for LicenseStatus {
         .detail(|f, cx| window_detail(&f.license, cx))
         .yes("grace-ended-recently")
         .no("lapsed");
-        g.outcome(
-            "not-started",
-            "The license has not started yet",
-            LicenseStatusOutcome::NotStarted,
-        )
-        .outcome(
-            "active",
-            "The license is active",
-            LicenseStatusOutcome::Active,
-        )
-        .outcome(
-            "in-grace-period",
-            "The license has expired and is in its grace period",
-            LicenseStatusOutcome::InGracePeriod,
-        )
-        .outcome(
-            "grace-ended-recently",
-            "The grace period ended within the emergency window",
-            LicenseStatusOutcome::GraceEndedRecently,
-        )
-        .outcome(
-            "lapsed",
-            "The license has lapsed: its grace period ended before the emergency window",
-            LicenseStatusOutcome::Lapsed,
-        )
-        .outcome(
-            "trial-active",
-            "The trial license is active",
-            LicenseStatusOutcome::TrialActive,
-        )
-        .outcome(
-            "trial-expired",
-            "The trial license has expired (trials have no grace period)",
-            LicenseStatusOutcome::TrialExpired,
-        );
+        g.outcomes();
         g.build()
     }
 

@@ -86,11 +86,11 @@ crate::outcomes! {
     /// Who handles the failed provision.
     pub enum ProvisionFailureOutcome {
         /// Fulfillment resolved it: nothing for L&R Support to do.
-        ResolvedByFulfillment => "resolved-by-fulfillment",
+        ResolvedByFulfillment => "resolved-by-fulfillment": "Resolved by Fulfillment: nothing for L&R Support to do",
         /// Report it to L&R Support, who contact the customer.
-        RequestLrSupport => "request-lr-support",
+        RequestLrSupport => "request-lr-support": "Request help from L&R Support: Report a provision failure",
         /// An ongoing failure stays with the Fulfillment engineers.
-        KeepWithFulfillment => "keep-with-fulfillment",
+        KeepWithFulfillment => "keep-with-fulfillment": "Keep with Fulfillment: an ongoing failure stays with engineering",
     }
 }
 
@@ -135,21 +135,7 @@ impl Policy for ProvisionFailure {
         .on(RootCause::Ongoing, "keep-with-fulfillment")
         .on(RootCause::Unknown, "keep-with-fulfillment");
 
-        g.outcome(
-            "resolved-by-fulfillment",
-            "Resolved by Fulfillment: nothing for L&R Support to do",
-            ProvisionFailureOutcome::ResolvedByFulfillment,
-        );
-        g.outcome(
-            "request-lr-support",
-            "Request help from L&R Support: Report a provision failure",
-            ProvisionFailureOutcome::RequestLrSupport,
-        );
-        g.outcome(
-            "keep-with-fulfillment",
-            "Keep with Fulfillment: an ongoing failure stays with engineering",
-            ProvisionFailureOutcome::KeepWithFulfillment,
-        );
+        g.outcomes();
         g.build()
     }
 

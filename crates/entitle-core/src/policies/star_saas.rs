@@ -85,15 +85,15 @@ crate::outcomes! {
     /// How to move the starred SaaS ticket forward.
     pub enum StarSaasOutcome {
         /// Extend the namespace's (active or expired) trial with the Mechanizer.
-        ExtendTrial => "extend-trial",
+        ExtendTrial => "extend-trial": "Extend the namespace's trial with the Mechanizer",
         /// Use the subscription to create a trial, then extend it as needed.
-        CreateTrialFromSubscription => "create-trial-from-subscription",
+        CreateTrialFromSubscription => "create-trial-from-subscription": "Use the subscription to create a trial, then extend it as needed",
         /// Get the L&R team to assist.
-        EngageLrTeam => "engage-lr-team",
+        EngageLrTeam => "engage-lr-team": "Get the L&R team to assist",
         /// The customer associates their subscription with the namespace.
-        AssociateSubscription => "associate-subscription",
+        AssociateSubscription => "associate-subscription": "The customer associates their subscription with the namespace",
         /// Temporarily set the namespace on a trial at the desired plan.
-        TemporaryTrialAtPlan => "temporary-trial-at-plan",
+        TemporaryTrialAtPlan => "temporary-trial-at-plan": "Temporarily set the namespace on a trial at the desired plan",
     }
 }
 
@@ -176,31 +176,7 @@ impl Policy for StarSaas {
         .yes("temporary-trial-at-plan")
         .no("engage-lr-team");
 
-        g.outcome(
-            "extend-trial",
-            "Extend the namespace's trial with the Mechanizer",
-            StarSaasOutcome::ExtendTrial,
-        );
-        g.outcome(
-            "create-trial-from-subscription",
-            "Use the subscription to create a trial, then extend it as needed",
-            StarSaasOutcome::CreateTrialFromSubscription,
-        );
-        g.outcome(
-            "engage-lr-team",
-            "Get the L&R team to assist",
-            StarSaasOutcome::EngageLrTeam,
-        );
-        g.outcome(
-            "associate-subscription",
-            "The customer associates their subscription with the namespace",
-            StarSaasOutcome::AssociateSubscription,
-        );
-        g.outcome(
-            "temporary-trial-at-plan",
-            "Temporarily set the namespace on a trial at the desired plan",
-            StarSaasOutcome::TemporaryTrialAtPlan,
-        );
+        g.outcomes();
         g.build()
     }
 

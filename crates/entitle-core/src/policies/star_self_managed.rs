@@ -129,21 +129,21 @@ crate::outcomes! {
     /// How to move the starred self-managed ticket forward.
     pub enum StarSelfManagedOutcome {
         /// Generate a trial license (never a non-trial one).
-        GenerateTrialLicense => "generate-trial-license",
+        GenerateTrialLicense => "generate-trial-license": "Generate a trial license",
         /// Get the L&R team to assist.
-        EngageLrTeam => "engage-lr-team",
+        EngageLrTeam => "engage-lr-team": "Get the L&R team to assist",
         /// More than the threshold is left: no need to escalate.
-        NoEscalationNeeded => "no-escalation-needed",
+        NoEscalationNeeded => "no-escalation-needed": "24h+ remaining: no need to escalate",
         /// Get the Admin -> Dashboard screenshot before anything else.
-        RequestAdminDashboardScreenshot => "request-admin-dashboard-screenshot",
+        RequestAdminDashboardScreenshot => "request-admin-dashboard-screenshot": "Request a screenshot of Admin -> Dashboard before creating a trial license",
         /// Send the license (again) to the license contact.
-        ResendToLicenseContact => "resend-to-license-contact",
+        ResendToLicenseContact => "resend-to-license-contact": "Send the license to the license contact",
         /// Send the trial license to the new contact.
-        SendTrialToNewContact => "send-trial-to-new-contact",
+        SendTrialToNewContact => "send-trial-to-new-contact": "Send the trial license to the new contact",
         /// Licenses go only to the license contact.
-        DeclineDifferentEmail => "decline-different-email",
+        DeclineDifferentEmail => "decline-different-email": "Decline: licenses are sent only to the license contact",
         /// A non-trial license: the L&R team handles it.
-        RouteToLrTeam => "route-to-lr-team",
+        RouteToLrTeam => "route-to-lr-team": "A non-trial license: the L&R team handles it",
     }
 }
 
@@ -244,46 +244,7 @@ impl Policy for StarSelfManaged {
         .yes("send-trial-to-new-contact")
         .no("decline-different-email");
 
-        g.outcome(
-            "generate-trial-license",
-            "Generate a trial license",
-            StarSelfManagedOutcome::GenerateTrialLicense,
-        );
-        g.outcome(
-            "engage-lr-team",
-            "Get the L&R team to assist",
-            StarSelfManagedOutcome::EngageLrTeam,
-        );
-        g.outcome(
-            "no-escalation-needed",
-            "24h+ remaining: no need to escalate",
-            StarSelfManagedOutcome::NoEscalationNeeded,
-        );
-        g.outcome(
-            "request-admin-dashboard-screenshot",
-            "Request a screenshot of Admin -> Dashboard before creating a trial license",
-            StarSelfManagedOutcome::RequestAdminDashboardScreenshot,
-        );
-        g.outcome(
-            "resend-to-license-contact",
-            "Send the license to the license contact",
-            StarSelfManagedOutcome::ResendToLicenseContact,
-        );
-        g.outcome(
-            "send-trial-to-new-contact",
-            "Send the trial license to the new contact",
-            StarSelfManagedOutcome::SendTrialToNewContact,
-        );
-        g.outcome(
-            "decline-different-email",
-            "Decline: licenses are sent only to the license contact",
-            StarSelfManagedOutcome::DeclineDifferentEmail,
-        );
-        g.outcome(
-            "route-to-lr-team",
-            "A non-trial license: the L&R team handles it",
-            StarSelfManagedOutcome::RouteToLrTeam,
-        );
+        g.outcomes();
         g.build()
     }
 

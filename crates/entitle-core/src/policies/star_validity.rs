@@ -74,13 +74,13 @@ crate::outcomes! {
     /// Whether the STAR is valid.
     pub enum StarValidityOutcome {
         /// The ticket did not need a STAR.
-        NoNeedForStar => "no-need-for-star",
+        NoNeedForStar => "no-need-for-star": "No need for STAR",
         /// The STAR is valid.
-        OkToStar => "ok-to-star",
+        OkToStar => "ok-to-star": "Ok to STAR",
         /// Wrong product sold: the STAR is valid only after Sales intervened.
-        AwaitSalesIntervention => "await-sales-intervention",
+        AwaitSalesIntervention => "await-sales-intervention": "Not yet: ok to STAR after sales intervention",
         /// Force reassociate: deflect with the documentation.
-        DeflectWithDocs => "deflect-with-docs",
+        DeflectWithDocs => "deflect-with-docs": "Use the docs to deflect",
     }
 }
 
@@ -168,22 +168,7 @@ impl Policy for StarValidity {
         .yes("ok-to-star")
         .no("deflect-with-docs");
 
-        g.outcome(
-            "no-need-for-star",
-            "No need for STAR",
-            StarValidityOutcome::NoNeedForStar,
-        );
-        g.outcome("ok-to-star", "Ok to STAR", StarValidityOutcome::OkToStar);
-        g.outcome(
-            "await-sales-intervention",
-            "Not yet: ok to STAR after sales intervention",
-            StarValidityOutcome::AwaitSalesIntervention,
-        );
-        g.outcome(
-            "deflect-with-docs",
-            "Use the docs to deflect",
-            StarValidityOutcome::DeflectWithDocs,
-        );
+        g.outcomes();
         g.build()
     }
 

@@ -62,19 +62,19 @@ crate::outcomes! {
     /// What to do about a weekday license emergency.
     pub enum WeekdayEmergencyOutcome {
         /// It is a weekend: the weekend workflow applies.
-        UseWeekendWorkflow => "use-weekend-workflow",
+        UseWeekendWorkflow => "use-weekend-workflow": "A weekend: follow the weekend emergency workflow",
         /// Prospects are out of scope.
-        OutOfScopeProspect => "out-of-scope-prospect",
+        OutOfScopeProspect => "out-of-scope-prospect": "Out of scope: prospects",
         /// Organizations without a paid plan are out of scope.
-        OutOfScopeUnpaid => "out-of-scope-unpaid",
+        OutOfScopeUnpaid => "out-of-scope-unpaid": "Out of scope: organizations without a paid plan",
         /// The license is still active or in its grace period.
-        NotLapsed => "not-lapsed",
+        NotLapsed => "not-lapsed": "Out of scope: the license is still active or in its grace period",
         /// The grace period ended longer ago than the emergency window.
-        OutsideEmergencyWindow => "outside-emergency-window",
+        OutsideEmergencyWindow => "outside-emergency-window": "Out of scope: the grace period ended before the emergency window",
         /// Engage the assistance of an L&R SME.
-        EngageLrSme => "engage-lr-sme",
+        EngageLrSme => "engage-lr-sme": "Engage the assistance of an L&R SME",
         /// Likely resolved by itself: confirm with the customer.
-        LikelyResolved => "likely-resolved",
+        LikelyResolved => "likely-resolved": "Likely the issue has resolved itself and no intervention is needed. Confirm this with the customer to be sure.",
     }
 }
 
@@ -150,41 +150,7 @@ impl Policy for WeekdayEmergency {
         .detail(|f, cx| seat_link_detail(&f.seat_link_dates, cx))
         .yes("likely-resolved")
         .no("engage-lr-sme");
-        g.outcome(
-            "use-weekend-workflow",
-            "A weekend: follow the weekend emergency workflow",
-            WeekdayEmergencyOutcome::UseWeekendWorkflow,
-        )
-        .outcome(
-            "out-of-scope-prospect",
-            "Out of scope: prospects",
-            WeekdayEmergencyOutcome::OutOfScopeProspect,
-        )
-        .outcome(
-            "out-of-scope-unpaid",
-            "Out of scope: organizations without a paid plan",
-            WeekdayEmergencyOutcome::OutOfScopeUnpaid,
-        )
-        .outcome(
-            "not-lapsed",
-            "Out of scope: the license is still active or in its grace period",
-            WeekdayEmergencyOutcome::NotLapsed,
-        )
-        .outcome(
-            "outside-emergency-window",
-            "Out of scope: the grace period ended before the emergency window",
-            WeekdayEmergencyOutcome::OutsideEmergencyWindow,
-        )
-        .outcome(
-            "engage-lr-sme",
-            "Engage the assistance of an L&R SME",
-            WeekdayEmergencyOutcome::EngageLrSme,
-        )
-        .outcome(
-            "likely-resolved",
-            "Likely the issue has resolved itself and no intervention is needed. Confirm this with the customer to be sure.",
-            WeekdayEmergencyOutcome::LikelyResolved,
-        );
+        g.outcomes();
         g.build()
     }
 

@@ -79,19 +79,19 @@ crate::outcomes! {
     /// What to do about a weekend license emergency.
     pub enum WeekendEmergencyOutcome {
         /// It is not a weekend: the weekday workflow applies.
-        UseWeekdayWorkflow => "use-weekday-workflow",
+        UseWeekdayWorkflow => "use-weekday-workflow": "Not a weekend: follow the weekday emergency workflow",
         /// Prospects are out of scope.
-        OutOfScopeProspect => "out-of-scope-prospect",
+        OutOfScopeProspect => "out-of-scope-prospect": "Out of scope: prospects",
         /// Organizations without a paid plan are out of scope.
-        OutOfScopeUnpaid => "out-of-scope-unpaid",
+        OutOfScopeUnpaid => "out-of-scope-unpaid": "Out of scope: organizations without a paid plan",
         /// The license is still active or in its grace period.
-        NotLapsed => "not-lapsed",
+        NotLapsed => "not-lapsed": "Out of scope: the license is still active or in its grace period",
         /// The grace period ended longer ago than the emergency window.
-        OutsideEmergencyWindow => "outside-emergency-window",
+        OutsideEmergencyWindow => "outside-emergency-window": "Out of scope: the grace period ended before the emergency window",
         /// Ask the customer for the screenshots (and user count) still missing.
-        RequestScreenshots => "request-screenshots",
+        RequestScreenshots => "request-screenshots": "Request the missing screenshots and user count from the customer",
         /// Generate a temporary Ultimate license with the Mechanizer app.
-        GenerateTemporaryLicense => "generate-temporary-license",
+        GenerateTemporaryLicense => "generate-temporary-license": "Generate a temporary Ultimate license with the Mechanizer app",
     }
 }
 
@@ -151,41 +151,7 @@ impl Policy for WeekendEmergency {
         .detail(|f, _| evidence_detail(f))
         .yes("generate-temporary-license")
         .no("request-screenshots");
-        g.outcome(
-            "use-weekday-workflow",
-            "Not a weekend: follow the weekday emergency workflow",
-            WeekendEmergencyOutcome::UseWeekdayWorkflow,
-        )
-        .outcome(
-            "out-of-scope-prospect",
-            "Out of scope: prospects",
-            WeekendEmergencyOutcome::OutOfScopeProspect,
-        )
-        .outcome(
-            "out-of-scope-unpaid",
-            "Out of scope: organizations without a paid plan",
-            WeekendEmergencyOutcome::OutOfScopeUnpaid,
-        )
-        .outcome(
-            "not-lapsed",
-            "Out of scope: the license is still active or in its grace period",
-            WeekendEmergencyOutcome::NotLapsed,
-        )
-        .outcome(
-            "outside-emergency-window",
-            "Out of scope: the grace period ended before the emergency window",
-            WeekendEmergencyOutcome::OutsideEmergencyWindow,
-        )
-        .outcome(
-            "request-screenshots",
-            "Request the missing screenshots and user count from the customer",
-            WeekendEmergencyOutcome::RequestScreenshots,
-        )
-        .outcome(
-            "generate-temporary-license",
-            "Generate a temporary Ultimate license with the Mechanizer app",
-            WeekendEmergencyOutcome::GenerateTemporaryLicense,
-        );
+        g.outcomes();
         g.build()
     }
 
