@@ -1,12 +1,13 @@
 //! Words for trace details and actions: durations, dates relative to `now`,
-//! and the license dates a support engineer wants to see next to an answer.
+//! and the license dates a support engineer wants to see next to an answer
+//! (the detail builders every policy shares).
 //! Only called when a trace or details are built, never on the fast path.
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
 
 use crate::domain::License;
-use crate::policy::PolicyContext;
-use crate::time;
+use crate::policy::{Details, PolicyContext};
+use crate::time::{self, LicenseState};
 
 /// Writes a non-negative integer.
 fn push_int(out: &mut String, n: i64) {
@@ -266,4 +267,40 @@ pub fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
 /// `yes` or `no`.
 pub fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
+}
+
+/// The dates of `license` and the day counts that matter in its state today,
+/// as outcome data: `starts_on`, `expires_on`, `grace_ends_on` (paid licenses
+/// only; a trial has no grace period), and
+/// - not started: `days_remaining` until `starts_on`;
+/// - active (paid or trial): `days_remaining` until `expires_on`;
+/// - in grace: `days_since` `expires_on` and `days_remaining` until `grace_ends_on`;
+/// - grace ended (recently or lapsed): `days_since` `grace_ends_on`;
+/// - trial expired: `days_since` `expires_on`.
+pub fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Details {
+    let today = time::today_at(cx).value();
+    let grace_ends_on = time::grace_ends_on(license, cx.config);
+    let days = |from: NaiveDate, to: NaiveDate| to.signed_duration_since(from).num_days();
+    let (days_remaining, days_since) = match time::license_state_on(license, today, cx.config) {
+        LicenseState::NotStarted => (Some(days(today, license.starts_on)), None),
+        LicenseState::Active | LicenseState::TrialActive => {
+            (Some(days(today, license.expires_on)), None)
+        }
+        LicenseState::InGracePeriod => (
+            Some(days(today, grace_ends_on)),
+            Some(days(license.expires_on, today)),
+        ),
+        LicenseState::GraceEndedRecently | LicenseState::Lapsed => {
+            (None, Some(days(grace_ends_on, today)))
+        }
+        LicenseState::TrialExpired => (None, Some(days(license.expires_on, today))),
+    };
+    Details {
+        starts_on: Some(license.starts_on),
+        expires_on: Some(license.expires_on),
+        grace_ends_on: (!license.trial).then_some(grace_ends_on),
+        days_remaining,
+        days_since,
+        ..Details::default()
+    }
 }

@@ -17,11 +17,11 @@ use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{License, Plan};
-use crate::explain::{date_detail, grace_detail, window_detail};
+use crate::explain::{date_detail, grace_detail, license_dates, window_detail};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
-use crate::time::{self, LicenseState};
+use crate::time;
 
 /// The license whose status is asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,42 +159,6 @@ impl Policy for LicenseStatus {
             // Grace ended on 2026-11-19, four days ago.
             license(false, date(2025, 11, 5), date(2026, 11, 5)),
         ]
-    }
-}
-
-/// The dates of `license` and the day counts that matter in its state today,
-/// as outcome data: `starts_on`, `expires_on`, `grace_ends_on` (paid licenses
-/// only; a trial has no grace period), and
-/// - not started: `days_remaining` until `starts_on`;
-/// - active (paid or trial): `days_remaining` until `expires_on`;
-/// - in grace: `days_since` `expires_on` and `days_remaining` until `grace_ends_on`;
-/// - grace ended (recently or lapsed): `days_since` `grace_ends_on`;
-/// - trial expired: `days_since` `expires_on`.
-pub(crate) fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Details {
-    let today = time::today_at(cx).value();
-    let grace_ends_on = time::grace_ends_on(license, cx.config);
-    let days = |from: NaiveDate, to: NaiveDate| to.signed_duration_since(from).num_days();
-    let (days_remaining, days_since) = match time::license_state_on(license, today, cx.config) {
-        LicenseState::NotStarted => (Some(days(today, license.starts_on)), None),
-        LicenseState::Active | LicenseState::TrialActive => {
-            (Some(days(today, license.expires_on)), None)
-        }
-        LicenseState::InGracePeriod => (
-            Some(days(today, grace_ends_on)),
-            Some(days(license.expires_on, today)),
-        ),
-        LicenseState::GraceEndedRecently | LicenseState::Lapsed => {
-            (None, Some(days(grace_ends_on, today)))
-        }
-        LicenseState::TrialExpired => (None, Some(days(license.expires_on, today))),
-    };
-    Details {
-        starts_on: Some(license.starts_on),
-        expires_on: Some(license.expires_on),
-        grace_ends_on: (!license.trial).then_some(grace_ends_on),
-        days_remaining,
-        days_since,
-        ..Details::default()
     }
 }
 

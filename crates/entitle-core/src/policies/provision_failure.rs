@@ -23,7 +23,7 @@
 //! following workday": every outcome carries `review_on`, the failure's date
 //! in the support time zone if it is a workday, else the next workday.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{BuildError, GraphBuilder};
@@ -145,7 +145,7 @@ impl Policy for ProvisionFailure {
         cx: &PolicyContext<'_>,
     ) -> Details {
         let failure = &facts.failure;
-        let review_on = review_on(failure, cx);
+        let review_on = time::review_on(failure.occurred_at, cx.config);
         let (internal_request, actions) = match outcome {
             ProvisionFailureOutcome::ResolvedByFulfillment => (
                 None,
@@ -240,18 +240,11 @@ impl Policy for ProvisionFailure {
     }
 }
 
-/// The workday the failure is reviewed on: its date in the support time
-/// zone, rolled forward over weekends and company holidays.
-fn review_on(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> NaiveDate {
-    let date = time::local_date(failure.occurred_at, cx.config.timezone);
-    time::next_workday_on_or_after(date, cx.config)
-}
-
 /// The failure, when it happened locally, and its review date.
 fn failure_detail(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> String {
     let tz = cx.config.timezone;
     let local = failure.occurred_at.with_timezone(&tz);
-    let review = review_on(failure, cx);
+    let review = time::review_on(failure.occurred_at, cx.config);
     format!(
         "{} ({}) failed {} {}; reviewed on {}",
         failure.subscription,

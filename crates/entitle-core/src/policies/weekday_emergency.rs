@@ -27,8 +27,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::license_status::license_dates;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::explain::license_dates;
 use crate::explain::{license_detail, weekend_detail_of, window_detail};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};

@@ -24,10 +24,9 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::license_status::license_dates;
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
 use crate::domain::{Customer, CustomerStatus, License, Plan};
-use crate::explain::{license_detail, weekend_detail_of, window_detail};
+use crate::explain::{license_dates, license_detail, weekend_detail_of, window_detail, yes_no};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
@@ -358,7 +357,6 @@ fn temporary_license_days(cx: &PolicyContext<'_>) -> u32 {
 
 /// The evidence on the ticket: `admin dashboard: yes, license page: no, user count: 134`.
 fn evidence_detail(facts: &WeekendEmergencyFacts) -> String {
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
     let users = match facts.screenshot_user_count {
         Some(users) if users > 0 => users.to_string(),
         Some(_) => "0 (not usable)".to_owned(),
