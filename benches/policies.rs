@@ -3,7 +3,10 @@
 //! in process (JSON facts in, JSON report out).
 //!
 //! Run with `cargo bench --bench policies`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "benchmark code on its own fixed inputs: a panic is a broken benchmark, reported at once"
+)]
 
 use divan::{Bencher, black_box};
 use entitle::config::PolicyConfig;

@@ -29,6 +29,9 @@ pub fn render(policy: &str, format: RenderFormat) -> Result<String, PolicyError>
             Ok(match self.0 {
                 RenderFormat::Mermaid => graph.to_mermaid(),
                 RenderFormat::Dot => graph.to_dot(),
+                // Cannot fail: a `GraphDescription` is strings, numbers
+                // and lists (no map with non-string keys, no custom
+                // `Serialize`); the `render_json` snapshots show every policy.
                 RenderFormat::Json => {
                     serde_json::to_string_pretty(&graph.describe()).unwrap_or_default()
                 }
@@ -44,7 +47,7 @@ pub fn schema(policy: &str) -> Result<serde_json::Value, PolicyError> {
     impl PolicyVisitor for Schema {
         type Output = serde_json::Value;
         fn visit<P: Registered>(self) -> Self::Output {
-            serde_json::to_value(schemars::schema_for!(P::Facts)).unwrap_or_default()
+            schemars::schema_for!(P::Facts).to_value()
         }
     }
     crate::policies::visit(policy, Schema)
@@ -98,6 +101,8 @@ pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>,
                         path: path.clone(),
                         outcome,
                         now: example.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                        // Cannot fail: facts types are derived structs with
+                        // string keys (the same facts were just decided).
                         facts: serde_json::to_value(&example.facts).unwrap_or_default(),
                     }),
                     None => missing.push(format!("{} -> {}", wanted.join(", "), path.outcome)),

@@ -32,7 +32,7 @@ fn one_line(text: &str, error: &toml::de::Error) -> String {
         return message;
     };
     let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
+    let line_no = text.bytes().take(start).filter(|&b| b == b'\n').count() + 1;
     let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
     format!("line {line_no}: `{line}`: {message}")
 }

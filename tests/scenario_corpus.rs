@@ -3,7 +3,10 @@
 //! table walk (`decide_walk`), `evaluate` (trace, details, `stable_until`)
 //! and the JSON boundary (`decide_json`), all agreeing with the expectation;
 //! and every edge and outcome of every policy taken by some scenario.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use entitle::config::PolicyConfig;
 use entitle::graph::Context;

@@ -1,6 +1,10 @@
 //! The 7-question graph shared by `benches/engine.rs` and
 //! `examples/bench_ratio.rs`, the same logic written by hand, and a tiny
 //! PRNG for facts.
+#![expect(
+    clippy::indexing_slicing,
+    reason = "benchmark code on its own fixed inputs: a panic is a broken benchmark, reported at once"
+)]
 
 use entitle::graph::{Answer as _, Context, DecisionGraph, GraphBuilder};
 

@@ -101,7 +101,6 @@ pub fn execute(args: &ImportArgs) -> Result<ImportSummary, ImportFailure> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]

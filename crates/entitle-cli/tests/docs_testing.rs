@@ -3,7 +3,10 @@
 //! `examples/testing/` (and the built-in scenarios) next to `entitle.db`, a decision log of November
 //! 2026 (the built-in scenarios, decided under the team's configuration),
 //! and exits 0, or the code its `# exit N` comment states.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::path::{Path, PathBuf};
 

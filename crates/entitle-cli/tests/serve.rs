@@ -1,8 +1,13 @@
 //! `entitle tokens` and `entitle serve` as a new user runs them: create a
 //! token, start the service, decide with the token, stop it with SIGTERM,
 //! start it again on the same database and find the decision in the log.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -11,12 +11,13 @@ use crate::time::{self, LicenseState};
 
 /// Writes a non-negative integer.
 fn push_int(out: &mut String, n: i64) {
+    // Least significant digit first; a `u64` has at most 20 digits.
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    let mut len = 0;
     let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
+    for slot in &mut digits {
+        *slot = b'0' + (rest % 10) as u8;
+        len += 1;
         rest /= 10;
         if rest == 0 {
             break;
@@ -25,7 +26,7 @@ fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    for &d in &digits[at..] {
+    for &d in digits.iter().take(len).rev() {
         out.push(char::from(d));
     }
 }

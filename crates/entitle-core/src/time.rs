@@ -952,7 +952,6 @@ pub fn has_report_on_today_at<'c>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

@@ -1,5 +1,4 @@
 //! `PolicyConfig`: defaults, deserialisation and validation (spec section 1).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;

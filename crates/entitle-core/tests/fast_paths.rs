@@ -5,7 +5,10 @@
 //! and instants in time zones with half-hour offsets and skipped or repeated
 //! midnights; and the time-zone fast paths (fixed zones without chrono-tz,
 //! dates from the offset) with chrono-tz itself.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;

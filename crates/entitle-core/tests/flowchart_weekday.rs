@@ -6,7 +6,13 @@
 //! questions are followed through), and compares it, through an explicit
 //! table from page node names to our node ids, with our graph after its scope
 //! checks. If the seed file is absent, the test says so and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

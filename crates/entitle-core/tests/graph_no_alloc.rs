@@ -1,14 +1,18 @@
 //! `decide` never allocates, with or without an embedded graph; `evaluate`
 //! does (a sanity check that the counter counts), and `evaluate_with` with
 //! a reused buffer allocates only for trace details.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use allocation_counter::measure;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use entitle_core::graph::{Context, DecisionGraph, GraphBuilder};
+use entitle_core::graph::{Context, DecisionGraph, GraphBuilder, Timed};
 
 entitle_core::answers! {
     enum Tier {
@@ -68,16 +72,15 @@ fn add_billing(g: &mut GraphBuilder<Account, Verdict>) {
     g.question("paid", "Is the plan paid?", |a: &Account, _| a.paid)
         .yes("expiring")
         .no("sales");
-    g.question(
+    g.timed_question(
         "expiring",
         "Does it expire within 7 days?",
-        |a: &Account, cx| a.expires - cx.now < Duration::days(7),
+        |a: &Account, cx, _| {
+            let from = a.expires - Duration::days(7);
+            Timed::new(cx.now >= from, (cx.now < from).then_some(from))
+        },
     )
     .detail(|a: &Account, _| format!("expires {}", a.expires))
-    .changes_at(|a: &Account, cx| {
-        let from = a.expires - Duration::days(7);
-        (cx.now < from).then_some(from)
-    })
     .yes("renew")
     .no("usage");
     g.question(

@@ -1,10 +1,13 @@
 //! Time-aware questions and `stable_until`: exact boundaries, the minimum
 //! over the path's questions only, and a property that `stable_until` is
 //! honest.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc, Weekday};
-use entitle_core::graph::{Context, Decision, DecisionGraph, GraphBuilder};
+use entitle_core::graph::{Context, Decision, DecisionGraph, GraphBuilder, Timed};
 use proptest::prelude::*;
 
 struct License {
@@ -51,30 +54,35 @@ fn graph() -> DecisionGraph<License, Action> {
     g.question("paid", "Is the license paid?", |l: &License, _| l.paid)
         .yes("expired")
         .no("trial");
-    g.question("expired", "Has the license expired?", |l: &License, cx| {
-        cx.now >= l.deadline
-    })
-    .changes_at(|l: &License, cx| (cx.now < l.deadline).then_some(l.deadline))
+    g.timed_question(
+        "expired",
+        "Has the license expired?",
+        |l: &License, cx, _| {
+            let expired = cx.now >= l.deadline;
+            Timed::new(expired, (!expired).then_some(l.deadline))
+        },
+    )
     .yes("renew")
     .no("more-than-a-day");
-    g.question(
+    g.timed_question(
         "more-than-a-day",
         "Are more than 24 h left?",
-        |l: &License, cx| l.deadline - cx.now > Duration::hours(24),
+        |l: &License, cx, _| {
+            let last = l.deadline - Duration::hours(24);
+            Timed::new(
+                l.deadline - cx.now > Duration::hours(24),
+                (cx.now < last).then_some(last),
+            )
+        },
     )
-    .changes_at(|l: &License, cx| {
-        let last = l.deadline - Duration::hours(24);
-        (cx.now < last).then_some(last)
-    })
     .yes("wait")
     .no("remind");
     g.question("trial", "Is it a trial?", |l: &License, _| l.trial)
         .yes("weekend")
         .no("sales");
-    g.question("weekend", "Is it the weekend?", |_: &License, cx| {
-        is_weekend(cx.now)
+    g.timed_question("weekend", "Is it the weekend?", |_: &License, cx, _| {
+        Timed::new(is_weekend(cx.now), Some(weekend_flips_at(cx.now)))
     })
-    .changes_at(|_: &License, cx| Some(weekend_flips_at(cx.now)))
     .yes("monday")
     .no("call");
     g.outcome("renew", "Renew", Action::Renew)

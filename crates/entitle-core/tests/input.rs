@@ -1,6 +1,9 @@
 //! The strict input readers, and the facts and configuration that read
 //! through them (issue 9: inputs that must be refused).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use entitle_core::config::PolicyConfig;

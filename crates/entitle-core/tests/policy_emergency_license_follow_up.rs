@@ -1,7 +1,6 @@
 //! Spec 3.2a `emergency-license-follow-up` ("the customer has not received
 //! the email"): the record decides, nothing depends on time, and a follow-up
 //! never allows a second license when a success record exists.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod emergency_support;
 

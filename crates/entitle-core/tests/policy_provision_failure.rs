@@ -1,7 +1,6 @@
 //! `provision-failure` (spec 3.8): who handles a flagged provisioning
 //! failure, and `review_on`, the workday it is reviewed on (weekends and
 //! company holidays roll forward; the date is the support time zone's).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod star_support;
 

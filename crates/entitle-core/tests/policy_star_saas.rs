@@ -1,7 +1,6 @@
 //! `star-saas` (spec 3.7): every request against every namespace, and the
 //! Mechanizer's limits: it extends a trial the namespace had, never starts
 //! one; a temporary trial is set at the desired plan.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod star_support;
 

@@ -1,6 +1,5 @@
 //! `star-validity` (spec 3.5): the page's flowchart at every threshold, and
 //! the invariants every decision keeps.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod star_support;
 

@@ -2,7 +2,6 @@
 //! API. The invariants hold for the built-in policies under the default and
 //! under random valid configurations; a deliberately broken wrapper is
 //! caught with a shrunk counterexample.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use entitle_core::config::PolicyConfig;
 use entitle_core::policies::{LicenseStatus, StarSelfManaged, WeekendEmergency};

@@ -5,6 +5,7 @@
 //! time; the server hashes the presented token and compares it with every
 //! stored hash in constant time.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -122,11 +123,10 @@ pub enum TokenError {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        // Writing to a `String` cannot fail.
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
@@ -137,13 +137,16 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let digit = |c: u8| {
-            char::from(c)
-                .to_digit(16)
-                .and_then(|d| u8::try_from(d).ok())
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let &[high, low] = pair else {
+            return None;
         };
-        out[i] = (digit(pair[0])? << 4) | digit(pair[1])?;
+        *slot = (digit(high)? << 4) | digit(low)?;
     }
     Some(out)
 }
@@ -382,7 +385,6 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]

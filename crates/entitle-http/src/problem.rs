@@ -150,21 +150,21 @@ pub fn pointer_of(field: &str) -> String {
     for segment in field.split('.') {
         let mut rest = segment;
         // `name[1][2]` -> `/name/1/2`.
-        let (name, indexes) = match rest.find('[') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
+        let (name, indexes) = rest
+            .find('[')
+            .and_then(|i| rest.split_at_checked(i))
+            .unwrap_or((rest, ""));
         if !name.is_empty() {
             out.push('/');
             out.push_str(&name.replace('~', "~0").replace('/', "~1"));
         }
         rest = indexes;
         while let Some(stripped) = rest.strip_prefix('[') {
-            match stripped.find(']') {
-                Some(end) => {
+            match stripped.split_once(']') {
+                Some((index, after)) => {
                     out.push('/');
-                    out.push_str(&stripped[..end]);
-                    rest = &stripped[end + 1..];
+                    out.push_str(index);
+                    rest = after;
                 }
                 None => break,
             }

@@ -524,9 +524,9 @@ fn is_json(content_type: &str) -> bool {
 
 /// The member named in a serde message such as "unknown field `x`, ...".
 fn backticked(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(&message[start..end])
+    let (_, after) = message.split_once('`')?;
+    let (name, _) = after.split_once('`')?;
+    Some(name)
 }
 
 /// Parses the envelope: 400 if not JSON, 422 if not the envelope.

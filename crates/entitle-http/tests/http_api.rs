@@ -3,8 +3,13 @@
 //! `ENTITLE_TEST_POSTGRES_URL` is set), driven by a real HTTP client. Every
 //! endpoint, every error status, auth and roles, the log after a restart,
 //! and every response checked against the OpenAPI document.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::string_slice,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 mod openapi_check;
 

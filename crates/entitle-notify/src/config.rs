@@ -248,7 +248,7 @@ fn route_names(action: &str, value: toml::Value) -> Result<Vec<String>, ConfigEr
         ));
     }
     for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
+        if names.iter().take(i).any(|earlier| earlier == name) {
             return Err(bad(&format!("sink `{name}` is listed twice")));
         }
     }

@@ -109,8 +109,8 @@ impl ZendeskSink {
                 "comment": {"body": body},
                 "tags": tags(d),
             });
-            if let Some(email) = p.requester_email() {
-                ticket["requester"] = json!({"email": email});
+            if let (Some(email), Some(fields)) = (p.requester_email(), ticket.as_object_mut()) {
+                fields.insert("requester".to_owned(), json!({"email": email}));
             }
             let url = self.endpoint("api/v2/tickets.json")?;
             self.http
@@ -186,7 +186,6 @@ fn ticket_number(p: &Payload<'_>) -> Option<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

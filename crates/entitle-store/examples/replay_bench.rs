@@ -9,7 +9,12 @@
 //! ```
 //!
 //! The last line is `replay decisions_per_s=<x> peak_mib=<y>`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "an example on its own fixed inputs: a panic is a broken example, reported at once"
+)]
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -395,8 +395,8 @@ pub fn parse_json(
 /// serde_json appends " at line L column C" to messages; the error already
 /// carries them.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
+    match message.rsplit_once(" at line ") {
+        Some((before, _)) => before.to_owned(),
         None => message.to_owned(),
     }
 }

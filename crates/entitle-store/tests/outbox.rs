@@ -3,7 +3,12 @@
 //! flows), one license per ticket under concurrency, `Regenerate`, claiming
 //! (leases, stale tokens, concurrent claimers in two pools), the people's
 //! transitions and their errors, events, and the follow-up facts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 mod common;
 

@@ -4,7 +4,10 @@
 //! deciding each scenario again; an unchanged config reports nothing; the
 //! log is only read; a database that is not an entitle store is refused.
 //! On SQLite, and on PostgreSQL when `ENTITLE_TEST_POSTGRES_URL` is set.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 mod common;
 

@@ -2,7 +2,12 @@
 //! `ENTITLE_TEST_POSTGRES_URL` is set, PostgreSQL (a fresh database per
 //! test): migrations, import, facts assembly and its errors, the decision
 //! log (append-only, reopen, filters, group commit).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 mod common;
 

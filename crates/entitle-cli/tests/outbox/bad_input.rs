@@ -1,6 +1,10 @@
 //! Bad input: `entitle serve --actions` refuses a bad config with exit 2
 //! and one line naming the key; `entitle actions done` needs a note and a
 //! known id.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use crate::common::{Site, entitle, run};
 

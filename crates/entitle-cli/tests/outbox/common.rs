@@ -1,6 +1,13 @@
 //! The `entitle` binary as a test runs it: a directory with tokens, `entitle
 //! serve --actions` as a child process (SIGTERM or SIGKILL), an HTTP client
 //! for its API, and bounded waits.
+#![expect(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};

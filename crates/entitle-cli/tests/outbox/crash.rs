@@ -1,6 +1,11 @@
 //! Kill -9 `entitle serve` while it delivers, restart it on the same
 //! database: every action is delivered, and a receiver that deduplicates on
 //! `Idempotency-Key` records each effect exactly once.
+#![expect(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

@@ -3,8 +3,6 @@
 //! local receivers (axum servers that record what they get, the real
 //! aiosmtpd SMTP server, PostgreSQL when `ENTITLE_TEST_POSTGRES_URL` is set).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 /// Evaluates `check` (a block returning bool, which may `.await`) every
 /// 50 ms until it is true or `limit` has passed; whether it became true.
 macro_rules! wait_until {

@@ -1,5 +1,9 @@
 //! Two `entitle serve --actions` processes on one PostgreSQL database:
 //! decisions made through both, every action delivered exactly once.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,5 +1,10 @@
 //! A real local HTTP receiver (axum) that records every request and answers
 //! with a replaceable responder.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

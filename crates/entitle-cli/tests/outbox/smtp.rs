@@ -1,6 +1,11 @@
 //! Starts the real SMTP server of the notify crate's tests
 //! (`crates/entitle-notify/tests/sinks/smtp_server.py`, Debian's
 //! python3-aiosmtpd) and reads the messages it received.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::path::Path;
 use std::process::Stdio;

@@ -2,6 +2,11 @@
 //! the email with the license attached, the channel post and the internal
 //! request record; the success flow, a second decision for the same ticket,
 //! and the failure flow with a retry by a person.
+#![expect(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::time::Duration;
 

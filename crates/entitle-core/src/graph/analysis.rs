@@ -1,10 +1,10 @@
 //! Analysis of a graph's structure: every path, and coverage of a set of
 //! decisions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use petgraph::Direction;
-use petgraph::graph::NodeIndex;
+use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
@@ -112,33 +112,33 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             .node_indices()
             .map(|n| (graph[n].id.as_str(), n))
             .collect();
-        let mut node_taken = vec![false; graph.node_count()];
-        let mut edge_taken = vec![false; graph.edge_count()];
+        let mut node_taken: HashSet<NodeIndex> = HashSet::new();
+        let mut edge_taken: HashSet<EdgeIndex> = HashSet::new();
         for decision in decisions {
             for step in &decision.trace {
                 let Some(&from) = by_id.get(step.node) else {
                     continue;
                 };
-                node_taken[from.index()] = true;
+                node_taken.insert(from);
                 if let Some(edge) = graph
                     .edges_directed(from, Direction::Outgoing)
                     .find(|e| e.weight().answer_index == step.answer_index)
                 {
-                    edge_taken[edge.id().index()] = true;
+                    edge_taken.insert(edge.id());
                 }
             }
             if let Some(&leaf) = by_id.get(decision.outcome_node) {
-                node_taken[leaf.index()] = true;
+                node_taken.insert(leaf);
             }
         }
         let nodes_not_taken = graph
             .node_indices()
-            .filter(|n| !node_taken[n.index()])
+            .filter(|n| !node_taken.contains(n))
             .map(|n| graph[n].id.as_str())
             .collect();
         let mut edges: Vec<_> = graph
             .edge_references()
-            .filter(|e| !edge_taken[e.id().index()])
+            .filter(|e| !edge_taken.contains(&e.id()))
             .collect();
         edges.sort_by_key(|e| (e.source().index(), e.weight().answer_index));
         let edges_not_taken = edges

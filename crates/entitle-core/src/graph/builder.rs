@@ -1,18 +1,17 @@
-//! Building and validating a decision graph.
+//! Building a decision graph: questions, outcomes and their edges. The
+//! checks `build` runs are in `validate`, embedding another graph in
+//! `embed`.
 
 use std::any::{TypeId, type_name};
-use std::collections::{BTreeSet, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{Dfs, EdgeRef};
 
+use super::closure_path;
 use super::compiled::{self, DecisionGraph, QuestionFns};
-use super::threaded;
-use super::{Answer, BuildError, Context, EdgeInfo, GraphIssue, NodeInfo, NodeKind, Timed, Want};
+use super::validate;
+use super::{Answer, BuildError, Context, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
 /// Asks a question of the facts; returns the answer's index.
 pub(crate) type AskFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> usize + Send + Sync>;
@@ -25,63 +24,42 @@ pub(crate) type TimedFn<F, C> =
 pub(crate) type DetailFn<F, C> =
     Arc<dyn Fn(&F, &Context<'_, C>, usize, Option<DateTime<Utc>>) -> String + Send + Sync>;
 
-enum Pending<F, O, C> {
+/// What a node added to the builder will contribute to the compiled graph.
+pub(super) enum Pending<F, O, C> {
     Question(QuestionFns<F, C>),
     Outcome(O),
     Subgraph,
 }
 
-struct PendingNode<F, O, C> {
-    info: NodeInfo,
-    body: Pending<F, O, C>,
+/// A node added to the builder.
+pub(super) struct PendingNode<F, O, C> {
+    pub(super) info: NodeInfo,
+    pub(super) body: Pending<F, O, C>,
 }
 
-struct PendingEdge {
-    from: String,
-    to: String,
-    type_id: TypeId,
-    type_name: &'static str,
-    answer_index: usize,
-    label: &'static str,
+/// An edge added to the builder, by the ids of its endpoints. Its answer is
+/// of its source's answer type by construction (`QuestionBuilder::on` is
+/// typed, and an embedded graph's edges are copied from a built graph).
+pub(super) struct PendingEdge {
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) answer_index: usize,
+    pub(super) label: &'static str,
 }
 
 /// Collects questions, outcomes and edges, then [`build`](Self::build)s a
 /// validated [`DecisionGraph`].
 ///
 /// The first node added is the root unless [`root`](Self::root) names another.
-/// Edges name their endpoints by id, so nodes can be declared in the order a
+/// Edges name their targets by id, so nodes can be declared in the order a
 /// handbook page reads; every reference is checked by `build`.
 pub struct GraphBuilder<F, O, C = ()> {
-    name: String,
-    nodes: Vec<PendingNode<F, O, C>>,
-    edges: Vec<PendingEdge>,
+    pub(super) name: String,
+    pub(super) nodes: Vec<PendingNode<F, O, C>>,
+    pub(super) edges: Vec<PendingEdge>,
     root: Option<String>,
     /// Problems found while adding nodes (reported by `build`).
-    issues: Vec<GraphIssue>,
-}
-
-/// An answer already known when a graph is embedded; see
-/// [`GraphBuilder::subgraph_given`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Given {
-    node: String,
-    type_id: TypeId,
-    type_name: &'static str,
-    answer_index: usize,
-    label: &'static str,
-}
-
-impl Given {
-    /// The embedded graph's question `node` is known to answer `answer`.
-    pub fn new<A: Answer>(node: impl Into<String>, answer: A) -> Self {
-        Self {
-            node: node.into(),
-            type_id: TypeId::of::<A>(),
-            type_name: type_name::<A>(),
-            answer_index: answer.index(),
-            label: answer.label(),
-        }
-    }
+    pub(super) issues: Vec<GraphIssue>,
 }
 
 impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
@@ -103,7 +81,8 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
     }
 
     /// Adds a question `id` asking `text`, answered by `ask`. The returned
-    /// handle adds its edges, a trace detail and its time dependence.
+    /// handle adds its edges and a trace detail. A question whose answer
+    /// depends on `now` is a [`timed_question`](Self::timed_question).
     pub fn question<A, Q>(
         &mut self,
         id: impl Into<String>,
@@ -128,7 +107,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         let typed = Arc::clone(&ask);
         let fns = QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(f, cx).index()),
-            thread: Some(threaded::factory(typed)),
+            closure: Some(closure_path::factory(typed)),
             timed: None,
             detail: None,
             contract: compiled::contract_of::<A>,
@@ -199,382 +178,17 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         self
     }
 
-    /// Adds the edge `from --answer--> to`. The answer's type must be the
-    /// question's answer type; `build` checks it.
-    pub fn edge<A: Answer>(
-        &mut self,
-        from: impl Into<String>,
-        answer: A,
-        to: impl Into<String>,
-    ) -> &mut Self {
-        self.edges.push(PendingEdge {
-            from: from.into(),
-            to: to.into(),
-            type_id: TypeId::of::<A>(),
-            type_name: type_name::<A>(),
-            answer_index: answer.index(),
-            label: answer.label(),
-        });
-        self
-    }
-
-    /// Adds a node `id` that hands the decision over to `child`, a validated
-    /// graph over other facts `S`. `project` picks the child's facts out of
-    /// this graph's facts, `map` turns each of the child's outcomes into one of
-    /// this graph's. The child's nodes become part of this graph, their ids
-    /// prefixed with `id/`, so rendering, analysis and traces show them. A
-    /// graph can only embed graphs already built, so no cycle can run across
-    /// graphs.
-    pub fn subgraph<S: 'static, O2>(
-        &mut self,
-        id: impl Into<String>,
-        text: impl Into<String>,
-        child: &DecisionGraph<S, O2, C>,
-        project: fn(&F) -> &S,
-        map: impl Fn(&O2) -> O,
-    ) -> &mut Self {
-        self.subgraph_given(id, text, child, project, map, &[])
-    }
-
-    /// As [`subgraph`](Self::subgraph), with answers this graph already knows
-    /// at that point. Each [`Given`] question of the child is not asked again:
-    /// the embedded copy follows the given answer's edge, and the child's
-    /// nodes only that question's other answers led to are left out. This
-    /// keeps every path of the composed graph feasible, e.g. a router that
-    /// asked "is it a weekend?" embeds the weekend page given `yes`.
-    pub fn subgraph_given<S: 'static, O2>(
-        &mut self,
-        id: impl Into<String>,
-        text: impl Into<String>,
-        child: &DecisionGraph<S, O2, C>,
-        project: fn(&F) -> &S,
-        map: impl Fn(&O2) -> O,
-        given: &[Given],
-    ) -> &mut Self {
-        let id = id.into();
-        let prefix = |child_id: &str| format!("{id}/{child_id}");
-        let structure = child.petgraph();
-
-        // The answer each given question is fixed to, by child node.
-        let mut fixed: HashMap<NodeIndex, usize> = HashMap::new();
-        for g in given {
-            let Some(node) = structure
-                .node_indices()
-                .find(|&n| structure[n].id == g.node)
-            else {
-                self.issues.push(GraphIssue::UnknownNode {
-                    from: id.clone(),
-                    unknown: prefix(&g.node),
-                });
-                continue;
-            };
-            match &structure[node].kind {
-                NodeKind::Question {
-                    type_id,
-                    answer_type,
-                    ..
-                } if *type_id == g.type_id => {
-                    fixed.insert(node, g.answer_index);
-                }
-                NodeKind::Question { answer_type, .. } => {
-                    self.issues.push(GraphIssue::AnswerTypeMismatch {
-                        node: prefix(&g.node),
-                        answer: g.label.to_owned(),
-                        expected: answer_type,
-                        found: g.type_name,
-                    })
-                }
-                _ => self.issues.push(GraphIssue::AnswerTypeMismatch {
-                    node: prefix(&g.node),
-                    answer: g.label.to_owned(),
-                    expected: "(not a question)",
-                    found: g.type_name,
-                }),
-            }
-        }
-        // Where a path into a child node really goes: past every given question.
-        let resolve = |mut node: NodeIndex| {
-            for _ in 0..=structure.node_count() {
-                let Some(&answer) = fixed.get(&node) else {
-                    return node;
-                };
-                match structure
-                    .edges_directed(node, Direction::Outgoing)
-                    .find(|e| e.weight().answer_index == answer)
-                {
-                    Some(edge) => node = edge.target(),
-                    None => return node,
-                }
-            }
-            node
-        };
-        let entry = resolve(child.root_index());
-        let mut keep = vec![false; structure.node_count()];
-        let mut stack = vec![entry];
-        while let Some(node) = stack.pop() {
-            if std::mem::replace(&mut keep[node.index()], true) {
-                continue;
-            }
-            stack.extend(
-                structure
-                    .neighbors_directed(node, Direction::Outgoing)
-                    .map(resolve),
-            );
-        }
-
-        self.nodes.push(PendingNode {
-            info: NodeInfo {
-                id: id.clone(),
-                text: text.into(),
-                kind: NodeKind::Subgraph {
-                    graph: child.name().to_owned(),
-                },
-                group: None,
-            },
-            body: Pending::Subgraph,
-        });
-        self.edges.push(PendingEdge {
-            from: id.clone(),
-            to: prefix(&structure[entry].id),
-            type_id: TypeId::of::<()>(),
-            type_name: "()",
-            answer_index: 0,
-            label: "",
-        });
-        for index in structure.node_indices().filter(|n| keep[n.index()]) {
-            let info = &structure[index];
-            let body = match compiled::parts(child, index) {
-                compiled::Parts::Question(fns) => Pending::Question(fns.project(project)),
-                compiled::Parts::Outcome(value) => Pending::Outcome(map(value)),
-                compiled::Parts::Subgraph => Pending::Subgraph,
-            };
-            let (type_id, type_name) = match &info.kind {
-                NodeKind::Question {
-                    type_id,
-                    answer_type,
-                    ..
-                } => (*type_id, *answer_type),
-                _ => (TypeId::of::<()>(), "()"),
-            };
-            for edge in structure.edges_directed(index, Direction::Outgoing) {
-                self.edges.push(PendingEdge {
-                    from: prefix(&info.id),
-                    to: prefix(&structure[resolve(edge.target())].id),
-                    type_id,
-                    type_name,
-                    answer_index: edge.weight().answer_index,
-                    label: edge.weight().label,
-                });
-            }
-            self.nodes.push(PendingNode {
-                info: NodeInfo {
-                    id: prefix(&info.id),
-                    text: info.text.clone(),
-                    kind: info.kind.clone(),
-                    group: Some(match &info.group {
-                        Some(group) => prefix(group),
-                        None => id.clone(),
-                    }),
-                },
-                body,
-            });
-        }
-        self
-    }
-
     /// Validates the graph and compiles it for evaluation.
     ///
     /// Every problem is reported, each naming the node ids involved: no root,
-    /// an unknown root, duplicate ids, edges from or to unknown nodes, edges
-    /// from outcomes, answers of the wrong type, answers with no edge or with
-    /// two, cycles, unreachable nodes, and paths that end anywhere but at an
-    /// outcome.
+    /// an unknown root, duplicate ids, edges to unknown nodes, edges from
+    /// outcomes, answers with no edge or with two, cycles, unreachable
+    /// nodes, paths that end anywhere but at an outcome, and answer types
+    /// that break their contract.
     pub fn build(mut self) -> Result<DecisionGraph<F, O, C>, BuildError> {
-        let mut issues = std::mem::take(&mut self.issues);
-        if self.nodes.is_empty() {
-            issues.push(GraphIssue::NoRoot);
-            return Err(self.fail(issues));
-        }
-
-        let mut graph: DiGraph<NodeInfo, EdgeInfo> =
-            DiGraph::with_capacity(self.nodes.len(), self.edges.len());
-        let mut index_of: HashMap<String, NodeIndex> = HashMap::with_capacity(self.nodes.len());
-        let mut reported_duplicates = BTreeSet::new();
-        for node in &self.nodes {
-            let index = graph.add_node(node.info.clone());
-            if index_of.insert(node.info.id.clone(), index).is_some()
-                && reported_duplicates.insert(node.info.id.clone())
-            {
-                issues.push(GraphIssue::DuplicateId {
-                    id: node.info.id.clone(),
-                });
-            }
-            if let NodeKind::Question {
-                answer_type,
-                answers,
-                ..
-            } = &node.info.kind
-            {
-                check_answer_labels(&node.info.id, answer_type, answers, &mut issues);
-            }
-        }
-        check_answer_contracts(&self.nodes, &mut issues);
-
-        let root_id = self
-            .root
-            .clone()
-            .unwrap_or_else(|| self.nodes[0].info.id.clone());
-        let root = index_of.get(&root_id).copied();
-        if root.is_none() {
-            issues.push(GraphIssue::UnknownRoot {
-                id: root_id.clone(),
-            });
-        }
-
-        // Edges: known endpoints, right answer type, at most one per answer.
-        let mut taken: HashMap<(NodeIndex, usize), ()> = HashMap::new();
-        let mut reported_dup_edges = BTreeSet::new();
-        for edge in &self.edges {
-            let Some(&from) = index_of.get(&edge.from) else {
-                issues.push(GraphIssue::UnknownNode {
-                    from: edge.from.clone(),
-                    unknown: edge.from.clone(),
-                });
-                continue;
-            };
-            let Some(&to) = index_of.get(&edge.to) else {
-                issues.push(GraphIssue::UnknownNode {
-                    from: edge.from.clone(),
-                    unknown: edge.to.clone(),
-                });
-                continue;
-            };
-            match &graph[from].kind {
-                NodeKind::Outcome => {
-                    issues.push(GraphIssue::EdgeFromOutcome {
-                        node: edge.from.clone(),
-                        to: edge.to.clone(),
-                    });
-                    continue;
-                }
-                NodeKind::Question {
-                    type_id,
-                    answer_type,
-                    ..
-                } if *type_id != edge.type_id => {
-                    issues.push(GraphIssue::AnswerTypeMismatch {
-                        node: edge.from.clone(),
-                        answer: edge.label.to_owned(),
-                        expected: answer_type,
-                        found: edge.type_name,
-                    });
-                    continue;
-                }
-                NodeKind::Subgraph { .. } if edge.type_id != TypeId::of::<()>() => {
-                    issues.push(GraphIssue::AnswerTypeMismatch {
-                        node: edge.from.clone(),
-                        answer: edge.label.to_owned(),
-                        expected: "() (a subgraph node has one edge, into its graph)",
-                        found: edge.type_name,
-                    });
-                    continue;
-                }
-                _ => {}
-            }
-            // An embedded graph is entered only through its subgraph node.
-            if let Some(group) = &graph[to].group {
-                let inside = graph[from].group.as_ref() == Some(group) || &graph[from].id == group;
-                if !inside {
-                    issues.push(GraphIssue::EdgeIntoSubgraph {
-                        from: edge.from.clone(),
-                        to: edge.to.clone(),
-                        subgraph: group.clone(),
-                    });
-                    continue;
-                }
-            }
-            if taken.insert((from, edge.answer_index), ()).is_some() {
-                if reported_dup_edges.insert((edge.from.clone(), edge.answer_index)) {
-                    issues.push(GraphIssue::DuplicateEdge {
-                        node: edge.from.clone(),
-                        answer: display_label(edge.label),
-                    });
-                }
-                continue;
-            }
-            graph.add_edge(
-                from,
-                to,
-                EdgeInfo {
-                    answer_index: edge.answer_index,
-                    label: edge.label,
-                },
-            );
-        }
-
-        // Every answer has an edge; no path ends anywhere but an outcome.
-        for index in graph.node_indices() {
-            let info = &graph[index];
-            match &info.kind {
-                NodeKind::Question { answers, .. } if answers.is_empty() => {
-                    issues.push(GraphIssue::DeadEnd {
-                        node: info.id.clone(),
-                    });
-                }
-                NodeKind::Question { answers, .. } => {
-                    for (answer_index, label) in answers.iter().enumerate() {
-                        if !taken.contains_key(&(index, answer_index)) {
-                            issues.push(GraphIssue::MissingEdge {
-                                node: info.id.clone(),
-                                answer: (*label).to_owned(),
-                            });
-                        }
-                    }
-                }
-                NodeKind::Subgraph { .. } => {
-                    if !taken.contains_key(&(index, 0)) {
-                        issues.push(GraphIssue::DeadEnd {
-                            node: info.id.clone(),
-                        });
-                    }
-                }
-                NodeKind::Outcome => {}
-            }
-        }
-
-        // Cycles: every strongly connected component with more than one
-        // node, or a node with an edge to itself.
-        for component in petgraph::algo::tarjan_scc(&graph) {
-            let is_cycle = component.len() > 1
-                || component
-                    .first()
-                    .is_some_and(|&n| graph.find_edge(n, n).is_some());
-            if is_cycle {
-                let mut nodes: Vec<String> =
-                    component.iter().map(|&n| graph[n].id.clone()).collect();
-                nodes.sort();
-                issues.push(GraphIssue::Cycle { nodes });
-            }
-        }
-
-        if let Some(root) = root {
-            let mut seen = vec![false; graph.node_count()];
-            let mut dfs = Dfs::new(&graph, root);
-            while let Some(n) = dfs.next(&graph) {
-                seen[n.index()] = true;
-            }
-            for index in graph.node_indices() {
-                if !seen[index.index()] {
-                    issues.push(GraphIssue::Unreachable {
-                        node: graph[index].id.clone(),
-                        root: root_id.clone(),
-                    });
-                }
-            }
-        }
-
-        match (root, issues.is_empty()) {
-            (Some(root), true) => {
+        let issues = std::mem::take(&mut self.issues);
+        match validate::validate(&self.nodes, &self.edges, self.root.as_deref(), issues) {
+            Ok((graph, root)) => {
                 let bodies = self.nodes.into_iter().map(|n| match n.body {
                     Pending::Question(fns) => compiled::Body::Question(fns),
                     Pending::Outcome(value) => compiled::Body::Outcome(value),
@@ -582,74 +196,17 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
                 });
                 Ok(compiled::compile(self.name, graph, root, bodies))
             }
-            _ => Err(BuildError {
+            Err(issues) => Err(BuildError {
                 graph: self.name,
                 issues,
             }),
         }
     }
-
-    fn fail(self, issues: Vec<GraphIssue>) -> BuildError {
-        BuildError {
-            graph: self.name,
-            issues,
-        }
-    }
 }
 
-fn display_label(label: &str) -> String {
-    if label.is_empty() {
-        "(enter)".to_owned()
-    } else {
-        label.to_owned()
-    }
-}
-
-fn check_answer_labels(
-    node: &str,
-    answer_type: &'static str,
-    answers: &[&'static str],
-    issues: &mut Vec<GraphIssue>,
-) {
-    let mut seen = BTreeSet::new();
-    for label in answers {
-        if label.is_empty() {
-            issues.push(GraphIssue::InvalidAnswerType {
-                node: node.to_owned(),
-                answer_type,
-                reason: "an answer has an empty label".to_owned(),
-            });
-        } else if !seen.insert(*label) {
-            issues.push(GraphIssue::InvalidAnswerType {
-                node: node.to_owned(),
-                answer_type,
-                reason: format!("the label `{label}` is used by two answers"),
-            });
-        }
-    }
-}
-
-/// Checks `ALL[i].index() == i` for every question's answer type. The index
-/// contract can only be checked through the typed answers, which the pending
-/// node remembers in its `contract` function.
-fn check_answer_contracts<F, O, C>(nodes: &[PendingNode<F, O, C>], issues: &mut Vec<GraphIssue>) {
-    for node in nodes {
-        if let (Pending::Question(fns), NodeKind::Question { answer_type, .. }) =
-            (&node.body, &node.info.kind)
-        {
-            if let Some(reason) = fns.contract_violation() {
-                issues.push(GraphIssue::InvalidAnswerType {
-                    node: node.info.id.clone(),
-                    answer_type,
-                    reason,
-                });
-            }
-        }
-    }
-}
-
-/// Adds a question's edges, trace detail and time dependence. Returned by
-/// [`GraphBuilder::question`]; every call records at once.
+/// Adds a question's edges and trace detail. Returned by
+/// [`GraphBuilder::question`] and [`GraphBuilder::timed_question`]; every
+/// call records at once.
 pub struct QuestionBuilder<'b, F, O, C, A> {
     builder: &'b mut GraphBuilder<F, O, C>,
     node: usize,
@@ -657,14 +214,6 @@ pub struct QuestionBuilder<'b, F, O, C, A> {
 }
 
 impl<F: 'static, O, C: 'static, A: Answer> QuestionBuilder<'_, F, O, C, A> {
-    fn id(&self) -> String {
-        self.builder
-            .nodes
-            .get(self.node)
-            .map(|n| n.info.id.clone())
-            .unwrap_or_default()
-    }
-
     fn fns(&mut self) -> Option<&mut QuestionFns<F, C>> {
         match self.builder.nodes.get_mut(self.node).map(|n| &mut n.body) {
             Some(Pending::Question(fns)) => Some(fns),
@@ -672,13 +221,28 @@ impl<F: 'static, O, C: 'static, A: Answer> QuestionBuilder<'_, F, O, C, A> {
         }
     }
 
-    /// Adds the edge taken when the question answers `answer`.
+    /// Adds the edge taken when the question answers `answer`: the one way
+    /// to add an edge. The answer is of the question's answer type, so an
+    /// edge with another type's answer does not compile:
+    ///
+    /// ```compile_fail
+    /// # use entitle_core::graph::GraphBuilder;
+    /// entitle_core::answers! { enum Tier { Free => "free", Pro => "pro" } }
+    /// let mut g = GraphBuilder::<(), u8>::new("g");
+    /// g.question("q", "Paid?", |_: &(), _| true).on(Tier::Pro, "a");
+    /// ```
     pub fn on(self, answer: A, to: impl Into<String>) -> Self {
-        let from = self.id();
-        self.builder.edge(from, answer, to);
+        if let Some(node) = self.builder.nodes.get(self.node) {
+            let edge = PendingEdge {
+                from: node.info.id.clone(),
+                to: to.into(),
+                answer_index: answer.index(),
+                label: answer.label(),
+            };
+            self.builder.edges.push(edge);
+        }
         self
     }
-
     /// Adds a trace detail: what the question saw (`grace ends 2026-11-25, in 12 h`).
     /// Only computed when a trace is built.
     pub fn detail(
@@ -706,24 +270,6 @@ impl<F: 'static, O, C: 'static, A: Answer> QuestionBuilder<'_, F, O, C, A> {
                     Some(&answer) => detail(f, cx, Timed::new(answer, until)),
                     None => String::new(),
                 }
-            }));
-        }
-        self
-    }
-
-    /// Declares the question time-aware: `until` returns the earliest instant
-    /// after `now` at which its answer would change for the same facts, or
-    /// `None` if it never will. Decisions report the earliest such instant on
-    /// their path as `stable_until`. (A rule that yields both at once is
-    /// better declared with [`GraphBuilder::timed_question`].)
-    pub fn changes_at(
-        mut self,
-        until: impl Fn(&F, &Context<'_, C>) -> Option<DateTime<Utc>> + Send + Sync + 'static,
-    ) -> Self {
-        if let Some(fns) = self.fns() {
-            let ask = Arc::clone(&fns.ask);
-            fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
-                (ask(f, cx), until(f, cx))
             }));
         }
         self

@@ -8,15 +8,16 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use super::builder::{AskFn, DetailFn, TimedFn};
-use super::threaded::{self, FAILED, Factory, Next};
+use super::closure_path::{self, FAILED, Factory, Next};
 use super::{Answer, Context, Decision, EdgeInfo, EvalError, NodeInfo, NodeKind, Step};
 
 /// The functions behind a question node.
 pub(crate) struct QuestionFns<F, C> {
     pub(crate) ask: AskFn<F, C>,
-    /// Builds the question's threaded closure from its typed closure; `None`
-    /// for a question of an embedded graph (asked through `ask`).
-    pub(crate) thread: Option<Factory<F, C>>,
+    /// Builds the question's closure for the fast path from its typed
+    /// closure; `None` for a question of an embedded graph (asked through
+    /// `ask`).
+    pub(crate) closure: Option<Factory<F, C>>,
     /// Asks a time-aware question for its answer and change instant at once.
     pub(crate) timed: Option<TimedFn<F, C>>,
     pub(crate) detail: Option<DetailFn<F, C>>,
@@ -28,7 +29,7 @@ impl<F, C> Clone for QuestionFns<F, C> {
     fn clone(&self) -> Self {
         Self {
             ask: Arc::clone(&self.ask),
-            thread: self.thread.clone(),
+            closure: self.closure.clone(),
             timed: self.timed.clone(),
             detail: self.detail.clone(),
             contract: self.contract,
@@ -42,7 +43,7 @@ impl<S: 'static, C: 'static> QuestionFns<S, C> {
         let ask = Arc::clone(&self.ask);
         QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(project(f), cx)),
-            thread: None,
+            closure: None,
             timed: self.timed.clone().map(|timed| -> TimedFn<F, C> {
                 Arc::new(move |f: &F, cx: &Context<'_, C>| timed(project(f), cx))
             }),
@@ -92,7 +93,8 @@ pub(crate) enum Parts<'g, F, O, C> {
 /// One node of the flat form. Indices are petgraph node indices.
 enum Flat<F, C> {
     Ask {
-        ask: AskFn<F, C>,
+        /// The question's functions (its `ask` is what the walk calls).
+        fns: QuestionFns<F, C>,
         /// Index in `edges` of the target for answer 0.
         first: u32,
         /// How many answers the question has.
@@ -118,53 +120,48 @@ pub struct DecisionGraph<F, O, C = ()> {
     root: NodeIndex,
     flat: Vec<Flat<F, C>>,
     edges: Vec<u32>,
-    /// Question functions by node index (for traces and embedding).
-    questions: Vec<Option<QuestionFns<F, C>>>,
     /// Outcome values, indexed by `Flat::Leaf::outcome`.
     outcomes: Vec<O>,
     /// For each outcome value, its node index.
     outcome_nodes: Vec<u32>,
     /// Number of steps on the longest path (trace capacity).
     depth: usize,
-    /// The threaded form `decide` runs. For graphs deeper than
-    /// [`MAX_THREADED_DEPTH`] it is `Leaf(FAILED)`, and `decide` walks.
+    /// The closure form `decide` runs. For graphs deeper than
+    /// [`MAX_CLOSURE_DEPTH`] it is `Leaf(FAILED)`, and `decide` walks.
     entry: Next<F, C>,
 }
 
-/// The deepest graph `decide` runs threaded: a threaded decision recurses
-/// once per question on its path, so this bounds its stack use.
-const MAX_THREADED_DEPTH: usize = 256;
+/// The deepest graph `decide` runs through its closures: such a decision
+/// recurses once per question on its path, so this bounds its stack use.
+const MAX_CLOSURE_DEPTH: usize = 256;
 
-/// Builds every node's threaded closure, leaves first, and returns the
-/// root's.
-fn thread_graph<F: 'static, C: 'static>(
+/// Builds every node's closure, leaves first, and returns the root's.
+fn build_closures<F: 'static, C: 'static>(
     graph: &DiGraph<NodeInfo, EdgeInfo>,
     root: NodeIndex,
     flat: &[Flat<F, C>],
     edges: &[u32],
-    questions: &[Option<QuestionFns<F, C>>],
 ) -> Option<Next<F, C>> {
     let order = petgraph::algo::toposort(graph, None).ok()?;
     let mut next: Vec<Option<Next<F, C>>> = vec![None; flat.len()];
     for node in order.into_iter().rev() {
         let at = node.index();
-        let threaded = match flat.get(at)? {
+        let closure = match flat.get(at)? {
             Flat::Leaf { outcome } => Next::Leaf(*outcome),
             Flat::Enter { next: to } => next.get(*to as usize)?.clone()?,
-            Flat::Ask { ask, first, count } => {
+            Flat::Ask { fns, first, count } => {
                 let mut answers = Vec::with_capacity(*count as usize);
                 for answer in 0..*count as usize {
                     let to = *edges.get(*first as usize + answer)?;
                     answers.push(next.get(to as usize)?.clone()?);
                 }
-                let fns = questions.get(at)?.as_ref()?;
-                Next::Node(match &fns.thread {
+                Next::Node(match &fns.closure {
                     Some(factory) => factory(answers),
-                    None => threaded::erased(Arc::clone(ask), answers),
+                    None => closure_path::erased(Arc::clone(&fns.ask), answers),
                 })
             }
         };
-        *next.get_mut(at)? = Some(threaded);
+        *next.get_mut(at)? = Some(closure);
     }
     next.get(root.index())?.clone()
 }
@@ -177,7 +174,6 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
 ) -> DecisionGraph<F, O, C> {
     let mut flat = Vec::with_capacity(graph.node_count());
     let mut edges = Vec::with_capacity(graph.edge_count());
-    let mut questions = Vec::with_capacity(graph.node_count());
     let mut outcomes = Vec::new();
     let mut outcome_nodes = Vec::new();
     for (index, body) in graph.node_indices().zip(bodies) {
@@ -189,18 +185,16 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
         match body {
             Body::Question(fns) => {
                 flat.push(Flat::Ask {
-                    ask: Arc::clone(&fns.ask),
+                    fns,
                     first: to_u32(edges.len()),
                     count: to_u32(targets.len()),
                 });
                 edges.extend(targets.iter().map(|&(_, t)| t));
-                questions.push(Some(fns));
             }
             Body::Subgraph => {
                 flat.push(Flat::Enter {
                     next: targets.first().map_or(0, |&(_, t)| t),
                 });
-                questions.push(None);
             }
             Body::Outcome(value) => {
                 flat.push(Flat::Leaf {
@@ -208,14 +202,13 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
                 });
                 outcomes.push(value);
                 outcome_nodes.push(to_u32(index.index()));
-                questions.push(None);
             }
         }
     }
     let depth = longest_path(&graph);
 
-    let entry = (depth <= MAX_THREADED_DEPTH)
-        .then(|| thread_graph(&graph, root, &flat, &edges, &questions))
+    let entry = (depth <= MAX_CLOSURE_DEPTH)
+        .then(|| build_closures(&graph, root, &flat, &edges))
         .flatten()
         .unwrap_or(Next::Leaf(FAILED));
     DecisionGraph {
@@ -225,7 +218,6 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
         root,
         flat,
         edges,
-        questions,
         outcomes,
         outcome_nodes,
         depth,
@@ -245,11 +237,14 @@ fn longest_path(graph: &DiGraph<NodeInfo, EdgeInfo>) -> usize {
     };
     let mut longest = vec![0usize; graph.node_count()];
     for &node in order.iter().rev() {
-        longest[node.index()] = graph
+        let steps = graph
             .neighbors_directed(node, Direction::Outgoing)
-            .map(|n| longest[n.index()] + 1)
+            .map(|n| longest.get(n.index()).map_or(1, |l| l + 1))
             .max()
             .unwrap_or(0);
+        if let Some(l) = longest.get_mut(node.index()) {
+            *l = steps;
+        }
     }
     longest.into_iter().max().unwrap_or(0)
 }
@@ -263,10 +258,7 @@ pub(crate) fn parts<F, O, C>(
             Some(value) => Parts::Outcome(value),
             None => Parts::Subgraph,
         },
-        Some(Flat::Ask { .. }) => match graph.questions.get(index.index()) {
-            Some(Some(fns)) => Parts::Question(fns),
-            _ => Parts::Subgraph,
-        },
+        Some(Flat::Ask { fns, .. }) => Parts::Question(fns),
         _ => Parts::Subgraph,
     }
 }
@@ -306,10 +298,10 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     }
 
     /// Decides the outcome alone: no trace, no `stable_until`, no allocation.
-    /// This is the hot path: it runs the threaded form built at `build()`
-    /// (one closure per question, see the `threaded` module), and falls back
-    /// to [`decide_walk`](Self::decide_walk) for graphs too deep to thread
-    /// and to report a broken [`Answer`] implementation.
+    /// This is the hot path: it runs the closures built at `build()` (one
+    /// per question, see the `closure_path` module), and falls back to
+    /// [`decide_walk`](Self::decide_walk) for graphs too deep for them and
+    /// to report a broken [`Answer`] implementation.
     #[inline]
     pub fn decide(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
         // `FAILED` is out of range, so one bounds check covers it.
@@ -328,13 +320,13 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// Decides the outcome alone by walking the compiled table: one question
     /// after another, each answer indexing the next. Same result as
     /// [`decide`](Self::decide) (property-tested); kept as its reference
-    /// and for graphs too deep to run threaded. No allocation.
+    /// and for graphs too deep for the closure path. No allocation.
     pub fn decide_walk(&self, facts: &F, cx: &Context<'_, C>) -> Result<&O, EvalError> {
         let mut at = self.root.index();
         loop {
             match self.flat.get(at) {
-                Some(Flat::Ask { ask, first, count }) => {
-                    let answer = ask(facts, cx);
+                Some(Flat::Ask { fns, first, count }) => {
+                    let answer = (fns.ask)(facts, cx);
                     at = self.next(at, answer, *first, *count)?;
                 }
                 Some(Flat::Enter { next }) => at = *next as usize,
@@ -393,12 +385,11 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         loop {
             let info = &self.graph[NodeIndex::new(at)];
             match self.flat.get(at) {
-                Some(Flat::Ask { ask, first, count }) => {
-                    let fns = self.questions.get(at).and_then(Option::as_ref);
+                Some(Flat::Ask { fns, first, count }) => {
                     // A time-aware question is asked once, for both.
-                    let (answer, changes_at) = match fns.and_then(|f| f.timed.as_ref()) {
+                    let (answer, changes_at) = match &fns.timed {
                         Some(timed) => timed(facts, cx),
-                        None => (ask(facts, cx), None),
+                        None => ((fns.ask)(facts, cx), None),
                     };
                     let next = self.next(at, answer, *first, *count)?;
                     if let Some(t) = changes_at {
@@ -415,7 +406,8 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                         question: &info.text,
                         answer: label,
                         detail: fns
-                            .and_then(|f| f.detail.as_ref())
+                            .detail
+                            .as_ref()
                             .map(|detail| detail(facts, cx, answer, changes_at)),
                         changes_at,
                         node_index: at,

@@ -2,7 +2,8 @@
 //!
 //! A [`DecisionGraph`] is built from **questions** (nodes that ask something
 //! of the facts and the [`Context`], and return an answer of a finite
-//! [`Answer`] type), **outcomes** (the leaves) and one **edge per answer**.
+//! [`Answer`] type), **outcomes** (the leaves) and one **edge per answer**
+//! ([`QuestionBuilder::on`], or `yes`/`no` for a `bool` question).
 //! [`GraphBuilder::build`] validates the whole structure (see [`GraphIssue`])
 //! and compiles it into a flat form, so an invalid graph can never be
 //! evaluated and evaluation is a tight loop.
@@ -11,7 +12,8 @@
 //! - [`DecisionGraph::evaluate`] returns a [`Decision`]: the outcome, the
 //!   trace of every step, and `stable_until`, the earliest instant at which
 //!   a time-aware question on the path would answer differently
-//!   ([`GraphBuilder::timed_question`], [`QuestionBuilder::changes_at`]).
+//!   ([`GraphBuilder::timed_question`]: its answer and that instant come
+//!   from one rule, so they cannot disagree).
 //! - [`GraphBuilder::subgraph`] embeds a built graph (a sub-policy); the
 //!   trace shows the step into it. [`GraphBuilder::subgraph_given`] embeds
 //!   it specialised by answers already known, so no infeasible path remains.
@@ -23,7 +25,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, TimeZone, Utc};
-//! use entitle_core::graph::{Context, GraphBuilder};
+//! use entitle_core::graph::{Context, GraphBuilder, Timed};
 //!
 //! struct Ticket { paid: bool, expires: DateTime<Utc> }
 //! #[derive(Debug, PartialEq)]
@@ -33,8 +35,11 @@
 //! g.question("paid", "Is the customer on a paid plan?", |t: &Ticket, _| t.paid)
 //!     .yes("expired")
 //!     .no("sales");
-//! g.question("expired", "Has the license expired?", |t: &Ticket, cx| cx.now >= t.expires)
-//!     .changes_at(|t, cx| (cx.now < t.expires).then_some(t.expires))
+//! // The answer, and the instant it changes: both from one rule.
+//! g.timed_question("expired", "Has the license expired?", |t: &Ticket, cx, _want| {
+//!     let expired = cx.now >= t.expires;
+//!     Timed::new(expired, (!expired).then_some(t.expires))
+//! })
 //!     .detail(|t, _| format!("expires {}", t.expires))
 //!     .yes("renew")
 //!     .no("wait");
@@ -58,21 +63,24 @@
 mod analysis;
 mod answer;
 mod builder;
+mod closure_path;
 mod compiled;
 mod context;
 mod decision;
+mod embed;
 mod error;
 mod node;
 mod render;
-mod threaded;
 mod timed;
+mod validate;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};
 pub use answer::Answer;
-pub use builder::{Given, GraphBuilder, QuestionBuilder};
+pub use builder::{GraphBuilder, QuestionBuilder};
 pub use compiled::DecisionGraph;
 pub use context::Context;
 pub use decision::{Decision, Step};
+pub use embed::Given;
 pub use error::{BuildError, EvalError, GraphIssue};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};

@@ -123,7 +123,10 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         let groups = self.groups();
         self.mermaid_group(None, &groups, &ids, 1, &mut out);
         for (s, t, label) in self.sorted_edges() {
-            let (s, t) = (&ids[s.index()], &ids[t.index()]);
+            // `ids` has one entry per node, in node order.
+            let (Some(s), Some(t)) = (ids.get(s.index()), ids.get(t.index())) else {
+                continue;
+            };
             if label.is_empty() {
                 let _ = writeln!(out, "    {s} --> {t}");
             } else {
@@ -155,7 +158,9 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         let pad = "    ".repeat(indent);
         for &n in groups.get(&group).map(Vec::as_slice).unwrap_or_default() {
             let info = &graph[n];
-            let id = &ids[n.index()];
+            let Some(id) = ids.get(n.index()) else {
+                continue;
+            };
             let text = mermaid_text(&info.text);
             let _ = match info.kind {
                 NodeKind::Question { .. } => writeln!(out, "{pad}{id}{{\"{text}\"}}"),

@@ -2,7 +2,14 @@
 //! proptest strategies for licenses, instants and configurations, and the
 //! checks every policy must pass (examples cover every path, `stable_until`
 //! is honest).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    reason = "shared by several test binaries, each of which uses only part of it"
+)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;

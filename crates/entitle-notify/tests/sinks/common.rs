@@ -1,4 +1,8 @@
 //! Fixtures: a weekend-emergency payload, deliveries, sinks from TOML.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::HashMap;
 

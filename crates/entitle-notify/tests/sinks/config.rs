@@ -1,5 +1,10 @@
 //! The actions config: the documented example parses as written, and every
 //! bad config is one line naming the key.
+#![expect(
+    clippy::string_slice,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use entitle_notify::{ActionsConfig, ConfigError, WorkerConfig};
 

@@ -1,8 +1,6 @@
 //! The sinks against real local receivers (axum) and a real SMTP server
 //! (aiosmtpd), and the actions config's validation.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 mod common;
 mod config;
 mod email;

@@ -1,5 +1,9 @@
 //! A real local HTTP receiver (axum) that records every request and answers
 //! from a script.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

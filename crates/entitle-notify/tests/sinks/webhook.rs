@@ -1,3 +1,8 @@
+#![expect(
+    clippy::string_slice,
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 use entitle_notify::sign;
 use hmac::{Hmac, Mac};
 use serde_json::json;

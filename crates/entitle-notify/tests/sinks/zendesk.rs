@@ -1,3 +1,7 @@
+#![expect(
+    clippy::indexing_slicing,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 use base64::Engine as _;
 use entitle_notify::{DeliveryError, Input};
 use serde_json::json;

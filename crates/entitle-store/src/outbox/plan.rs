@@ -63,8 +63,9 @@ impl Plan {
             let earlier = |id: &Option<String>| -> Vec<u32> {
                 id.as_deref()
                     .and_then(|id| {
-                        actions[..index]
+                        actions
                             .iter()
+                            .take(index)
                             .rposition(|a| a.action_id == id)
                             .and_then(|i| seqs_of.get(i))
                     })
@@ -171,7 +172,6 @@ pub(crate) fn idempotency_key(id: &str, generation: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::log::JsonText;
 

@@ -49,7 +49,9 @@ pub(crate) async fn cascade(
     };
     let mut failed: Vec<u32> = vec![root.seq];
     for i in 0..steps.len() {
-        let step = &steps[i];
+        let Some(step) = steps.get(i) else {
+            continue;
+        };
         if step.status.is_settled() {
             continue;
         }
@@ -68,7 +70,9 @@ pub(crate) async fn cascade(
                 ActionStatus::Cancelled
             }
         );
-        let step = &mut steps[i];
+        let Some(step) = steps.get_mut(i) else {
+            continue;
+        };
         sqlx::query(
             "UPDATE outbox SET status = 'cancelled', cancelled_by = $1, claim_token = NULL,
                  lease_until = NULL, next_attempt_at = NULL, updated_at = $2

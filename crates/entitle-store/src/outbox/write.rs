@@ -314,7 +314,12 @@ pub(crate) fn written_record(
     license: bool,
     at: &str,
 ) -> Result<ActionRecord, StoreError> {
-    let at = parse_time(at).unwrap_or_default();
+    let at = parse_time(at).ok_or_else(|| StoreError::Corrupt {
+        entity: "action",
+        id: step.id.clone(),
+        field: "created_at",
+        message: format!("`{at}` is not an RFC 3339 instant"),
+    })?;
     let payload: Value =
         serde_json::from_str(&step.payload).map_err(|source| StoreError::Json {
             context: "an action's payload",

@@ -1,7 +1,14 @@
 //! Test databases: a fresh SQLite file, or a fresh PostgreSQL database when
 //! `ENTITLE_TEST_POSTGRES_URL` is set. Every test runs against both through
 //! [`on_both!`].
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test binaries, each of which uses only part of it"
+)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
 
 use std::path::{Path, PathBuf};
 

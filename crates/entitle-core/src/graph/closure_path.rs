@@ -1,4 +1,4 @@
-//! The threaded form `decide` runs: one closure per question, built at
+//! The closure fast path `decide` runs: one closure per question, built at
 //! `build()` from the question's own typed closure, that asks the question
 //! and calls the closure of the node its answer leads to.
 //!
@@ -14,26 +14,26 @@ use std::sync::Arc;
 use super::builder::AskFn;
 use super::{Answer, Context};
 
-/// Returned by a threaded closure when a question's answer has no edge (an
+/// Returned by a node's closure when a question's answer has no edge (an
 /// [`Answer`] implementation broke its contract); `decide` then walks the
 /// table to report which question.
 pub(crate) const FAILED: u32 = u32::MAX;
 
 /// A node's closure: decides from that node on, returning the index of the
 /// outcome reached.
-pub(crate) type Thread<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> u32 + Send + Sync>;
+pub(crate) type NodeFn<F, C> = Arc<dyn Fn(&F, &Context<'_, C>) -> u32 + Send + Sync>;
 
 /// Where an answer leads: an outcome, or the next question's closure.
 pub(crate) enum Next<F, C> {
     Leaf(u32),
-    Node(Thread<F, C>),
+    Node(NodeFn<F, C>),
 }
 
 impl<F, C> Clone for Next<F, C> {
     fn clone(&self) -> Self {
         match self {
             Next::Leaf(outcome) => Next::Leaf(*outcome),
-            Next::Node(thread) => Next::Node(Arc::clone(thread)),
+            Next::Node(node) => Next::Node(Arc::clone(node)),
         }
     }
 }
@@ -43,14 +43,14 @@ impl<F, C> Next<F, C> {
     pub(crate) fn run(&self, facts: &F, cx: &Context<'_, C>) -> u32 {
         match self {
             Next::Leaf(outcome) => *outcome,
-            Next::Node(thread) => thread(facts, cx),
+            Next::Node(node) => node(facts, cx),
         }
     }
 }
 
 /// Builds a question's closure given where each of its answers leads (in
 /// answer order).
-pub(crate) type Factory<F, C> = Arc<dyn Fn(Vec<Next<F, C>>) -> Thread<F, C> + Send + Sync>;
+pub(crate) type Factory<F, C> = Arc<dyn Fn(Vec<Next<F, C>>) -> NodeFn<F, C> + Send + Sync>;
 
 /// The factory of a question asked by the typed closure `ask`.
 pub(crate) fn factory<F, C, A, Q>(ask: Arc<Q>) -> Factory<F, C>
@@ -62,7 +62,7 @@ where
 {
     Arc::new(move |next: Vec<Next<F, C>>| {
         let ask = Arc::clone(&ask);
-        thread(next, move |f, cx| ask(f, cx).index())
+        node_fn(next, move |f, cx| ask(f, cx).index())
     })
 }
 
@@ -71,8 +71,8 @@ where
 pub(crate) fn erased<F: 'static, C: 'static>(
     ask: AskFn<F, C>,
     next: Vec<Next<F, C>>,
-) -> Thread<F, C> {
-    thread(next, move |f, cx| ask(f, cx))
+) -> NodeFn<F, C> {
+    node_fn(next, move |f, cx| ask(f, cx))
 }
 
 /// A node's closure: `answer` gives the answer's index, `next` where each
@@ -81,7 +81,7 @@ pub(crate) fn erased<F: 'static, C: 'static>(
 /// A question whose answers all lead to outcomes (the last question of a
 /// path) looks its outcome up in a table by the answer's index instead of
 /// branching on it: no branch to mispredict on the last step.
-fn thread<F, C, Q>(next: Vec<Next<F, C>>, answer: Q) -> Thread<F, C>
+fn node_fn<F, C, Q>(next: Vec<Next<F, C>>, answer: Q) -> NodeFn<F, C>
 where
     F: 'static,
     C: 'static,
