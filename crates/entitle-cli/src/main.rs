@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use entitle::config::PolicyConfig;
-use entitle::policy::PolicyError;
+use entitle::policy::{Fault, PolicyError};
 use entitle::{DecideError, RenderFormat};
 
 use crate::input::{InputError, read_input};
@@ -169,10 +169,12 @@ impl From<InputError> for Failure {
     }
 }
 
+/// The user named an unknown policy or gave a bad `--config`: bad input
+/// (exit 2); anything else is a defect.
 fn policy_failure(e: PolicyError) -> Failure {
-    match e {
-        PolicyError::UnknownPolicy(_) | PolicyError::Config(_) => Failure::BadInput(e.to_string()),
-        PolicyError::Graph { .. } | PolicyError::Eval(_) => Failure::Internal(e.to_string()),
+    match e.fault() {
+        Fault::Request | Fault::Config => Failure::BadInput(e.to_string()),
+        Fault::Defect => Failure::Internal(e.to_string()),
     }
 }
 

@@ -296,6 +296,32 @@ pub enum PolicyError {
     UnknownPolicy(String),
 }
 
+/// Who has to act on a [`PolicyError`]: what an adapter maps to an exit
+/// code or an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request names something that does not exist (an unknown policy).
+    Request,
+    /// The configuration is invalid: the fault of whoever supplied it (the
+    /// user of the CLI; the operator of a service, which validates it at
+    /// start).
+    Config,
+    /// A defect of entitle or of a policy (a graph that fails validation, an
+    /// answer type that breaks its contract).
+    Defect,
+}
+
+impl PolicyError {
+    /// Who has to act on this error.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Self::UnknownPolicy(_) => Fault::Request,
+            Self::Config(_) => Fault::Config,
+            Self::Graph { .. } | Self::Eval(_) => Fault::Defect,
+        }
+    }
+}
+
 /// A policy's decision with its explanation and data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyDecision<O> {
