@@ -47,7 +47,9 @@ fn the_base_graph_is_valid() {
     let graph = base().build().unwrap();
     assert_eq!(graph.root_id(), "q");
     assert_eq!(
-        graph.decide(&(), &Context::new(DateTime::UNIX_EPOCH, &())).unwrap(),
+        graph
+            .decide(&(), &Context::new(DateTime::UNIX_EPOCH, &()))
+            .unwrap(),
         &"a"
     );
 }
@@ -76,7 +78,9 @@ fn an_explicit_root_is_used() {
     let graph = g.build().unwrap();
     assert_eq!(graph.root_id(), "first");
     assert_eq!(
-        graph.decide(&(), &Context::new(DateTime::UNIX_EPOCH, &())).unwrap(),
+        graph
+            .decide(&(), &Context::new(DateTime::UNIX_EPOCH, &()))
+            .unwrap(),
         &"b"
     );
 }
