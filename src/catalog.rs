@@ -101,8 +101,6 @@ pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>,
                         path: path.clone(),
                         outcome,
                         now: example.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-                        // Cannot fail: facts types are derived structs with
-                        // string keys (the same facts were just decided).
                         facts: serde_json::to_value(&example.facts).unwrap_or_default(),
                     }),
                     None => missing.push(format!("{} -> {}", wanted.join(", "), path.outcome)),

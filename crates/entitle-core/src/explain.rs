@@ -305,3 +305,17 @@ pub fn license_dates(license: &License, cx: &PolicyContext<'_>) -> Details {
         ..Details::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::push_int;
+
+    #[test]
+    fn integers_are_written_in_full() {
+        for n in [0, 7, -7, 10, 1_234_567, i64::MAX, i64::MIN] {
+            let mut out = String::new();
+            push_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+}

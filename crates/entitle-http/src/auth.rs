@@ -408,6 +408,10 @@ mod tests {
     fn hex_round_trip() {
         let h = sha256("x");
         assert_eq!(unhex(&hex(&h)), Some(h));
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(unhex("zz"), None);
+        // 64 bytes but not all hex digits, and 64 bytes of multi-byte text.
+        assert_eq!(unhex(&format!("{}g", "0".repeat(63))), None);
+        assert_eq!(unhex(&"é".repeat(32)), None);
     }
 }

@@ -209,5 +209,9 @@ mod tests {
         );
         assert_eq!(pointer_of("facts"), "/facts");
         assert_eq!(pointer_of("now"), "/now");
+        assert_eq!(pointer_of("m[0][12].a~b/c"), "/m/0/12/a~0b~1c");
+        // Non-ASCII names and an unclosed index neither panic nor lose text.
+        assert_eq!(pointer_of("größe[3]"), "/größe/3");
+        assert_eq!(pointer_of("a[1"), "/a");
     }
 }

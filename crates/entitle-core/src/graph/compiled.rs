@@ -1,15 +1,15 @@
-//! The validated graph and its flat compiled form, walked by evaluation.
+//! The validated graph and its flat compiled form: `decide` and the table
+//! walk (`evaluate`, with its trace, is in `evaluate`).
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use super::builder::{AskFn, DetailFn, TimedFn};
 use super::closure_path::{self, FAILED, Factory, Next};
-use super::{Answer, Context, Decision, EdgeInfo, EvalError, NodeInfo, NodeKind, Step};
+use super::{Answer, Context, EdgeInfo, EvalError, NodeInfo};
 
 /// The functions behind a question node.
 pub(crate) struct QuestionFns<F, C> {
@@ -91,7 +91,7 @@ pub(crate) enum Parts<'g, F, O, C> {
 }
 
 /// One node of the flat form. Indices are petgraph node indices.
-enum Flat<F, C> {
+pub(super) enum Flat<F, C> {
     Ask {
         /// The question's functions (its `ask` is what the walk calls).
         fns: QuestionFns<F, C>,
@@ -115,20 +115,20 @@ enum Flat<F, C> {
 /// exist. The petgraph structure is kept for analysis and rendering; the flat
 /// form (a vector of nodes and one of edge targets) is what evaluation walks.
 pub struct DecisionGraph<F, O, C = ()> {
-    name: String,
-    graph: DiGraph<NodeInfo, EdgeInfo>,
-    root: NodeIndex,
-    flat: Vec<Flat<F, C>>,
-    edges: Vec<u32>,
+    pub(super) name: String,
+    pub(super) graph: DiGraph<NodeInfo, EdgeInfo>,
+    pub(super) root: NodeIndex,
+    pub(super) flat: Vec<Flat<F, C>>,
+    pub(super) edges: Vec<u32>,
     /// Outcome values, indexed by `Flat::Leaf::outcome`.
-    outcomes: Vec<O>,
+    pub(super) outcomes: Vec<O>,
     /// For each outcome value, its node index.
-    outcome_nodes: Vec<u32>,
+    pub(super) outcome_nodes: Vec<u32>,
     /// Number of steps on the longest path (trace capacity).
-    depth: usize,
+    pub(super) depth: usize,
     /// The closure form `decide` runs. For graphs deeper than
     /// [`MAX_CLOSURE_DEPTH`] it is `Leaf(FAILED)`, and `decide` walks.
-    entry: Next<F, C>,
+    pub(super) entry: Next<F, C>,
 }
 
 /// The deepest graph `decide` runs through its closures: such a decision
@@ -342,7 +342,13 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     }
 
     #[inline]
-    fn next(&self, at: usize, answer: usize, first: u32, count: u32) -> Result<usize, EvalError> {
+    pub(super) fn next(
+        &self,
+        at: usize,
+        answer: usize,
+        first: u32,
+        count: u32,
+    ) -> Result<usize, EvalError> {
         if answer < count as usize {
             if let Some(&target) = self.edges.get(first as usize + answer) {
                 return Ok(target as usize);
@@ -352,7 +358,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     }
 
     #[cold]
-    fn corrupt(&self, at: usize, index: usize, count: usize) -> EvalError {
+    pub(super) fn corrupt(&self, at: usize, index: usize, count: usize) -> EvalError {
         EvalError::AnswerOutOfRange {
             node: self
                 .graph
@@ -361,91 +367,6 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                 .unwrap_or_default(),
             index,
             count,
-        }
-    }
-
-    /// Decides with a full explanation: the outcome, `stable_until` and the
-    /// trace of every step.
-    pub fn evaluate(&self, facts: &F, cx: &Context<'_, C>) -> Result<Decision<'_, O>, EvalError> {
-        self.evaluate_with(facts, cx, Vec::with_capacity(self.depth))
-    }
-
-    /// As [`evaluate`](Self::evaluate), writing the trace into `trace`
-    /// (cleared first). Passing back the trace of an earlier decision reuses
-    /// its memory, so a loop of traced decisions allocates only for details.
-    pub fn evaluate_with<'g>(
-        &'g self,
-        facts: &F,
-        cx: &Context<'_, C>,
-        mut trace: Vec<Step<'g>>,
-    ) -> Result<Decision<'g, O>, EvalError> {
-        trace.clear();
-        let mut stable_until: Option<DateTime<Utc>> = None;
-        let mut at = self.root.index();
-        loop {
-            let info = &self.graph[NodeIndex::new(at)];
-            match self.flat.get(at) {
-                Some(Flat::Ask { fns, first, count }) => {
-                    // A time-aware question is asked once, for both.
-                    let (answer, changes_at) = match &fns.timed {
-                        Some(timed) => timed(facts, cx),
-                        None => ((fns.ask)(facts, cx), None),
-                    };
-                    let next = self.next(at, answer, *first, *count)?;
-                    if let Some(t) = changes_at {
-                        stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
-                    }
-                    let label = match &info.kind {
-                        NodeKind::Question { answers, .. } => {
-                            answers.get(answer).copied().unwrap_or("")
-                        }
-                        _ => "",
-                    };
-                    trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
-                        answer: label,
-                        detail: fns
-                            .detail
-                            .as_ref()
-                            .map(|detail| detail(facts, cx, answer, changes_at)),
-                        changes_at,
-                        node_index: at,
-                        answer_index: answer,
-                    });
-                    at = next;
-                }
-                Some(Flat::Enter { next }) => {
-                    let graph = match &info.kind {
-                        NodeKind::Subgraph { graph } => graph.as_str(),
-                        _ => "",
-                    };
-                    trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
-                        answer: graph,
-                        detail: None,
-                        changes_at: None,
-                        node_index: at,
-                        answer_index: 0,
-                    });
-                    at = *next as usize;
-                }
-                Some(Flat::Leaf { outcome }) => {
-                    let outcome = self
-                        .outcomes
-                        .get(*outcome as usize)
-                        .ok_or_else(|| self.corrupt(at, 0, 0))?;
-                    return Ok(Decision {
-                        outcome,
-                        outcome_node: &info.id,
-                        outcome_text: &info.text,
-                        stable_until,
-                        trace,
-                    });
-                }
-                None => return Err(self.corrupt(at, 0, 0)),
-            }
         }
     }
 }

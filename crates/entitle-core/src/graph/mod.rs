@@ -69,6 +69,7 @@ mod context;
 mod decision;
 mod embed;
 mod error;
+mod evaluate;
 mod node;
 mod render;
 mod timed;

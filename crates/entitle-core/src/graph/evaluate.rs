@@ -1,0 +1,96 @@
+//! Evaluation with an explanation: [`DecisionGraph::evaluate`] walks the
+//! compiled table, asking each time-aware question once for its answer and
+//! change instant, and records the trace and `stable_until`.
+
+use chrono::{DateTime, Utc};
+use petgraph::graph::NodeIndex;
+
+use super::compiled::Flat;
+use super::{Context, Decision, DecisionGraph, EvalError, NodeKind, Step};
+
+impl<F, O, C> DecisionGraph<F, O, C> {
+    /// Decides with a full explanation: the outcome, `stable_until` and the
+    /// trace of every step.
+    pub fn evaluate(&self, facts: &F, cx: &Context<'_, C>) -> Result<Decision<'_, O>, EvalError> {
+        self.evaluate_with(facts, cx, Vec::with_capacity(self.depth))
+    }
+
+    /// As [`evaluate`](Self::evaluate), writing the trace into `trace`
+    /// (cleared first). Passing back the trace of an earlier decision reuses
+    /// its memory, so a loop of traced decisions allocates only for details.
+    pub fn evaluate_with<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        mut trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        trace.clear();
+        let mut stable_until: Option<DateTime<Utc>> = None;
+        let mut at = self.root.index();
+        loop {
+            let info = &self.graph[NodeIndex::new(at)];
+            match self.flat.get(at) {
+                Some(Flat::Ask { fns, first, count }) => {
+                    // A time-aware question is asked once, for both.
+                    let (answer, changes_at) = match &fns.timed {
+                        Some(timed) => timed(facts, cx),
+                        None => ((fns.ask)(facts, cx), None),
+                    };
+                    let next = self.next(at, answer, *first, *count)?;
+                    if let Some(t) = changes_at {
+                        stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
+                    }
+                    let label = match &info.kind {
+                        NodeKind::Question { answers, .. } => {
+                            answers.get(answer).copied().unwrap_or("")
+                        }
+                        _ => "",
+                    };
+                    trace.push(Step {
+                        node: &info.id,
+                        question: &info.text,
+                        answer: label,
+                        detail: fns
+                            .detail
+                            .as_ref()
+                            .map(|detail| detail(facts, cx, answer, changes_at)),
+                        changes_at,
+                        node_index: at,
+                        answer_index: answer,
+                    });
+                    at = next;
+                }
+                Some(Flat::Enter { next }) => {
+                    let graph = match &info.kind {
+                        NodeKind::Subgraph { graph } => graph.as_str(),
+                        _ => "",
+                    };
+                    trace.push(Step {
+                        node: &info.id,
+                        question: &info.text,
+                        answer: graph,
+                        detail: None,
+                        changes_at: None,
+                        node_index: at,
+                        answer_index: 0,
+                    });
+                    at = *next as usize;
+                }
+                Some(Flat::Leaf { outcome }) => {
+                    let outcome = self
+                        .outcomes
+                        .get(*outcome as usize)
+                        .ok_or_else(|| self.corrupt(at, 0, 0))?;
+                    return Ok(Decision {
+                        outcome,
+                        outcome_node: &info.id,
+                        outcome_text: &info.text,
+                        stable_until,
+                        trace,
+                    });
+                }
+                None => return Err(self.corrupt(at, 0, 0)),
+            }
+        }
+    }
+}
