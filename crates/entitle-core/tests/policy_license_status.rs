@@ -10,7 +10,7 @@ use emergency_support::*;
 use entitle_core::config::PolicyConfig;
 use entitle_core::domain::License;
 use entitle_core::policies::{LicenseStatus, LicenseStatusFacts, LicenseStatusOutcome};
-use entitle_core::policy::{Outcome, Policy, Registered, decide, evaluate};
+use entitle_core::policy::{Outcome, Policy, decide, evaluate};
 use proptest::prelude::*;
 
 use LicenseStatusOutcome::*;
@@ -323,10 +323,6 @@ fn examples_take_every_path() {
     assert_eq!(
         paths_without_example::<LicenseStatus>(),
         Vec::<String>::new()
-    );
-    assert_eq!(
-        LicenseStatus::examples().len(),
-        LicenseStatus::graph().unwrap().paths().len()
     );
 }
 
