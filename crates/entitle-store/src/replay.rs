@@ -28,7 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _, Row as _};
 use thiserror::Error;
 
-use crate::store::mask_password;
+use crate::store::{Backend, Store, mask_password};
 
 /// What to replay, and under what.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,9 @@ pub struct ReplayOptions {
     pub examples: usize,
     /// Decisions read per page.
     pub page_size: u32,
+    /// Most decisions one replay may decide; past it the replay stops with
+    /// [`ReplayError::TooMany`] (`None`: no limit, as `entitle replay`).
+    pub max_decisions: Option<u64>,
 }
 
 impl Default for ReplayOptions {
@@ -56,6 +59,7 @@ impl Default for ReplayOptions {
             until: None,
             examples: 5,
             page_size: 1000,
+            max_decisions: None,
         }
     }
 }
@@ -165,6 +169,14 @@ pub enum ReplayError {
     /// The thread deciding a page failed (a defect).
     #[error("replay worker failed: {0}")]
     Worker(String),
+    /// More decisions match than [`ReplayOptions::max_decisions`] allows.
+    #[error(
+        "more than {limit} logged decisions match; narrow the replay with a policy, since or until (or run `entitle replay`, which has no limit)"
+    )]
+    TooMany {
+        /// The limit.
+        limit: u64,
+    },
     /// A logged entry cannot be read.
     #[error("decision {decision_id}: column `{column}`: {message}")]
     Corrupt {
@@ -398,6 +410,41 @@ pub async fn replay(url: &str, options: &ReplayOptions) -> Result<ReplayReport, 
     result
 }
 
+/// Replays the decision log of an open `store` (the service's own): the
+/// same report as [`replay`], through the store's pool. It only reads; a
+/// page's query holds a connection for that query alone, so decisions
+/// being logged meanwhile are not held up. Dropping the future stops the
+/// replay once the page being decided is done.
+pub async fn replay_store(
+    store: &Store,
+    options: &ReplayOptions,
+) -> Result<ReplayReport, ReplayError> {
+    options.config.validate()?;
+    let postgres = store.backend() == Backend::Postgres;
+    replay_pool(&store.inner.pool, postgres, store.url(), options).await
+}
+
+/// A `since` or `until` bound: `DATE` (`YYYY-MM-DD`, UTC) or an RFC 3339
+/// instant. A date means the start of that day, or with `end_of_day` the
+/// start of the next (so `until = DATE` includes that day). The error says
+/// what is wrong, in words.
+pub fn parse_bound(text: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+        format!("`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant ({e})")
+    })?;
+    let day = if end_of_day {
+        date.succ_opt()
+    } else {
+        Some(date)
+    };
+    day.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("`{text}` is out of range"))
+}
+
 async fn replay_pool(
     pool: &AnyPool,
     postgres: bool,
@@ -473,14 +520,19 @@ async fn replay_pool(
     let mut page = fetch(String::new()).await?;
     let config = std::sync::Arc::new(options.config.clone());
     let (since_at, until_at, k) = (options.since, options.until, options.examples);
+    let wanted = move |now: DateTime<Utc>| {
+        since_at.is_none_or(|s| now >= s) && until_at.is_none_or(|u| now < u)
+    };
+    let mut replayed: u64 = 0;
     while let Some(last) = page.last() {
         let more = page.len() >= page_len;
         let after = last.id.clone();
+        replayed += page.iter().filter(|e| wanted(e.now)).count() as u64;
+        if let Some(limit) = options.max_decisions.filter(|&limit| replayed > limit) {
+            return Err(ReplayError::TooMany { limit });
+        }
         let config = std::sync::Arc::clone(&config);
         let work = tokio::task::spawn_blocking(move || {
-            let wanted = |now: DateTime<Utc>| {
-                since_at.is_none_or(|s| now >= s) && until_at.is_none_or(|u| now < u)
-            };
             for entry in page.iter().filter(|e| wanted(e.now)) {
                 tally(&mut tallies, entry, &config, k);
             }
