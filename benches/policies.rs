@@ -1,4 +1,4 @@
-//! Every policy's decision over its worked examples: the outcome alone
+//! Every policy's decision over its worked examples (its built-in scenarios): the outcome alone
 //! (`decide`), with the explanation (`evaluate`), and the full CLI pipeline
 //! in process (JSON facts in, JSON report out).
 //!
@@ -35,7 +35,7 @@ impl PolicyVisitor for Bench<'_, '_> {
     fn visit<P: Registered>(self) {
         let graph = P::graph().unwrap();
         let config = PolicyConfig::default();
-        let examples = P::examples();
+        let examples = entitle::scenario::examples::<P>().unwrap();
         let Bench(bencher, mode) = self;
         bencher.counter(examples.len()).bench_local(|| {
             for example in &examples {

@@ -37,6 +37,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
@@ -1118,11 +1119,34 @@ impl PolicyVisitor for Case<'_> {
     }
 }
 
-fn example_docs<P: Registered>() -> Vec<(Value, DateTime<Utc>)> {
-    P::examples()
+/// A worked example as a facts document and its instant.
+type ExampleDoc = (Value, DateTime<Utc>);
+
+/// The worked examples of every policy (its built-in scenarios) as facts
+/// documents, read once: cases ask for them thousands of times a second.
+static EXAMPLE_DOCS: LazyLock<BTreeMap<&'static str, Vec<ExampleDoc>>> = LazyLock::new(|| {
+    struct Docs;
+    impl PolicyVisitor for Docs {
+        type Output = Vec<ExampleDoc>;
+        fn visit<P: Registered>(self) -> Self::Output {
+            let examples = entitle::scenario::examples::<P>().unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(2)
+            });
+            examples
+                .iter()
+                .filter_map(|e| serde_json::to_value(&e.facts).ok().map(|v| (v, e.now)))
+                .collect()
+        }
+    }
+    POLICIES
         .iter()
-        .filter_map(|e| serde_json::to_value(&e.facts).ok().map(|v| (v, e.now)))
+        .filter_map(|p| Some((p.id, entitle::policies::visit(p.id, Docs).ok()?)))
         .collect()
+});
+
+fn example_docs<P: Registered>() -> Vec<ExampleDoc> {
+    EXAMPLE_DOCS.get(P::ID).cloned().unwrap_or_default()
 }
 
 fn parser_case<P: Registered>(case: Case<'_>) {

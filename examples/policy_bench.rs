@@ -84,7 +84,7 @@ impl PolicyVisitor for Examples<'_> {
     fn visit<P: Registered>(self) -> (usize, f64, f64) {
         let graph = P::graph().unwrap_or_else(|e| fail(e.to_string()));
         let config = self.0;
-        let examples = P::examples();
+        let examples = entitle::scenario::examples::<P>().unwrap_or_else(|e| fail(e.to_string()));
         let n = examples.len();
         let [decide, evaluate] = best_of(
             n,

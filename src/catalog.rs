@@ -1,5 +1,6 @@
 //! What can be learnt about a policy without deciding: its structure, the
-//! JSON Schema of its facts, and worked examples for every path.
+//! JSON Schema of its facts, and worked examples for every path (read from
+//! the policy's built-in scenarios).
 
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -67,9 +68,12 @@ pub struct ExampleReport {
 }
 
 /// One example per root-to-outcome path of the policy `policy`, in the
-/// order of [`DecisionGraph::paths`](crate::graph::DecisionGraph::paths).
-/// Each example is checked by evaluating it under the default
-/// configuration; a path no example takes is reported in the error list.
+/// order of [`DecisionGraph::paths`](crate::graph::DecisionGraph::paths):
+/// for each path, the first scenario of the policy's built-in scenario file
+/// (see [`scenario::examples`](crate::scenario::examples)) without
+/// configuration overrides that takes it, evaluated under the default
+/// configuration. The inner error lists what is wrong with the built-in
+/// examples: the scenario file's error, or each path no example takes.
 pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>, PolicyError> {
     struct Examples;
     impl PolicyVisitor for Examples {
@@ -77,8 +81,12 @@ pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>,
         fn visit<P: Registered>(self) -> Self::Output {
             let graph = P::graph()?;
             let config = PolicyConfig::default();
+            let examples = match crate::scenario::examples::<P>() {
+                Ok(examples) => examples,
+                Err(error) => return Ok(Err(vec![error.to_string()])),
+            };
             let mut evaluated = Vec::new();
-            for example in P::examples() {
+            for example in examples.iter().filter(|e| e.config.is_empty()) {
                 let decision =
                     graph.evaluate(&example.facts, &Context::new(example.now, &config))?;
                 let path: Vec<String> = decision
@@ -97,12 +105,15 @@ pub fn examples(policy: &str) -> Result<Result<Vec<ExampleReport>, Vec<String>>,
                     .map(|s| format!("{}={}", s.node, s.answer))
                     .collect();
                 match evaluated.iter().find(|(p, _, _)| *p == wanted) {
-                    Some((path, outcome, example)) => reports.push(ExampleReport {
-                        path: path.clone(),
-                        outcome,
-                        now: example.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-                        facts: serde_json::to_value(&example.facts).unwrap_or_default(),
-                    }),
+                    Some((path, outcome, example)) => match serde_json::to_value(&example.facts) {
+                        Ok(facts) => reports.push(ExampleReport {
+                            path: path.clone(),
+                            outcome,
+                            now: example.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                            facts,
+                        }),
+                        Err(error) => missing.push(format!("{}: {error}", example.name)),
+                    },
                     None => missing.push(format!("{} -> {}", wanted.join(", "), path.outcome)),
                 }
             }

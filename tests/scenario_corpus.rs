@@ -279,3 +279,65 @@ fn coverage_names_the_edge_and_outcome_a_missing_scenario_leaves() {
     assert_eq!(report[0].outcomes_not_taken, vec!["not-started"]);
     assert_eq!((report[0].edges_taken, report[0].edges), (11, 12));
 }
+
+/// Every policy's worked examples are its scenario file, read with typed
+/// facts, in file order.
+#[test]
+fn every_policy_reads_its_examples_from_its_scenario_file() {
+    struct Count;
+    impl PolicyVisitor for Count {
+        type Output = Vec<String>;
+        fn visit<P: Registered>(self) -> Vec<String> {
+            entitle::scenario::examples::<P>()
+                .unwrap()
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        }
+    }
+    let scenarios = corpus::corpus().unwrap();
+    for policy in entitle::policies::POLICIES {
+        let names = entitle::policies::visit(policy.id, Count).unwrap();
+        let in_file: Vec<String> = scenarios
+            .iter()
+            .filter(|s| s.policy == policy.id)
+            .map(|s| s.name.clone())
+            .collect();
+        assert!(!names.is_empty(), "{}", policy.id);
+        assert_eq!(names, in_file, "{}", policy.id);
+    }
+}
+
+#[test]
+fn a_bad_date_in_an_examples_file_names_file_scenario_and_field() {
+    use entitle::policies::LicenseStatus;
+    use entitle::scenario::examples_in;
+    let good = examples_in::<LicenseStatus>(GOOD, "scenarios/license-status.toml").unwrap();
+    assert_eq!(good[0].facts.license.expires_on.to_string(), "2026-11-22");
+    for (typo, field) in [
+        ("expires_on = \"2026-11-31\"", "facts.license.expires_on"),
+        ("expires_on = \"2026-13-01\"", "facts.license.expires_on"),
+    ] {
+        let text = GOOD.replace("expires_on = 2026-11-22", typo);
+        let error =
+            examples_in::<LicenseStatus>(&text, "scenarios/license-status.toml").unwrap_err();
+        assert_eq!(error.file, "scenarios/license-status.toml");
+        assert_eq!(
+            error.scenario.as_deref(),
+            Some("a trial that ended yesterday")
+        );
+        assert_eq!(error.field.as_deref(), Some(field), "{error}");
+    }
+    let now = GOOD.replace("2026-11-23T10:00:00Z", "\"2026-11-23 10:00\"");
+    let error = examples_in::<LicenseStatus>(&now, "f.toml").unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("now"), "{error}");
+    // A scenario of another policy is not an example of this one.
+    let error = examples_in::<entitle::policies::WeekendEmergency>(GOOD, "f.toml").unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("policy"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("among the examples of `weekend-emergency`"),
+        "{error}"
+    );
+}

@@ -33,9 +33,13 @@
 //! ([`crate::decide_json`]) and lists the [`Mismatch`](run::Mismatch)es;
 //! [`coverage`](coverage::coverage) reports the edges and outcomes of each
 //! policy that no scenario took.
+//!
+//! The policies' own worked examples are the built-in [`corpus`]: one file
+//! per policy; [`examples`] reads one policy's file with typed facts.
 
 pub mod corpus;
 pub mod coverage;
+mod examples;
 mod load;
 pub mod run;
 mod shape;
@@ -47,6 +51,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+pub use examples::{Example, examples, examples_in};
 pub(crate) use load::merge_config;
 pub use load::{ScenarioFormat, json_schema, load_file, load_paths, load_str, scenario_files};
 pub use shape::{PolicyShape, policy_shape};

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use entitle_store::replay::{ReplayError, ReplayOptions, replay};
+use entitle_store::replay::{self, ReplayError, ReplayOptions};
 
 use crate::Failure;
 
@@ -49,25 +49,9 @@ enum ReplayFormat {
     Json,
 }
 
-/// `DATE` (the start of that day, UTC; `end_of_day`: the start of the next)
-/// or an RFC 3339 instant.
+/// `--since`/`--until`: a date (UTC) or an RFC 3339 instant.
 fn parse_bound(flag: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, Failure> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
-        Failure::BadInput(format!(
-            "{flag}: `{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant ({e})"
-        ))
-    })?;
-    let day = if end_of_day {
-        date.succ_opt()
-    } else {
-        Some(date)
-    };
-    day.and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| Failure::BadInput(format!("{flag}: `{text}` is out of range")))
+    replay::parse_bound(text, end_of_day).map_err(|e| Failure::BadInput(format!("{flag}: {e}")))
 }
 
 /// Runs `entitle replay`.
@@ -101,12 +85,13 @@ pub fn run(args: &ReplayArgs) -> Result<String, Failure> {
         .build()
         .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
     let report = runtime
-        .block_on(replay(&args.db, &options))
+        .block_on(replay::replay(&args.db, &options))
         .map_err(|e| match e {
             ReplayError::InvalidUrl { .. }
             | ReplayError::Open { .. }
             | ReplayError::NotAnEntitleStore { .. }
-            | ReplayError::Config(_) => Failure::BadInput(e.to_string()),
+            | ReplayError::Config(_)
+            | ReplayError::TooMany { .. } => Failure::BadInput(e.to_string()),
             other => Failure::Runtime(other.to_string()),
         })?;
     let output = match args.format {

@@ -219,7 +219,10 @@ pub struct Details {
 /// A policy: one handbook page as code.
 ///
 /// Implement it in one file under `policies/` and add one line to the
-/// registry in `policies/mod.rs`.
+/// registry in `policies/mod.rs`. Its worked examples are data: the
+/// scenarios of `scenarios/<policy-id>.toml` (read by the facade's
+/// `entitle::scenario::examples`), which together take every edge of the
+/// graph (a test checks it).
 pub trait Policy: 'static {
     /// Public id (`weekend-emergency`).
     const ID: &'static str;
@@ -241,10 +244,6 @@ pub trait Policy: 'static {
 
     /// The data `outcome` carries for these facts at this time.
     fn details(outcome: Self::Outcome, facts: &Self::Facts, cx: &PolicyContext<'_>) -> Details;
-
-    /// Worked examples: an instant and facts. Together they take every path
-    /// of the graph (a test checks it); `entitle examples` prints one per path.
-    fn examples() -> Vec<Example<Self::Facts>>;
 }
 
 /// A facts type's JSON Schema is available (with the `schema` feature).
@@ -258,15 +257,6 @@ impl<T: schemars::JsonSchema> FactsSchema for T {}
 pub trait FactsSchema {}
 #[cfg(not(feature = "schema"))]
 impl<T> FactsSchema for T {}
-
-/// A worked example of a policy: facts and the instant they are decided at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Example<F> {
-    /// When the decision is made.
-    pub now: DateTime<Utc>,
-    /// The facts.
-    pub facts: F,
-}
 
 /// A policy registered in [`crate::policies`], with its graph built once.
 pub trait Registered: Policy {

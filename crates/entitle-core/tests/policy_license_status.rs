@@ -13,7 +13,7 @@ use emergency_support::*;
 use entitle_core::config::PolicyConfig;
 use entitle_core::domain::License;
 use entitle_core::policies::{LicenseStatus, LicenseStatusFacts, LicenseStatusOutcome};
-use entitle_core::policy::{Outcome, Policy, Registered, decide, evaluate};
+use entitle_core::policy::{Outcome, Policy, decide, evaluate};
 use proptest::prelude::*;
 
 use LicenseStatusOutcome::*;
@@ -326,10 +326,6 @@ fn examples_take_every_path() {
     assert_eq!(
         paths_without_example::<LicenseStatus>(),
         Vec::<String>::new()
-    );
-    assert_eq!(
-        LicenseStatus::examples().len(),
-        LicenseStatus::graph().unwrap().paths().len()
     );
 }
 

@@ -21,7 +21,7 @@ impl PolicyVisitor for Allocations {
             company_holidays: vec!["2026-12-24".parse().unwrap()],
             ..PolicyConfig::default()
         };
-        let examples = P::examples();
+        let examples = entitle::scenario::examples::<P>().unwrap();
         // Warm up lazily initialised state (the time zone tables) first.
         for e in &examples {
             graph
@@ -63,7 +63,7 @@ fn the_counter_sees_allocations() {
         type Output = u64;
         fn visit<P: Registered>(self) -> u64 {
             let config = PolicyConfig::default();
-            let examples = P::examples();
+            let examples = entitle::scenario::examples::<P>().unwrap();
             allocation_counter::measure(|| {
                 for e in &examples {
                     let _ = entitle_core::policy::evaluate::<P>(&e.facts, e.now, &config).unwrap();

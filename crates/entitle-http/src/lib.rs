@@ -8,6 +8,8 @@
 //!   store assembles for a ticket.
 //! - `GET /v1/decisions[?ticket=&policy=&limit=&before=]` and
 //!   `GET /v1/decisions/{decision_id}` read the log.
+//! - `POST /v1/replay` (L&R team): what a proposed configuration would
+//!   change in the logged decisions, as `entitle replay` reports it.
 //! - `GET /v1/policies[/{id}[/mermaid|/schema|/examples]]`: the catalog.
 //! - `GET /v1/openapi.json` and `GET /healthz` are public; everything else
 //!   needs a bearer token (see [`auth`]).
@@ -32,6 +34,7 @@ mod drain;
 pub mod openapi;
 pub mod problem;
 mod protocol_errors;
+mod replay;
 mod routes;
 mod server;
 
@@ -52,6 +55,10 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// Default most bytes of one page of the decision log: 1 MiB.
 pub const DEFAULT_PAGE_BYTE_LIMIT: usize = 1024 * 1024;
+
+/// Default most decisions of one `POST /v1/replay`: 100,000 (about a
+/// second of a release build's replay).
+pub const DEFAULT_REPLAY_MAX_DECISIONS: u64 = 100_000;
 
 /// How the service behaves. [`ServerOptions::default`] suits most uses.
 #[derive(Debug, Clone)]
@@ -76,6 +83,9 @@ pub struct ServerOptions {
     /// Where each decision's actions go (the actions config's `[routes]`);
     /// an action with no route is a manual task.
     pub routes: entitle_store::Routes,
+    /// Most logged decisions one `POST /v1/replay` may decide (422
+    /// `replay-too-large` past it).
+    pub replay_max_decisions: u64,
 }
 
 impl Default for ServerOptions {
@@ -89,6 +99,7 @@ impl Default for ServerOptions {
             token_reload_interval: Duration::from_secs(2),
             page_byte_limit: DEFAULT_PAGE_BYTE_LIMIT,
             routes: entitle_store::Routes::default(),
+            replay_max_decisions: DEFAULT_REPLAY_MAX_DECISIONS,
         }
     }
 }

@@ -358,7 +358,66 @@ fn schemas() -> Map<String, Value> {
     if let Value::Object(more) = more {
         schemas.extend(more);
     }
+    if let Value::Object(replay) = replay_schemas() {
+        schemas.extend(replay);
+    }
     schemas
+}
+
+/// The body and the answer of `POST /v1/replay`.
+fn replay_schemas() -> Value {
+    json!({
+        "ReplayRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["config"],
+            "properties": {
+                "config": {"allOf": [reference("PolicyConfig")], "description": "The proposed configuration: the keys of an `entitle replay --config` file; keys left out keep their defaults."},
+                "policy": {"type": "string", "enum": policy_ids(), "description": "Only decisions of this policy."},
+                "since": {"type": "string", "description": "Only decisions made on or after this date (UTC, YYYY-MM-DD) or RFC 3339 instant."},
+                "until": {"type": "string", "description": "Only decisions made on or before this date (UTC), or before this RFC 3339 instant."},
+                "examples": {"type": "integer", "minimum": 0, "maximum": crate::replay::MAX_EXAMPLES, "default": 5, "description": "Example decision ids kept per change."}
+            }
+        },
+        "ReplayReport": {
+            "type": "object",
+            "required": ["decisions", "changed", "failed", "policies"],
+            "properties": {
+                "decisions": {"type": "integer", "description": "Decisions replayed."},
+                "changed": {"type": "integer", "description": "Decisions whose outcome or details changed."},
+                "failed": {"type": "integer", "description": "Decisions that now fail."},
+                "policies": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["policy", "decisions", "changed", "failed", "changes", "failures"],
+                    "properties": {
+                        "policy": {"type": "string"},
+                        "decisions": {"type": "integer"},
+                        "changed": {"type": "integer"},
+                        "failed": {"type": "integer"},
+                        "changes": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["from", "to", "count", "examples"],
+                            "properties": {
+                                "from": {"type": "string", "description": "The logged outcome."},
+                                "to": {"type": "string", "description": "The outcome now (equal to `from` for a details-only change)."},
+                                "count": {"type": "integer"},
+                                "examples": {"type": "array", "items": {"type": "string"}, "description": "Decision ids, oldest first."}
+                            }
+                        }},
+                        "failures": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["error", "count", "examples"],
+                            "properties": {
+                                "error": {"type": "string"},
+                                "count": {"type": "integer"},
+                                "examples": {"type": "array", "items": {"type": "string"}}
+                            }
+                        }}
+                    }
+                }}
+            }
+        }
+    })
 }
 
 /// The document.
@@ -491,6 +550,12 @@ pub fn document() -> Value {
             "parameters": [action_param()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": note_schema()}}},
             "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
+        }},
+        "/v1/replay": {"post": {
+            "operationId": "replay",
+            "summary": "Re-decide the logged decisions under a proposed configuration and report what would change, as `entitle replay --format json` does. Role: lr-team. A replay that would decide more than the server's limit (100,000 decisions by default) is a 422 `replay-too-large`.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": reference("ReplayRequest")}}},
+            "responses": responses(ok_json("What would change.", reference("ReplayReport")), &with(&[403, 413, 415, 422]))
         }}
     });
     json!({

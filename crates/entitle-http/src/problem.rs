@@ -105,6 +105,8 @@ kinds! {
     INVALID_FACTS = ("invalid-facts", UNPROCESSABLE_ENTITY, "Invalid facts");
     /// 422: the store's records cannot make valid facts for this policy.
     INCOMPLETE_RECORDS = ("incomplete-records", UNPROCESSABLE_ENTITY, "The ticket's records cannot decide this policy");
+    /// 422: a replay would decide more decisions than the server allows.
+    REPLAY_TOO_LARGE = ("replay-too-large", UNPROCESSABLE_ENTITY, "Replay matches too many decisions");
     /// 431: the request's headers are too large or too many.
     HEADERS_TOO_LARGE = ("headers-too-large", REQUEST_HEADER_FIELDS_TOO_LARGE, "Request headers too large");
     /// 500: a defect or a storage failure.

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/actions/{id}/retry", post(actions::retry_action))
         .route("/v1/actions/{id}/cancel", post(actions::cancel_action))
         .route("/v1/actions/{id}/done", post(actions::done_action))
+        .route("/v1/replay", post(crate::replay::replay))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(state);

@@ -126,6 +126,7 @@
 mod error;
 mod facts;
 pub mod import;
+mod kinds;
 mod log;
 mod outbox;
 mod records;

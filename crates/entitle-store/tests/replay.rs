@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{TempDir, TestDb};
 use entitle::config::PolicyConfig;
 use entitle::scenario::corpus::corpus;
-use entitle_store::replay::{ReplayError, ReplayOptions, ReplayReport, replay};
+use entitle_store::replay::{ReplayError, ReplayOptions, ReplayReport, replay, replay_store};
 use entitle_store::{NewDecision, Store};
 
 /// A logged scenario: its decision id and what it is.
@@ -224,7 +224,7 @@ async fn replays_as_computed(db: TestDb) {
         &ReplayOptions {
             since: Some(since),
             until: Some(until),
-            ..options(tz)
+            ..options(tz.clone())
         },
     )
     .await
@@ -235,6 +235,29 @@ async fn replays_as_computed(db: TestDb) {
         .count();
     assert!(in_range > 0 && in_range < entries.len());
     assert_eq!(ranged.decisions as usize, in_range);
+
+    // Through the service's open store: the same report. A cap below the
+    // decisions that match stops the replay; at the count it does not.
+    let store = Store::open(&db.url).await.unwrap();
+    let through_store = replay_store(&store, &options(tz.clone())).await.unwrap();
+    assert_eq!(through_store, report);
+    let n = entries.len() as u64;
+    let capped = |max| ReplayOptions {
+        max_decisions: Some(max),
+        ..options(tz.clone())
+    };
+    let error = replay_store(&store, &capped(n - 1)).await.unwrap_err();
+    assert!(
+        matches!(error, ReplayError::TooMany { limit } if limit == n - 1),
+        "{error}"
+    );
+    assert_eq!(replay_store(&store, &capped(n)).await.unwrap(), report);
+    let one_policy = ReplayOptions {
+        policy: Some("license-status".into()),
+        ..capped(one.decisions)
+    };
+    assert_eq!(replay_store(&store, &one_policy).await.unwrap(), one);
+    store.close().await;
 
     // The log was only read.
     let store = Store::open(&db.url).await.unwrap();

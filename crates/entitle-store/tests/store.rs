@@ -684,6 +684,44 @@ fn write(dir: &common::TempDir, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// Every kind, from the declared table: the example data imports the same
+/// from its JSON object and from its nine CSV files (one per kind, named
+/// after it), and the summary lists the kinds parents first.
+#[tokio::test]
+async fn the_example_data_imports_every_kind_from_json_and_from_csv() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data");
+    let expected = "6 customers, 4 accounts, 6 subscriptions, 3 account subscriptions, \
+                    6 licenses, 5 seat link reports, 2 namespaces, 1 namespace trials, 7 tickets";
+    let json = Store::open("sqlite::memory:").await.unwrap();
+    let summary = entitle_store::import::import(&json, &[data.join("support.json")], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.to_string(),
+        format!("imported 40 records from 1 file: {expected}")
+    );
+    let mut csv_files: Vec<_> = std::fs::read_dir(data.join("csv"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    csv_files.sort();
+    assert_eq!(csv_files.len(), ImportKind::ALL.len());
+    let csv = Store::open("sqlite::memory:").await.unwrap();
+    let from_csv = entitle_store::import::import(&csv, &csv_files, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        from_csv.to_string(),
+        format!("imported 40 records from 9 files: {expected}")
+    );
+    assert_eq!(from_csv.counts, summary.counts);
+    for kind in ImportKind::ALL {
+        assert!(summary.counts.get(*kind) > 0, "{kind}");
+        assert_eq!(kind.id().parse::<ImportKind>().unwrap(), *kind);
+        assert_eq!(kind.key().parse::<ImportKind>().unwrap(), *kind);
+    }
+}
+
 #[tokio::test]
 async fn import_errors_name_file_row_and_field() {
     let store = Store::open("sqlite::memory:").await.unwrap();

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 
 crate::answers! {
     /// The internal request the weekend workflow recorded for the ticket.
@@ -90,21 +90,6 @@ impl Policy for EmergencyLicenseFollowUp {
             actions,
             ..Details::default()
         }
-    }
-
-    fn examples() -> Vec<Example<FollowUpFacts>> {
-        let now = chrono::DateTime::from_timestamp(1_795_860_000, 0).unwrap_or_default();
-        [
-            InternalRequest::Success,
-            InternalRequest::Failure,
-            InternalRequest::None,
-        ]
-        .into_iter()
-        .map(|internal_request| Example {
-            now,
-            facts: FollowUpFacts { internal_request },
-        })
-        .collect()
     }
 }
 

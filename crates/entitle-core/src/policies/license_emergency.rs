@@ -27,7 +27,7 @@ use crate::domain::{Customer, License};
 use crate::explain::weekend_detail_of;
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, Given, GraphBuilder};
-use crate::policy::{Details, Example, Outcome, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Details, Outcome, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// The facts of a license emergency as the caller sends them: every field of
@@ -247,50 +247,6 @@ impl Policy for LicenseEmergency {
                 WeekdayEmergency::details(outcome, &facts.weekday, cx)
             }
         }
-    }
-
-    /// Every path each page's examples take in it, with the other page's
-    /// fields filled in as a real ticket would have them. The two paths on
-    /// which a page's own "is it a weekend?" contradicts the router's cannot
-    /// be taken by any facts, so no example takes them.
-    fn examples() -> Vec<Example<LicenseEmergencyFacts>> {
-        let weekend = WeekendEmergency::examples().into_iter().filter_map(|e| {
-            let on_weekend = time::is_weekend(e.now, &Default::default()).value;
-            on_weekend.then(|| Example {
-                now: e.now,
-                facts: LicenseEmergencyFacts {
-                    weekday: WeekdayEmergencyFacts {
-                        customer: e.facts.customer,
-                        license: e.facts.license,
-                        requester_has_cdot_account: true,
-                        account_has_subscription_access: true,
-                        seat_link_dates: Vec::new(),
-                    },
-                    weekend: e.facts,
-                },
-            })
-        });
-        let weekday = WeekdayEmergency::examples().into_iter().filter_map(|e| {
-            let on_weekend = time::is_weekend(e.now, &Default::default()).value;
-            (!on_weekend).then(|| Example {
-                now: e.now,
-                facts: LicenseEmergencyFacts {
-                    weekend: WeekendEmergencyFacts {
-                        customer: e.facts.customer,
-                        license: e.facts.license,
-                        screenshots: EmergencyScreenshots {
-                            admin_dashboard: false,
-                            license_page: false,
-                        },
-                        screenshot_user_count: None,
-                        requester_email: "it-admin@example.com".to_owned(),
-                        ticket_url: "https://support.example.com/tickets/502001".to_owned(),
-                    },
-                    weekday: e.facts,
-                },
-            })
-        });
-        weekend.chain(weekday).collect()
     }
 }
 

@@ -13,14 +13,13 @@
 //! time zone. Every outcome carries the license's dates and the day counts
 //! that matter for it.
 
-use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{License, Plan};
+use crate::domain::License;
 use crate::explain::{date_detail, grace_detail, license_dates, window_detail};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// The license whose status is asked for.
@@ -125,40 +124,6 @@ impl Policy for LicenseStatus {
         cx: &PolicyContext<'_>,
     ) -> Details {
         license_dates(&facts.license, cx)
-    }
-
-    fn examples() -> Vec<Example<LicenseStatusFacts>> {
-        // Monday 2026-11-23, 10:00 UTC.
-        let now = DateTime::from_timestamp(1_795_428_000, 0).unwrap_or_default();
-        let license = |trial: bool, starts_on: NaiveDate, expires_on: NaiveDate| Example {
-            now,
-            facts: LicenseStatusFacts {
-                license: License {
-                    plan: Plan::Premium,
-                    trial,
-                    starts_on,
-                    expires_on,
-                    users: 50,
-                },
-            },
-        };
-        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-        vec![
-            // A renewal that starts next week.
-            license(false, date(2026, 12, 1), date(2027, 12, 1)),
-            // A trial that ends on Friday.
-            license(true, date(2026, 10, 28), date(2026, 11, 27)),
-            // A trial that ended yesterday.
-            license(true, date(2026, 10, 23), date(2026, 11, 22)),
-            // A yearly license with a month to go.
-            license(false, date(2025, 12, 23), date(2026, 12, 23)),
-            // Expired last Tuesday: grace ends on 2026-12-01.
-            license(false, date(2025, 11, 17), date(2026, 11, 17)),
-            // Grace ended on 2026-11-20, three days ago: the last day of the window.
-            license(false, date(2025, 11, 6), date(2026, 11, 6)),
-            // Grace ended on 2026-11-19, four days ago.
-            license(false, date(2025, 11, 5), date(2026, 11, 5)),
-        ]
     }
 }
 

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// A flagged provisioning failure, as the alert in `#provision_failures`
@@ -195,49 +195,6 @@ impl Policy for ProvisionFailure {
             ..Details::default()
         }
     }
-
-    fn examples() -> Vec<Example<ProvisionFailureFacts>> {
-        // Monday 2026-11-23, 15:00 UTC.
-        let now = at("2026-11-23T15:00:00Z");
-        let base = ProvisionFailureFacts {
-            failure: ProvisionFailureRecord {
-                subscription: "A-S00012345".to_owned(),
-                kind: "cloud-license-activation".to_owned(),
-                // Saturday: reviewed on Monday.
-                occurred_at: at("2026-11-21T09:12:00Z"),
-            },
-            fulfillment_resolved: false,
-            needs_lr_intervention: false,
-            root_cause: RootCause::Unknown,
-        };
-        let facts = [
-            ProvisionFailureFacts {
-                fulfillment_resolved: true,
-                ..base.clone()
-            },
-            ProvisionFailureFacts {
-                needs_lr_intervention: true,
-                ..base.clone()
-            },
-            ProvisionFailureFacts {
-                root_cause: RootCause::Fixed,
-                ..base.clone()
-            },
-            ProvisionFailureFacts {
-                root_cause: RootCause::BeingFixed,
-                ..base.clone()
-            },
-            ProvisionFailureFacts {
-                root_cause: RootCause::Ongoing,
-                ..base.clone()
-            },
-            base,
-        ];
-        facts
-            .into_iter()
-            .map(|facts| Example { now, facts })
-            .collect()
-    }
 }
 
 /// The failure, when it happened locally, and its review date.
@@ -253,8 +210,4 @@ fn failure_detail(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> S
         tz,
         review.format("%a %Y-%m-%d")
     )
-}
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    rfc3339.parse().unwrap_or_default()
 }

@@ -25,7 +25,7 @@ use crate::domain::{Namespace, Plan};
 use crate::explain::yes_no;
 use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{Answer, BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 
 crate::answers! {
     /// What a starred SaaS ticket asks for.
@@ -227,54 +227,6 @@ impl Policy for StarSaas {
                 }
             }
         }
-    }
-
-    fn examples() -> Vec<Example<StarSaasFacts>> {
-        let now = "2026-11-23T15:00:00Z".parse().unwrap_or_default();
-        let namespace = |had_trial, has_subscription, plan| Namespace {
-            had_trial,
-            has_subscription,
-            plan,
-        };
-        let extension = |request, namespace| StarSaasFacts {
-            request,
-            namespace,
-            lr_team_available: false,
-            emergency: false,
-            desired_plan: SaasTrialPlan::Premium,
-        };
-        let on_free = |lr_team_available, emergency, namespace| StarSaasFacts {
-            request: SaasRequest::PaidGroupOnFreePlan,
-            namespace,
-            lr_team_available,
-            emergency,
-            desired_plan: SaasTrialPlan::Ultimate,
-        };
-        let facts = [
-            // A trial extension for a namespace whose trial expired.
-            extension(
-                SaasRequest::TrialExtension,
-                namespace(true, false, Plan::Free),
-            ),
-            // A grace period extension, no trial ever, a subscription.
-            extension(
-                SaasRequest::GracePeriodExtension,
-                namespace(false, true, Plan::Premium),
-            ),
-            // A trial extension, no trial ever, no subscription.
-            extension(
-                SaasRequest::TrialExtension,
-                namespace(false, false, Plan::Free),
-            ),
-            on_free(true, true, namespace(false, true, Plan::Free)),
-            on_free(false, false, namespace(false, true, Plan::Free)),
-            on_free(false, true, namespace(true, true, Plan::Free)),
-            on_free(false, true, namespace(false, false, Plan::Free)),
-        ];
-        facts
-            .into_iter()
-            .map(|facts| Example { now, facts })
-            .collect()
     }
 }
 

@@ -49,7 +49,7 @@ use crate::domain::License;
 use crate::explain::date_detail;
 use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder, Timed};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 crate::answers! {
@@ -361,80 +361,6 @@ impl Policy for StarSelfManaged {
             }
         }
     }
-
-    fn examples() -> Vec<Example<StarSelfManagedFacts>> {
-        use SelfManagedRequest as R;
-        // Monday 2026-11-23, 15:00 UTC.
-        let now = at("2026-11-23T15:00:00Z");
-        let paid = |expires_on: chrono::NaiveDate| License {
-            plan: crate::domain::Plan::Premium,
-            trial: false,
-            starts_on: expires_on
-                .checked_sub_months(chrono::Months::new(12))
-                .unwrap_or(expires_on),
-            expires_on,
-            users: 120,
-        };
-        let base = StarSelfManagedFacts {
-            request: R::LicenseExtension,
-            // Expired 2026-11-10, in grace until 2026-11-24: 9 h left.
-            license: paid(date(2026, 11, 10)),
-            lr_team_available: false,
-            admin_dashboard_screenshot: false,
-            customer_has_ticket: true,
-            actor: StarActor::SupportEngineer,
-            recipient_is_license_contact: true,
-        };
-        let with = |request| StarSelfManagedFacts {
-            request,
-            ..base.clone()
-        };
-        let facts = [
-            with(R::NewLicense),
-            with(R::TemporaryKey),
-            // An activation error; the L&R team is there.
-            StarSelfManagedFacts {
-                lr_team_available: true,
-                ..with(R::ActivationError)
-            },
-            // The L&R team is not available from here on. Active, expires
-            // tomorrow (9 h), but 14 days of grace follow: days left.
-            StarSelfManagedFacts {
-                license: paid(date(2026, 11, 24)),
-                ..with(R::RenewalDelay)
-            },
-            // Grace ends tomorrow (9 h left), no screenshot yet.
-            with(R::PaymentDelay),
-            // Grace ends tomorrow, the screenshot is on the ticket, the
-            // customer has not opened a ticket of their own.
-            StarSelfManagedFacts {
-                admin_dashboard_screenshot: true,
-                customer_has_ticket: false,
-                ..with(R::ActivationError)
-            },
-            with(R::LicenseNotReceived),
-            // A trial license for a new contact.
-            StarSelfManagedFacts {
-                recipient_is_license_contact: false,
-                license: License {
-                    trial: true,
-                    plan: crate::domain::Plan::Ultimate,
-                    starts_on: date(2026, 11, 7),
-                    ..paid(date(2026, 12, 7))
-                },
-                ..with(R::SendToDifferentEmail)
-            },
-            // A paid license for someone other than the license contact.
-            StarSelfManagedFacts {
-                recipient_is_license_contact: false,
-                ..with(R::ContactLeftCompany)
-            },
-        ];
-        facts
-            .into_iter()
-            .map(|facts| Example { now, facts })
-            .collect()
-    }
 }
 
 /// The escalation deadline of `license` for this policy (spec 1,
@@ -491,14 +417,6 @@ fn time_left(license: &License, cx: &PolicyContext<'_>) -> String {
 /// The request, for the trace.
 fn request_detail(facts: &StarSelfManagedFacts) -> String {
     format!("request: {}", crate::graph::Answer::label(facts.request))
-}
-
-fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
-    rfc3339.parse().unwrap_or_default()
-}
-
-fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
 /// What the caller supplies for `star-self-managed`. The license, the Admin

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::License;
 use crate::explain::{license_detail, time_left};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 crate::answers! {
@@ -205,89 +205,4 @@ impl Policy for StarValidity {
             ..Details::default()
         }
     }
-
-    fn examples() -> Vec<Example<StarValidityFacts>> {
-        // Monday 2026-11-23, 15:00 UTC.
-        let now = at("2026-11-23T15:00:00Z");
-        let paid = |expires_on| License {
-            plan: crate::domain::Plan::Premium,
-            trial: false,
-            starts_on: date(2025, 11, 24),
-            expires_on,
-            users: 120,
-        };
-        let trial = |expires_on| License {
-            plan: crate::domain::Plan::Ultimate,
-            trial: true,
-            starts_on: date(2026, 10, 24),
-            expires_on,
-            users: 50,
-        };
-        let base = StarValidityFacts {
-            category: StarCategory::PlanLicense,
-            trial_request: false,
-            sales_assisted_trial: false,
-            license: paid(date(2026, 12, 31)),
-            sales_intervened: false,
-            edge_case: false,
-        };
-        let trial_request = |sales_assisted_trial, license| StarValidityFacts {
-            trial_request: true,
-            sales_assisted_trial,
-            license,
-            ..base.clone()
-        };
-        let paid_request = |license| StarValidityFacts {
-            license,
-            ..base.clone()
-        };
-        let facts = [
-            // A sales-assisted trial expiring Friday: plenty of time.
-            trial_request(true, trial(date(2026, 11, 27))),
-            // A sales-assisted trial expiring tomorrow (9 h left).
-            trial_request(true, trial(date(2026, 11, 24))),
-            // A trial request that Sales did not assist.
-            trial_request(false, trial(date(2026, 11, 24))),
-            // In grace until 2026-11-30: 7 days left.
-            paid_request(paid(date(2026, 11, 16))),
-            // In grace until tomorrow: 9 h left.
-            paid_request(paid(date(2026, 11, 10))),
-            // Active until the end of the year.
-            paid_request(paid(date(2026, 12, 31))),
-            // Expires tomorrow: 9 h left.
-            paid_request(paid(date(2026, 11, 24))),
-            StarValidityFacts {
-                category: StarCategory::WrongProductSold,
-                sales_intervened: true,
-                ..base.clone()
-            },
-            StarValidityFacts {
-                category: StarCategory::WrongProductSold,
-                sales_intervened: false,
-                ..base.clone()
-            },
-            StarValidityFacts {
-                category: StarCategory::ForceReassociate,
-                edge_case: true,
-                ..base.clone()
-            },
-            StarValidityFacts {
-                category: StarCategory::ForceReassociate,
-                edge_case: false,
-                ..base.clone()
-            },
-        ];
-        facts
-            .into_iter()
-            .map(|facts| Example { now, facts })
-            .collect()
-    }
-}
-
-fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
-    rfc3339.parse().unwrap_or_default()
-}
-
-fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }

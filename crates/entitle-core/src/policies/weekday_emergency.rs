@@ -27,12 +27,12 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Customer, CustomerStatus, License, Plan};
+use crate::domain::{Customer, CustomerStatus, License};
 use crate::explain::license_dates;
 use crate::explain::{license_detail, weekend_detail_of, window_detail};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// What the ticket and CustomersDot tell about a weekday license emergency.
@@ -184,58 +184,6 @@ impl Policy for WeekdayEmergency {
                 "Seat Link reported today: ask the customer to confirm the license works again",
             ),
         }
-    }
-
-    fn examples() -> Vec<Example<WeekdayEmergencyFacts>> {
-        // Monday 2026-11-23, 15:00 UTC.
-        let monday = chrono::DateTime::from_timestamp(1_795_446_000, 0).unwrap_or_default();
-        let sunday = monday - chrono::TimeDelta::days(1);
-        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-        // Expired 2026-11-07: grace ended 2026-11-21, two days before Monday.
-        let facts = WeekdayEmergencyFacts {
-            customer: Customer {
-                status: CustomerStatus::Paid,
-            },
-            license: License {
-                plan: Plan::Ultimate,
-                trial: false,
-                starts_on: date(2025, 11, 7),
-                expires_on: date(2026, 11, 7),
-                users: 400,
-            },
-            requester_has_cdot_account: true,
-            account_has_subscription_access: true,
-            seat_link_dates: vec![date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23)],
-        };
-        let with = |change: &dyn Fn(&mut WeekdayEmergencyFacts)| {
-            let mut facts = facts.clone();
-            change(&mut facts);
-            facts
-        };
-        let at = |now, facts| Example { now, facts };
-        vec![
-            at(sunday, facts.clone()),
-            at(
-                monday,
-                with(&|f| f.customer.status = CustomerStatus::Prospect),
-            ),
-            at(
-                monday,
-                with(&|f| f.customer.status = CustomerStatus::Unpaid),
-            ),
-            // Expired 2026-11-12: in grace until 2026-11-26.
-            at(monday, with(&|f| f.license.expires_on = date(2026, 11, 12))),
-            // Expired 2026-10-30: grace ended 2026-11-13, ten days ago.
-            at(monday, with(&|f| f.license.expires_on = date(2026, 10, 30))),
-            at(monday, with(&|f| f.requester_has_cdot_account = false)),
-            at(monday, with(&|f| f.account_has_subscription_access = false)),
-            // The last Seat Link report came in on Saturday.
-            at(
-                monday,
-                with(&|f| f.seat_link_dates = vec![date(2026, 11, 20), date(2026, 11, 21)]),
-            ),
-            at(monday, facts),
-        ]
     }
 }
 

@@ -29,7 +29,7 @@ use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::explain::{license_dates, license_detail, weekend_detail_of, window_detail, yes_no};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Example, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// The Slack channel where Support announces a generated emergency license.
@@ -194,75 +194,6 @@ impl Policy for WeekendEmergency {
             }
             WeekendEmergencyOutcome::GenerateTemporaryLicense => temporary_license(facts, cx),
         }
-    }
-
-    fn examples() -> Vec<Example<WeekendEmergencyFacts>> {
-        // Saturday 2026-11-21, 10:00 UTC.
-        let saturday = chrono::DateTime::from_timestamp(1_795_255_200, 0).unwrap_or_default();
-        let friday = saturday - chrono::TimeDelta::days(1);
-        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-        // Expired 2026-11-04: grace ended 2026-11-18, three days before Saturday.
-        let facts = WeekendEmergencyFacts {
-            customer: Customer {
-                status: CustomerStatus::Paid,
-            },
-            license: License {
-                plan: Plan::Premium,
-                trial: false,
-                starts_on: date(2025, 11, 4),
-                expires_on: date(2026, 11, 4),
-                users: 120,
-            },
-            screenshots: EmergencyScreenshots {
-                admin_dashboard: true,
-                license_page: true,
-            },
-            screenshot_user_count: Some(134),
-            requester_email: "ops@example.com".to_owned(),
-            ticket_url: "https://support.example.com/tickets/501234".to_owned(),
-        };
-        let with = |change: &dyn Fn(&mut WeekendEmergencyFacts)| {
-            let mut facts = facts.clone();
-            change(&mut facts);
-            facts
-        };
-        let status = |status| move |f: &mut WeekendEmergencyFacts| f.customer.status = status;
-        vec![
-            Example {
-                now: friday,
-                facts: facts.clone(),
-            },
-            Example {
-                now: saturday,
-                facts: with(&status(CustomerStatus::Prospect)),
-            },
-            Example {
-                now: saturday,
-                facts: with(&status(CustomerStatus::Unpaid)),
-            },
-            // Expired 2026-11-10: still in grace until 2026-11-24.
-            Example {
-                now: saturday,
-                facts: with(&|f| f.license.expires_on = date(2026, 11, 10)),
-            },
-            // Expired 2026-11-03: grace ended 2026-11-17, four days ago.
-            Example {
-                now: saturday,
-                facts: with(&|f| f.license.expires_on = date(2026, 11, 3)),
-            },
-            // The license page screenshot is not on the ticket yet.
-            Example {
-                now: saturday,
-                facts: with(&|f| {
-                    f.screenshots.license_page = false;
-                    f.screenshot_user_count = None;
-                }),
-            },
-            Example {
-                now: saturday,
-                facts,
-            },
-        ]
     }
 }
 

@@ -7,7 +7,6 @@
     reason = "shared by several test binaries, each of which uses only part of it"
 )]
 #![expect(
-    clippy::indexing_slicing,
     clippy::unwrap_used,
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
@@ -68,14 +67,17 @@ pub fn path<O>(decision: &PolicyDecision<O>) -> Vec<(&'static str, &'static str)
     decision.trace.iter().map(|s| (s.node, s.answer)).collect()
 }
 
-/// The `(node=answer, ...) -> outcome` paths of `P`'s graph that no example
-/// takes, and checks that no two examples take the same path and that every
-/// example reaches the outcome its path ends at.
+/// The `(node=answer, ...) -> outcome` paths of `P`'s graph that no worked
+/// example (a scenario of its file without config overrides) takes, and
+/// checks that every example takes a path of the graph and reaches the
+/// outcome that path ends at.
 pub fn paths_without_example<P: Registered>() -> Vec<String> {
     let graph = P::graph().unwrap();
     let config = PolicyConfig::default();
-    let taken: Vec<(Vec<String>, String)> = P::examples()
+    let taken: Vec<(Vec<String>, String)> = entitle::scenario::examples::<P>()
+        .unwrap()
         .iter()
+        .filter(|example| example.config.is_empty())
         .map(|example| {
             let decision = graph
                 .evaluate(&example.facts, &Context::new(example.now, &config))
@@ -88,32 +90,37 @@ pub fn paths_without_example<P: Registered>() -> Vec<String> {
             (steps, decision.outcome_node.to_owned())
         })
         .collect();
-    for (i, (steps, _)) in taken.iter().enumerate() {
+    let paths: Vec<(Vec<String>, &str)> = graph
+        .paths()
+        .iter()
+        .map(|p| {
+            let steps = p
+                .steps
+                .iter()
+                .map(|s| format!("{}={}", s.node, s.answer))
+                .collect();
+            (steps, p.outcome)
+        })
+        .collect();
+    for (steps, outcome) in &taken {
+        let path = paths.iter().find(|(wanted, _)| wanted == steps);
         assert!(
-            !taken[..i].iter().any(|(other, _)| other == steps),
-            "{}: two examples take the path {steps:?}",
+            path.is_some(),
+            "{}: an example takes no path of the graph: {steps:?}",
+            P::ID
+        );
+        assert_eq!(
+            path.map(|(_, o)| *o),
+            Some(outcome.as_str()),
+            "{}: {steps:?}",
             P::ID
         );
     }
-    let mut missing = Vec::new();
-    for p in graph.paths() {
-        let wanted: Vec<String> = p
-            .steps
-            .iter()
-            .map(|s| format!("{}={}", s.node, s.answer))
-            .collect();
-        match taken.iter().find(|(steps, _)| *steps == wanted) {
-            Some((_, outcome)) => assert_eq!(outcome, p.outcome, "{}: {wanted:?}", P::ID),
-            None => missing.push(format!("{} -> {}", wanted.join(", "), p.outcome)),
-        }
-    }
-    assert_eq!(
-        taken.len(),
-        graph.paths().len() - missing.len(),
-        "{}: an example takes no path of the graph",
-        P::ID
-    );
-    missing
+    paths
+        .iter()
+        .filter(|(wanted, _)| !taken.iter().any(|(steps, _)| steps == wanted))
+        .map(|(wanted, outcome)| format!("{} -> {outcome}", wanted.join(", ")))
+        .collect()
 }
 
 /// Decides `facts` under `P`: never an error (totality), the same decision

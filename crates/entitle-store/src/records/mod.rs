@@ -1,0 +1,70 @@
+//! Records: what `entitle import` writes, and how the facts of a ticket are
+//! loaded.
+//!
+//! Every input type ([`inputs`]) deserialises from JSON and from a CSV row
+//! (same field names), rejects unknown fields, and is checked by
+//! [`Records::validate`] before anything is written. The kinds are listed
+//! once, in `kinds.rs`; what differs between them is in [`rows`].
+
+mod inputs;
+mod read;
+mod row;
+mod rows;
+mod write;
+
+pub use crate::kinds::{RecordCounts, Records};
+pub use inputs::*;
+pub(crate) use write::exec;
+
+/// A field of a record that does not validate: `(entity, index, id, field, message)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordProblem {
+    /// The array the record is in (`licenses`).
+    pub entity: &'static str,
+    /// Its position in that array (0-based).
+    pub index: usize,
+    /// The field.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn check_id(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".to_owned())
+    } else if value.len() > 200 {
+        Err("is longer than 200 characters".to_owned())
+    } else if value.trim() != value {
+        Err(format!("`{value}` has leading or trailing white space"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_email(value: &str) -> Result<(), String> {
+    entitle::input::check_email(value).map_err(|e| e.to_string())
+}
+
+impl Records {
+    /// Checks every record's fields that serde cannot (ids, emails, URLs,
+    /// date order, deployments). Returns every problem, in order.
+    pub fn validate(&self) -> Vec<RecordProblem> {
+        let mut problems = Vec::new();
+        self.check_each(&mut |entity, index, field, result| {
+            if let Err(message) = result {
+                problems.push(RecordProblem {
+                    entity,
+                    index,
+                    field,
+                    message,
+                });
+            }
+        });
+        problems
+    }
+
+    /// True when the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
