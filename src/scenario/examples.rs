@@ -12,7 +12,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::corpus::CORPUS;
 use super::{Expect, ScenarioError, ScenarioFormat, ScenarioProblem, load_str};
 use crate::parse_facts;
 use crate::policy::Registered;
@@ -43,19 +42,7 @@ pub(crate) fn corpus_file(policy: &str) -> String {
 /// scenario file, a scenario that does not load (a date typo included), one
 /// for another policy, or facts the policy's type refuses.
 pub fn examples<P: Registered>() -> Result<Vec<Example<P::Facts>>, ScenarioError> {
-    let file = corpus_file(P::ID);
-    let Some((_, text)) = CORPUS.iter().find(|(id, _)| *id == P::ID) else {
-        return Err(ScenarioError {
-            file,
-            scenario: None,
-            field: None,
-            problem: Box::new(ScenarioProblem::Io(format!(
-                "policy `{}` has no built-in scenario file",
-                P::ID
-            ))),
-        });
-    };
-    examples_in::<P>(text, &file)
+    examples_in::<P>(P::SCENARIOS, &corpus_file(P::ID))
 }
 
 /// The scenarios of `text` (TOML, a file named `file`) as examples of `P`:

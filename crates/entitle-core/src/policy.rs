@@ -234,6 +234,11 @@ pub trait Policy: 'static {
     /// engineer, a manager): an adapter sets it from the caller's role
     /// rather than trusting the request body.
     const ROLE_SENSITIVE: bool = false;
+    /// The policy's worked examples: its scenario file
+    /// (`scenarios/<id>.toml`, TOML, one scenario per path at least),
+    /// embedded with `include_str!`. `entitle examples` shows them and the
+    /// policies suite checks that they take every edge.
+    const SCENARIOS: &'static str;
     /// The facts the policy decides on.
     type Facts: Debug + Serialize + DeserializeOwned + FactsSchema + Send + Sync + 'static;
     /// The policy's outcomes.
@@ -427,6 +432,15 @@ macro_rules! registry {
                 version: <$ty as $crate::policy::Policy>::VERSION,
                 role_sensitive: <$ty as $crate::policy::Policy>::ROLE_SENSITIVE,
             } ),+
+        ];
+
+        /// Every registered policy's scenario file: `(policy id, TOML text)`,
+        /// in registry order.
+        pub const SCENARIO_FILES: &[(&str, &str)] = &[
+            $( (
+                <$ty as $crate::policy::Policy>::ID,
+                <$ty as $crate::policy::Policy>::SCENARIOS,
+            ) ),+
         ];
 
         /// Calls `visitor` with the policy whose id is `id`.

@@ -57,6 +57,8 @@ impl Policy for EmergencyLicenseFollowUp {
     const SUMMARY: &'static str =
         "The customer has not received the emergency license: resend it or generate it again.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str =
+        include_str!("../../scenarios/emergency-license-follow-up.toml");
     type Facts = FollowUpFacts;
     type Outcome = FollowUpOutcome;
 

@@ -200,6 +200,7 @@ impl Policy for LicenseEmergency {
     const ID: &'static str = "license-emergency";
     const SUMMARY: &'static str = "A self-managed license emergency on any day: the weekend page on a weekend, the weekday page otherwise.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/license-emergency.toml");
     type Facts = LicenseEmergencyFacts;
     type Outcome = LicenseEmergencyOutcome;
 

@@ -58,6 +58,7 @@ impl Policy for LicenseStatus {
     const ID: &'static str = "license-status";
     const SUMMARY: &'static str = "Where a license is in its life today: not started, active, in grace, grace ended recently, lapsed, or a trial's state.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/license-status.toml");
     type Facts = LicenseStatusFacts;
     type Outcome = LicenseStatusOutcome;
 

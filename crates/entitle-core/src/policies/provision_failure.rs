@@ -105,6 +105,7 @@ impl Policy for ProvisionFailure {
     const SUMMARY: &'static str =
         "Decide who handles a flagged provisioning failure, and the workday it is reviewed on.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/provision-failure.toml");
     type Facts = ProvisionFailureFacts;
     type Outcome = ProvisionFailureOutcome;
 

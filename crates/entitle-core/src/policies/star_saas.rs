@@ -104,6 +104,7 @@ impl Policy for StarSaas {
     const ID: &'static str = "star-saas";
     const SUMMARY: &'static str = "Move an urgent starred SaaS plan ticket forward (the Mechanizer extends trials, never starts one).";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/star-saas.toml");
     type Facts = StarSaasFacts;
     type Outcome = StarSaasOutcome;
 

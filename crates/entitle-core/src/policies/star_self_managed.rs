@@ -154,6 +154,7 @@ impl Policy for StarSelfManaged {
     const ID: &'static str = "star-self-managed";
     const SUMMARY: &'static str = "Move an urgent starred self-managed license ticket forward (never with a non-trial license).";
     const VERSION: u32 = 2;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/star-self-managed.toml");
     const ROLE_SENSITIVE: bool = true;
     type Facts = StarSelfManagedFacts;
     type Outcome = StarSelfManagedOutcome;

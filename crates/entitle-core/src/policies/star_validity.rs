@@ -92,6 +92,7 @@ impl Policy for StarValidity {
     const SUMMARY: &'static str =
         "Decide whether a starred plan/license (L&R) ticket needed the STAR.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/star-validity.toml");
     type Facts = StarValidityFacts;
     type Outcome = StarValidityOutcome;
 

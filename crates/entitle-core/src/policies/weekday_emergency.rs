@@ -85,6 +85,7 @@ impl Policy for WeekdayEmergency {
     const ID: &'static str = "weekday-emergency";
     const SUMMARY: &'static str = "A paid customer's license lapsed within the last days, during the week: check CDot and Seat Link, or engage an L&R SME.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/weekday-emergency.toml");
     type Facts = WeekdayEmergencyFacts;
     type Outcome = WeekdayEmergencyOutcome;
 

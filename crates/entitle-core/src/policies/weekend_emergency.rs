@@ -101,6 +101,7 @@ impl Policy for WeekendEmergency {
     const ID: &'static str = "weekend-emergency";
     const SUMMARY: &'static str = "A paid customer's license lapsed within the last days and it is the weekend: generate a short temporary Ultimate license.";
     const VERSION: u32 = 1;
+    const SCENARIOS: &'static str = include_str!("../../scenarios/weekend-emergency.toml");
     type Facts = WeekendEmergencyFacts;
     type Outcome = WeekendEmergencyOutcome;
 
