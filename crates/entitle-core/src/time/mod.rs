@@ -1,8 +1,8 @@
 //! The time rules of the policy spec (section 1), as small pure functions.
 //!
-//! Instants are [`DateTime<Utc>`]; calendar questions ("what day is today",
+//! Instants are [`DateTime<Utc>`](chrono::DateTime); calendar questions ("what day is today",
 //! "is it a weekend") are answered in the configured support time zone,
-//! [`PolicyConfig::timezone`]. A date `D` begins at 00:00 of `D` in that zone
+//! [`PolicyConfig::timezone`](crate::config::PolicyConfig::timezone). A date `D` begins at 00:00 of `D` in that zone
 //! ([`start_of`]): if local midnight does not exist (a DST gap), at the first
 //! instant of `D`; if it happens twice, at the earlier one.
 //!
@@ -12,8 +12,8 @@
 //! never will). The engine turns these into a decision's `stable_until`.
 //!
 //! Nothing here panics: date arithmetic is checked and saturates at the ends
-//! of the calendar ([`NaiveDate::MIN`], [`NaiveDate::MAX`]), and instants
-//! saturate at the ends of [`DateTime<Utc>`].
+//! of the calendar ([`NaiveDate::MIN`](chrono::NaiveDate::MIN), [`NaiveDate::MAX`](chrono::NaiveDate::MAX)), and instants
+//! saturate at the ends of [`DateTime<Utc>`](chrono::DateTime).
 //!
 //! # How "until" stays exact in every time zone
 //!

@@ -127,7 +127,7 @@ pub(super) fn date_at(instant: DateTime<Utc>, offset: i32) -> NaiveDate {
 }
 
 /// The wall clock at a decision's `now` in its support time zone, looked up
-/// once per decision and kept in its [`Context`] (every time rule of the
+/// once per decision and kept in its [`Context`](crate::graph::Context) (every time rule of the
 /// decision reads it from there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalNow {
