@@ -1,0 +1,278 @@
+//! The outbox over HTTP: the actions decisions made, their status, and the
+//! changes people make to them.
+//!
+//! - `GET /v1/actions?status=&ticket=&manual=&decision=&limit=&before=`
+//! - `GET /v1/actions/{id}`: the step with its history
+//! - `POST /v1/actions/{id}/retry`, `/cancel`, `/done` with an optional JSON
+//!   body `{"note": "..."}` (`done` needs the note: what was done by hand)
+//!
+//! Every role may read. `retry` and `done` need a role that may decide
+//! (support engineer, support manager, L&R team); `cancel` (giving an action
+//! up) needs a support manager or the L&R team. Each change is recorded with
+//! the caller's token id and role.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::response::Response;
+use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::Role;
+use crate::problem::{self, Problem};
+use super::extract::{Caller, read_json_body};
+use super::json_value;
+
+/// Most steps one page may ask for.
+const MAX_PAGE: u32 = 1000;
+
+/// A step as a decision's answer shows it: what it is, where it goes and
+/// how far it got (its payload and history: `GET /v1/actions/{id}`).
+#[derive(Debug, Serialize)]
+pub(crate) struct ActionSummary<'a> {
+    id: &'a str,
+    action: &'a str,
+    sink: &'a str,
+    status: ActionStatus,
+    attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_error: Option<&'a str>,
+}
+
+impl<'a> From<&'a ActionRecord> for ActionSummary<'a> {
+    fn from(record: &'a ActionRecord) -> Self {
+        ActionSummary {
+            id: &record.id,
+            action: &record.action_id,
+            sink: &record.sink,
+            status: record.status,
+            attempts: record.attempts,
+            last_error: record.last_error.as_deref(),
+        }
+    }
+}
+
+/// The summaries of `records`.
+pub(crate) fn summaries(records: &[ActionRecord]) -> Vec<ActionSummary<'_>> {
+    records.iter().map(ActionSummary::from).collect()
+}
+
+/// Maps the outbox's errors; everything else as the log's.
+pub(crate) fn action_problem(error: StoreError) -> Problem {
+    match error {
+        e @ StoreError::UnknownAction { .. } => {
+            Problem::new(problem::UNKNOWN_ACTION, e.to_string())
+        }
+        e if e.is_conflict() => Problem::new(problem::ACTION_CONFLICT, e.to_string()),
+        e => e.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActionQuery {
+    status: Option<String>,
+    ticket: Option<String>,
+    manual: Option<bool>,
+    decision: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ActionList {
+    actions: Vec<ActionRecord>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    next_before: Option<String>,
+}
+
+const STATUSES: &str = "pending, in-flight, delivered, failed, dead, cancelled, done-by-hand";
+
+/// `GET /v1/actions`.
+pub(crate) async fn list_actions(
+    _caller: Caller,
+    State(state): State<AppState>,
+    query: Result<Query<ActionQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| {
+        Problem::new(
+            problem::BAD_QUERY,
+            format!(
+                "{}; parameters: status, ticket, manual, decision, limit (1..={MAX_PAGE}), before",
+                e.body_text()
+            ),
+        )
+    })?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(name) => Some(ActionStatus::from_name(name).ok_or_else(|| {
+            Problem::new(
+                problem::BAD_QUERY,
+                format!("`status` must be one of {STATUSES}, not `{name}`"),
+            )
+            .at("status")
+        })?),
+    };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::new(
+            problem::BAD_QUERY,
+            format!("`limit` must be between 1 and {MAX_PAGE}, not {limit}"),
+        )
+        .at("limit"));
+    }
+    let actions = state
+        .store()
+        .actions(&ActionFilter {
+            status,
+            ticket: query.ticket,
+            manual: query.manual,
+            decision: query.decision,
+            limit,
+            before: query.before,
+        })
+        .await
+        .map_err(action_problem)?;
+    let next_before = (actions.len() == limit as usize)
+        .then(|| actions.last().map(|a| a.id.clone()))
+        .flatten();
+    json_value(&ActionList {
+        actions,
+        next_before,
+    })
+}
+
+/// `GET /v1/actions/{id}`.
+pub(crate) async fn get_action(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let detail = state.store().action(&id).await.map_err(action_problem)?;
+    json_value(&detail)
+}
+
+/// The body of a change: an optional note.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    note: Option<String>,
+}
+
+/// Longest note kept with a change.
+const MAX_NOTE: usize = 2000;
+
+async fn change_body(request: Request, state: &AppState) -> Result<ChangeBody, Problem> {
+    let Some(bytes) = read_json_body(request, state, true).await? else {
+        return Ok(ChangeBody::default());
+    };
+    let body: ChangeBody = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::new(
+            problem::INVALID_BODY,
+            format!("the body must be {{\"note\": \"...\"}} (optional): {e}"),
+        )
+    })?;
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE)
+    {
+        return Err(Problem::new(
+            problem::INVALID_BODY,
+            format!("`note` is longer than {MAX_NOTE} characters"),
+        )
+        .at("note"));
+    }
+    Ok(body)
+}
+
+/// Who made a change, as the step's history records it.
+fn actor(caller: &Caller) -> String {
+    format!("{} ({})", caller.token_id(), caller.role())
+}
+
+/// Whether the caller's role may make `change`: retrying and marking done
+/// need a role that may decide; cancelling (giving an action up) a support
+/// manager or the L&R team.
+fn require(caller: &Caller, change: ActionChange) -> Result<(), Problem> {
+    let (allowed, roles) = match change {
+        ActionChange::Cancel => (
+            matches!(caller.role(), Role::SupportManager | Role::LrTeam),
+            "a support manager or the L&R team",
+        ),
+        ActionChange::Retry | ActionChange::MarkDone => (
+            caller.role().may_decide(),
+            "a support engineer, a support manager or the L&R team",
+        ),
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Problem::new(
+        problem::FORBIDDEN,
+        format!(
+            "role `{}` (token `{}`) may not {change} an action; {roles} may",
+            caller.role(),
+            caller.token_id()
+        ),
+    ))
+}
+
+/// `POST /v1/actions/{id}/retry`.
+pub(crate) async fn retry_action(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, Problem> {
+    require(&caller, ActionChange::Retry)?;
+    // A note on a retry is accepted and ignored: the history says who retried.
+    change_body(request, &state).await?;
+    let record = state
+        .store()
+        .retry_action(&id, &actor(&caller))
+        .await
+        .map_err(action_problem)?;
+    json_value(&record)
+}
+
+/// `POST /v1/actions/{id}/cancel`.
+pub(crate) async fn cancel_action(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, Problem> {
+    require(&caller, ActionChange::Cancel)?;
+    let body = change_body(request, &state).await?;
+    let record = state
+        .store()
+        .cancel_action(&id, &actor(&caller), body.note.as_deref())
+        .await
+        .map_err(action_problem)?;
+    json_value(&record)
+}
+
+/// `POST /v1/actions/{id}/done`.
+pub(crate) async fn done_action(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, Problem> {
+    require(&caller, ActionChange::MarkDone)?;
+    let body = change_body(request, &state).await?;
+    let Some(note) = body.note.filter(|n| !n.trim().is_empty()) else {
+        return Err(Problem::new(
+            problem::INVALID_BODY,
+            "marking an action done needs a note saying what was done: {\"note\": \"...\"}",
+        )
+        .at("note"));
+    };
+    let record = state
+        .store()
+        .mark_done(&id, &actor(&caller), Some(&note))
+        .await
+        .map_err(action_problem)?;
+    json_value(&record)
+}
