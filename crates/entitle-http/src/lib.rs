@@ -26,7 +26,6 @@
 //! # Ok(()) }
 //! ```
 
-mod actions;
 pub mod auth;
 mod drain;
 pub mod openapi;
