@@ -177,7 +177,10 @@ fn valid_facts_parse_the_same_on_the_fast_path() {
     match entitle::parse_facts::<serde_json::Value>(br#"{"a": 1} x"#) {
         Err(FactsError::Invalid { path, message }) => {
             assert_eq!(path, None);
-            assert!(message.contains("trailing characters at line 1"), "{message}");
+            assert!(
+                message.contains("trailing characters at line 1"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -266,10 +266,7 @@ async fn spawn_bare(answer: Bytes) -> Result<SocketAddr, BoxError> {
             let answer = answer.clone();
             async move {
                 std::hint::black_box(&body.0);
-                (
-                    [(hyper::header::CONTENT_TYPE, "application/json")],
-                    answer,
-                )
+                ([(hyper::header::CONTENT_TYPE, "application/json")], answer)
             }
         }),
     );

@@ -89,7 +89,8 @@ fn fill_sql(postgres: bool, n: usize, tickets: usize) -> String {
 
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort_unstable();
-    v.get(v.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
+    v.get(v.len() / 2)
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
 }
 
 /// The median time of the ticket-and-policy listings (and how many entries
@@ -143,22 +144,25 @@ async fn main() {
     let tickets: usize = args
         .next()
         .map_or(10_000, |a| a.parse().expect("TICKETS: a number of tickets"));
-    assert!(n >= 100_000 && tickets >= 100, "N >= 100000, TICKETS >= 100");
+    assert!(
+        n >= 100_000 && tickets >= 100,
+        "N >= 100000, TICKETS >= 100"
+    );
     let dir = std::env::temp_dir().join(format!("entitle-log-listing-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (url, postgres) = match std::env::var("ENTITLE_LISTING_DB") {
         Ok(url) if !url.is_empty() => (url, true),
-        _ => (
-            format!("sqlite://{}", dir.join("log.db").display()),
-            false,
-        ),
+        _ => (format!("sqlite://{}", dir.join("log.db").display()), false),
     };
     let options = StoreOptions {
         sqlite_synchronous: SqliteSynchronous::Normal,
         ..StoreOptions::default()
     };
     let store = Store::open_with(&url, options).await.unwrap();
-    println!("log listing: {n} entries, {tickets} tickets, {}", store.url());
+    println!(
+        "log listing: {n} entries, {tickets} tickets, {}",
+        store.url()
+    );
 
     let t0 = Instant::now();
     sqlx::any::install_default_drivers();

@@ -1283,7 +1283,9 @@ async fn the_ticket_and_policy_listing_has_an_index_of_its_own() {
     assert!(!plan.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
     conn.close().await.unwrap();
     store.close().await;
-    if let Some(db) = TestDb::postgres("the_ticket_and_policy_listing_has_an_index_of_its_own").await {
+    if let Some(db) =
+        TestDb::postgres("the_ticket_and_policy_listing_has_an_index_of_its_own").await
+    {
         let store = Store::open(&db.url).await.unwrap();
         let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
         let found: i64 = sqlx::Row::get(

@@ -17,11 +17,11 @@ use axum::response::Response;
 use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Caller, read_json_body};
+use super::json_value;
 use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
-use super::extract::{Caller, read_json_body};
-use super::json_value;
 
 /// Most steps one page may ask for.
 const MAX_PAGE: u32 = 1000;

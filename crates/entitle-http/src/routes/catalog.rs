@@ -75,7 +75,10 @@ pub(super) async fn policy_mermaid(
 }
 
 /// `GET /v1/policies/{policy}/schema`: the facts' JSON Schema.
-pub(super) async fn policy_schema(_caller: Caller, Param(policy): Param<String>) -> Result<Response, Problem> {
+pub(super) async fn policy_schema(
+    _caller: Caller,
+    Param(policy): Param<String>,
+) -> Result<Response, Problem> {
     let schema = entitle::schema(&policy)?;
     json_value(&schema)
 }

@@ -77,7 +77,8 @@ struct ToDecide<'a> {
 
 /// `facts` serialised once, to be decided on and logged.
 fn facts_text(facts: &Value) -> Result<JsonText, Problem> {
-    JsonText::serialize(facts).map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))
+    JsonText::serialize(facts)
+        .map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))
 }
 
 async fn decide_and_log(
@@ -265,8 +266,7 @@ pub(super) async fn decide_ticket(
     let facts = state
         .store()
         .facts_for_ticket_with(&ticket, &policy, &supplied)
-        .await
-        ?;
+        .await?;
     let to_decide = ToDecide {
         policy: &policy,
         facts: facts_text(&facts)?,

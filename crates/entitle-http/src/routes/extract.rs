@@ -193,7 +193,9 @@ fn backticked(message: &str) -> Option<&str> {
 }
 
 /// Parses the envelope: 400 if not JSON, 422 if not the envelope.
-pub(super) fn parse_body(bytes: &[u8]) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>), Problem> {
+pub(super) fn parse_body(
+    bytes: &[u8],
+) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>), Problem> {
     let body: DecideBody<'_> = serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {

@@ -96,8 +96,7 @@ async fn page(
                 limit: want,
                 before: before.take(),
             })
-            .await
-            ?;
+            .await?;
         let got = entries.len();
         for entry in entries {
             let bytes = serde_json::to_vec(&entry)
@@ -146,16 +145,8 @@ pub(super) async fn get_decision(
     State(state): State<AppState>,
     Param(decision_id): Param<String>,
 ) -> Result<Response, Problem> {
-    let record = state
-        .store()
-        .decision(&decision_id)
-        .await
-        ?;
-    let steps = state
-        .store()
-        .decision_actions(&decision_id)
-        .await
-        ?;
+    let record = state.store().decision(&decision_id).await?;
+    let steps = state.store().decision_actions(&decision_id).await?;
     json_value(&DecisionWithActions {
         record: &record,
         actions: actions::summaries(&steps),

@@ -35,7 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(catalog::openapi))
         .route("/v1/policies", get(catalog::list_policies))
         .route("/v1/policies/{policy}", get(catalog::policy_structure))
-        .route("/v1/policies/{policy}/mermaid", get(catalog::policy_mermaid))
+        .route(
+            "/v1/policies/{policy}/mermaid",
+            get(catalog::policy_mermaid),
+        )
         .route("/v1/policies/{policy}/schema", get(catalog::policy_schema))
         .route(
             "/v1/policies/{policy}/examples",
