@@ -25,6 +25,8 @@
 //! cargo run --release -p entitle-http --example http_load -- --memory   # the log in memory (no fsync)
 //! ```
 //!
+//! `--outcome ID` decides the weekend-emergency example ending at another
+//! outcome (`not-lapsed`: a decision with no actions, so no outbox steps).
 //! `--memory` (or `ENTITLE_LOAD_MEMORY=1`) keeps the log in memory
 //! (`sqlite::memory:`); `--db URL` uses another database (a PostgreSQL URL).
 //! The last line is
@@ -52,6 +54,9 @@ struct Args {
     /// A database URL instead of the temporary SQLite file
     /// (`sqlite::memory:` shows the cost without fsync).
     db: Option<String>,
+    /// The weekend-emergency example decided: the one ending at this
+    /// outcome.
+    outcome: String,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -60,6 +65,7 @@ fn parse_args() -> Result<Args, BoxError> {
         requests: 20_000,
         max_seconds: 60,
         db: None,
+        outcome: "generate-temporary-license".to_owned(),
     };
     if std::env::var("ENTITLE_LOAD_MEMORY").is_ok_and(|v| !v.is_empty() && v != "0") {
         args.db = Some("sqlite::memory:".to_owned());
@@ -77,6 +83,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--requests" => args.requests = value()?.clamp(1, 10_000_000),
             "--max-seconds" => args.max_seconds = value()?.clamp(1, 3600) as u64,
             "--db" => args.db = Some(it.next().ok_or("--db needs a value")?),
+            "--outcome" => args.outcome = it.next().ok_or("--outcome needs a value")?,
             "--memory" => args.db = Some("sqlite::memory:".to_owned()),
             other => return Err(format!("unknown argument `{other}`").into()),
         }
@@ -314,14 +321,15 @@ fn in_process(policy: &str, facts: &[u8], now: &str, count: usize, max: Duration
     done as f64 / started.elapsed().as_secs_f64().max(1e-9)
 }
 
-/// The weekend-emergency example that walks to `generate-temporary-license`
-/// (or, until that policy exists, the follow-up policy's first example).
-fn workload() -> Result<(&'static str, serde_json::Value, String), BoxError> {
+/// The weekend-emergency example that walks to `outcome` (by default
+/// `generate-temporary-license`; or, until that policy exists, the
+/// follow-up policy's first example).
+fn workload(outcome: &str) -> Result<(&'static str, serde_json::Value, String), BoxError> {
     for policy in ["weekend-emergency", "emergency-license-follow-up"] {
         if let Ok(Ok(examples)) = entitle::examples(policy) {
             let chosen = examples
                 .iter()
-                .find(|e| e.outcome == "generate-temporary-license")
+                .find(|e| e.outcome == outcome)
                 .or_else(|| examples.first());
             if let Some(e) = chosen {
                 let policy: &'static str = if policy == "weekend-emergency" {
@@ -345,7 +353,7 @@ fn main() -> Result<(), BoxError> {
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
-    let (policy, facts, now) = workload()?;
+    let (policy, facts, now) = workload(&args.outcome)?;
     let facts_bytes = serde_json::to_vec(&facts)?;
     let dir = tempfile::tempdir()?;
     let db = match &args.db {
