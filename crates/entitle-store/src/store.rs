@@ -266,7 +266,8 @@ impl Store {
     }
 
     /// Opens the store at `url` with `options`. Must be called within a
-    /// tokio runtime: it spawns the log writer task.
+    /// tokio runtime (the pool's); the log writer runs on a thread of its
+    /// own.
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let target = parse_target(url)?;
