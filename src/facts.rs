@@ -28,10 +28,24 @@ pub enum FactsError {
 /// missing fields, wrong types, bad dates, out-of-range numbers and unknown
 /// enum values are errors naming the field. Nesting deeper than 128 levels is
 /// rejected, so no input can exhaust the stack.
+///
+/// Valid facts are parsed once, by serde_json alone; only input that fails
+/// is parsed again, tracking the path, to say where it failed.
 pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     if input.iter().all(u8::is_ascii_whitespace) {
         return Err(FactsError::Empty);
     }
+    match serde_json::from_slice(input) {
+        Ok(value) => Ok(value),
+        Err(_) => explain(input),
+    }
+}
+
+/// Parses `input` tracking the field path, for the error that names it.
+/// (It parses what serde_json alone parses, so it fails for the input
+/// [`parse_facts`] could not read; if it ever does not, its value stands.)
+#[cold]
+fn explain<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     let mut de = serde_json::Deserializer::from_slice(input);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = known_path(error.path());
@@ -45,6 +59,28 @@ pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
         message: error.to_string(),
     })?;
     Ok(value)
+}
+
+impl FactsError {
+    /// The dotted path of the offending member, for an adapter to point at:
+    /// the error's `path` and, when a member is missing, that member under
+    /// it (serde names a missing member in its message, at the path of the
+    /// object that should hold it; an unknown member is already in the
+    /// path). `None` for empty facts and for a problem at the top level.
+    pub fn field(&self) -> Option<String> {
+        let FactsError::Invalid { path, message } = self else {
+            return None;
+        };
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(member, _)| member);
+        match (path, missing) {
+            (Some(path), Some(member)) => Some(format!("{path}.{member}")),
+            (None, Some(member)) => Some(member.to_owned()),
+            (path, None) => path.clone(),
+        }
+    }
 }
 
 /// The field path up to the first segment whose key is not known yet (the

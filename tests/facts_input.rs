@@ -159,3 +159,47 @@ fn role_sensitive_policies_are_those_whose_facts_name_an_actor() {
     }
     assert!(entitle::policies::POLICIES.iter().any(|p| p.role_sensitive));
 }
+
+#[test]
+fn a_missing_member_is_pointed_at_under_the_object_that_lacks_it() {
+    // The path serde gives is the object's; the field adapters point at is
+    // the member's.
+    let facts = br#"{"license": {"plan": "free", "trial": true, "starts_on": "2026-01-01", "expires_on": "2026-02-01"}}"#;
+    let err = entitle::parse_facts::<LicenseStatusFacts>(facts).unwrap_err();
+    assert!(
+        matches!(&err, FactsError::Invalid { path: Some(p), message } if p == "license" && message.starts_with("missing field `users`")),
+        "{err:?}"
+    );
+    assert_eq!(err.field().as_deref(), Some("license.users"));
+    let err = entitle::parse_facts::<LicenseStatusFacts>(b"{}").unwrap_err();
+    assert_eq!(err.field().as_deref(), Some("license"));
+    // Other errors point where serde says.
+    let (path, _) = invalid(r#"{"customer": {"status": "paid", "x": 1}}"#);
+    assert_eq!(path.as_deref(), Some("customer.x"));
+    assert_eq!(entitle::FactsError::Empty.field(), None);
+}
+
+#[test]
+fn valid_facts_parse_the_same_on_the_fast_path() {
+    // The fast path (serde_json alone) and the explaining one agree on
+    // what they accept: every registered policy's examples parse.
+    for policy in entitle::policies::POLICIES {
+        for example in entitle::examples(policy.id).unwrap().unwrap() {
+            let facts = serde_json::to_vec(&example.facts).unwrap();
+            let now = example.now.parse().unwrap();
+            let config = entitle::config::PolicyConfig::default();
+            entitle::decide_json(policy.id, &facts, now, &config).unwrap();
+        }
+    }
+    // Trailing data is refused, as before, with the line and column.
+    match entitle::parse_facts::<serde_json::Value>(br#"{"a": 1} x"#) {
+        Err(FactsError::Invalid { path, message }) => {
+            assert_eq!(path, None);
+            assert!(
+                message.contains("trailing characters at line 1"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

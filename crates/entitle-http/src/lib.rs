@@ -28,13 +28,11 @@
 //! # Ok(()) }
 //! ```
 
-mod actions;
 pub mod auth;
 mod drain;
 pub mod openapi;
 pub mod problem;
 mod protocol_errors;
-mod replay;
 mod routes;
 mod server;
 

@@ -376,7 +376,7 @@ fn replay_schemas() -> Value {
                 "policy": {"type": "string", "enum": policy_ids(), "description": "Only decisions of this policy."},
                 "since": {"type": "string", "description": "Only decisions made on or after this date (UTC, YYYY-MM-DD) or RFC 3339 instant."},
                 "until": {"type": "string", "description": "Only decisions made on or before this date (UTC), or before this RFC 3339 instant."},
-                "examples": {"type": "integer", "minimum": 0, "maximum": crate::replay::MAX_EXAMPLES, "default": 5, "description": "Example decision ids kept per change."}
+                "examples": {"type": "integer", "minimum": 0, "maximum": crate::routes::replay::MAX_EXAMPLES, "default": 5, "description": "Example decision ids kept per change."}
             }
         },
         "ReplayReport": {

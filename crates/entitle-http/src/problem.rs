@@ -2,7 +2,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use entitle::policy::{Fault, PolicyError};
+use entitle_store::StoreError;
 use serde::Serialize;
+use tracing::error;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -143,6 +146,97 @@ impl Problem {
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.kind.status
+    }
+
+    /// A 500 with `detail`, logged as an error.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        error!(%detail, "internal error");
+        Problem::new(INTERNAL, detail)
+    }
+
+    /// A 404 for the policy `id`, listing the policies there are.
+    pub fn unknown_policy(id: &str) -> Self {
+        let known: Vec<&str> = entitle::policies::POLICIES.iter().map(|p| p.id).collect();
+        Problem::new(
+            UNKNOWN_POLICY,
+            format!(
+                "no policy has the id `{id}`; policies: {}",
+                known.join(", ")
+            ),
+        )
+    }
+
+    /// A 422 for facts that are not valid, located under `facts` at `field`
+    /// (the path [`entitle::FactsError::field`] names).
+    pub fn invalid_facts(field: Option<&str>, message: impl Into<String>) -> Self {
+        let mut at = String::from("facts");
+        if let Some(field) = field {
+            if !field.starts_with('[') {
+                at.push('.');
+            }
+            at.push_str(field);
+        }
+        Problem::new(INVALID_FACTS, message).at(&at)
+    }
+}
+
+impl From<entitle::FactsError> for Problem {
+    fn from(error: entitle::FactsError) -> Self {
+        let field = error.field();
+        match error {
+            entitle::FactsError::Empty => Problem::invalid_facts(None, "the facts are empty"),
+            entitle::FactsError::Invalid { message, .. } => {
+                Problem::invalid_facts(field.as_deref(), message)
+            }
+        }
+    }
+}
+
+/// An unknown policy is the request's fault (404); the configuration is
+/// the operator's, checked when the service starts, so a configuration
+/// error here is ours (500), as a defect is.
+impl From<PolicyError> for Problem {
+    fn from(error: PolicyError) -> Self {
+        match (error.fault(), error) {
+            (Fault::Request, PolicyError::UnknownPolicy(id)) => Problem::unknown_policy(&id),
+            (_, other) => Problem::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<entitle::DecideError> for Problem {
+    fn from(error: entitle::DecideError) -> Self {
+        match error {
+            entitle::DecideError::Facts(e) => e.into(),
+            entitle::DecideError::Policy(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound {
+                entity: "ticket",
+                id,
+            } => Problem::new(UNKNOWN_TICKET, format!("no ticket has the id `{id}`")),
+            StoreError::NotFound {
+                entity: "decision",
+                id,
+            } => Problem::new(UNKNOWN_DECISION, format!("no decision has the id `{id}`")),
+            StoreError::UnknownPolicy { policy } => Problem::unknown_policy(&policy),
+            StoreError::InvalidSupplied { path, message, .. } => {
+                entitle::FactsError::Invalid { path, message }.into()
+            }
+            e @ (StoreError::NotFound { .. }
+            | StoreError::NotLinked { .. }
+            | StoreError::NoLicense { .. }
+            | StoreError::MissingField { .. }
+            | StoreError::FactsNotStored { .. }) => Problem::new(INCOMPLETE_RECORDS, e.to_string()),
+            e @ StoreError::Closed => Problem::new(UNAVAILABLE, e.to_string()),
+            e => Problem::internal(e.to_string()),
+        }
     }
 }
 

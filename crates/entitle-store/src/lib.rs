@@ -19,8 +19,8 @@
 //!   ([`StoreError::NotFound`]), policies whose facts are not stored give
 //!   [`StoreError::FactsNotStored`].
 //! - **Decision log**: [`Store::log_decision`] appends an entry and returns
-//!   once it is committed. Concurrent calls are batched by one background
-//!   writer task (group commit: one transaction per batch), so the log keeps
+//!   once it is committed. Concurrent calls are batched by one writer task,
+//!   on a thread of its own (group commit: one transaction per batch), so the log keeps
 //!   up under load without dropping anything. [`Store::decision`] and
 //!   [`Store::decisions`] read it. Rows of `decision_log` cannot be updated
 //!   or deleted: triggers reject it on both back-ends.

@@ -8,8 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
-use tokio::sync::{Mutex, mpsc};
-use tokio::task::JoinHandle;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::StoreError;
 use crate::log::{LogMessage, LogStatsCounters};
@@ -102,7 +101,8 @@ pub(crate) struct Inner {
     pub(crate) display_url: String,
     pub(crate) log_tx: mpsc::Sender<LogMessage>,
     pub(crate) stats: Arc<LogStatsCounters>,
-    pub(crate) writer: Mutex<Option<JoinHandle<()>>>,
+    /// Says when the log writer's thread has finished.
+    pub(crate) writer: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -230,6 +230,27 @@ fn create_private_file(path: &std::path::Path, display_url: &str) -> Result<(), 
     }
 }
 
+/// Runs the log writer on a thread of its own, in a single-threaded runtime:
+/// its round trips to the database (a handful per batch) then wait for the
+/// database alone, not for a turn among the request tasks of the caller's
+/// runtime, and each batch costs fewer wake-ups. The receiver says when it
+/// has finished.
+fn spawn_writer(
+    writer: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<oneshot::Receiver<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (finished_tx, finished_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("entitle-log-writer".to_owned())
+        .spawn(move || {
+            runtime.block_on(writer);
+            let _ = finished_tx.send(());
+        })?;
+    Ok(finished_rx)
+}
+
 /// An instant as stored: RFC 3339 in UTC with microseconds and `Z`, so the
 /// text sorts as the instant does.
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
@@ -245,7 +266,8 @@ impl Store {
     }
 
     /// Opens the store at `url` with `options`. Must be called within a
-    /// tokio runtime: it spawns the log writer task.
+    /// tokio runtime (the pool's); the log writer runs on a thread of its
+    /// own.
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let target = parse_target(url)?;
@@ -293,14 +315,18 @@ impl Store {
         crate::schema::migrate(&pool, backend).await?;
         let stats = Arc::new(LogStatsCounters::default());
         let (log_tx, log_rx) = mpsc::channel(options.log_queue_capacity.max(1));
-        let writer = tokio::spawn(crate::log::writer(
+        let writer = spawn_writer(crate::log::writer(
             pool.clone(),
             backend,
             !target.in_memory,
             log_rx,
             options.log_batch_max.max(1),
             Arc::clone(&stats),
-        ));
+        ))
+        .map_err(|e| StoreError::Database {
+            context: "starting the decision-log writer".to_owned(),
+            source: sqlx::Error::Io(e),
+        })?;
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
@@ -358,8 +384,8 @@ impl Store {
         {
             let _ = done_rx.await;
         }
-        if let Some(handle) = self.inner.writer.lock().await.take() {
-            let _ = handle.await;
+        if let Some(finished) = self.inner.writer.lock().await.take() {
+            let _ = finished.await;
         }
         self.inner.pool.close().await;
     }

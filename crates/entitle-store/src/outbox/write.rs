@@ -2,7 +2,7 @@
 //! decision-log entry: the ticket's one license, `Regenerate`, and one
 //! multi-row INSERT for the rest.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use entitle::policy::LicenseEffect;
 use serde_json::Value;
@@ -251,6 +251,10 @@ pub(crate) async fn write_actions(
         })
         .collect();
     let created = insert_licenses(conn, backend, &creates).await?;
+    // The license steps standing for tickets whose license this batch did
+    // not make, each read once per batch (decisions about one ticket
+    // arrive together).
+    let mut standing: HashMap<&str, ActionRecord> = HashMap::new();
     let mut resolutions = Vec::with_capacity(jobs.len());
     for job in jobs {
         let create = job
@@ -266,13 +270,30 @@ pub(crate) async fn write_actions(
                     license_step: Some(license.step),
                     existing_license: None,
                 },
-                _ => Resolution {
-                    kept: Kept::Nothing,
-                    license_step: None,
-                    existing_license: Some(conflicting(conn, ticket).await?),
-                },
+                _ => {
+                    let existing = match standing.get(ticket) {
+                        Some(record) => record.clone(),
+                        None => {
+                            let record = conflicting(conn, ticket).await?;
+                            standing.insert(ticket, record.clone());
+                            record
+                        }
+                    };
+                    Resolution {
+                        kept: Kept::Nothing,
+                        license_step: None,
+                        existing_license: Some(existing),
+                    }
+                }
             },
-            None => resolve(conn, backend, job).await?,
+            None => {
+                // A `Regenerate` may retry the license step: read it afresh
+                // after.
+                if let Some(ticket) = job.ticket {
+                    standing.remove(ticket);
+                }
+                resolve(conn, backend, job).await?
+            }
         };
         resolutions.push(resolution);
     }

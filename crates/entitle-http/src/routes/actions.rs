@@ -17,10 +17,11 @@ use axum::response::Response;
 use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Caller, read_json_body};
+use super::json_value;
 use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
-use crate::routes::{Caller, json_value, read_json_body, store_problem};
 
 /// Most steps one page may ask for.
 const MAX_PAGE: u32 = 1000;
@@ -63,7 +64,7 @@ pub(crate) fn action_problem(error: StoreError) -> Problem {
             Problem::new(problem::UNKNOWN_ACTION, e.to_string())
         }
         e if e.is_conflict() => Problem::new(problem::ACTION_CONFLICT, e.to_string()),
-        e => store_problem(e),
+        e => e.into(),
     }
 }
 

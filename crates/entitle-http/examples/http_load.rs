@@ -1,22 +1,36 @@
-//! Load test of the HTTP service, in-process on loopback.
+//! Load test of the HTTP service, in-process on loopback, with the CPU each
+//! request costs the process.
 //!
 //! Starts `entitle-http` on `127.0.0.1:0` over a temporary SQLite decision
-//! log (WAL, `synchronous = FULL`, group commit), then runs `--clients`
-//! concurrent keep-alive HTTP/1.1 clients for `--requests` requests in all,
-//! first against `GET /healthz` (the baseline: the same stack without a
-//! decision or a log write) and then against
+//! log (WAL, `synchronous = FULL`, group commit), and beside it a bare axum
+//! endpoint (the baseline: it parses the same body, facts into a
+//! `serde_json::Value`, and answers a body of the same size as a decision,
+//! with no auth, no decision and no log). Then `--clients` concurrent
+//! keep-alive HTTP/1.1 clients send `--requests` requests in all to the
+//! baseline, to `GET /healthz` (for reference), and to
 //! `POST /v1/decisions/weekend-emergency` (realistic facts that walk the
 //! whole graph to `generate-temporary-license`, each decision durably logged
 //! before it is answered). It also measures `decide_json` in a loop
 //! in-process. Every loop is bounded in count and in time (`--max-seconds`
 //! per phase); it stops by itself.
 //!
+//! CPU per request is the process's user + system time during a phase
+//! (`/proc/self/stat`, in clock ticks of 10 ms) divided by the requests
+//! answered: server and clients together, since both run in this process
+//! (the clients do the same work in every phase, so the difference between
+//! two phases is the server's).
+//!
 //! ```text
-//! cargo run --release --example http_load [-- --clients 32 --requests 20000 --max-seconds 60]
+//! cargo run --release -p entitle-http --example http_load [-- --clients 32 --requests 20000 --max-seconds 60]
+//! cargo run --release -p entitle-http --example http_load -- --memory   # the log in memory (no fsync)
 //! ```
 //!
+//! `--outcome ID` decides the weekend-emergency example ending at another
+//! outcome (`not-lapsed`: a decision with no actions, so no outbox steps).
+//! `--memory` (or `ENTITLE_LOAD_MEMORY=1`) keeps the log in memory
+//! (`sqlite::memory:`); `--db URL` uses another database (a PostgreSQL URL).
 //! The last line is
-//! `http decisions_per_s=<x> baseline_per_s=<y> ratio=<x/y> errors=<n>`.
+//! `http decisions_per_s=<x> baseline_per_s=<y> ratio=<x/y> errors=<n> cpu_us_per_decision=<a> cpu_us_per_baseline=<b>`.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -40,6 +54,9 @@ struct Args {
     /// A database URL instead of the temporary SQLite file
     /// (`sqlite::memory:` shows the cost without fsync).
     db: Option<String>,
+    /// The weekend-emergency example decided: the one ending at this
+    /// outcome.
+    outcome: String,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -48,7 +65,11 @@ fn parse_args() -> Result<Args, BoxError> {
         requests: 20_000,
         max_seconds: 60,
         db: None,
+        outcome: "generate-temporary-license".to_owned(),
     };
+    if std::env::var("ENTITLE_LOAD_MEMORY").is_ok_and(|v| !v.is_empty() && v != "0") {
+        args.db = Some("sqlite::memory:".to_owned());
+    }
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || -> Result<usize, BoxError> {
@@ -62,6 +83,8 @@ fn parse_args() -> Result<Args, BoxError> {
             "--requests" => args.requests = value()?.clamp(1, 10_000_000),
             "--max-seconds" => args.max_seconds = value()?.clamp(1, 3600) as u64,
             "--db" => args.db = Some(it.next().ok_or("--db needs a value")?),
+            "--outcome" => args.outcome = it.next().ok_or("--outcome needs a value")?,
+            "--memory" => args.db = Some("sqlite::memory:".to_owned()),
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
@@ -75,6 +98,8 @@ struct Phase {
     errors: usize,
     elapsed: Duration,
     latencies_us: Vec<u64>,
+    /// The process's CPU time (user + system) during the phase.
+    cpu: Option<Duration>,
 }
 
 impl Phase {
@@ -82,17 +107,25 @@ impl Phase {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
+    /// CPU microseconds per answered request (NaN where `/proc` is not).
+    fn cpu_us_per_request(&self) -> f64 {
+        match self.cpu {
+            Some(cpu) => cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64,
+            None => f64::NAN,
         }
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
         let rank = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies_us[rank.min(self.latencies_us.len() - 1)] as f64 / 1000.0
+        let last = self.latencies_us.len().saturating_sub(1);
+        self.latencies_us
+            .get(rank.min(last))
+            .map_or(f64::NAN, |&us| us as f64 / 1000.0)
     }
 
     fn print(&self, clients: usize) {
         println!(
-            "{:<28} {:>6} ok {:>4} errors {:>3} clients {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms  max {:>7.3} ms",
+            "{:<28} {:>6} ok {:>4} errors {:>3} clients {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms  max {:>7.3} ms  cpu {:>6.1} us/req",
             self.name,
             self.ok,
             self.errors,
@@ -101,6 +134,7 @@ impl Phase {
             self.percentile(0.50),
             self.percentile(0.99),
             self.latencies_us.last().copied().unwrap_or(0) as f64 / 1000.0,
+            self.cpu_us_per_request(),
         );
     }
 }
@@ -136,6 +170,7 @@ async fn phase(
     max: Duration,
 ) -> Result<Phase, BoxError> {
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = process_cpu();
     let deadline = Instant::now() + max;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
@@ -192,6 +227,9 @@ async fn phase(
         errors += e;
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_before
+        .zip(process_cpu())
+        .map(|(before, after)| after.saturating_sub(before));
     latencies_us.sort_unstable();
     Ok(Phase {
         name,
@@ -199,7 +237,60 @@ async fn phase(
         errors,
         elapsed,
         latencies_us,
+        cpu,
     })
+}
+
+/// The user + system CPU time this process has used, from `/proc/self/stat`
+/// (fields 14 and 15, in clock ticks; Linux reports them at `USER_HZ`,
+/// 100 per second). `None` where there is no `/proc`.
+fn process_cpu() -> Option<Duration> {
+    const USER_HZ: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces:
+    // count fields from the last `)`, which ends it (field 3 follows).
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 1000 / USER_HZ))
+}
+
+/// The baseline: a bare axum endpoint that parses the body as the service
+/// does (the facts into a `Value`, `now` as a string) and answers `answer`
+/// (a decision's response, so a body of the same size), with no auth, no
+/// decision and no log.
+async fn spawn_bare(answer: Bytes) -> Result<SocketAddr, BoxError> {
+    #[derive(serde::Deserialize)]
+    #[expect(dead_code, reason = "parsed, as the service parses them, not read")]
+    struct Body {
+        facts: serde_json::Value,
+        now: Option<String>,
+    }
+    let app = axum::Router::new().route(
+        "/bare",
+        axum::routing::post(move |body: axum::Json<Body>| {
+            let answer = answer.clone();
+            async move {
+                std::hint::black_box(&body.0);
+                ([(hyper::header::CONTENT_TYPE, "application/json")], answer)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
+/// One request of `shape` to `addr`: the response body.
+async fn once(addr: SocketAddr, shape: &Shape) -> Result<Bytes, BoxError> {
+    let mut sender = connect(addr).await?;
+    let response = sender.send_request(request(shape)?).await?;
+    if !response.status().is_success() {
+        return Err(format!("{} answered {}", shape.path, response.status()).into());
+    }
+    Ok(response.into_body().collect().await?.to_bytes())
 }
 
 async fn connect(
@@ -230,14 +321,15 @@ fn in_process(policy: &str, facts: &[u8], now: &str, count: usize, max: Duration
     done as f64 / started.elapsed().as_secs_f64().max(1e-9)
 }
 
-/// The weekend-emergency example that walks to `generate-temporary-license`
-/// (or, until that policy exists, the follow-up policy's first example).
-fn workload() -> Result<(&'static str, serde_json::Value, String), BoxError> {
+/// The weekend-emergency example that walks to `outcome` (by default
+/// `generate-temporary-license`; or, until that policy exists, the
+/// follow-up policy's first example).
+fn workload(outcome: &str) -> Result<(&'static str, serde_json::Value, String), BoxError> {
     for policy in ["weekend-emergency", "emergency-license-follow-up"] {
         if let Ok(Ok(examples)) = entitle::examples(policy) {
             let chosen = examples
                 .iter()
-                .find(|e| e.outcome == "generate-temporary-license")
+                .find(|e| e.outcome == outcome)
                 .or_else(|| examples.first());
             if let Some(e) = chosen {
                 let policy: &'static str = if policy == "weekend-emergency" {
@@ -261,7 +353,7 @@ fn main() -> Result<(), BoxError> {
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
-    let (policy, facts, now) = workload()?;
+    let (policy, facts, now) = workload(&args.outcome)?;
     let facts_bytes = serde_json::to_vec(&facts)?;
     let dir = tempfile::tempdir()?;
     let db = match &args.db {
@@ -315,14 +407,37 @@ async fn run(args: Args) -> Result<(), BoxError> {
         decide.body.len()
     );
 
-    // Warm up both paths (connections, caches, the log's first pages).
+    // The baseline answers what a decision answers: a body of that size.
+    let answer = once(addr, &decide).await?;
+    let bare_addr = spawn_bare(answer.clone()).await?;
+    let bare = Shape {
+        method: Method::POST,
+        path: "/bare",
+        body: decide.body.clone(),
+        token: token.clone(),
+    };
+    println!(
+        "baseline: POST http://{bare_addr}/bare (bare axum: parses the same body, answers {} bytes, as a decision does)",
+        answer.len()
+    );
+
+    // Warm up every path (connections, caches, the log's first pages).
     let warm = (args.requests / 10).clamp(100, 2000);
+    phase("warm-up", bare_addr, bare.clone(), args.clients, warm, max).await?;
     phase("warm-up", addr, health.clone(), args.clients, warm, max).await?;
     phase("warm-up", addr, decide.clone(), args.clients, warm, max).await?;
-    let entries_before = store.log_stats().entries;
 
     let baseline = phase(
-        "GET /healthz (baseline)",
+        "POST bare axum (baseline)",
+        bare_addr,
+        bare,
+        args.clients,
+        args.requests,
+        max,
+    )
+    .await?;
+    let healthz = phase(
+        "GET /healthz",
         addr,
         health,
         args.clients,
@@ -330,6 +445,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         max,
     )
     .await?;
+    let entries_before = store.log_stats().entries;
     let decisions = phase(
         "POST decisions (logged)",
         addr,
@@ -340,6 +456,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     )
     .await?;
     baseline.print(args.clients);
+    healthz.print(args.clients);
     decisions.print(args.clients);
 
     let stats = store.log_stats();
@@ -365,10 +482,18 @@ async fn run(args: Args) -> Result<(), BoxError> {
         http / per_s,
         per_s / http.max(1e-9)
     );
-    server.shutdown().await?;
-    let errors = baseline.errors + decisions.errors + lost as usize;
+    let cpu_decision = decisions.cpu_us_per_request();
+    let cpu_baseline = baseline.cpu_us_per_request();
     println!(
-        "http decisions_per_s={http:.0} baseline_per_s={base:.0} ratio={:.3} errors={errors}",
+        "CPU per request: decision / baseline = {:.2}, decision / healthz = {:.2}",
+        cpu_decision / cpu_baseline,
+        cpu_decision / healthz.cpu_us_per_request()
+    );
+    server.shutdown().await?;
+    let errors = baseline.errors + healthz.errors + decisions.errors + lost as usize;
+    println!(
+        "http decisions_per_s={http:.0} baseline_per_s={base:.0} ratio={:.3} errors={errors} \
+         cpu_us_per_decision={cpu_decision:.1} cpu_us_per_baseline={cpu_baseline:.1}",
         http / base.max(1e-9)
     );
     Ok(())

@@ -24,10 +24,11 @@ use entitle_store::replay::{ReplayError, ReplayOptions, parse_bound, replay_stor
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::extract::{Caller, read_json_body};
+use super::json_value;
 use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
-use crate::routes::{Caller, internal, json_value, read_json_body};
 
 /// Most example decision ids a replay keeps per change.
 pub const MAX_EXAMPLES: usize = 100;
@@ -77,7 +78,7 @@ pub(crate) async fn replay(
             ReplayError::Config(e) => {
                 Problem::new(problem::INVALID_BODY, format!("invalid config: {e}")).at("config")
             }
-            e => internal(e.to_string()),
+            e => Problem::internal(e.to_string()),
         })?;
     json_value(&report)
 }

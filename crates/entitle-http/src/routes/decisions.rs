@@ -1,0 +1,329 @@
+//! Decisions: `POST /v1/decisions/{policy}` on the facts sent, and
+//! `POST /v1/tickets/{ticket}/decisions/{policy}` on the facts the store
+//! assembles for a ticket. Each decision is logged (with its outbox steps)
+//! and answered once committed.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, SecondsFormat, Utc};
+use entitle::DecisionReport;
+use entitle_store::{JsonText, NewDecision};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::actions;
+use super::catalog::check_policy;
+use super::extract::{Caller, Param, parse_body, read_json_body, request_id};
+use super::json_bytes;
+use crate::AppState;
+use crate::auth::Role;
+use crate::problem::{self, Problem};
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Sets the `actor` of `facts` to the caller's role: a different `actor`
+/// is refused (403). Facts that are not an object are left for the policy
+/// to reject.
+fn apply_actor(facts: &mut Value, role: Role) -> Result<(), Problem> {
+    let Some(object) = facts.as_object_mut() else {
+        return Ok(());
+    };
+    match object.get("actor") {
+        Some(Value::String(actor)) if actor == role.id() => Ok(()),
+        Some(other) => Err(Problem::new(
+            problem::ACTOR_MISMATCH,
+            format!(
+                "the facts say `actor` is {other}, but the caller's token has the role `{role}`; \
+                 leave `actor` out (the server sets it from the token) or give the same role"
+            ),
+        )
+        .at("facts.actor")),
+        None => {
+            object.insert("actor".to_owned(), Value::String(role.id().to_owned()));
+            Ok(())
+        }
+    }
+}
+
+/// The ticket's license action a decision found instead of making another.
+#[derive(Serialize)]
+struct ExistingLicense<'a> {
+    #[serde(flatten)]
+    action: actions::ActionSummary<'a>,
+    decision_id: &'a str,
+    note: String,
+}
+
+/// Decides `facts` (the JSON text decided on and logged: as sent, or
+/// serialised once when the server changed or assembled them), logs the
+/// decision, and answers it.
+struct ToDecide<'a> {
+    policy: &'a str,
+    facts: JsonText,
+    now: DateTime<Utc>,
+    request_id: String,
+    ticket: Option<String>,
+}
+
+/// `facts` serialised once, to be decided on and logged.
+fn facts_text(facts: &Value) -> Result<JsonText, Problem> {
+    JsonText::serialize(facts)
+        .map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))
+}
+
+async fn decide_and_log(
+    state: &AppState,
+    caller: &Caller,
+    ToDecide {
+        policy,
+        facts,
+        now,
+        request_id,
+        ticket,
+    }: ToDecide<'_>,
+) -> Result<Response, Problem> {
+    let report = entitle::decide_json(
+        policy,
+        facts.as_str().as_bytes(),
+        now,
+        &state.options().config,
+    )?;
+    let entry = NewDecision::from_report(&report, facts, caller.role().id(), request_id, ticket)
+        .and_then(|entry| {
+            entry.with_actions(&report, &state.options().routes, Some(caller.token_id()))
+        })?;
+    // The report's part of the answer, from the texts the log stores: its
+    // config, details and trace are serialised once, for both.
+    let mut body = Vec::with_capacity(
+        256 + entry.config.as_str().len()
+            + entry.details.as_str().len()
+            + entry.trace.as_str().len(),
+    );
+    body.extend_from_slice(b"{\"decision_id\":");
+    let id_at = body.len();
+    write_report(&mut body, &report, &entry)?;
+    let logged = state.store().log_decision(entry).await?;
+    let existing_license = logged.existing_license.as_ref().map(|license| ExistingLicense {
+        action: license.into(),
+        decision_id: &license.decision_id,
+        note: format!(
+            "ticket `{}` already has its license action (decision {}); no second license is made",
+            license.license_ticket.as_deref().unwrap_or_default(),
+            license.decision_id
+        ),
+    });
+    let mut id = Vec::with_capacity(logged.decision_id.len() + 3);
+    write_json(&mut id, &logged.decision_id)?;
+    id.push(b',');
+    body.splice(id_at..id_at, id);
+    body.extend_from_slice(b",\"actions\":");
+    write_json(&mut body, &actions::summaries(&logged.actions))?;
+    if let Some(existing) = &existing_license {
+        body.extend_from_slice(b",\"existing_license\":");
+        write_json(&mut body, existing)?;
+    }
+    body.push(b'}');
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+/// Writes `value` as JSON to `out`.
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Problem> {
+    serde_json::to_writer(out, value)
+        .map_err(|e| Problem::internal(format!("cannot serialise the response: {e}")))
+}
+
+/// Writes the members of `report` as its JSON form has them (`policy`,
+/// `version`, `now`, `outcome`, `details`, `stable_until`, `config`,
+/// `trace`), taking the JSON columns from `entry`, where they were
+/// serialised for the log.
+fn write_report(
+    out: &mut Vec<u8>,
+    report: &DecisionReport,
+    entry: &NewDecision,
+) -> Result<(), Problem> {
+    let instant = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    out.extend_from_slice(b"\"policy\":");
+    write_json(out, report.policy)?;
+    out.extend_from_slice(b",\"version\":");
+    write_json(out, &report.version)?;
+    out.extend_from_slice(b",\"now\":");
+    write_json(out, &instant(report.now))?;
+    out.extend_from_slice(b",\"outcome\":");
+    write_json(out, report.outcome)?;
+    out.extend_from_slice(b",\"details\":");
+    out.extend_from_slice(entry.details.as_str().as_bytes());
+    out.extend_from_slice(b",\"stable_until\":");
+    write_json(out, &report.stable_until.map(instant))?;
+    out.extend_from_slice(b",\"config\":");
+    out.extend_from_slice(entry.config.as_str().as_bytes());
+    out.extend_from_slice(b",\"trace\":");
+    out.extend_from_slice(entry.trace.as_str().as_bytes());
+    Ok(())
+}
+
+/// `POST /v1/decisions/{policy}`.
+pub(super) async fn decide(
+    caller: Caller,
+    State(state): State<AppState>,
+    Param(policy): Param<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, Problem> {
+    caller.require_decide()?;
+    check_policy(&policy)?;
+    let bytes = read_json_body(request, &state, false)
+        .await?
+        .unwrap_or_default();
+    let (facts, now) = parse_body(&bytes)?;
+    let facts = facts.ok_or_else(|| {
+        Problem::new(
+            problem::INVALID_BODY,
+            "the body must have `facts`: {\"facts\": {...}, \"now\": \"<RFC 3339>\"}",
+        )
+        .at("facts")
+    })?;
+    let now = now.unwrap_or_else(Utc::now);
+    // A raw value starts with its first token: `{` is an object.
+    let is_object = facts.get().starts_with('{');
+    let facts = if is_object && !state.has_actor(&policy) {
+        // Decided on and logged as sent: no parse into a `Value`, no
+        // serialisation.
+        JsonText::from(facts)
+    } else {
+        let mut value: Value = serde_json::from_str(facts.get()).map_err(|e| {
+            Problem::new(problem::MALFORMED, format!("the facts are not JSON: {e}"))
+        })?;
+        if !value.is_object() {
+            return Err(Problem::new(
+                problem::INVALID_FACTS,
+                format!(
+                    "the facts must be a JSON object, not {}; `GET /v1/policies/{policy}/schema` describes them",
+                    json_type(&value)
+                ),
+            )
+            .at("facts"));
+        }
+        apply_actor(&mut value, caller.role())?;
+        facts_text(&value)?
+    };
+    let to_decide = ToDecide {
+        policy: &policy,
+        facts,
+        now,
+        request_id: request_id(&headers),
+        ticket: None,
+    };
+    decide_and_log(&state, &caller, to_decide).await
+}
+
+/// `POST /v1/tickets/{ticket}/decisions/{policy}`.
+pub(super) async fn decide_ticket(
+    caller: Caller,
+    State(state): State<AppState>,
+    Param((ticket, policy)): Param<(String, String)>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, Problem> {
+    caller.require_decide()?;
+    check_policy(&policy)?;
+    let body = read_json_body(request, &state, true).await?;
+    let (supplied, now) = match &body {
+        Some(bytes) => parse_body(bytes)?,
+        None => (None, None),
+    };
+    let mut supplied: Map<String, Value> = match supplied {
+        None => Map::new(),
+        Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(Value::Object(map)) => map,
+            Ok(Value::Null) => Map::new(),
+            _ => {
+                return Err(Problem::new(
+                    problem::INVALID_FACTS,
+                    "`facts` must be an object: the facts no record holds",
+                )
+                .at("facts"));
+            }
+        },
+    };
+    if state.has_actor(&policy) {
+        let mut object = Value::Object(std::mem::take(&mut supplied));
+        apply_actor(&mut object, caller.role())?;
+        if let Value::Object(map) = object {
+            supplied = map;
+        }
+    }
+    let now = now.unwrap_or_else(Utc::now);
+    let facts = state
+        .store()
+        .facts_for_ticket_with(&ticket, &policy, &supplied)
+        .await?;
+    let to_decide = ToDecide {
+        policy: &policy,
+        facts: facts_text(&facts)?,
+        now,
+        request_id: request_id(&headers),
+        ticket: Some(ticket),
+    };
+    decide_and_log(&state, &caller, to_decide).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer as it was made before the report was written once: the
+    /// report flattened into the answer by serde.
+    #[derive(Serialize)]
+    struct Flattened<'a> {
+        decision_id: &'a str,
+        #[serde(flatten)]
+        report: &'a DecisionReport,
+    }
+
+    #[test]
+    fn the_report_written_from_the_log_texts_is_the_report() {
+        let config = entitle::config::PolicyConfig::default();
+        for policy in entitle::policies::POLICIES {
+            let examples = entitle::examples(policy.id).unwrap().unwrap();
+            for example in examples {
+                let now = example.now.parse().unwrap();
+                let facts = serde_json::to_vec(&example.facts).unwrap();
+                let report = entitle::decide_json(policy.id, &facts, now, &config).unwrap();
+                let entry = NewDecision::from_report(
+                    &report,
+                    example.facts.clone(),
+                    "support-engineer",
+                    "req",
+                    None,
+                )
+                .unwrap();
+                let mut written = b"{\"decision_id\":\"d\",".to_vec();
+                write_report(&mut written, &report, &entry).unwrap();
+                written.push(b'}');
+                let expected = serde_json::to_vec(&Flattened {
+                    decision_id: "d",
+                    report: &report,
+                })
+                .unwrap();
+                // The same members, in the same order, with the same text.
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    String::from_utf8(expected).unwrap(),
+                    "{} {}",
+                    policy.id,
+                    example.outcome
+                );
+            }
+        }
+    }
+}

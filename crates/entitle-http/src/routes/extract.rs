@@ -1,0 +1,255 @@
+//! What handlers take from a request: the caller (from the bearer token),
+//! path parameters, the request id, and JSON bodies (the media type, the
+//! size limit, and the decision envelope `{"facts": ..., "now": ...}`).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::layers::X_REQUEST_ID;
+use crate::AppState;
+use crate::auth::Role;
+use crate::problem::{self, Problem};
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    role: Role,
+    token_id: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(Problem::new(
+                problem::UNAUTHORIZED,
+                "this endpoint needs `Authorization: Bearer <token>` (create one with `entitle tokens add`)",
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(Problem::new(
+                problem::UNAUTHORIZED,
+                "the `Authorization` header must be `Bearer <token>`",
+            ));
+        };
+        let tokens = state.tokens().get();
+        match tokens.verify(token) {
+            Some((role, id)) => {
+                tracing::Span::current().record("role", role.id());
+                Ok(Caller {
+                    role,
+                    token_id: id.to_owned(),
+                })
+            }
+            None => Err(Problem::new(
+                problem::UNAUTHORIZED,
+                "the bearer token is not valid (unknown or revoked)",
+            )),
+        }
+    }
+}
+
+impl Caller {
+    /// The caller's role.
+    pub(crate) fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The id of the caller's token.
+    pub(crate) fn token_id(&self) -> &str {
+        &self.token_id
+    }
+
+    /// Refuses (403) a role that may not ask for decisions.
+    pub(super) fn require_decide(&self) -> Result<(), Problem> {
+        if self.role.may_decide() {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                problem::FORBIDDEN,
+                format!(
+                    "role `{}` (token `{}`) may read policies and the decision log, not ask for decisions",
+                    self.role, self.token_id
+                ),
+            ))
+        }
+    }
+}
+
+/// The path parameters, as [`Path`] extracts them; a segment that does not
+/// decode (`%ff` is not UTF-8) is a `bad-path` problem.
+pub(super) struct Param<T>(pub(super) T);
+
+impl<T, S> FromRequestParts<S> for Param<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Param(value)),
+            Err(rejection) if rejection.status().is_client_error() => Err(Problem::new(
+                problem::BAD_PATH,
+                format!("{} (in `{}`)", rejection.body_text(), parts.uri.path()),
+            )),
+            Err(rejection) => Err(Problem::internal(rejection.body_text())),
+        }
+    }
+}
+
+/// The body of `POST /v1/decisions/{policy}` (and, optionally, of the ticket
+/// endpoint): the facts, kept raw so their errors name paths inside them,
+/// and the instant.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody<'a> {
+    #[serde(borrow)]
+    facts: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    now: Option<&'a RawValue>,
+}
+
+/// Reads a JSON body: 415 unless `Content-Type` is JSON, 413 over the limit.
+/// `None` for an empty body when `optional`.
+pub(crate) async fn read_json_body(
+    request: Request,
+    state: &AppState,
+    optional: bool,
+) -> Result<Option<Bytes>, Problem> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("?").to_owned());
+    let declared_empty = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0");
+    if optional && content_type.is_none() && declared_empty {
+        return Ok(None);
+    }
+    let bytes = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            let status = rejection.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    problem::TOO_LARGE,
+                    format!(
+                        "the request body is over the limit of {} bytes",
+                        state.options().body_limit
+                    ),
+                )
+            } else {
+                Problem::new(problem::MALFORMED, rejection.body_text())
+            }
+        })?;
+    if optional && content_type.is_none() && bytes.is_empty() {
+        return Ok(None);
+    }
+    match content_type.as_deref() {
+        Some(ct) if is_json(ct) => Ok(Some(bytes)),
+        Some(ct) => Err(Problem::new(
+            problem::UNSUPPORTED_MEDIA_TYPE,
+            format!("the body must be `application/json`, not `{ct}`"),
+        )),
+        None => Err(Problem::new(
+            problem::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be `application/json`; set `Content-Type: application/json`",
+        )),
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The member named in a serde message such as "unknown field `x`, ...".
+fn backticked(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once('`')?;
+    rest.split_once('`').map(|(member, _)| member)
+}
+
+/// Parses the envelope: 400 if not JSON, 422 if not the envelope.
+pub(super) fn parse_body(
+    bytes: &[u8],
+) -> Result<(Option<&RawValue>, Option<DateTime<Utc>>), Problem> {
+    let body: DecideBody<'_> = serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                Problem::new(problem::MALFORMED, format!("the body is not valid JSON: {e}"))
+            }
+            Category::Data => {
+                let message = e.to_string();
+                let problem = Problem::new(
+                    problem::INVALID_BODY,
+                    format!(
+                        "the body must be {{\"facts\": {{...}}, \"now\": \"<RFC 3339>\"}}: {message}"
+                    ),
+                );
+                match backticked(&message) {
+                    Some(field) if message.contains("field") => problem.at(field),
+                    _ => problem,
+                }
+            }
+        }
+    })?;
+    // serde also reads a struct from an array (`[facts, now]`): the body
+    // must be the object itself.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::new(
+            problem::INVALID_BODY,
+            "the body must be a JSON object {\"facts\": {...}, \"now\": \"<RFC 3339>\"}, not an array",
+        ));
+    }
+    let now = match body.now {
+        None => None,
+        Some(raw) if raw.get() == "null" => None,
+        Some(raw) => {
+            let text: String = serde_json::from_str(raw.get()).map_err(|_| {
+                Problem::new(
+                    problem::INVALID_BODY,
+                    format!("`now` must be an RFC 3339 string, not {}", raw.get()),
+                )
+                .at("now")
+            })?;
+            let now = entitle::input::parse_instant(&text).map_err(|e| {
+                Problem::new(problem::INVALID_BODY, format!("`now`: {e}")).at("now")
+            })?;
+            Some(now)
+        }
+    };
+    Ok((body.facts, now))
+}
+
+/// The request id the layers set (or the client sent), for the log.
+pub(super) fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}

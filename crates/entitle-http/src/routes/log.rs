@@ -1,0 +1,154 @@
+//! Reading the decision log: `GET /v1/decisions` (filtered by ticket and
+//! policy, paged by `before`, each page bounded in entries and bytes) and
+//! `GET /v1/decisions/{id}` with the actions the decision made.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use entitle_store::DecisionFilter;
+use serde::{Deserialize, Serialize};
+
+use super::actions;
+use super::catalog::check_policy;
+use super::extract::{Caller, Param};
+use super::{json_bytes, json_value};
+use crate::AppState;
+use crate::problem::{self, Problem};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    ticket: Option<String>,
+    policy: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+/// Most entries one page may ask for.
+const MAX_PAGE: u32 = 1000;
+
+/// `GET /v1/decisions[?ticket=&policy=&limit=&before=]`.
+pub(super) async fn list_decisions(
+    _caller: Caller,
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| {
+        Problem::new(
+            problem::BAD_QUERY,
+            format!(
+                "{}; parameters: ticket, policy, limit (1..={MAX_PAGE}), before",
+                e.body_text()
+            ),
+        )
+    })?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::new(
+            problem::BAD_QUERY,
+            format!("`limit` must be between 1 and {MAX_PAGE}, not {limit}"),
+        )
+        .at("limit"));
+    }
+    if let Some(policy) = &query.policy {
+        check_policy(policy)?;
+    }
+    if let Some(ticket) = &query.ticket {
+        state.store().ticket(ticket).await?;
+    }
+    page(&state, query.ticket, query.policy, query.before, limit).await
+}
+
+/// Entries read from the store at first, before their size is known.
+const FIRST_BATCH: u32 = 8;
+/// Most entries read from the store at once.
+const MAX_BATCH: u32 = 500;
+
+/// A page of the log, `{"decisions": [...], "next_before": ...}`, of at
+/// most `limit` entries and, past its first entry, at most
+/// [`ServerOptions::page_byte_limit`](crate::ServerOptions) bytes. The
+/// entries are read in batches sized to what is left of the byte budget
+/// and serialised one by one, so a request holds about one page in memory,
+/// not `limit` entries.
+async fn page(
+    state: &AppState,
+    ticket_id: Option<String>,
+    policy: Option<String>,
+    mut before: Option<String>,
+    limit: u32,
+) -> Result<Response, Problem> {
+    const HEAD: &[u8] = b"{\"decisions\":[";
+    let budget = state.options().page_byte_limit;
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(HEAD);
+    let mut count = 0u32;
+    let mut last: Option<String> = None;
+    let mut full = false;
+    let mut batch = FIRST_BATCH;
+    'read: while count < limit {
+        let want = (limit - count).min(batch);
+        let entries = state
+            .store()
+            .decisions(&DecisionFilter {
+                ticket_id: ticket_id.clone(),
+                policy: policy.clone(),
+                limit: want,
+                before: before.take(),
+            })
+            .await?;
+        let got = entries.len();
+        for entry in entries {
+            let bytes = serde_json::to_vec(&entry)
+                .map_err(|e| Problem::internal(format!("cannot serialise the response: {e}")))?;
+            if count > 0 && out.len() + 1 + bytes.len() > budget {
+                full = true;
+                break 'read;
+            }
+            if count > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&bytes);
+            count += 1;
+            last = Some(entry.decision_id);
+        }
+        if got < want as usize {
+            break;
+        }
+        before.clone_from(&last);
+        // As many entries as the rest of the budget holds, at their size so
+        // far (one more, so a page that fits is not cut short).
+        let average = (out.len() - HEAD.len()) / count.max(1) as usize;
+        let room = budget.saturating_sub(out.len()) / average.max(1) + 1;
+        batch = u32::try_from(room).unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    }
+    // Pass as `before` for the next page; `null` on the last page.
+    let next_before = if full || count == limit { last } else { None };
+    out.extend_from_slice(b"],\"next_before\":");
+    serde_json::to_writer(&mut out, &next_before)
+        .map_err(|e| Problem::internal(format!("cannot serialise the response: {e}")))?;
+    out.push(b'}');
+    Ok(json_bytes(StatusCode::OK, out))
+}
+
+/// A logged decision with the actions it put in the outbox.
+#[derive(Serialize)]
+struct DecisionWithActions<'a> {
+    #[serde(flatten)]
+    record: &'a entitle_store::DecisionRecord,
+    actions: Vec<actions::ActionSummary<'a>>,
+}
+
+/// `GET /v1/decisions/{id}`.
+pub(super) async fn get_decision(
+    _caller: Caller,
+    State(state): State<AppState>,
+    Param(decision_id): Param<String>,
+) -> Result<Response, Problem> {
+    let record = state.store().decision(&decision_id).await?;
+    let steps = state.store().decision_actions(&decision_id).await?;
+    json_value(&DecisionWithActions {
+        record: &record,
+        actions: actions::summaries(&steps),
+    })
+}
