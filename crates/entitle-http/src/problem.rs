@@ -230,9 +230,7 @@ impl From<StoreError> for Problem {
                 entitle::FactsError::Invalid { path, message }.into()
             }
             e @ (StoreError::NotFound { .. }
-            | StoreError::NotLinked { .. }
-            | StoreError::NoLicense { .. }
-            | StoreError::MissingField { .. }
+            | StoreError::RecordsLack { .. }
             | StoreError::FactsNotStored { .. }) => Problem::new(INCOMPLETE_RECORDS, e.to_string()),
             e @ StoreError::Closed => Problem::new(UNAVAILABLE, e.to_string()),
             e => Problem::internal(e.to_string()),

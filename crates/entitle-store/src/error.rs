@@ -55,36 +55,15 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
-    /// A ticket (or request) links no record of a kind the policy needs.
-    #[error("{owner} links no {entity}, which policy `{policy}` needs")]
-    NotLinked {
+    /// The records lack something the policy's facts need: a link (a
+    /// ticket with no subscription), a field (no license contact on record)
+    /// or a license. Says which, and which policy needs it.
+    #[error("{source}, which policy `{policy}` needs")]
+    RecordsLack {
         /// The policy whose facts were asked for.
         policy: String,
-        /// What should link it (`ticket `T-1``).
-        owner: String,
-        /// What kind of record (`subscription`, `namespace`).
-        entity: &'static str,
-    },
-    /// A record the policy needs lacks a field (e.g. a subscription with no
-    /// license contact on record).
-    #[error("{entity} `{id}` has no {field}, which policy `{policy}` needs")]
-    MissingField {
-        /// The policy whose facts were asked for.
-        policy: String,
-        /// What kind of record.
-        entity: &'static str,
-        /// Its id.
-        id: String,
-        /// The empty field.
-        field: &'static str,
-    },
-    /// The subscription has no license, and the policy needs one.
-    #[error("subscription `{subscription}` has no license, which policy `{policy}` needs")]
-    NoLicense {
-        /// The policy whose facts were asked for.
-        policy: String,
-        /// The subscription's id.
-        subscription: String,
+        /// What is missing, as the fact source says it.
+        source: FactSourceError,
     },
     /// The policy's facts cannot come from the store (e.g. `provision-failure`).
     #[error(
@@ -191,20 +170,9 @@ impl StoreError {
     pub(crate) fn from_fact_source(policy: &str, error: FactSourceError) -> StoreError {
         match error {
             FactSourceError::NotFound { entity, id } => StoreError::NotFound { entity, id },
-            FactSourceError::NotLinked { owner, entity } => StoreError::NotLinked {
+            source => StoreError::RecordsLack {
                 policy: policy.to_owned(),
-                owner,
-                entity,
-            },
-            FactSourceError::MissingField { entity, id, field } => StoreError::MissingField {
-                policy: policy.to_owned(),
-                entity,
-                id,
-                field,
-            },
-            FactSourceError::NoLicense { subscription } => StoreError::NoLicense {
-                policy: policy.to_owned(),
-                subscription,
+                source,
             },
         }
     }

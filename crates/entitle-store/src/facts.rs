@@ -83,7 +83,7 @@ impl Store {
     /// decides on). Errors: [`StoreError::UnknownPolicy`],
     /// [`StoreError::FactsNotStored`] (e.g. `provision-failure`),
     /// [`StoreError::NotFound`] (the ticket, or a record it links),
-    /// [`StoreError::NotLinked`], [`StoreError::NoLicense`], and
+    /// [`StoreError::RecordsLack`] (a missing link, field or license), and
     /// [`StoreError::InvalidSupplied`] for policies that need facts no record
     /// holds (use [`Store::facts_for_ticket_with`]).
     pub async fn facts_for_ticket(
@@ -124,7 +124,7 @@ impl Store {
 
     /// The typed facts of policy `P` for subscription `subscription_id` asked
     /// for by `requester_email`, with no ticket (policies that need ticket
-    /// evidence, such as screenshots, fail with [`StoreError::NotLinked`]).
+    /// evidence, such as screenshots, fail with [`StoreError::RecordsLack`]).
     pub async fn typed_facts_for_subscription<P: StoredFacts>(
         &self,
         subscription_id: &str,

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use common::TestDb;
+use entitle::fact_source::FactSourceError;
 use entitle_store::import::{ImportError, ImportKind};
 use entitle_store::{DecisionFilter, NewDecision, SCHEMA_VERSION, Store, StoreError, StoreOptions};
 use serde_json::{Map, Value, json};
@@ -513,7 +514,7 @@ async fn missing_rows(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::NotLinked { entity: "subscription", owner, .. } if owner.contains("T-1006")),
+        matches!(&err, StoreError::RecordsLack { source: FactSourceError::NotLinked { entity: "subscription", owner }, .. } if owner.contains("T-1006")),
         "{err:?}"
     );
     let err = store
@@ -521,7 +522,7 @@ async fn missing_rows(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::NoLicense { subscription, .. } if subscription == "A-S00010005"),
+        matches!(&err, StoreError::RecordsLack { source: FactSourceError::NoLicense { subscription }, .. } if subscription == "A-S00010005"),
         "{err:?}"
     );
     let err = store
@@ -531,8 +532,11 @@ async fn missing_rows(db: &TestDb) {
     assert!(
         matches!(
             &err,
-            StoreError::NotLinked {
-                entity: "namespace",
+            StoreError::RecordsLack {
+                source: FactSourceError::NotLinked {
+                    entity: "namespace",
+                    ..
+                },
                 ..
             }
         ),
@@ -605,9 +609,12 @@ async fn missing_rows(db: &TestDb) {
     assert!(
         matches!(
             &err,
-            StoreError::MissingField {
-                entity: "subscription",
-                field: "license_contact_email",
+            StoreError::RecordsLack {
+                source: FactSourceError::MissingField {
+                    entity: "subscription",
+                    field: "license_contact_email",
+                    ..
+                },
                 ..
             }
         ),
@@ -638,8 +645,11 @@ async fn missing_rows(db: &TestDb) {
     assert!(
         matches!(
             &err,
-            StoreError::NotLinked {
-                entity: "ticket",
+            StoreError::RecordsLack {
+                source: FactSourceError::NotLinked {
+                    entity: "ticket",
+                    ..
+                },
                 ..
             }
         ),
