@@ -258,20 +258,11 @@ impl StoredFacts for LicenseEmergency {
         source: &impl FactSource,
         _: NoSupplied,
     ) -> Result<LicenseEmergencyFacts, FactSourceError> {
-        let (admin_dashboard, license_page) = source.screenshots()?;
-        Ok(LicenseEmergencyFacts::from(LicenseEmergencyFlatFacts {
-            customer: source.customer()?,
-            license: source.license()?,
-            screenshots: EmergencyScreenshots {
-                admin_dashboard,
-                license_page,
-            },
-            screenshot_user_count: source.screenshot_user_count()?,
-            requester_email: source.requester_email().to_owned(),
-            ticket_url: source.ticket_url()?.to_owned(),
-            requester_has_cdot_account: source.requester_has_cdot_account(),
-            account_has_subscription_access: source.account_has_subscription_access()?,
-            seat_link_dates: source.seat_link_dates()?,
-        }))
+        // Each page's own facts, from the same records (the same customer
+        // and license in both).
+        Ok(LicenseEmergencyFacts {
+            weekend: WeekendEmergency::assemble(source, NoSupplied {})?,
+            weekday: WeekdayEmergency::assemble(source, NoSupplied {})?,
+        })
     }
 }
