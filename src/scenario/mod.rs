@@ -26,7 +26,7 @@
 //! Loading checks everything that does not need a decision: the shape, the
 //! policy id, the instant, the facts against the policy's facts type (a date
 //! typo is an error naming `facts.license.expires_on`), the overrides
-//! against [`PolicyConfig`], the outcome id, the detail keys and every path
+//! against [`PolicyConfig`](crate::config::PolicyConfig), the outcome id, the detail keys and every path
 //! step against the policy's graph. Any of these is a [`ScenarioError`]
 //! naming the file, the scenario and the field, never a failed scenario.
 //! [`run`](run::run) then decides a scenario through the JSON boundary

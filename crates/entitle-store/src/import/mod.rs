@@ -2,7 +2,7 @@
 //!
 //! Formats, chosen by the file's extension (`.json`, `.csv`):
 //!
-//! - **JSON, an object** with one array per entity (the [`Records`] form:
+//! - **JSON, an object** with one array per entity (the [`Records`](crate::Records) form:
 //!   `customers`, `accounts`, `account_subscriptions`, `subscriptions`,
 //!   `licenses`, `seat_link_reports`, `namespaces`, `namespace_trials`,
 //!   `tickets`; each optional);

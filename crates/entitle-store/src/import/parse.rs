@@ -277,7 +277,7 @@ impl ParsedRecords {
     }
 
     /// Checks every record: values ([`Records::validate`]) and ids used
-    /// twice. References are checked by [`import`] against the store too.
+    /// twice. References are checked by [`import`](crate::import::import) against the store too.
     pub fn validate(&self) -> Result<(), ImportError> {
         if let Some(p) = self.records.validate().into_iter().next() {
             let kind = kind_of(p.entity).unwrap_or(ImportKind::Customers);

@@ -1,312 +1,24 @@
-//! The append-only decision log, written by one background task with group
-//! commit.
-//!
-//! [`Store::log_decision`] queues the entry on a bounded channel and waits
-//! for a oneshot acknowledgement. The writer task takes every entry waiting
-//! (up to `log_batch_max`), inserts them in one transaction, commits, and
-//! only then acknowledges each caller. It keeps a connection of its own
-//! (replaced only after an error) so its statements stay prepared; a batch
-//! of up to 64 entries is a single INSERT (its own transaction). Under
-//! load, batches grow and the cost of a commit (an fsync) is shared; nothing
-//! is ever dropped: a full queue makes callers wait. If a batch fails, its
-//! entries are retried one transaction each, so one bad entry cannot fail
-//! the others.
-//!
-//! A decision with actions has its outbox steps written in the same
-//! transaction as its entry (both or neither). A batch holding any such
-//! decision is one explicit transaction (`BEGIN IMMEDIATE` on SQLite):
-//! the entries, then each decision's license step, then one multi-row
-//! INSERT per chunk of the other steps. A batch without actions takes the
-//! path it always took.
+//! The writer task: batches of queued entries, each one transaction (with
+//! the outbox steps of its decisions), acknowledged after the commit.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
-use serde_json::Value;
-use serde_json::value::RawValue;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool, Connection, Row};
+use chrono::{SecondsFormat, Utc};
+use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::outbox::ActionRecord;
 use crate::outbox::plan::Plan;
 use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
-use crate::outbox::{ActionRecord, NewAction};
 use crate::store::{Backend, Store, timestamp};
 
-/// Columns of `decision_log`, in insert order.
-const COLUMNS: &str = "decision_id, policy, policy_version, decided_at, facts, config, outcome, \
-                       details, stable_until, trace, role, request_id, ticket_id, logged_at";
-const COLUMN_COUNT: usize = 14;
-/// Most rows in one INSERT statement (14 parameters each).
-const ROWS_PER_STATEMENT: usize = 64;
-
-/// JSON text, known to be valid JSON: what the log stores in its JSON
-/// columns, serialised once by whoever has the value (or the raw bytes).
-///
-/// Build it from a [`Value`] (`From`), from any `Serialize` value
-/// ([`JsonText::serialize`]), from a [`RawValue`] (`From`, no copy of the
-/// check), or from text checked here ([`JsonText::parse`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct JsonText(String);
-
-impl JsonText {
-    /// `value` serialised (compact).
-    pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<JsonText, serde_json::Error> {
-        serde_json::to_string(value).map(JsonText)
-    }
-
-    /// `text` if it is one valid JSON value (surrounding whitespace allowed).
-    pub fn parse(text: impl Into<String>) -> Result<JsonText, serde_json::Error> {
-        let text = text.into();
-        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
-        Ok(JsonText(text))
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The text, owned.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// The text parsed back into a [`Value`].
-    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(&self.0)
-    }
-}
-
-impl From<&Value> for JsonText {
-    fn from(value: &Value) -> JsonText {
-        // A `Value` always serialises (its keys are strings).
-        JsonText(value.to_string())
-    }
-}
-
-impl From<Value> for JsonText {
-    fn from(value: Value) -> JsonText {
-        JsonText::from(&value)
-    }
-}
-
-impl From<&RawValue> for JsonText {
-    fn from(raw: &RawValue) -> JsonText {
-        JsonText(raw.get().to_owned())
-    }
-}
-
-impl From<Box<RawValue>> for JsonText {
-    fn from(raw: Box<RawValue>) -> JsonText {
-        JsonText(String::from(Box::<str>::from(raw)))
-    }
-}
-
-impl std::fmt::Display for JsonText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A decision to log. Its JSON columns come as [`JsonText`], serialised
-/// once by the caller ([`NewDecision::from_report`] does it for a report).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewDecision {
-    /// The policy id.
-    pub policy: String,
-    /// The policy's behaviour version.
-    pub policy_version: u32,
-    /// When the decision was made (the `now` it was decided at).
-    pub now: DateTime<Utc>,
-    /// The full facts, as decided on.
-    pub facts: JsonText,
-    /// The configuration used.
-    pub config: JsonText,
-    /// The outcome id.
-    pub outcome: String,
-    /// The data the outcome carries.
-    pub details: JsonText,
-    /// When the same facts would next be decided differently.
-    pub stable_until: Option<DateTime<Utc>>,
-    /// The trace, every step from the root to the outcome.
-    pub trace: JsonText,
-    /// The caller's role (`support-engineer`, ...).
-    pub role: String,
-    /// The request id the caller was given.
-    pub request_id: String,
-    /// The ticket the decision was about, if any.
-    pub ticket_id: Option<String>,
-    /// The decision's actions, routed, written to the outbox with the
-    /// entry (empty: nothing to carry out; [`NewDecision::with_actions`]).
-    pub actions: Vec<NewAction>,
-    /// The ticket the actions are about, and whose one license a `Create`
-    /// action makes: the stored ticket id, else the facts' `ticket_url`.
-    /// Without one, a license action is an ordinary step.
-    pub action_ticket: Option<String>,
-}
-
-impl NewDecision {
-    /// The entry for `report`, decided on `facts` (a [`Value`], or the
-    /// [`JsonText`] the report was decided on), by a caller with `role` in
-    /// request `request_id`, about `ticket_id` if any. The report's config,
-    /// details and trace are serialised straight to text. No actions are
-    /// routed: add them with [`NewDecision::with_actions`].
-    pub fn from_report(
-        report: &entitle::DecisionReport,
-        facts: impl Into<JsonText>,
-        role: impl Into<String>,
-        request_id: impl Into<String>,
-        ticket_id: Option<String>,
-    ) -> Result<NewDecision, StoreError> {
-        let json = |context, value: Result<JsonText, serde_json::Error>| {
-            value.map_err(|source| StoreError::Json { context, source })
-        };
-        Ok(NewDecision {
-            policy: report.policy.to_owned(),
-            policy_version: report.version,
-            now: report.now,
-            facts: facts.into(),
-            config: json("the decision's config", JsonText::serialize(&report.config))?,
-            outcome: report.outcome.to_owned(),
-            details: json(
-                "the decision's details",
-                JsonText::serialize(&report.details),
-            )?,
-            stable_until: report.stable_until,
-            trace: json("the decision's trace", JsonText::serialize(&report.trace))?,
-            role: role.into(),
-            request_id: request_id.into(),
-            action_ticket: ticket_id.clone(),
-            ticket_id,
-            actions: Vec::new(),
-        })
-    }
-}
-
-/// A logged entry's id and when it was committed, with the outbox steps
-/// written with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LoggedDecision {
-    /// The entry's id: a UUID v7 (time-ordered), as text.
-    pub decision_id: String,
-    /// When the store received the entry (RFC 3339, UTC).
-    pub logged_at: String,
-    /// The steps written, in `seq` order (none when the ticket already had
-    /// its license: see `existing_license`).
-    pub actions: Vec<ActionRecord>,
-    /// The ticket's license step when it already had one: a `Create` action
-    /// wrote no steps at all, a `Regenerate` action wrote none of its own
-    /// (and retried this step if it was dead or cancelled).
-    pub existing_license: Option<ActionRecord>,
-}
-
-/// An entry of the decision log, as read back. Its JSON form (`Serialize`)
-/// is the decision report plus `decision_id`, `facts`, `role`, `request_id`,
-/// `ticket_id` and `logged_at`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DecisionRecord {
-    /// The entry's id.
-    pub decision_id: String,
-    /// The policy id.
-    pub policy: String,
-    /// The policy's behaviour version.
-    pub version: u32,
-    /// When the decision was made (RFC 3339, as decided).
-    pub now: String,
-    /// The outcome id.
-    pub outcome: String,
-    /// The data the outcome carries.
-    pub details: Value,
-    /// When the same facts would next be decided differently (RFC 3339).
-    pub stable_until: Option<String>,
-    /// The configuration used.
-    pub config: Value,
-    /// The trace.
-    pub trace: Value,
-    /// The full facts.
-    pub facts: Value,
-    /// The caller's role.
-    pub role: String,
-    /// The request id.
-    pub request_id: String,
-    /// The ticket, if any.
-    pub ticket_id: Option<String>,
-    /// When the store received the entry.
-    pub logged_at: String,
-}
-
-/// Which entries [`Store::decisions`] returns: all that match every filter
-/// given, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecisionFilter {
-    /// Only entries about this ticket.
-    pub ticket_id: Option<String>,
-    /// Only entries of this policy.
-    pub policy: Option<String>,
-    /// At most this many entries (default 100; capped at 10,000).
-    pub limit: u32,
-    /// Only entries older than this decision id (for paging: pass the last
-    /// id of the previous page).
-    pub before: Option<String>,
-}
-
-impl Default for DecisionFilter {
-    fn default() -> Self {
-        Self {
-            ticket_id: None,
-            policy: None,
-            limit: 100,
-            before: None,
-        }
-    }
-}
-
-/// Counters of the log writer since the store was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct LogStats {
-    /// Entries committed.
-    pub entries: u64,
-    /// Transactions committed (each holds one batch).
-    pub transactions: u64,
-    /// Largest batch committed in one transaction.
-    pub largest_batch: u64,
-    /// Entries that failed to be logged (their callers got the error).
-    pub failed: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct LogStatsCounters {
-    entries: AtomicU64,
-    transactions: AtomicU64,
-    largest_batch: AtomicU64,
-    failed: AtomicU64,
-}
-
-impl LogStatsCounters {
-    fn committed(&self, entries: usize) {
-        let n = u64::try_from(entries).unwrap_or(u64::MAX);
-        self.entries.fetch_add(n, Ordering::Relaxed);
-        self.transactions.fetch_add(1, Ordering::Relaxed);
-        self.largest_batch.fetch_max(n, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> LogStats {
-        LogStats {
-            entries: self.entries.load(Ordering::Relaxed),
-            transactions: self.transactions.load(Ordering::Relaxed),
-            largest_batch: self.largest_batch.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-        }
-    }
-}
+use super::*;
 
 /// A row ready to insert: every column as text or integer.
-struct LogRow {
+pub(super) struct LogRow {
     decision_id: String,
     policy: String,
     policy_version: i64,
@@ -400,7 +112,7 @@ impl LogRow {
 /// chunks measured half the throughput (each statement is a round trip);
 /// padding to powers of two with filtered-out NULL rows was a little slower
 /// than exact shapes.
-struct InsertSql {
+pub(super) struct InsertSql {
     /// `by_rows[n - 1]` inserts `n` rows.
     by_rows: Vec<String>,
 }
@@ -426,7 +138,7 @@ impl InsertSql {
 /// `INSERT INTO decision_log (...) VALUES (...), ...` with `rows` tuples.
 /// SQLite gets anonymous `?` parameters (numbered ones make the driver look
 /// each name up); PostgreSQL needs `$n`.
-fn insert_sql(backend: Backend, rows: usize) -> String {
+pub(super) fn insert_sql(backend: Backend, rows: usize) -> String {
     let mut sql = format!("INSERT INTO decision_log ({COLUMNS}) VALUES ");
     for r in 0..rows {
         if r > 0 {
@@ -451,7 +163,11 @@ fn insert_sql(backend: Backend, rows: usize) -> String {
 }
 
 /// Inserts `rows` with one statement of exactly that many rows.
-async fn insert(conn: &mut AnyConnection, sql: &str, rows: &[&LogRow]) -> Result<(), sqlx::Error> {
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    sql: &str,
+    rows: &[&LogRow],
+) -> Result<(), sqlx::Error> {
     let mut query = sqlx::query(sql);
     for row in rows {
         query = query
@@ -478,7 +194,7 @@ async fn insert(conn: &mut AnyConnection, sql: &str, rows: &[&LogRow]) -> Result
 /// are one statement on its own (a single statement is its own transaction,
 /// committed before it returns), more are several statements in one
 /// transaction.
-async fn write_batch(
+pub(super) async fn write_batch(
     conn: &mut AnyConnection,
     sql: &InsertSql,
     rows: &[&LogRow],
@@ -494,7 +210,7 @@ async fn write_batch(
 }
 
 /// Writes `jobs` (some with actions) and their steps in one transaction.
-async fn write_with_actions(
+pub(super) async fn write_with_actions(
     conn: &mut AnyConnection,
     backend: Backend,
     sql: &InsertSql,
@@ -535,7 +251,7 @@ async fn write_with_actions(
 }
 
 /// The writer's connection.
-struct WriterConn {
+pub(super) struct WriterConn {
     pool: AnyPool,
     backend: Backend,
     /// Whether the writer keeps a connection of its own (taken out of the
@@ -579,7 +295,7 @@ impl WriterConn {
 
 /// [`write_batch`] for jobs without actions (no resolutions), else
 /// [`write_with_actions`].
-async fn write_jobs(
+pub(super) async fn write_jobs(
     conn: &mut AnyConnection,
     backend: Backend,
     sql: &InsertSql,
@@ -596,7 +312,7 @@ async fn write_jobs(
 }
 
 /// Acknowledges `job` with what was written for it.
-fn acknowledge(mut job: LogJob, resolution: Option<Resolution>) {
+pub(super) fn acknowledge(mut job: LogJob, resolution: Option<Resolution>) {
     let written = Written::new(&mut job, resolution);
     let _ = job.ack.send(Ok(written));
 }
@@ -683,54 +399,6 @@ pub(crate) async fn writer(
     }
 }
 
-fn json_column(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
-    let text: String = row
-        .try_get(column)
-        .map_err(StoreError::db("reading the decision log"))?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-        entity: "decision",
-        id: id.to_owned(),
-        field: column,
-        message: e.to_string(),
-    })
-}
-
-fn record_from_row(row: &AnyRow) -> Result<DecisionRecord, StoreError> {
-    let get = |column: &str| -> Result<String, StoreError> {
-        row.try_get(column)
-            .map_err(StoreError::db("reading the decision log"))
-    };
-    let get_opt = |column: &str| -> Result<Option<String>, StoreError> {
-        row.try_get(column)
-            .map_err(StoreError::db("reading the decision log"))
-    };
-    let id = get("decision_id")?;
-    let version: i64 = row
-        .try_get("policy_version")
-        .map_err(StoreError::db("reading the decision log"))?;
-    Ok(DecisionRecord {
-        version: u32::try_from(version).map_err(|_| StoreError::Corrupt {
-            entity: "decision",
-            id: id.clone(),
-            field: "policy_version",
-            message: format!("{version} is not a version"),
-        })?,
-        policy: get("policy")?,
-        now: get("decided_at")?,
-        outcome: get("outcome")?,
-        details: json_column(row, &id, "details")?,
-        stable_until: get_opt("stable_until")?,
-        config: json_column(row, &id, "config")?,
-        trace: json_column(row, &id, "trace")?,
-        facts: json_column(row, &id, "facts")?,
-        role: get("role")?,
-        request_id: get("request_id")?,
-        ticket_id: get_opt("ticket_id")?,
-        logged_at: get("logged_at")?,
-        decision_id: id,
-    })
-}
-
 impl Store {
     /// Appends `entry` to the decision log and returns its id once the entry
     /// is committed (durable). Concurrent calls share transactions (group
@@ -793,63 +461,5 @@ impl Store {
             actions,
             existing_license: written.existing_license,
         })
-    }
-
-    /// The log entry `decision_id`, or [`StoreError::NotFound`].
-    pub async fn decision(&self, decision_id: &str) -> Result<DecisionRecord, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM decision_log WHERE decision_id = $1");
-        let row = sqlx::query(&sql)
-            .bind(decision_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(StoreError::db("reading the decision log"))?;
-        match row {
-            Some(row) => record_from_row(&row),
-            None => Err(StoreError::NotFound {
-                entity: "decision",
-                id: decision_id.to_owned(),
-            }),
-        }
-    }
-
-    /// Log entries matching `filter`, newest first.
-    pub async fn decisions(
-        &self,
-        filter: &DecisionFilter,
-    ) -> Result<Vec<DecisionRecord>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM decision_log WHERE 1 = 1");
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        if filter.ticket_id.is_some() {
-            sql.push_str(&format!(" AND ticket_id = ${}", next()));
-        }
-        if filter.policy.is_some() {
-            sql.push_str(&format!(" AND policy = ${}", next()));
-        }
-        if filter.before.is_some() {
-            sql.push_str(&format!(" AND decision_id < ${}", next()));
-        }
-        sql.push_str(&format!(" ORDER BY decision_id DESC LIMIT ${}", next()));
-        let mut query = sqlx::query(&sql);
-        for value in [&filter.ticket_id, &filter.policy, &filter.before]
-            .into_iter()
-            .flatten()
-        {
-            query = query.bind(value.as_str());
-        }
-        query = query.bind(i64::from(filter.limit.min(10_000)));
-        let rows = query
-            .fetch_all(self.pool())
-            .await
-            .map_err(StoreError::db("reading the decision log"))?;
-        rows.iter().map(record_from_row).collect()
-    }
-
-    /// Counters of the log writer (entries, transactions) since opening.
-    pub fn log_stats(&self) -> LogStats {
-        self.inner.stats.snapshot()
     }
 }
