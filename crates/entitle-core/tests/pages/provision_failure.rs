@@ -2,7 +2,7 @@
 //! failure, and `review_on`, the workday it is reviewed on (weekends and
 //! company holidays roll forward; the date is the support time zone's).
 
-mod star_support;
+use crate::star_support;
 
 use chrono::{Datelike, TimeDelta};
 use entitle_core::config::PolicyConfig;
