@@ -10,7 +10,7 @@
 //! | instant | RFC 3339 (`2026-11-21T10:00:00Z`, any offset, `T`, `t` or a space between date and time), at most 9 fractional digits, no leap second | `format: date-time` |
 //! | email | `local@domain`: a dot-atom local part of at most 64 bytes, a domain of at least two dot-separated labels (letters, digits, inner hyphens, at most 63 bytes each), at most [`MAX_EMAIL_LEN`] bytes in all | `format: email`, `maxLength` |
 //! | URL | `http://` or `https://` (any case), a host, an optional port, then only characters RFC 3986 allows; no user information; at most [`MAX_URL_LEN`] bytes | `format: uri`, `pattern`, `maxLength` |
-//! | text | not blank, no control characters, at most [`MAX_TEXT_LEN`] bytes | `minLength`, `maxLength` |
+//! | text | not blank, no control characters, at most [`MAX_TEXT_LEN`] bytes | `minLength`, `maxLength`, `pattern` |
 //!
 //! The instant rules refuse what a [`DateTime<Utc>`] cannot hold exactly: a
 //! leap second (`23:59:60`) and more than nanosecond precision are errors,
@@ -37,6 +37,10 @@ pub const DATE_PATTERN: &str =
 
 /// The JSON Schema `pattern` of [`check_http_url`]'s scheme.
 pub const HTTP_URL_PATTERN: &str = "^[Hh][Tt][Tt][Pp][Ss]?://";
+
+/// JSON Schema `pattern` of a short text: no control character (what
+/// [`check_text`] refuses besides blanks and length).
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
 /// How much of a refused value an error message quotes, in characters.
 const SHOWN_CHARS: usize = 80;

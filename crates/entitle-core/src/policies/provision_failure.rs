@@ -38,11 +38,11 @@ use crate::time;
 pub struct ProvisionFailureRecord {
     /// The subscription whose provisioning failed.
     #[serde(deserialize_with = "crate::input::de::text")]
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN), pattern(crate::input::TEXT_PATTERN)))]
     pub subscription: String,
     /// What failed, as the alert names it.
     #[serde(deserialize_with = "crate::input::de::text")]
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN), pattern(crate::input::TEXT_PATTERN)))]
     pub kind: String,
     /// When it failed (an RFC 3339 instant, any offset).
     #[serde(deserialize_with = "crate::input::de::instant")]
