@@ -4,6 +4,7 @@
 //! strategies the pages share.
 
 mod emergency_support;
+mod fixtures;
 mod star_support;
 
 mod emergency_license_follow_up;

@@ -4,7 +4,7 @@
 //! total and deterministic, `stable_until` is honest).
 #![allow(
     dead_code,
-    reason = "shared by several test binaries, each of which uses only part of it"
+    reason = "shared by the page modules, each of which uses only part of it"
 )]
 #![expect(
     clippy::unwrap_used,
@@ -19,52 +19,14 @@ use entitle_core::graph::Context;
 use entitle_core::policy::{PolicyDecision, Registered, evaluate};
 use proptest::prelude::*;
 
-pub fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-pub fn d(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-pub fn config_in(zone: &str) -> PolicyConfig {
-    PolicyConfig {
-        timezone: zone.parse().unwrap(),
-        ..PolicyConfig::default()
-    }
-}
+pub use crate::fixtures::{at, config_in, d, paid, path, trial};
 
 pub fn utc() -> PolicyConfig {
     PolicyConfig::default()
 }
 
-pub fn paid(starts_on: &str, expires_on: &str) -> License {
-    License {
-        plan: Plan::Premium,
-        trial: false,
-        starts_on: d(starts_on),
-        expires_on: d(expires_on),
-        users: 25,
-    }
-}
-
-pub fn trial(starts_on: &str, expires_on: &str) -> License {
-    License {
-        plan: Plan::Ultimate,
-        trial: true,
-        ..paid(starts_on, expires_on)
-    }
-}
-
 pub fn customer(status: CustomerStatus) -> Customer {
     Customer { status }
-}
-
-/// The path of a decision: `(node, answer)` for every step.
-pub fn path<O>(decision: &PolicyDecision<O>) -> Vec<(&'static str, &'static str)> {
-    decision.trace.iter().map(|s| (s.node, s.answer)).collect()
 }
 
 /// The `(node=answer, ...) -> outcome` paths of `P`'s graph that no worked
