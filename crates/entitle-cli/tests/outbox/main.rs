@@ -27,5 +27,6 @@ mod crash;
 mod postgres;
 mod provision;
 mod receiver;
+#[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
 mod smtp;
 mod weekend;

@@ -1,5 +1,11 @@
 //! Starts the real SMTP server (`smtp_server.py`, Debian's python3-aiosmtpd)
-//! for a test, and reads the messages it received.
+//! for a test, and reads the messages it received. The CLI's outbox tests
+//! use this same file (`#[path]`), so the script is embedded rather than
+//! found from a crate's directory.
+#![allow(
+    dead_code,
+    reason = "shared with the CLI's outbox tests, each of which uses part of it"
+)]
 #![expect(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -14,7 +20,13 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sinks/smtp_server.py");
+/// The server, run with `python3 -c` (its arguments: port, output directory).
+const SCRIPT: &str = include_str!("smtp_server.py");
+
+/// The login the server accepts.
+pub const USER: &str = "mailer";
+/// The password the server accepts.
+pub const PASSWORD: &str = "s3cret";
 
 /// A running SMTP server; killed when dropped.
 pub struct SmtpServer {
@@ -58,7 +70,7 @@ impl SmtpServer {
             .port();
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(python)
-            .arg(SCRIPT)
+            .args(["-c", SCRIPT])
             .arg(port.to_string())
             .arg(dir.path())
             .stdin(Stdio::piped())
