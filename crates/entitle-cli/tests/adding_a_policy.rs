@@ -42,25 +42,6 @@ fn blocks(doc: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Copies `from` to `to`, leaving out `target` and `.git` at the top.
-fn copy_sources(from: &Path, to: &Path, top: bool) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if top && (name == "target" || name == ".git") {
-            continue;
-        }
-        let target = to.join(&name);
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_sources(&entry.path(), &target, false);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// Hard-links every file under `from` into `to`, leaving out incremental
 /// state and the build lock. Cargo replaces an artifact it rebuilds (a new
 /// file), so the originals are never written through the links.
@@ -118,7 +99,7 @@ fn a_policy_added_in_one_file_one_data_file_and_one_registry_line_works_everywhe
         .tempdir_in(this_profile_dir().parent().unwrap())
         .unwrap();
     let ws = tmp.path().join("ws");
-    copy_sources(&repo(), &ws, true);
+    support::copy_dir(&repo(), &ws, &["target", ".git"]);
 
     // The page's new files; each must be new.
     let mut added = Vec::new();

@@ -8,25 +8,14 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use entitle_store::{NewDecision, Store};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 async fn build_log(url: &str, config: &entitle::config::PolicyConfig) {
@@ -67,13 +56,15 @@ async fn every_command_in_docs_testing_md_works_as_written() {
     let commands = commands(&doc);
     assert!(commands.len() >= 8, "{commands:?}");
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(
+    support::copy_dir(
         &repo().join("examples/testing"),
         &dir.path().join("examples/testing"),
+        &[],
     );
-    copy_dir(
+    support::copy_dir(
         &repo().join("crates/entitle-core/scenarios"),
         &dir.path().join("crates/entitle-core/scenarios"),
+        &[],
     );
     let team = entitle::config_from_toml(
         &std::fs::read_to_string(repo().join("examples/testing/team.toml")).unwrap(),

@@ -1,5 +1,6 @@
 //! Running the `entitle` binary in tests: a command in a directory, `entitle
-//! serve` on a free port, one HTTP/1.1 request, a stop with SIGTERM.
+//! serve` on a free port, one HTTP/1.1 request, a stop with SIGTERM; and a
+//! copy of a directory to run it in.
 #![allow(
     dead_code,
     reason = "shared by several test binaries, each of which uses only part of it"
@@ -97,5 +98,25 @@ pub fn stop(mut child: Child) {
             panic!("entitle serve did not stop on SIGTERM");
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Copies the files under `from` to `to`, leaving out the entries of `from`
+/// itself named in `skip` (`target`, `.git`).
+pub fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let target = to.join(&name);
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &target, &[]);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
