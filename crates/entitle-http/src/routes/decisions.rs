@@ -113,7 +113,7 @@ async fn decide_and_log(
     let id_at = body.len();
     write_report(&mut body, &report, &entry)?;
     let logged = state.store().log_decision(entry).await?;
-    let existing_license = logged.existing_license.as_ref().map(|license| ExistingLicense {
+    let existing_license = logged.existing_license.as_deref().map(|license| ExistingLicense {
         action: license.into(),
         decision_id: &license.decision_id,
         note: format!(

@@ -24,6 +24,7 @@ mod writer;
 
 pub(crate) use writer::{LogMessage, writer};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -198,8 +199,9 @@ pub struct LoggedDecision {
     pub actions: Vec<ActionRecord>,
     /// The ticket's license step when it already had one: a `Create` action
     /// wrote no steps at all, a `Regenerate` action wrote none of its own
-    /// (and retried this step if it was dead or cancelled).
-    pub existing_license: Option<ActionRecord>,
+    /// (and retried this step if it was dead or cancelled). One record,
+    /// shared by every decision of a commit about the ticket.
+    pub existing_license: Option<Arc<ActionRecord>>,
 }
 
 /// An entry of the decision log, as read back. Its JSON form (`Serialize`)

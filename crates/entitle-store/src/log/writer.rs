@@ -50,7 +50,7 @@ pub(crate) struct Written {
     plan: Plan,
     /// Index in `plan.steps` of the ticket's license step, if written.
     license_step: Option<usize>,
-    existing_license: Option<ActionRecord>,
+    existing_license: Option<Arc<ActionRecord>>,
 }
 
 impl Written {

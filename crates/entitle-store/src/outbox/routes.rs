@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use entitle::policy::LicenseEffect;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::StoreError;
@@ -118,7 +117,7 @@ struct Payload<'a> {
     policy: &'a str,
     policy_version: u32,
     outcome: &'a str,
-    details: &'a Value,
+    details: &'a RawValue,
     facts: &'a RawValue,
     ticket: TicketRef<'a>,
     requester_email: Option<&'a str>,
@@ -189,11 +188,14 @@ impl NewAction {
             return Ok(Vec::new());
         }
         let json = |context, source| StoreError::Json { context, source };
-        let mut details =
-            serde_json::to_value(&report.details).map_err(|e| json("the decision's details", e))?;
-        if let Some(map) = details.as_object_mut() {
-            map.remove("actions");
-        }
+        // The details without their actions, serialised once for every
+        // payload (an empty `actions` is left out of the JSON).
+        let details = entitle::policy::Details {
+            actions: Vec::new(),
+            ..report.details.clone()
+        };
+        let details = serde_json::value::to_raw_value(&details)
+            .map_err(|e| json("the decision's details", e))?;
         let facts: &RawValue =
             serde_json::from_str(cx.facts.as_str()).map_err(|e| json("the decision's facts", e))?;
         let (ticket_url, requester_email) = (cx.ticket_url, cx.requester_email);

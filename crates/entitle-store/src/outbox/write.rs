@@ -3,6 +3,7 @@
 //! multi-row INSERT for the rest.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use entitle::policy::LicenseEffect;
 use serde_json::Value;
@@ -21,9 +22,11 @@ const INSERT_COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, 
      requires, inputs, license_ticket, idempotency_key, created_at, updated_at, \
      generation, status, attempts";
 const BINDS: usize = 13;
-/// Statement sizes (rows) the steps of a batch are cut into: few shapes, so
-/// the writer's prepared-statement cache keeps the decision log's.
-const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Statement sizes (rows) the steps of a batch are cut into: powers of two,
+/// so any count up to 127 takes at most seven statements (one per bit) and
+/// the fourteen shapes (steps and licenses) fit in the writer's
+/// prepared-statement cache beside the decision log's 64.
+const CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 /// Inserts a license step unless its ticket has one.
 const LICENSE_SUFFIX: &str =
     " ON CONFLICT (license_ticket) WHERE license_ticket IS NOT NULL DO NOTHING RETURNING id";
@@ -57,8 +60,9 @@ pub(crate) struct Resolution {
     pub(crate) kept: Kept,
     /// Index (in the written plan) of the step holding the ticket's license.
     pub(crate) license_step: Option<usize>,
-    /// The ticket's license step, when it already had one.
-    pub(crate) existing_license: Option<ActionRecord>,
+    /// The ticket's license step, when it already had one (one record for
+    /// every decision of the batch about that ticket).
+    pub(crate) existing_license: Option<Arc<ActionRecord>>,
 }
 
 impl Resolution {
@@ -210,7 +214,7 @@ async fn resolve(
         return Ok(Resolution {
             kept: Kept::Nothing,
             license_step: None,
-            existing_license: Some(existing),
+            existing_license: Some(Arc::new(existing)),
         });
     }
     // Regenerate: re-run the license step if it failed for good.
@@ -223,7 +227,7 @@ async fn resolve(
     Ok(Resolution {
         kept: Kept::Replanned(job.plan.clone().without_action(license.action)),
         license_step: None,
-        existing_license: Some(existing),
+        existing_license: Some(Arc::new(existing)),
     })
 }
 
@@ -235,16 +239,20 @@ pub(crate) async fn write_actions(
     backend: Backend,
     jobs: &[ActionsJob<'_>],
 ) -> Result<Vec<Resolution>, StoreError> {
-    // The batch's new licenses first, in as few statements as can be; the
-    // ones that conflict are answered with the license that stands.
+    // The batch's new licenses first, in as few statements as can be, one
+    // per ticket (the first decision's: a later one about the same ticket
+    // would only conflict with it); the others are answered with the
+    // license that stands.
+    let mut tickets: HashSet<&str> = HashSet::new();
     let creates: Vec<Insert<'_>> = jobs
         .iter()
         .filter_map(|job| {
             let license = job.plan.license?;
-            job.ticket?;
             (license.effect == LicenseEffect::Create).then_some(())?;
+            let step = job.plan.steps.get(license.step)?;
+            tickets.insert(job.ticket?).then_some(())?;
             Some(Insert {
-                step: job.plan.steps.get(license.step)?,
+                step,
                 job,
                 license: true,
             })
@@ -254,7 +262,7 @@ pub(crate) async fn write_actions(
     // The license steps standing for tickets whose license this batch did
     // not make, each read once per batch (decisions about one ticket
     // arrive together).
-    let mut standing: HashMap<&str, ActionRecord> = HashMap::new();
+    let mut standing: HashMap<&str, Arc<ActionRecord>> = HashMap::new();
     let mut resolutions = Vec::with_capacity(jobs.len());
     for job in jobs {
         let create = job
@@ -272,10 +280,10 @@ pub(crate) async fn write_actions(
                 },
                 _ => {
                     let existing = match standing.get(ticket) {
-                        Some(record) => record.clone(),
+                        Some(record) => Arc::clone(record),
                         None => {
-                            let record = conflicting(conn, ticket).await?;
-                            standing.insert(ticket, record.clone());
+                            let record = Arc::new(conflicting(conn, ticket).await?);
+                            standing.insert(ticket, Arc::clone(&record));
                             record
                         }
                     };
