@@ -13,6 +13,7 @@
 //! requiring it, while steps that only *report* on it still run and see the
 //! failure among their inputs.
 
+pub(crate) mod payload;
 mod people;
 pub(crate) mod plan;
 mod routes;

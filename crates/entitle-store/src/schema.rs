@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::store::Backend;
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// One migration.
 struct Migration {
@@ -224,6 +224,18 @@ const MIGRATIONS: &[Migration] = &[
     ],
     sqlite: &[],
     postgres: &[],
+}, Migration {
+    version: 4,
+    name: "outbox steps store their own payload",
+    common: &[
+        // `own`: the step's own part of its payload; its decision's part
+        // (policy, outcome, details, facts) is read from its log entry.
+        // `whole`: the whole payload, as steps were written before.
+        "ALTER TABLE outbox ADD COLUMN payload_form TEXT NOT NULL DEFAULT 'whole'
+         CHECK (payload_form IN ('own', 'whole'))",
+    ],
+    sqlite: &[],
+    postgres: &[],
 }];
 
 /// The statements of `migration` for `backend`, in order.
@@ -302,4 +314,16 @@ pub(crate) async fn current_version(conn: &mut AnyConnection) -> Result<i64, Sto
         .try_get("v")
         .map_err(StoreError::db("reading schema_version"))?;
     Ok(version.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_version_is_the_last_migration() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
+        assert_eq!(versions, expected);
+    }
 }

@@ -231,6 +231,72 @@ on_both!(
     written_with_the_decision
 );
 
+/// The text of `sql`'s single text column, one per row.
+async fn texts(url: &str, sql: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let rows = sqlx::query(sql).fetch_all(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    rows.iter().map(|row| sqlx::Row::get(row, 0)).collect()
+}
+
+async fn payload_stored_once(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(
+            Some("T-1"),
+            "https://support.example/tickets/1",
+            "req-1",
+        ))
+        .await
+        .unwrap();
+    // Each step stores its own part: the facts and details are the log
+    // entry's, stored once.
+    let stored = texts(
+        &db.url,
+        "SELECT payload FROM outbox WHERE payload_form = 'own' ORDER BY seq",
+    )
+    .await;
+    assert_eq!(stored.len(), 4);
+    for text in &stored {
+        assert!(!text.contains("screenshot_user_count"), "{text}");
+        assert!(!text.contains("\"details\""), "{text}");
+        let own: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(own["ticket"]["id"], "T-1");
+    }
+    // ... and read whole.
+    let first = store.action(&logged.actions[0].id).await.unwrap().action;
+    assert_eq!(first.payload["facts"]["screenshot_user_count"], 134);
+    assert_eq!(first.payload["details"]["users"], 134);
+    assert_eq!(first.payload, logged.actions[0].payload);
+
+    // A step written before migration 4 holds its whole payload and is
+    // read as stored, with nothing joined.
+    let decision = &logged.decision_id;
+    let whole = json!({"action": "manual-check", "text": "as it was", "facts": {"old": true}});
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (id, decision_id, seq, action_id, sink, payload, requires, inputs,
+             generation, idempotency_key, status, attempts, created_at, updated_at)
+         VALUES ('old-step', $1, 9, 'manual-check', 'manual', $2, '[]', '[]', 0, 'entitle-old-step',
+             'pending', 0, '2026-11-21T10:00:00Z', '2026-11-21T10:00:00Z')",
+    )
+    .bind(decision.as_str())
+    .bind(whole.to_string())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let old = store.action("old-step").await.unwrap().action;
+    assert_eq!(old.payload, whole);
+    store.close().await;
+}
+on_both!(
+    a_step_stores_its_own_payload_and_reads_whole,
+    payload_stored_once
+);
+
 async fn atomic(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     // A step the database refuses (an empty sink) fails the whole entry.

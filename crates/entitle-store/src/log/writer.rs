@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::outbox::ActionRecord;
+use crate::outbox::payload::DecisionPart;
 use crate::outbox::plan::Plan;
 use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
 use crate::store::{Backend, Store, timestamp};
@@ -51,6 +52,47 @@ pub(crate) struct Written {
     /// Index in `plan.steps` of the ticket's license step, if written.
     license_step: Option<usize>,
     existing_license: Option<Arc<ActionRecord>>,
+    /// The entry's part of the steps' payloads, when steps were written
+    /// (moved out of the row, which is written).
+    entry: Option<EntryPart>,
+}
+
+/// The columns of a log row that its steps' payloads join.
+#[derive(Debug)]
+struct EntryPart {
+    policy: String,
+    policy_version: i64,
+    outcome: String,
+    details: String,
+    facts: String,
+}
+
+impl EntryPart {
+    /// The columns of `row`, moved out of it.
+    fn take(row: &mut LogRow) -> EntryPart {
+        EntryPart {
+            policy: std::mem::take(&mut row.policy),
+            policy_version: row.policy_version,
+            outcome: std::mem::take(&mut row.outcome),
+            details: std::mem::take(&mut row.details),
+            facts: std::mem::take(&mut row.facts),
+        }
+    }
+
+    /// Parsed, for joining.
+    fn parse(self) -> Result<DecisionPart, StoreError> {
+        DecisionPart::parse(
+            self.policy,
+            self.policy_version,
+            self.outcome,
+            &self.details,
+            &self.facts,
+        )
+        .map_err(|(_, source)| StoreError::Json {
+            context: "a logged decision's details and facts",
+            source,
+        })
+    }
 }
 
 impl Written {
@@ -64,10 +106,12 @@ impl Written {
             Kept::Nothing => Plan::default(),
             Kept::Replanned(plan) => plan,
         };
+        let entry = (!plan.steps.is_empty()).then(|| EntryPart::take(&mut job.row));
         Written {
             plan,
             license_step: resolution.license_step,
             existing_license: resolution.existing_license,
+            entry,
         }
     }
 }
@@ -440,21 +484,29 @@ impl Store {
             .map_err(|_| StoreError::Closed)?;
         let written = acked.await.map_err(|_| StoreError::Closed)??;
         let license_step = written.license_step;
-        let actions = written
-            .plan
-            .steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, step)| {
-                written_record(
-                    step,
-                    &decision_id,
-                    ticket.as_deref(),
-                    license_step == Some(i),
-                    &logged_at,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // Steps were written only if the writer handed the entry's part back.
+        let actions = match written.entry {
+            None => Vec::new(),
+            Some(entry) => {
+                let decision = entry.parse()?;
+                written
+                    .plan
+                    .steps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, step)| {
+                        written_record(
+                            step,
+                            &decision,
+                            &decision_id,
+                            ticket.as_deref(),
+                            license_step == Some(i),
+                            &logged_at,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
         Ok(LoggedDecision {
             decision_id,
             logged_at,

@@ -5,7 +5,7 @@
 use entitle::policies::InternalRequest;
 use sqlx::AnyConnection;
 
-use super::row::{COLUMNS, event_from_row, fetch, now_text, records};
+use super::row::{COLUMNS, FROM, event_from_row, fetch, now_text, records};
 use super::{ActionDetail, ActionRecord, ActionStatus, transition};
 use crate::error::StoreError;
 use crate::store::Store;
@@ -60,7 +60,7 @@ pub(crate) async fn license_of(
     conn: &mut AnyConnection,
     ticket: &str,
 ) -> Result<Option<ActionRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE license_ticket = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE o.license_ticket = $1");
     let rows = sqlx::query(&sql)
         .bind(ticket)
         .fetch_all(conn)
@@ -74,7 +74,7 @@ pub(crate) async fn license_of(
 impl Store {
     /// Steps matching `filter`, newest first.
     pub async fn actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRecord>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM outbox WHERE 1 = 1");
+        let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE 1 = 1");
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -82,27 +82,27 @@ impl Store {
         };
         let mut binds: Vec<&str> = Vec::new();
         if let Some(status) = filter.status {
-            sql.push_str(&format!(" AND status = ${}", next()));
+            sql.push_str(&format!(" AND o.status = ${}", next()));
             binds.push(status.as_str());
         }
         if let Some(ticket) = &filter.ticket {
-            sql.push_str(&format!(" AND ticket_id = ${}", next()));
+            sql.push_str(&format!(" AND o.ticket_id = ${}", next()));
             binds.push(ticket);
         }
         match filter.manual {
-            Some(true) => sql.push_str(" AND sink = 'manual'"),
-            Some(false) => sql.push_str(" AND sink <> 'manual'"),
+            Some(true) => sql.push_str(" AND o.sink = 'manual'"),
+            Some(false) => sql.push_str(" AND o.sink <> 'manual'"),
             None => {}
         }
         if let Some(decision) = &filter.decision {
-            sql.push_str(&format!(" AND decision_id = ${}", next()));
+            sql.push_str(&format!(" AND o.decision_id = ${}", next()));
             binds.push(decision);
         }
         if let Some(before) = &filter.before {
-            sql.push_str(&format!(" AND id < ${}", next()));
+            sql.push_str(&format!(" AND o.id < ${}", next()));
             binds.push(before);
         }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", next()));
+        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ${}", next()));
         let mut query = sqlx::query(&sql);
         for value in binds {
             query = query.bind(value);
@@ -146,7 +146,7 @@ impl Store {
         &self,
         decision_id: &str,
     ) -> Result<Vec<ActionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE decision_id = $1 ORDER BY seq");
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE o.decision_id = $1 ORDER BY o.seq");
         let rows = sqlx::query(&sql)
             .bind(decision_id)
             .fetch_all(self.pool())

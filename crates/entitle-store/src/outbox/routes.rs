@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use entitle::policy::LicenseEffect;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
+use super::payload::{Actor, OwnPart, TicketRef};
 use crate::error::StoreError;
 use crate::log::JsonText;
 
@@ -105,35 +105,12 @@ pub struct NewAction {
     pub reports: Option<String>,
     /// What the action does to the ticket's one license.
     pub license: LicenseEffect,
-    /// What each of its steps is given (no secrets).
+    /// Each of its steps' own part of the payload (no secrets): a JSON
+    /// object, to which the members `policy`, `policy_version`, `outcome`,
+    /// `details` (without `actions`) and `facts` of its decision are added
+    /// when a step is read (its own members win). Anything but an object is
+    /// the whole payload.
     pub payload: JsonText,
-}
-
-/// The payload of one action: see `docs/actions.md`.
-#[derive(Serialize)]
-struct Payload<'a> {
-    action: &'a str,
-    text: &'a str,
-    policy: &'a str,
-    policy_version: u32,
-    outcome: &'a str,
-    details: &'a RawValue,
-    facts: &'a RawValue,
-    ticket: TicketRef<'a>,
-    requester_email: Option<&'a str>,
-    actor: Actor<'a>,
-}
-
-#[derive(Serialize)]
-struct TicketRef<'a> {
-    id: Option<&'a str>,
-    url: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Actor<'a> {
-    role: &'a str,
-    user: Option<&'a str>,
 }
 
 /// The facts' fields the payload falls back on (any others are ignored).
@@ -154,8 +131,10 @@ impl KnownFacts {
 
 impl NewAction {
     /// The actions of `report` (its `details.actions`, in order), routed by
-    /// `routes`, each with its payload: the action, the report without its
-    /// actions, the facts, the ticket, the requester and the caller.
+    /// `routes`, each with its own part of the payload: the action and its
+    /// text, the ticket, the requester and the caller (the report's part,
+    /// its details and facts, is its log entry's, joined when a step is
+    /// read).
     pub fn from_report(
         report: &entitle::DecisionReport,
         routes: &Routes,
@@ -188,30 +167,17 @@ impl NewAction {
             return Ok(Vec::new());
         }
         let json = |context, source| StoreError::Json { context, source };
-        // The details without their actions, serialised once for every
-        // payload (an empty `actions` is left out of the JSON).
-        let details = entitle::policy::Details {
-            actions: Vec::new(),
-            ..report.details.clone()
-        };
-        let details = serde_json::value::to_raw_value(&details)
-            .map_err(|e| json("the decision's details", e))?;
-        let facts: &RawValue =
-            serde_json::from_str(cx.facts.as_str()).map_err(|e| json("the decision's facts", e))?;
         let (ticket_url, requester_email) = (cx.ticket_url, cx.requester_email);
         report
             .details
             .actions
             .iter()
             .map(|action| {
-                let payload = Payload {
+                // The step's own part: the decision's (its details, facts,
+                // ...) is its log entry's, joined when the step is read.
+                let payload = OwnPart {
                     action: action.id,
                     text: &action.text,
-                    policy: report.policy,
-                    policy_version: report.version,
-                    outcome: report.outcome,
-                    details: &details,
-                    facts,
                     ticket: TicketRef {
                         id: cx.ticket_id,
                         url: ticket_url,

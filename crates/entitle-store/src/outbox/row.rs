@@ -2,17 +2,31 @@
 //! transactions the outbox writes in.
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
+use super::payload::{DecisionPart, PayloadForm};
 use super::{ActionEvent, ActionRecord, ActionStatus};
 use crate::error::StoreError;
 use crate::store::{Backend, Store, timestamp};
 
-/// Columns of `outbox` read into an [`ActionRecord`].
-pub(crate) const COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, payload, \
-     requires, inputs, license_ticket, generation, idempotency_key, status, attempts, \
-     next_attempt_at, lease_until, last_error, response, cancelled_by, created_at, updated_at";
+/// Columns read into an [`ActionRecord`]: the step's (`outbox o`) and its
+/// decision's part of the payload (`decision_log d`); select them
+/// `FROM` [`FROM`].
+pub(crate) const COLUMNS: &str = "o.id AS id, o.decision_id AS decision_id, o.seq AS seq, \
+     o.ticket_id AS ticket_id, o.action_id AS action_id, o.sink AS sink, o.payload AS payload, \
+     o.payload_form AS payload_form, o.requires AS requires, o.inputs AS inputs, \
+     o.license_ticket AS license_ticket, o.generation AS generation, \
+     o.idempotency_key AS idempotency_key, o.status AS status, o.attempts AS attempts, \
+     o.next_attempt_at AS next_attempt_at, o.lease_until AS lease_until, \
+     o.last_error AS last_error, o.response AS response, o.cancelled_by AS cancelled_by, \
+     o.created_at AS created_at, o.updated_at AS updated_at, \
+     d.policy AS decision_policy, d.policy_version AS decision_policy_version, \
+     d.outcome AS decision_outcome, d.details AS decision_details, d.facts AS decision_facts";
+
+/// The tables [`COLUMNS`] are read from: each step with its decision.
+pub(crate) const FROM: &str = "outbox o JOIN decision_log d ON d.decision_id = o.decision_id";
 
 fn corrupt(id: &str, field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -68,6 +82,33 @@ impl Reader<'_> {
             .transpose()
     }
 
+    /// The whole payload: as stored, or the step's own part joined with its
+    /// decision's.
+    fn payload(&self) -> Result<Value, StoreError> {
+        let form = self.text("payload_form")?;
+        let form = PayloadForm::from_name(&form)
+            .ok_or_else(|| corrupt(&self.id, "payload_form", format!("unknown form `{form}`")))?;
+        let stored: Value = self.json("payload", &self.text("payload")?)?;
+        match form {
+            PayloadForm::Whole => Ok(stored),
+            PayloadForm::Own => {
+                let version: i64 = self
+                    .row
+                    .try_get("decision_policy_version")
+                    .map_err(|e| corrupt(&self.id, "decision policy_version", e.to_string()))?;
+                let decision = DecisionPart::parse(
+                    self.text("decision_policy")?,
+                    version,
+                    self.text("decision_outcome")?,
+                    &self.text("decision_details")?,
+                    &self.text("decision_facts")?,
+                )
+                .map_err(|(column, e)| corrupt(&self.id, column, e.to_string()))?;
+                Ok(decision.join(stored))
+            }
+        }
+    }
+
     fn status(&self, column: &'static str) -> Result<ActionStatus, StoreError> {
         let text = self.text(column)?;
         ActionStatus::from_name(&text)
@@ -89,7 +130,7 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> 
         .map_err(|e| corrupt("?", "id", e.to_string()))?;
     let r = Reader { row, id };
     let sink = r.text("sink")?;
-    let payload = r.text("payload")?;
+    let payload = r.payload()?;
     let requires = r.text("requires")?;
     let inputs = r.text("inputs")?;
     let response = r.opt_text("response")?;
@@ -102,7 +143,7 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> 
         action_id: r.text("action_id")?,
         manual: sink == super::MANUAL_SINK,
         sink,
-        payload: r.json("payload", &payload)?,
+        payload,
         requires: r.json("requires", &requires)?,
         inputs: r.json("inputs", &inputs)?,
         license_ticket: r.opt_text("license_ticket")?,
@@ -178,13 +219,13 @@ pub(crate) async fn decision_of(
     id: &str,
 ) -> Result<Vec<ActionRecord>, StoreError> {
     let lock = match backend {
-        Backend::Postgres => " FOR UPDATE",
+        Backend::Postgres => " FOR UPDATE OF o",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox
-         WHERE decision_id = (SELECT decision_id FROM outbox WHERE id = $1)
-         ORDER BY seq{lock}"
+        "SELECT {COLUMNS} FROM {FROM}
+         WHERE o.decision_id = (SELECT decision_id FROM outbox WHERE id = $1)
+         ORDER BY o.seq{lock}"
     );
     let rows = sqlx::query(&sql)
         .bind(id)
@@ -203,7 +244,7 @@ pub(crate) async fn decision_of(
 
 /// Step `id`, or [`StoreError::UnknownAction`].
 pub(crate) async fn fetch(conn: &mut AnyConnection, id: &str) -> Result<ActionRecord, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE o.id = $1");
     let row = sqlx::query(&sql)
         .bind(id)
         .fetch_optional(conn)

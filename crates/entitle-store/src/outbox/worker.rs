@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::row::{COLUMNS, decision_of, event, records};
+use super::row::{COLUMNS, FROM, decision_of, event, records};
 use super::transition::{OUTBOX_ACTOR, cascade};
 use super::{ActionRecord, ActionStatus, ClaimedAction};
 use crate::error::StoreError;
@@ -40,7 +40,7 @@ fn candidates_sql(backend: Backend) -> String {
         Backend::Sqlite => "",
     };
     format!(
-        "SELECT {COLUMNS} FROM outbox o
+        "SELECT {COLUMNS} FROM {FROM}
          WHERE o.sink <> 'manual'
            AND (o.status = 'pending'
                 OR (o.status = 'failed' AND o.next_attempt_at <= $1)
@@ -58,7 +58,7 @@ async fn steps_of(
     conn: &mut AnyConnection,
     decision_id: &str,
 ) -> Result<Vec<ActionRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE decision_id = $1 ORDER BY seq");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE o.decision_id = $1 ORDER BY o.seq");
     let rows = sqlx::query(&sql)
         .bind(decision_id)
         .fetch_all(conn)

@@ -9,6 +9,7 @@ use entitle::policy::LicenseEffect;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use super::payload::DecisionPart;
 use super::people::license_of;
 use super::plan::{Plan, Step, idempotency_key, seqs_json};
 use super::row::parse_time;
@@ -16,11 +17,12 @@ use super::{ActionRecord, ActionStatus, MANUAL_SINK, transition};
 use crate::error::StoreError;
 use crate::store::Backend;
 
-/// Columns of an inserted step, in bind order; `generation`, `status` and
-/// `attempts` are constants.
+/// Columns of an inserted step, in bind order; `generation`, `status`,
+/// `attempts` and `payload_form` (the step's own part: see `payload`) are
+/// constants.
 const INSERT_COLUMNS: &str = "id, decision_id, seq, ticket_id, action_id, sink, payload, \
      requires, inputs, license_ticket, idempotency_key, created_at, updated_at, \
-     generation, status, attempts";
+     generation, status, attempts, payload_form";
 const BINDS: usize = 13;
 /// Statement sizes (rows) the steps of a batch are cut into: powers of two,
 /// so any count up to 127 takes at most seven statements (one per bit) and
@@ -93,7 +95,7 @@ fn values(backend: Backend, rows: usize, suffix: &str) -> String {
             }
             sql.push_str(", ");
         }
-        sql.push_str("0, 'pending', 0)");
+        sql.push_str("0, 'pending', 0, 'own')");
     }
     sql.push_str(suffix);
     sql
@@ -338,6 +340,7 @@ pub(crate) async fn write_actions(
 /// The record of a step just written.
 pub(crate) fn written_record(
     step: Step,
+    decision: &DecisionPart,
     decision_id: &str,
     ticket: Option<&str>,
     license: bool,
@@ -349,11 +352,11 @@ pub(crate) fn written_record(
         field: "created_at",
         message: format!("`{at}` is not an RFC 3339 instant"),
     })?;
-    let payload: Value =
-        serde_json::from_str(&step.payload).map_err(|source| StoreError::Json {
-            context: "an action's payload",
-            source,
-        })?;
+    let own: Value = serde_json::from_str(&step.payload).map_err(|source| StoreError::Json {
+        context: "an action's payload",
+        source,
+    })?;
+    let payload = decision.join(own);
     Ok(ActionRecord {
         idempotency_key: idempotency_key(&step.id, 0),
         id: step.id,
