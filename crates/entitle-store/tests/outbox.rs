@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use common::TestDb;
 use entitle::policy::LicenseEffect;
 use entitle_store::{
-    ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, JsonText, NewAction,
-    NewDecision, Routes, Store, StoreError,
+    ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, JsonText,
+    LoggedDecision, NewAction, NewDecision, Routes, Store, StoreError,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -128,16 +128,21 @@ async fn claim(store: &Store, now: &str) -> Vec<(String, String, u32)> {
 
 // ---------------------------------------------------------------- writing
 
-async fn written_with_the_decision(db: &TestDb) {
-    let store = Store::open(&db.url).await.unwrap();
-    let logged = store
+/// Logs the weekend decision about stored ticket `T-1`.
+async fn log_weekend(store: &Store) -> LoggedDecision {
+    store
         .log_decision(weekend(
             Some("T-1"),
             "https://support.example/tickets/1",
             "req-1",
         ))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn written_with_the_decision(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = log_weekend(&store).await;
     assert_eq!(
         statuses(&logged.actions),
         [
@@ -242,14 +247,7 @@ async fn texts(url: &str, sql: &str) -> Vec<String> {
 
 async fn payload_stored_once(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
-    let logged = store
-        .log_decision(weekend(
-            Some("T-1"),
-            "https://support.example/tickets/1",
-            "req-1",
-        ))
-        .await
-        .unwrap();
+    let logged = log_weekend(&store).await;
     // Each step stores its own part: the facts and details are the log
     // entry's, stored once.
     let stored = texts(
