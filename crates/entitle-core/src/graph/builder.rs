@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::closure_path;
 use super::compiled::{self, DecisionGraph, QuestionFns};
+use super::generated::GeneratedCode;
 use super::validate;
 use super::{Answer, BuildError, Context, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
@@ -60,6 +61,8 @@ pub struct GraphBuilder<F, O, C = ()> {
     root: Option<String>,
     /// Problems found while adding nodes (reported by `build`).
     pub(super) issues: Vec<GraphIssue>,
+    /// The decision function generated for this graph, if any.
+    generated: Option<GeneratedCode<F, C>>,
 }
 
 impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
@@ -71,6 +74,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             edges: Vec::new(),
             root: None,
             issues: Vec::new(),
+            generated: None,
         }
     }
 
@@ -178,13 +182,26 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         self
     }
 
+    /// Hands over a decision function generated for this graph, which
+    /// [`DecisionGraph::decide`] then runs instead of the closures built at
+    /// `build()`. Written by [`decision_graph!`](crate::decision_graph),
+    /// which generates the function and this graph's builder calls from
+    /// one declaration; prefer it to calling this by hand. `build()`
+    /// checks the structure `code` was generated from against the graph
+    /// ([`GraphIssue::GeneratedMismatch`]).
+    pub fn generated(&mut self, code: GeneratedCode<F, C>) -> &mut Self {
+        self.generated = Some(code);
+        self
+    }
+
     /// Validates the graph and compiles it for evaluation.
     ///
     /// Every problem is reported, each naming the node ids involved: no root,
     /// an unknown root, duplicate ids, edges to unknown nodes, edges from
     /// outcomes, answers with no edge or with two, cycles, unreachable
     /// nodes, paths that end anywhere but at an outcome, and answer types
-    /// that break their contract.
+    /// that break their contract, and [generated code](Self::generated)
+    /// that does not match the graph.
     pub fn build(mut self) -> Result<DecisionGraph<F, O, C>, BuildError> {
         let issues = std::mem::take(&mut self.issues);
         match validate::validate(&self.nodes, &self.edges, self.root.as_deref(), issues) {
@@ -194,7 +211,17 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
                     Pending::Outcome(value) => compiled::Body::Outcome(value),
                     Pending::Subgraph => compiled::Body::Subgraph,
                 });
-                Ok(compiled::compile(self.name, graph, root, bodies))
+                let mut graph = compiled::compile(self.name, graph, root, bodies);
+                if let Some(code) = self.generated {
+                    if let Some(issue) = code.check(&graph) {
+                        return Err(BuildError {
+                            graph: graph.name,
+                            issues: vec![issue],
+                        });
+                    }
+                    graph.generated = Some(code.decide);
+                }
+                Ok(graph)
             }
             Err(issues) => Err(BuildError {
                 graph: self.name,

@@ -70,6 +70,7 @@ mod decision;
 mod embed;
 mod error;
 mod evaluate;
+mod generated;
 mod node;
 mod render;
 mod timed;
@@ -83,6 +84,14 @@ pub use context::Context;
 pub use decision::{Decision, Step};
 pub use embed::Given;
 pub use error::{BuildError, EvalError, GraphIssue};
+pub use generated::{GeneratedCode, GeneratedFn};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};
 pub use timed::{LazyTimed, Timed, Until, Want};
+
+/// What the code [`decision_graph!`](crate::decision_graph) generates calls;
+/// not a stable API.
+#[doc(hidden)]
+pub mod __generated {
+    pub use super::generated::{FAILED, ask, ask_timed};
+}

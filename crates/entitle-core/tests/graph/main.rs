@@ -3,6 +3,7 @@
 //! tests over random graphs, and the allocation-free fast path. (Renderings
 //! are pinned by snapshots in `graph_render.rs`.)
 
+mod generated;
 mod given;
 mod no_alloc;
 mod props;
