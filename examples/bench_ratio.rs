@@ -1,7 +1,10 @@
 //! How much slower is a decision through the graph engine than the same
 //! logic written by hand? Prints nanoseconds per decision for the
-//! hand-written code, `decide`, `evaluate_with` (reused trace buffer) and
-//! `evaluate`, and as the last line the ratio of `decide` to hand-written.
+//! hand-written code, `decide` (the graph is declared with
+//! `decision_graph!`, so `decide` runs its generated function), `decide` of
+//! the same graph built with `GraphBuilder` (the closure path),
+//! `evaluate_with` (reused trace buffer) and `evaluate`, and as the last
+//! line the ratio of the generated `decide` to hand-written.
 //!
 //! Run with `cargo run --release --example bench_ratio`.
 //!
@@ -56,6 +59,7 @@ fn best_of<const K: usize>(n: usize, reps: [usize; K], passes: [&mut dyn FnMut()
 
 fn main() {
     let graph = common::graph();
+    let builder = common::builder_graph();
     let cx = common::context();
     let facts: Vec<Facts> = common::facts(N, common::SEED);
 
@@ -64,10 +68,12 @@ fn main() {
     for f in &facts {
         let expected = common::handwritten(f);
         let decided = graph.decide(f, &cx).ok().copied();
+        let walked = graph.decide_walk(f, &cx).ok().copied();
+        let closures = builder.decide(f, &cx).ok().copied();
         let evaluated = graph.evaluate(f, &cx).ok().map(|d| *d.outcome);
-        if decided != Some(expected) || evaluated != Some(expected) {
+        if [decided, walked, closures, evaluated] != [Some(expected); 4] {
             eprintln!(
-                "disagreement on {f:?}: hand-written {expected:?}, decide {decided:?}, evaluate {evaluated:?}"
+                "disagreement on {f:?}: hand-written {expected:?}, decide {decided:?}, decide_walk {walked:?}, builder decide {closures:?}, evaluate {evaluated:?}"
             );
             std::process::exit(1);
         }
@@ -99,9 +105,9 @@ fn main() {
     );
 
     let mut trace = Vec::with_capacity(graph.depth());
-    let [handwritten, decide, evaluate_with, evaluate] = best_of(
+    let [handwritten, decide, closures, evaluate_with, evaluate] = best_of(
         N,
-        [REPS, REPS, REPS / 4, REPS / 4],
+        [REPS, REPS, REPS, REPS / 4, REPS / 4],
         [
             &mut || {
                 for f in &facts {
@@ -111,6 +117,11 @@ fn main() {
             &mut || {
                 for f in &facts {
                     let _: Result<&Verdict, _> = black_box(graph.decide(black_box(f), &cx));
+                }
+            },
+            &mut || {
+                for f in &facts {
+                    let _: Result<&Verdict, _> = black_box(builder.decide(black_box(f), &cx));
                 }
             },
             &mut || {
@@ -131,7 +142,11 @@ fn main() {
         ],
     );
     println!("handwritten                        {handwritten:8.2} ns/decision");
-    println!("graph decide                       {decide:8.2} ns/decision");
+    println!("graph decide (generated)           {decide:8.2} ns/decision");
+    println!(
+        "graph decide (builder, closures)   {closures:8.2} ns/decision (ratio {:.2})",
+        closures / handwritten
+    );
     println!(
         "graph evaluate_with                {evaluate_with:8.2} ns/decision (trace buffer reused)"
     );

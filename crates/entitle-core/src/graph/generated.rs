@@ -270,6 +270,8 @@ macro_rules! decision_graph {
         #[allow(non_snake_case, clippy::match_like_matches_macro, reason = "functions are the declaration's node names")]
         impl __Nodes {
             $(
+                // Not `inline(always)`: a node shared by many paths would
+                // be copied into each; the inliner weighs that.
                 #[inline]
                 fn $q(facts: &$facts, cx: &$crate::graph::Context<'_, __Config>) -> u32 {
                     #[allow(unreachable_patterns, reason = "an answer outside `Answer::ALL` reports an error through the table walk")]
