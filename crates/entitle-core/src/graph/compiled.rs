@@ -10,7 +10,7 @@ use petgraph::visit::EdgeRef;
 use super::builder::{AskFn, DetailFn, TimedFn};
 use super::closure_path::{self, FAILED, Factory, Next};
 use super::generated::GeneratedFn;
-use super::{Answer, Context, EdgeInfo, EvalError, NodeInfo};
+use super::{Answer, Context, EdgeInfo, EvalError, NodeInfo, NodeKind};
 
 /// The functions behind a question node.
 pub(crate) struct QuestionFns<F, C> {
@@ -100,13 +100,37 @@ pub(super) enum Flat<F, C> {
         first: u32,
         /// How many answers the question has.
         count: u32,
+        /// What a trace step of this node shows.
+        text: NodeText,
+        /// The answers' labels, in answer order.
+        labels: Box<[&'static str]>,
     },
     Enter {
         next: u32,
+        text: NodeText,
+        /// The embedded graph's name (the step's answer).
+        graph: Box<str>,
     },
     Leaf {
         outcome: u32,
+        text: NodeText,
     },
+}
+
+/// A node's id and text, copied from the petgraph structure so `evaluate`
+/// finds everything a step shows in the node it walks.
+pub(super) struct NodeText {
+    pub(super) id: Box<str>,
+    pub(super) text: Box<str>,
+}
+
+impl NodeText {
+    fn of(info: &NodeInfo) -> Self {
+        Self {
+            id: info.id.as_str().into(),
+            text: info.text.as_str().into(),
+        }
+    }
 }
 
 /// A validated, compiled decision graph over facts `F`, deciding outcomes
@@ -151,9 +175,11 @@ fn build_closures<F: 'static, C: 'static>(
     for node in order.into_iter().rev() {
         let at = node.index();
         let closure = match flat.get(at)? {
-            Flat::Leaf { outcome } => Next::Leaf(*outcome),
-            Flat::Enter { next: to } => next.get(*to as usize)?.clone()?,
-            Flat::Ask { fns, first, count } => {
+            Flat::Leaf { outcome, .. } => Next::Leaf(*outcome),
+            Flat::Enter { next: to, .. } => next.get(*to as usize)?.clone()?,
+            Flat::Ask {
+                fns, first, count, ..
+            } => {
                 let mut answers = Vec::with_capacity(*count as usize);
                 for answer in 0..*count as usize {
                     let to = *edges.get(*first as usize + answer)?;
@@ -186,23 +212,38 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
             .map(|e| (e.weight().answer_index, to_u32(e.target().index())))
             .collect();
         targets.sort_unstable();
+        let info = &graph[index];
+        let text = NodeText::of(info);
         match body {
             Body::Question(fns) => {
+                let labels = match &info.kind {
+                    NodeKind::Question { answers, .. } => answers.as_slice().into(),
+                    _ => Box::default(),
+                };
                 flat.push(Flat::Ask {
                     fns,
                     first: to_u32(edges.len()),
                     count: to_u32(targets.len()),
+                    text,
+                    labels,
                 });
                 edges.extend(targets.iter().map(|&(_, t)| t));
             }
             Body::Subgraph => {
+                let name = match &info.kind {
+                    NodeKind::Subgraph { graph } => graph.as_str(),
+                    _ => "",
+                };
                 flat.push(Flat::Enter {
                     next: targets.first().map_or(0, |&(_, t)| t),
+                    text,
+                    graph: name.into(),
                 });
             }
             Body::Outcome(value) => {
                 flat.push(Flat::Leaf {
                     outcome: to_u32(outcomes.len()),
+                    text,
                 });
                 outcomes.push(value);
                 outcome_nodes.push(to_u32(index.index()));
@@ -259,7 +300,7 @@ pub(crate) fn parts<F, O, C>(
     index: NodeIndex,
 ) -> Parts<'_, F, O, C> {
     match graph.flat.get(index.index()) {
-        Some(Flat::Leaf { outcome }) => match graph.outcomes.get(*outcome as usize) {
+        Some(Flat::Leaf { outcome, .. }) => match graph.outcomes.get(*outcome as usize) {
             Some(value) => Parts::Outcome(value),
             None => Parts::Subgraph,
         },
@@ -356,12 +397,14 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         let mut at = self.root.index();
         loop {
             match self.flat.get(at) {
-                Some(Flat::Ask { fns, first, count }) => {
+                Some(Flat::Ask {
+                    fns, first, count, ..
+                }) => {
                     let answer = (fns.ask)(facts, cx);
                     at = self.next(at, answer, *first, *count)?;
                 }
-                Some(Flat::Enter { next }) => at = *next as usize,
-                Some(Flat::Leaf { outcome }) => {
+                Some(Flat::Enter { next, .. }) => at = *next as usize,
+                Some(Flat::Leaf { outcome, .. }) => {
                     return self
                         .outcomes
                         .get(*outcome as usize)

@@ -3,10 +3,9 @@
 //! change instant, and records the trace and `stable_until`.
 
 use chrono::{DateTime, Utc};
-use petgraph::graph::NodeIndex;
 
 use super::compiled::Flat;
-use super::{Context, Decision, DecisionGraph, EvalError, NodeKind, Step};
+use super::{Context, Decision, DecisionGraph, EvalError, Step};
 
 impl<F, O, C> DecisionGraph<F, O, C> {
     /// Decides with a full explanation: the outcome, `stable_until` and the
@@ -27,10 +26,17 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         trace.clear();
         let mut stable_until: Option<DateTime<Utc>> = None;
         let mut at = self.root.index();
+        // Everything a step shows is in the flat node walked: no petgraph
+        // lookup, no match on the node's kind.
         loop {
-            let info = &self.graph[NodeIndex::new(at)];
             match self.flat.get(at) {
-                Some(Flat::Ask { fns, first, count }) => {
+                Some(Flat::Ask {
+                    fns,
+                    first,
+                    count,
+                    text,
+                    labels,
+                }) => {
                     // A time-aware question is asked once, for both.
                     let (answer, changes_at) = match &fns.timed {
                         Some(timed) => timed(facts, cx),
@@ -40,16 +46,10 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     if let Some(t) = changes_at {
                         stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
                     }
-                    let label = match &info.kind {
-                        NodeKind::Question { answers, .. } => {
-                            answers.get(answer).copied().unwrap_or("")
-                        }
-                        _ => "",
-                    };
                     trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
-                        answer: label,
+                        node: &text.id,
+                        question: &text.text,
+                        answer: labels.get(answer).copied().unwrap_or(""),
                         detail: fns
                             .detail
                             .as_ref()
@@ -60,14 +60,10 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     });
                     at = next;
                 }
-                Some(Flat::Enter { next }) => {
-                    let graph = match &info.kind {
-                        NodeKind::Subgraph { graph } => graph.as_str(),
-                        _ => "",
-                    };
+                Some(Flat::Enter { next, text, graph }) => {
                     trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
+                        node: &text.id,
+                        question: &text.text,
                         answer: graph,
                         detail: None,
                         changes_at: None,
@@ -76,15 +72,15 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     });
                     at = *next as usize;
                 }
-                Some(Flat::Leaf { outcome }) => {
+                Some(Flat::Leaf { outcome, text }) => {
                     let outcome = self
                         .outcomes
                         .get(*outcome as usize)
                         .ok_or_else(|| self.corrupt(at, 0, 0))?;
                     return Ok(Decision {
                         outcome,
-                        outcome_node: &info.id,
-                        outcome_text: &info.text,
+                        outcome_node: &text.id,
+                        outcome_text: &text.text,
                         stable_until,
                         trace,
                     });
