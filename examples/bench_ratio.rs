@@ -105,9 +105,9 @@ fn main() {
     );
 
     let mut trace = Vec::with_capacity(graph.depth());
-    let [handwritten, decide, closures, evaluate_with, evaluate] = best_of(
+    let [handwritten, decide, closures, walk, evaluate_with, evaluate] = best_of(
         N,
-        [REPS, REPS, REPS, REPS / 4, REPS / 4],
+        [REPS, REPS, REPS, REPS / 2, REPS / 4, REPS / 4],
         [
             &mut || {
                 for f in &facts {
@@ -122,6 +122,11 @@ fn main() {
             &mut || {
                 for f in &facts {
                     let _: Result<&Verdict, _> = black_box(builder.decide(black_box(f), &cx));
+                }
+            },
+            &mut || {
+                for f in &facts {
+                    let _: Result<&Verdict, _> = black_box(graph.decide_walk(black_box(f), &cx));
                 }
             },
             &mut || {
@@ -146,6 +151,10 @@ fn main() {
     println!(
         "graph decide (builder, closures)   {closures:8.2} ns/decision (ratio {:.2})",
         closures / handwritten
+    );
+    println!(
+        "graph decide_walk (table walk)     {walk:8.2} ns/decision (ratio {:.2})",
+        walk / handwritten
     );
     println!(
         "graph evaluate_with                {evaluate_with:8.2} ns/decision (trace buffer reused)"
