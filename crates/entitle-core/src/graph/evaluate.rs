@@ -24,6 +24,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         mut trace: Vec<Step<'g>>,
     ) -> Result<Decision<'g, O>, EvalError> {
         trace.clear();
+        trace.reserve(self.depth);
         let mut stable_until: Option<DateTime<Utc>> = None;
         let mut at = self.root.index();
         // Everything a step shows is in the flat node walked: no petgraph
@@ -46,30 +47,36 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     if let Some(t) = changes_at {
                         stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
                     }
-                    trace.push(Step {
-                        node: &text.id,
-                        question: &text.text,
-                        answer: labels.get(answer).copied().unwrap_or(""),
-                        detail: fns
-                            .detail
-                            .as_ref()
-                            .map(|detail| detail(facts, cx, answer, changes_at)),
-                        changes_at,
-                        node_index: at,
-                        answer_index: answer,
-                    });
+                    push(
+                        &mut trace,
+                        Step {
+                            node: &text.id,
+                            question: &text.text,
+                            answer: labels.get(answer).copied().unwrap_or(""),
+                            detail: fns
+                                .detail
+                                .as_ref()
+                                .map(|detail| detail(facts, cx, answer, changes_at)),
+                            changes_at,
+                            node_index: at,
+                            answer_index: answer,
+                        },
+                    );
                     at = next;
                 }
                 Some(Flat::Enter { next, text, graph }) => {
-                    trace.push(Step {
-                        node: &text.id,
-                        question: &text.text,
-                        answer: graph,
-                        detail: None,
-                        changes_at: None,
-                        node_index: at,
-                        answer_index: 0,
-                    });
+                    push(
+                        &mut trace,
+                        Step {
+                            node: &text.id,
+                            question: &text.text,
+                            answer: graph,
+                            detail: None,
+                            changes_at: None,
+                            node_index: at,
+                            answer_index: 0,
+                        },
+                    );
                     at = *next as usize;
                 }
                 Some(Flat::Leaf { outcome, text }) => {
@@ -89,4 +96,23 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             }
         }
     }
+}
+
+/// Pushes `step`. The trace has room for the longest path (reserved once per
+/// decision), so the check here is known to hold and the step is written
+/// straight into the trace: no growth path for the compiler to keep the
+/// step aside for.
+#[inline(always)]
+fn push<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
+    if trace.len() < trace.capacity() {
+        trace.push(step);
+    } else {
+        push_cold(trace, step);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn push_cold<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
+    trace.push(step);
 }

@@ -322,9 +322,7 @@ fn a_timed_question_reports_its_change_instant_and_detail() {
 /// A `bool` graph of two questions, for the structure checks.
 fn two_questions(code: GeneratedCode<u8, ()>) -> Result<DecisionGraph<u8, u8>, GraphIssue> {
     let mut g = GraphBuilder::<u8, u8>::new("g");
-    g.question("q", "Big?", |f: &u8, _| *f > 1)
-        .yes("r")
-        .no("a");
+    g.question("q", "Big?", |f: &u8, _| *f > 1).yes("r").no("a");
     g.question("r", "Huge?", |f: &u8, _| *f > 2)
         .yes("b")
         .no("a");
@@ -346,7 +344,13 @@ fn edges() -> Vec<(&'static str, usize, &'static str)> {
 
 #[test]
 fn build_accepts_generated_code_of_the_same_structure() {
-    let graph = two_questions(GeneratedCode::new(generated_q, "q", vec!["a", "b"], edges())).unwrap();
+    let graph = two_questions(GeneratedCode::new(
+        generated_q,
+        "q",
+        vec!["a", "b"],
+        edges(),
+    ))
+    .unwrap();
     let cx = Context::new(DateTime::UNIX_EPOCH, &());
     assert!(graph.has_generated());
     for f in 0..5u8 {
@@ -361,23 +365,43 @@ fn build_refuses_generated_code_of_another_structure() {
         other => panic!("expected a mismatch, got {other:?}"),
     };
     assert_eq!(
-        refused(GeneratedCode::new(generated_q, "r", vec!["a", "b"], edges())),
+        refused(GeneratedCode::new(
+            generated_q,
+            "r",
+            vec!["a", "b"],
+            edges()
+        )),
         "its root is `r`, the graph's is `q`"
     );
     assert_eq!(
-        refused(GeneratedCode::new(generated_q, "q", vec!["b", "a"], edges())),
+        refused(GeneratedCode::new(
+            generated_q,
+            "q",
+            vec!["b", "a"],
+            edges()
+        )),
         r#"its outcomes are ["b", "a"], the graph's are ["a", "b"]"#
     );
     let mut missing = edges();
     missing.pop();
     assert_eq!(
-        refused(GeneratedCode::new(generated_q, "q", vec!["a", "b"], missing)),
+        refused(GeneratedCode::new(
+            generated_q,
+            "q",
+            vec!["a", "b"],
+            missing
+        )),
         "the graph's edge `r` -[1]-> `a` is not in it"
     );
     let mut swapped = edges();
     swapped[3] = ("r", 1, "b");
     assert_eq!(
-        refused(GeneratedCode::new(generated_q, "q", vec!["a", "b"], swapped)),
+        refused(GeneratedCode::new(
+            generated_q,
+            "q",
+            vec!["a", "b"],
+            swapped
+        )),
         "the graph's edge `r` -[1]-> `a` is not in it"
     );
     let mut extra = edges();
