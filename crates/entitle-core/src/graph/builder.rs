@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::closure_path;
 use super::compiled::{self, DecisionGraph, QuestionFns};
 use super::generated::GeneratedCode;
+use super::traced_path;
 use super::validate;
 use super::{Answer, BuildError, Context, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
@@ -109,9 +110,11 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         };
         let ask = Arc::new(ask);
         let typed = Arc::clone(&ask);
+        let traced = traced_path::factory(Arc::clone(&ask));
         let fns = QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(f, cx).index()),
             closure: Some(closure_path::factory(typed)),
+            traced: Some(traced),
             timed: None,
             detail: None,
             contract: compiled::contract_of::<A>,
@@ -155,6 +158,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             ask(f, cx, Want::Answer).value
         });
         if let Some(fns) = question.fns() {
+            fns.traced = Some(traced_path::timed_factory(Arc::clone(&timed)));
             fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
                 let answer = timed(f, cx, Want::Until);
                 (answer.value.index(), answer.until)

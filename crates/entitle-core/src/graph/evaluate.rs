@@ -1,10 +1,12 @@
-//! Evaluation with an explanation: [`DecisionGraph::evaluate`] walks the
-//! compiled table, asking each time-aware question once for its answer and
-//! change instant, and records the trace and `stable_until`.
+//! Evaluation with an explanation: [`DecisionGraph::evaluate`] runs the
+//! traced closures (or walks the compiled table), asking each time-aware
+//! question once for its answer and change instant, and records the trace
+//! and `stable_until`.
 
 use chrono::{DateTime, Utc};
 
 use super::compiled::Flat;
+use super::traced_path::{Tracer, push};
 use super::{Context, Decision, DecisionGraph, EvalError, Step};
 
 impl<F, O, C> DecisionGraph<F, O, C> {
@@ -17,7 +19,61 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// As [`evaluate`](Self::evaluate), writing the trace into `trace`
     /// (cleared first). Passing back the trace of an earlier decision reuses
     /// its memory, so a loop of traced decisions allocates only for details.
+    ///
+    /// Runs the traced closures built at `build()` (one per node, which ask
+    /// their question once for its answer and change instant, record the
+    /// step, and call the closure the answer leads to; module
+    /// `traced_path`), and falls back to
+    /// [`evaluate_walk`](Self::evaluate_walk) for graphs too deep for them
+    /// and to report a broken [`Answer`](super::Answer) implementation.
     pub fn evaluate_with<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        mut trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        trace.clear();
+        trace.reserve(self.depth);
+        let mut tracer = Tracer {
+            flat: &self.flat,
+            trace: &mut trace,
+            stable_until: None,
+        };
+        let outcome = self.traced.run(facts, cx, &mut tracer) as usize;
+        let stable_until = tracer.stable_until;
+        let leaf = self
+            .outcome_nodes
+            .get(outcome)
+            .and_then(|&node| self.flat.get(node as usize));
+        match (self.outcomes.get(outcome), leaf) {
+            (Some(outcome), Some(Flat::Leaf { text, .. })) => Ok(Decision {
+                outcome,
+                outcome_node: &text.id,
+                outcome_text: &text.text,
+                stable_until,
+                trace,
+            }),
+            _ => self.evaluate_cold(facts, cx, trace),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn evaluate_cold<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        self.evaluate_walk(facts, cx, trace)
+    }
+
+    /// As [`evaluate_with`](Self::evaluate_with), by walking the compiled
+    /// table: one question after another, each answer indexing the next.
+    /// Same decision, trace, details and `stable_until` (property-tested);
+    /// kept as its reference and for graphs too deep for the traced
+    /// closures.
+    pub fn evaluate_walk<'g>(
         &'g self,
         facts: &F,
         cx: &Context<'_, C>,
@@ -96,23 +152,4 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             }
         }
     }
-}
-
-/// Pushes `step`. The trace has room for the longest path (reserved once per
-/// decision), so the check here is known to hold and the step is written
-/// straight into the trace: no growth path for the compiler to keep the
-/// step aside for.
-#[inline(always)]
-fn push<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
-    if trace.len() < trace.capacity() {
-        trace.push(step);
-    } else {
-        push_cold(trace, step);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn push_cold<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
-    trace.push(step);
 }

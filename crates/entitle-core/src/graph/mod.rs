@@ -74,6 +74,7 @@ mod generated;
 mod node;
 mod render;
 mod timed;
+mod traced_path;
 mod validate;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};

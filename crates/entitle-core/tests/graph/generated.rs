@@ -271,7 +271,8 @@ proptest! {
             prop_assert_eq!(built.decide(a, &cx), Ok(&expected));
             let evaluated = declared.evaluate(a, &cx).unwrap();
             prop_assert_eq!(*evaluated.outcome, expected);
-            prop_assert_eq!(evaluated, built.evaluate(a, &cx).unwrap());
+            prop_assert_eq!(&evaluated, &built.evaluate(a, &cx).unwrap());
+            prop_assert_eq!(&evaluated, &declared.evaluate_walk(a, &cx, Vec::new()).unwrap());
         }
     }
 }

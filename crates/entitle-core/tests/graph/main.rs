@@ -6,6 +6,7 @@
 mod generated;
 mod given;
 mod no_alloc;
+mod policies_traced;
 mod props;
 mod time;
 mod validation;
