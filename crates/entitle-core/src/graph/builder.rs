@@ -224,6 +224,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
                         });
                     }
                     graph.generated = Some(code.decide);
+                    graph.generated_trace = Some(code.trace);
                 }
                 Ok(graph)
             }

@@ -39,7 +39,10 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             trace: &mut trace,
             stable_until: None,
         };
-        let outcome = self.traced.run(facts, cx, &mut tracer) as usize;
+        let outcome = match self.generated_trace {
+            Some(trace) => trace(facts, cx, &mut tracer),
+            None => self.traced.run(facts, cx, &mut tracer),
+        } as usize;
         let stable_until = tracer.stable_until;
         let leaf = self
             .outcome_nodes

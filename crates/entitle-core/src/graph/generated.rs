@@ -11,6 +11,9 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+
+use super::traced_path::Tracer;
 use super::{Answer, Context, GraphIssue, Timed, Want};
 
 /// The function [`decision_graph!`](crate::decision_graph) generates: it
@@ -18,6 +21,13 @@ use super::{Answer, Context, GraphIssue, Timed, Want};
 /// the order the outcomes are declared), or `u32::MAX` if a question gave
 /// an answer outside its [`Answer::ALL`].
 pub type GeneratedFn<F, C> = fn(&F, &Context<'_, C>) -> u32;
+
+/// The traced function [`decision_graph!`](crate::decision_graph)
+/// generates: as [`GeneratedFn`], asking each question once for its answer
+/// and change instant and recording its step with the
+/// [`Tracer`](super::__generated::Tracer) `evaluate` hands it.
+pub type GeneratedTraceFn<F, C> =
+    for<'r, 'g> fn(&F, &Context<'_, C>, &mut Tracer<'r, 'g, F, C>) -> u32;
 
 /// A generated decision function with the structure it was generated from,
 /// handed to [`GraphBuilder::generated`](super::GraphBuilder::generated).
@@ -27,23 +37,31 @@ pub type GeneratedFn<F, C> = fn(&F, &Context<'_, C>) -> u32;
 /// its outcomes are exactly the graph's.
 pub struct GeneratedCode<F, C> {
     pub(crate) decide: GeneratedFn<F, C>,
+    pub(crate) trace: GeneratedTraceFn<F, C>,
+    nodes: Vec<&'static str>,
     root: &'static str,
     outcomes: Vec<&'static str>,
     edges: Vec<(&'static str, usize, &'static str)>,
 }
 
 impl<F, C> GeneratedCode<F, C> {
-    /// `decide` was generated from a graph whose root is `root`, whose
-    /// outcomes are `outcomes` (ids, in the order of the indices `decide`
-    /// returns) and whose edges are `edges` (`(from, answer index, to)`).
+    /// `decide` and `trace` were generated from a graph whose nodes are
+    /// `nodes` (ids, in the order of the node indices `trace` records),
+    /// whose root is `root`, whose outcomes are `outcomes` (ids, in the
+    /// order of the indices both return) and whose edges are `edges`
+    /// (`(from, answer index, to)`).
     pub fn new(
         decide: GeneratedFn<F, C>,
+        trace: GeneratedTraceFn<F, C>,
+        nodes: Vec<&'static str>,
         root: &'static str,
         outcomes: Vec<&'static str>,
         edges: Vec<(&'static str, usize, &'static str)>,
     ) -> Self {
         Self {
             decide,
+            trace,
+            nodes,
             root,
             outcomes,
             edges,
@@ -53,6 +71,14 @@ impl<F, C> GeneratedCode<F, C> {
     /// Compares the declared structure with the validated graph's.
     pub(crate) fn check<O>(&self, graph: &super::DecisionGraph<F, O, C>) -> Option<GraphIssue> {
         let mismatch = |what: String| Some(GraphIssue::GeneratedMismatch { what });
+        let petgraph = graph.petgraph();
+        let ids: Vec<&str> = petgraph.node_weights().map(|n| n.id.as_str()).collect();
+        if ids != self.nodes {
+            return mismatch(format!(
+                "its nodes are {:?}, the graph's are {ids:?}",
+                self.nodes
+            ));
+        }
         if graph.root_id() != self.root {
             return mismatch(format!(
                 "its root is `{}`, the graph's is `{}`",
@@ -67,7 +93,6 @@ impl<F, C> GeneratedCode<F, C> {
                 self.outcomes
             ));
         }
-        let petgraph = graph.petgraph();
         let actual: BTreeSet<(&str, usize, &str)> = petgraph
             .edge_indices()
             .filter_map(|e| {
@@ -122,6 +147,35 @@ where
     Q: Fn(&F, &Context<'_, C>, Want) -> Timed<A>,
 {
     ask(facts, cx, Want::Answer).value
+}
+
+/// Asks a plain question from generated traced code: its answer, which
+/// holds forever.
+#[doc(hidden)]
+#[inline(always)]
+pub fn trace<F, C, A, Q>(ask: Q, facts: &F, cx: &Context<'_, C>) -> (A, Option<DateTime<Utc>>)
+where
+    A: Answer,
+    Q: Fn(&F, &Context<'_, C>) -> A,
+{
+    (ask(facts, cx), None)
+}
+
+/// Asks a time-aware question from generated traced code, once for its
+/// answer and change instant, as `evaluate` does on the traced closures.
+#[doc(hidden)]
+#[inline(always)]
+pub fn trace_timed<F, C, A, Q>(
+    ask: Q,
+    facts: &F,
+    cx: &Context<'_, C>,
+) -> (A, Option<DateTime<Utc>>)
+where
+    A: Answer,
+    Q: Fn(&F, &Context<'_, C>, Want) -> Timed<A>,
+{
+    let answer = ask(facts, cx, Want::Until);
+    (answer.value, answer.until)
 }
 
 /// Declares a decision graph once and generates, from the same declaration,
@@ -210,6 +264,12 @@ macro_rules! decision_graph {
     (@ask timed_question, $ask:expr, $facts:ident, $cx:ident) => {
         $crate::graph::__generated::ask_timed($ask, $facts, $cx)
     };
+    (@trace question, $ask:expr, $facts:ident, $cx:ident) => {
+        $crate::graph::__generated::trace($ask, $facts, $cx)
+    };
+    (@trace timed_question, $ask:expr, $facts:ident, $cx:ident) => {
+        $crate::graph::__generated::trace_timed($ask, $facts, $cx)
+    };
     (@ask $other:ident, $ask:expr, $facts:ident, $cx:ident) => {
         ::core::compile_error!(::core::concat!(
             "decision_graph!: a question is `question(..)` or `timed_question(..)`, not `",
@@ -293,6 +353,54 @@ macro_rules! decision_graph {
             $crate::decision_graph!(@root __Nodes (facts, cx) $($q)+)
         }
 
+        /// The same functions, traced: each question is asked once for its
+        /// answer and change instant and records its step.
+        struct __Traced;
+
+        #[allow(non_snake_case, reason = "functions are the declaration's node names")]
+        impl __Traced {
+            $(
+                #[inline]
+                fn $q(
+                    facts: &$facts,
+                    cx: &$crate::graph::Context<'_, __Config>,
+                    tracer: &mut $crate::graph::__generated::Tracer<'_, '_, $facts, __Config>,
+                ) -> u32 {
+                    let (answer, until) = $crate::decision_graph!(@trace $kind, $ask, facts, cx);
+                    tracer.question(
+                        __Node::$q as u32,
+                        $crate::graph::Answer::index(answer),
+                        until,
+                        facts,
+                        cx,
+                    );
+                    #[allow(unreachable_patterns, reason = "an answer outside `Answer::ALL` reports an error through the table walk")]
+                    match answer {
+                        $( $($a)::+ => __Traced::$to(facts, cx, tracer), )+
+                        _ => $crate::graph::__generated::FAILED,
+                    }
+                }
+            )+
+            $(
+                #[inline(always)]
+                fn $o(
+                    _: &$facts,
+                    _: &$crate::graph::Context<'_, __Config>,
+                    _: &mut $crate::graph::__generated::Tracer<'_, '_, $facts, __Config>,
+                ) -> u32 {
+                    __Outcome::$o as u32
+                }
+            )+
+        }
+
+        fn __trace(
+            facts: &$facts,
+            cx: &$crate::graph::Context<'_, __Config>,
+            tracer: &mut $crate::graph::__generated::Tracer<'_, '_, $facts, __Config>,
+        ) -> u32 {
+            $crate::decision_graph!(@root __Traced (facts, cx, tracer) $($q)+)
+        }
+
         let mut builder = $crate::graph::GraphBuilder::<$facts, $outcome, __Config>::new($name);
         $(
             builder
@@ -304,6 +412,8 @@ macro_rules! decision_graph {
         $( builder.outcome($oid, $otext, $value); )+
         builder.generated($crate::graph::GeneratedCode::new(
             __decide,
+            __trace,
+            ::std::vec![ $( $qid, )+ $( $oid, )+ ],
             $crate::decision_graph!(@root_id $($qid)+),
             ::std::vec![ $( $oid ),+ ],
             ::std::vec![ $( $( (

@@ -85,7 +85,7 @@ pub use context::Context;
 pub use decision::{Decision, Step};
 pub use embed::Given;
 pub use error::{BuildError, EvalError, GraphIssue};
-pub use generated::{GeneratedCode, GeneratedFn};
+pub use generated::{GeneratedCode, GeneratedFn, GeneratedTraceFn};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};
 pub use timed::{LazyTimed, Timed, Until, Want};
@@ -94,5 +94,6 @@ pub use timed::{LazyTimed, Timed, Until, Want};
 /// not a stable API.
 #[doc(hidden)]
 pub mod __generated {
-    pub use super::generated::{FAILED, ask, ask_timed};
+    pub use super::generated::{FAILED, ask, ask_timed, trace, trace_timed};
+    pub use super::traced_path::Tracer;
 }

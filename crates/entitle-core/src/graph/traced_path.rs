@@ -17,21 +17,23 @@ use super::closure_path::FAILED;
 use super::compiled::Flat;
 use super::{Answer, Context, Step, Timed, Want};
 
-/// Records the steps of one traced decision.
-pub(crate) struct Tracer<'r, 'g, F, C> {
+/// Records the steps of one traced decision: what the traced closures and
+/// the traced function [`decision_graph!`](crate::decision_graph) generates
+/// call at every question. Not a stable API.
+pub struct Tracer<'r, 'g, F, C> {
     /// The flat form whose nodes the steps describe.
-    pub(crate) flat: &'g [Flat<F, C>],
+    pub(super) flat: &'g [Flat<F, C>],
     /// The trace written, with room for the longest path.
-    pub(crate) trace: &'r mut Vec<Step<'g>>,
+    pub(super) trace: &'r mut Vec<Step<'g>>,
     /// The earliest change instant of the questions recorded so far.
-    pub(crate) stable_until: Option<DateTime<Utc>>,
+    pub(super) stable_until: Option<DateTime<Utc>>,
 }
 
 impl<'g, F, C> Tracer<'_, 'g, F, C> {
     /// Records that the question at node `at` answered `answer`, which
     /// holds until `changes_at`.
     #[inline(always)]
-    fn question(
+    pub fn question(
         &mut self,
         at: u32,
         answer: usize,

@@ -9,6 +9,7 @@
 )]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use entitle_core::graph::__generated::Tracer;
 use entitle_core::graph::{
     Context, DecisionGraph, EvalError, GeneratedCode, GraphBuilder, GraphIssue, Timed,
 };
@@ -339,23 +340,47 @@ fn generated_q(f: &u8, _: &Context<'_, ()>) -> u32 {
     }
 }
 
+fn traced_q(f: &u8, cx: &Context<'_, ()>, tracer: &mut Tracer<'_, '_, u8, ()>) -> u32 {
+    tracer.question(0, usize::from(*f <= 1), None, f, cx);
+    if *f > 1 {
+        tracer.question(1, usize::from(*f <= 2), None, f, cx);
+    }
+    generated_q(f, cx)
+}
+
 fn edges() -> Vec<(&'static str, usize, &'static str)> {
     vec![("q", 0, "r"), ("q", 1, "a"), ("r", 0, "b"), ("r", 1, "a")]
 }
 
+/// Hand-written generated code for `two_questions`, declaring `root`,
+/// `outcomes` and `edges`.
+fn code(
+    root: &'static str,
+    outcomes: Vec<&'static str>,
+    edges: Vec<(&'static str, usize, &'static str)>,
+) -> GeneratedCode<u8, ()> {
+    GeneratedCode::new(
+        generated_q,
+        traced_q,
+        vec!["q", "r", "a", "b"],
+        root,
+        outcomes,
+        edges,
+    )
+}
+
 #[test]
 fn build_accepts_generated_code_of_the_same_structure() {
-    let graph = two_questions(GeneratedCode::new(
-        generated_q,
-        "q",
-        vec!["a", "b"],
-        edges(),
-    ))
+    let graph = two_questions(code("q", vec!["a", "b"], edges()))
     .unwrap();
     let cx = Context::new(DateTime::UNIX_EPOCH, &());
     assert!(graph.has_generated());
     for f in 0..5u8 {
         assert_eq!(graph.decide(&f, &cx), graph.decide_walk(&f, &cx));
+        assert_eq!(
+            graph.evaluate(&f, &cx).unwrap(),
+            graph.evaluate_walk(&f, &cx, Vec::new()).unwrap()
+        );
     }
 }
 
@@ -368,47 +393,38 @@ fn build_refuses_generated_code_of_another_structure() {
     assert_eq!(
         refused(GeneratedCode::new(
             generated_q,
-            "r",
+            traced_q,
+            vec!["q", "r", "b", "a"],
+            "q",
             vec!["a", "b"],
-            edges()
+            edges(),
         )),
+        r#"its nodes are ["q", "r", "b", "a"], the graph's are ["q", "r", "a", "b"]"#
+    );
+    assert_eq!(
+        refused(code("r", vec!["a", "b"], edges())),
         "its root is `r`, the graph's is `q`"
     );
     assert_eq!(
-        refused(GeneratedCode::new(
-            generated_q,
-            "q",
-            vec!["b", "a"],
-            edges()
-        )),
+        refused(code("q", vec!["b", "a"], edges())),
         r#"its outcomes are ["b", "a"], the graph's are ["a", "b"]"#
     );
     let mut missing = edges();
     missing.pop();
     assert_eq!(
-        refused(GeneratedCode::new(
-            generated_q,
-            "q",
-            vec!["a", "b"],
-            missing
-        )),
+        refused(code("q", vec!["a", "b"], missing)),
         "the graph's edge `r` -[1]-> `a` is not in it"
     );
     let mut swapped = edges();
     swapped[3] = ("r", 1, "b");
     assert_eq!(
-        refused(GeneratedCode::new(
-            generated_q,
-            "q",
-            vec!["a", "b"],
-            swapped
-        )),
+        refused(code("q", vec!["a", "b"], swapped)),
         "the graph's edge `r` -[1]-> `a` is not in it"
     );
     let mut extra = edges();
     extra.push(("r", 2, "a"));
     assert_eq!(
-        refused(GeneratedCode::new(generated_q, "q", vec!["a", "b"], extra)),
+        refused(code("q", vec!["a", "b"], extra)),
         "its edge `r` -[2]-> `a` is not in the graph"
     );
 }
