@@ -165,11 +165,7 @@ where
 /// answer and change instant, as `evaluate` does on the traced closures.
 #[doc(hidden)]
 #[inline(always)]
-pub fn trace_timed<F, C, A, Q>(
-    ask: Q,
-    facts: &F,
-    cx: &Context<'_, C>,
-) -> (A, Option<DateTime<Utc>>)
+pub fn trace_timed<F, C, A, Q>(ask: Q, facts: &F, cx: &Context<'_, C>) -> (A, Option<DateTime<Utc>>)
 where
     A: Answer,
     Q: Fn(&F, &Context<'_, C>, Want) -> Timed<A>,

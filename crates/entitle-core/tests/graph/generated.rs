@@ -371,8 +371,7 @@ fn code(
 
 #[test]
 fn build_accepts_generated_code_of_the_same_structure() {
-    let graph = two_questions(code("q", vec!["a", "b"], edges()))
-    .unwrap();
+    let graph = two_questions(code("q", vec!["a", "b"], edges())).unwrap();
     let cx = Context::new(DateTime::UNIX_EPOCH, &());
     assert!(graph.has_generated());
     for f in 0..5u8 {
