@@ -9,6 +9,10 @@
 //! evaluated and evaluation is a tight loop.
 //!
 //! - [`DecisionGraph::decide`] returns the outcome alone and never allocates.
+//! - [`decision_graph!`](crate::decision_graph) declares a graph once and
+//!   generates both its builder calls and plain Rust functions of nested
+//!   `match`es that `decide` and `evaluate` run (checked by `build()`
+//!   against the graph, and property-tested against the table walk).
 //! - [`DecisionGraph::evaluate`] returns a [`Decision`]: the outcome, the
 //!   trace of every step, and `stable_until`, the earliest instant at which
 //!   a time-aware question on the path would answer differently

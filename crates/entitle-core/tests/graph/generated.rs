@@ -4,6 +4,7 @@
 //! (same trace, details and `stable_until` from `evaluate`), and `build()`
 //! refuses generated code whose structure is not the graph's.
 #![expect(
+    clippy::indexing_slicing,
     clippy::unwrap_used,
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
