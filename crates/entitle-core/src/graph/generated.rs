@@ -201,7 +201,34 @@ where
 /// local variables (they are also compiled into a function item; read
 /// parameters from the configuration instead), the facts and configuration
 /// types must be concrete (no generic parameters of an enclosing function),
-/// and an unknown target name does not compile. Embedded graphs
+/// and an unknown target name does not compile:
+///
+/// ```compile_fail
+/// let limit = 3u8; // a local: read it from the configuration instead
+/// let graph = entitle_core::decision_graph! {
+///     name: "g",
+///     facts: u8,
+///     outcome: u8,
+///     questions {
+///         big "big": question("Big?", move |f: &u8, _| *f > limit) { true => a, false => b }
+///     }
+///     outcomes { a "a": "A" => 0, b "b": "B" => 1 }
+/// };
+/// ```
+///
+/// ```compile_fail
+/// let graph = entitle_core::decision_graph! {
+///     name: "g",
+///     facts: u8,
+///     outcome: u8,
+///     questions {
+///         big "big": question("Big?", |f: &u8, _| *f > 3) { true => a, false => nowhere }
+///     }
+///     outcomes { a "a": "A" => 0, b "b": "B" => 1 }
+/// };
+/// ```
+///
+/// Embedded graphs
 /// ([`GraphBuilder::subgraph`](crate::graph::GraphBuilder::subgraph)) are
 /// builder-only.
 ///
