@@ -509,5 +509,9 @@ fn an_answer_outside_its_type_is_an_error_from_generated_code_too() {
         count: 2,
     };
     assert_eq!(graph.decide(&2, &cx), Err(expected.clone()));
-    assert_eq!(graph.decide_walk(&2, &cx), Err(expected));
+    assert_eq!(graph.decide_walk(&2, &cx), Err(expected.clone()));
+    assert_eq!(graph.evaluate(&2, &cx), Err(expected.clone()));
+    assert_eq!(graph.evaluate_walk(&2, &cx, Vec::new()), Err(expected));
+    let d = graph.evaluate(&1, &cx).unwrap();
+    assert_eq!((d.trace.len(), d.trace[0].answer), (1, "also-listed"));
 }
