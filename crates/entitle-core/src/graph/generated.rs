@@ -1,13 +1,17 @@
 //! Per-graph generated code: the [`decision_graph!`](crate::decision_graph)
 //! macro declares a graph once and expands to both the builder calls (so
-//! validation, rendering, `evaluate`, its trace and details, and
-//! `stable_until` are exactly those of a builder graph) and a plain Rust
-//! function of nested `match`es over the same question closures, which
-//! [`DecisionGraph::decide`](super::DecisionGraph::decide) then runs.
+//! validation, rendering, the content of `evaluate`'s trace and details,
+//! and `stable_until` are exactly those of a builder graph) and two plain
+//! Rust functions of nested `match`es over the same question closures:
+//! one [`DecisionGraph::decide`](super::DecisionGraph::decide) runs, and a
+//! traced one [`DecisionGraph::evaluate`](super::DecisionGraph::evaluate)
+//! runs, which records each step from the graph's own node (its id, text,
+//! labels and detail) as the traced closures do.
 //!
 //! [`GraphBuilder::build`](super::GraphBuilder::build) checks the structure
-//! the function was generated from ([`GeneratedCode`]) against the graph it
-//! validated: the root, every edge, and the order of the outcomes.
+//! the functions were generated from ([`GeneratedCode`]) against the graph
+//! it validated: the node order, the root, every edge, and the order of the
+//! outcomes.
 
 use std::collections::BTreeSet;
 
@@ -175,18 +179,24 @@ where
 }
 
 /// Declares a decision graph once and generates, from the same declaration,
-/// its builder calls and a plain Rust function that `decide` runs.
+/// its builder calls and the plain Rust functions `decide` and `evaluate`
+/// run.
 ///
 /// The macro evaluates to `Result<DecisionGraph<F, O, C>, BuildError>`: the
 /// graph [`GraphBuilder`](crate::graph::GraphBuilder) builds from the same
-/// questions, details, edges and outcomes (so `build()` validates it,
-/// `evaluate`, its trace, details and `stable_until` and every rendering
-/// are those of the builder graph), plus a function of nested `match`es
-/// that calls each question's closure inline. [`DecisionGraph::decide`](crate::graph::DecisionGraph::decide)
-/// runs that function: one call per decision instead of one per question.
-/// `build()` checks that the function's structure (root, edges, outcomes)
-/// is the graph's; the property tests check that it decides as the table
-/// walk ([`decide_walk`](crate::graph::DecisionGraph::decide_walk)) does.
+/// questions, details, edges and outcomes (so `build()` validates it, and
+/// the trace's content, details, `stable_until` and every rendering are
+/// those of the builder graph), plus two functions of nested `match`es
+/// that call each question's closure inline.
+/// [`DecisionGraph::decide`](crate::graph::DecisionGraph::decide) runs the
+/// first: one call per decision instead of one per question.
+/// [`DecisionGraph::evaluate`](crate::graph::DecisionGraph::evaluate) runs
+/// the second, which asks each question once for its answer and change
+/// instant and records its step. `build()` checks that the functions'
+/// structure (nodes, root, edges, outcomes) is the graph's; the property
+/// tests check that they decide and trace as the table walks
+/// ([`decide_walk`](crate::graph::DecisionGraph::decide_walk),
+/// [`evaluate_walk`](crate::graph::DecisionGraph::evaluate_walk)) do.
 ///
 /// - Each question is `name "id": question(text, closure)` or
 ///   `name "id": timed_question(text, closure)` (as the builder methods of
