@@ -186,9 +186,9 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         self
     }
 
-    /// Hands over a decision function generated for this graph, which
-    /// [`DecisionGraph::decide`] then runs instead of the closures built at
-    /// `build()`. Written by [`decision_graph!`](crate::decision_graph),
+    /// Hands over the decision functions generated for this graph, which
+    /// [`DecisionGraph::decide`] and [`DecisionGraph::evaluate`] then run
+    /// instead of the closures built at `build()`. Written by [`decision_graph!`](crate::decision_graph),
     /// which generates the function and this graph's builder calls from
     /// one declaration; prefer it to calling this by hand. `build()`
     /// checks the structure `code` was generated from against the graph
