@@ -360,7 +360,7 @@ macro_rules! decision_graph {
         /// One function per node; the questions' match on their answers.
         struct __Nodes;
 
-        #[allow(non_snake_case, clippy::match_like_matches_macro, reason = "functions are the declaration's node names")]
+        #[allow(non_snake_case, reason = "functions are the declaration's node names")]
         impl __Nodes {
             $(
                 // Not `inline(always)`: a node shared by many paths would
