@@ -1,5 +1,7 @@
-//! Divan benchmarks of the 7-question graph: `decide`, `evaluate`,
-//! `evaluate_with` (reused trace buffer) and the same logic written by hand.
+//! Divan benchmarks of the 7-question graph: `decide` (its generated
+//! function, and the closure path of the same graph built with
+//! `GraphBuilder`), `evaluate`, `evaluate_with` (reused trace buffer) and
+//! the same logic written by hand.
 //! Each iteration decides 65 536 pseudo-random facts (see
 //! `common::FACTS`); divan reports decisions per second. Run with
 //! `cargo bench --bench engine`; `examples/bench_ratio.rs` prints the
@@ -36,6 +38,18 @@ fn handwritten(bencher: Bencher) {
 #[divan::bench]
 fn decide(bencher: Bencher) {
     let graph = common::graph();
+    let cx = common::context();
+    let facts = facts();
+    bencher.counter(ItemsCount::new(N)).bench_local(|| {
+        for f in &facts {
+            let _ = black_box(graph.decide(black_box(f), &cx));
+        }
+    });
+}
+
+#[divan::bench]
+fn decide_builder(bencher: Bencher) {
+    let graph = common::builder_graph();
     let cx = common::context();
     let facts = facts();
     bencher.counter(ItemsCount::new(N)).bench_local(|| {

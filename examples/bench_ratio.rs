@@ -1,7 +1,12 @@
 //! How much slower is a decision through the graph engine than the same
 //! logic written by hand? Prints nanoseconds per decision for the
-//! hand-written code, `decide`, `evaluate_with` (reused trace buffer) and
-//! `evaluate`, and as the last line the ratio of `decide` to hand-written.
+//! hand-written code, `decide` (the graph is declared with
+//! `decision_graph!`, so `decide` runs its generated function), `decide` of
+//! the same graph built with `GraphBuilder` (the closure path),
+//! `decide_walk` (the table walk), `evaluate_with` (reused trace buffer;
+//! the generated traced function, and the builder graph's traced
+//! closures) and `evaluate`, then `traced_ratio ..` and, as the last line,
+//! the ratio of the generated `decide` to hand-written.
 //!
 //! Run with `cargo run --release --example bench_ratio`.
 //!
@@ -56,6 +61,7 @@ fn best_of<const K: usize>(n: usize, reps: [usize; K], passes: [&mut dyn FnMut()
 
 fn main() {
     let graph = common::graph();
+    let builder = common::builder_graph();
     let cx = common::context();
     let facts: Vec<Facts> = common::facts(N, common::SEED);
 
@@ -64,17 +70,21 @@ fn main() {
     for f in &facts {
         let expected = common::handwritten(f);
         let decided = graph.decide(f, &cx).ok().copied();
+        let walked = graph.decide_walk(f, &cx).ok().copied();
+        let closures = builder.decide(f, &cx).ok().copied();
         let evaluated = graph.evaluate(f, &cx).ok().map(|d| *d.outcome);
-        if decided != Some(expected) || evaluated != Some(expected) {
+        let traced_alike = graph.evaluate(f, &cx).ok() == builder.evaluate(f, &cx).ok()
+            && graph.evaluate(f, &cx).ok() == graph.evaluate_walk(f, &cx, Vec::new()).ok();
+        if [decided, walked, closures, evaluated] != [Some(expected); 4] || !traced_alike {
             eprintln!(
-                "disagreement on {f:?}: hand-written {expected:?}, decide {decided:?}, evaluate {evaluated:?}"
+                "disagreement on {f:?}: hand-written {expected:?}, decide {decided:?}, decide_walk {walked:?}, builder decide {closures:?}, evaluate {evaluated:?}, same traces: {traced_alike}"
             );
             std::process::exit(1);
         }
         counts[expected as usize] += 1;
     }
     println!(
-        "graph and hand-written agree on {N} facts; outcomes (review, block, allow, sales, renew, upsell): {counts:?}"
+        "graph (generated, closures, walks) and hand-written agree on {N} facts, traces alike; outcomes (review, block, allow, sales, renew, upsell): {counts:?}"
     );
 
     let small = &facts[..4096];
@@ -99,9 +109,18 @@ fn main() {
     );
 
     let mut trace = Vec::with_capacity(graph.depth());
-    let [handwritten, decide, evaluate_with, evaluate] = best_of(
+    let mut builder_trace = Vec::with_capacity(builder.depth());
+    let [
+        handwritten,
+        decide,
+        closures,
+        walk,
+        evaluate_with,
+        builder_evaluate_with,
+        evaluate,
+    ] = best_of(
         N,
-        [REPS, REPS, REPS / 4, REPS / 4],
+        [REPS, REPS, REPS, REPS / 2, REPS / 4, REPS / 4, REPS / 4],
         [
             &mut || {
                 for f in &facts {
@@ -111,6 +130,16 @@ fn main() {
             &mut || {
                 for f in &facts {
                     let _: Result<&Verdict, _> = black_box(graph.decide(black_box(f), &cx));
+                }
+            },
+            &mut || {
+                for f in &facts {
+                    let _: Result<&Verdict, _> = black_box(builder.decide(black_box(f), &cx));
+                }
+            },
+            &mut || {
+                for f in &facts {
+                    let _: Result<&Verdict, _> = black_box(graph.decide_walk(black_box(f), &cx));
                 }
             },
             &mut || {
@@ -125,15 +154,37 @@ fn main() {
             },
             &mut || {
                 for f in &facts {
+                    if let Ok(d) =
+                        builder.evaluate_with(black_box(f), &cx, std::mem::take(&mut builder_trace))
+                    {
+                        black_box(d.outcome);
+                        builder_trace = d.trace;
+                    }
+                }
+            },
+            &mut || {
+                for f in &facts {
                     let _ = black_box(graph.evaluate(black_box(f), &cx));
                 }
             },
         ],
     );
     println!("handwritten                        {handwritten:8.2} ns/decision");
-    println!("graph decide                       {decide:8.2} ns/decision");
+    println!("graph decide (generated)           {decide:8.2} ns/decision");
+    println!(
+        "graph decide (builder, closures)   {closures:8.2} ns/decision (ratio {:.2})",
+        closures / handwritten
+    );
+    println!(
+        "graph decide_walk (table walk)     {walk:8.2} ns/decision (ratio {:.2})",
+        walk / handwritten
+    );
     println!(
         "graph evaluate_with                {evaluate_with:8.2} ns/decision (trace buffer reused)"
+    );
+    println!(
+        "graph evaluate_with (builder)      {builder_evaluate_with:8.2} ns/decision (traced closures, ratio {:.2})",
+        builder_evaluate_with / handwritten
     );
     println!("graph evaluate                     {evaluate:8.2} ns/decision (allocates its trace)");
     println!(

@@ -121,8 +121,67 @@ pub fn handwritten(f: &Facts) -> Verdict {
     }
 }
 
-/// The same logic as a decision graph of 7 questions.
+/// The same logic as a decision graph of 7 questions, declared with
+/// `decision_graph!`: `decide` runs the function generated from it.
 pub fn graph() -> DecisionGraph<Facts, Verdict> {
+    let graph = entitle::decision_graph! {
+        name: "seats",
+        facts: Facts,
+        outcome: Verdict,
+        questions {
+            flagged "flagged": question("Is the account flagged?", |f: &Facts, _| f.flagged) {
+                true => review,
+                false => tier,
+            }
+            tier "tier": question("Which plan?", |f: &Facts, _| f.tier) {
+                Tier::Free => over_limit,
+                Tier::Pro => paid,
+                Tier::Enterprise => region,
+            }
+            over_limit "over-limit": question("More users than seats?", |f: &Facts, _| f.used > f.seats) {
+                true => block,
+                false => allow,
+            }
+            paid "paid": question("Is the invoice paid?", |f: &Facts, _| f.paid) {
+                true => expiring,
+                false => sales,
+            }
+            expiring "expiring": question("Under 7 days left?", |f: &Facts, _| f.days_left < 7) {
+                true => renew,
+                false => usage,
+            }
+            usage "usage": question("How many seats are used?", |f: &Facts, _| usage(f)) {
+                Usage::Low => allow,
+                Usage::Mid => allow,
+                Usage::High => upsell,
+            }
+            region "region": question("Where is the customer?", |f: &Facts, _| f.region) {
+                Region::Eu => allow,
+                Region::Us => allow,
+                Region::Other => review,
+            }
+        }
+        outcomes {
+            review "review": "A person reviews it" => Verdict::Review,
+            block "block": "Block new seats" => Verdict::Block,
+            allow "allow": "Nothing to do" => Verdict::Allow,
+            sales "sales": "Hand over to Sales" => Verdict::Sales,
+            renew "renew": "Ask for renewal" => Verdict::Renew,
+            upsell "upsell": "Offer more seats" => Verdict::Upsell,
+        }
+    };
+    match graph {
+        Ok(graph) => graph,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// The same graph through `GraphBuilder` alone: `decide` runs the closures
+/// built at `build()` (the closure path).
+pub fn builder_graph() -> DecisionGraph<Facts, Verdict> {
     let mut g = GraphBuilder::new("seats");
     g.question("flagged", "Is the account flagged?", |f: &Facts, _| {
         f.flagged

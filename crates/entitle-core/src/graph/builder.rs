@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::closure_path;
 use super::compiled::{self, DecisionGraph, QuestionFns};
+use super::generated::GeneratedCode;
+use super::traced_path;
 use super::validate;
 use super::{Answer, BuildError, Context, GraphIssue, NodeInfo, NodeKind, Timed, Want};
 
@@ -60,6 +62,8 @@ pub struct GraphBuilder<F, O, C = ()> {
     root: Option<String>,
     /// Problems found while adding nodes (reported by `build`).
     pub(super) issues: Vec<GraphIssue>,
+    /// The decision function generated for this graph, if any.
+    generated: Option<GeneratedCode<F, C>>,
 }
 
 impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
@@ -71,6 +75,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             edges: Vec::new(),
             root: None,
             issues: Vec::new(),
+            generated: None,
         }
     }
 
@@ -105,9 +110,11 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         };
         let ask = Arc::new(ask);
         let typed = Arc::clone(&ask);
+        let traced = traced_path::factory(Arc::clone(&ask));
         let fns = QuestionFns {
             ask: Arc::new(move |f: &F, cx: &Context<'_, C>| ask(f, cx).index()),
             closure: Some(closure_path::factory(typed)),
+            traced: Some(traced),
             timed: None,
             detail: None,
             contract: compiled::contract_of::<A>,
@@ -151,6 +158,7 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
             ask(f, cx, Want::Answer).value
         });
         if let Some(fns) = question.fns() {
+            fns.traced = Some(traced_path::timed_factory(Arc::clone(&timed)));
             fns.timed = Some(Arc::new(move |f: &F, cx: &Context<'_, C>| {
                 let answer = timed(f, cx, Want::Until);
                 (answer.value.index(), answer.until)
@@ -178,13 +186,26 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         self
     }
 
+    /// Hands over the decision functions generated for this graph, which
+    /// [`DecisionGraph::decide`] and [`DecisionGraph::evaluate`] then run
+    /// instead of the closures built at `build()`. Written by [`decision_graph!`](crate::decision_graph),
+    /// which generates the function and this graph's builder calls from
+    /// one declaration; prefer it to calling this by hand. `build()`
+    /// checks the structure `code` was generated from against the graph
+    /// ([`GraphIssue::GeneratedMismatch`]).
+    pub fn generated(&mut self, code: GeneratedCode<F, C>) -> &mut Self {
+        self.generated = Some(code);
+        self
+    }
+
     /// Validates the graph and compiles it for evaluation.
     ///
     /// Every problem is reported, each naming the node ids involved: no root,
     /// an unknown root, duplicate ids, edges to unknown nodes, edges from
     /// outcomes, answers with no edge or with two, cycles, unreachable
     /// nodes, paths that end anywhere but at an outcome, and answer types
-    /// that break their contract.
+    /// that break their contract, and [generated code](Self::generated)
+    /// that does not match the graph.
     pub fn build(mut self) -> Result<DecisionGraph<F, O, C>, BuildError> {
         let issues = std::mem::take(&mut self.issues);
         match validate::validate(&self.nodes, &self.edges, self.root.as_deref(), issues) {
@@ -194,7 +215,18 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
                     Pending::Outcome(value) => compiled::Body::Outcome(value),
                     Pending::Subgraph => compiled::Body::Subgraph,
                 });
-                Ok(compiled::compile(self.name, graph, root, bodies))
+                let mut graph = compiled::compile(self.name, graph, root, bodies);
+                if let Some(code) = self.generated {
+                    if let Some(issue) = code.check(&graph) {
+                        return Err(BuildError {
+                            graph: graph.name,
+                            issues: vec![issue],
+                        });
+                    }
+                    graph.generated = Some(code.decide);
+                    graph.generated_trace = Some(code.trace);
+                }
+                Ok(graph)
             }
             Err(issues) => Err(BuildError {
                 graph: self.name,

@@ -112,6 +112,15 @@ pub enum GraphIssue {
         /// What is wrong with it.
         reason: String,
     },
+    /// The generated code handed to
+    /// [`GraphBuilder::generated`](super::GraphBuilder::generated) was
+    /// generated from another structure than the graph's (see
+    /// [`decision_graph!`](crate::decision_graph)).
+    #[error("the generated decision function does not match the graph: {what}")]
+    GeneratedMismatch {
+        /// The first difference found.
+        what: String,
+    },
 }
 
 /// A graph failed validation; it lists every problem found.

@@ -1,12 +1,13 @@
-//! Evaluation with an explanation: [`DecisionGraph::evaluate`] walks the
-//! compiled table, asking each time-aware question once for its answer and
-//! change instant, and records the trace and `stable_until`.
+//! Evaluation with an explanation: [`DecisionGraph::evaluate`] runs the
+//! traced closures (or walks the compiled table), asking each time-aware
+//! question once for its answer and change instant, and records the trace
+//! and `stable_until`.
 
 use chrono::{DateTime, Utc};
-use petgraph::graph::NodeIndex;
 
 use super::compiled::Flat;
-use super::{Context, Decision, DecisionGraph, EvalError, NodeKind, Step};
+use super::traced_path::{Tracer, push};
+use super::{Context, Decision, DecisionGraph, EvalError, Step};
 
 impl<F, O, C> DecisionGraph<F, O, C> {
     /// Decides with a full explanation: the outcome, `stable_until` and the
@@ -18,6 +19,13 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// As [`evaluate`](Self::evaluate), writing the trace into `trace`
     /// (cleared first). Passing back the trace of an earlier decision reuses
     /// its memory, so a loop of traced decisions allocates only for details.
+    ///
+    /// Runs the traced closures built at `build()` (one per node, which ask
+    /// their question once for its answer and change instant, record the
+    /// step, and call the closure the answer leads to; module
+    /// `traced_path`), and falls back to
+    /// [`evaluate_walk`](Self::evaluate_walk) for graphs too deep for them
+    /// and to report a broken [`Answer`](super::Answer) implementation.
     pub fn evaluate_with<'g>(
         &'g self,
         facts: &F,
@@ -25,12 +33,70 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         mut trace: Vec<Step<'g>>,
     ) -> Result<Decision<'g, O>, EvalError> {
         trace.clear();
+        trace.reserve(self.depth);
+        let mut tracer = Tracer {
+            flat: &self.flat,
+            trace: &mut trace,
+            stable_until: None,
+        };
+        let outcome = match self.generated_trace {
+            Some(trace) => trace(facts, cx, &mut tracer),
+            None => self.traced.run(facts, cx, &mut tracer),
+        } as usize;
+        let stable_until = tracer.stable_until;
+        let leaf = self
+            .outcome_nodes
+            .get(outcome)
+            .and_then(|&node| self.flat.get(node as usize));
+        match (self.outcomes.get(outcome), leaf) {
+            (Some(outcome), Some(Flat::Leaf { text, .. })) => Ok(Decision {
+                outcome,
+                outcome_node: &text.id,
+                outcome_text: &text.text,
+                stable_until,
+                trace,
+            }),
+            _ => self.evaluate_cold(facts, cx, trace),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn evaluate_cold<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        self.evaluate_walk(facts, cx, trace)
+    }
+
+    /// As [`evaluate_with`](Self::evaluate_with), by walking the compiled
+    /// table: one question after another, each answer indexing the next.
+    /// Same decision, trace, details and `stable_until` (property-tested);
+    /// kept as its reference and for graphs too deep for the traced
+    /// closures.
+    pub fn evaluate_walk<'g>(
+        &'g self,
+        facts: &F,
+        cx: &Context<'_, C>,
+        mut trace: Vec<Step<'g>>,
+    ) -> Result<Decision<'g, O>, EvalError> {
+        trace.clear();
+        trace.reserve(self.depth);
         let mut stable_until: Option<DateTime<Utc>> = None;
         let mut at = self.root.index();
+        // Everything a step shows is in the flat node walked: no petgraph
+        // lookup, no match on the node's kind.
         loop {
-            let info = &self.graph[NodeIndex::new(at)];
             match self.flat.get(at) {
-                Some(Flat::Ask { fns, first, count }) => {
+                Some(Flat::Ask {
+                    fns,
+                    first,
+                    count,
+                    text,
+                    labels,
+                }) => {
                     // A time-aware question is asked once, for both.
                     let (answer, changes_at) = match &fns.timed {
                         Some(timed) => timed(facts, cx),
@@ -40,51 +106,47 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                     if let Some(t) = changes_at {
                         stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
                     }
-                    let label = match &info.kind {
-                        NodeKind::Question { answers, .. } => {
-                            answers.get(answer).copied().unwrap_or("")
-                        }
-                        _ => "",
-                    };
-                    trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
-                        answer: label,
-                        detail: fns
-                            .detail
-                            .as_ref()
-                            .map(|detail| detail(facts, cx, answer, changes_at)),
-                        changes_at,
-                        node_index: at,
-                        answer_index: answer,
-                    });
+                    push(
+                        &mut trace,
+                        Step {
+                            node: &text.id,
+                            question: &text.text,
+                            answer: labels.get(answer).copied().unwrap_or(""),
+                            detail: fns
+                                .detail
+                                .as_ref()
+                                .map(|detail| detail(facts, cx, answer, changes_at)),
+                            changes_at,
+                            node_index: at,
+                            answer_index: answer,
+                        },
+                    );
                     at = next;
                 }
-                Some(Flat::Enter { next }) => {
-                    let graph = match &info.kind {
-                        NodeKind::Subgraph { graph } => graph.as_str(),
-                        _ => "",
-                    };
-                    trace.push(Step {
-                        node: &info.id,
-                        question: &info.text,
-                        answer: graph,
-                        detail: None,
-                        changes_at: None,
-                        node_index: at,
-                        answer_index: 0,
-                    });
+                Some(Flat::Enter { next, text, graph }) => {
+                    push(
+                        &mut trace,
+                        Step {
+                            node: &text.id,
+                            question: &text.text,
+                            answer: graph,
+                            detail: None,
+                            changes_at: None,
+                            node_index: at,
+                            answer_index: 0,
+                        },
+                    );
                     at = *next as usize;
                 }
-                Some(Flat::Leaf { outcome }) => {
+                Some(Flat::Leaf { outcome, text }) => {
                     let outcome = self
                         .outcomes
                         .get(*outcome as usize)
                         .ok_or_else(|| self.corrupt(at, 0, 0))?;
                     return Ok(Decision {
                         outcome,
-                        outcome_node: &info.id,
-                        outcome_text: &info.text,
+                        outcome_node: &text.id,
+                        outcome_text: &text.text,
                         stable_until,
                         trace,
                     });

@@ -9,6 +9,10 @@
 //! evaluated and evaluation is a tight loop.
 //!
 //! - [`DecisionGraph::decide`] returns the outcome alone and never allocates.
+//! - [`decision_graph!`](crate::decision_graph) declares a graph once and
+//!   generates both its builder calls and plain Rust functions of nested
+//!   `match`es that `decide` and `evaluate` run (checked by `build()`
+//!   against the graph, and property-tested against the table walk).
 //! - [`DecisionGraph::evaluate`] returns a [`Decision`]: the outcome, the
 //!   trace of every step, and `stable_until`, the earliest instant at which
 //!   a time-aware question on the path would answer differently
@@ -70,9 +74,11 @@ mod decision;
 mod embed;
 mod error;
 mod evaluate;
+mod generated;
 mod node;
 mod render;
 mod timed;
+mod traced_path;
 mod validate;
 
 pub use analysis::{Coverage, EdgeName, Path, PathStep};
@@ -83,6 +89,15 @@ pub use context::Context;
 pub use decision::{Decision, Step};
 pub use embed::Given;
 pub use error::{BuildError, EvalError, GraphIssue};
+pub use generated::{GeneratedCode, GeneratedFn, GeneratedTraceFn};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
 pub use render::{EdgeDescription, GraphDescription, NodeDescription};
 pub use timed::{LazyTimed, Timed, Until, Want};
+
+/// What the code [`decision_graph!`](crate::decision_graph) generates calls;
+/// not a stable API.
+#[doc(hidden)]
+pub mod __generated {
+    pub use super::generated::{FAILED, ask, ask_timed, trace, trace_timed};
+    pub use super::traced_path::Tracer;
+}

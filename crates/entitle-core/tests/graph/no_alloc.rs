@@ -134,6 +134,64 @@ fn graph(embed: Option<&DecisionGraph<Account, Verdict>>) -> DecisionGraph<Accou
     g.build().unwrap()
 }
 
+/// The same graph as `graph(None)`, declared with `decision_graph!`.
+fn declared() -> DecisionGraph<Account, Verdict> {
+    entitle_core::decision_graph! {
+        name: "account",
+        facts: Account,
+        outcome: Verdict,
+        questions {
+            flagged "flagged": question("Is the account flagged?", |a: &Account, _| a.flagged) {
+                true => review,
+                false => tier,
+            }
+            tier "tier": question("Which tier?", |a: &Account, _| a.tier) {
+                Tier::Free => over_limit,
+                Tier::Pro => paid,
+                Tier::Enterprise => region,
+            }
+            over_limit "over-limit": question("More users than seats?", |a: &Account, _| a.used > a.seats) {
+                true => block,
+                false => allow_free,
+            }
+            region "region": question("Where is the customer?", |a: &Account, _| a.region) {
+                Region::Eu => allow_enterprise,
+                Region::Us => allow_enterprise,
+                Region::Other => review,
+            }
+            paid "paid": question("Is the plan paid?", |a: &Account, _| a.paid) {
+                true => expiring,
+                false => sales,
+            }
+            expiring "expiring": timed_question("Does it expire within 7 days?", |a: &Account, cx, _| {
+                let from = a.expires - Duration::days(7);
+                Timed::new(cx.now >= from, (cx.now < from).then_some(from))
+            })
+            .detail(|a: &Account, _| format!("expires {}", a.expires))
+            {
+                true => renew,
+                false => usage,
+            }
+            usage "usage": question("How much of the plan is used?", |a: &Account, _| usage(a)) {
+                Usage::Low => allow,
+                Usage::Mid => allow,
+                Usage::High => upsell,
+            }
+        }
+        outcomes {
+            review "review": "Review" => Verdict::Review,
+            block "block": "Block" => Verdict::Block,
+            allow_free "allow-free": "Allow" => Verdict::Allow,
+            allow_enterprise "allow-enterprise": "Allow" => Verdict::Allow,
+            sales "sales": "Sales" => Verdict::Sales,
+            renew "renew": "Renew" => Verdict::Renew,
+            upsell "upsell": "Upsell" => Verdict::Upsell,
+            allow "allow": "Allow" => Verdict::Allow,
+        }
+    }
+    .unwrap()
+}
+
 fn billing() -> DecisionGraph<Account, Verdict> {
     let mut g = GraphBuilder::new("billing");
     add_billing(&mut g);
@@ -195,6 +253,14 @@ fn decide_does_not_allocate() {
 }
 
 #[test]
+fn decide_through_generated_code_does_not_allocate() {
+    let graph = declared();
+    assert!(graph.has_generated());
+    assert_eq!(graph.petgraph().node_count(), 7 + 8);
+    assert_decide_does_not_allocate(&graph);
+}
+
+#[test]
 fn decide_through_a_subgraph_does_not_allocate() {
     let billing = billing();
     let graph = graph(Some(&billing));
@@ -222,7 +288,7 @@ fn evaluate_allocates() {
 #[test]
 fn evaluate_with_a_reused_buffer_allocates_only_for_details() {
     let billing = billing();
-    for graph in [graph(None), graph(Some(&billing))] {
+    for graph in [graph(None), graph(Some(&billing)), declared()] {
         let cx = Context::new(now(), &());
         let accounts = accounts();
         let (with_detail, without): (Vec<_>, Vec<_>) = accounts.iter().partition(|a| {

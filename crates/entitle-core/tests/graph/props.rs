@@ -331,6 +331,7 @@ proptest! {
             // The threaded fast path and the table walk it is checked against.
             prop_assert_eq!(*graph.decide_walk(f, &cx).unwrap(), decided);
             let d = graph.evaluate(f, &cx).unwrap();
+            prop_assert_eq!(&d, &graph.evaluate_walk(f, &cx, Vec::new()).unwrap());
             prop_assert_eq!(*d.outcome, decided);
             prop_assert_eq!(format!("o{decided}"), plan.walk(f));
             prop_assert_eq!(d.stable_until, None);
@@ -445,6 +446,12 @@ proptest! {
             let expected = reference(&graph, graph.root_index(), &plan, f, &no_gate);
             let decided = graph.decide(f, &cx).unwrap();
             prop_assert_eq!(format!("o{decided}"), expected);
+            prop_assert_eq!(graph.decide_closures(f, &cx), Ok(decided));
+            // The traced closures `evaluate` runs and the table walk give
+            // the same decision, trace and all.
+            let evaluated = graph.evaluate(f, &cx).unwrap();
+            prop_assert_eq!(*evaluated.outcome, *decided);
+            prop_assert_eq!(&evaluated, &graph.evaluate_walk(f, &cx, Vec::new()).unwrap());
         }
     }
 
@@ -470,6 +477,7 @@ proptest! {
             // Embedded questions run threaded through their erased form.
             prop_assert_eq!(*graph.decide_walk(f, &cx).unwrap(), decided);
             let d = graph.evaluate(f, &cx).unwrap();
+            prop_assert_eq!(&d, &graph.evaluate_walk(f, &cx, Vec::new()).unwrap());
             prop_assert_eq!(*d.outcome, decided);
             prop_assert_eq!(d.outcome_node, expected.as_str());
             if gate(f) == 0 {

@@ -287,6 +287,9 @@ proptest! {
         let l = License { paid, trial, deadline: base + sec(snap(deadline_s)) };
         let now = base + sec(now_s);
         let d = at(&g, &l, now);
+        // The traced closures and the table walk agree, details included.
+        let walked = g.evaluate_walk(&l, &Context::new(now, &()), Vec::new()).unwrap();
+        prop_assert_eq!(&d, &walked);
         let here = path(&d);
         match d.stable_until {
             Some(until) => {

@@ -827,4 +827,12 @@ fn an_answer_outside_its_type_is_an_error_not_a_panic() {
     assert_eq!(graph.decide(&2, &cx).unwrap_err(), expected);
     assert_eq!(graph.decide_walk(&2, &cx).unwrap_err(), expected);
     assert_eq!(graph.evaluate(&2, &cx).unwrap_err(), expected);
+    assert_eq!(graph.decide_closures(&2, &cx).unwrap_err(), expected);
+    assert_eq!(
+        graph.evaluate_walk(&2, &cx, Vec::new()).unwrap_err(),
+        expected
+    );
+    // A listed answer is traced with its label.
+    let d = graph.evaluate(&1, &cx).unwrap();
+    assert_eq!((d.trace.len(), d.trace[0].answer), (1, "also-listed"));
 }
