@@ -83,8 +83,9 @@ impl Reader<'_> {
     }
 
     /// The whole payload: as stored, or the step's own part joined with its
-    /// decision's.
-    fn payload(&self) -> Result<Value, StoreError> {
+    /// decision's (parsed once for consecutive rows of one decision: `last`
+    /// keeps the previous row's).
+    fn payload(&self, last: &mut Option<(String, DecisionPart)>) -> Result<Value, StoreError> {
         let form = self.text("payload_form")?;
         let form = PayloadForm::from_name(&form)
             .ok_or_else(|| corrupt(&self.id, "payload_form", format!("unknown form `{form}`")))?;
@@ -92,6 +93,12 @@ impl Reader<'_> {
         match form {
             PayloadForm::Whole => Ok(stored),
             PayloadForm::Own => {
+                let decision_id = self.text("decision_id")?;
+                if let Some((id, part)) = last.as_ref() {
+                    if *id == decision_id {
+                        return Ok(part.join(stored));
+                    }
+                }
                 let version: i64 = self
                     .row
                     .try_get("decision_policy_version")
@@ -104,7 +111,9 @@ impl Reader<'_> {
                     &self.text("decision_facts")?,
                 )
                 .map_err(|(column, e)| corrupt(&self.id, column, e.to_string()))?;
-                Ok(decision.join(stored))
+                let whole = decision.join(stored);
+                *last = Some((decision_id, decision));
+                Ok(whole)
             }
         }
     }
@@ -125,12 +134,21 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// The step in `row` (selected with [`COLUMNS`]).
 pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> {
+    record_after(row, &mut None)
+}
+
+/// The step in `row`, `last` holding the decision part of the row read
+/// before it (see [`Reader::payload`]).
+fn record_after(
+    row: &AnyRow,
+    last: &mut Option<(String, DecisionPart)>,
+) -> Result<ActionRecord, StoreError> {
     let id: String = row
         .try_get("id")
         .map_err(|e| corrupt("?", "id", e.to_string()))?;
     let r = Reader { row, id };
     let sink = r.text("sink")?;
-    let payload = r.payload()?;
+    let payload = r.payload(last)?;
     let requires = r.text("requires")?;
     let inputs = r.text("inputs")?;
     let response = r.opt_text("response")?;
@@ -164,7 +182,10 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> 
 
 /// The steps in `rows`.
 pub(crate) fn records(rows: &[AnyRow]) -> Result<Vec<ActionRecord>, StoreError> {
-    rows.iter().map(record_from_row).collect()
+    let mut last = None;
+    rows.iter()
+        .map(|row| record_after(row, &mut last))
+        .collect()
 }
 
 /// The event in `row` (`at, actor, from_status, to_status, note`).
