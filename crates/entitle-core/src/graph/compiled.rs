@@ -174,73 +174,75 @@ pub struct DecisionGraph<F, O, C = ()> {
 /// recurses once per question on its path, so this bounds its stack use.
 const MAX_CLOSURE_DEPTH: usize = 256;
 
-/// Builds every node's closure, leaves first, and returns the root's.
+/// Builds one closure per node, leaves first (each from the closures of the
+/// nodes its answers lead to, in answer order; an embedded graph's entry
+/// from its one successor's), and returns the root's. `make` gets the
+/// node's index, its flat form and those successors.
+fn leaves_first<F, C, T: Clone>(
+    graph: &DiGraph<NodeInfo, EdgeInfo>,
+    root: NodeIndex,
+    flat: &[Flat<F, C>],
+    edges: &[u32],
+    make: impl Fn(u32, &Flat<F, C>, Vec<T>) -> Option<T>,
+) -> Option<T> {
+    let order = petgraph::algo::toposort(graph, None).ok()?;
+    let mut built: Vec<Option<T>> = vec![None; flat.len()];
+    for node in order.into_iter().rev() {
+        let at = node.index();
+        let node = flat.get(at)?;
+        let targets: Vec<u32> = match node {
+            Flat::Leaf { .. } => Vec::new(),
+            Flat::Enter { next, .. } => vec![*next],
+            Flat::Ask { first, count, .. } => {
+                let first = *first as usize;
+                edges.get(first..first + *count as usize)?.to_vec()
+            }
+        };
+        let successors = targets
+            .into_iter()
+            .map(|to| built.get(to as usize)?.clone())
+            .collect::<Option<Vec<T>>>()?;
+        *built.get_mut(at)? = Some(make(to_u32(at), node, successors)?);
+    }
+    built.get(root.index())?.clone()
+}
+
+/// The closures `decide` runs: the root's.
 fn build_closures<F: 'static, C: 'static>(
     graph: &DiGraph<NodeInfo, EdgeInfo>,
     root: NodeIndex,
     flat: &[Flat<F, C>],
     edges: &[u32],
 ) -> Option<Next<F, C>> {
-    let order = petgraph::algo::toposort(graph, None).ok()?;
-    let mut next: Vec<Option<Next<F, C>>> = vec![None; flat.len()];
-    for node in order.into_iter().rev() {
-        let at = node.index();
-        let closure = match flat.get(at)? {
-            Flat::Leaf { outcome, .. } => Next::Leaf(*outcome),
-            Flat::Enter { next: to, .. } => next.get(*to as usize)?.clone()?,
-            Flat::Ask {
-                fns, first, count, ..
-            } => {
-                let mut answers = Vec::with_capacity(*count as usize);
-                for answer in 0..*count as usize {
-                    let to = *edges.get(*first as usize + answer)?;
-                    answers.push(next.get(to as usize)?.clone()?);
-                }
-                Next::Node(match &fns.closure {
-                    Some(factory) => factory(answers),
-                    None => closure_path::erased(Arc::clone(&fns.ask), answers),
-                })
-            }
-        };
-        *next.get_mut(at)? = Some(closure);
-    }
-    next.get(root.index())?.clone()
+    leaves_first(graph, root, flat, edges, |_, node, answers| match node {
+        Flat::Leaf { outcome, .. } => Some(Next::Leaf(*outcome)),
+        // An embedded graph's entry is no step of `decide`.
+        Flat::Enter { .. } => answers.into_iter().next(),
+        Flat::Ask { fns, .. } => Some(Next::Node(match &fns.closure {
+            Some(factory) => factory(answers),
+            None => closure_path::erased(Arc::clone(&fns.ask), answers),
+        })),
+    })
 }
 
-/// Builds every node's traced closure, leaves first, and returns the root's.
+/// The traced closures `evaluate` runs: the root's.
 fn build_traced<F: 'static, C: 'static>(
     graph: &DiGraph<NodeInfo, EdgeInfo>,
     root: NodeIndex,
     flat: &[Flat<F, C>],
     edges: &[u32],
 ) -> Option<Traced<F, C>> {
-    let order = petgraph::algo::toposort(graph, None).ok()?;
-    let mut next: Vec<Option<Traced<F, C>>> = vec![None; flat.len()];
-    for node in order.into_iter().rev() {
-        let at = node.index();
-        let closure = match flat.get(at)? {
-            Flat::Leaf { outcome, .. } => Traced::Leaf(*outcome),
-            Flat::Enter { next: to, .. } => Traced::Node(traced_path::enter(
-                to_u32(at),
-                next.get(*to as usize)?.clone()?,
-            )),
-            Flat::Ask {
-                fns, first, count, ..
-            } => {
-                let mut answers = Vec::with_capacity(*count as usize);
-                for answer in 0..*count as usize {
-                    let to = *edges.get(*first as usize + answer)?;
-                    answers.push(next.get(to as usize)?.clone()?);
-                }
-                Traced::Node(match &fns.traced {
-                    Some(factory) => factory(to_u32(at), answers),
-                    None => traced_path::erased(fns, to_u32(at), answers),
-                })
-            }
-        };
-        *next.get_mut(at)? = Some(closure);
-    }
-    next.get(root.index())?.clone()
+    leaves_first(graph, root, flat, edges, |at, node, answers| match node {
+        Flat::Leaf { outcome, .. } => Some(Traced::Leaf(*outcome)),
+        Flat::Enter { .. } => Some(Traced::Node(traced_path::enter(
+            at,
+            answers.into_iter().next()?,
+        ))),
+        Flat::Ask { fns, .. } => Some(Traced::Node(match &fns.traced {
+            Some(factory) => factory(at, answers),
+            None => traced_path::erased(fns, at, answers),
+        })),
+    })
 }
 
 pub(crate) fn compile<F: 'static, O, C: 'static>(

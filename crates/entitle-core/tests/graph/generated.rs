@@ -16,63 +16,12 @@ use entitle_core::graph::{
 };
 use proptest::prelude::*;
 
-entitle_core::answers! {
-    enum Tier {
-        Free => "free",
-        Pro => "pro",
-        Enterprise => "enterprise",
-    }
-}
-
-entitle_core::answers! {
-    enum Usage {
-        Low => "low",
-        Mid => "mid",
-        High => "high",
-    }
-}
-
-entitle_core::answers! {
-    enum Region {
-        Eu => "eu",
-        Us => "us",
-        Other => "other",
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Account {
-    flagged: bool,
-    tier: Tier,
-    seats: u32,
-    used: u32,
-    paid: bool,
-    expires: DateTime<Utc>,
-    region: Region,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    Review,
-    Block,
-    Allow,
-    Sales,
-    Renew,
-    Upsell,
-}
+use super::account::{Account, Region, Tier, Usage, Verdict, usage};
 
 /// The configuration the time-aware question reads.
 struct Limits {
     /// How long before expiry the renewal reminder starts.
     renew_days: i64,
-}
-
-fn usage(a: &Account) -> Usage {
-    match a.used * 100 / a.seats.max(1) {
-        0..50 => Usage::Low,
-        50..90 => Usage::Mid,
-        _ => Usage::High,
-    }
 }
 
 /// Is the renewal window open at `now`, and when does that change?

@@ -5,6 +5,7 @@
 //! allocation-free fast path. (Renderings
 //! are pinned by snapshots in `graph_render.rs`.)
 
+mod account;
 mod generated;
 mod given;
 mod no_alloc;

@@ -14,58 +14,7 @@ use allocation_counter::measure;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entitle_core::graph::{Context, DecisionGraph, GraphBuilder, Timed};
 
-entitle_core::answers! {
-    enum Tier {
-        Free => "free",
-        Pro => "pro",
-        Enterprise => "enterprise",
-    }
-}
-
-entitle_core::answers! {
-    enum Usage {
-        Low => "low",
-        Mid => "mid",
-        High => "high",
-    }
-}
-
-entitle_core::answers! {
-    enum Region {
-        Eu => "eu",
-        Us => "us",
-        Other => "other",
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Account {
-    flagged: bool,
-    tier: Tier,
-    seats: u32,
-    used: u32,
-    paid: bool,
-    expires: DateTime<Utc>,
-    region: Region,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Verdict {
-    Review,
-    Block,
-    Allow,
-    Sales,
-    Renew,
-    Upsell,
-}
-
-fn usage(a: &Account) -> Usage {
-    match a.used * 100 / a.seats.max(1) {
-        0..50 => Usage::Low,
-        50..90 => Usage::Mid,
-        _ => Usage::High,
-    }
-}
+use super::account::{Account, Region, Tier, Usage, Verdict, usage};
 
 /// The billing part: paid? → expiring? (time-aware, with a detail) → usage?
 fn add_billing(g: &mut GraphBuilder<Account, Verdict>) {
