@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::closure_path;
+use super::compile;
 use super::compiled::{self, DecisionGraph, QuestionFns};
 use super::generated::GeneratedCode;
 use super::traced_path;
@@ -211,11 +212,11 @@ impl<F: 'static, O, C: 'static> GraphBuilder<F, O, C> {
         match validate::validate(&self.nodes, &self.edges, self.root.as_deref(), issues) {
             Ok((graph, root)) => {
                 let bodies = self.nodes.into_iter().map(|n| match n.body {
-                    Pending::Question(fns) => compiled::Body::Question(fns),
-                    Pending::Outcome(value) => compiled::Body::Outcome(value),
-                    Pending::Subgraph => compiled::Body::Subgraph,
+                    Pending::Question(fns) => compile::Body::Question(fns),
+                    Pending::Outcome(value) => compile::Body::Outcome(value),
+                    Pending::Subgraph => compile::Body::Subgraph,
                 });
-                let mut graph = compiled::compile(self.name, graph, root, bodies);
+                let mut graph = compile::compile(self.name, graph, root, bodies);
                 if let Some(code) = self.generated {
                     if let Some(issue) = code.check(&graph) {
                         return Err(BuildError {

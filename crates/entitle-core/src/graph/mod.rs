@@ -68,6 +68,7 @@ mod analysis;
 mod answer;
 mod builder;
 mod closure_path;
+mod compile;
 mod compiled;
 mod context;
 mod decision;
