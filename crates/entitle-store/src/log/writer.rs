@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::outbox::ActionRecord;
-use crate::outbox::payload::DecisionPart;
+use crate::outbox::payload::DecisionTexts;
 use crate::outbox::plan::Plan;
 use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
 use crate::store::{Backend, Store, timestamp};
@@ -52,47 +52,8 @@ pub(crate) struct Written {
     /// Index in `plan.steps` of the ticket's license step, if written.
     license_step: Option<usize>,
     existing_license: Option<Arc<ActionRecord>>,
-    /// The entry's part of the steps' payloads, when steps were written
-    /// (moved out of the row, which is written).
-    entry: Option<EntryPart>,
-}
-
-/// The columns of a log row that its steps' payloads join.
-#[derive(Debug)]
-struct EntryPart {
-    policy: String,
-    policy_version: i64,
-    outcome: String,
-    details: String,
-    facts: String,
-}
-
-impl EntryPart {
-    /// The columns of `row`, moved out of it.
-    fn take(row: &mut LogRow) -> EntryPart {
-        EntryPart {
-            policy: std::mem::take(&mut row.policy),
-            policy_version: row.policy_version,
-            outcome: std::mem::take(&mut row.outcome),
-            details: std::mem::take(&mut row.details),
-            facts: std::mem::take(&mut row.facts),
-        }
-    }
-
-    /// Parsed, for joining.
-    fn parse(self) -> Result<DecisionPart, StoreError> {
-        DecisionPart::parse(
-            self.policy,
-            self.policy_version,
-            self.outcome,
-            &self.details,
-            &self.facts,
-        )
-        .map_err(|(_, source)| StoreError::Json {
-            context: "a logged decision's details and facts",
-            source,
-        })
-    }
+    /// The entry's part of the steps' payloads, when steps were written.
+    entry: Option<DecisionTexts>,
 }
 
 impl Written {
@@ -106,7 +67,7 @@ impl Written {
             Kept::Nothing => Plan::default(),
             Kept::Replanned(plan) => plan,
         };
-        let entry = (!plan.steps.is_empty()).then(|| EntryPart::take(&mut job.row));
+        let entry = (!plan.steps.is_empty()).then(|| job.row.take_decision_part());
         Written {
             plan,
             license_step: resolution.license_step,
@@ -122,6 +83,18 @@ pub(crate) enum LogMessage {
 }
 
 impl LogRow {
+    /// The columns its steps' payloads join, moved out of it (it is
+    /// written by then).
+    fn take_decision_part(&mut self) -> DecisionTexts {
+        DecisionTexts {
+            policy: std::mem::take(&mut self.policy),
+            policy_version: self.policy_version,
+            outcome: std::mem::take(&mut self.outcome),
+            details: std::mem::take(&mut self.details),
+            facts: std::mem::take(&mut self.facts),
+        }
+    }
+
     fn new(entry: NewDecision) -> LogRow {
         LogRow {
             decision_id: Uuid::now_v7().to_string(),

@@ -11,6 +11,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::StoreError;
+
 /// How a step's `payload` column is to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PayloadForm {
@@ -111,6 +113,34 @@ impl DecisionPart {
         whole.insert("facts".to_owned(), self.facts.clone());
         whole.extend(own);
         Value::Object(whole)
+    }
+}
+
+/// A decision's part of its steps' payloads as its log entry's columns
+/// hold it, parsed when needed.
+#[derive(Debug)]
+pub(crate) struct DecisionTexts {
+    pub(crate) policy: String,
+    pub(crate) policy_version: i64,
+    pub(crate) outcome: String,
+    pub(crate) details: String,
+    pub(crate) facts: String,
+}
+
+impl DecisionTexts {
+    /// Parsed, for joining.
+    pub(crate) fn parse(self) -> Result<DecisionPart, StoreError> {
+        DecisionPart::parse(
+            self.policy,
+            self.policy_version,
+            self.outcome,
+            &self.details,
+            &self.facts,
+        )
+        .map_err(|(_, source)| StoreError::Json {
+            context: "a logged decision's details and facts",
+            source,
+        })
     }
 }
 
