@@ -177,7 +177,7 @@ pub(crate) fn compile<F: 'static, O, C: 'static>(
 
 /// Graph sizes are bounded by memory long before `u32::MAX` nodes; saturate
 /// rather than panic if that were ever exceeded.
-fn to_u32(n: usize) -> u32 {
+pub(super) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 

@@ -3,10 +3,9 @@
 //! question once for its answer and change instant, and records the trace
 //! and `stable_until`.
 
-use chrono::{DateTime, Utc};
-
+use super::compile::to_u32;
 use super::compiled::Flat;
-use super::traced_path::{Tracer, push};
+use super::traced_path::Tracer;
 use super::{Context, Decision, DecisionGraph, EvalError, Step};
 
 impl<F, O, C> DecisionGraph<F, O, C> {
@@ -84,18 +83,18 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     ) -> Result<Decision<'g, O>, EvalError> {
         trace.clear();
         trace.reserve(self.depth);
-        let mut stable_until: Option<DateTime<Utc>> = None;
+        // The path is the walk's own; the steps are recorded as the traced
+        // closures record them.
+        let mut tracer = Tracer {
+            flat: &self.flat,
+            trace: &mut trace,
+            stable_until: None,
+        };
         let mut at = self.root.index();
-        // Everything a step shows is in the flat node walked: no petgraph
-        // lookup, no match on the node's kind.
-        loop {
+        let (outcome, leaf) = loop {
             match self.flat.get(at) {
                 Some(Flat::Ask {
-                    fns,
-                    first,
-                    count,
-                    text,
-                    labels,
+                    fns, first, count, ..
                 }) => {
                     // A time-aware question is asked once, for both.
                     let (answer, changes_at) = match &fns.timed {
@@ -103,39 +102,11 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                         None => ((fns.ask)(facts, cx), None),
                     };
                     let next = self.next(at, answer, *first, *count)?;
-                    if let Some(t) = changes_at {
-                        stable_until = Some(stable_until.map_or(t, |s| s.min(t)));
-                    }
-                    push(
-                        &mut trace,
-                        Step {
-                            node: &text.id,
-                            question: &text.text,
-                            answer: labels.get(answer).copied().unwrap_or(""),
-                            detail: fns
-                                .detail
-                                .as_ref()
-                                .map(|detail| detail(facts, cx, answer, changes_at)),
-                            changes_at,
-                            node_index: at,
-                            answer_index: answer,
-                        },
-                    );
+                    tracer.question(to_u32(at), answer, changes_at, facts, cx);
                     at = next;
                 }
-                Some(Flat::Enter { next, text, graph }) => {
-                    push(
-                        &mut trace,
-                        Step {
-                            node: &text.id,
-                            question: &text.text,
-                            answer: graph,
-                            detail: None,
-                            changes_at: None,
-                            node_index: at,
-                            answer_index: 0,
-                        },
-                    );
+                Some(Flat::Enter { next, .. }) => {
+                    tracer.enter(to_u32(at));
                     at = *next as usize;
                 }
                 Some(Flat::Leaf { outcome, text }) => {
@@ -143,16 +114,18 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                         .outcomes
                         .get(*outcome as usize)
                         .ok_or_else(|| self.corrupt(at, 0, 0))?;
-                    return Ok(Decision {
-                        outcome,
-                        outcome_node: &text.id,
-                        outcome_text: &text.text,
-                        stable_until,
-                        trace,
-                    });
+                    break (outcome, text);
                 }
                 None => return Err(self.corrupt(at, 0, 0)),
             }
-        }
+        };
+        let stable_until = tracer.stable_until;
+        Ok(Decision {
+            outcome,
+            outcome_node: &leaf.id,
+            outcome_text: &leaf.text,
+            stable_until,
+            trace,
+        })
     }
 }

@@ -68,7 +68,7 @@ impl<'g, F, C> Tracer<'_, 'g, F, C> {
 
     /// Records the step into the embedded graph at node `at`.
     #[inline(always)]
-    fn enter(&mut self, at: u32) {
+    pub(super) fn enter(&mut self, at: u32) {
         if let Some(Flat::Enter { text, graph, .. }) = self.flat.get(at as usize) {
             push(
                 self.trace,
@@ -90,7 +90,7 @@ impl<'g, F, C> Tracer<'_, 'g, F, C> {
 /// decision), so the check here holds and the step is written straight into
 /// the trace: no growth path for the compiler to keep the step aside for.
 #[inline(always)]
-pub(crate) fn push<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
+fn push<'g>(trace: &mut Vec<Step<'g>>, step: Step<'g>) {
     if trace.len() < trace.capacity() {
         trace.push(step);
     } else {
