@@ -163,9 +163,6 @@ impl NewAction {
         routes: &Routes,
         cx: &ActionContext<'_>,
     ) -> Result<Vec<NewAction>, StoreError> {
-        if report.details.actions.is_empty() {
-            return Ok(Vec::new());
-        }
         let json = |context, source| StoreError::Json { context, source };
         let (ticket_url, requester_email) = (cx.ticket_url, cx.requester_email);
         report
