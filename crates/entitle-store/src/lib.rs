@@ -123,6 +123,7 @@
 //! # }).unwrap();
 //! ```
 
+mod bound;
 mod error;
 mod facts;
 pub mod import;

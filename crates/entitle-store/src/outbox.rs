@@ -17,7 +17,7 @@ pub(crate) mod payload;
 mod people;
 pub(crate) mod plan;
 mod routes;
-mod row;
+pub(crate) mod row;
 mod transition;
 mod worker;
 pub(crate) mod write;

@@ -48,6 +48,14 @@ pub enum SqliteSynchronous {
 }
 
 impl SqliteSynchronous {
+    /// The setting's name in SQL.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        }
+    }
+
     fn pragma(self) -> &'static str {
         match self {
             SqliteSynchronous::Full => "PRAGMA synchronous = FULL",
@@ -122,6 +130,10 @@ struct Target {
     /// The SQLite file to create (owner-only) before connecting, when the
     /// URL's `mode` lets SQLite create it.
     create_file: Option<std::path::PathBuf>,
+    /// The SQLite file the log writer opens a connection of its own to,
+    /// when the URL asks for nothing but read-write access (any other
+    /// parameter keeps the writer on the pool's driver).
+    writer_file: Option<std::path::PathBuf>,
 }
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
@@ -157,6 +169,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             url: url.to_owned(),
             in_memory: false,
             create_file: None,
+            writer_file: None,
         });
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
@@ -183,6 +196,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             url: "sqlite::memory:".to_owned(),
             in_memory: true,
             create_file: None,
+            writer_file: None,
         });
     }
     if path.contains('#') || path.contains('%') {
@@ -196,6 +210,10 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
     }
     let creates = params.contains(&"mode=rwc");
     let create_file = creates.then(|| std::path::PathBuf::from(path));
+    let writer_file = params
+        .iter()
+        .all(|p| matches!(*p, "mode=rwc" | "mode=rw"))
+        .then(|| std::path::PathBuf::from(path));
     let path = if path.starts_with('/') {
         format!("//{path}")
     } else {
@@ -206,6 +224,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
         url: format!("sqlite:{path}?{}", params.join("&")),
         in_memory: false,
         create_file,
+        writer_file,
     })
 }
 
@@ -313,12 +332,24 @@ impl Store {
             .await
             .map_err(StoreError::db(format!("opening {display_url}")))?;
         crate::schema::migrate(&pool, backend).await?;
+        let native = target
+            .writer_file
+            .as_deref()
+            .map(|file| {
+                crate::log::NativeWriter::open(
+                    file,
+                    options.sqlite_synchronous,
+                    options.busy_timeout,
+                )
+            })
+            .transpose()?;
         let stats = Arc::new(LogStatsCounters::default());
         let (log_tx, log_rx) = mpsc::channel(options.log_queue_capacity.max(1));
         let writer = spawn_writer(crate::log::writer(
             pool.clone(),
             backend,
             !target.in_memory,
+            native,
             log_rx,
             options.log_batch_max.max(1),
             Arc::clone(&stats),
@@ -408,6 +439,15 @@ mod tests {
         assert_eq!(t.url, "sqlite:///tmp/x.db?mode=rwc");
         let t = parse_target("sqlite:data/x.db").unwrap();
         assert_eq!(t.url, "sqlite:data/x.db?mode=rwc");
+        // The log writer opens its own connection to a file unless the URL
+        // asks for more than read-write access.
+        assert_eq!(
+            t.writer_file.as_deref(),
+            Some(std::path::Path::new("data/x.db"))
+        );
+        let t = parse_target("sqlite:data/x.db?mode=rwc&cache=private").unwrap();
+        assert_eq!(t.writer_file, None);
+        assert_eq!(parse_target("sqlite::memory:").unwrap().writer_file, None);
         assert!(parse_target("sqlite::memory:").unwrap().in_memory);
         assert_eq!(
             parse_target("postgres://u:p@h/d").unwrap().backend,

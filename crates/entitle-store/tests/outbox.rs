@@ -1142,3 +1142,176 @@ async fn follow_up_facts(db: &TestDb) {
     store.close().await;
 }
 on_both!(follow_up_facts_come_from_the_outbox, follow_up_facts);
+
+// ------------------------------------------- the log writer's two paths
+
+/// One step of a sequence run against two stores.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Weekend decisions sent together (so the writer takes several in one
+    /// batch), each about ticket `T-n` or about none, with its actions or
+    /// without.
+    Weekend(Vec<(Option<u8>, bool)>),
+    /// A follow-up about `T-n` (a `Regenerate`), on `failure` or on `none`.
+    FollowUp(u8, bool),
+    /// Every claimable step claimed; those of ticket `T-n` fail for good.
+    Kill(u8),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => prop::collection::vec(
+            (prop::option::weighted(0.8, 0u8..3), prop::bool::weighted(0.8)),
+            1..6
+        )
+        .prop_map(Op::Weekend),
+        1 => (0u8..3, any::<bool>()).prop_map(|(ticket, failure)| Op::FollowUp(ticket, failure)),
+        1 => (0u8..3).prop_map(Op::Kill),
+    ]
+}
+
+/// `text` with every id in `labels` replaced by its label.
+fn labelled(mut text: String, labels: &[(String, String)]) -> String {
+    for (id, label) in labels {
+        text = text.replace(id, label);
+    }
+    text
+}
+
+/// Runs `ops` on `store` and says what happened, ids replaced by labels
+/// (`d3` for the fourth decision, `d3.1` for its step 1) and times left
+/// out: each answer, then every step with its events.
+async fn run(store: &Store, ops: &[Op]) -> Vec<String> {
+    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut seen = Vec::new();
+    let mut decisions = 0;
+    for op in ops {
+        let entries: Vec<NewDecision> = match op {
+            Op::Weekend(entries) => entries
+                .iter()
+                .map(|&(ticket, with_actions)| {
+                    let ticket = ticket.map(|n| format!("T-{n}"));
+                    let url = format!("https://x.example/{}", ticket.as_deref().unwrap_or("none"));
+                    let mut entry = weekend(ticket.as_deref(), &url, "req");
+                    if ticket.is_none() {
+                        entry.action_ticket = None;
+                    }
+                    if !with_actions {
+                        entry.actions.clear();
+                    }
+                    entry
+                })
+                .collect(),
+            Op::FollowUp(ticket, failure) => vec![follow_up(
+                &format!("T-{ticket}"),
+                if *failure { "failure" } else { "none" },
+            )],
+            Op::Kill(ticket) => {
+                let claimed = store
+                    .claim_actions(t(WEEKEND_NOW), 1000, Duration::from_secs(3600))
+                    .await
+                    .unwrap();
+                let ticket = format!("T-{ticket}");
+                let mut failed = Vec::new();
+                for c in &claimed {
+                    if c.action.ticket_id.as_deref() == Some(&ticket) {
+                        store
+                            .fail_action(&c.action.id, &c.claim_token, "HTTP 400", None, None)
+                            .await
+                            .unwrap();
+                        failed.push(c.action.id.clone());
+                    }
+                }
+                let claimed: Vec<&str> = claimed.iter().map(|c| c.action.id.as_str()).collect();
+                seen.push(labelled(
+                    format!("claimed {claimed:?}, failed {failed:?}"),
+                    &labels,
+                ));
+                continue;
+            }
+        };
+        // Spawned in order on a current-thread runtime, so queued in order.
+        let tasks: Vec<_> = entries
+            .into_iter()
+            .map(|entry| {
+                let store = store.clone();
+                tokio::spawn(async move { store.log_decision(entry).await })
+            })
+            .collect();
+        for task in tasks {
+            let logged = task.await.unwrap().unwrap();
+            let label = format!("d{decisions}");
+            decisions += 1;
+            labels.push((logged.decision_id.clone(), label.clone()));
+            for step in &logged.actions {
+                labels.push((step.id.clone(), format!("{label}.{}", step.seq)));
+            }
+            let steps: Vec<Value> = logged.actions.iter().map(without_times).collect();
+            let existing = logged.existing_license.as_deref().map(without_times);
+            seen.push(labelled(
+                format!("{label}: steps {steps:?}, existing license {existing:?}"),
+                &labels,
+            ));
+        }
+    }
+    let filter = ActionFilter {
+        limit: 10_000,
+        ..ActionFilter::default()
+    };
+    let mut all = Vec::new();
+    for step in store.actions(&filter).await.unwrap() {
+        let detail = store.action(&step.id).await.unwrap();
+        let events: Vec<_> = detail
+            .events
+            .iter()
+            .map(|e| (&e.actor, e.from_status, e.to_status, &e.note))
+            .collect();
+        all.push(labelled(
+            format!("{:?} with events {events:?}", without_times(&step)),
+            &labels,
+        ));
+    }
+    // In label order: the ids' order says nothing.
+    all.sort();
+    seen.extend(all);
+    seen
+}
+
+/// `step` as JSON without the instants it was written and changed at.
+fn without_times(step: &ActionRecord) -> Value {
+    let mut value = serde_json::to_value(step).unwrap();
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("created_at");
+        fields.remove("updated_at");
+    }
+    value
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// The log writer's own SQLite connection (a plain file URL) and the
+    /// pool's sqlx driver (the same URL with another parameter) write the
+    /// same decisions, steps, licenses and retries, batch by batch.
+    #[test]
+    fn the_sqlite_writer_and_the_sqlx_path_agree(ops in proptest::collection::vec(op(), 1..8)) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (native, reference) = runtime.block_on(async {
+            let a = TestDb::sqlite();
+            let b = TestDb::sqlite();
+            let native = Store::open(&a.url).await.unwrap();
+            let reference = Store::open(&format!("{}?mode=rwc&cache=private", b.url))
+                .await
+                .unwrap();
+            let seen = (run(&native, &ops).await, run(&reference, &ops).await);
+            native.close().await;
+            reference.close().await;
+            seen
+        });
+        proptest::prop_assert_eq!(native, reference);
+    }
+}

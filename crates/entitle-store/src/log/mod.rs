@@ -19,8 +19,11 @@
 //! INSERT per chunk of the other steps. A batch without actions takes the
 //! path it always took.
 
+mod native;
 mod read;
 mod writer;
+
+pub(crate) use native::NativeWriter;
 
 pub(crate) use writer::{LogMessage, writer};
 

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::bound::{Bound, bind_sqlx};
 use crate::error::StoreError;
 use crate::outbox::ActionRecord;
 use crate::outbox::payload::DecisionTexts;
@@ -16,6 +17,7 @@ use crate::outbox::plan::Plan;
 use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
 use crate::store::{Backend, Store, timestamp};
 
+use super::native::NativeWriter;
 use super::*;
 
 /// A row ready to insert: every column as text or integer.
@@ -37,11 +39,24 @@ pub(super) struct LogRow {
 }
 
 pub(crate) struct LogJob {
-    row: LogRow,
+    pub(super) row: LogRow,
     /// The steps to write with the entry (empty for most decisions).
-    plan: Plan,
+    pub(super) plan: Plan,
     action_ticket: Option<String>,
     ack: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+impl LogJob {
+    /// What the outbox writes for the job's steps.
+    pub(super) fn actions(&self) -> ActionsJob<'_> {
+        ActionsJob {
+            decision_id: &self.row.decision_id,
+            role: &self.row.role,
+            at: &self.row.logged_at,
+            plan: &self.plan,
+            ticket: self.action_ticket.as_deref(),
+        }
+    }
 }
 
 /// What the writer wrote for one entry, sent back to its caller.
@@ -83,6 +98,26 @@ pub(crate) enum LogMessage {
 }
 
 impl LogRow {
+    /// The values of the row, in [`COLUMNS`] order.
+    pub(super) fn bound(&self) -> [Bound<'_>; COLUMN_COUNT] {
+        [
+            Bound::Text(&self.decision_id),
+            Bound::Text(&self.policy),
+            Bound::Integer(self.policy_version),
+            Bound::Text(&self.decided_at),
+            Bound::Text(&self.facts),
+            Bound::Text(&self.config),
+            Bound::Text(&self.outcome),
+            Bound::Text(&self.details),
+            Bound::MaybeText(self.stable_until.as_deref()),
+            Bound::Text(&self.trace),
+            Bound::Text(&self.role),
+            Bound::Text(&self.request_id),
+            Bound::MaybeText(self.ticket_id.as_deref()),
+            Bound::Text(&self.logged_at),
+        ]
+    }
+
     /// The columns its steps' payloads join, moved out of it (it is
     /// written by then).
     fn take_decision_part(&mut self) -> DecisionTexts {
@@ -185,25 +220,9 @@ pub(super) async fn insert(
     sql: &str,
     rows: &[&LogRow],
 ) -> Result<(), sqlx::Error> {
-    let mut query = sqlx::query(sql);
-    for row in rows {
-        query = query
-            .bind(row.decision_id.as_str())
-            .bind(row.policy.as_str())
-            .bind(row.policy_version)
-            .bind(row.decided_at.as_str())
-            .bind(row.facts.as_str())
-            .bind(row.config.as_str())
-            .bind(row.outcome.as_str())
-            .bind(row.details.as_str())
-            .bind(row.stable_until.as_deref())
-            .bind(row.trace.as_str())
-            .bind(row.role.as_str())
-            .bind(row.request_id.as_str())
-            .bind(row.ticket_id.as_deref())
-            .bind(row.logged_at.as_str());
-    }
-    query.execute(conn).await?;
+    bind_sqlx(sqlx::query(sql), rows.iter().flat_map(|row| row.bound()))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -250,16 +269,7 @@ pub(super) async fn write_with_actions(
         .await
         .map_err(fail("logging a decision"))?;
     }
-    let actions: Vec<ActionsJob<'_>> = jobs
-        .iter()
-        .map(|job| ActionsJob {
-            decision_id: &job.row.decision_id,
-            role: &job.row.role,
-            at: &job.row.logged_at,
-            plan: &job.plan,
-            ticket: job.action_ticket.as_deref(),
-        })
-        .collect();
+    let actions: Vec<ActionsJob<'_>> = jobs.iter().map(|job| job.actions()).collect();
     let resolutions = write_actions(&mut tx, backend, &actions).await?;
     tx.commit()
         .await
@@ -278,6 +288,9 @@ pub(super) struct WriterConn {
     dedicated: bool,
     conn: Option<AnyConnection>,
     sql: InsertSql,
+    /// The writer's own connection to a SQLite file, which writes every
+    /// batch it can (see `native`).
+    native: Option<NativeWriter>,
 }
 
 impl WriterConn {
@@ -285,6 +298,11 @@ impl WriterConn {
     /// decisions without actions), or the entries and their steps. With
     /// steps, one resolution per job.
     async fn write(&mut self, jobs: &[&LogJob]) -> Result<Vec<Resolution>, StoreError> {
+        if let Some(native) = self.native.as_mut() {
+            if NativeWriter::writes(jobs) {
+                return native.write(jobs);
+            }
+        }
         let acquire = StoreError::db("logging a decision");
         if !self.dedicated {
             let mut conn = self.pool.acquire().await.map_err(acquire)?;
@@ -339,6 +357,7 @@ pub(crate) async fn writer(
     pool: AnyPool,
     backend: Backend,
     dedicated: bool,
+    native: Option<NativeWriter>,
     mut rx: mpsc::Receiver<LogMessage>,
     batch_max: usize,
     stats: Arc<LogStatsCounters>,
@@ -349,6 +368,7 @@ pub(crate) async fn writer(
         dedicated,
         conn: None,
         sql: InsertSql::new(backend),
+        native,
     };
     let mut shutdown: Vec<oneshot::Sender<()>> = Vec::new();
     let mut batch: Vec<LogJob> = Vec::new();

@@ -37,30 +37,58 @@ fn corrupt(id: &str, field: &'static str, message: impl Into<String>) -> StoreEr
     }
 }
 
+/// A row selected with [`COLUMNS`], whichever driver read it: sqlx's, or
+/// rusqlite's on the log writer's own SQLite connection.
+pub(crate) trait Columns {
+    /// The text in `column` (`None` for NULL), or why it cannot be read.
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, String>;
+    /// The integer in `column`, or why it cannot be read.
+    fn integer(&self, column: &'static str) -> Result<i64, String>;
+}
+
+impl Columns for AnyRow {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, String> {
+        self.try_get(column).map_err(|e| e.to_string())
+    }
+
+    fn integer(&self, column: &'static str) -> Result<i64, String> {
+        self.try_get(column).map_err(|e| e.to_string())
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, String> {
+        self.get(column).map_err(|e| e.to_string())
+    }
+
+    fn integer(&self, column: &'static str) -> Result<i64, String> {
+        self.get(column).map_err(|e| e.to_string())
+    }
+}
+
 /// Typed reads of one `outbox` row.
-struct Reader<'a> {
-    row: &'a AnyRow,
+struct Reader<'a, R: Columns + ?Sized> {
+    row: &'a R,
     id: String,
 }
 
-impl Reader<'_> {
+impl<R: Columns + ?Sized> Reader<'_, R> {
     fn text(&self, column: &'static str) -> Result<String, StoreError> {
-        self.row
-            .try_get(column)
-            .map_err(|e| corrupt(&self.id, column, e.to_string()))
+        self.opt_text(column)?
+            .ok_or_else(|| corrupt(&self.id, column, "is NULL"))
     }
 
     fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
         self.row
-            .try_get(column)
-            .map_err(|e| corrupt(&self.id, column, e.to_string()))
+            .opt_text(column)
+            .map_err(|e| corrupt(&self.id, column, e))
     }
 
     fn u32(&self, column: &'static str) -> Result<u32, StoreError> {
-        let n: i64 = self
+        let n = self
             .row
-            .try_get(column)
-            .map_err(|e| corrupt(&self.id, column, e.to_string()))?;
+            .integer(column)
+            .map_err(|e| corrupt(&self.id, column, e))?;
         u32::try_from(n).map_err(|_| corrupt(&self.id, column, format!("{n} is out of range")))
     }
 
@@ -99,10 +127,10 @@ impl Reader<'_> {
                         return Ok(part.join(stored));
                     }
                 }
-                let version: i64 = self
+                let version = self
                     .row
-                    .try_get("decision_policy_version")
-                    .map_err(|e| corrupt(&self.id, "decision policy_version", e.to_string()))?;
+                    .integer("decision_policy_version")
+                    .map_err(|e| corrupt(&self.id, "decision policy_version", e))?;
                 let decision = DecisionPart::parse(
                     self.text("decision_policy")?,
                     version,
@@ -133,19 +161,20 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The step in `row` (selected with [`COLUMNS`]).
-pub(crate) fn record_from_row(row: &AnyRow) -> Result<ActionRecord, StoreError> {
+pub(crate) fn record_from_row<R: Columns + ?Sized>(row: &R) -> Result<ActionRecord, StoreError> {
     record_after(row, &mut None)
 }
 
 /// The step in `row`, `last` holding the decision part of the row read
 /// before it (see [`Reader::payload`]).
-fn record_after(
-    row: &AnyRow,
+fn record_after<R: Columns + ?Sized>(
+    row: &R,
     last: &mut Option<(String, DecisionPart)>,
 ) -> Result<ActionRecord, StoreError> {
-    let id: String = row
-        .try_get("id")
-        .map_err(|e| corrupt("?", "id", e.to_string()))?;
+    let id = row
+        .opt_text("id")
+        .map_err(|e| corrupt("?", "id", e))?
+        .ok_or_else(|| corrupt("?", "id", "is NULL"))?;
     let r = Reader { row, id };
     let sink = r.text("sink")?;
     let payload = r.payload(last)?;

@@ -14,6 +14,7 @@ use super::people::license_of;
 use super::plan::{Plan, Step, idempotency_key, seqs_json};
 use super::row::parse_time;
 use super::{ActionRecord, ActionStatus, MANUAL_SINK, transition};
+use crate::bound::{Bound, bind_sqlx};
 use crate::error::StoreError;
 use crate::store::Backend;
 
@@ -30,7 +31,7 @@ const BINDS: usize = 13;
 /// prepared-statement cache beside the decision log's 64.
 const CHUNKS: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 /// Inserts a license step unless its ticket has one.
-const LICENSE_SUFFIX: &str =
+pub(crate) const LICENSE_SUFFIX: &str =
     " ON CONFLICT (license_ticket) WHERE license_ticket IS NOT NULL DO NOTHING RETURNING id";
 
 /// A decision whose steps are to be written.
@@ -78,7 +79,8 @@ impl Resolution {
     }
 }
 
-fn values(backend: Backend, rows: usize, suffix: &str) -> String {
+/// `INSERT INTO outbox ... VALUES` with `rows` rows, then `suffix`.
+pub(crate) fn values(backend: Backend, rows: usize, suffix: &str) -> String {
     let mut sql = format!("INSERT INTO outbox ({INSERT_COLUMNS}) VALUES ");
     for r in 0..rows {
         if r > 0 {
@@ -102,34 +104,41 @@ fn values(backend: Backend, rows: usize, suffix: &str) -> String {
 }
 
 /// A step with what it is written with.
-struct Insert<'a> {
-    step: &'a Step,
-    job: &'a ActionsJob<'a>,
-    license: bool,
+pub(crate) struct Insert<'a> {
+    pub(crate) step: &'a Step,
+    pub(crate) job: &'a ActionsJob<'a>,
+    /// Whether it is written as its ticket's license step.
+    pub(crate) license: bool,
+}
+
+impl<'a> Insert<'a> {
+    /// The values of the row, in [`INSERT_COLUMNS`] order.
+    pub(crate) fn bound(&self) -> [Bound<'a>; BINDS] {
+        let step = self.step;
+        let job = self.job;
+        [
+            Bound::Text(&step.id),
+            Bound::Text(job.decision_id),
+            Bound::Integer(i64::from(step.seq)),
+            Bound::MaybeText(job.ticket),
+            Bound::Text(&step.action_id),
+            Bound::Text(&step.sink),
+            Bound::Text(&step.payload),
+            Bound::Owned(seqs_json(&step.requires)),
+            Bound::Owned(seqs_json(&step.inputs)),
+            Bound::MaybeText(if self.license { job.ticket } else { None }),
+            Bound::Owned(idempotency_key(&step.id, 0)),
+            Bound::Text(job.at),
+            Bound::Text(job.at),
+        ]
+    }
 }
 
 fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     rows: &'q [Insert<'q>],
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for row in rows {
-        let step = row.step;
-        query = query
-            .bind(step.id.as_str())
-            .bind(row.job.decision_id)
-            .bind(i64::from(step.seq))
-            .bind(row.job.ticket)
-            .bind(step.action_id.as_str())
-            .bind(step.sink.as_str())
-            .bind(step.payload.as_str())
-            .bind(seqs_json(&step.requires))
-            .bind(seqs_json(&step.inputs))
-            .bind(if row.license { row.job.ticket } else { None })
-            .bind(idempotency_key(&step.id, 0))
-            .bind(row.job.at)
-            .bind(row.job.at);
-    }
-    query
+    bind_sqlx(query, rows.iter().flat_map(Insert::bound))
 }
 
 /// The size of the next chunk of `rows` rows.
@@ -165,7 +174,10 @@ async fn insert_licenses(
 }
 
 /// The license step of `ticket`, which an insert just found there.
-async fn conflicting(conn: &mut AnyConnection, ticket: &str) -> Result<ActionRecord, StoreError> {
+pub(crate) async fn conflicting(
+    conn: &mut AnyConnection,
+    ticket: &str,
+) -> Result<ActionRecord, StoreError> {
     license_of(conn, ticket)
         .await?
         .ok_or_else(|| StoreError::Corrupt {
@@ -176,8 +188,8 @@ async fn conflicting(conn: &mut AnyConnection, ticket: &str) -> Result<ActionRec
         })
 }
 
-/// Decides the license of `job` (inserting its license step if it makes
-/// the ticket's license).
+/// Decides the license of `job`, a `Regenerate` (inserting its license
+/// step if the ticket has none yet).
 async fn resolve(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -233,21 +245,12 @@ async fn resolve(
     })
 }
 
-/// Writes the steps of `jobs` (their decision-log entries are already
-/// written on `conn`, in the same transaction): the new licenses of the
-/// batch, then each `Regenerate`, then the other steps.
-pub(crate) async fn write_actions(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    jobs: &[ActionsJob<'_>],
-) -> Result<Vec<Resolution>, StoreError> {
-    // The batch's new licenses first, in as few statements as can be, one
-    // per ticket (the first decision's: a later one about the same ticket
-    // would only conflict with it); the others are answered with the
-    // license that stands.
+/// The batch's new licenses, to insert first in as few statements as can
+/// be: one per ticket, the first decision's (a later one about the same
+/// ticket would only conflict with it).
+pub(crate) fn license_creates<'a>(jobs: &'a [ActionsJob<'a>]) -> Vec<Insert<'a>> {
     let mut tickets: HashSet<&str> = HashSet::new();
-    let creates: Vec<Insert<'_>> = jobs
-        .iter()
+    jobs.iter()
         .filter_map(|job| {
             let license = job.plan.license?;
             (license.effect == LicenseEffect::Create).then_some(())?;
@@ -259,56 +262,64 @@ pub(crate) async fn write_actions(
                 license: true,
             })
         })
-        .collect();
-    let created = insert_licenses(conn, backend, &creates).await?;
-    // The license steps standing for tickets whose license this batch did
-    // not make, each read once per batch (decisions about one ticket
-    // arrive together).
-    let mut standing: HashMap<&str, Arc<ActionRecord>> = HashMap::new();
-    let mut resolutions = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let create = job
-            .plan
-            .license
-            .filter(|l| l.effect == LicenseEffect::Create)
-            .zip(job.ticket);
-        let resolution = match create {
-            _ if job.plan.steps.is_empty() => Resolution::all(),
-            Some((license, ticket)) => match job.plan.steps.get(license.step) {
-                Some(step) if created.contains(&step.id) => Resolution {
+        .collect()
+}
+
+/// What a decision's steps come to once the batch's new licenses (the ids
+/// in `created`) are written, or what must be read to know.
+pub(crate) enum Needs<'a> {
+    /// Known: nothing more to read.
+    Known(Resolution),
+    /// The license standing for this ticket, which the batch did not make.
+    Standing(&'a str),
+    /// A `Regenerate`: the ticket's license step, perhaps retried.
+    Regenerate,
+}
+
+impl Needs<'_> {
+    /// What `job`'s steps need, `created` holding the ids of the license
+    /// steps the batch inserted.
+    pub(crate) fn of<'a>(job: &ActionsJob<'a>, created: &HashSet<String>) -> Needs<'a> {
+        let (Some(license), Some(ticket)) = (job.plan.license, job.ticket) else {
+            return Needs::Known(Resolution::all());
+        };
+        if job.plan.steps.is_empty() {
+            return Needs::Known(Resolution::all());
+        }
+        match license.effect {
+            LicenseEffect::None => Needs::Known(Resolution::all()),
+            LicenseEffect::Regenerate => Needs::Regenerate,
+            LicenseEffect::Create => match job.plan.steps.get(license.step) {
+                Some(step) if created.contains(&step.id) => Needs::Known(Resolution {
                     kept: Kept::All,
                     license_step: Some(license.step),
                     existing_license: None,
-                },
-                _ => {
-                    let existing = match standing.get(ticket) {
-                        Some(record) => Arc::clone(record),
-                        None => {
-                            let record = Arc::new(conflicting(conn, ticket).await?);
-                            standing.insert(ticket, Arc::clone(&record));
-                            record
-                        }
-                    };
-                    Resolution {
-                        kept: Kept::Nothing,
-                        license_step: None,
-                        existing_license: Some(existing),
-                    }
-                }
+                }),
+                _ => Needs::Standing(ticket),
             },
-            None => {
-                // A `Regenerate` may retry the license step: read it afresh
-                // after.
-                if let Some(ticket) = job.ticket {
-                    standing.remove(ticket);
-                }
-                resolve(conn, backend, job).await?
-            }
-        };
-        resolutions.push(resolution);
+        }
     }
+}
+
+impl Resolution {
+    /// No steps written: `existing` is the ticket's license.
+    pub(crate) fn standing(existing: Arc<ActionRecord>) -> Resolution {
+        Resolution {
+            kept: Kept::Nothing,
+            license_step: None,
+            existing_license: Some(existing),
+        }
+    }
+}
+
+/// The steps to insert after the licenses: every step each resolution
+/// keeps but its license step (written already).
+pub(crate) fn other_steps<'a>(
+    jobs: &'a [ActionsJob<'a>],
+    resolutions: &'a [Resolution],
+) -> Vec<Insert<'a>> {
     let mut rows: Vec<Insert<'_>> = Vec::new();
-    for (job, resolution) in jobs.iter().zip(&resolutions) {
+    for (job, resolution) in jobs.iter().zip(resolutions) {
         let steps = match &resolution.kept {
             Kept::All => &job.plan.steps[..],
             Kept::Nothing => &[][..],
@@ -324,6 +335,46 @@ pub(crate) async fn write_actions(
             }
         }
     }
+    rows
+}
+
+/// Writes the steps of `jobs` (their decision-log entries are already
+/// written on `conn`, in the same transaction): the new licenses of the
+/// batch, then each `Regenerate`, then the other steps.
+pub(crate) async fn write_actions(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    jobs: &[ActionsJob<'_>],
+) -> Result<Vec<Resolution>, StoreError> {
+    let created = insert_licenses(conn, backend, &license_creates(jobs)).await?;
+    // The license steps standing for tickets whose license this batch did
+    // not make, each read once per batch (decisions about one ticket
+    // arrive together).
+    let mut standing: HashMap<&str, Arc<ActionRecord>> = HashMap::new();
+    let mut resolutions = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let resolution = match Needs::of(job, &created) {
+            Needs::Known(resolution) => resolution,
+            Needs::Standing(ticket) => Resolution::standing(match standing.get(ticket) {
+                Some(record) => Arc::clone(record),
+                None => {
+                    let record = Arc::new(conflicting(conn, ticket).await?);
+                    standing.insert(ticket, Arc::clone(&record));
+                    record
+                }
+            }),
+            Needs::Regenerate => {
+                // A `Regenerate` may retry the license step: read it afresh
+                // after.
+                if let Some(ticket) = job.ticket {
+                    standing.remove(ticket);
+                }
+                resolve(conn, backend, job).await?
+            }
+        };
+        resolutions.push(resolution);
+    }
+    let rows = other_steps(jobs, &resolutions);
     let mut rest = &rows[..];
     while !rest.is_empty() {
         let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
@@ -334,6 +385,7 @@ pub(crate) async fn write_actions(
             .map_err(StoreError::db("writing a decision's actions"))?;
         rest = tail;
     }
+    drop(rows);
     Ok(resolutions)
 }
 
