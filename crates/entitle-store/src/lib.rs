@@ -2,7 +2,8 @@
 //! PostgreSQL, and the append-only decision log.
 //!
 //! One [`Store`] type serves both back-ends through sqlx's `Any` driver and
-//! the same SQL: instants are RFC 3339 `TEXT` in UTC, dates `YYYY-MM-DD`
+//! the same SQL (the decision-log writer alone calls SQLite itself for a
+//! SQLite file: see [`Store::log_decision`]): instants are RFC 3339 `TEXT` in UTC, dates `YYYY-MM-DD`
 //! `TEXT`, booleans and counts `BIGINT`, JSON `TEXT`. Only the triggers that
 //! make the decision log append-only differ per back-end.
 //!

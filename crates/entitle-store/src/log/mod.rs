@@ -4,20 +4,25 @@
 //! [`Store::log_decision`] queues the entry on a bounded channel and waits
 //! for a oneshot acknowledgement. The writer task takes every entry waiting
 //! (up to `log_batch_max`), inserts them in one transaction, commits, and
-//! only then acknowledges each caller. It keeps a connection of its own
-//! (replaced only after an error) so its statements stay prepared; a batch
-//! of up to 64 entries is a single INSERT (its own transaction). Under
-//! load, batches grow and the cost of a commit (an fsync) is shared; nothing
-//! is ever dropped: a full queue makes callers wait. If a batch fails, its
-//! entries are retried one transaction each, so one bad entry cannot fail
-//! the others.
+//! only then acknowledges each caller. Under load, batches grow and the cost
+//! of a commit (an fsync) is shared; nothing is ever dropped: a full queue
+//! makes callers wait. If a batch fails, its entries are retried one
+//! transaction each, so one bad entry cannot fail the others.
 //!
 //! A decision with actions has its outbox steps written in the same
-//! transaction as its entry (both or neither). A batch holding any such
-//! decision is one explicit transaction (`BEGIN IMMEDIATE` on SQLite):
-//! the entries, then each decision's license step, then one multi-row
-//! INSERT per chunk of the other steps. A batch without actions takes the
-//! path it always took.
+//! transaction as its entry (both or neither): the entries, then each
+//! decision's license step, then the other steps.
+//!
+//! For a SQLite file the writer calls SQLite itself (`native`: rusqlite, on
+//! the writer's thread, each statement prepared once), so a batch costs no
+//! round trip between threads. Everywhere else (PostgreSQL, SQLite in
+//! memory, and any batch holding a `Regenerate`) it writes through sqlx
+//! (`writer`): it keeps a connection of its own (replaced only after an
+//! error) so its statements stay prepared; a batch of up to 64 entries
+//! without actions is a single INSERT (its own transaction), one with
+//! actions an explicit transaction (`BEGIN IMMEDIATE` on SQLite). Both
+//! paths write the same rows (a property test runs one sequence through
+//! each).
 
 mod native;
 mod read;

@@ -447,6 +447,10 @@ impl Store {
     /// that step in [`LoggedDecision::existing_license`]; so does a
     /// `Regenerate` action, which also retries the license step (for the
     /// entry's role) if it is dead or cancelled.
+    ///
+    /// For a SQLite file the writer has a connection of its own to it,
+    /// outside the pool, and calls SQLite on its thread; a URL with any
+    /// parameter but `mode=rwc` or `mode=rw` keeps it on the pool's driver.
     pub async fn log_decision(&self, mut entry: NewDecision) -> Result<LoggedDecision, StoreError> {
         let actions = std::mem::take(&mut entry.actions);
         let action_ticket = entry.action_ticket.take();
