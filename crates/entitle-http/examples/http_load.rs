@@ -28,7 +28,9 @@
 //! `--outcome ID` decides the weekend-emergency example ending at another
 //! outcome (`not-lapsed`: a decision with no actions, so no outbox steps).
 //! `--memory` (or `ENTITLE_LOAD_MEMORY=1`) keeps the log in memory
-//! (`sqlite::memory:`); `--db URL` uses another database (a PostgreSQL URL).
+//! (`sqlite::memory:`); `--db URL` uses another database (a PostgreSQL URL,
+//! or a SQLite one: `sqlite:///tmp/b.db?mode=rwc&cache=private` keeps the
+//! log writer on sqlx instead of its own SQLite connection, to compare).
 //! The last line is
 //! `http decisions_per_s=<x> baseline_per_s=<y> ratio=<x/y> errors=<n> cpu_us_per_decision=<a> cpu_us_per_baseline=<b>`.
 

@@ -12,9 +12,8 @@
 //! transition, written with sqlx).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use entitle::policy::LicenseEffect;
@@ -26,7 +25,7 @@ use crate::error::StoreError;
 use crate::outbox::ActionRecord;
 use crate::outbox::row::{COLUMNS, FROM, record_from_row};
 use crate::outbox::write::{
-    ActionsJob, LICENSE_SUFFIX, Needs, Resolution, license_creates, other_steps, values,
+    ActionsJob, LICENSE_SUFFIX, Needs, Resolution, Standing, license_creates, other_steps, values,
 };
 use crate::store::{Backend, SqliteSynchronous};
 
@@ -205,18 +204,14 @@ fn write_actions(
             }
         }
     }
-    let mut standing: HashMap<&str, Arc<ActionRecord>> = HashMap::new();
+    let mut standing = Standing::default();
     let mut resolutions = Vec::with_capacity(jobs.len());
     for job in jobs {
         let resolution = match Needs::of(job, &created) {
             Needs::Known(resolution) => resolution,
             Needs::Standing(ticket) => Resolution::standing(match standing.get(ticket) {
-                Some(record) => Arc::clone(record),
-                None => {
-                    let record = Arc::new(license_of(tx, sql, ticket)?);
-                    standing.insert(ticket, Arc::clone(&record));
-                    record
-                }
+                Some(record) => record,
+                None => standing.keep(ticket, license_of(tx, sql, ticket)?),
             }),
             Needs::Regenerate => {
                 return Err(StoreError::Database {

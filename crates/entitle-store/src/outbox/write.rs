@@ -312,6 +312,31 @@ impl Resolution {
     }
 }
 
+/// The license steps standing for tickets whose license a batch did not
+/// make, each read once per batch (decisions about one ticket arrive
+/// together) and shared by those decisions' answers.
+#[derive(Default)]
+pub(crate) struct Standing<'a>(HashMap<&'a str, Arc<ActionRecord>>);
+
+impl<'a> Standing<'a> {
+    /// The license step of `ticket`, if read already.
+    pub(crate) fn get(&self, ticket: &str) -> Option<Arc<ActionRecord>> {
+        self.0.get(ticket).cloned()
+    }
+
+    /// Keeps `record`, just read, as the license step of `ticket`.
+    pub(crate) fn keep(&mut self, ticket: &'a str, record: ActionRecord) -> Arc<ActionRecord> {
+        let record = Arc::new(record);
+        self.0.insert(ticket, Arc::clone(&record));
+        record
+    }
+
+    /// Forgets the license step of `ticket` (it may change).
+    pub(crate) fn forget(&mut self, ticket: &str) {
+        self.0.remove(ticket);
+    }
+}
+
 /// The steps to insert after the licenses: every step each resolution
 /// keeps but its license step (written already).
 pub(crate) fn other_steps<'a>(
@@ -347,27 +372,20 @@ pub(crate) async fn write_actions(
     jobs: &[ActionsJob<'_>],
 ) -> Result<Vec<Resolution>, StoreError> {
     let created = insert_licenses(conn, backend, &license_creates(jobs)).await?;
-    // The license steps standing for tickets whose license this batch did
-    // not make, each read once per batch (decisions about one ticket
-    // arrive together).
-    let mut standing: HashMap<&str, Arc<ActionRecord>> = HashMap::new();
+    let mut standing = Standing::default();
     let mut resolutions = Vec::with_capacity(jobs.len());
     for job in jobs {
         let resolution = match Needs::of(job, &created) {
             Needs::Known(resolution) => resolution,
             Needs::Standing(ticket) => Resolution::standing(match standing.get(ticket) {
-                Some(record) => Arc::clone(record),
-                None => {
-                    let record = Arc::new(conflicting(conn, ticket).await?);
-                    standing.insert(ticket, Arc::clone(&record));
-                    record
-                }
+                Some(record) => record,
+                None => standing.keep(ticket, conflicting(conn, ticket).await?),
             }),
             Needs::Regenerate => {
                 // A `Regenerate` may retry the license step: read it afresh
                 // after.
                 if let Some(ticket) = job.ticket {
-                    standing.remove(ticket);
+                    standing.forget(ticket);
                 }
                 resolve(conn, backend, job).await?
             }
