@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
+use entitle::graph::DecisionGraph;
 
 mod common;
 
@@ -35,9 +36,8 @@ fn handwritten(bencher: Bencher) {
     });
 }
 
-#[divan::bench]
-fn decide(bencher: Bencher) {
-    let graph = common::graph();
+/// `decide` over the facts with `graph`.
+fn bench_decide(bencher: Bencher, graph: &DecisionGraph<common::Facts, common::Verdict>) {
     let cx = common::context();
     let facts = facts();
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
@@ -48,15 +48,13 @@ fn decide(bencher: Bencher) {
 }
 
 #[divan::bench]
+fn decide(bencher: Bencher) {
+    bench_decide(bencher, &common::graph());
+}
+
+#[divan::bench]
 fn decide_builder(bencher: Bencher) {
-    let graph = common::builder_graph();
-    let cx = common::context();
-    let facts = facts();
-    bencher.counter(ItemsCount::new(N)).bench_local(|| {
-        for f in &facts {
-            let _ = black_box(graph.decide(black_box(f), &cx));
-        }
-    });
+    bench_decide(bencher, &common::builder_graph());
 }
 
 #[divan::bench]
