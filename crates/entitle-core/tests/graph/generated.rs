@@ -17,6 +17,7 @@ use entitle_core::graph::{
 use proptest::prelude::*;
 
 use super::account::{Account, Region, Tier, Usage, Verdict, usage};
+use super::sneaky::Sneaky;
 
 /// The configuration the time-aware question reads.
 struct Limits {
@@ -404,28 +405,6 @@ fn an_invalid_declaration_is_a_build_error() {
             root: "q".to_owned(),
         }]
     );
-}
-
-/// An answer type whose question can return an answer it does not list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sneaky {
-    Listed,
-    AlsoListed,
-    Unlisted,
-}
-
-impl entitle_core::graph::Answer for Sneaky {
-    const ALL: &'static [Self] = &[Sneaky::Listed, Sneaky::AlsoListed];
-    fn index(self) -> usize {
-        self as usize
-    }
-    fn label(self) -> &'static str {
-        match self {
-            Sneaky::Listed => "listed",
-            Sneaky::AlsoListed => "also-listed",
-            Sneaky::Unlisted => "unlisted",
-        }
-    }
 }
 
 #[test]

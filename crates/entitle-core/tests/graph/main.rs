@@ -11,5 +11,6 @@ mod given;
 mod no_alloc;
 mod policies_traced;
 mod props;
+mod sneaky;
 mod time;
 mod validation;

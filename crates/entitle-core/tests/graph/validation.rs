@@ -13,6 +13,8 @@ use entitle_core::graph::{
     Answer, Context, DecisionGraph, GraphBuilder, GraphIssue, NodeKind, Timed,
 };
 
+use super::sneaky::Sneaky;
+
 entitle_core::answers! {
     /// A three-valued answer used to type-check edges.
     enum Tier {
@@ -779,29 +781,6 @@ fn a_very_deep_graph_is_decided_by_the_walk() {
         let expected = u32::from(f >= 600);
         assert_eq!(*graph.decide(&f, &cx).unwrap(), expected, "{f}");
         assert_eq!(*graph.decide_walk(&f, &cx).unwrap(), expected, "{f}");
-    }
-}
-
-/// An answer type whose `ALL` omits a value its questions can still return:
-/// it passes the build-time contract check, and breaks it at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sneaky {
-    Listed,
-    AlsoListed,
-    Unlisted,
-}
-
-impl entitle_core::graph::Answer for Sneaky {
-    const ALL: &'static [Self] = &[Sneaky::Listed, Sneaky::AlsoListed];
-    fn index(self) -> usize {
-        self as usize
-    }
-    fn label(self) -> &'static str {
-        match self {
-            Sneaky::Listed => "listed",
-            Sneaky::AlsoListed => "also-listed",
-            Sneaky::Unlisted => "unlisted",
-        }
     }
 }
 
