@@ -31,13 +31,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         cx: &Context<'_, C>,
         mut trace: Vec<Step<'g>>,
     ) -> Result<Decision<'g, O>, EvalError> {
-        trace.clear();
-        trace.reserve(self.depth);
-        let mut tracer = Tracer {
-            flat: &self.flat,
-            trace: &mut trace,
-            stable_until: None,
-        };
+        let mut tracer = Tracer::new(&self.flat, &mut trace, self.depth);
         let outcome = match self.generated_trace {
             Some(trace) => trace(facts, cx, &mut tracer),
             None => self.traced.run(facts, cx, &mut tracer),
@@ -81,15 +75,9 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         cx: &Context<'_, C>,
         mut trace: Vec<Step<'g>>,
     ) -> Result<Decision<'g, O>, EvalError> {
-        trace.clear();
-        trace.reserve(self.depth);
         // The path is the walk's own; the steps are recorded as the traced
         // closures record them.
-        let mut tracer = Tracer {
-            flat: &self.flat,
-            trace: &mut trace,
-            stable_until: None,
-        };
+        let mut tracer = Tracer::new(&self.flat, &mut trace, self.depth);
         let mut at = self.root.index();
         let (outcome, leaf) = loop {
             match self.flat.get(at) {

@@ -29,7 +29,19 @@ pub struct Tracer<'r, 'g, F, C> {
     pub(super) stable_until: Option<DateTime<Utc>>,
 }
 
-impl<'g, F, C> Tracer<'_, 'g, F, C> {
+impl<'r, 'g, F, C> Tracer<'r, 'g, F, C> {
+    /// A tracer writing into `trace`, cleared and with room for `depth`
+    /// steps.
+    pub(super) fn new(flat: &'g [Flat<F, C>], trace: &'r mut Vec<Step<'g>>, depth: usize) -> Self {
+        trace.clear();
+        trace.reserve(depth);
+        Tracer {
+            flat,
+            trace,
+            stable_until: None,
+        }
+    }
+
     /// Records that the question at node `at` answered `answer`, which
     /// holds until `changes_at`.
     #[inline(always)]
