@@ -213,7 +213,7 @@ fn write_actions(
                 Some(record) => record,
                 None => standing.keep(ticket, license_of(tx, sql, ticket)?),
             }),
-            Needs::Regenerate => {
+            Needs::Regenerate(..) => {
                 return Err(StoreError::Database {
                     context: "writing a decision's actions".to_owned(),
                     source: sqlx::Error::Protocol(

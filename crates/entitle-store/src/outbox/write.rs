@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::payload::DecisionPart;
 use super::people::license_of;
-use super::plan::{Plan, Step, idempotency_key, seqs_json};
+use super::plan::{LicenseStep, Plan, Step, idempotency_key, seqs_json};
 use super::row::parse_time;
 use super::{ActionRecord, ActionStatus, MANUAL_SINK, transition};
 use crate::bound::{Bound, bind_sqlx};
@@ -188,24 +188,21 @@ pub(crate) async fn conflicting(
         })
 }
 
-/// Decides the license of `job`, a `Regenerate` (inserting its license
-/// step if the ticket has none yet).
-async fn resolve(
+/// The steps of `job`, whose action `license` regenerates the license of
+/// `ticket`: the ticket's license step stands (re-run if it failed for
+/// good) and the action writes none of its own; a ticket with no license
+/// step yet gets the action's as its license.
+async fn regenerate(
     conn: &mut AnyConnection,
     backend: Backend,
     job: &ActionsJob<'_>,
+    ticket: &str,
+    license: LicenseStep,
 ) -> Result<Resolution, StoreError> {
-    let (Some(license), Some(ticket)) = (job.plan.license, job.ticket) else {
-        return Ok(Resolution::all());
-    };
     let Some(step) = job.plan.steps.get(license.step) else {
         return Ok(Resolution::all());
     };
-    let existing = match license.effect {
-        LicenseEffect::Regenerate => license_of(conn, ticket).await?,
-        LicenseEffect::Create | LicenseEffect::None => None,
-    };
-    let existing = match existing {
+    let existing = match license_of(conn, ticket).await? {
         Some(row) => row,
         None => {
             // The ticket's license, unless another decision made it first.
@@ -224,14 +221,6 @@ async fn resolve(
             conflicting(conn, ticket).await?
         }
     };
-    if license.effect == LicenseEffect::Create {
-        return Ok(Resolution {
-            kept: Kept::Nothing,
-            license_step: None,
-            existing_license: Some(Arc::new(existing)),
-        });
-    }
-    // Regenerate: re-run the license step if it failed for good.
     let existing = if existing.status.is_failure() {
         transition::retry(conn, backend, &existing.id, job.role, job.at).await?;
         super::row::fetch(conn, &existing.id).await?
@@ -272,8 +261,9 @@ pub(crate) enum Needs<'a> {
     Known(Resolution),
     /// The license standing for this ticket, which the batch did not make.
     Standing(&'a str),
-    /// A `Regenerate`: the ticket's license step, perhaps retried.
-    Regenerate,
+    /// A `Regenerate` of this ticket's license by this action: the
+    /// ticket's license step, perhaps retried.
+    Regenerate(&'a str, LicenseStep),
 }
 
 impl Needs<'_> {
@@ -288,7 +278,7 @@ impl Needs<'_> {
         }
         match license.effect {
             LicenseEffect::None => Needs::Known(Resolution::all()),
-            LicenseEffect::Regenerate => Needs::Regenerate,
+            LicenseEffect::Regenerate => Needs::Regenerate(ticket, license),
             LicenseEffect::Create => match job.plan.steps.get(license.step) {
                 Some(step) if created.contains(&step.id) => Needs::Known(Resolution {
                     kept: Kept::All,
@@ -381,13 +371,11 @@ pub(crate) async fn write_actions(
                 Some(record) => record,
                 None => standing.keep(ticket, conflicting(conn, ticket).await?),
             }),
-            Needs::Regenerate => {
+            Needs::Regenerate(ticket, license) => {
                 // A `Regenerate` may retry the license step: read it afresh
                 // after.
-                if let Some(ticket) = job.ticket {
-                    standing.forget(ticket);
-                }
-                resolve(conn, backend, job).await?
+                standing.forget(ticket);
+                regenerate(conn, backend, job, ticket, license).await?
             }
         };
         resolutions.push(resolution);
