@@ -116,9 +116,12 @@ pub(crate) fn load_actions_config(path: &Path) -> Result<ActionsConfig, Failure>
 
 /// Opens the store at `url` (a bad URL is bad input).
 pub(crate) async fn open_store(url: &str) -> Result<Store, Failure> {
-    Store::open(url).await.map_err(|e| match e {
-        StoreError::InvalidUrl { .. } => Failure::BadInput(format!("--db: {e}")),
-        e => Failure::Runtime(e.to_string()),
+    Store::open(url).await.map_err(|e| {
+        if e.is_bad_target() {
+            Failure::BadInput(format!("--db: {e}"))
+        } else {
+            Failure::Runtime(e.to_string())
+        }
     })
 }
 

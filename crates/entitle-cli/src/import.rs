@@ -89,9 +89,12 @@ pub fn execute(args: &ImportArgs) -> Result<ImportSummary, ImportFailure> {
         .build()
         .map_err(|e| ImportFailure::Runtime(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let store = Store::open(&args.db).await.map_err(|e| match e {
-            StoreError::InvalidUrl { .. } => ImportFailure::BadInput(format!("--db: {e}")),
-            _ => ImportFailure::Runtime(e.to_string()),
+        let store = Store::open(&args.db).await.map_err(|e| {
+            if e.is_bad_target() {
+                ImportFailure::BadInput(format!("--db: {e}"))
+            } else {
+                ImportFailure::Runtime(e.to_string())
+            }
         })?;
         let result = run(&store, &args.files, args.kind).await;
         store.close().await;

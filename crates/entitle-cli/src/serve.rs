@@ -148,9 +148,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         .build()
         .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        let store = entitle_store::Store::open(&args.db).await.map_err(|e| match e {
-            entitle_store::StoreError::InvalidUrl { .. } => bad(format!("--db: {e}")),
-            e => Failure::Runtime(e.to_string()),
+        let store = entitle_store::Store::open(&args.db).await.map_err(|e| {
+            if e.is_bad_target() {
+                bad(format!("--db: {e}"))
+            } else {
+                Failure::Runtime(e.to_string())
+            }
         })?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

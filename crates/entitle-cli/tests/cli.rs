@@ -487,3 +487,29 @@ fn import_conflicts_with_stored_records_exit_2() {
         &["accounts.csv: line 2, field `email`", "CDOT-502"],
     );
 }
+
+/// A `--db` that cannot be the store (not a database, a directory) is bad
+/// input: exit 2 at once, one line naming the file and what is wrong.
+#[test]
+fn a_db_that_cannot_be_the_store_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a database\n").unwrap();
+    let notes = notes.to_str().unwrap();
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/support.json");
+    let sample = sample.to_str().unwrap();
+    for args in [
+        &["actions", "list", "--db", notes][..],
+        &["import", "--db", notes, sample],
+    ] {
+        let out = entitle().args(args).output().unwrap();
+        assert_bad_input(&out, &["--db", notes, "file is not a database"]);
+    }
+    let dir_path = dir.path().to_str().unwrap();
+    let out = entitle()
+        .args(["actions", "list", "--db", dir_path])
+        .output()
+        .unwrap();
+    assert_bad_input(&out, &[dir_path, "is a directory"]);
+}

@@ -17,6 +17,16 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The SQLite file the URL names cannot hold the store: it is a
+    /// directory, not a database, or not readable and writable (with its
+    /// `-wal` and `-shm` files) by this user.
+    #[error("cannot open the SQLite file {path}: {reason}")]
+    CannotOpen {
+        /// The file's path, as given.
+        path: String,
+        /// What is wrong with it, in the operating system's or SQLite's words.
+        reason: String,
+    },
     /// A database operation failed.
     #[error("database error while {context}: {source}")]
     Database {
@@ -175,6 +185,16 @@ impl StoreError {
                 source,
             },
         }
+    }
+
+    /// True when the URL, or the SQLite file it names, cannot be a store
+    /// (`InvalidUrl`, `CannotOpen`): the caller's input is wrong, not the
+    /// database.
+    pub fn is_bad_target(&self) -> bool {
+        matches!(
+            self,
+            StoreError::InvalidUrl { .. } | StoreError::CannotOpen { .. }
+        )
     }
 
     /// True for errors that mean "no such record": `NotFound`,

@@ -134,6 +134,7 @@ mod outbox;
 mod records;
 pub mod replay;
 mod schema;
+mod sqlite_file;
 mod store;
 
 pub use error::StoreError;

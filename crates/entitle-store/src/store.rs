@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::StoreError;
 use crate::log::{LogMessage, LogStatsCounters};
+use crate::sqlite_file::cannot_open;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +135,9 @@ struct Target {
     /// when the URL asks for nothing but read-write access (any other
     /// parameter keeps the writer on the pool's driver).
     writer_file: Option<std::path::PathBuf>,
+    /// The SQLite file to check before connecting: one opened read-write
+    /// (`mode=rw` or `mode=rwc`).
+    check_file: Option<std::path::PathBuf>,
 }
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
@@ -170,6 +174,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             in_memory: false,
             create_file: None,
             writer_file: None,
+            check_file: None,
         });
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
@@ -197,6 +202,7 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
             in_memory: true,
             create_file: None,
             writer_file: None,
+            check_file: None,
         });
     }
     if path.contains('#') || path.contains('%') {
@@ -208,11 +214,21 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
     if !params.iter().any(|p| p.starts_with("mode=")) {
         params.push("mode=rwc");
     }
+    if params.contains(&"mode=ro") {
+        return Err(invalid(
+            "`mode=ro`: the store writes to its database (the schema, the decision log); \
+             `entitle replay` reads a log without writing to it",
+        ));
+    }
     let creates = params.contains(&"mode=rwc");
     let create_file = creates.then(|| std::path::PathBuf::from(path));
     let writer_file = params
         .iter()
         .all(|p| matches!(*p, "mode=rwc" | "mode=rw"))
+        .then(|| std::path::PathBuf::from(path));
+    let check_file = params
+        .iter()
+        .any(|p| matches!(*p, "mode=rwc" | "mode=rw"))
         .then(|| std::path::PathBuf::from(path));
     let path = if path.starts_with('/') {
         format!("//{path}")
@@ -225,13 +241,14 @@ fn parse_target(url: &str) -> Result<Target, StoreError> {
         in_memory: false,
         create_file,
         writer_file,
+        check_file,
     })
 }
 
 /// Creates the SQLite file `path`, readable and writable by its owner only
 /// (it holds requester emails), unless it exists. SQLite gives the `-wal`
 /// and `-shm` files it creates the database file's permissions.
-fn create_private_file(path: &std::path::Path, display_url: &str) -> Result<(), StoreError> {
+fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -242,10 +259,7 @@ fn create_private_file(path: &std::path::Path, display_url: &str) -> Result<(), 
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::Database {
-            context: format!("creating {display_url}"),
-            source: sqlx::Error::Io(e),
-        }),
+        Err(e) => Err(cannot_open(path, format!("cannot create it: {e}"))),
     }
 }
 
@@ -292,7 +306,10 @@ impl Store {
         let target = parse_target(url)?;
         let display_url = mask_password(url);
         if let Some(file) = &target.create_file {
-            create_private_file(file, &display_url)?;
+            create_private_file(file)?;
+        }
+        if let Some(file) = &target.check_file {
+            crate::sqlite_file::check(file, options.busy_timeout)?;
         }
         let connect = AnyConnectOptions::from_str(&target.url)
             .map_err(StoreError::db(format!("parsing {display_url}")))?;

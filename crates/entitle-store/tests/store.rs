@@ -147,11 +147,61 @@ async fn a_bad_url_is_a_typed_error() {
         Store::open("mysql://localhost/x").await,
         Err(StoreError::InvalidUrl { .. })
     ));
-    let err = Store::open("/nonexistent-dir/sub/x.db").await.unwrap_err();
-    assert!(
-        err.to_string().contains("/nonexistent-dir/sub/x.db"),
-        "{err}"
+    let err = Store::open("sqlite:///tmp/x.db?mode=ro").await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidUrl { .. }), "{err}");
+    assert!(err.to_string().contains("`mode=ro`"), "{err}");
+}
+
+/// A path that cannot hold the store fails at once, naming the file and
+/// what is wrong, as `CannotOpen` (bad input: `is_bad_target`), not after
+/// the pool's acquire timeout as "pool timed out".
+#[tokio::test]
+async fn a_file_that_cannot_be_the_store_is_refused_naming_it() {
+    let dir = common::TempDir::new();
+    let not_a_database = dir.path().join("notes.db");
+    std::fs::write(&not_a_database, "these are notes, not a SQLite database\n").unwrap();
+    let missing = dir.path().join("missing.db");
+    let cases = [
+        (
+            not_a_database.display().to_string(),
+            not_a_database.display().to_string(),
+            "file is not a database",
+        ),
+        (
+            dir.path().display().to_string(),
+            dir.path().display().to_string(),
+            "is a directory",
+        ),
+        (
+            "/nonexistent-dir/sub/x.db".to_owned(),
+            "/nonexistent-dir/sub/x.db".to_owned(),
+            "cannot create it",
+        ),
+        (
+            format!("sqlite://{}?mode=rw", missing.display()),
+            missing.display().to_string(),
+            "No such file",
+        ),
+    ];
+    for (url, path, reason) in cases {
+        let err = Store::open(&url).await.unwrap_err();
+        match &err {
+            StoreError::CannotOpen { path: p, reason: r } => {
+                assert_eq!(p, &path, "{url}");
+                assert!(r.contains(reason), "{url}: {r}");
+            }
+            other => panic!("{url}: expected CannotOpen, got {other:?}"),
+        }
+        assert!(err.is_bad_target(), "{url}");
+        assert!(err.to_string().contains(&path), "{err}");
+    }
+    // Nothing was made where it was refused; the notes are as they were.
+    assert!(!missing.exists());
+    assert_eq!(
+        std::fs::read_to_string(&not_a_database).unwrap(),
+        "these are notes, not a SQLite database\n"
     );
+    assert!(!dir.path().join("notes.db-wal").exists());
 }
 
 // ---------------------------------------------------------------- facts
