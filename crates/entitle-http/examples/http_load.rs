@@ -28,7 +28,9 @@
 //! `--outcome ID` decides the weekend-emergency example ending at another
 //! outcome (`not-lapsed`: a decision with no actions, so no outbox steps).
 //! `--memory` (or `ENTITLE_LOAD_MEMORY=1`) keeps the log in memory
-//! (`sqlite::memory:`); `--db URL` uses another database (a PostgreSQL URL,
+//! (`sqlite::memory:`); `--synchronous normal` commits the log without an
+//! fsync (it survives a process crash, not a power loss; `full` is the
+//! store's default); `--db URL` uses another database (a PostgreSQL URL,
 //! or a SQLite one: `sqlite:///tmp/b.db?mode=rwc&cache=private` keeps the
 //! log writer on sqlx instead of its own SQLite connection, to compare).
 //! The last line is
@@ -42,6 +44,7 @@ use std::time::{Duration, Instant};
 
 use entitle_http::auth::{Role, TokenFile, TokenSource, Tokens};
 use entitle_http::{AppState, ServerOptions};
+use entitle_store::SqliteSynchronous;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
@@ -59,6 +62,8 @@ struct Args {
     /// The weekend-emergency example decided: the one ending at this
     /// outcome.
     outcome: String,
+    /// SQLite's `synchronous` for the log (`FULL`, the store's default).
+    synchronous: SqliteSynchronous,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -68,6 +73,7 @@ fn parse_args() -> Result<Args, BoxError> {
         max_seconds: 60,
         db: None,
         outcome: "generate-temporary-license".to_owned(),
+        synchronous: SqliteSynchronous::Full,
     };
     if std::env::var("ENTITLE_LOAD_MEMORY").is_ok_and(|v| !v.is_empty() && v != "0") {
         args.db = Some("sqlite::memory:".to_owned());
@@ -75,10 +81,10 @@ fn parse_args() -> Result<Args, BoxError> {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || -> Result<usize, BoxError> {
-            Ok(it
-                .next()
-                .ok_or_else(|| format!("{flag} needs a value"))?
-                .parse()?)
+            let text = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            Ok(text
+                .parse()
+                .map_err(|e| format!("{flag} `{text}`: not a count ({e})"))?)
         };
         match flag.as_str() {
             "--clients" => args.clients = value()?.clamp(1, 1024),
@@ -87,6 +93,13 @@ fn parse_args() -> Result<Args, BoxError> {
             "--db" => args.db = Some(it.next().ok_or("--db needs a value")?),
             "--outcome" => args.outcome = it.next().ok_or("--outcome needs a value")?,
             "--memory" => args.db = Some("sqlite::memory:".to_owned()),
+            "--synchronous" => {
+                args.synchronous = match it.next().as_deref() {
+                    Some("full") => SqliteSynchronous::Full,
+                    Some("normal") => SqliteSynchronous::Normal,
+                    _ => return Err("--synchronous needs `full` or `normal`".into()),
+                }
+            }
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
@@ -346,12 +359,27 @@ fn workload(outcome: &str) -> Result<(&'static str, serde_json::Value, String), 
     Err("no example facts to decide".into())
 }
 
-fn main() -> Result<(), BoxError> {
-    let args = parse_args()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// Exit 2 for bad arguments, 1 if the load test itself fails.
+fn main() -> std::process::ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let ran = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(run(args))
+        .build()
+        .map_err(BoxError::from)
+        .and_then(|runtime| runtime.block_on(run(args)));
+    match ran {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
@@ -367,7 +395,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
             .ok_or("temp path is not UTF-8")?
             .to_owned(),
     };
-    let store = entitle_store::Store::open(&db).await?;
+    let options = entitle_store::StoreOptions {
+        sqlite_synchronous: args.synchronous,
+        ..entitle_store::StoreOptions::default()
+    };
+    let store = entitle_store::Store::open_with(&db, options).await?;
 
     let mut file = TokenFile::default();
     let (token, _) = file.add(Role::SupportEngineer, chrono::Utc::now())?;
@@ -379,11 +411,12 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let max = Duration::from_secs(args.max_seconds);
 
     println!(
-        "entitle HTTP load: {} clients, {} requests per phase, server http://{addr}, log {} ({})",
+        "entitle HTTP load: {} clients, {} requests per phase, server http://{addr}, log {} ({}, synchronous {:?})",
         args.clients,
         args.requests,
         store.url(),
-        store.backend().name()
+        store.backend().name(),
+        args.synchronous,
     );
     let health = Shape {
         method: Method::GET,
