@@ -38,22 +38,28 @@ pub(crate) fn check(path: &Path, busy_timeout: Duration) -> Result<(), StoreErro
         .open(path)
         .map_err(|e| cannot_open(path, format!("cannot open it for reading and writing: {e}")))?;
     let sqlite = |e: rusqlite::Error| cannot_open(path, sqlite_reason(path, &e));
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sqlite)?;
-    conn.busy_timeout(busy_timeout).map_err(sqlite)?;
     // What the pool's first connection does: a file that is not a database
     // fails here, and so does a directory where SQLite cannot create the
     // `-wal` and `-shm` files.
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
-        .map_err(sqlite)?;
+    let conn = connect(path, busy_timeout).map_err(sqlite)?;
     // The write lock, taken and given back (nothing is written): refused
     // when the `-wal` or `-shm` file exists but this user may not write it.
     conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK")
         .map_err(sqlite)?;
     conn.close().map_err(|(_, e)| sqlite(e))
+}
+
+/// A connection of this process's own to the store's SQLite file `path`:
+/// read-write (never creating it), in WAL mode, waiting up to
+/// `busy_timeout` for another connection's lock.
+pub(crate) fn connect(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    Ok(conn)
 }
 
 /// SQLite's message for `error`, with a hint where SQLite says only that it

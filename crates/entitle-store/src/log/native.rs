@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use entitle::policy::LicenseEffect;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params_from_iter};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 use super::writer::{LogJob, insert_sql};
@@ -119,14 +119,7 @@ impl NativeWriter {
     ) -> Result<NativeWriter, StoreError> {
         let context = format!("opening {} for the decision-log writer", path.display());
         let fail = |e| db(&context)(e);
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(fail)?;
-        conn.busy_timeout(busy_timeout).map_err(fail)?;
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
-            .map_err(fail)?;
+        let conn = crate::sqlite_file::connect(path, busy_timeout).map_err(fail)?;
         conn.pragma_update(None, "synchronous", synchronous.name())
             .map_err(fail)?;
         conn.pragma_update(None, "foreign_keys", "ON")
