@@ -21,8 +21,11 @@ pub(crate) fn cannot_open(path: &Path, reason: impl Into<String>) -> StoreError 
 }
 
 /// Opens `path` as the store will (read-write, in WAL mode), reads its
-/// header and closes it. Waits up to `busy_timeout` for another process's
-/// lock, as the store's connections do.
+/// header and closes it; checks first that the file and its `-wal` and
+/// `-shm` files, where they exist, can be read and written. Takes no lock
+/// another connection would wait for: a store in use by another process
+/// passes (the check is inconclusive when SQLite says it is busy, and the
+/// pool then waits as it always does).
 pub(crate) fn check(path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
@@ -31,22 +34,57 @@ pub(crate) fn check(path: &Path, busy_timeout: Duration) -> Result<(), StoreErro
         Ok(_) => {}
         Err(e) => return Err(cannot_open(path, e.to_string())),
     }
-    // The file itself, first: the operating system says why it refuses.
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| cannot_open(path, format!("cannot open it for reading and writing: {e}")))?;
-    let sqlite = |e: rusqlite::Error| cannot_open(path, sqlite_reason(path, &e));
+    // The files themselves, first: the operating system says why it refuses.
+    let name = file_name(path);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file);
+        match opened {
+            Ok(_) => {}
+            // SQLite makes the `-wal` and `-shm` files when it needs them.
+            Err(e) if !suffix.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                let which = if suffix.is_empty() {
+                    "it".to_owned()
+                } else {
+                    format!("`{name}{suffix}` beside it")
+                };
+                return Err(cannot_open(
+                    path,
+                    format!("cannot open {which} for reading and writing: {e}"),
+                ));
+            }
+        }
+    }
     // What the pool's first connection does: a file that is not a database
     // fails here, and so does a directory where SQLite cannot create the
     // `-wal` and `-shm` files.
-    let conn = connect(path, busy_timeout).map_err(sqlite)?;
-    // The write lock, taken and given back (nothing is written): refused
-    // when the `-wal` or `-shm` file exists but this user may not write it.
-    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK")
-        .map_err(sqlite)?;
-    conn.close().map_err(|(_, e)| sqlite(e))
+    let conn = match connect(path, busy_timeout) {
+        Ok(conn) => conn,
+        Err(e) if is_busy(&e) => return Ok(()),
+        Err(e) => return Err(cannot_open(path, sqlite_reason(&name, &e))),
+    };
+    conn.close()
+        .map_err(|(_, e)| cannot_open(path, sqlite_reason(&name, &e)))
+}
+
+/// Whether SQLite refused for a lock another connection holds.
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The last part of `path`, to name the files beside it.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// A connection of this process's own to the store's SQLite file `path`:
@@ -63,9 +101,9 @@ pub(crate) fn connect(path: &Path, busy_timeout: Duration) -> rusqlite::Result<C
 }
 
 /// SQLite's message for `error`, with a hint where SQLite says only that it
-/// could not open the file (the file itself opened: what failed is what the
-/// write-ahead log needs beside it).
-fn sqlite_reason(path: &Path, error: &rusqlite::Error) -> String {
+/// could not open or write the file `name` (the file itself opened: what
+/// failed is what the write-ahead log needs beside it).
+fn sqlite_reason(name: &str, error: &rusqlite::Error) -> String {
     let cannot_open = matches!(
         error.sqlite_error_code(),
         Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
@@ -73,12 +111,8 @@ fn sqlite_reason(path: &Path, error: &rusqlite::Error) -> String {
     if !cannot_open {
         return format!("SQLite refuses it: {error}");
     }
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
     format!(
         "SQLite refuses it: {error} (the store keeps the file in WAL mode, so it must also \
-         read and write, or create, `{name}-wal` and `{name}-shm` in the same directory)"
+         create, or read and write, `{name}-wal` and `{name}-shm` in the same directory)"
     )
 }

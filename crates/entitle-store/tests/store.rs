@@ -204,6 +204,39 @@ async fn a_file_that_cannot_be_the_store_is_refused_naming_it() {
     assert!(!dir.path().join("notes.db-wal").exists());
 }
 
+/// The check on open takes no lock: a store file another connection is
+/// writing in (a transaction holding the write lock) opens at once and can
+/// be read.
+#[tokio::test]
+async fn a_store_being_written_by_another_connection_opens() {
+    let dir = common::TempDir::new();
+    let path = dir.path().join("store.db");
+    let url = path.display().to_string();
+    Store::open(&url).await.unwrap().close().await;
+    sqlx::any::install_default_drivers();
+    let mut writer = sqlx::AnyConnection::connect(&format!("sqlite://{url}"))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO customers (id, name, status) VALUES ('C-1', 'Initech', 'paid')")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    let store = Store::open(&url).await.unwrap();
+    assert!(
+        store
+            .decisions(&DecisionFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await;
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+}
+
 // ---------------------------------------------------------------- facts
 
 /// Every policy whose facts are stored, for every sample ticket where they
