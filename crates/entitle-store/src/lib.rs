@@ -10,7 +10,9 @@
 //! - **Opening**: [`Store::open`] takes `sqlite::memory:`, `sqlite:PATH`,
 //!   `sqlite://PATH`, a plain file path (SQLite), or `postgres://...`. A SQLite
 //!   file is created if missing; the schema is migrated on open (versioned SQL
-//!   in one transaction, recorded in `schema_version`).
+//!   in one transaction, recorded in `schema_version`). A path that cannot
+//!   hold the store (a directory, a file that is not a database, one this
+//!   user may not write) is refused at once with [`StoreError::CannotOpen`].
 //! - **Records**: [`Store::put_records`] upserts a [`Records`] batch (used by
 //!   `entitle import`) in one transaction; [`Store::ticket`] and friends read
 //!   them back.
