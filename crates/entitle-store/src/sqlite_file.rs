@@ -2,8 +2,8 @@
 //! it. The pool retries a connection that fails its setup until its acquire
 //! timeout, then reports only that it timed out; a path that cannot be the
 //! store (a directory, a file that is not a database, one the user may not
-//! write, a directory where the write-ahead log cannot be made) fails here at
-//! once, saying what is wrong.
+//! write, a directory where the write-ahead log cannot be made, another
+//! application's database) fails here at once, saying what is wrong.
 
 use std::path::Path;
 use std::time::Duration;
@@ -67,8 +67,47 @@ pub(crate) fn check(path: &Path, busy_timeout: Duration) -> Result<(), StoreErro
         Err(e) if is_busy(&e) => return Ok(()),
         Err(e) => return Err(cannot_open(path, sqlite_reason(&name, &e))),
     };
+    // A database of another application is left as it is: migrating would
+    // add entitle's tables to it.
+    let foreign = match foreign_tables(&conn) {
+        Ok(tables) => tables,
+        Err(e) if is_busy(&e) => Vec::new(),
+        Err(e) => return Err(cannot_open(path, sqlite_reason(&name, &e))),
+    };
+    if !foreign.is_empty() {
+        let shown: Vec<String> = foreign.iter().take(5).map(|t| format!("`{t}`")).collect();
+        let more = if foreign.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        return Err(cannot_open(
+            path,
+            format!(
+                "it is another application's SQLite database (tables {}{more}), not an entitle \
+                 store; give entitle a file of its own",
+                shown.join(", ")
+            ),
+        ));
+    }
     conn.close()
         .map_err(|(_, e)| cannot_open(path, sqlite_reason(&name, &e)))
+}
+
+/// The tables of a database that is not an entitle store: all its own
+/// tables when it has some but no `schema_version`, else none.
+fn foreign_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare(
+        "SELECT name FROM sqlite_master \
+         WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )?;
+    let tables = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    if tables.iter().any(|t| t == "schema_version") {
+        return Ok(Vec::new());
+    }
+    Ok(tables)
 }
 
 /// Whether SQLite refused for a lock another connection holds.

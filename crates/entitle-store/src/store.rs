@@ -311,8 +311,11 @@ impl Store {
         if let Some(file) = &target.check_file {
             crate::sqlite_file::check(file, options.busy_timeout)?;
         }
-        let connect = AnyConnectOptions::from_str(&target.url)
-            .map_err(StoreError::db(format!("parsing {display_url}")))?;
+        let connect =
+            AnyConnectOptions::from_str(&target.url).map_err(|e| StoreError::InvalidUrl {
+                url: display_url.clone(),
+                reason: e.to_string(),
+            })?;
         let backend = target.backend;
         let busy_ms = options.busy_timeout.as_millis();
         let synchronous = options.sqlite_synchronous.pragma();

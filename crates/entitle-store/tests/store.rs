@@ -147,6 +147,14 @@ async fn a_bad_url_is_a_typed_error() {
         Store::open("mysql://localhost/x").await,
         Err(StoreError::InvalidUrl { .. })
     ));
+    // A PostgreSQL URL the driver cannot parse (the port is not a number),
+    // its password masked.
+    let err = Store::open("postgres://u:secret@db:abc/x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidUrl { .. }), "{err}");
+    assert!(err.to_string().contains("invalid port number"), "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
     let err = Store::open("sqlite:///tmp/x.db?mode=ro").await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidUrl { .. }), "{err}");
     assert!(err.to_string().contains("`mode=ro`"), "{err}");
@@ -161,7 +169,23 @@ async fn a_file_that_cannot_be_the_store_is_refused_naming_it() {
     let not_a_database = dir.path().join("notes.db");
     std::fs::write(&not_a_database, "these are notes, not a SQLite database\n").unwrap();
     let missing = dir.path().join("missing.db");
+    let other_app = dir.path().join("other-app.db");
+    sqlx::any::install_default_drivers();
+    let mut conn =
+        sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=rwc", other_app.display()))
+            .await
+            .unwrap();
+    sqlx::query("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
     let cases = [
+        (
+            other_app.display().to_string(),
+            other_app.display().to_string(),
+            "another application's SQLite database (tables `invoices`)",
+        ),
         (
             not_a_database.display().to_string(),
             not_a_database.display().to_string(),
@@ -202,6 +226,19 @@ async fn a_file_that_cannot_be_the_store_is_refused_naming_it() {
         "these are notes, not a SQLite database\n"
     );
     assert!(!dir.path().join("notes.db-wal").exists());
+    // The other application's database was not migrated.
+    let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", other_app.display()))
+        .await
+        .unwrap();
+    let tables: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        "n",
+    );
+    assert_eq!(tables, 1);
+    conn.close().await.unwrap();
 }
 
 /// The check on open takes no lock: a store file another connection is
