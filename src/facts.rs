@@ -35,10 +35,37 @@ pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     if input.iter().all(u8::is_ascii_whitespace) {
         return Err(FactsError::Empty);
     }
+    not_an_object(input)?;
     match serde_json::from_slice(input) {
         Ok(value) => Ok(value),
         Err(_) => explain(input),
     }
+}
+
+/// Refuses facts that are a JSON value but not an object: serde's derived
+/// structs would read an array as the members in declaration order.
+fn not_an_object(input: &[u8]) -> Result<(), FactsError> {
+    let Some(at) = input.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(());
+    };
+    let found = match input.get(at) {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        // An object, or not JSON at all: serde_json says which.
+        _ => return Ok(()),
+    };
+    let before = input.get(..at).unwrap_or_default();
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+    Err(FactsError::Invalid {
+        path: None,
+        message: format!(
+            "the facts must be a JSON object, not {found} at line {line} column {column}"
+        ),
+    })
 }
 
 /// Parses `input` tracking the field path, for the error that names it.

@@ -203,3 +203,27 @@ fn valid_facts_parse_the_same_on_the_fast_path() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Facts that are JSON but not an object are refused, saying what they
+/// are and where: serde's derived structs would otherwise read an array as
+/// the members in declaration order (the HTTP service already refused it;
+/// the CLI decided it).
+#[test]
+fn facts_that_are_not_an_object_are_refused() {
+    for (input, found, line_column) in [
+        (r#"[{"status": "paid"}]"#, "an array", "line 1 column 1"),
+        ("\n  42", "a number", "line 2 column 3"),
+        (r#""facts""#, "a string", "line 1 column 1"),
+        ("  true", "a boolean", "line 1 column 3"),
+        ("null", "null", "line 1 column 1"),
+        ("[]", "an array", "line 1 column 1"),
+    ] {
+        let (path, message) = invalid(input);
+        assert_eq!(path, None, "{input:?}");
+        assert_eq!(
+            message,
+            format!("the facts must be a JSON object, not {found} at {line_column}"),
+            "{input:?}"
+        );
+    }
+}
