@@ -39,8 +39,8 @@ pub(crate) enum ActionsCommand {
         /// Only actions of this decision.
         #[arg(long)]
         decision: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 100)]
+        /// At most this many (1 to 10000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -173,7 +173,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                 ticket,
                 manual: manual.then_some(true),
                 decision,
-                limit: limit.clamp(1, 10_000),
+                limit,
                 before: None,
             };
             let actions = store.actions(&filter).await.map_err(outbox_failure)?;

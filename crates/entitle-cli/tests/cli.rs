@@ -513,3 +513,23 @@ fn a_db_that_cannot_be_the_store_exits_2_naming_it() {
         .unwrap();
     assert_bad_input(&out, &[dir_path, "is a directory"]);
 }
+
+/// `actions list --limit` takes 1 to 10000, as the HTTP listing refuses a
+/// `limit` of 0 (it listed one row).
+#[test]
+fn an_actions_limit_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let out = entitle()
+        .args(["actions", "list", "--limit", "0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--limit") && stderr.contains("1..=10000"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "nothing is opened for a bad argument");
+}
