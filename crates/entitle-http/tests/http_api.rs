@@ -609,6 +609,16 @@ async fn suite(db: &str, label: &str) {
         .get("/v1/decisions?colour=red", Some(eng))
         .await
         .problem(400);
+    // A cursor that is no id would match nothing and list from the start.
+    for path in ["/v1/decisions?before=garbage", "/v1/actions?before=garbage"] {
+        let p = client.get(path, Some(eng)).await.problem(400);
+        assert_eq!(p["type"], "urn:entitle:problem:bad-query", "{path}");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("`before`") && detail.contains("`garbage`"),
+            "{detail}"
+        );
+    }
     let p = client
         .get(
             "/v1/decisions/00000000-0000-0000-0000-000000000000",

@@ -17,14 +17,13 @@ use axum::response::Response;
 use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Caller, read_json_body};
+use super::extract::{Caller, MAX_PAGE, page_cursor, page_limit, read_json_body};
 use super::json_value;
 use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
 
 /// Most steps one page may ask for.
-const MAX_PAGE: u32 = 1000;
 
 /// A step as a decision's answer shows it: what it is, where it goes and
 /// how far it got (its payload and history: `GET /v1/actions/{id}`).
@@ -113,14 +112,8 @@ pub(crate) async fn list_actions(
             .at("status")
         })?),
     };
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Problem::new(
-            problem::BAD_QUERY,
-            format!("`limit` must be between 1 and {MAX_PAGE}, not {limit}"),
-        )
-        .at("limit"));
-    }
+    let limit = page_limit(query.limit)?;
+    let before = page_cursor(query.before, "an action")?;
     let actions = state
         .store()
         .actions(&ActionFilter {
@@ -129,7 +122,7 @@ pub(crate) async fn list_actions(
             manual: query.manual,
             decision: query.decision,
             limit,
-            before: query.before,
+            before,
         })
         .await
         .map_err(action_problem)?;

@@ -1,6 +1,7 @@
 //! What handlers take from a request: the caller (from the bearer token),
-//! path parameters, the request id, and JSON bodies (the media type, the
-//! size limit, and the decision envelope `{"facts": ..., "now": ...}`).
+//! path parameters, the request id, a listing's page (`limit`, `before`),
+//! and JSON bodies (the media type, the size limit, and the decision
+//! envelope `{"facts": ..., "now": ...}`).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -252,4 +253,34 @@ pub(super) fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned()
+}
+
+/// The most entries a listing's page holds (`limit`).
+pub(super) const MAX_PAGE: u32 = 1000;
+
+/// A listing's `limit` (100 when absent): 1 to [`MAX_PAGE`].
+pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::new(
+            problem::BAD_QUERY,
+            format!("`limit` must be between 1 and {MAX_PAGE}, not {limit}"),
+        )
+        .at("limit"));
+    }
+    Ok(limit)
+}
+
+/// A listing's `before`: an id of what is listed (`of`: `decision`,
+/// `action`), as a page's `next_before` gives it. Anything else would match
+/// no id and list from the start.
+pub(super) fn page_cursor(before: Option<String>, of: &str) -> Result<Option<String>, Problem> {
+    match before {
+        Some(id) if uuid::Uuid::try_parse(&id).is_err() => Err(Problem::new(
+            problem::BAD_QUERY,
+            format!("`before` must be {of} id (a UUID, as `next_before` gives it), not `{id}`"),
+        )
+        .at("before")),
+        before => Ok(before),
+    }
 }

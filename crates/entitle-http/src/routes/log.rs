@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::actions;
 use super::catalog::check_policy;
-use super::extract::{Caller, Param};
+use super::extract::{Caller, MAX_PAGE, Param, page_cursor, page_limit};
 use super::{json_bytes, json_value};
 use crate::AppState;
 use crate::problem::{self, Problem};
@@ -26,7 +26,6 @@ pub(super) struct ListQuery {
 }
 
 /// Most entries one page may ask for.
-const MAX_PAGE: u32 = 1000;
 
 /// `GET /v1/decisions[?ticket=&policy=&limit=&before=]`.
 pub(super) async fn list_decisions(
@@ -43,21 +42,15 @@ pub(super) async fn list_decisions(
             ),
         )
     })?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Problem::new(
-            problem::BAD_QUERY,
-            format!("`limit` must be between 1 and {MAX_PAGE}, not {limit}"),
-        )
-        .at("limit"));
-    }
+    let limit = page_limit(query.limit)?;
+    let before = page_cursor(query.before, "a decision")?;
     if let Some(policy) = &query.policy {
         check_policy(policy)?;
     }
     if let Some(ticket) = &query.ticket {
         state.store().ticket(ticket).await?;
     }
-    page(&state, query.ticket, query.policy, query.before, limit).await
+    page(&state, query.ticket, query.policy, before, limit).await
 }
 
 /// Entries read from the store at first, before their size is known.
