@@ -23,8 +23,6 @@ use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
 
-/// Most steps one page may ask for.
-
 /// A step as a decision's answer shows it: what it is, where it goes and
 /// how far it got (its payload and history: `GET /v1/actions/{id}`).
 #[derive(Debug, Serialize)]

@@ -25,8 +25,6 @@ pub(super) struct ListQuery {
     before: Option<String>,
 }
 
-/// Most entries one page may ask for.
-
 /// `GET /v1/decisions[?ticket=&policy=&limit=&before=]`.
 pub(super) async fn list_decisions(
     _caller: Caller,
