@@ -81,6 +81,15 @@ pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
     match command {
         TokensCommand::Add { role, file } => {
             let role: Role = role.parse().map_err(bad)?;
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !dir.is_dir() {
+                    return Err(bad(format!(
+                        "--file {}: the directory {} does not exist",
+                        file.display(),
+                        dir.display()
+                    )));
+                }
+            }
             let mut tokens = TokenFile::load(&file).map_err(bad)?;
             let (token, record) = tokens.add(role, chrono::Utc::now()).map_err(bad)?;
             tokens

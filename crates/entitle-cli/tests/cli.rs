@@ -533,3 +533,18 @@ fn an_actions_limit_of_zero_is_refused() {
     );
     assert!(!db.exists(), "nothing is opened for a bad argument");
 }
+
+/// `tokens add --file` in a directory that does not exist is bad input
+/// naming both, not an I/O failure naming a temporary file.
+#[test]
+fn tokens_add_into_a_missing_directory_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("no-such-dir").join("tokens.json");
+    let file = file.to_str().unwrap();
+    let out = entitle()
+        .args(["tokens", "add", "--role", "reader", "--file", file])
+        .output()
+        .unwrap();
+    assert_bad_input(&out, &["--file", file, "does not exist"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(".tmp"));
+}

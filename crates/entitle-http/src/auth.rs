@@ -222,7 +222,14 @@ impl TokenFile {
             .prefix(".tokens.")
             .suffix(".tmp")
             .tempfile_in(dir)
-            .map_err(io)?;
+            .map_err(|e| {
+                // tempfile's message names the temporary file; the user
+                // knows the directory.
+                io(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot create a file in {}: {}", dir.display(), e.kind()),
+                ))
+            })?;
         use std::io::Write as _;
         tmp.write_all(text.as_bytes()).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
