@@ -546,5 +546,5 @@ fn tokens_add_into_a_missing_directory_exits_2() {
         .output()
         .unwrap();
     assert_bad_input(&out, &["--file", file, "does not exist"]);
-    assert!(!String::from_utf8_lossy(&out.stderr).contains(".tmp"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(".tokens."));
 }
