@@ -584,6 +584,18 @@ async fn suite(db: &str, label: &str) {
         page2["decisions"][0]["decision_id"],
         ticket_decision["decision_id"]
     );
+    // Declared JSON but left empty (`curl -H 'Content-Type: application/json'
+    // -X POST`): no body, not a parse error.
+    let declared = client
+        .send(
+            Method::POST,
+            &format!("/v1/tickets/{ticket}/decisions/emergency-license-follow-up"),
+            Some(eng),
+            Some(("application/json", Vec::new())),
+        )
+        .await;
+    assert_eq!(declared.status, 200, "{}", declared.text);
+    assert_eq!(declared.json()["outcome"], "resend-from-success-record");
     let all = client
         .get("/v1/decisions?policy=star-self-managed", Some(eng))
         .await;

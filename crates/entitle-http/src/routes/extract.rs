@@ -160,7 +160,12 @@ pub(crate) async fn read_json_body(
                 Problem::new(problem::MALFORMED, rejection.body_text())
             }
         })?;
-    if optional && content_type.is_none() && bytes.is_empty() {
+    // An optional body left empty is no body, whether or not the client
+    // declared it JSON (`curl -H 'Content-Type: application/json' -X POST`).
+    if optional
+        && bytes.iter().all(u8::is_ascii_whitespace)
+        && content_type.as_deref().is_none_or(is_json)
+    {
         return Ok(None);
     }
     match content_type.as_deref() {
