@@ -141,7 +141,7 @@ pub enum StoreError {
     },
     /// A person asked for a change the step's status does not allow (e.g.
     /// retrying a delivered step).
-    #[error("action `{id}` is {status}: cannot {change} it")]
+    #[error("action `{id}` is {status}: cannot {}", change.of_it())]
     ActionTransition {
         /// The step's id.
         id: String,

@@ -121,6 +121,17 @@ pub enum ActionChange {
     MarkDone,
 }
 
+impl ActionChange {
+    /// The change said of a step: `retry it`, `cancel it`, `mark it done`.
+    pub fn of_it(self) -> &'static str {
+        match self {
+            ActionChange::Retry => "retry it",
+            ActionChange::Cancel => "cancel it",
+            ActionChange::MarkDone => "mark it done",
+        }
+    }
+}
+
 impl std::fmt::Display for ActionChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -895,6 +895,15 @@ async fn people(db: &TestDb) {
         err.to_string(),
         format!("action `{}` is pending: cannot retry it", ids[0])
     );
+    let done_twice = StoreError::ActionTransition {
+        id: "A-1".to_owned(),
+        status: ActionStatus::DoneByHand,
+        change: ActionChange::MarkDone,
+    };
+    assert_eq!(
+        done_twice.to_string(),
+        "action `A-1` is done-by-hand: cannot mark it done"
+    );
 
     // The generator is done by hand; the email (now runnable) is cancelled,
     // cascading to the channel post; the manual record is done by hand.
