@@ -61,7 +61,7 @@ pub(crate) enum ActionsCommand {
         #[command(flatten)]
         db: DbArg,
         /// Who asks (recorded in the action's history); default `cli:$USER`.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = not_blank)]
         by: Option<String>,
     },
     /// Give an action up (and the actions that need it).
@@ -74,7 +74,7 @@ pub(crate) enum ActionsCommand {
         #[arg(long)]
         note: Option<String>,
         /// Who asks; default `cli:$USER`.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = not_blank)]
         by: Option<String>,
     },
     /// Mark an action carried out by hand (a manual task, or one a person
@@ -88,7 +88,7 @@ pub(crate) enum ActionsCommand {
         #[arg(long)]
         note: String,
         /// Who did it; default `cli:$USER`.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = not_blank)]
         by: Option<String>,
     },
     /// Deliver the outbox's actions to their sinks (docs/actions.md).
@@ -130,6 +130,16 @@ fn outbox_failure(e: StoreError) -> Failure {
         Failure::BadInput(e.to_string())
     } else {
         Failure::Runtime(e.to_string())
+    }
+}
+
+/// A `--by` name: not empty or only white space (it is who the history
+/// says acted).
+fn not_blank(name: &str) -> Result<String, String> {
+    if name.trim().is_empty() {
+        Err("a name is needed: who asks is recorded in the action's history".to_owned())
+    } else {
+        Ok(name.to_owned())
     }
 }
 

@@ -532,6 +532,27 @@ fn an_actions_limit_of_zero_is_refused() {
         "{stderr}"
     );
     assert!(!db.exists(), "nothing is opened for a bad argument");
+    // Who asks is recorded: an empty `--by` is refused, before the store.
+    for change in ["retry", "cancel"] {
+        let out = entitle()
+            .args([
+                "actions",
+                change,
+                "0190a000-0000-7000-8000-000000000000",
+                "--by",
+                " ",
+                "--db",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{change}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--by"),
+            "{change}"
+        );
+        assert!(!db.exists(), "{change}");
+    }
 }
 
 /// `tokens add --file` in a directory that does not exist is bad input
