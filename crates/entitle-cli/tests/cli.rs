@@ -515,9 +515,10 @@ fn a_db_that_cannot_be_the_store_exits_2_naming_it() {
 }
 
 /// `actions list --limit` takes 1 to 10000, as the HTTP listing refuses a
-/// `limit` of 0 (it listed one row).
+/// `limit` of 0 (it listed one row); `--by` is not empty. Both are refused
+/// before the store is opened.
 #[test]
-fn an_actions_limit_of_zero_is_refused() {
+fn bad_actions_arguments_exit_2_before_the_store_is_opened() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     let out = entitle()
