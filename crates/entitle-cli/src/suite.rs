@@ -86,8 +86,10 @@ pub fn test(args: &TestArgs) -> Result<String, Failure> {
         None => Vec::new(),
     };
     if let Some(path) = &args.junit {
+        // The path is the caller's: a directory or a missing one is bad
+        // input (exit 2), not a failed scenario (exit 1).
         std::fs::write(path, junit(&runs)).map_err(|e| {
-            Failure::Runtime(format!("--junit {}: cannot write: {e}", path.display()))
+            Failure::BadInput(format!("--junit {}: cannot write: {e}", path.display()))
         })?;
     }
     let output = match args.format {

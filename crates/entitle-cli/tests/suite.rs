@@ -242,3 +242,13 @@ fn schema_scenario_prints_the_format() {
     assert_eq!(schema["required"], serde_json::json!(["scenario"]));
     assert_eq!(schema["additionalProperties"], false);
 }
+
+/// A `--junit` path that cannot be written (a directory) is bad input,
+/// exit 2, not exit 1, which says a scenario failed.
+#[test]
+fn a_junit_path_that_cannot_be_written_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = entitle_test(&["suite", "--junit", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--junit"), "{}", stderr(&output));
+}
