@@ -363,6 +363,10 @@ pub fn load_file(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
         field: None,
         problem: Box::new(problem),
     };
+    if let Err(e) = std::fs::metadata(path) {
+        // A path that is not there says so, whatever its extension.
+        return Err(error(ScenarioProblem::Io(e.to_string())));
+    }
     let Some(format) = ScenarioFormat::of(path) else {
         return Err(error(ScenarioProblem::Io(
             "not a scenario file: expected a `.toml` or `.json` extension".into(),

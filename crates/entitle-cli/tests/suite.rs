@@ -252,3 +252,16 @@ fn a_junit_path_that_cannot_be_written_exits_2() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("--junit"), "{}", stderr(&output));
 }
+
+/// A path that is not there says so, not that its extension is wrong.
+#[test]
+fn a_missing_path_says_it_is_missing() {
+    let output = entitle_test(&["no-such-scenarios"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains("no-such-scenarios") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("extension"), "{stderr}");
+}
