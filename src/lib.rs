@@ -16,12 +16,14 @@
 
 pub use entitle_core::*;
 
+mod action_ids;
 mod catalog;
 mod config_file;
 mod facts;
 mod report;
 pub mod scenario;
 
+pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
 pub use config_file::{ConfigFileError, config_from_toml};
 pub use facts::{FactsError, parse_facts};

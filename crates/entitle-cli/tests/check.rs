@@ -70,3 +70,51 @@ fn bad_input_exits_2() {
     );
     assert_eq!(entitle(&["check", "--cases", "0"]).status.code(), Some(2));
 }
+
+/// Every action a policy asks for, deciding random facts at random
+/// instants, is an id `entitle::action_ids` knows: the set the actions
+/// config's `[routes]` are checked against, read from the built-in
+/// scenarios, misses none.
+#[test]
+fn every_action_a_policy_asks_for_is_a_known_id() {
+    use entitle::policy::{PolicyVisitor, Registered};
+    use entitle_core::testing::{facts, instant};
+    use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+
+    let known = entitle::action_ids().unwrap();
+    assert!(known.contains("email-license"), "{known:?}");
+    struct Actions<'a>(&'a std::collections::BTreeSet<&'static str>);
+    impl PolicyVisitor for Actions<'_> {
+        type Output = ();
+        fn visit<P: Registered>(self) {
+            let config = Config {
+                cases: 512,
+                failure_persistence: None,
+                ..Config::default()
+            };
+            let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+            let mut runner = TestRunner::new_with_rng(config, rng);
+            let policy_config = entitle::config::PolicyConfig::default();
+            runner
+                .run(&(facts::<P>(), instant()), |(facts, now)| {
+                    let decision = entitle::policy::evaluate::<P>(&facts, now, &policy_config)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    for action in &decision.details.actions {
+                        if !self.0.contains(action.id) {
+                            return Err(TestCaseError::fail(format!(
+                                "{}: action `{}` is not among {:?}",
+                                P::ID,
+                                action.id,
+                                self.0
+                            )));
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
+    for policy in entitle::policies::POLICIES {
+        entitle::policies::visit(policy.id, Actions(&known)).unwrap();
+    }
+}

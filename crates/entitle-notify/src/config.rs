@@ -1,7 +1,7 @@
 //! The actions config: sinks, routes and the worker's settings (TOML,
 //! `docs/actions.md`), validated into an [`ActionsConfig`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -99,6 +99,15 @@ pub enum ConfigError {
         /// The sink it names.
         sink: String,
     },
+    /// A route for an action no policy asks for: a misspelt id would
+    /// otherwise leave the action a manual task without a word.
+    #[error("routes.{action}: no policy asks for an action `{action}`{}", suggestion(nearest.as_deref()))]
+    UnknownAction {
+        /// The action id the route names.
+        action: String,
+        /// The known id closest to it, if one is close.
+        nearest: Option<String>,
+    },
     /// A route that is not a sink name or a non-empty list of distinct names.
     #[error("routes.{action}: {message}")]
     BadRoute {
@@ -176,7 +185,21 @@ impl ActionsConfig {
             sinks.insert(name, sink);
         }
         let mut routes = BTreeMap::new();
+        let known = if raw.routes.is_empty() {
+            BTreeSet::new()
+        } else {
+            entitle::action_ids().map_err(|e| ConfigError::BadRoute {
+                action: String::new(),
+                message: format!("the built-in scenarios cannot be read: {e}"),
+            })?
+        };
         for (action, value) in raw.routes {
+            if !known.contains(action.as_str()) {
+                return Err(ConfigError::UnknownAction {
+                    nearest: nearest(&action, &known),
+                    action,
+                });
+            }
             let names = route_names(&action, value)?;
             if let Some(sink) = names.iter().find(|sink| !sinks.contains_key(*sink)) {
                 return Err(ConfigError::NoSuchSink {
@@ -191,6 +214,25 @@ impl ActionsConfig {
             routes,
             worker,
         })
+    }
+}
+
+/// The id in `known` closest to `action`, if it is a few edits away.
+fn nearest(action: &str, known: &BTreeSet<&'static str>) -> Option<String> {
+    known
+        .iter()
+        .map(|id| (strsim::levenshtein(action, id), *id))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, id)| id.to_owned())
+}
+
+/// `; did you mean ...?` for a known id close to a misspelt one, and where
+/// the ids are listed.
+fn suggestion(nearest: Option<&str>) -> String {
+    match nearest {
+        Some(id) => format!("; did you mean `{id}`?"),
+        None => "; `entitle examples <policy>` shows the actions each policy asks for".to_owned(),
     }
 }
 

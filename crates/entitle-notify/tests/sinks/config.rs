@@ -92,9 +92,12 @@ fn an_empty_config_routes_nothing_and_has_the_default_worker() {
 
 #[test]
 fn a_table_of_a_larger_file_is_read_the_same_way() {
-    let table: toml::Table = toml::from_str("[routes]\nx = \"chat\"\n").unwrap();
+    let table: toml::Table = toml::from_str("[routes]\n\"engage-lr-sme\" = \"chat\"\n").unwrap();
     let error = ActionsConfig::from_table(table, env(&[])).unwrap_err();
-    assert_eq!(error.to_string(), "route `x` -> sink `chat`: no such sink");
+    assert_eq!(
+        error.to_string(),
+        "route `engage-lr-sme` -> sink `chat`: no such sink"
+    );
 }
 
 fn error(toml: &str) -> String {
@@ -208,24 +211,45 @@ fn route_errors_name_the_action_and_the_sink() {
         "route `email-license` -> sink `mailer`: no such sink"
     );
     assert_eq!(
-        error(&format!("{SLACK}[routes]\nx = 3\n")),
-        "routes.x: expected a sink name or a list of sink names"
+        error(&format!("{SLACK}[routes]\n\"engage-lr-sme\" = 3\n")),
+        "routes.engage-lr-sme: expected a sink name or a list of sink names"
     );
     assert_eq!(
-        error(&format!("{SLACK}[routes]\nx = [\"chat\", 1]\n")),
-        "routes.x: every item of the list must be a sink name (a string)"
+        error(&format!(
+            "{SLACK}[routes]\n\"engage-lr-sme\" = [\"chat\", 1]\n"
+        )),
+        "routes.engage-lr-sme: every item of the list must be a sink name (a string)"
     );
     assert!(
-        error(&format!("{SLACK}[routes]\nx = []\n"))
-            .starts_with("routes.x: an empty list routes nothing")
+        error(&format!("{SLACK}[routes]\n\"engage-lr-sme\" = []\n"))
+            .starts_with("routes.engage-lr-sme: an empty list routes nothing")
     );
     assert_eq!(
-        error(&format!("{SLACK}[routes]\nx = [\"chat\", \"chat\"]\n")),
-        "routes.x: sink `chat` is listed twice"
+        error(&format!(
+            "{SLACK}[routes]\n\"engage-lr-sme\" = [\"chat\", \"chat\"]\n"
+        )),
+        "routes.engage-lr-sme: sink `chat` is listed twice"
     );
     assert!(
-        error(&format!("{SLACK}[routes]\nx = \"manual\"\n"))
-            .starts_with("routes.x: `manual` is not a sink")
+        error(&format!(
+            "{SLACK}[routes]\n\"engage-lr-sme\" = \"manual\"\n"
+        ))
+        .starts_with("routes.engage-lr-sme: `manual` is not a sink")
+    );
+}
+
+/// A route for an action no policy asks for is refused, with the closest
+/// id when one is close: a misspelt id would leave the action a manual task
+/// without a word.
+#[test]
+fn a_route_for_an_unknown_action_is_refused() {
+    assert_eq!(
+        error(&format!("{SLACK}[routes]\n\"emial-license\" = \"chat\"\n")),
+        "routes.emial-license: no policy asks for an action `emial-license`; did you mean `email-license`?"
+    );
+    assert_eq!(
+        error(&format!("{SLACK}[routes]\nzzzz-qqqq = \"chat\"\n")),
+        "routes.zzzz-qqqq: no policy asks for an action `zzzz-qqqq`; `entitle examples <policy>` shows the actions each policy asks for"
     );
 }
 
