@@ -32,11 +32,13 @@ pub(crate) struct ServeArgs {
     /// /v1/openapi.json answers 401 until one is added.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKENS)]
     tokens: PathBuf,
-    /// Largest request body, in bytes (413 above it).
-    #[arg(long, value_name = "BYTES", default_value_t = entitle_http::DEFAULT_BODY_LIMIT)]
+    /// Largest request body, in bytes (413 above it; at least 1).
+    #[arg(long, value_name = "BYTES", default_value_t = entitle_http::DEFAULT_BODY_LIMIT,
+          value_parser = at_least_one_byte)]
     body_limit: usize,
-    /// Longest a request may take, in seconds (408 after it).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    /// Longest a request may take, in seconds (408 after it; 1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     request_timeout: u64,
     /// The actions config (sinks, routes, worker; docs/actions.md). With
     /// it, the server also delivers the decisions' routed actions; without
@@ -75,6 +77,16 @@ pub(crate) enum TokensCommand {
 
 fn bad(e: impl std::fmt::Display) -> Failure {
     Failure::BadInput(e.to_string())
+}
+
+/// A `--body-limit`: a count of bytes, at least 1 (0 would refuse every
+/// body, so every decision).
+fn at_least_one_byte(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 byte: 0 would refuse every request body".to_owned()),
+        Ok(bytes) => Ok(bytes),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
@@ -136,7 +148,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         Some(path) => crate::load_config(path)?,
         None => PolicyConfig::default(),
     };
-    let tokens = TokenSource::from_path(&args.tokens).map_err(bad)?;
+    let tokens = TokenSource::from_path(&args.tokens).map_err(|e| bad(format!("--tokens {e}")))?;
     let actions = match &args.actions {
         Some(path) => Some(crate::actions::load_actions_config(path)?),
         None => None,
@@ -149,7 +161,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         config,
         routes,
         body_limit: args.body_limit,
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        request_timeout: Duration::from_secs(args.request_timeout),
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

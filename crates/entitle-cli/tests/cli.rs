@@ -570,3 +570,26 @@ fn tokens_add_into_a_missing_directory_exits_2() {
     assert_bad_input(&out, &["--file", file, "does not exist"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains(".tokens."));
 }
+
+/// `serve` refuses limits that would refuse every request, and names
+/// `--tokens` when its file cannot be read; all before listening.
+#[test]
+fn serve_refuses_limits_that_refuse_everything() {
+    for (flag, value) in [("--body-limit", "0"), ("--request-timeout", "0")] {
+        let out = entitle().args(["serve", flag, value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(flag),
+            "{flag}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = entitle()
+        .args(["serve", "--tokens"])
+        .arg(dir.path())
+        .arg("--db")
+        .arg(dir.path().join("store.db"))
+        .output()
+        .unwrap();
+    assert_bad_input(&out, &["--tokens", "directory"]);
+}
