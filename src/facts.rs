@@ -78,7 +78,7 @@ fn explain<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
         let path = known_path(error.path());
         FactsError::Invalid {
             path,
-            message: error.into_inner().to_string(),
+            message: in_json_words(&error.into_inner().to_string(), input),
         }
     })?;
     de.end().map_err(|error| FactsError::Invalid {
@@ -86,6 +86,54 @@ fn explain<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
         message: error.to_string(),
     })?;
     Ok(value)
+}
+
+/// serde's message for a value of the wrong type, in the words of JSON
+/// rather than of the Rust types behind it: `expected struct LicenseFields`
+/// is `expected a JSON object`, `expected u32` a whole number and its range;
+/// serde_json's bare `expected value`, which it gives for a member that
+/// takes one of a list of strings but holds another type (in valid JSON),
+/// says so.
+fn in_json_words(message: &str, input: &[u8]) -> String {
+    let mut text = message.to_owned();
+    const STRUCT: &str = "expected struct ";
+    if let Some(at) = text.find(STRUCT) {
+        let name_len = text.get(at + STRUCT.len()..).map_or(0, |rest| {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())
+        });
+        text.replace_range(at..at + STRUCT.len() + name_len, "expected a JSON object");
+    }
+    for (ty, words) in [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number from 0 to 18446744073709551615"),
+        ("i64", "a whole number"),
+    ] {
+        let needle = format!("expected {ty}");
+        let Some(at) = text.find(&needle) else {
+            continue;
+        };
+        let end = at + needle.len();
+        let whole_word = text
+            .get(end..)
+            .and_then(|rest| rest.chars().next())
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        if whole_word {
+            text.replace_range(at..end, &format!("expected {words}"));
+        }
+    }
+    if text.starts_with("expected value")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(input).is_ok()
+    {
+        text = text.replacen(
+            "expected value",
+            "wrong type: expected a string naming one of its values (`entitle schema <policy>` lists them)",
+            1,
+        );
+    }
+    text
 }
 
 impl FactsError {

@@ -227,3 +227,54 @@ fn facts_that_are_not_an_object_are_refused() {
         );
     }
 }
+
+/// Type errors say what JSON was expected, not which Rust type: no
+/// `struct LicenseFields`, no `u32`, no bare `expected value`.
+#[test]
+fn type_errors_are_in_json_words() {
+    for (input, path, expected) in [
+        (
+            r#"{"license": 5}"#,
+            "license",
+            "invalid type: integer `5`, expected a JSON object at line 1 column 13",
+        ),
+        (
+            r#"{"license": {"plan": 5}}"#,
+            "license.plan",
+            "wrong type: expected a string naming one of its values (`entitle schema <policy>` lists them) at line 1 column 22",
+        ),
+        (
+            r#"{"customer": {"status": true}}"#,
+            "customer.status",
+            "wrong type: expected a string naming one of its values",
+        ),
+    ] {
+        let (got_path, message) = invalid(input);
+        assert_eq!(got_path.as_deref(), Some(path), "{input}: {message}");
+        assert!(
+            message.starts_with(expected) || message == expected,
+            "{input}: {message}"
+        );
+        assert!(!message.contains("struct"), "{message}");
+    }
+    // Malformed JSON keeps serde_json's own words.
+    let (_, message) = invalid(r#"{"license": {"plan": }}"#);
+    assert!(message.starts_with("expected value at line 1"), "{message}");
+}
+
+#[test]
+fn an_out_of_range_count_names_the_range() {
+    let (path, message) = entitle::parse_facts::<LicenseStatusFacts>(
+        br#"{"license": {"plan": "premium", "trial": false, "starts_on": "2025-11-05", "expires_on": "2026-11-05", "users": -1}}"#,
+    )
+    .map(|_| (None, String::new()))
+    .unwrap_or_else(|e| match e {
+        FactsError::Invalid { path, message } => (path, message),
+        other => panic!("{other:?}"),
+    });
+    assert_eq!(path.as_deref(), Some("license.users"), "{message}");
+    assert!(
+        message.contains("expected a whole number from 0 to 4294967295"),
+        "{message}"
+    );
+}
