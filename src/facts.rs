@@ -68,6 +68,22 @@ fn not_an_object(input: &[u8]) -> Result<(), FactsError> {
     })
 }
 
+/// A serde_json error message without its trailing ` at line L column C`:
+/// for a message about JSON the caller did not write as it is (facts
+/// re-encoded from a scenario file, a config inside a request body).
+pub fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message
+                .get(at..)
+                .is_some_and(|tail| tail.contains(" column ")) =>
+        {
+            message.get(..at).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
 /// Parses `input` tracking the field path, for the error that names it.
 /// (It parses what serde_json alone parses, so it fails for the input
 /// [`parse_facts`] could not read; if it ever does not, its value stands.)

@@ -26,5 +26,5 @@ pub mod scenario;
 pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
 pub use config_file::{ConfigFileError, config_from_toml};
-pub use facts::{FactsError, parse_facts};
+pub use facts::{FactsError, parse_facts, without_position};
 pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};

@@ -216,7 +216,8 @@ fn check(
             message,
         } => fail(
             Some(format!("facts.{path}")),
-            ScenarioProblem::BadFacts(without_position(&message)),
+            // The position is in the facts as re-encoded, not in the file.
+            ScenarioProblem::BadFacts(crate::without_position(&message).to_owned()),
         ),
         other => fail(
             Some("facts".into()),
@@ -284,15 +285,6 @@ fn check(
             path: expect.path,
         },
     })
-}
-
-/// A serde_json message without its ` at line L column C` suffix: the
-/// position is in the facts as re-encoded, not in the scenario file.
-fn without_position(message: &str) -> String {
-    match message.rsplit_once(" at line ") {
-        Some((before, _)) => before.to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 /// `base` with the keys of `overrides` replaced, validated. On error: the

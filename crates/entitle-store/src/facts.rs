@@ -48,7 +48,7 @@ pub fn assemble_json(
                     path,
                     // The position is in the JSON written here from the
                     // caller's members, not in anything the caller sent.
-                    message: without_position(&message).to_owned(),
+                    message: entitle::without_position(&message).to_owned(),
                 },
             })?;
             let facts = assemble::<P>(self.records, supplied)?;
@@ -61,20 +61,6 @@ pub fn assemble_json(
     match visit_stored(policy, Assemble { records, supplied }) {
         Some(result) => result,
         None => check_stored(policy).map(|()| Value::Null),
-    }
-}
-
-/// `message` without serde_json's trailing ` at line L column C`.
-fn without_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(at)
-            if message
-                .get(at..)
-                .is_some_and(|tail| tail.contains(" column ")) =>
-        {
-            message.get(..at).unwrap_or(message)
-        }
-        _ => message,
     }
 }
 

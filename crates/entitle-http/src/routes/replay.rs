@@ -89,7 +89,8 @@ fn body_problem(path: &str, error: &serde_json::Error) -> Problem {
     if error.is_syntax() || error.is_eof() {
         return Problem::new(problem::MALFORMED, format!("the body is not JSON: {error}"));
     }
-    let message = without_position(&error.to_string());
+    let message = error.to_string();
+    let message = entitle::without_position(&message);
     let problem = Problem::new(
         problem::INVALID_BODY,
         format!("{message}; the body's members: {MEMBERS}"),
@@ -121,7 +122,7 @@ fn options(body: ReplayBody, max_decisions: u64) -> Result<ReplayOptions, Proble
             problem::INVALID_BODY,
             format!(
                 "invalid config: {}",
-                without_position(&e.into_inner().to_string())
+                entitle::without_position(&e.into_inner().to_string())
             ),
         )
         .at(&field)
@@ -168,12 +169,4 @@ fn bound(
             .map_err(|e| Problem::new(problem::INVALID_BODY, format!("`{member}`: {e}")).at(member))
     })
     .transpose()
-}
-
-/// A serde_json message without its ` at line L column C` suffix.
-fn without_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message.get(..at).unwrap_or(message).to_owned(),
-        None => message.to_owned(),
-    }
 }
