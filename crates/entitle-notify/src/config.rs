@@ -108,6 +108,12 @@ pub enum ConfigError {
         /// The known id closest to it, if one is close.
         nearest: Option<String>,
     },
+    /// The built-in scenarios, which the routes' action ids are checked
+    /// against, cannot be read (a broken build).
+    #[error(
+        "routes: the built-in scenarios the action ids are checked against cannot be read: {0}"
+    )]
+    ActionIds(String),
     /// A route that is not a sink name or a non-empty list of distinct names.
     #[error("routes.{action}: {message}")]
     BadRoute {
@@ -188,10 +194,7 @@ impl ActionsConfig {
         let known = if raw.routes.is_empty() {
             BTreeSet::new()
         } else {
-            entitle::action_ids().map_err(|e| ConfigError::BadRoute {
-                action: String::new(),
-                message: format!("the built-in scenarios cannot be read: {e}"),
-            })?
+            entitle::action_ids().map_err(|e| ConfigError::ActionIds(e.to_string()))?
         };
         for (action, value) in raw.routes {
             if !known.contains(action.as_str()) {
