@@ -276,8 +276,8 @@ pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
     Ok(limit)
 }
 
-/// A listing's `before`: an id of what is listed (`of`: `decision`,
-/// `action`), as a page's `next_before` gives it. Anything else would match
+/// A listing's `before`: an id of what is listed (`of`: `a decision`,
+/// `an action`, as the message says it), as a page's `next_before` gives it. Anything else would match
 /// no id and list from the start.
 pub(super) fn page_cursor(before: Option<String>, of: &str) -> Result<Option<String>, Problem> {
     match before {
