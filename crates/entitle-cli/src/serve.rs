@@ -213,14 +213,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
             let _ = stop.send(true);
         });
         let state = AppState::new(store, tokens, options);
-        let served = entitle_http::serve(listener, state, stopping(stopped))
+        // The worker stops claiming at the signal; the deliveries under way
+        // finish (each bounded by its sink's timeout) and are recorded
+        // before the store is closed.
+        let worker_done = async move {
+            if let Some(worker) = worker {
+                let _ = worker.await;
+            }
+        };
+        entitle_http::serve_then(listener, state, stopping(stopped), worker_done)
             .await
-            .map_err(|e| Failure::Runtime(format!("the server failed: {e}")));
-        if let Some(worker) = worker {
-            // Deliveries under way finish and are recorded first.
-            let _ = worker.await;
-        }
-        served
+            .map_err(|e| Failure::Runtime(format!("the server failed: {e}")))
     })?;
     Ok(String::new())
 }

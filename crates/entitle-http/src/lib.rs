@@ -44,7 +44,7 @@ use entitle::config::PolicyConfig;
 use entitle_store::Store;
 
 pub use routes::router;
-pub use server::{RunningServer, serve, shutdown_signal, spawn};
+pub use server::{RunningServer, serve, serve_then, shutdown_signal, spawn};
 
 use crate::auth::TokenSource;
 

@@ -25,6 +25,19 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    serve_then(listener, state, shutdown, async {}).await
+}
+
+/// [`serve`], awaiting `before_close` after the requests in flight are
+/// done and before the store is closed: whatever else uses the store (the
+/// outbox worker finishing its deliveries under way) records its results
+/// first.
+pub async fn serve_then(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send,
+    before_close: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
     let app = crate::router(state.clone());
     let options = state.options().clone();
     let reload = spawn_token_reload(&state);
@@ -93,6 +106,7 @@ pub async fn serve(
     if let Some(reload) = reload {
         reload.abort();
     }
+    before_close.await;
     state.store().close().await;
     info!("stopped");
     Ok(())
