@@ -116,7 +116,8 @@ fn provision_failure_explanation() {
                     "occurred_at": "2026-12-25T23:30:00-05:00"},
         "fulfillment_resolved": false,
         "needs_lr_intervention": false,
-        "root_cause": "being-fixed"
+        "root_cause": "being-fixed",
+        "customer_email": "billing@customer.example"
     }"#;
     let config = PolicyConfig {
         timezone: "America/New_York".parse().unwrap(),

@@ -289,6 +289,7 @@ fn provision_failures_read_strict_instants_and_short_text() {
             "fulfillment_resolved": false,
             "needs_lr_intervention": false,
             "root_cause": "unknown",
+            "customer_email": "billing@customer.example",
         })
     };
     serde_json::from_value::<ProvisionFailureFacts>(facts("2026-11-21T10:00:00Z", "seats"))

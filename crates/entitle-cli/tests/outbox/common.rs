@@ -295,7 +295,8 @@ pub fn provision_facts(lr: bool, subscription: &str) -> Value {
                     "subscription": subscription},
         "fulfillment_resolved": false,
         "needs_lr_intervention": lr,
-        "root_cause": "unknown"
+        "root_cause": "unknown",
+        "customer_email": "billing@customer.example"
     })
 }
 

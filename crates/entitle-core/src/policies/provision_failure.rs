@@ -19,15 +19,20 @@
 //!    existing one, or creates a feature request.
 //!
 //! Otherwise the failure stays with the engineers reviewing provisioning
-//! errors. "Friends & Family Days and weekend days are covered on the next
+//! errors.
+//!
+//! Version 2: the customer's contact is a fact (`customer_email`), and the
+//! ticket opened on their behalf reaches them: they are its requester, its
+//! subject names the subscription, its first (public) comment is written
+//! to them, and the internal context is a private note on the same ticket. "Friends & Family Days and weekend days are covered on the next
 //! following workday": every outcome carries `review_on`, the failure's date
 //! in the support time zone if it is a workday, else the next workday.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::graph::{Answer, BuildError, GraphBuilder};
+use crate::policy::{Action, Details, Message, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// A flagged provisioning failure, as the alert in `#provision_failures`
@@ -80,6 +85,11 @@ pub struct ProvisionFailureFacts {
     pub needs_lr_intervention: bool,
     /// What is known of the root cause.
     pub root_cause: RootCause,
+    /// The subscription's contact: the requester of the ticket Support
+    /// opens on the customer's behalf.
+    #[serde(deserialize_with = "crate::input::de::email")]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
+    pub customer_email: String,
 }
 
 crate::outcomes! {
@@ -104,7 +114,7 @@ impl Policy for ProvisionFailure {
     const ID: &'static str = "provision-failure";
     const SUMMARY: &'static str =
         "Decide who handles a flagged provisioning failure, and the workday it is reviewed on.";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const SCENARIOS: &'static str = include_str!("../../scenarios/provision-failure.toml");
     type Facts = ProvisionFailureFacts;
     type Outcome = ProvisionFailureOutcome;
@@ -167,12 +177,17 @@ impl Policy for ProvisionFailure {
                             "Fulfillment submits the internal request form (GitLab Support Internal Requests for Global customers), type \"{INTERNAL_REQUEST}\", for subscription {} ({})",
                             failure.subscription, failure.kind
                         ),
-                    ),
+                    )
+                    .message(internal_request(facts, cx)),
                     Action::new(
                         "open-ticket-for-customer",
-                        "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is available",
+                        format!(
+                            "Support opens a ticket on behalf of the customer ({}) to inform them of the issue, offering a fix or workaround if one is available",
+                            facts.customer_email
+                        ),
                     )
-                    .needs("submit-internal-request"),
+                    .needs("submit-internal-request")
+                    .message(customer_ticket(facts, cx)),
                     Action::new(
                         "manage-product-issue",
                         "If required, submit a bug issue, update an existing issue (ask for higher priority or feedback) or create a feature request",
@@ -196,6 +211,101 @@ impl Policy for ProvisionFailure {
             ..Details::default()
         }
     }
+}
+
+/// Why L&R Support is asked (the page's two reasons), in words.
+fn why_lr_support(facts: &ProvisionFailureFacts) -> &'static str {
+    if facts.needs_lr_intervention {
+        "Fulfillment requires L&R Support intervention to fix something for the customer"
+    } else if facts.root_cause == RootCause::Fixed {
+        "the root cause is already fixed, so it is not going to be an ongoing failure case"
+    } else {
+        "the root cause is being fixed, so it is not going to be an ongoing failure case"
+    }
+}
+
+/// The internal request "Report a provision failure", as the tracker
+/// records it: what failed, when, and why L&R Support is asked.
+fn internal_request(facts: &ProvisionFailureFacts, cx: &PolicyContext<'_>) -> Message {
+    let failure = &facts.failure;
+    Message::new(
+        format!(
+            "{INTERNAL_REQUEST}: {} ({})",
+            failure.subscription, failure.kind
+        ),
+        format!(
+            "Provisioning of subscription {} failed: {}.\n\n\
+             - Occurred: {}\n\
+             - Customer contact: {}\n\
+             - Why L&R Support is asked: {}\n\
+             - Root cause: {}\n\
+             - Reviewed on: {}\n\n\
+             Support opens a ticket on behalf of the customer to inform them of the issue, with a fix or workaround if one is available.",
+            failure.subscription,
+            failure.kind,
+            local_time(failure, cx),
+            facts.customer_email,
+            why_lr_support(facts),
+            facts.root_cause.label(),
+            time::review_on(failure.occurred_at, cx.config).format("%a %Y-%m-%d"),
+        ),
+    )
+}
+
+/// The ticket opened on behalf of the customer: to them, about their
+/// subscription, with no internal link or id; the internal context is its
+/// private note.
+fn customer_ticket(facts: &ProvisionFailureFacts, cx: &PolicyContext<'_>) -> Message {
+    let failure = &facts.failure;
+    let tz = cx.config.timezone;
+    let day = failure.occurred_at.with_timezone(&tz).format("%B %-d, %Y");
+    let next = match facts.root_cause {
+        RootCause::Fixed => {
+            "The cause of the failure has been fixed. We will complete the provisioning of your subscription and confirm on this ticket once it is done."
+        }
+        RootCause::BeingFixed => {
+            "A fix for the cause of the failure is under way. We will complete the provisioning of your subscription once it is in place, and keep you updated on this ticket."
+        }
+        RootCause::Ongoing | RootCause::Unknown => {
+            "Our licensing team is fixing this for you. We will keep you updated on this ticket and let you know as soon as your subscription is provisioned."
+        }
+    };
+    Message::new(
+        format!(
+            "Provisioning of your subscription {} failed",
+            failure.subscription
+        ),
+        format!(
+            "Hello,\n\n\
+             On {day}, the provisioning of your subscription {} did not complete ({}). \
+             Nothing is needed from you at this point.\n\n\
+             {next}\n\n\
+             If you have any questions, reply to this ticket.\n\n\
+             Kind regards,\nSupport",
+            failure.subscription, failure.kind
+        ),
+    )
+    .to(facts.customer_email.clone())
+    .note(format!(
+        "Opened on behalf of the customer ({}) for the provisioning failure of {} ({}) at {}: {}.",
+        facts.customer_email,
+        failure.subscription,
+        failure.kind,
+        local_time(failure, cx),
+        why_lr_support(facts)
+    ))
+}
+
+/// When the failure happened, in the support time zone.
+fn local_time(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> String {
+    let tz = cx.config.timezone;
+    format!(
+        "{} {tz}",
+        failure
+            .occurred_at
+            .with_timezone(&tz)
+            .format("%a %Y-%m-%d %H:%M")
+    )
 }
 
 /// The failure, when it happened locally, and its review date.

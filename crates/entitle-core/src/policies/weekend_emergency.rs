@@ -29,7 +29,7 @@ use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::explain::{license_dates, license_detail, weekend_detail_of, window_detail, yes_no};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Action, Details, Message, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// The Slack channel where Support announces a generated emergency license.
@@ -257,7 +257,20 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
                     "In the Mechanizer Zendesk app, generate a {days}-day Ultimate license for {users} users (generic licensee information, expires {expires_on}) and have it emailed to {email}"
                 ),
             )
-            .creates_license(),
+            .creates_license()
+            .message(
+                Message::new(
+                    "Your temporary license",
+                    format!(
+                        "Hello,\n\n\
+                         As requested on your support ticket, here is a temporary Ultimate license for {users} users, valid for {days} days: it expires on {expires_on}. \
+                         The license file is attached: upload it in your instance's Admin Area, under Subscription (or License).\n\n\
+                         This license bridges the time until your subscription is renewed; please complete the renewal before it expires.\n\n\
+                         Kind regards,\nSupport"
+                    ),
+                )
+                .to(email.clone()),
+            ),
             Action::new(
                 "post-to-licensing-channel",
                 format!(
@@ -265,14 +278,28 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
                     facts.ticket_url
                 ),
             )
-            .needs("email-license"),
+            .needs("email-license")
+            .message(Message::new(
+                "Weekend emergency license generated",
+                format!(
+                    "Weekend emergency license generated for {}: Ultimate, {users} users, {days} days (expires {expires_on}).",
+                    facts.ticket_url
+                ),
+            )),
             Action::new(
                 "record-internal-request",
                 format!(
                     "Record the internal request `{title}` (closed, with a copy of the license); if the tool failed, record an open internal request describing the failure instead: no license was created"
                 ),
             )
-            .reports("email-license"),
+            .reports("email-license")
+            .message(Message::new(
+                title.clone(),
+                format!(
+                    "A {days}-day temporary Ultimate license for {users} users was created under {email} for the weekend emergency on {}. It expires on {expires_on}.",
+                    facts.ticket_url
+                ),
+            )),
         ],
         ..Details::default()
     }

@@ -33,6 +33,58 @@ pub struct Action {
     /// What carrying the action out does to the ticket's one license.
     #[serde(skip)]
     pub license: LicenseEffect,
+    /// What a service sends when it carries the action out, written for
+    /// its reader (the customer, the team's channel, the tracker); `text`
+    /// stays the instruction a person follows. Not part of the JSON form
+    /// of a decision: the outbox hands it to the sinks.
+    #[serde(skip)]
+    pub message: Option<Message>,
+}
+
+/// A message written for its reader: what a sink sends on an action's
+/// behalf (a channel post, a record's title and description, an email, a
+/// ticket opened for the customer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Message {
+    /// The person it is for, when outside the team: the customer's email
+    /// address (a ticket's requester, an email's recipient). `None` for the
+    /// team's own channel or tracker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The subject line, or a record's title.
+    pub subject: String,
+    /// The message itself.
+    pub body: String,
+    /// Internal context for the team beside a message to the customer
+    /// (a ticket's private note): never shown to `to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Message {
+    /// A message with `subject` and `body`, for the team.
+    pub fn new(subject: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            to: None,
+            subject: subject.into(),
+            body: body.into(),
+            note: None,
+        }
+    }
+
+    /// This message, for the person at email address `to`.
+    #[must_use]
+    pub fn to(mut self, to: impl Into<String>) -> Self {
+        self.to = Some(to.into());
+        self
+    }
+
+    /// This message with an internal `note` the reader never sees.
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
 }
 
 /// What an action does to the license of its ticket. A ticket gets at most
@@ -60,7 +112,15 @@ impl Action {
             needs: None,
             reports: None,
             license: LicenseEffect::None,
+            message: None,
         }
+    }
+
+    /// What a service sends when it carries this action out.
+    #[must_use]
+    pub fn message(mut self, message: Message) -> Self {
+        self.message = Some(message);
+        self
     }
 
     /// This action runs only after the earlier action `id` succeeded.

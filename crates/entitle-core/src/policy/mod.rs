@@ -12,7 +12,7 @@ mod details;
 mod outcome;
 mod registry;
 
-pub use details::{Action, Details, LicenseEffect};
+pub use details::{Action, Details, LicenseEffect, Message};
 pub use outcome::Outcome;
 
 use crate::config::{ConfigError, PolicyConfig};

@@ -25,6 +25,7 @@ fn failure(occurred_at: &str) -> ProvisionFailureFacts {
         fulfillment_resolved: false,
         needs_lr_intervention: false,
         root_cause: RootCause::Ongoing,
+        customer_email: "billing@customer.example".to_owned(),
     }
 }
 
@@ -108,6 +109,87 @@ fn request_lr_support_reports_the_failure_and_opens_a_ticket() {
             .contains("on behalf of the customer")
     );
     assert!(details.actions[1].text.contains("fix or workaround"));
+}
+
+/// Spec 3.8 v2: the ticket opened on behalf of the customer reaches them
+/// (the requester is `customer_email`), names the subscription and says
+/// provisioning failed; its public text is written to the customer and
+/// holds no internal identifier; the internal context is a private note.
+#[test]
+fn v2_the_customer_ticket_is_written_to_the_customer() {
+    for (root_cause, needs_lr, says) in [
+        (RootCause::BeingFixed, false, "A fix for the cause"),
+        (RootCause::Fixed, false, "has been fixed"),
+        (
+            RootCause::Unknown,
+            true,
+            "Our licensing team is fixing this",
+        ),
+    ] {
+        let facts = ProvisionFailureFacts {
+            root_cause,
+            needs_lr_intervention: needs_lr,
+            ..failure("2026-12-02T10:00:00Z")
+        };
+        let decision = evaluate::<ProvisionFailure>(
+            &facts,
+            at("2026-12-02T12:00:00Z"),
+            &PolicyConfig::default(),
+        )
+        .unwrap();
+        let request = decision.details.actions[0].message.clone().unwrap();
+        assert_eq!(request.to, None, "the internal request is the team's");
+        assert_eq!(
+            request.subject,
+            "Report a provision failure: A-S00012345 (cloud-license-activation)"
+        );
+        assert!(
+            request.body.contains("billing@customer.example"),
+            "{}",
+            request.body
+        );
+        let ticket = decision.details.actions[1].message.clone().unwrap();
+        assert_eq!(ticket.to.as_deref(), Some("billing@customer.example"));
+        assert_eq!(
+            ticket.subject,
+            "Provisioning of your subscription A-S00012345 failed"
+        );
+        assert!(ticket.body.starts_with("Hello,"), "{}", ticket.body);
+        assert!(ticket.body.contains("A-S00012345"), "{}", ticket.body);
+        assert!(
+            ticket.body.contains("cloud-license-activation"),
+            "{}",
+            ticket.body
+        );
+        assert!(
+            ticket.body.contains(says),
+            "{root_cause:?}: {}",
+            ticket.body
+        );
+        for internal in ["http", "L&R", "Fulfillment", "internal request", "decision"] {
+            assert!(
+                !ticket.body.contains(internal),
+                "{internal} in {}",
+                ticket.body
+            );
+        }
+        let note = ticket.note.unwrap();
+        assert!(note.contains("A-S00012345"), "{note}");
+        // The instruction stays the person's.
+        assert!(
+            decision.details.actions[1]
+                .text
+                .starts_with("Support opens a ticket")
+        );
+    }
+}
+
+/// v1 facts (no `customer_email`) are refused, naming the field.
+#[test]
+fn v1_facts_are_refused_naming_customer_email() {
+    let v1 = r#"{"failure":{"subscription":"A-S1","kind":"k","occurred_at":"2026-12-02T10:00:00Z"},"fulfillment_resolved":false,"needs_lr_intervention":true,"root_cause":"fixed"}"#;
+    let err = serde_json::from_str::<ProvisionFailureFacts>(v1).unwrap_err();
+    assert!(err.to_string().contains("customer_email"), "{err}");
 }
 
 /// `review_on` across weekends and holidays (2026-12-04 is a Friday).
@@ -228,7 +310,7 @@ fn the_trace_shows_the_failure_in_the_support_time_zone() {
 fn occurred_at_accepts_any_offset_and_rejects_a_bare_date() {
     let json = |occurred_at: &str| {
         format!(
-            r#"{{"failure":{{"subscription":"A-S1","kind":"k","occurred_at":"{occurred_at}"}},"fulfillment_resolved":false,"needs_lr_intervention":false,"root_cause":"being-fixed"}}"#
+            r#"{{"failure":{{"subscription":"A-S1","kind":"k","occurred_at":"{occurred_at}"}},"fulfillment_resolved":false,"needs_lr_intervention":false,"root_cause":"being-fixed","customer_email":"billing@customer.example"}}"#
         )
     };
     let facts: ProvisionFailureFacts =
@@ -267,6 +349,7 @@ fn arb_facts() -> impl Strategy<Value = ProvisionFailureFacts> {
                 fulfillment_resolved: b[0],
                 needs_lr_intervention: b[1],
                 root_cause,
+                customer_email: "billing@customer.example".to_owned(),
             },
         )
 }
