@@ -23,7 +23,7 @@ pub fn document_bytes() -> &'static Bytes {
 
 /// A response of `status` with a problem body.
 /// The statuses of an outbox action.
-const ACTION_STATUSES: [&str; 7] = [
+const ACTION_STATUSES: [&str; 8] = [
     "pending",
     "in-flight",
     "delivered",
@@ -31,6 +31,7 @@ const ACTION_STATUSES: [&str; 7] = [
     "dead",
     "cancelled",
     "done-by-hand",
+    "in-doubt",
 ];
 
 /// The `{id}` of an action.
@@ -42,13 +43,13 @@ fn action_param() -> Value {
 fn action_schema() -> Value {
     json!({
         "type": "object",
-        "required": ["id", "decision_id", "seq", "action_id", "sink", "manual", "status", "attempts", "idempotency_key"],
+        "required": ["id", "decision_id", "seq", "action", "sink", "manual", "status", "attempts", "idempotency_key"],
         "properties": {
             "id": {"type": "string"},
             "decision_id": {"type": "string"},
             "seq": {"type": "integer"},
             "ticket_id": {"type": ["string", "null"]},
-            "action_id": {"type": "string"},
+            "action": {"type": "string", "description": "The policy's action id (`email-license`)."},
             "sink": {"type": "string", "description": "`manual` for a task for a person."},
             "manual": {"type": "boolean"},
             "status": {"type": "string", "enum": ACTION_STATUSES},

@@ -19,6 +19,15 @@ pub struct Delivery<'a> {
     pub payload: &'a Value,
     /// The results of the step's input steps, in seq order.
     pub inputs: &'a [Input],
+    /// Which attempt this is (1 for the first since the step was written or
+    /// last retried by a person). A later attempt may follow one that
+    /// reached the service without being recorded: a sink that can look
+    /// up what it wrote does so before writing again.
+    pub attempt: u32,
+    /// What the step's sink answered the last time it was carried out,
+    /// when a person's retry (or one of a step it reports on) runs it
+    /// again: a record that said "failure" then, say.
+    pub previous: Option<&'a Value>,
 }
 
 /// The result of an input step, as a sink receives it.

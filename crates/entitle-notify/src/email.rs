@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::payload::{Payload, license};
+use crate::sink::OnDoubt;
+use entitle_store::Redelivery;
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -37,6 +39,7 @@ pub struct EmailSink {
     subject: String,
     server: String,
     timeout: Duration,
+    on_doubt: OnDoubt,
 }
 
 impl fmt::Debug for EmailSink {
@@ -61,6 +64,7 @@ struct Keys {
     from: String,
     subject: Option<String>,
     timeout_seconds: Option<u64>,
+    on_doubt: Option<OnDoubt>,
 }
 
 impl EmailSink {
@@ -127,7 +131,14 @@ impl EmailSink {
             subject: keys.subject.unwrap_or_else(|| "Your license".to_owned()),
             server: format!("{host}:{port}"),
             timeout,
+            // A second email to a customer is not harmless: a person
+            // decides.
+            on_doubt: keys.on_doubt.unwrap_or(OnDoubt::Ask),
         })
+    }
+
+    pub(crate) fn on_doubt(&self) -> Redelivery {
+        self.on_doubt.redelivery()
     }
 
     pub(crate) fn timeout(&self) -> Duration {
@@ -158,12 +169,17 @@ impl EmailSink {
 
     fn message(&self, d: &Delivery<'_>) -> Result<Message, DeliveryError> {
         let p = Payload(d.payload);
-        let to = p.requester_email().ok_or_else(|| {
-            DeliveryError::permanent(format!(
-                "action `{}`: no requester email to send to",
-                d.action_id
-            ))
-        })?;
+        let written = p.message();
+        let to = written
+            .as_ref()
+            .and_then(|m| m.to.as_deref())
+            .or_else(|| p.requester_email())
+            .ok_or_else(|| {
+                DeliveryError::permanent(format!(
+                    "action `{}`: no requester email to send to",
+                    d.action_id
+                ))
+            })?;
         let to: Mailbox = to.parse().map_err(|e| {
             DeliveryError::permanent(format!(
                 "action `{}`: `{to}` is not an email address: {e}",
@@ -171,21 +187,39 @@ impl EmailSink {
             ))
         })?;
         let domain = self.from.email.domain().to_owned();
+        let subject = written
+            .as_ref()
+            .map_or_else(|| self.subject.clone(), |m| m.subject.clone());
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(self.subject.clone())
+            .subject(subject)
             .message_id(Some(format!("<{}@{domain}>", d.idempotency_key)));
-        let built = match license(d.inputs) {
+        let license = license(d.inputs);
+        if license.is_none() && written.is_some() && !d.inputs.is_empty() {
+            // The message goes with what the step before made: without it,
+            // the customer would get a letter promising an attachment.
+            return Err(DeliveryError::permanent(format!(
+                "action `{}`: the step before this one produced no license to send",
+                d.action_id
+            )));
+        }
+        let text = match (&written, license.is_some()) {
+            (Some(message), _) => message.body.clone(),
+            (None, true) => license_text(&p),
+            (None, false) => plain_text(&p),
+        };
+        let built = match license {
             Some((license, filename)) => {
-                let text = SinglePart::plain(license_text(&p));
-                // Bytes (base64 on the wire), so the license arrives exactly as
-                // generated: a text part would have its line ends rewritten.
                 let file = Attachment::new(filename.unwrap_or("license.txt").to_owned())
                     .body(license.as_bytes().to_vec(), octet_stream());
-                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(file))
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(text))
+                        .singlepart(file),
+                )
             }
-            None => builder.singlepart(SinglePart::plain(plain_text(&p))),
+            None => builder.singlepart(SinglePart::plain(text)),
         };
         built.map_err(|e| {
             DeliveryError::permanent(format!(

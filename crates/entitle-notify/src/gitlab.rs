@@ -6,9 +6,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::{ConfigError, SinkContext};
-use crate::delivery::{Delivery, DeliveryError};
+use crate::delivery::{Delivery, DeliveryError, Input};
 use crate::http::HttpClient;
-use crate::payload::{Payload, context, inputs_summary, license, shorten};
+use crate::payload::{Payload, by_hand, context, inputs_summary, license, marker, shorten};
 use crate::secret::Secret;
 
 /// Opens an issue (`POST /api/v4/projects/:id/issues`) per step.
@@ -100,28 +100,75 @@ impl GitLabSink {
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
         let issue = issue(d);
-        let body = json!({
-            "title": issue.title,
-            "description": issue.description,
-            "labels": self.labels.join(","),
-        });
-        let url = self.endpoint("issues")?;
-        let request = self.authorized(self.http.client().post(url).json(&body));
-        let created = self.http.send(request, d.idempotency_key).await?;
-        if !issue.close {
-            return Ok(
-                json!({"status": created.status, "body": crate::http::cap(&created.body), "closed": false}),
-            );
+        let mark = marker(d.idempotency_key);
+        // GitLab does not deduplicate on `Idempotency-Key`: a later attempt
+        // looks for the issue an earlier one may have made.
+        let found = if d.attempt > 1 {
+            self.find_issue(d.idempotency_key, &mark).await?
+        } else {
+            None
+        };
+        let (status, made) = match found {
+            Some(made) => (200, made),
+            None => {
+                let body = json!({
+                    "title": issue.title,
+                    "description": format!("{}\n\n<!-- {mark} -->", issue.description),
+                    "labels": self.labels.join(","),
+                });
+                let url = self.endpoint("issues")?;
+                let request = self.authorized(self.http.client().post(url).json(&body));
+                let created = self.http.send(request, d.idempotency_key).await?;
+                (created.status, created.body)
+            }
+        };
+        let iid = made.get("iid").and_then(Value::as_u64);
+        let result = |closed: bool, superseded: Option<u64>| {
+            let mut result = json!({
+                "record": issue.record.as_str(),
+                "status": status,
+                "body": crate::http::cap(&made),
+                "closed": closed,
+            });
+            if let (Some(failure), Some(fields)) = (superseded, result.as_object_mut()) {
+                fields.insert("superseded".to_owned(), Value::from(failure));
+            }
+            result
+        };
+        if !issue.close && issue.record != Record::Success {
+            return Ok(result(false, None));
         }
-        let iid = created
-            .body
-            .get("iid")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| DeliveryError::Permanent {
-                message: "GitLab created the issue but its answer has no `iid`: cannot close it"
-                    .to_owned(),
-                response: Some(created.kept()),
-            })?;
+        let iid = iid.ok_or_else(|| DeliveryError::Permanent {
+            message: "GitLab created the issue but its answer has no `iid`: cannot close it"
+                .to_owned(),
+            response: Some(result(false, None)),
+        })?;
+        if issue.close {
+            self.close(iid, &format!("{}-close", d.idempotency_key))
+                .await?;
+        }
+        // A success after a failure was recorded: the failure record is
+        // closed, pointing at this one.
+        let superseded = previous_failure(d.previous);
+        if let Some(failure) = superseded {
+            let link = made
+                .get("web_url")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("#{iid}"), str::to_owned);
+            let note = format!(
+                "Superseded by {link}: the step this issue recorded as failed has since succeeded ({}).",
+                success_summary(d.inputs)
+            );
+            let key = format!("{}-supersede", d.idempotency_key);
+            self.note(failure, &note, &key, d.attempt > 1).await?;
+            self.close(failure, &format!("{key}-close")).await?;
+        }
+        Ok(result(issue.close, superseded))
+    }
+
+    /// Closes issue `iid` (idempotent: closing a closed issue changes
+    /// nothing).
+    async fn close(&self, iid: u64, key: &str) -> Result<(), DeliveryError> {
         let url = self.endpoint(&format!("issues/{iid}"))?;
         let request = self.authorized(
             self.http
@@ -129,11 +176,57 @@ impl GitLabSink {
                 .put(url)
                 .json(&json!({"state_event": "close"})),
         );
-        let closed = self
-            .http
-            .send(request, &format!("{}-close", d.idempotency_key))
-            .await?;
-        Ok(json!({"status": closed.status, "body": crate::http::cap(&closed.body), "closed": true}))
+        self.http.send(request, key).await?;
+        Ok(())
+    }
+
+    /// Adds a note to issue `iid` marked with `key`, unless `look` finds
+    /// one holding the mark already.
+    async fn note(&self, iid: u64, text: &str, key: &str, look: bool) -> Result<(), DeliveryError> {
+        let mark = marker(key);
+        if look {
+            let url = self.endpoint(&format!("issues/{iid}/notes"))?;
+            let request = self.authorized(self.http.client().get(url));
+            let listed = self.http.send(request, &format!("{key}-lookup")).await?;
+            let found = listed.body.as_array().is_some_and(|notes| {
+                notes.iter().any(|n| {
+                    n.get("body")
+                        .and_then(Value::as_str)
+                        .is_some_and(|b| b.contains(&mark))
+                })
+            });
+            if found {
+                return Ok(());
+            }
+        }
+        let url = self.endpoint(&format!("issues/{iid}/notes"))?;
+        let body = json!({"body": format!("{text}\n\n<!-- {mark} -->")});
+        let request = self.authorized(self.http.client().post(url).json(&body));
+        self.http.send(request, key).await?;
+        Ok(())
+    }
+
+    /// The issue an earlier attempt made for this step, found by the mark
+    /// in its description.
+    async fn find_issue(&self, key: &str, mark: &str) -> Result<Option<Value>, DeliveryError> {
+        let mut url = self.endpoint("issues")?;
+        url.query_pairs_mut()
+            .append_pair("search", key)
+            .append_pair("in", "description")
+            .append_pair("state", "all");
+        let request = self.authorized(self.http.client().get(url));
+        let listed = self.http.send(request, &format!("{key}-lookup")).await?;
+        let found = listed.body.as_array().and_then(|issues| {
+            issues
+                .iter()
+                .find(|i| {
+                    i.get("description")
+                        .and_then(Value::as_str)
+                        .is_some_and(|d| d.contains(mark))
+                })
+                .cloned()
+        });
+        Ok(found)
     }
 
     fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -148,72 +241,143 @@ impl GitLabSink {
     }
 }
 
+/// What kind of issue a step makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// An issue of its own (a step without inputs): the internal request.
+    Request,
+    /// The record of steps that all succeeded (closed at once).
+    Success,
+    /// The record of a step that failed (left open).
+    Failure,
+}
+
+impl Record {
+    fn as_str(self) -> &'static str {
+        match self {
+            Record::Request => "request",
+            Record::Success => "success",
+            Record::Failure => "failure",
+        }
+    }
+}
+
 /// The issue a step makes.
 struct Issue {
     title: String,
     description: String,
+    record: Record,
     close: bool,
+}
+
+/// The failure record an earlier run of this step made, if it did.
+fn previous_failure(previous: Option<&Value>) -> Option<u64> {
+    let previous = previous?;
+    if previous.get("record").and_then(Value::as_str) != Some("failure") {
+        return None;
+    }
+    previous.pointer("/body/iid").and_then(Value::as_u64)
+}
+
+/// How the inputs succeeded, in a few words: by their sinks, or by hand
+/// (by whom).
+fn success_summary(inputs: &[Input]) -> String {
+    let hands: Vec<String> = inputs
+        .iter()
+        .filter_map(by_hand)
+        .map(|(by, _)| by.to_owned())
+        .collect();
+    if hands.is_empty() {
+        "carried out again".to_owned()
+    } else {
+        format!("done by hand by {}", hands.join(", "))
+    }
 }
 
 fn issue(d: &Delivery<'_>) -> Issue {
     let p = Payload(d.payload);
+    let message = p.message();
+    let what = message
+        .as_ref()
+        .map_or_else(|| p.text().to_owned(), |m| m.body.clone());
     let inputs = inputs_summary(d.inputs);
     let footer = context(d);
     if d.inputs.is_empty() {
+        let title = message
+            .as_ref()
+            .map_or_else(|| p.text(), |m| m.subject.as_str());
         return Issue {
-            title: shorten(p.text(), TITLE_CHARS),
-            description: format!("{}\n\n{footer}", p.text()),
+            title: shorten(title, TITLE_CHARS),
+            description: format!("{what}\n\n{footer}"),
+            record: Record::Request,
             close: false,
         };
     }
     if d.inputs.iter().all(|input| input.succeeded) {
-        let title = p
-            .detail_str("internal_request")
-            .map_or_else(|| format!("[Success] - {}", p.text()), str::to_owned);
-        let mut description = format!("{}\n\n", p.text());
+        let title = message
+            .as_ref()
+            .map(|m| m.subject.clone())
+            .or_else(|| p.detail_str("internal_request").map(str::to_owned))
+            .unwrap_or_else(|| format!("[Success] - {}", p.text()));
+        let mut description = format!("{what}\n\n");
+        for input in d.inputs {
+            if let Some((by, note)) = by_hand(input) {
+                description.push_str(&format!(
+                    "Done by hand by {by}{}.\n\n",
+                    note.map(|n| format!(": {n}")).unwrap_or_default()
+                ));
+            }
+        }
         match license(d.inputs) {
             Some((license, _)) => {
                 description.push_str(&format!("The license:\n\n```\n{license}\n```\n\n"))
             }
-            None => description.push_str("No license was among the steps' results.\n\n"),
+            None => {
+                description.push_str("No copy of the license was among the steps' results.\n\n")
+            }
         }
         description.push_str(&format!("Steps:\n{inputs}\n{footer}"));
         return Issue {
             title: shorten(&title, TITLE_CHARS),
             description,
+            record: Record::Success,
             close: true,
         };
     }
+    let license_at_stake = p.detail_str("internal_request").is_some();
     let title = match (p.requester_email(), p.detail("users").as_u64()) {
-        (Some(email), Some(users)) => {
+        (Some(email), Some(users)) if license_at_stake => {
             format!("[Failure] - Could not create a license under {email} for {users} users")
         }
-        _ => format!("[Failure] - {}", p.text()),
+        _ => format!(
+            "[Failure] - {}",
+            message
+                .as_ref()
+                .map_or_else(|| p.text(), |m| m.subject.as_str())
+        ),
     };
-    let failed: Vec<&str> = d
-        .inputs
-        .iter()
-        .filter(|i| !i.succeeded)
-        .map(|i| i.action_id.as_str())
-        .collect();
-    // The decision names the record it expects when a license was at stake.
-    let no_license = if p.detail_str("internal_request").is_some() {
-        ": no license was created"
-    } else {
-        ""
-    };
-    let description = format!(
-        "{} failed{no_license}.\n\nSteps:\n{inputs}\nWhat was to be recorded: {}\n\n{footer}",
-        failed
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        p.text(),
-    );
+    let mut description = String::new();
+    for input in d.inputs.iter().filter(|i| !i.succeeded) {
+        if let Some(error) = &input.last_error {
+            description.push_str(&format!(
+                "`{}` via {} failed: {error}\n",
+                input.action_id, input.sink
+            ));
+        }
+    }
+    if description.is_empty() {
+        description.push_str("The steps before this one did not complete (cancelled).\n");
+    }
+    if license_at_stake {
+        description.push_str("No license was created.\n");
+    }
+    description.push_str(&format!(
+        "\nSteps:\n{inputs}\nWhat was to be recorded on success: {what}\n\n{footer}"
+    ));
     Issue {
         title: shorten(&title, TITLE_CHARS),
         description,
+        record: Record::Failure,
         close: false,
     }
 }

@@ -82,6 +82,6 @@ fn request_body(d: &Delivery<'_>) -> Value {
         "expires_on": p.detail("expires_on"),
         "email": p.requester_email(),
         "username": p.actor_user(),
-        "ticket": {"id": p.ticket_id(), "url": p.ticket_url()},
+        "ticket": {"id": p.ticket_number(), "url": p.ticket_url()},
     })
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use entitle::policy::Message;
 use serde_json::Value;
 
 use crate::delivery::{Delivery, Input};
@@ -68,6 +69,46 @@ impl<'a> Payload<'a> {
     pub(crate) fn detail_str(&self, key: &str) -> Option<&'a str> {
         str_at(self.0, &["details", key])
     }
+
+    /// What the sink sends, written for its reader, if the policy wrote
+    /// one (else the sink falls back on the action's text).
+    pub(crate) fn message(&self) -> Option<Message> {
+        let message = self.0.get("message")?;
+        serde_json::from_value(message.clone()).ok()
+    }
+
+    /// The Zendesk ticket the decision is about: the ticket id when it is a
+    /// plain token (digits, letters, `-`, `_`), else the number that ends
+    /// its URL (`.../tickets/123`).
+    pub(crate) fn ticket_number(&self) -> Option<String> {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if let Some(id) = self.ticket_id().filter(|id| plain(id)) {
+            return Some(id.to_owned());
+        }
+        let url = self.ticket_url()?;
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let last = path.trim_end_matches('/').rsplit('/').next()?;
+        (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())).then(|| last.to_owned())
+    }
+}
+
+/// The line a sink writes into what it creates (an issue's description, a
+/// comment) so that a later attempt finds it instead of writing it twice:
+/// `entitle-ref: <key>`.
+pub(crate) fn marker(key: &str) -> String {
+    format!("entitle-ref: {key}")
+}
+
+/// How a person settled an input step by hand, if they did: who, and
+/// their note (the store keeps them in the step's response).
+pub(crate) fn by_hand(input: &Input) -> Option<(&str, Option<&str>)> {
+    let response = input.response.as_ref()?;
+    let by = str_at(response, &["by_hand", "by"])?;
+    Some((by, str_at(response, &["by_hand", "note"])))
 }
 
 /// The license an input step produced (its response's `license`), with the
@@ -92,22 +133,26 @@ fn input_link(input: &Input) -> Option<&str> {
         .or_else(|| str_at(response, &["body", "ticket", "url"]))
 }
 
-/// One line per input step: what it was, whether it succeeded, its link or
-/// its last error. Empty when there are none.
+/// One line per input step: what it was, whether it succeeded (by its sink
+/// or by hand), its link or its last error. Empty when there are none.
 pub(crate) fn inputs_summary(inputs: &[Input]) -> String {
     let mut out = String::new();
     for input in inputs {
-        let _ = write!(out, "- `{}` ({}): ", input.action_id, input.sink);
-        if input.succeeded {
+        let _ = write!(out, "- `{}` via {}: ", input.action_id, input.sink);
+        if let Some((by, note)) = by_hand(input) {
+            let _ = write!(out, "done by hand by {by}");
+            if let Some(note) = note {
+                let _ = write!(out, " ({note})");
+            }
+        } else if input.succeeded {
             out.push_str("done");
             if let Some(link) = input_link(input) {
                 let _ = write!(out, ", {link}");
             }
+        } else if let Some(error) = &input.last_error {
+            let _ = write!(out, "failed: {error}");
         } else {
-            out.push_str("failed");
-            if let Some(error) = &input.last_error {
-                let _ = write!(out, ": {error}");
-            }
+            out.push_str("not tried (cancelled)");
         }
         out.push('\n');
     }

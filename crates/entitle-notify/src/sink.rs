@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use entitle_store::Redelivery;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{ConfigError, SinkContext};
@@ -66,6 +68,22 @@ impl Sink {
         }
     }
 
+    /// How its service takes a step sent twice (see `docs/actions.md`,
+    /// "Once"): keyed (Zendesk ticket creation, the license tool, the
+    /// signed webhook) and looked-up (GitLab issues, Zendesk comments)
+    /// sinks are [`Redelivery::Safe`]; Slack and email do not deduplicate,
+    /// and do what their `on_doubt` says (default: a channel post is
+    /// resent, an email to a customer is held for a person).
+    pub fn redelivery(&self) -> Redelivery {
+        match self {
+            Self::Slack(sink) => sink.on_doubt(),
+            Self::Email(sink) => sink.on_doubt(),
+            Self::Zendesk(_) | Self::GitLab(_) | Self::LicenseGenerator(_) | Self::Webhook(_) => {
+                Redelivery::Safe
+            }
+        }
+    }
+
     /// The sink's timeout for one delivery (`timeout_seconds`). The sinks
     /// enforce it themselves; the worker may use it to size its lease.
     pub fn timeout(&self) -> Duration {
@@ -114,5 +132,26 @@ impl Sink {
                 });
             }
         })
+    }
+}
+
+/// A sink's `on_doubt` key: what becomes of a step whose attempt may or
+/// may not have reached a service that does not deduplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OnDoubt {
+    /// Send it again (a duplicate is possible).
+    Resend,
+    /// Hold it `in-doubt` for a person.
+    Ask,
+}
+
+impl OnDoubt {
+    /// What the outbox does with it.
+    pub(crate) fn redelivery(self) -> Redelivery {
+        match self {
+            OnDoubt::Resend => Redelivery::Resend,
+            OnDoubt::Ask => Redelivery::Ask,
+        }
     }
 }

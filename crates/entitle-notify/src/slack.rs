@@ -10,6 +10,8 @@ use crate::delivery::{Delivery, DeliveryError};
 use crate::http::HttpClient;
 use crate::payload::Payload;
 use crate::secret::Secret;
+use crate::sink::OnDoubt;
+use entitle_store::Redelivery;
 
 /// Posts the action's text to a Slack incoming webhook, the ticket URL as a
 /// link. The webhook URL is a secret (anyone holding it can post).
@@ -17,6 +19,7 @@ use crate::secret::Secret;
 pub struct SlackSink {
     url: Secret,
     http: HttpClient,
+    on_doubt: OnDoubt,
 }
 
 #[derive(Deserialize)]
@@ -24,6 +27,7 @@ pub struct SlackSink {
 struct Keys {
     url_env: String,
     timeout_seconds: Option<u64>,
+    on_doubt: Option<OnDoubt>,
 }
 
 impl SlackSink {
@@ -35,7 +39,17 @@ impl SlackSink {
         let url = cx.secret("url_env", &keys.url_env)?;
         cx.url("url_env", url.expose(), Some(&keys.url_env))?;
         let http = HttpClient::new(cx, cx.timeout(keys.timeout_seconds)?)?;
-        Ok(Self { url, http })
+        // A duplicate channel post is harmless; a lost one is not.
+        let on_doubt = keys.on_doubt.unwrap_or(OnDoubt::Resend);
+        Ok(Self {
+            url,
+            http,
+            on_doubt,
+        })
+    }
+
+    pub(crate) fn on_doubt(&self) -> Redelivery {
+        self.on_doubt.redelivery()
     }
 
     pub(crate) fn timeout(&self) -> Duration {
@@ -50,10 +64,14 @@ impl SlackSink {
     }
 }
 
-/// The message: the action's text in Slack's escaping, the ticket URL in it
-/// (or after it) as `<url|ticket>`.
+/// The message: the policy's message for the channel (else the action's
+/// text) in Slack's escaping, the ticket URL in it (or after it) as
+/// `<url|ticket>`.
 fn message(p: &Payload<'_>) -> String {
-    let text = escape(p.text());
+    let text = match p.message() {
+        Some(message) => escape(&message.body),
+        None => escape(p.text()),
+    };
     let Some(url) = p.ticket_url() else {
         return text;
     };
@@ -91,5 +109,11 @@ mod tests {
         );
         let none = json!({"text": "A & B"});
         assert_eq!(message(&Payload(&none)), "A &amp; B");
+        let written = json!({"text": "Post in #channel that ...", "ticket": {"url": "https://t.example/1"},
+            "message": {"subject": "Generated", "body": "License generated for https://t.example/1: 5 days"}});
+        assert_eq!(
+            message(&Payload(&written)),
+            "License generated for <https://t.example/1|ticket>: 5 days"
+        );
     }
 }

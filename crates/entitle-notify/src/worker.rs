@@ -149,9 +149,16 @@ impl Worker {
     /// failures are recorded as they come (each may cascade); the
     /// deliveries together, in one transaction, once all have answered.
     async fn pass(&self) -> Result<RunStats, StoreError> {
+        let sinks = &self.sinks;
+        let redelivery = |name: &str| sinks.get(name).map(Sink::redelivery).unwrap_or_default();
         let claimed = self
             .store
-            .claim_actions(Utc::now(), self.config.concurrency, self.lease())
+            .claim_actions_with(
+                Utc::now(),
+                self.config.concurrency,
+                self.lease(),
+                &redelivery,
+            )
             .await?;
         let mut stats = RunStats {
             claimed: claimed.len(),
@@ -218,6 +225,8 @@ impl Worker {
             idempotency_key: &row.idempotency_key,
             payload: &row.payload,
             inputs: &inputs,
+            attempt: row.attempts,
+            previous: row.response.as_ref(),
         };
         tracing::debug!(action = %row.id, sink = %row.sink, attempt = row.attempts, "outbox: delivering");
         // The sinks enforce their own timeout; this one also bounds a sink

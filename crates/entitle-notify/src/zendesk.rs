@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::http::HttpClient;
-use crate::payload::{Payload, context, inputs_summary, shorten};
+use crate::payload::{Payload, context, inputs_summary, marker, shorten};
 use crate::secret::Secret;
 
 /// How the sink authenticates to Zendesk.
@@ -101,40 +101,134 @@ impl ZendeskSink {
     }
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
+        if d.action_id.starts_with("open-ticket") {
+            return self.open_ticket(d).await;
+        }
         let p = Payload(d.payload);
-        let body = body(d);
-        let request = if d.action_id.starts_with("open-ticket") {
-            let mut ticket = json!({
-                "subject": shorten(p.text(), SUBJECT_CHARS),
-                "comment": {"body": body},
-                "tags": tags(d),
-            });
-            if let (Some(email), Some(fields)) = (p.requester_email(), ticket.as_object_mut()) {
-                fields.insert("requester".to_owned(), json!({"email": email}));
-            }
-            let url = self.endpoint("api/v2/tickets.json")?;
+        let id = p.ticket_number().ok_or_else(|| {
+            DeliveryError::permanent(format!(
+                "action `{}` comments on the decision's ticket, but the decision has no Zendesk ticket id",
+                d.action_id
+            ))
+        })?;
+        let text = p.message().map_or_else(|| p.text().to_owned(), |m| m.body);
+        self.private_note(d, &id, &body(d, &text), d.idempotency_key)
+            .await
+    }
+
+    /// Opens a ticket on behalf of the customer (keyed: Zendesk honours
+    /// `Idempotency-Key` on ticket creation), then adds the internal
+    /// context as a private note (looked up before it is written again).
+    /// With a message the first comment is public and the customer's;
+    /// without one it is the internal context, private.
+    async fn open_ticket(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
+        let p = Payload(d.payload);
+        let message = p.message();
+        let requester = message
+            .as_ref()
+            .and_then(|m| m.to.as_deref())
+            .or_else(|| p.requester_email());
+        let (subject, comment, note) = match &message {
+            Some(m) => (
+                shorten(&m.subject, SUBJECT_CHARS),
+                json!({"body": m.body, "public": true}),
+                Some(m.note.clone().unwrap_or_default()),
+            ),
+            None => (
+                shorten(p.text(), SUBJECT_CHARS),
+                json!({"body": body(d, p.text()), "public": false}),
+                None,
+            ),
+        };
+        let mut ticket = json!({"subject": subject, "comment": comment, "tags": tags(d)});
+        if let (Some(email), Some(fields)) = (requester, ticket.as_object_mut()) {
+            fields.insert("requester".to_owned(), json!({"email": email}));
+        }
+        let url = self.endpoint("api/v2/tickets.json")?;
+        let request = self.authorized(
             self.http
                 .client()
                 .post(url)
-                .json(&json!({"ticket": ticket}))
-        } else {
-            let id = ticket_number(&p).ok_or_else(|| {
-                DeliveryError::permanent(format!(
-                    "action `{}` comments on the decision's ticket, but the decision has no Zendesk ticket id",
-                    d.action_id
-                ))
-            })?;
-            let url = self.endpoint(&format!("api/v2/tickets/{id}.json"))?;
-            let comment = json!({"ticket": {"comment": {"body": body, "public": false}}});
-            self.http.client().put(url).json(&comment)
+                .json(&json!({"ticket": ticket})),
+        );
+        let created = self.http.send(request, d.idempotency_key).await?;
+        let Some(note) = note else {
+            return Ok(created.kept());
         };
-        let request = match &self.auth {
+        let id = created
+            .body
+            .pointer("/ticket/id")
+            .and_then(|id| match id {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| DeliveryError::Permanent {
+                message: "Zendesk created the ticket but its answer has no `ticket.id`: cannot add the internal note".to_owned(),
+                response: Some(created.kept()),
+            })?;
+        let note = body(d, &note);
+        let noted = self
+            .private_note(
+                d,
+                &id,
+                note.trim_start(),
+                &format!("{}-note", d.idempotency_key),
+            )
+            .await?;
+        Ok(
+            json!({"status": created.status, "body": crate::http::cap(&created.body), "note": noted}),
+        )
+    }
+
+    /// Adds `text` as a private comment to ticket `id`, marked with `key`;
+    /// on a later attempt, the ticket's comments are listed first and a
+    /// comment holding the mark is not written again (Zendesk does not
+    /// deduplicate comments).
+    async fn private_note(
+        &self,
+        d: &Delivery<'_>,
+        id: &str,
+        text: &str,
+        key: &str,
+    ) -> Result<Value, DeliveryError> {
+        let mark = marker(key);
+        if d.attempt > 1 && self.has_comment(id, &mark, key).await? {
+            return Ok(json!({"status": 200, "found": mark}));
+        }
+        let url = self.endpoint(&format!("api/v2/tickets/{id}.json"))?;
+        let body = format!("{text}\n\n{mark}");
+        let comment = json!({"ticket": {"comment": {"body": body, "public": false}}});
+        let request = self.authorized(self.http.client().put(url).json(&comment));
+        Ok(self.http.send(request, key).await?.kept())
+    }
+
+    /// Whether a comment of ticket `id` holds `mark`.
+    async fn has_comment(&self, id: &str, mark: &str, key: &str) -> Result<bool, DeliveryError> {
+        let url = self.endpoint(&format!("api/v2/tickets/{id}/comments.json"))?;
+        let request = self.authorized(self.http.client().get(url));
+        let listed = self.http.send(request, &format!("{key}-lookup")).await?;
+        let found = listed
+            .body
+            .get("comments")
+            .and_then(Value::as_array)
+            .is_some_and(|comments| {
+                comments.iter().any(|c| {
+                    c.get("body")
+                        .and_then(Value::as_str)
+                        .is_some_and(|b| b.contains(mark))
+                })
+            });
+        Ok(found)
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
             ZendeskAuth::Bearer => request.bearer_auth(self.token.expose()),
             ZendeskAuth::Basic { email } => {
                 request.basic_auth(format!("{email}/token"), Some(self.token.expose()))
             }
-        };
-        Ok(self.http.send(request, d.idempotency_key).await?.kept())
+        }
     }
 
     fn endpoint(&self, path: &str) -> Result<reqwest::Url, DeliveryError> {
@@ -145,9 +239,10 @@ impl ZendeskSink {
     }
 }
 
-/// The comment: the action's text, its inputs, and where it comes from.
-fn body(d: &Delivery<'_>) -> String {
-    let mut body = Payload(d.payload).text().to_owned();
+/// An internal comment: `text`, the steps before it, and where it comes
+/// from.
+fn body(d: &Delivery<'_>, text: &str) -> String {
+    let mut body = text.to_owned();
     let inputs = inputs_summary(d.inputs);
     if !inputs.is_empty() {
         body.push_str("\n\nSteps before this one:\n");
@@ -168,23 +263,6 @@ fn tags(d: &Delivery<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The ticket to comment on: the payload's ticket id when it is a plain
-/// token (digits, letters, `-`, `_`), else the number that ends its URL
-/// (`.../tickets/123`).
-fn ticket_number(p: &Payload<'_>) -> Option<String> {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    };
-    if let Some(id) = p.ticket_id().filter(|id| plain(id)) {
-        return Some(id.to_owned());
-    }
-    let url = p.ticket_url()?;
-    let last = url.trim_end_matches('/').rsplit('/').next()?;
-    (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())).then(|| last.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,12 +271,14 @@ mod tests {
     fn the_ticket_to_comment_on_comes_from_the_id_or_the_url() {
         let by_id =
             json!({"ticket": {"id": "4711", "url": "https://x.zendesk.com/agent/tickets/9"}});
-        assert_eq!(ticket_number(&Payload(&by_id)).as_deref(), Some("4711"));
+        assert_eq!(Payload(&by_id).ticket_number().as_deref(), Some("4711"));
         let by_url =
             json!({"ticket": {"id": "not/plain", "url": "https://x.zendesk.com/agent/tickets/9/"}});
-        assert_eq!(ticket_number(&Payload(&by_url)).as_deref(), Some("9"));
+        assert_eq!(Payload(&by_url).ticket_number().as_deref(), Some("9"));
         let none =
             json!({"ticket": {"id": null, "url": "https://x.zendesk.com/agent/tickets/new"}});
-        assert_eq!(ticket_number(&Payload(&none)), None);
+        assert_eq!(Payload(&none).ticket_number(), None);
+        let query = json!({"ticket": {"url": "https://x.zendesk.com/agent/tickets/4711?tab=1#c"}});
+        assert_eq!(Payload(&query).ticket_number().as_deref(), Some("4711"));
     }
 }

@@ -144,7 +144,7 @@ pub use facts::{assemble, assemble_json, check_stored};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
-    ActionStatus, ClaimedAction, Delivered, MANUAL_SINK, NewAction, Routes,
+    ActionStatus, ClaimedAction, Delivered, HandMade, MANUAL_SINK, NewAction, Redelivery, Routes,
 };
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,

@@ -28,7 +28,8 @@ use serde_json::Value;
 
 pub use people::ActionFilter;
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
-pub use worker::Delivered;
+pub use transition::HandMade;
+pub use worker::{Delivered, Redelivery};
 
 /// The status of a step (`pending`, `in-flight`, ... in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +49,10 @@ pub enum ActionStatus {
     Cancelled,
     /// Carried out by a person, who marked it done.
     DoneByHand,
+    /// Its last attempt may or may not have reached a service that does
+    /// not deduplicate (its worker died before recording the answer): it
+    /// waits for a person, who resends it (retry) or marks it done.
+    InDoubt,
 }
 
 impl ActionStatus {
@@ -60,6 +65,7 @@ impl ActionStatus {
         ActionStatus::Dead,
         ActionStatus::Cancelled,
         ActionStatus::DoneByHand,
+        ActionStatus::InDoubt,
     ];
 
     /// The status as stored and shown (`in-flight`, `done-by-hand`).
@@ -72,6 +78,7 @@ impl ActionStatus {
             ActionStatus::Dead => "dead",
             ActionStatus::Cancelled => "cancelled",
             ActionStatus::DoneByHand => "done-by-hand",
+            ActionStatus::InDoubt => "in-doubt",
         }
     }
 
@@ -84,11 +91,16 @@ impl ActionStatus {
     }
 
     /// Settled: nothing more will happen to the step unless a person acts
-    /// (`delivered`, `done-by-hand`, `dead`, `cancelled`).
+    /// (`delivered`, `done-by-hand`, `dead`, `cancelled`). An `in-doubt`
+    /// step waits for a person too, but is not settled: the steps after it
+    /// wait with it.
     pub fn is_settled(self) -> bool {
         !matches!(
             self,
-            ActionStatus::Pending | ActionStatus::InFlight | ActionStatus::Failed
+            ActionStatus::Pending
+                | ActionStatus::InFlight
+                | ActionStatus::Failed
+                | ActionStatus::InDoubt
         )
     }
 
@@ -153,7 +165,9 @@ pub struct ActionRecord {
     pub seq: u32,
     /// The ticket it is about (the stored ticket id, or the ticket URL).
     pub ticket_id: Option<String>,
-    /// The action's id (`email-license`).
+    /// The action's id (`email-license`); `action` in JSON, as in a
+    /// decision's answer and a step's payload.
+    #[serde(rename = "action")]
     pub action_id: String,
     /// The sink carrying it out (`manual` for a task for a person).
     pub sink: String,

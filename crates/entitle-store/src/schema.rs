@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::store::Backend;
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// One migration.
 struct Migration {
@@ -236,7 +236,35 @@ const MIGRATIONS: &[Migration] = &[
     ],
     sqlite: &[],
     postgres: &[],
+}, Migration {
+    version: 5,
+    name: "outbox steps in doubt",
+    common: &[],
+    // A step whose last attempt may or may not have reached a service that
+    // does not deduplicate waits for a person as `in-doubt`. SQLite cannot
+    // alter a CHECK constraint: its text in the schema is widened, as
+    // SQLite's ALTER TABLE page describes for loosening a constraint, and
+    // the runner bumps the schema cookie (`SCHEMA_EDIT`).
+    sqlite: &[
+        "PRAGMA writable_schema = ON",
+        "UPDATE sqlite_schema SET sql = replace(sql,
+             '''cancelled'', ''done-by-hand''))',
+             '''cancelled'', ''done-by-hand'', ''in-doubt''))')
+         WHERE type = 'table' AND name = 'outbox'",
+        "PRAGMA writable_schema = OFF",
+        SCHEMA_EDIT,
+    ],
+    postgres: &[
+        "ALTER TABLE outbox DROP CONSTRAINT outbox_status_check",
+        "ALTER TABLE outbox ADD CONSTRAINT outbox_status_check CHECK (status IN
+             ('pending', 'in-flight', 'delivered', 'failed', 'dead', 'cancelled', 'done-by-hand', 'in-doubt'))",
+    ],
 }];
+
+/// Stands for "bump SQLite's schema cookie" among a migration's
+/// statements: the runner reads `PRAGMA schema_version` and sets it one
+/// higher, so every connection reads the edited schema again.
+const SCHEMA_EDIT: &str = "-- bump the schema cookie";
 
 /// The statements of `migration` for `backend`, in order.
 fn statements(migration: &Migration, backend: Backend) -> impl Iterator<Item = &'static str> {
@@ -285,6 +313,21 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<i64, Sto
             source,
         };
         for statement in statements(migration, backend) {
+            if statement == SCHEMA_EDIT {
+                let row = sqlx::query("PRAGMA schema_version")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(fail)?;
+                let cookie: i64 = row.try_get(0).map_err(fail)?;
+                sqlx::query(&format!(
+                    "PRAGMA schema_version = {}",
+                    cookie.saturating_add(1)
+                ))
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+                continue;
+            }
             sqlx::query(statement)
                 .execute(&mut *tx)
                 .await

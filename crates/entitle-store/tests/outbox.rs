@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use common::TestDb;
 use entitle::policy::LicenseEffect;
 use entitle_store::{
-    ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, JsonText,
-    LoggedDecision, NewAction, NewDecision, Routes, Store, StoreError,
+    ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, HandMade, JsonText,
+    LoggedDecision, NewAction, NewDecision, Redelivery, Routes, Store, StoreError,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -460,6 +460,243 @@ async fn failure_flow(db: &TestDb) {
     store.close().await;
 }
 on_both!(weekend_failure_flow, failure_flow);
+
+/// The license tool failed for good, the `[Failure]` record was made; a
+/// person then generates the license by hand and says so: the email after
+/// the generator is done with it (no license text was given), the channel
+/// post it had cancelled runs, and the record runs again (a new key), so
+/// the tracker says what is now true.
+async fn done_by_hand_after_a_failure(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
+    let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
+    let (id, token, _) = &claimed[0];
+    assert!(
+        store
+            .fail_action(id, token, "HTTP 400", None, None)
+            .await
+            .unwrap()
+    );
+    let claimed = claim(&store, "2026-11-21T10:01:00Z").await;
+    assert_eq!(claimed.len(), 1, "the record runs");
+    let (record, token, _) = &claimed[0];
+    assert_eq!(record, ids[3]);
+    let failure = JsonText::from(json!({"record": "failure", "body": {"iid": 8}}));
+    assert!(store.complete_action(record, token, failure).await.unwrap());
+
+    store
+        .mark_done(
+            ids[0],
+            "cli:ada",
+            Some("generated in Mechanizer, it mailed the license"),
+        )
+        .await
+        .unwrap();
+
+    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    use ActionStatus::{DoneByHand, Pending};
+    assert_eq!(
+        steps.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [DoneByHand, DoneByHand, Pending, Pending]
+    );
+    assert_eq!(
+        steps[1].response,
+        Some(
+            json!({"by_hand": {"by": "cli:ada", "note": "generated in Mechanizer, it mailed the license"}})
+        )
+    );
+    assert_eq!(
+        steps[3].idempotency_key,
+        format!("entitle-{}-r1", ids[3]),
+        "the record is made again under a new key"
+    );
+    assert_eq!(
+        steps[3].response,
+        Some(json!({"record": "failure", "body": {"iid": 8}})),
+        "the old record stays readable"
+    );
+    // The post runs, then the record, which sees both inputs succeeded.
+    let claimed = claim(&store, "2026-11-21T10:02:00Z").await;
+    assert_eq!(claimed.iter().map(|c| c.2).collect::<Vec<_>>(), [2]);
+    assert!(
+        store
+            .complete_action(&claimed[0].0, &claimed[0].1, json!({}).into())
+            .await
+            .unwrap()
+    );
+    let claimed = store
+        .claim_actions(t("2026-11-21T10:03:00Z"), 10, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(claimed[0].inputs.iter().all(|i| i.status.is_success()));
+    // The follow-up reads the records as they now stand.
+    let license = store.ticket_license_action("T-1").await.unwrap().unwrap();
+    assert_eq!((license.id.as_str(), license.status), (ids[0], DoneByHand));
+    let history = store.action(ids[1]).await.unwrap().events;
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.actor.as_str(), last.to_status),
+        ("outbox", DoneByHand)
+    );
+    assert!(
+        last.note
+            .as_deref()
+            .unwrap()
+            .contains("done by hand with step 0"),
+        "{last:?}"
+    );
+    store.close().await;
+}
+on_both!(
+    a_step_done_by_hand_carries_on_and_remakes_the_record,
+    done_by_hand_after_a_failure
+);
+
+/// A step in flight whose worker died, for a sink whose service does not
+/// deduplicate: with `Ask` it is held `in-doubt` (not claimed), the steps
+/// after it wait, a person sees it among the tasks waiting for them and
+/// resends it (a new key) or marks it done; with `Resend` it is claimed
+/// again, its history saying it was in doubt.
+async fn in_doubt(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let logged = store
+        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
+    let ask = |sink: &str| {
+        if sink == "email" {
+            Redelivery::Ask
+        } else {
+            Redelivery::Safe
+        }
+    };
+    let lease = Duration::from_secs(30);
+    let first = store
+        .claim_actions_with(t("2026-11-21T10:00:00Z"), 5, lease, &ask)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .complete_action(
+                &first[0].action.id,
+                &first[0].claim_token,
+                json!({"license": "L"}).into()
+            )
+            .await
+            .unwrap()
+    );
+    // The email is claimed; its worker dies.
+    let email = store
+        .claim_actions_with(t("2026-11-21T10:00:01Z"), 5, lease, &ask)
+        .await
+        .unwrap();
+    assert_eq!(email[0].action.id, ids[1]);
+    let held = store
+        .claim_actions_with(t("2026-11-21T10:01:00Z"), 5, lease, &ask)
+        .await
+        .unwrap();
+    assert!(
+        held.is_empty(),
+        "held for a person, and the steps after it wait: {held:?}"
+    );
+    let detail = store.action(ids[1]).await.unwrap();
+    assert_eq!(detail.action.status, ActionStatus::InDoubt);
+    let event = detail.events.last().unwrap();
+    assert_eq!(
+        (event.from_status, event.to_status),
+        (ActionStatus::InFlight, ActionStatus::InDoubt)
+    );
+    assert!(
+        event
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("in doubt: attempt 1 may or may not have reached `email`"),
+        "{event:?}"
+    );
+    let waiting = store
+        .actions(&ActionFilter {
+            manual: Some(true),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        waiting.iter().any(|a| a.id == ids[1]),
+        "listed for a person"
+    );
+    let worker_side = store
+        .actions(&ActionFilter {
+            manual: Some(false),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(worker_side.iter().all(|a| a.id != ids[1]));
+    let by_status = store
+        .actions(&ActionFilter {
+            status: Some(ActionStatus::InDoubt),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        by_status.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        [ids[1]]
+    );
+    // Resent: pending under a new key, then claimed.
+    let resent = store.retry_action(ids[1], "cli:ada").await.unwrap();
+    assert_eq!(resent.status, ActionStatus::Pending);
+    assert_eq!(resent.idempotency_key, format!("entitle-{}-r1", ids[1]));
+    let again = store
+        .claim_actions_with(t("2026-11-21T10:02:00Z"), 5, lease, &ask)
+        .await
+        .unwrap();
+    assert_eq!(again[0].action.id, ids[1]);
+    // Its worker dies again: held again; this time a person says it went.
+    assert!(
+        store
+            .claim_actions_with(t("2026-11-21T10:03:00Z"), 5, lease, &ask)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .mark_done(ids[1], "cli:ada", Some("the customer has it"))
+        .await
+        .unwrap();
+    let next = store
+        .claim_actions_with(t("2026-11-21T10:03:01Z"), 5, lease, &ask)
+        .await
+        .unwrap();
+    assert_eq!(next[0].action.id, ids[2], "the steps after it run");
+    // Resend: claimed again, noted as in doubt.
+    let resend = |_: &str| Redelivery::Resend;
+    let crashed = store
+        .claim_actions_with(t("2026-11-21T10:05:00Z"), 5, lease, &resend)
+        .await
+        .unwrap();
+    assert_eq!(crashed[0].action.id, ids[2]);
+    let history = store.action(ids[2]).await.unwrap().events;
+    assert!(
+        history
+            .last()
+            .unwrap()
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("in doubt: lease ran out"),
+        "{history:?}"
+    );
+    store.close().await;
+}
+on_both!(a_step_in_doubt_waits_for_a_person_or_is_resent, in_doubt);
 
 async fn success_flow(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
@@ -905,13 +1142,33 @@ async fn people(db: &TestDb) {
         "action `A-1` is done-by-hand: cannot mark it done"
     );
 
-    // The generator is done by hand; the email (now runnable) is cancelled,
-    // cascading to the channel post; the manual record is done by hand.
+    // The generator is done by hand, with the license it made: the email
+    // after it runs with it (now runnable), and is cancelled, cascading to
+    // the channel post; the manual record is done by hand.
     let done = store
-        .mark_done(&ids[0], "alice", Some("generated in the Mechanizer app"))
+        .mark_done_with(
+            &ids[0],
+            "alice",
+            Some("generated in the Mechanizer app"),
+            Some(HandMade {
+                license: "LICENSE-TEXT",
+                filename: Some("acme.gitlab-license"),
+            }),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, ActionStatus::DoneByHand);
+    assert_eq!(
+        done.response,
+        Some(
+            json!({"by_hand": {"by": "alice", "note": "generated in the Mechanizer app"},
+            "license": "LICENSE-TEXT", "filename": "acme.gitlab-license"})
+        )
+    );
+    assert_eq!(
+        store.action(&ids[1]).await.unwrap().action.status,
+        ActionStatus::Pending
+    );
     let cancelled = store
         .cancel_action(&ids[1], "bob", Some("customer withdrew"))
         .await

@@ -27,6 +27,7 @@ mod crash;
 mod postgres;
 mod provision;
 mod receiver;
+mod services;
 #[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
 mod smtp;
 mod weekend;

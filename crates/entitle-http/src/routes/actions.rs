@@ -14,7 +14,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
-use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, StoreError};
+use entitle_store::{ActionChange, ActionFilter, ActionRecord, ActionStatus, HandMade, StoreError};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{Caller, MAX_PAGE, page_cursor, page_limit, read_json_body};
@@ -143,15 +143,70 @@ pub(crate) async fn get_action(
     json_value(&detail)
 }
 
-/// The body of a change: an optional note.
+/// The body of a change: an optional note; marking done may also give
+/// the license made by hand (its text and file name).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ChangeBody {
     note: Option<String>,
+    license: Option<String>,
+    filename: Option<String>,
 }
 
 /// Longest note kept with a change.
 const MAX_NOTE: usize = 2000;
+
+/// Longest license text given with `done`, in bytes.
+pub(crate) const MAX_LICENSE: usize = 64 * 1024;
+
+impl ChangeBody {
+    /// The license made by hand, checked: at most [`MAX_LICENSE`] bytes,
+    /// not blank; a file name without a path.
+    fn made(&self) -> Result<Option<HandMade<'_>>, Problem> {
+        let Some(license) = self.license.as_deref() else {
+            if self.filename.is_some() {
+                return Err(Problem::new(
+                    problem::INVALID_BODY,
+                    "`filename` names the file of a `license`: give the license too",
+                )
+                .at("filename"));
+            }
+            return Ok(None);
+        };
+        if license.trim().is_empty() || license.len() > MAX_LICENSE {
+            return Err(Problem::new(
+                problem::INVALID_BODY,
+                format!(
+                    "`license` must be the license text, not blank, at most {MAX_LICENSE} bytes"
+                ),
+            )
+            .at("license"));
+        }
+        if let Some(name) = self.filename.as_deref()
+            && (entitle::input::check_text(name).is_err() || name.contains(['/', '\\']))
+        {
+            return Err(Problem::new(
+                problem::INVALID_BODY,
+                "`filename` must be a file name (no path, no control character, at most 200 bytes)",
+            )
+            .at("filename"));
+        }
+        Ok(Some(HandMade {
+            license,
+            filename: self.filename.as_deref(),
+        }))
+    }
+
+    /// Refuses a license given where no step is marked done.
+    fn no_license(&self) -> Result<(), Problem> {
+        if self.license.is_some() || self.filename.is_some() {
+            return Err(
+                Problem::new(problem::INVALID_BODY, "only `done` takes a `license`").at("license"),
+            );
+        }
+        Ok(())
+    }
+}
 
 async fn change_body(request: Request, state: &AppState) -> Result<ChangeBody, Problem> {
     let Some(bytes) = read_json_body(request, state, true).await? else {
@@ -218,7 +273,7 @@ pub(crate) async fn retry_action(
 ) -> Result<Response, Problem> {
     require(&caller, ActionChange::Retry)?;
     // A note on a retry is accepted and ignored: the history says who retried.
-    change_body(request, &state).await?;
+    change_body(request, &state).await?.no_license()?;
     let record = state
         .store()
         .retry_action(&id, &actor(&caller))
@@ -236,6 +291,7 @@ pub(crate) async fn cancel_action(
 ) -> Result<Response, Problem> {
     require(&caller, ActionChange::Cancel)?;
     let body = change_body(request, &state).await?;
+    body.no_license()?;
     let record = state
         .store()
         .cancel_action(&id, &actor(&caller), body.note.as_deref())
@@ -253,7 +309,8 @@ pub(crate) async fn done_action(
 ) -> Result<Response, Problem> {
     require(&caller, ActionChange::MarkDone)?;
     let body = change_body(request, &state).await?;
-    let Some(note) = body.note.filter(|n| !n.trim().is_empty()) else {
+    let made = body.made()?;
+    let Some(note) = body.note.as_deref().filter(|n| !n.trim().is_empty()) else {
         return Err(Problem::new(
             problem::INVALID_BODY,
             "marking an action done needs a note saying what was done: {\"note\": \"...\"}",
@@ -262,7 +319,7 @@ pub(crate) async fn done_action(
     };
     let record = state
         .store()
-        .mark_done(&id, &actor(&caller), Some(&note))
+        .mark_done_with(&id, &actor(&caller), Some(note), made)
         .await
         .map_err(action_problem)?;
     json_value(&record)

@@ -41,6 +41,8 @@ pub fn delivery<'a>(payload: &'a Value, inputs: &'a [Input]) -> Delivery<'a> {
         idempotency_key: KEY,
         payload,
         inputs,
+        attempt: 1,
+        previous: None,
     }
 }
 

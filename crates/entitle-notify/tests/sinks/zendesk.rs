@@ -65,9 +65,12 @@ async fn open_ticket_creates_a_ticket_on_behalf_of_the_customer_with_a_bearer_to
         ticket["tags"],
         json!(["entitle", "provision-failure", "open-ticket-for-customer"])
     );
+    // Without a message written for the customer, nothing internal is
+    // made public: the one comment is private.
+    assert_eq!(ticket["comment"]["public"], json!(false));
     let comment = ticket["comment"]["body"].as_str().unwrap();
     assert!(comment.starts_with(text), "{comment}");
-    assert!(comment.contains("- `submit-internal-request` (internal-requests): done, https://gitlab.example.com/ir/-/issues/12"), "{comment}");
+    assert!(comment.contains("- `submit-internal-request` via internal-requests: done, https://gitlab.example.com/ir/-/issues/12"), "{comment}");
     assert!(
         comment.contains("Ticket: https://support.example.com/agent/tickets/4711"),
         "{comment}"
@@ -109,6 +112,119 @@ async fn other_actions_add_an_internal_comment_with_an_api_token() {
         comment.starts_with("If required, submit a bug issue\n\nTicket: "),
         "{comment}"
     );
+    assert!(
+        comment.ends_with(&format!("entitle-ref: {KEY}")),
+        "{comment}"
+    );
+}
+
+/// Spec 3.8 v2: with a message written for the customer, the ticket's
+/// requester is the customer, its first comment is public and holds no
+/// internal link or id, and the internal context (the internal request,
+/// the decision) is a private note on the same ticket.
+#[tokio::test]
+async fn open_ticket_with_a_message_is_public_to_the_customer_with_a_private_note() {
+    let created = json!({"ticket": {"id": 35436}});
+    let receiver = Receiver::start(
+        vec![Reply::json(201, created.clone())],
+        Reply::json(200, json!({"ticket": {"id": 35436}})),
+    )
+    .await;
+    let sink = sink(
+        &format!(
+            "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\n",
+            receiver.url
+        ),
+        &[("ZD_TOKEN", "zd-oauth")],
+        "tickets",
+    );
+    let mut payload = provision_payload("open-ticket-for-customer", "Support opens a ticket");
+    payload["message"] = json!({
+        "to": "billing@customer.example",
+        "subject": "Provisioning of your subscription A-S1 failed",
+        "body": "Hello,\n\nThe provisioning of your subscription A-S1 did not complete.",
+        "note": "Opened on behalf of the customer for A-S1."
+    });
+    let issue = "https://gitlab.example.com/ir/-/issues/12";
+    let inputs = [Input {
+        action_id: "submit-internal-request".into(),
+        sink: "internal-requests".into(),
+        succeeded: true,
+        response: Some(json!({"status": 201, "body": {"iid": 12, "web_url": issue}})),
+        last_error: None,
+    }];
+
+    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let ticket = requests[0].json()["ticket"].clone();
+    assert_eq!(
+        ticket["requester"],
+        json!({"email": "billing@customer.example"})
+    );
+    assert_eq!(
+        ticket["subject"],
+        json!("Provisioning of your subscription A-S1 failed")
+    );
+    assert_eq!(ticket["comment"]["public"], json!(true));
+    let public = ticket["comment"]["body"].as_str().unwrap();
+    assert!(public.starts_with("Hello,"), "{public}");
+    for internal in [issue, "0190c1d2", "entitle-ref", "Decided by entitle"] {
+        assert!(!public.contains(internal), "{internal} in {public}");
+    }
+    let (method, path) = (requests[1].method.as_str(), requests[1].path.as_str());
+    assert_eq!((method, path), ("PUT", "/api/v2/tickets/35436.json"));
+    assert_eq!(
+        requests[1].header("idempotency-key"),
+        Some(format!("{KEY}-note").as_str())
+    );
+    let note = requests[1].json()["ticket"]["comment"].clone();
+    assert_eq!(note["public"], json!(false));
+    let note = note["body"].as_str().unwrap();
+    assert!(
+        note.starts_with("Opened on behalf of the customer for A-S1."),
+        "{note}"
+    );
+    assert!(
+        note.contains(issue),
+        "the private note links the internal request: {note}"
+    );
+    assert!(note.contains("Decided by entitle"), "{note}");
+    assert_eq!(response["body"], created);
+}
+
+/// Zendesk does not deduplicate comments: a later attempt lists the
+/// ticket's comments and does not write one that holds its mark.
+#[tokio::test]
+async fn a_later_attempt_finds_its_comment_instead_of_writing_it_twice() {
+    let listed =
+        json!({"comments": [{"body": format!("the note\n\nentitle-ref: {KEY}"), "public": false}]});
+    let receiver =
+        Receiver::start(vec![Reply::json(200, listed)], Reply::json(200, json!({}))).await;
+    let sink = sink(
+        &format!(
+            "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\n",
+            receiver.url
+        ),
+        &[("ZD_TOKEN", "t")],
+        "tickets",
+    );
+    let payload = provision_payload("manage-product-issue", "If required, submit a bug issue");
+    let mut second = delivery(&payload, &[]);
+    second.attempt = 2;
+
+    sink.deliver(&second).await.unwrap();
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "only the look-up: {requests:#?}");
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("GET", "/api/v2/tickets/4711/comments.json")
+    );
+    // A first attempt does not look.
+    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    assert_eq!(receiver.requests()[1].method.as_str(), "PUT");
 }
 
 #[tokio::test]

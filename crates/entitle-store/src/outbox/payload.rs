@@ -42,6 +42,9 @@ pub(crate) struct OwnPart<'a> {
     pub(crate) ticket: TicketRef<'a>,
     pub(crate) requester_email: Option<&'a str>,
     pub(crate) actor: Actor<'a>,
+    /// What the sink sends, written for its reader (absent: the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<&'a entitle::policy::Message>,
 }
 
 /// The ticket a step is about.

@@ -184,6 +184,7 @@ impl NewAction {
                         role: cx.role,
                         user: cx.user,
                     },
+                    message: action.message.as_ref(),
                 };
                 Ok(NewAction {
                     action_id: action.id.to_owned(),

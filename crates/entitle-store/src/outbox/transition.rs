@@ -165,7 +165,7 @@ pub(crate) async fn retry(
     let target = find(&mut steps, id)?;
     if !matches!(
         target.status,
-        ActionStatus::Dead | ActionStatus::Cancelled | ActionStatus::Failed
+        ActionStatus::Dead | ActionStatus::Cancelled | ActionStatus::Failed | ActionStatus::InDoubt
     ) {
         return Err(refuse(target, ActionChange::Retry));
     }
@@ -232,25 +232,133 @@ pub(crate) async fn cancel(
     cascade(conn, &mut steps, id, at).await
 }
 
-/// Marks step `id` carried out by hand (`pending`, `failed` or `dead` ->
-/// `done-by-hand`): the steps after it may run.
+/// What a person made when they carried a step out by hand: the license
+/// (its text, and the file name to send it under), kept as the step's
+/// result for the steps after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandMade<'a> {
+    /// The license, as the tool gave it.
+    pub license: &'a str,
+    /// Its file name (default `license.txt` where it is attached).
+    pub filename: Option<&'a str>,
+}
+
+/// The result kept for a step done by hand: who, their note, and what they
+/// made.
+fn by_hand_response(actor: &str, note: Option<&str>, made: Option<HandMade<'_>>) -> String {
+    let mut response = serde_json::json!({"by_hand": {"by": actor, "note": note}});
+    if let (Some(made), Some(fields)) = (made, response.as_object_mut()) {
+        fields.insert("license".to_owned(), made.license.into());
+        if let Some(filename) = made.filename {
+            fields.insert("filename".to_owned(), filename.into());
+        }
+    }
+    response.to_string()
+}
+
+/// Marks step `id` carried out by hand (`pending`, `failed`, `dead` or
+/// `in-doubt` -> `done-by-hand`), a success, and carries on from it:
+/// - the later steps of its action (a route's next sinks: the email after
+///   the generator) run with what the person made, or, when they made
+///   nothing the steps can use, are done by hand with it;
+/// - the steps cancelled because it had failed are re-opened;
+/// - the delivered steps that report on (or require) any of these run
+///   again, so the record says what is now true.
 pub(crate) async fn mark_done(
     conn: &mut AnyConnection,
     backend: Backend,
     id: &str,
     actor: &str,
     note: Option<&str>,
+    made: Option<HandMade<'_>>,
     at: &str,
 ) -> Result<(), StoreError> {
     let mut steps = decision_of(conn, backend, id).await?;
     let target = find(&mut steps, id)?;
     if !matches!(
         target.status,
-        ActionStatus::Pending | ActionStatus::Failed | ActionStatus::Dead
+        ActionStatus::Pending | ActionStatus::Failed | ActionStatus::Dead | ActionStatus::InDoubt
     ) {
         return Err(refuse(target, ActionChange::MarkDone));
     }
-    settle_by_hand(conn, target, ActionStatus::DoneByHand, actor, note, at).await
+    let (target_seq, action_id) = (target.seq, target.action_id.clone());
+    let name = describe(target);
+    settle_by_hand(conn, target, ActionStatus::DoneByHand, actor, note, at).await?;
+    set_response(conn, id, &by_hand_response(actor, note, made)).await?;
+    let mut changed = vec![target_seq];
+    // The rest of its route.
+    for step in steps.iter_mut() {
+        let continues = step.action_id == action_id
+            && step.seq > target_seq
+            && (!step.status.is_settled()
+                || (step.status == ActionStatus::Cancelled
+                    && step.cancelled_by.as_deref() == Some(id)));
+        if !continues {
+            continue;
+        }
+        if made.is_some() {
+            if step.status == ActionStatus::Cancelled {
+                let note = format!("re-opened: {name} was done by hand, with its result");
+                reopen(conn, step, false, OUTBOX_ACTOR, &note, at).await?;
+            }
+        } else {
+            let with = format!("done by hand with {name}, by {actor}");
+            settle_by_hand(
+                conn,
+                step,
+                ActionStatus::DoneByHand,
+                OUTBOX_ACTOR,
+                Some(&with),
+                at,
+            )
+            .await?;
+            set_response(conn, &step.id, &by_hand_response(actor, note, None)).await?;
+        }
+        changed.push(step.seq);
+    }
+    // The steps its failure had cancelled.
+    for step in steps.iter_mut() {
+        if step.status == ActionStatus::Cancelled && step.cancelled_by.as_deref() == Some(id) {
+            let note = format!("re-opened: {name}, which cancelled it, was done by hand");
+            reopen(conn, step, false, OUTBOX_ACTOR, &note, at).await?;
+            changed.push(step.seq);
+        }
+    }
+    // In seq order: a delivered step depending on a changed one runs again.
+    for step in steps.iter_mut() {
+        if step.status != ActionStatus::Delivered {
+            continue;
+        }
+        let Some(&on) = step
+            .inputs
+            .iter()
+            .chain(step.requires.iter())
+            .find(|s| changed.contains(s))
+        else {
+            continue;
+        };
+        let note = format!("re-opened: it reports on step {on}, which is now done");
+        reopen(conn, step, true, OUTBOX_ACTOR, &note, at).await?;
+        changed.push(step.seq);
+    }
+    Ok(())
+}
+
+/// Keeps `response` as step `id`'s result.
+async fn set_response(
+    conn: &mut AnyConnection,
+    id: &str,
+    response: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET response = $1 WHERE id = $2")
+        .bind(response)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::db(format!(
+            "recording the result of action `{id}`"
+        )))?;
+    Ok(())
 }
 
 /// Settles `target` as a person asked (`cancelled` or `done-by-hand`): its

@@ -25,6 +25,24 @@ pub struct Delivered<'a> {
     pub response: JsonText,
 }
 
+/// How the service behind a sink takes a step sent twice. A step whose
+/// worker died between sending it and recording the answer (its lease ran
+/// out) is claimed again; whether its attempt reached the service is not
+/// known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Redelivery {
+    /// The service deduplicates on the step's key, or the sink looks up
+    /// what an earlier attempt wrote: sent again, safely.
+    #[default]
+    Safe,
+    /// The service does not deduplicate: sent again; a duplicate is
+    /// possible (and the step's history says it was in doubt).
+    Resend,
+    /// The service does not deduplicate: the step is held `in-doubt` for
+    /// a person, who resends it or marks it done.
+    Ask,
+}
+
 /// The actor of the worker's changes.
 pub(crate) const WORKER_ACTOR: &str = "worker";
 
@@ -47,7 +65,7 @@ fn candidates_sql(backend: Backend) -> String {
                 OR (o.status = 'in-flight' AND o.lease_until < $1))
            AND NOT EXISTS (SELECT 1 FROM outbox p
                            WHERE p.decision_id = o.decision_id AND p.seq < o.seq
-                             AND p.status IN ('pending', 'in-flight', 'failed'))
+                             AND p.status IN ('pending', 'in-flight', 'failed', 'in-doubt'))
          ORDER BY o.id
          LIMIT $2{lock}"
     )
@@ -84,6 +102,22 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
         lease: Duration,
+    ) -> Result<Vec<ClaimedAction>, StoreError> {
+        self.claim_actions_with(now, limit, lease, &|_| Redelivery::Safe)
+            .await
+    }
+
+    /// [`Store::claim_actions`], with what `redelivery` says of each
+    /// sink (by name) applied to a step found in flight with its lease run
+    /// out: claimed again ([`Redelivery::Safe`], [`Redelivery::Resend`],
+    /// the latter noted as in doubt in its history), or held `in-doubt`
+    /// for a person ([`Redelivery::Ask`]) and not returned.
+    pub async fn claim_actions_with(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+        redelivery: &(dyn Fn(&str) -> Redelivery + Sync),
     ) -> Result<Vec<ClaimedAction>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
@@ -145,6 +179,41 @@ impl Store {
                 cascade(&mut tx, &mut steps, &id, &at).await?;
                 continue;
             }
+            let crashed = match (action.status, action.lease_until) {
+                (ActionStatus::InFlight, Some(until)) => Some(timestamp(until)),
+                _ => None,
+            };
+            let rule = redelivery(&action.sink);
+            if let (Some(until), Redelivery::Ask) = (&crashed, rule) {
+                let note = format!(
+                    "in doubt: attempt {} may or may not have reached `{}`, which does not deduplicate (its worker stopped before recording the answer; lease ran out at {until}): resend it (retry) or mark it done",
+                    action.attempts, action.sink
+                );
+                sqlx::query(
+                    "UPDATE outbox SET status = 'in-doubt', claim_token = NULL, lease_until = NULL,
+                         next_attempt_at = NULL, updated_at = $1
+                     WHERE id = $2",
+                )
+                .bind(at.as_str())
+                .bind(action.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(format!(
+                    "holding action `{}` in doubt",
+                    action.id
+                )))?;
+                event(
+                    &mut tx,
+                    &action.id,
+                    &at,
+                    WORKER_ACTOR,
+                    action.status,
+                    ActionStatus::InDoubt,
+                    Some(&note),
+                )
+                .await?;
+                continue;
+            }
             let token = Uuid::new_v4().to_string();
             sqlx::query(
                 "UPDATE outbox SET status = 'in-flight', attempts = attempts + 1,
@@ -158,13 +227,13 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::db(format!("claiming action `{}`", action.id)))?;
-            let note = match (action.status, action.lease_until) {
-                (ActionStatus::InFlight, Some(until)) => Some(format!(
-                    "lease ran out at {}: claimed again, same idempotency key",
-                    timestamp(until)
-                )),
-                _ => None,
-            };
+            let note = crashed.map(|until| match rule {
+                Redelivery::Resend => format!(
+                    "in doubt: lease ran out at {until}; sent again (on_doubt = resend): `{}` does not deduplicate, so a duplicate is possible",
+                    action.sink
+                ),
+                _ => format!("lease ran out at {until}: claimed again, same idempotency key"),
+            });
             event(
                 &mut tx,
                 &action.id,
