@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::common::run;
 use crate::common::{SATURDAY, Server, Site, statuses, weekend_facts};
 use crate::receiver::{Receiver, Recorded, Reply};
+use crate::services::GitLab;
 use crate::smtp::{self, SmtpServer};
 
 const LICENSE: &str = "eyJsaWNlbnNlIjoiZW50aXRsZS10ZXN0In0=";
@@ -24,7 +26,7 @@ const SUCCESS_TITLE: &str = "[Success] - Created a license under admin@example.c
 struct Services {
     generator: Receiver,
     slack: Receiver,
-    gitlab: Receiver,
+    gitlab: GitLab,
     smtp: SmtpServer,
 }
 
@@ -36,25 +38,13 @@ fn unavailable(_: &Recorded) -> Reply {
     Reply::json(503, Value::String("the license tool is down".to_owned()))
 }
 
-/// A GitLab that opens issue 7 on POST and answers 200 to the close.
-fn gitlab_answer(request: &Recorded) -> Reply {
-    let issue = |state: &str| {
-        json!({"id": 901, "iid": 7, "state": state,
-               "web_url": "https://gitlab.example.com/support/internal-requests/-/issues/7"})
-    };
-    match request.method.as_str() {
-        "POST" => Reply::json(201, issue("opened")),
-        _ => Reply::json(200, issue("closed")),
-    }
-}
-
 impl Services {
     async fn start(generator: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Option<Self> {
         let smtp = SmtpServer::start().await?;
         Some(Self {
             generator: Receiver::start(generator).await,
             slack: Receiver::start(|_| Reply::json(200, Value::String("ok".to_owned()))).await,
-            gitlab: Receiver::start(gitlab_answer).await,
+            gitlab: GitLab::start(Duration::ZERO).await,
             smtp,
         })
     }
@@ -107,7 +97,7 @@ poll_interval_ms = 50
             generator = self.generator.url,
             port = self.smtp.port,
             user = smtp::USER,
-            gitlab = self.gitlab.url,
+            gitlab = self.gitlab.receiver.url,
         )
     }
 
@@ -179,6 +169,14 @@ fn assert_license_email(message: &Value) {
     );
     assert_eq!(message["authenticated"], true, "{message:#}");
     assert_eq!(message["subject"], "Your temporary license", "{message:#}");
+    // A letter to the customer, not the engineer's instruction.
+    let text = message["text"].as_str().unwrap();
+    assert!(text.starts_with("Hello,"), "{text}");
+    assert!(
+        text.contains("118 users") && text.contains("2026-11-26"),
+        "{text}"
+    );
+    assert!(!text.contains("Mechanizer"), "{text}");
     let attachments = message["attachments"].as_array().unwrap();
     assert_eq!(attachments.len(), 1, "{message:#}");
     assert_eq!(attachments[0]["filename"], FILENAME, "{message:#}");
@@ -189,7 +187,7 @@ fn assert_license_email(message: &Value) {
     );
 }
 
-fn assert_success_record(create: &Recorded, close: &Recorded) {
+fn assert_success_record(create: &Recorded, close: &Recorded, iid: u64) {
     assert_eq!(
         (create.method.as_str(), create.path.as_str()),
         ("POST", "/api/v4/projects/42/issues")
@@ -203,7 +201,7 @@ fn assert_success_record(create: &Recorded, close: &Recorded) {
     );
     assert_eq!(
         (close.method.as_str(), close.path.as_str()),
-        ("PUT", "/api/v4/projects/42/issues/7")
+        ("PUT", format!("/api/v4/projects/42/issues/{iid}").as_str())
     );
     assert_eq!(close.json(), json!({"state_event": "close"}));
     assert_eq!(
@@ -260,11 +258,28 @@ async fn weekend_success_end_to_end_and_no_second_license() {
     assert_eq!(posts[0].path, "/services/T000/B000/XXXX");
     let text = posts[0].json()["text"].as_str().unwrap().to_owned();
     assert!(text.contains(ticket), "{text}");
+    // What happened, for the channel: never the license, never an
+    // instruction.
+    assert!(
+        text.starts_with("Weekend emergency license generated for"),
+        "{text}"
+    );
+    assert!(text.contains("118 users"), "{text}");
+    assert!(!text.contains(LICENSE), "{text}");
 
     // The closed success record holds the license.
-    let issues = services.gitlab.requests();
+    let issues = services.gitlab.receiver.requests();
     assert_eq!(issues.len(), 2, "a create and a close: {issues:#?}");
-    assert_success_record(&issues[0], &issues[1]);
+    assert_success_record(&issues[0], &issues[1], 1);
+    let record = &services.gitlab.issues()[0];
+    assert!(record.closed);
+    assert!(
+        record.description.starts_with(
+            "A 5-day temporary Ultimate license for 118 users was created under admin@example.com"
+        ),
+        "the record is the record: {}",
+        record.description
+    );
     // The record came after the license was made.
     assert!(generated[0].seq < issues[0].seq);
 
@@ -300,7 +315,7 @@ async fn weekend_success_end_to_end_and_no_second_license() {
     );
     assert_eq!(services.smtp.messages().len(), 1);
     assert_eq!(services.slack.requests().len(), 1);
-    assert_eq!(services.gitlab.requests().len(), 2);
+    assert_eq!(services.gitlab.receiver.requests().len(), 2);
     server.stop().await;
 }
 
@@ -348,7 +363,7 @@ async fn weekend_failure_flow_then_a_retry_by_a_person() {
     // No license, no email, no channel post; an open failure record.
     assert!(services.smtp.messages().is_empty());
     assert!(services.slack.requests().is_empty(), "no success post");
-    let issues = services.gitlab.requests();
+    let issues = services.gitlab.receiver.requests();
     assert_eq!(issues.len(), 1, "a create and no close: {issues:#?}");
     assert_eq!(issues[0].method.as_str(), "POST");
     let failure = issues[0].json();
@@ -441,14 +456,184 @@ async fn weekend_failure_flow_then_a_retry_by_a_person() {
     let posts = services.slack.requests();
     assert_eq!(posts.len(), 1, "{posts:#?}");
     assert!(posts[0].json()["text"].as_str().unwrap().contains(ticket));
-    // The success record follows the failure one, and is closed.
-    let issues = services.gitlab.requests();
-    assert_eq!(issues.len(), 3, "{issues:#?}");
-    assert_success_record(&issues[1], &issues[2]);
+    // The success record follows the failure one, and is closed; the
+    // failure record is closed too, pointing at it.
+    let issues = services.gitlab.receiver.requests();
+    assert_eq!(issues.len(), 5, "{issues:#?}");
+    assert_success_record(&issues[1], &issues[2], 2);
     assert!(attempts[2].seq < issues[1].seq);
+    let made = services.gitlab.issues();
+    assert_eq!(made.len(), 2, "{made:#?}");
+    assert!(
+        made[0].title.starts_with("[Failure]") && made[0].closed,
+        "{made:#?}"
+    );
+    assert_eq!(made[0].notes.len(), 1, "{made:#?}");
+    assert!(
+        made[0].notes[0].starts_with(
+            "Superseded by https://gitlab.example.com/support/internal-requests/-/issues/2"
+        ),
+        "{made:#?}"
+    );
+    assert!(
+        made[1].title.starts_with("[Success]") && made[1].closed,
+        "{made:#?}"
+    );
     // A tracker that deduplicates on Idempotency-Key must not answer the
     // success record with the failure one: the re-made record has a key of
     // its own.
     assert_ne!(issues[0].key(), issues[1].key(), "{issues:#?}");
+    server.stop().await;
+}
+
+/// The license tool fails for good; a person generates the license by
+/// hand and says so with the license file: the email goes out with it, the
+/// channel post follows, the `[Success]` record says it was done by hand
+/// and holds the copy, and the `[Failure]` record is closed pointing at it.
+/// Without the file, the email is taken as done with it (the tool mailed
+/// it) and the records still come out true.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_license_done_by_hand_makes_the_records_true() {
+    let Some(services) =
+        Services::start(|_| Reply::json(400, json!({"error": "bad seat count"}))).await
+    else {
+        return;
+    };
+    let site = Site::new();
+    let server = services.serve(&site).await;
+    let with_file = "https://support.example.com/tickets/4801";
+    let without = "https://support.example.com/tickets/4802";
+    let mut decisions = Vec::new();
+    for ticket in [with_file, without] {
+        let decided = server
+            .decide(
+                &site.engineer,
+                "weekend-emergency",
+                &weekend_facts(ticket),
+                SATURDAY,
+            )
+            .await;
+        let decision = decided["decision_id"].as_str().unwrap().to_owned();
+        let actions = server
+            .settled(&site.engineer, &decision, Duration::from_secs(20))
+            .await;
+        let got: Vec<String> = statuses(&actions).into_iter().map(|(_, _, s)| s).collect();
+        assert_eq!(
+            got,
+            ["dead", "cancelled", "cancelled", "delivered"],
+            "{actions:#?}"
+        );
+        decisions.push((decision, actions[0]["id"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(services.gitlab.issues().len(), 2, "two [Failure] records");
+
+    // By hand, with the license file.
+    let file = site.path().join("acme.gitlab-license");
+    std::fs::write(&file, LICENSE).unwrap();
+    let out = run(
+        site.path(),
+        &[
+            "actions",
+            "done",
+            &decisions[0].1,
+            "--db",
+            "entitle.db",
+            "--by",
+            "cli:ada",
+            "--note",
+            "generated in Mechanizer by hand",
+            "--license-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    // By hand, without it (over HTTP).
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/v1/actions/{}/done", decisions[1].1),
+            &site.engineer,
+            Some(json!({"note": "generated and mailed from the Mechanizer app"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+
+    let mut actions: Vec<Value> = Vec::new();
+    for (decision, _) in &decisions {
+        let mut these: Vec<Value>;
+        let done = wait_until!(Duration::from_secs(20), {
+            these = server.decision_actions(&site.engineer, decision).await;
+            these[2]["status"] == "delivered" && these[3]["status"] == "delivered"
+        });
+        assert!(done, "{these:#?}\n{}", server.log());
+        actions.push(Value::Array(these));
+    }
+    let statuses_of = |i: usize| -> Vec<String> {
+        actions[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        statuses_of(0),
+        ["done-by-hand", "delivered", "delivered", "delivered"]
+    );
+    assert_eq!(
+        statuses_of(1),
+        ["done-by-hand", "done-by-hand", "delivered", "delivered"]
+    );
+
+    // One email, for the ticket whose license was given, with it attached.
+    let messages = services.smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let attachments = messages[0]["attachments"].as_array().unwrap();
+    assert_eq!(attachments[0]["filename"], "acme.gitlab-license");
+    assert_eq!(attachments[0]["content"].as_str().unwrap().trim(), LICENSE);
+    assert_eq!(services.slack.requests().len(), 2, "both posts");
+
+    // The tracker: each [Failure] closed, pointing at its [Success].
+    let issues = services.gitlab.issues();
+    assert_eq!(issues.len(), 4, "{issues:#?}");
+    for (failure, success) in [(&issues[0], &issues[2]), (&issues[1], &issues[3])] {
+        assert!(
+            failure.title.starts_with("[Failure]") && failure.closed,
+            "{failure:#?}"
+        );
+        assert_eq!(failure.notes.len(), 1, "{failure:#?}");
+        assert!(
+            failure.notes[0].contains(&format!("/-/issues/{}", success.iid)),
+            "{failure:#?}"
+        );
+        assert!(
+            success.title.starts_with("[Success]") && success.closed,
+            "{success:#?}"
+        );
+    }
+    let with_copy = &issues[2];
+    assert!(
+        with_copy
+            .description
+            .contains("Done by hand by cli:ada: generated in Mechanizer by hand."),
+        "{}",
+        with_copy.description
+    );
+    assert!(
+        with_copy.description.contains(LICENSE),
+        "{}",
+        with_copy.description
+    );
+    let no_copy = &issues[3];
+    assert!(
+        no_copy.description.contains("Done by hand by"),
+        "{}",
+        no_copy.description
+    );
+    assert!(
+        no_copy.description.contains("No copy of the license"),
+        "{}",
+        no_copy.description
+    );
     server.stop().await;
 }
