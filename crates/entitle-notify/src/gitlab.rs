@@ -100,6 +100,19 @@ impl GitLabSink {
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
         let issue = issue(d);
+        // A record made again that fails again: the open `[Failure]` issue
+        // it made before gets a note, not a twin.
+        if let (Record::Failure, Some(failure)) = (issue.record, previous_failure(d.previous)) {
+            let note = format!("Failed again.\n\n{}", issue.description);
+            self.note(failure, &note, d.idempotency_key, d.attempt > 1)
+                .await?;
+            let body = d
+                .previous
+                .and_then(|p| p.get("body"))
+                .cloned()
+                .unwrap_or_else(|| json!({"iid": failure}));
+            return Ok(json!({"record": "failure", "status": 200, "body": body, "closed": false}));
+        }
         let mark = marker(d.idempotency_key);
         // GitLab does not deduplicate on `Idempotency-Key`: a later attempt
         // looks for the issue an earlier one may have made.

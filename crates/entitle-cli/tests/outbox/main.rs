@@ -28,6 +28,7 @@ mod once;
 mod postgres;
 mod provision;
 mod receiver;
+mod sequences;
 mod services;
 #[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
 mod smtp;

@@ -264,3 +264,37 @@ async fn a_success_after_a_failure_record_closes_the_failure_record() {
     );
     assert_eq!(requests[3].json(), json!({"state_event": "close"}));
 }
+
+/// A record made again that fails again adds a note to the `[Failure]`
+/// issue it made before instead of opening a twin.
+#[tokio::test]
+async fn a_failure_made_again_notes_the_open_failure_record() {
+    let receiver = Receiver::start(vec![], Reply::json(201, json!({"id": 1}))).await;
+    let sink = sink(
+        &config(&receiver.url, "42"),
+        &[("GITLAB_TOKEN", "glpat-x")],
+        "internal-requests",
+    );
+    let payload = weekend_payload("record-internal-request", RECORD);
+    let inputs = [failed_input()];
+    let previous = json!({"record": "failure", "status": 201, "body": {"iid": 8, "web_url": "https://g/8"}, "closed": false});
+    let mut again = delivery(&payload, &inputs);
+    again.previous = Some(&previous);
+
+    let response = sink.deliver(&again).await.unwrap();
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("POST", "/api/v4/projects/42/issues/8/notes")
+    );
+    assert!(
+        requests[0].json()["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Failed again.")
+    );
+    assert_eq!(response["body"]["iid"], json!(8));
+    assert_eq!(response["record"], json!("failure"));
+}
