@@ -10,13 +10,23 @@
 //!    concurrent deliveries to a local receiver;
 //! 3. lost (a step never received) and duplicated (a key received twice).
 //!
+//! With `--crash`, then a kill -9 run: a worker in a child process
+//! delivers another such outbox (the channel post to a Slack sink, which
+//! does not deduplicate and resends when in doubt) and is killed with
+//! SIGKILL while deliveries are under way; a worker in this process
+//! finishes the outbox once the dead worker's leases run out. `in_doubt` is
+//! the number of steps the crash left in doubt (found in flight, their
+//! attempt perhaps received): resent (Slack) or held for a person.
+//!
 //! ```sh
 //! cargo run --release -p entitle-notify --example outbox_load
 //! cargo run --release -p entitle-notify --example outbox_load -- --decisions 2000 --clients 8 --concurrency 32
+//! cargo run --release -p entitle-notify --example outbox_load -- --crash
 //! ```
 //!
 //! The last line is
-//! `outbox deliveries_per_s=<x> decide_with_actions_per_s=<y> decide_without_per_s=<z> lost=<n> duplicated=<m>`.
+//! `outbox deliveries_per_s=<x> decide_with_actions_per_s=<y> decide_without_per_s=<z> lost=<n> duplicated=<m>`,
+//! with ` in_doubt=<k>` added after a `--crash` run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +46,7 @@ struct Args {
     clients: usize,
     concurrency: u32,
     rounds: usize,
+    crash: bool,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -44,9 +55,14 @@ fn parse_args() -> Result<Args, BoxError> {
         clients: 8,
         concurrency: 32,
         rounds: 3,
+        crash: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--crash" {
+            args.crash = true;
+            continue;
+        }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--decisions" => args.decisions = value.parse()?,
@@ -145,8 +161,166 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// The kill -9 run's config: the license tool and the record keyed (a
+/// signed webhook), the channel post to Slack; every sink times out after
+/// 1 s, so a dead worker's claims are taken over after 7 s.
+fn crash_config(receiver_url: &str) -> String {
+    format!(
+        r#"
+[routes]
+"email-license" = "generator"
+"post-to-licensing-channel" = "chat"
+"record-internal-request" = "hook"
+
+[sinks.generator]
+kind = "license-generator"
+url = "{receiver_url}/licenses"
+timeout_seconds = 1
+
+[sinks.chat]
+kind = "slack"
+url_env = "LOAD_SLACK_URL"
+timeout_seconds = 1
+
+[sinks.hook]
+kind = "webhook"
+url = "{receiver_url}/hook"
+secret_env = "HOOK_SECRET"
+timeout_seconds = 1
+
+[worker]
+concurrency = 16
+poll_interval_ms = 20
+"#
+    )
+}
+
+/// The secrets of [`crash_config`].
+fn crash_env(receiver_url: &str) -> impl Fn(&str) -> Option<String> + use<> {
+    let slack = format!("{receiver_url}/slack");
+    move |name| match name {
+        "HOOK_SECRET" => Some("load-test-secret".to_owned()),
+        "LOAD_SLACK_URL" => Some(slack.clone()),
+        _ => None,
+    }
+}
+
+/// The child of a `--crash` run: delivers the outbox of `db` as `config`
+/// says until it is killed.
+async fn worker_child(db: &str, receiver_url: &str) -> Result<(), BoxError> {
+    let actions = ActionsConfig::from_toml(&crash_config(receiver_url), crash_env(receiver_url))?;
+    let store = entitle_store::Store::open(db).await?;
+    let worker = Worker::new(store, actions.sinks, actions.worker);
+    worker.run(std::future::pending::<()>()).await;
+    Ok(())
+}
+
+/// The kill -9 run: returns how many steps were left in doubt, and
+/// prints what it saw.
+async fn crash_run(args: &Args, token_file: &TokenFile, token: &str) -> Result<usize, BoxError> {
+    let seen: Seen = Arc::default();
+    let receiver_url = receiver(seen.clone()).await?;
+    let actions = ActionsConfig::from_toml(&crash_config(&receiver_url), crash_env(&receiver_url))?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("crash.db").display().to_string();
+    let store = entitle_store::Store::open(&db).await?;
+    let options = ServerOptions {
+        routes: actions.routes.clone().into_iter().collect(),
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(
+        store.clone(),
+        TokenSource::fixed(Tokens::from_file(token_file)),
+        options,
+    );
+    let server = entitle_http::spawn("127.0.0.1:0".parse()?, state).await?;
+    let decisions = args.decisions;
+    decide_phase(
+        &server.url(),
+        token,
+        true,
+        decisions,
+        args.clients,
+        5_000_000,
+    )
+    .await?;
+    let expected = 3 * decisions;
+
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--worker-child", &db, &receiver_url])
+        .kill_on_drop(true)
+        .spawn()?;
+    let received = |seen: &Seen| seen.lock().map(|s| s.len()).unwrap_or(0);
+    let started = Instant::now();
+    while received(&seen) < expected / 3 && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.start_kill()?;
+    child.wait().await?;
+    let at_kill = received(&seen);
+
+    // This process finishes the outbox once the dead worker's leases run out.
+    let worker = Worker::new(store.clone(), actions.sinks, actions.worker);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        worker.run_once().await?;
+        let open = store
+            .actions(&entitle_store::ActionFilter {
+                manual: Some(false),
+                limit: 10_000,
+                ..entitle_store::ActionFilter::default()
+            })
+            .await?
+            .iter()
+            .filter(|a| !a.status.is_settled())
+            .count();
+        if open == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let steps = store
+        .actions(&entitle_store::ActionFilter {
+            limit: 10_000,
+            ..entitle_store::ActionFilter::default()
+        })
+        .await?;
+    let mut in_doubt = 0;
+    for step in &steps {
+        let detail = store.action(&step.id).await?;
+        let doubted = step.status == entitle_store::ActionStatus::InDoubt
+            || detail
+                .events
+                .iter()
+                .any(|e| e.note.as_deref().is_some_and(|n| n.starts_with("in doubt")));
+        if doubted {
+            in_doubt += 1;
+        }
+    }
+    let (lost, repeated) = {
+        let seen = seen.lock().map_err(|_| "receiver lock poisoned")?;
+        (
+            expected.saturating_sub(seen.len()),
+            seen.values().filter(|&&n| n > 1).count(),
+        )
+    };
+    server.shutdown().await?;
+    store.close().await;
+    println!(
+        "kill -9 run: {decisions} decisions, {expected} steps; {at_kill} received when the worker was killed; \
+         lost={lost}; {repeated} keys received again (keyed sinks deduplicate them; Slack posts resent in doubt); in_doubt={in_doubt}"
+    );
+    Ok(in_doubt)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    let raw: Vec<String> = std::env::args().collect();
+    if let [_, flag, db, receiver_url] = raw.as_slice()
+        && flag == "--worker-child"
+    {
+        return worker_child(db, receiver_url).await;
+    }
     let args = parse_args()?;
     let seen: Seen = Arc::default();
     let receiver_url = receiver(seen.clone()).await?;
@@ -236,8 +410,14 @@ concurrency = {concurrency}
     };
     server.shutdown().await?;
     store.close().await;
+    let in_doubt = if args.crash {
+        let n = crash_run(&args, &file, &token).await?;
+        format!(" in_doubt={n}")
+    } else {
+        String::new()
+    };
     println!(
-        "outbox deliveries_per_s={deliveries_per_s:.0} decide_with_actions_per_s={with:.0} decide_without_per_s={without:.0} lost={lost} duplicated={duplicated}"
+        "outbox deliveries_per_s={deliveries_per_s:.0} decide_with_actions_per_s={with:.0} decide_without_per_s={without:.0} lost={lost} duplicated={duplicated}{in_doubt}"
     );
     Ok(())
 }

@@ -122,3 +122,59 @@ fn actions_done_needs_a_note_and_a_known_id() {
     );
     assert_eq!(blank.status.code(), Some(2), "{blank:?}");
 }
+
+/// `done --license-file` reads a license, not any file: a missing file, a
+/// directory, one that is not UTF-8 text, an empty one or one over 64 KiB
+/// is refused with exit 2 and one line naming the file, never its content.
+#[test]
+fn actions_done_refuses_a_license_file_that_is_not_one() {
+    let site = Site::new();
+    let dir = site.path();
+    std::fs::write(dir.join("binary.lic"), [0xff, 0xfe, 0x00, b's', b'3', b'c']).unwrap();
+    std::fs::write(dir.join("empty.lic"), "  \n").unwrap();
+    std::fs::write(dir.join("huge.lic"), "SECRET-LINE\n".repeat(6000)).unwrap();
+    std::fs::create_dir(dir.join("folder.lic")).unwrap();
+    for (file, why) in [
+        ("missing.lic", "No such file"),
+        ("folder.lic", "not a regular file"),
+        ("binary.lic", "not UTF-8 text"),
+        ("empty.lic", "empty"),
+        ("huge.lic", "larger than 64 KiB"),
+    ] {
+        let out = run(
+            dir,
+            &[
+                "actions",
+                "done",
+                "0190aaaa-0000-7000-8000-000000000000",
+                "--note",
+                "by hand",
+                "--license-file",
+                file,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{file}: {out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{file}: {stderr}");
+        assert!(stderr.contains(file) && stderr.contains(why), "{file}: {stderr}");
+        assert!(!stderr.contains("SECRET-LINE"), "{file}: {stderr}");
+    }
+    assert!(
+        !dir.join("entitle.db").exists(),
+        "a bad file is refused before the store is opened"
+    );
+}
+
+/// `on_doubt` is `resend` or `ask`, and only for the sinks whose service
+/// does not deduplicate (Slack, email).
+#[test]
+fn on_doubt_is_checked_at_startup() {
+    let site = Site::new();
+    let (code, stderr) = serve_with(&site, &format!("{SLACK}on_doubt = \"maybe\"\n"), SET);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("sinks.chat") && stderr.contains("maybe"), "{stderr}");
+    let hook = "[sinks.hook]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/h\"\nsecret_env = \"SLACK_WEBHOOK_URL\"\non_doubt = \"ask\"\n";
+    let (code, stderr) = serve_with(&site, hook, SET);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("on_doubt"), "{stderr}");
+}
