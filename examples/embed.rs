@@ -85,6 +85,7 @@ fn facts_for(ticket: &StarredTicket) -> Result<StarSelfManagedFacts, Unmapped> {
         customer_has_ticket: true,
         actor: StarActor::SupportManager,
         recipient_is_license_contact: ticket.recipient_is_contact,
+        ticket_url: None,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Typed facts from JSON, with errors that name the field path.
 
+use entitle_core::input::ObjectsOnly;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 use thiserror::Error;
@@ -25,8 +26,9 @@ pub enum FactsError {
 }
 
 /// Parses `input` (JSON bytes) into the facts type `T`. Unknown fields,
-/// missing fields, wrong types, bad dates, out-of-range numbers and unknown
-/// enum values are errors naming the field. Nesting deeper than 128 levels is
+/// missing fields, wrong types, bad dates, out-of-range numbers, unknown
+/// enum values and an array where an object belongs are errors naming the
+/// field. Nesting deeper than 128 levels is
 /// rejected, so no input can exhaust the stack.
 ///
 /// Valid facts are parsed once, by serde_json alone; only input that fails
@@ -36,7 +38,8 @@ pub fn parse_facts<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
         return Err(FactsError::Empty);
     }
     not_an_object(input)?;
-    match serde_json::from_slice(input) {
+    let mut de = serde_json::Deserializer::from_slice(input);
+    match T::deserialize(ObjectsOnly(&mut de)).and_then(|value| de.end().map(|()| value)) {
         Ok(value) => Ok(value),
         Err(_) => explain(input),
     }
@@ -90,7 +93,7 @@ pub fn without_position(message: &str) -> &str {
 #[cold]
 fn explain<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     let mut de = serde_json::Deserializer::from_slice(input);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
+    let value: T = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|error| {
         let path = known_path(error.path());
         FactsError::Invalid {
             path,

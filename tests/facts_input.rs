@@ -228,6 +228,35 @@ fn facts_that_are_not_an_object_are_refused() {
     }
 }
 
+/// An array where the schema says object is refused at any depth, naming
+/// the member: serde's derived structs read an array positionally, so
+/// `"license": ["premium", false, ...]` was a license (#20).
+#[test]
+fn an_array_is_no_object_inside_the_facts_either() {
+    let license = r#"{"license": ["premium", false, "2025-11-01", "2026-11-01", 10]}"#;
+    match entitle::parse_facts::<LicenseStatusFacts>(license.as_bytes()) {
+        Err(error @ FactsError::Invalid { .. }) => {
+            assert_eq!(error.field().as_deref(), Some("license"), "{error}");
+            let message = error.to_string();
+            assert!(
+                message.contains("invalid type: sequence, expected a JSON object"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let (path, message) = invalid(
+        r#"{"customer": ["paid"], "license": {"plan": "premium", "trial": false,
+            "starts_on": "2025-11-01", "expires_on": "2026-11-01", "users": 10}}"#,
+    );
+    assert_eq!(path.as_deref(), Some("customer"), "{message}");
+    assert!(message.contains("expected a JSON object"), "{message}");
+    // The same license as an object is read.
+    let object = r#"{"license": {"plan": "premium", "trial": false, "starts_on": "2025-11-01",
+        "expires_on": "2026-11-01", "users": 10}}"#;
+    assert!(entitle::parse_facts::<LicenseStatusFacts>(object.as_bytes()).is_ok());
+}
+
 /// Type errors say what JSON was expected, not which Rust type: no
 /// `struct LicenseFields`, no `u32`, no bare `expected value`.
 #[test]

@@ -6,6 +6,7 @@ use crate::*;
 pub(crate) enum Target {
     Parser = 1,
     Evaluate = 2,
+    Readers = 3,
 }
 
 impl Target {
@@ -13,6 +14,7 @@ impl Target {
         match self {
             Target::Parser => "parser",
             Target::Evaluate => "evaluate",
+            Target::Readers => "readers",
         }
     }
 }
@@ -36,7 +38,7 @@ pub(crate) fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         seconds: 10,
         seed: 0,
-        targets: vec![Target::Parser, Target::Evaluate],
+        targets: vec![Target::Parser, Target::Evaluate, Target::Readers],
         policy: None,
         case: None,
     };
@@ -54,13 +56,18 @@ pub(crate) fn parse_args() -> Result<Args, String> {
                 args.targets = match value()?.as_str() {
                     "parser" => vec![Target::Parser],
                     "evaluate" => vec![Target::Evaluate],
-                    "all" => vec![Target::Parser, Target::Evaluate],
-                    other => return Err(format!("--target: `{other}` is not parser|evaluate|all")),
+                    "readers" => vec![Target::Readers],
+                    "all" => vec![Target::Parser, Target::Evaluate, Target::Readers],
+                    other => {
+                        return Err(format!(
+                            "--target: `{other}` is not parser|evaluate|readers|all"
+                        ));
+                    }
                 }
             }
             "--help" | "-h" => {
                 return Err(
-                    "usage: fuzz_facts [--target parser|evaluate|all] [--seconds N] \
+                    "usage: fuzz_facts [--target parser|evaluate|readers|all] [--seconds N] \
                      [--seed S] [--policy ID] [--case SEED]"
                         .to_owned(),
                 );

@@ -1,7 +1,7 @@
 //! A long-running, seeded fuzzer for the facts parser and `evaluate`, for
 //! every policy (nightly Rust, and so cargo-fuzz, is not needed).
 //!
-//! Two targets:
+//! Three targets:
 //!
 //! - `parser`: arbitrary bytes, JSON-token soup, valid facts with byte-level
 //!   mutations and valid facts with structure-aware mutations (values of the
@@ -13,6 +13,9 @@
 //!   instants near local midnight in any IANA zone, or anywhere in the range
 //!   of `DateTime<Utc>`, under random configurations (some invalid) go to
 //!   `evaluate`, `decide` and the plain table walk.
+//! - `readers` (#20): instants, dates, ticket URLs, objects-only facts and
+//!   scenario files through the strict readers of `entitle::input`, each
+//!   checked against the property it promises (`readers.rs`).
 //!
 //! Every case runs under `catch_unwind`; a panic, an untyped or unexpected
 //! error, `evaluate` and `decide` disagreeing, a `stable_until` not after
@@ -39,6 +42,7 @@ mod facts;
 mod findings;
 mod inputs;
 mod mutations;
+mod readers;
 mod rng;
 mod targets;
 
@@ -48,6 +52,7 @@ pub(crate) use facts::*;
 pub(crate) use findings::*;
 pub(crate) use inputs::*;
 pub(crate) use mutations::*;
+pub(crate) use readers::*;
 pub(crate) use rng::*;
 pub(crate) use targets::*;
 

@@ -1,4 +1,4 @@
-//! The two targets
+//! The targets (the `readers` target is in `readers.rs`)
 
 use crate::*;
 
@@ -21,6 +21,7 @@ impl PolicyVisitor for Case<'_> {
         match self.target {
             Target::Parser => parser_case::<P>(self),
             Target::Evaluate => evaluate_case::<P>(self),
+            Target::Readers => readers_case::<P>(self),
         }
     }
 }

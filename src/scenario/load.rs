@@ -120,9 +120,10 @@ pub fn load_str(
         ScenarioFormat::Toml => toml::from_str::<toml::Table>(text)
             .map(|t| toml_to_json(toml::Value::Table(t)))
             .map_err(|e| {
+                let (scenario, field) = toml_place(text, &e);
                 error(
-                    None,
-                    None,
+                    scenario,
+                    field,
                     ScenarioProblem::Syntax {
                         format: format.name(),
                         message: toml_message(text, &e),
@@ -167,6 +168,8 @@ pub fn load_str(
             .and_then(Value::as_str)
             .map_or_else(|| format!("#{}", index + 1), str::to_owned);
         let fail = |field: Option<String>, problem| error(Some(label.clone()), field, problem);
+        // An array is no scenario: not read positionally.
+        let entry = crate::input::ObjectsOnly(entry);
         let raw: RawScenario = serde_path_to_error::deserialize(entry).map_err(|e| {
             let path = e.path().to_string();
             fail(
@@ -302,6 +305,7 @@ pub(crate) fn merge_config(
             map.insert(key.clone(), v.clone());
         }
     }
+    let value = crate::input::ObjectsOnly(value);
     let config: PolicyConfig = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         ((path != ".").then_some(path), e.into_inner().to_string())
@@ -310,13 +314,18 @@ pub(crate) fn merge_config(
     Ok(config)
 }
 
+/// `now` or `stable_until`, read by the one strict instant reader every
+/// adapter uses ([`crate::input::parse_instant`]).
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, ScenarioProblem> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ScenarioProblem::BadInstant {
+    crate::input::parse_instant(text).map_err(|e| match e {
+        crate::input::InputError::Instant { value, reason } => {
+            ScenarioProblem::BadInstant { value, reason }
+        }
+        other => ScenarioProblem::BadInstant {
             value: text.to_owned(),
-            reason: e.to_string(),
-        })
+            reason: other.to_string(),
+        },
+    })
 }
 
 /// TOML to JSON: dates and instants become their RFC 3339 strings.
@@ -344,6 +353,61 @@ fn toml_message(text: &str, error: &toml::de::Error) -> String {
     let line_no = text.get(..start).unwrap_or("").matches('\n').count() + 1;
     let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
     format!("line {line_no}: `{line}`: {message}")
+}
+
+/// Where a TOML error is, in the file's terms: the scenario whose
+/// `[[scenario]]` table holds it (its `name`, else `#N`) and the key on its
+/// line, under the `[scenario.x]` table it is in (`now`, `facts.license`).
+/// A value TOML refuses (`now = 2026-02-30T10:00:00Z`, a day that does not
+/// exist) fails the whole document, before any scenario is read: without
+/// this the error named neither.
+fn toml_place(text: &str, error: &toml::de::Error) -> (Option<String>, Option<String>) {
+    let Some(at) = error.span().map(|span| span.start.min(text.len())) else {
+        return (None, None);
+    };
+    let mut index = 0;
+    let mut name = None;
+    let mut table: Option<String> = None;
+    let mut field = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if offset > at && trimmed == "[[scenario]]" {
+            break;
+        }
+        if trimmed == "[[scenario]]" {
+            index += 1;
+            name = None;
+            table = None;
+        } else if let Some(header) = trimmed
+            .strip_prefix("[scenario.")
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
+            table = Some(header.trim().to_owned());
+        } else if let Some((key, _)) = trimmed.split_once('=') {
+            let key = key.trim();
+            if key == "name" && table.is_none() {
+                name = toml::from_str::<toml::Table>(trimmed)
+                    .ok()
+                    .and_then(|t| t.get("name").and_then(|v| v.as_str().map(str::to_owned)));
+            }
+            let on_this_line = offset <= at && at < offset + line.len();
+            let bare = key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if on_this_line && bare && !key.is_empty() {
+                field = Some(match &table {
+                    Some(table) => format!("{table}.{key}"),
+                    None => key.to_owned(),
+                });
+            }
+        }
+        offset += line.len();
+    }
+    if index == 0 {
+        return (None, None);
+    }
+    (Some(name.unwrap_or_else(|| format!("#{index}"))), field)
 }
 
 /// Reads and checks one scenario file (`.toml` or `.json`).

@@ -119,9 +119,16 @@ pub(crate) fn load_actions_config(path: &Path) -> Result<ActionsConfig, Failure>
         .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))
 }
 
-/// Opens the store at `url` (a bad URL is bad input).
-pub(crate) async fn open_store(url: &str) -> Result<Store, Failure> {
-    Store::open(url).await.map_err(|e| {
+/// Opens the store at `url` (a bad URL is bad input); with `existing`, only
+/// a store that is there already ([`Store::open_existing`]): the commands
+/// that act on what the outbox holds create no empty database.
+pub(crate) async fn open_store(url: &str, existing: bool) -> Result<Store, Failure> {
+    let opened = if existing {
+        Store::open_existing(url).await
+    } else {
+        Store::open(url).await
+    };
+    opened.map_err(|e| {
         if e.is_bad_target() {
             Failure::BadInput(format!("--db: {e}"))
         } else {
@@ -182,7 +189,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                     ))
                 })?),
             };
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let filter = ActionFilter {
                 status,
                 ticket,
@@ -199,13 +206,13 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             Ok(table(&actions))
         }
         ActionsCommand::Show { id, db } => {
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let detail = store.action(&id).await.map_err(outbox_failure)?;
             store.close().await;
             crate::pretty(&detail)
         }
         ActionsCommand::Retry { id, db, by: who } => {
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let record = store
                 .retry_action(&id, &by(who))
                 .await
@@ -222,7 +229,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             note,
             by: who,
         } => {
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let record = store
                 .cancel_action(&id, &by(who), note.as_deref())
                 .await
@@ -250,7 +257,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             let made = license
                 .as_deref()
                 .map(|license| HandMade { license, filename });
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let record = store
                 .mark_done_with(&id, &by(who), Some(&note), made)
                 .await
@@ -260,7 +267,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
         }
         ActionsCommand::Run { db, actions, once } => {
             let config = load_actions_config(&actions)?;
-            let store = open_store(&db.db).await?;
+            let store = open_store(&db.db, true).await?;
             let worker = Worker::new(store.clone(), config.sinks, config.worker);
             let out = if once {
                 let stats = worker

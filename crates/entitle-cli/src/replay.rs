@@ -90,6 +90,7 @@ pub fn run(args: &ReplayArgs) -> Result<String, Failure> {
             ReplayError::InvalidUrl { .. }
             | ReplayError::Open { .. }
             | ReplayError::NotAnEntitleStore { .. }
+            | ReplayError::Unreachable(_)
             | ReplayError::Config(_)
             | ReplayError::TooMany { .. } => Failure::BadInput(e.to_string()),
             other => Failure::Runtime(other.to_string()),

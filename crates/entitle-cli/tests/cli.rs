@@ -380,6 +380,18 @@ fn now_must_be_an_exact_rfc3339_instant() {
         &decide(p, facts, &["--now", "2026-11-21T10:00:00.1234567891Z"]),
         &["--now", "`2026-11-21T10:00:00.1234567891Z`", "fractional"],
     );
+    // In UTC past the year 9999 or before 0001: it could not be logged as
+    // an instant the log's reader takes back.
+    for bad in ["9999-12-31T23:59:59-12:00", "0000-01-01T00:00:00+01:00"] {
+        assert_bad_input(
+            &decide(p, facts, &["--now", bad]),
+            &[
+                "--now",
+                &format!("`{bad}`"),
+                "outside the years 0001 to 9999",
+            ],
+        );
+    }
     let out = decide(p, facts, &["--now", "2026-11-21T10:00:00.123456789Z"]);
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

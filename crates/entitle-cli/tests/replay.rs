@@ -210,5 +210,41 @@ fn bad_input_is_one_line_exit_2() {
         "last week",
     ]);
     assert_one_line_exit_2(&output, "--since: `last week`");
+    // A directory is no store (it said `disk I/O error`, exit 1); an
+    // unreachable PostgreSQL is a clear error within the connect timeout,
+    // exit 2, without the password (it was exit 1 after 30 s).
+    let output = entitle(&[
+        "replay",
+        "--db",
+        dir.path().to_str().unwrap(),
+        "--config",
+        c,
+    ]);
+    assert_one_line_exit_2(&output, "it is a directory, not a SQLite file");
+    let started = std::time::Instant::now();
+    let output = entitle(&[
+        "replay",
+        "--db",
+        "postgres://entitle:s3cret@127.0.0.1:1/entitle",
+        "--config",
+        c,
+    ]);
+    assert_one_line_exit_2(&output, "cannot connect to postgres://entitle:");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("s3cret"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(12));
+    // Bounds are read as `--now` is: no leap second, at most 9 fractional
+    // digits, years 0001-9999 in UTC, a strict date.
+    for (flag, bad, words) in [
+        ("--since", "2026-11-21T23:59:60Z", "leap second"),
+        ("--until", "2026-11-21T10:00:00.1234567891Z", "fractional"),
+        ("--until", "9999-12-31T23:59:59-12:00", "outside the years"),
+        ("--since", "0000-01-01T00:00:00+01:00", "outside the years"),
+        ("--since", "0000-01-01", "the year must be 0001 to 9999"),
+        ("--until", "2026-02-30", "no such day"),
+    ] {
+        let output = entitle(&["replay", "--db", "x.db", "--config", c, flag, bad]);
+        assert_one_line_exit_2(&output, &format!("{flag}: `{bad}`"));
+        assert_one_line_exit_2(&output, words);
+    }
     assert!(!Path::new("x.db").exists());
 }

@@ -7,18 +7,27 @@
 //! | value | accepted | schema |
 //! |---|---|---|
 //! | date | `YYYY-MM-DD`: a four-digit year `0001`-`9999`, a two-digit month and day, a day that exists | `format: date` |
-//! | instant | RFC 3339 (`2026-11-21T10:00:00Z`, any offset, `T`, `t` or a space between date and time), at most 9 fractional digits, no leap second | `format: date-time` |
+//! | instant | RFC 3339 (`2026-11-21T10:00:00Z`, any offset, `T`, `t` or a space between date and time), at most 9 fractional digits, no leap second, in UTC within the years `0001`-`9999` | `format: date-time` |
 //! | email | `local@domain`: a dot-atom local part of at most 64 bytes, a domain of at least two dot-separated labels (letters, digits, inner hyphens, at most 63 bytes each), at most [`MAX_EMAIL_LEN`] bytes in all | `format: email`, `maxLength` |
 //! | URL | `http://` or `https://` (any case), a host, an optional port, then only characters RFC 3986 allows; no user information; at most [`MAX_URL_LEN`] bytes | `format: uri`, `pattern`, `maxLength` |
+//! | ticket identity | a URL's one spelling per ticket ([`ticket_url_key`]): case of scheme and host, default port, path segments; no query or fragment | - |
 //! | text | not blank, no control characters, at most [`MAX_TEXT_LEN`] bytes | `minLength`, `maxLength`, `pattern` |
+//! | object | a map (JSON object, TOML table); never a sequence read positionally ([`ObjectsOnly`]) | `type: object` |
 //!
 //! The instant rules refuse what a [`DateTime<Utc>`] cannot hold exactly: a
 //! leap second (`23:59:60`) and more than nanosecond precision are errors,
-//! not rounded. The [`de`] module holds the serde `deserialize_with` helpers
+//! not rounded; so is an instant whose UTC form leaves the years 0001-9999
+//! (`9999-12-31T23:59:59-12:00` is in the year 10000 in UTC): it could not
+//! be written back as RFC 3339, nor compared as text with the others. The
+//! [`de`] module holds the serde `deserialize_with` helpers
 //! the facts types use.
 
-use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
 use thiserror::Error;
+
+mod objects;
+
+pub use objects::ObjectsOnly;
 
 /// Longest accepted email address, in bytes (RFC 5321: a path is at most 256
 /// octets, less the angle brackets).
@@ -148,7 +157,9 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, InputError> {
 /// Parses an RFC 3339 instant (`2026-11-21T10:00:00Z`, `2026-11-21
 /// 12:00:00.5+02:00`) into UTC. Refused: anything but RFC 3339's shape, a
 /// leap second (`:60`: UTC instants here have none), and more than 9
-/// fractional digits (finer than a nanosecond cannot be held exactly).
+/// fractional digits (finer than a nanosecond cannot be held exactly), and
+/// an instant whose UTC form falls outside the years 0001-9999 (an offset
+/// can move `9999-12-31` or `0001-01-01` out of them).
 pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InputError> {
     let error = |reason: &str| InputError::Instant {
         value: shown(text),
@@ -191,7 +202,14 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, InputError> {
             "second 60 (a leap second) is not accepted: instants are UTC without leap seconds",
         ));
     }
-    Ok(instant.with_timezone(&Utc))
+    let utc = instant.with_timezone(&Utc);
+    if !(1..=9999).contains(&utc.year()) {
+        return Err(error(&format!(
+            "in UTC it is {}, outside the years 0001 to 9999",
+            utc.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        )));
+    }
+    Ok(utc)
 }
 
 fn check_len(text: &str, max: usize) -> Result<(), InputError> {
@@ -337,6 +355,104 @@ pub fn check_http_url(text: &str) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The identity of a ticket's URL: the one spelling of every URL that names
+/// the same ticket, so that "never two licenses for one ticket" does not
+/// depend on how the URL was written. `text` must pass
+/// [`check_http_url`]. Normalised (RFC 3986, section 6.2.2, and more):
+///
+/// - the scheme and the host in lower case, the port dropped when it is
+///   the scheme's default (`:80`, `:443`) and written without leading
+///   zeros otherwise;
+/// - in the path, percent-encoded unreserved characters decoded (`%35` is
+///   `5`), other percent-encodings in upper case, `.` and `..` segments
+///   resolved, empty segments dropped (`//`, a trailing `/`);
+/// - no query and no fragment: they do not name another ticket
+///   (`?utm=1`, `#comment-3`).
+///
+/// `HTTPS://Support.Example.com:443/agent//tickets/10%35/?utm=1#x` is
+/// `https://support.example.com/agent/tickets/105`.
+pub fn ticket_url_key(text: &str) -> Result<String, InputError> {
+    check_http_url(text)?;
+    let error = |reason| InputError::Url {
+        value: shown(text),
+        reason,
+    };
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| error("it must start with http:// or https://"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at_checked(end).unwrap_or((rest, ""));
+    let path = tail.split(['?', '#']).next().unwrap_or_default();
+    // The port follows the last `:` after any bracketed IPv6 address.
+    let host_end = authority.rfind(']').map_or(0, |i| i + 1);
+    let (host, port) = match authority
+        .get(host_end..)
+        .and_then(|after| after.find(':'))
+        .and_then(|i| authority.split_at_checked(host_end + i))
+    {
+        Some((host, port)) => (host, port.get(1..).unwrap_or_default()),
+        None => (authority, ""),
+    };
+    let mut key = format!("{scheme}://{}", host.to_ascii_lowercase());
+    if !port.is_empty() {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| error("the port must be a number 0 to 65535"))?;
+        let default = if scheme == "https" { 443 } else { 80 };
+        if port != default {
+            key.push_str(&format!(":{port}"));
+        }
+    }
+    let mut segments: Vec<String> = Vec::new();
+    for segment in path.split('/') {
+        let segment = normal_segment(segment);
+        match segment.as_str() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    for segment in segments {
+        key.push('/');
+        key.push_str(&segment);
+    }
+    Ok(key)
+}
+
+/// A path segment with its percent-encoded unreserved characters decoded
+/// and its other percent-encodings in upper case.
+fn normal_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    let mut rest = segment;
+    while let Some(at) = rest.find('%') {
+        let (before, after) = rest.split_at_checked(at).unwrap_or((rest, ""));
+        out.push_str(before);
+        let hex = after
+            .get(1..3)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(byte) if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) => {
+                out.push(char::from(byte));
+                rest = after.get(3..).unwrap_or_default();
+            }
+            Some(_) => {
+                out.push('%');
+                out.push_str(&after.get(1..3).unwrap_or_default().to_ascii_uppercase());
+                rest = after.get(3..).unwrap_or_default();
+            }
+            None => {
+                out.push('%');
+                rest = after.get(1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Checks a short text (an id, a name, a kind): not blank, no control
 /// characters, at most [`MAX_TEXT_LEN`] bytes.
 pub fn check_text(text: &str) -> Result<(), InputError> {
@@ -441,6 +557,17 @@ pub mod de {
     pub fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
         let text = String::deserialize(deserializer)?;
         super::check_http_url(&text).map_err(D::Error::custom)?;
+        Ok(text)
+    }
+
+    /// An optional `http`/`https` URL; `null` or absent is `None`.
+    pub fn opt_http_url<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        let text = Option::<String>::deserialize(deserializer)?;
+        if let Some(text) = &text {
+            super::check_http_url(text).map_err(D::Error::custom)?;
+        }
         Ok(text)
     }
 

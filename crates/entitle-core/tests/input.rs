@@ -94,6 +94,35 @@ fn instants_are_exact_rfc3339() {
     refused("+2026-11-21T10:00:00Z", "expected");
 }
 
+/// An instant whose UTC form leaves the years 0001-9999 could not be
+/// written back as RFC 3339 (it was logged as `+10000-...`, which no reader
+/// takes back): refused, whatever the offset that moves it there.
+#[test]
+fn instants_stay_within_the_years_0001_to_9999_in_utc() {
+    for text in [
+        "9999-12-31T23:59:59-12:00",
+        "9999-12-31T23:00:00-01:00",
+        "0000-01-01T00:00:00+01:00",
+        "0000-06-01T00:00:00Z",
+        "0001-01-01T00:59:59+01:00",
+    ] {
+        let err = parse_instant(text).unwrap_err().to_string();
+        assert!(
+            err.contains("outside the years 0001 to 9999"),
+            "{text}: {err}"
+        );
+        assert!(err.contains(&format!("`{text}`")), "{err}");
+    }
+    for (text, utc) in [
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59+00:00"),
+        ("9999-12-31T23:59:59+12:00", "9999-12-31T11:59:59+00:00"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"),
+        ("0000-12-31T23:00:00-01:00", "0001-01-01T00:00:00+00:00"),
+    ] {
+        assert_eq!(parse_instant(text).unwrap().to_rfc3339(), utc, "{text}");
+    }
+}
+
 #[test]
 fn emails_follow_rfc_5321_basics() {
     for good in [
@@ -341,6 +370,48 @@ fn a_supplied_recipient_email_is_an_email_address() {
     assert!(err.to_string().contains("is not an email address"), "{err}");
 }
 
+/// One ticket, one identity: the spellings of one ticket's URL have one
+/// key; another path, host, port or scheme is another ticket.
+#[test]
+fn a_ticket_url_has_one_identity() {
+    use entitle_core::input::ticket_url_key;
+    let key = "https://support.example.com/agent/tickets/1005";
+    for spelling in [
+        "https://support.example.com/agent/tickets/1005",
+        "https://support.example.com/agent/tickets/1005/",
+        "https://support.example.com/agent/tickets/1005?",
+        "https://support.example.com/agent/tickets/1005#x",
+        "https://SUPPORT.Example.COM/agent/tickets/1005",
+        "HTTPS://support.example.com:443/agent/tickets/1005",
+        "https://support.example.com:00443/agent/tickets/1005",
+        "https://support.example.com/agent/tickets/100%35",
+        "https://support.example.com//agent///tickets/1005//",
+        "https://support.example.com/agent/tickets/1005?utm=1#comment",
+        "https://support.example.com/agent/./x/../tickets/1005",
+        "https://support.example.com/%61gent/tickets/1005",
+    ] {
+        assert_eq!(ticket_url_key(spelling).unwrap(), key, "{spelling}");
+    }
+    for other in [
+        "https://support.example.com/agent/tickets/1006",
+        "https://support.example.com/Agent/tickets/1005",
+        "https://support.example.com:8443/agent/tickets/1005",
+        "http://support.example.com/agent/tickets/1005",
+        "https://support.example.org/agent/tickets/1005",
+    ] {
+        assert_ne!(ticket_url_key(other).unwrap(), key, "{other}");
+    }
+    assert_eq!(
+        ticket_url_key("http://Example.com:80").unwrap(),
+        "http://example.com"
+    );
+    assert_eq!(
+        ticket_url_key("http://[::1]:8080/a%2fb%2Fc").unwrap(),
+        "http://[::1]:8080/a%2Fb%2Fc"
+    );
+    assert!(ticket_url_key("ftp://example.com/1").is_err());
+}
+
 mod properties {
     use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
     use entitle_core::input::{parse_date, parse_instant};
@@ -378,6 +449,61 @@ mod properties {
             let local = instant.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false);
             if local.as_bytes().first().is_some_and(u8::is_ascii_digit) && local.len() >= 20 {
                 prop_assert_eq!(parse_instant(&local), Ok(instant));
+            }
+        }
+
+        /// Every spelling of one ticket's URL has the key of its plainest
+        /// spelling, and the key is its own key.
+        #[test]
+        fn every_spelling_of_a_ticket_url_has_one_key(
+            upper_scheme in any::<bool>(),
+            upper_host in any::<bool>(),
+            port in any::<bool>(),
+            slashes in 1usize..4,
+            dot in any::<bool>(),
+            encoded in any::<bool>(),
+            trailing in any::<bool>(),
+            query in "(\\?[a-z=&]{0,8})?",
+            fragment in "(#[a-z-]{0,8})?",
+            id in 1u32..100_000,
+        ) {
+            use entitle_core::input::ticket_url_key;
+            let plain = format!("https://support.example/tickets/{id}");
+            let scheme = if upper_scheme { "HTTPS" } else { "https" };
+            let host = if upper_host { "SUPPORT.Example" } else { "support.example" };
+            let port = if port { ":443" } else { "" };
+            let sep = "/".repeat(slashes);
+            let dot = if dot { "./" } else { "" };
+            let id_text = id.to_string();
+            let id_text = if encoded {
+                id_text.bytes().map(|b| format!("%{b:02x}")).collect()
+            } else {
+                id_text
+            };
+            let trailing = if trailing { "/" } else { "" };
+            let spelling = format!(
+                "{scheme}://{host}{port}{sep}tickets{sep}{dot}{id_text}{trailing}{query}{fragment}"
+            );
+            let key = ticket_url_key(&plain).unwrap();
+            prop_assert_eq!(&key, &plain);
+            prop_assert_eq!(ticket_url_key(&spelling).unwrap(), key.clone(), "{}", spelling);
+            prop_assert_eq!(ticket_url_key(&key).unwrap(), key);
+        }
+
+        /// What is accepted writes back, in UTC, as an RFC 3339 instant
+        /// of the years 0001-9999 that reads back the same (what the log
+        /// stores is what its reader takes).
+        #[test]
+        fn accepted_instants_write_back_readable(
+            secs in -62_135_596_800i64 - 86_400..253_402_300_799 + 86_400,
+            offset_minutes in -1439i32..1439,
+        ) {
+            let instant = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
+            let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let local = instant.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false);
+            if let Ok(read) = parse_instant(&local) {
+                let written = read.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                prop_assert_eq!(parse_instant(&written), Ok(read));
             }
         }
     }

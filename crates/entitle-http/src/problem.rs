@@ -233,6 +233,9 @@ impl From<StoreError> for Problem {
             | StoreError::RecordsLack { .. }
             | StoreError::FactsNotStored { .. }) => Problem::new(INCOMPLETE_RECORDS, e.to_string()),
             e @ StoreError::Closed => Problem::new(UNAVAILABLE, e.to_string()),
+            e @ StoreError::LicenseWithoutTicket { .. } => {
+                Problem::new(INVALID_FACTS, e.to_string()).at("facts.ticket_url")
+            }
             e => Problem::internal(e.to_string()),
         }
     }

@@ -177,7 +177,16 @@ impl Client {
 fn example(policy: &str, index: usize) -> (Value, String) {
     let examples = entitle::examples(policy).unwrap().unwrap();
     let e = &examples[index % examples.len()];
-    (e.facts.clone(), e.now.clone())
+    (named_ticket(policy, e.facts.clone()), e.now.clone())
+}
+
+/// `facts` with a `ticket_url` where the policy's outcome may make or
+/// re-run a license: such a decision names its ticket (#20).
+fn named_ticket(policy: &str, mut facts: Value) -> Value {
+    if matches!(policy, "star-self-managed" | "emergency-license-follow-up") {
+        facts["ticket_url"] = json!(format!("https://support.example/tickets/{}", unique()));
+    }
+    facts
 }
 
 /// A unique suffix, so runs against a shared PostgreSQL do not collide.
@@ -366,7 +375,7 @@ async fn suite(db: &str, label: &str) {
         ))
         .bearer_auth(eng)
         .header("x-request-id", format!("req-{label}-1"))
-        .json(&json!({"facts": {"internal_request": "none"}}))
+        .json(&json!({"facts": named_ticket("emergency-license-follow-up", json!({"internal_request": "none"}))}))
         .send()
         .await
         .unwrap();
@@ -400,7 +409,7 @@ async fn suite(db: &str, label: &str) {
     for info in entitle::policies::POLICIES {
         let examples = entitle::examples(info.id).unwrap().unwrap();
         for e in examples {
-            let mut facts = e.facts.clone();
+            let mut facts = named_ticket(info.id, e.facts.clone());
             // The role is the actor: use the token of the example's actor.
             let token = match facts.get("actor").and_then(Value::as_str) {
                 Some("support-manager") => &tokens.manager,
@@ -584,6 +593,25 @@ async fn suite(db: &str, label: &str) {
         page2["decisions"][0]["decision_id"],
         ticket_decision["decision_id"]
     );
+    // Every spelling of the cursor's UUID is the same cursor (#20): upper
+    // case gave an empty page, the others restarted from the newest.
+    let simple = next.replace('-', "");
+    for spelling in [
+        next.to_uppercase(),
+        simple.clone(),
+        format!("%7B{next}%7D"),
+        format!("urn:uuid:{next}"),
+        simple.to_uppercase(),
+    ] {
+        let again = client
+            .get(
+                &format!("/v1/decisions?ticket={ticket}&limit=1&before={spelling}"),
+                Some(eng),
+            )
+            .await
+            .json();
+        assert_eq!(again["decisions"], page2["decisions"], "{spelling}");
+    }
     // Declared JSON but left empty (`curl -H 'Content-Type: application/json'
     // -X POST`): no body, not a parse error.
     let declared = client
@@ -919,7 +947,7 @@ async fn suite(db: &str, label: &str) {
         async move {
             let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
             let body =
-                br#"{"facts": {"internal_request": "failure"}, "now": "2026-11-21T10:00:00Z"}"#;
+                br#"{"facts": {"internal_request": "success"}, "now": "2026-11-21T10:00:00Z"}"#;
             let head = format!(
                 "POST /v1/decisions/emergency-license-follow-up HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {eng}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
@@ -1129,7 +1157,7 @@ async fn strict_now_and_facts_values() {
         .post_json(
             follow_up,
             eng,
-            &json!({"facts": {"internal_request": "none"}, "now": "2026-11-21T10:00:00.5Z"}),
+            &json!({"facts": {"internal_request": "success"}, "now": "2026-11-21T10:00:00.5Z"}),
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
@@ -1553,4 +1581,77 @@ fn saving_tokens_does_not_follow_a_planted_link() {
             "victim.txt"
         ]
     );
+}
+
+/// A decision that makes a license says which ticket it is for, or it is
+/// refused (#20): `star-self-managed` over `POST /v1/decisions` carried no
+/// ticket, so the one-license guard never applied. With `ticket_url` it
+/// applies, to every spelling of that URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_license_names_its_ticket_and_every_spelling_is_one_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_path = dir.path().join("tokens.json");
+    let tokens = make_tokens(&tokens_path);
+    let db = dir.path().join("entitle.db");
+    let server = start(db.to_str().unwrap(), &tokens_path).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.url(),
+        seen: Arc::new(Mutex::new(Vec::new())),
+    };
+    let eng = tokens.engineer.as_str();
+    let star = "/v1/decisions/star-self-managed";
+    let facts = json!({
+        "admin_dashboard_screenshot": false,
+        "customer_has_ticket": true,
+        "license": {"expires_on": "2026-11-10", "plan": "premium", "starts_on": "2025-11-10",
+                    "trial": false, "users": 120},
+        "lr_team_available": false,
+        "recipient_is_license_contact": true,
+        "request": "temporary-key"
+    });
+    let now = "2026-11-23T15:00:00Z";
+    let p = client
+        .post_json(star, eng, &json!({"facts": facts, "now": now}))
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:entitle:problem:invalid-facts", "{p}");
+    assert_eq!(p["pointer"], "/facts/ticket_url", "{p}");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("generate-trial-license"), "{detail}");
+    // Nothing was logged for it.
+    let logged = client.get("/v1/decisions", Some(eng)).await.json();
+    assert_eq!(logged["decisions"], json!([]), "{logged}");
+
+    let named = |url: &str| {
+        let mut facts = facts.clone();
+        facts["ticket_url"] = json!(url);
+        json!({"facts": facts, "now": now})
+    };
+    let first = client
+        .post_json(star, eng, &named("https://support.example/tickets/42"))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let first = first.json();
+    assert_eq!(first["outcome"], "generate-trial-license");
+    let license = first["actions"][0]["id"].clone();
+    assert!(license.is_string(), "{first}");
+    for url in [
+        "https://SUPPORT.example:443/tickets/42/",
+        "https://support.example//tickets/4%32?utm=1#x",
+    ] {
+        let again = client.post_json(star, eng, &named(url)).await;
+        assert_eq!(again.status, 200, "{}", again.text);
+        let again = again.json();
+        assert_eq!(again["actions"], json!([]), "{url}: {again}");
+        assert_eq!(again["existing_license"]["id"], license, "{url}: {again}");
+    }
+    // Outcomes that make no license need no ticket.
+    let mut routine = facts.clone();
+    routine["request"] = json!("renewal-delay");
+    let answer = client
+        .post_json(star, eng, &json!({"facts": routine, "now": now}))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    server.shutdown().await.unwrap();
 }

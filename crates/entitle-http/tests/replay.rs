@@ -157,10 +157,22 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
 
     // The log: every corpus scenario, decided over HTTP.
     let mut entries = Vec::new();
-    for scenario in entitle::scenario::corpus::corpus().unwrap() {
+    for (n, scenario) in entitle::scenario::corpus::corpus()
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
         assert!(scenario.config.is_empty(), "{}", scenario.name);
         let now = scenario.now.to_rfc3339();
-        let body = json!({"facts": scenario.facts, "now": now});
+        let mut facts = scenario.facts.clone();
+        // A decision that makes or re-runs a license names its ticket.
+        if matches!(
+            scenario.policy,
+            "star-self-managed" | "emergency-license-follow-up"
+        ) {
+            facts["ticket_url"] = json!(format!("https://support.example/tickets/{n}"));
+        }
+        let body = json!({"facts": facts, "now": now});
         let answer = client
             .post(
                 &format!("/v1/decisions/{}", scenario.policy),
@@ -173,7 +185,7 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
             id: answer.body["decision_id"].as_str().unwrap().to_owned(),
             policy: scenario.policy,
             now: scenario.now,
-            facts: serde_json::to_vec(&scenario.facts).unwrap(),
+            facts: serde_json::to_vec(&facts).unwrap(),
             outcome: answer.body["outcome"].as_str().unwrap().to_owned(),
             details: answer.body["details"].clone(),
         });
@@ -224,6 +236,23 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
         (json!({"policy": "license-status"}), "config"),
         (json!({"config": {}, "policy": "licence-status"}), "policy"),
         (json!({"config": {}, "since": "2026-13-01"}), "since"),
+        (
+            json!({"config": {}, "since": "2026-11-21T23:59:60Z"}),
+            "since",
+        ),
+        (
+            json!({"config": {}, "until": "2026-11-21T10:00:00.1234567891Z"}),
+            "until",
+        ),
+        (
+            json!({"config": {}, "until": "9999-12-31T23:59:59-12:00"}),
+            "until",
+        ),
+        (
+            json!({"config": {}, "since": "0000-01-01T00:00:00+01:00"}),
+            "since",
+        ),
+        (json!({"config": []}), "config"),
         (json!({"config": {}, "examples": 1000}), "examples"),
     ] {
         let answer = client.post("/v1/replay", &lr, &body).await;
@@ -346,6 +375,113 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
     let mut seen = client.seen;
     seen.extend(capped.seen);
     let problems = openapi_check::check(&doc, &seen);
+    assert!(
+        problems.is_empty(),
+        "OpenAPI mismatches:\n{}",
+        problems.join("\n")
+    );
+    server.shutdown().await.unwrap();
+}
+
+/// A `now` whose UTC form leaves the years 0001-9999 is a 422 naming `now`
+/// (it was logged as `+10000-...`, which broke every later replay); an
+/// entry logged so before the check does not stop the replay: it is
+/// reported as failing, the others are replayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instant_out_of_range_is_refused_and_an_old_one_does_not_break_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_path = dir.path().join("tokens.json");
+    let mut file = TokenFile::default();
+    let now = chrono::Utc::now();
+    let (engineer, _) = file.add(Role::SupportEngineer, now).unwrap();
+    let (lr, _) = file.add(Role::LrTeam, now).unwrap();
+    file.save(&tokens_path).unwrap();
+    let db = dir.path().join("entitle.db");
+    let scenario = entitle::scenario::corpus::corpus()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.policy == "license-status")
+        .unwrap();
+
+    // An entry logged before the check, as the store wrote it then.
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let facts = serde_json::to_vec(&scenario.facts).unwrap();
+    let report = entitle::decide_json(
+        "license-status",
+        &facts,
+        scenario.now,
+        &PolicyConfig::default(),
+    )
+    .unwrap();
+    let mut old = entitle_store::NewDecision::from_report(
+        &report,
+        scenario.facts.clone(),
+        "support-engineer",
+        "r",
+        None,
+    )
+    .unwrap();
+    old.now = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
+        .unwrap()
+        .to_utc();
+    let old_id = store.log_decision(old).await.unwrap().decision_id;
+    assert!(
+        store
+            .decision(&old_id)
+            .await
+            .unwrap()
+            .now
+            .starts_with("+10000-")
+    );
+    store.close().await;
+
+    let server = start(&db, &tokens_path, ServerOptions::default()).await;
+    let mut client = Client {
+        http: reqwest::Client::new(),
+        base: server.url(),
+        seen: Vec::new(),
+    };
+    for bad in [
+        "9999-12-31T23:59:59-12:00",
+        "0000-01-01T00:00:00+01:00",
+        "2026-11-21T23:59:60Z",
+    ] {
+        let answer = client
+            .post(
+                "/v1/decisions/license-status",
+                &engineer,
+                &json!({"facts": scenario.facts, "now": bad}),
+            )
+            .await;
+        assert_eq!(answer.status, 422, "{bad}: {}", answer.body);
+        assert_eq!(answer.body["field"], "now", "{}", answer.body);
+    }
+    let answer = client
+        .post(
+            "/v1/decisions/license-status",
+            &engineer,
+            &json!({"facts": scenario.facts, "now": scenario.now.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // Replay: both entries read, the old one reported, not fatal.
+    for body in [
+        json!({"config": {}}),
+        json!({"config": {}, "until": "9999-12-31"}),
+    ] {
+        let answer = client.post("/v1/replay", &lr, &body).await;
+        assert_eq!(answer.status, 200, "{body}: {}", answer.body);
+        assert_eq!(answer.body["decisions"], 2, "{}", answer.body);
+        assert_eq!(answer.body["changed"], 0, "{}", answer.body);
+        assert_eq!(answer.body["failed"], 1, "{}", answer.body);
+        let failure = &answer.body["policies"][0]["failures"][0];
+        assert_eq!(failure["examples"], json!([old_id]), "{}", answer.body);
+        let error = failure["error"].as_str().unwrap();
+        assert!(error.contains("cannot be read"), "{error}");
+        assert!(error.contains("+10000-01-01T11:59:59Z"), "{error}");
+    }
+    let problems = openapi_check::check(&entitle_http::openapi::document(), &client.seen);
     assert!(
         problems.is_empty(),
         "OpenAPI mismatches:\n{}",

@@ -27,6 +27,39 @@ pub enum StoreError {
         /// What is wrong with it, in the operating system's or SQLite's words.
         reason: String,
     },
+    /// [`Store::open_existing`](crate::Store::open_existing): there is no
+    /// store at the URL (no such SQLite file, or a database without
+    /// entitle's schema); nothing was created.
+    #[error("no entitle store at {url}: {reason}; `entitle serve` or `entitle import` creates one")]
+    NoStore {
+        /// The URL as given (a PostgreSQL password is masked).
+        url: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// A decision whose action makes (or re-runs) a license does not say
+    /// which ticket it is for: neither decided on a stored ticket nor with a
+    /// `ticket_url` in its facts, so the one-license guard could not apply.
+    #[error(
+        "outcome `{outcome}` of `{policy}` has action `{action}`, which generates the ticket's one license: say which ticket it is for (decide on a stored ticket, or give `ticket_url` in the facts)"
+    )]
+    LicenseWithoutTicket {
+        /// The policy id.
+        policy: String,
+        /// The outcome id.
+        outcome: String,
+        /// The license action.
+        action: String,
+    },
+    /// The PostgreSQL server cannot be reached, or refuses the connection
+    /// (credentials, database), within the connect timeout.
+    #[error("cannot connect to {url}: {reason}")]
+    Unreachable {
+        /// The URL as given (the password masked).
+        url: String,
+        /// The driver's words.
+        reason: String,
+    },
     /// A database operation failed.
     #[error("database error while {context}: {source}")]
     Database {
@@ -188,12 +221,15 @@ impl StoreError {
     }
 
     /// True when the URL, or the SQLite file it names, cannot be a store
-    /// (`InvalidUrl`, `CannotOpen`): the caller's input is wrong, not the
-    /// database.
+    /// (`InvalidUrl`, `CannotOpen`), or holds none to open (`NoStore`): the
+    /// caller's input is wrong, not the database.
     pub fn is_bad_target(&self) -> bool {
         matches!(
             self,
-            StoreError::InvalidUrl { .. } | StoreError::CannotOpen { .. }
+            StoreError::InvalidUrl { .. }
+                | StoreError::CannotOpen { .. }
+                | StoreError::NoStore { .. }
+                | StoreError::Unreachable { .. }
         )
     }
 

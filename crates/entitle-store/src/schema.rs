@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::store::Backend;
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// One migration.
 struct Migration {
@@ -259,12 +259,47 @@ const MIGRATIONS: &[Migration] = &[
         "ALTER TABLE outbox ADD CONSTRAINT outbox_status_check CHECK (status IN
              ('pending', 'in-flight', 'delivered', 'failed', 'dead', 'cancelled', 'done-by-hand', 'in-doubt'))",
     ],
+}, Migration {
+    version: 6,
+    name: "tickets by the identity of their URL",
+    common: &[
+        // `entitle::input::ticket_url_key` of `url`: a decision that names
+        // its ticket by URL finds the stored ticket, however the URL is
+        // spelt. Filled for the rows already there by `fill_url_keys`.
+        "ALTER TABLE tickets ADD COLUMN url_key TEXT",
+        "CREATE INDEX tickets_url_key ON tickets (url_key, id)",
+    ],
+    sqlite: &[],
+    postgres: &[],
 }];
 
 /// Stands for "bump SQLite's schema cookie" among a migration's
 /// statements: the runner reads `PRAGMA schema_version` and sets it one
 /// higher, so every connection reads the edited schema again.
 const SCHEMA_EDIT: &str = "-- bump the schema cookie";
+
+/// Migration 6's rows: the `url_key` of every ticket stored before it.
+async fn fill_url_keys(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, url FROM tickets WHERE url_key IS NULL")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StoreError::db("reading the tickets' URLs"))?;
+    for row in rows {
+        let id: String = row
+            .try_get("id")
+            .map_err(StoreError::db("reading the tickets' URLs"))?;
+        let url: String = row
+            .try_get("url")
+            .map_err(StoreError::db("reading the tickets' URLs"))?;
+        sqlx::query("UPDATE tickets SET url_key = $1 WHERE id = $2")
+            .bind(crate::records::url_key(&url))
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::db("storing the tickets' URL keys"))?;
+    }
+    Ok(())
+}
 
 /// The statements of `migration` for `backend`, in order.
 fn statements(migration: &Migration, backend: Backend) -> impl Iterator<Item = &'static str> {
@@ -340,6 +375,9 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<i64, Sto
             .execute(&mut *tx)
             .await
             .map_err(fail)?;
+        if migration.version == 6 {
+            fill_url_keys(&mut tx).await?;
+        }
     }
     tx.commit()
         .await

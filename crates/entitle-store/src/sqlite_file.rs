@@ -110,6 +110,26 @@ fn foreign_tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(tables)
 }
 
+/// Whether the SQLite file `path` holds an entitle store (a
+/// `schema_version` table), read without writing a byte (a read-only
+/// connection: an empty file stays empty). `None` when SQLite cannot say
+/// (not a database, a directory, ...): [`check`] then says what is wrong.
+pub(crate) fn holds_store(path: &Path, busy_timeout: Duration) -> Option<bool> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    conn.busy_timeout(busy_timeout).ok()?;
+    conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .ok()
+    .map(|n| n > 0)
+}
+
 /// Whether SQLite refused for a lock another connection holds.
 fn is_busy(error: &rusqlite::Error) -> bool {
     matches!(

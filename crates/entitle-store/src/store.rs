@@ -284,6 +284,39 @@ fn spawn_writer(
     Ok(finished_rx)
 }
 
+/// How long opening a PostgreSQL store waits for the server's answer.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection to PostgreSQL, at once, before the pool: the pool retries
+/// a refused connection until its acquire timeout (30 s) and then says only
+/// that it timed out. A server that refuses, cannot be reached within
+/// [`CONNECT_TIMEOUT`], or refuses the credentials is
+/// [`StoreError::Unreachable`], in the driver's words.
+pub(crate) async fn probe_postgres(
+    connect: &AnyConnectOptions,
+    display_url: &str,
+) -> Result<(), StoreError> {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let unreachable = |reason: String| StoreError::Unreachable {
+        url: display_url.to_owned(),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect.connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Why [`Store::open_existing`] finds no store in a database.
+const NO_SCHEMA: &str = "the database holds no entitle store (no `schema_version` table)";
+
 /// An instant as stored: RFC 3339 in UTC with microseconds and `Z`, so the
 /// text sorts as the instant does.
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
@@ -302,9 +335,44 @@ impl Store {
     /// tokio runtime (the pool's); the log writer runs on a thread of its
     /// own.
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        Store::open_inner(url, options, false).await
+    }
+
+    /// Opens the store at `url` (default options) only if it is there
+    /// already, for commands that act on what a store holds: a SQLite file
+    /// that does not exist, or a database without entitle's schema (no
+    /// `schema_version` table), is [`StoreError::NoStore`] and nothing is
+    /// created. A store of an older schema is migrated, as by
+    /// [`Store::open`].
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        Store::open_inner(url, StoreOptions::default(), true).await
+    }
+
+    async fn open_inner(
+        url: &str,
+        options: StoreOptions,
+        must_exist: bool,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let target = parse_target(url)?;
         let display_url = mask_password(url);
+        let no_store = |reason: String| StoreError::NoStore {
+            url: display_url.clone(),
+            reason,
+        };
+        if must_exist {
+            if target.in_memory {
+                return Err(no_store("a database in memory starts empty".to_owned()));
+            }
+            if let Some(file) = &target.check_file {
+                if !file.exists() {
+                    return Err(no_store("no such file".to_owned()));
+                }
+                if crate::sqlite_file::holds_store(file, options.busy_timeout) == Some(false) {
+                    return Err(no_store(NO_SCHEMA.to_owned()));
+                }
+            }
+        }
         if let Some(file) = &target.create_file {
             create_private_file(file)?;
         }
@@ -317,6 +385,9 @@ impl Store {
                 reason: e.to_string(),
             })?;
         let backend = target.backend;
+        if backend == Backend::Postgres {
+            probe_postgres(&connect, &display_url).await?;
+        }
         let busy_ms = options.busy_timeout.as_millis();
         let synchronous = options.sqlite_synchronous.pragma();
         let mut pool_options = AnyPoolOptions::new()
@@ -351,6 +422,15 @@ impl Store {
             .connect_with(connect)
             .await
             .map_err(StoreError::db(format!("opening {display_url}")))?;
+        if must_exist && backend == Backend::Postgres {
+            let schema = sqlx::query("SELECT MAX(version) FROM schema_version")
+                .fetch_one(&pool)
+                .await;
+            if schema.is_err() {
+                pool.close().await;
+                return Err(no_store(NO_SCHEMA.to_owned()));
+            }
+        }
         crate::schema::migrate(&pool, backend).await?;
         let native = target
             .writer_file

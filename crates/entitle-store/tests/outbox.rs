@@ -1591,3 +1591,189 @@ proptest::proptest! {
         proptest::prop_assert_eq!(native, reference);
     }
 }
+
+// ---------------------------------------------------------------- ticket identity
+
+/// `url` spelt another way that names the same ticket, as `choices` picks:
+/// scheme and host case, the default port, an empty or `utm` query, a
+/// fragment, a doubled `/`, a trailing `/`, a `./` segment, the last
+/// character percent-encoded.
+fn spelling(choices: &[bool; 9]) -> String {
+    let scheme = if choices[0] { "HTTPS" } else { "https" };
+    let host = if choices[1] {
+        "Support.EXAMPLE"
+    } else {
+        "support.example"
+    };
+    let port = if choices[2] { ":443" } else { "" };
+    let slashes = if choices[3] { "//" } else { "/" };
+    let dot = if choices[4] { "./" } else { "" };
+    let last = if choices[5] { "%31" } else { "1" };
+    let trailing = if choices[6] { "/" } else { "" };
+    let query = if choices[7] { "?utm=1" } else { "" };
+    let fragment = if choices[8] { "#comment-3" } else { "" };
+    format!("{scheme}://{host}{port}{slashes}tickets/{dot}100{last}{trailing}{query}{fragment}")
+}
+
+/// Imports the stored ticket `T-1001` at `url`.
+async fn store_ticket(store: &Store, url: &str) {
+    let dir = common::TempDir::new();
+    let file = dir.path().join("tickets.json");
+    let tickets =
+        json!({"tickets": [{"id": "T-1001", "url": url, "requester_email": "ops@example.com"}]});
+    std::fs::write(&file, tickets.to_string()).unwrap();
+    entitle_store::import::import(store, &[file], None)
+        .await
+        .unwrap();
+}
+
+/// One ticket has one identity (#20): the same ticket written nine ways made
+/// nine license steps, and the stored ticket `T-1001` and its own URL in
+/// the facts were two keys. Every spelling of the URL, by URL alone or as
+/// the stored ticket, now meets the one license step.
+async fn ticket_identity(db: &TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    store_ticket(&store, "https://Support.Example:443/tickets/1001/").await;
+    let first = store
+        .log_decision(weekend(
+            None,
+            "https://support.example/tickets/1001?from=email",
+            "req-0",
+        ))
+        .await
+        .unwrap();
+    let license = first
+        .actions
+        .iter()
+        .find(|s| s.license_ticket.is_some())
+        .unwrap();
+    // Named by URL, the license is the stored ticket's.
+    assert_eq!(license.license_ticket.as_deref(), Some("T-1001"));
+    let spellings = [
+        "https://support.example/tickets/1001/",
+        "https://support.example/tickets/1001?",
+        "https://support.example/tickets/1001#x",
+        "https://SUPPORT.EXAMPLE/tickets/1001",
+        "https://support.example:443/tickets/1001",
+        "https://support.example/tickets/100%31",
+        "https://support.example//tickets/1001",
+        "https://support.example/tickets/1001?utm=1",
+        "HTTPS://support.example/tickets/./1001",
+    ];
+    for (n, url) in spellings.iter().enumerate() {
+        let logged = store
+            .log_decision(weekend(None, url, &format!("req-{n}")))
+            .await
+            .unwrap();
+        assert!(logged.actions.is_empty(), "{url}: a second license");
+        assert_eq!(logged.existing_license.unwrap().id, license.id, "{url}");
+    }
+    // Decided on the stored ticket itself: the same license.
+    let stored = store
+        .log_decision(weekend(
+            Some("T-1001"),
+            "https://support.example/tickets/1001",
+            "req-stored",
+        ))
+        .await
+        .unwrap();
+    assert!(stored.actions.is_empty());
+    assert_eq!(stored.existing_license.unwrap().id, license.id);
+    assert_eq!(
+        count(
+            &db.url,
+            "SELECT COUNT(*) FROM outbox WHERE license_ticket IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    // Another ticket is another license, and a ticket no record holds is
+    // keyed by its URL's one spelling.
+    let other = store
+        .log_decision(weekend(None, "https://support.example/tickets/10010", "r"))
+        .await
+        .unwrap();
+    let other = other.actions.iter().find(|s| s.license_ticket.is_some());
+    assert_eq!(
+        other.unwrap().license_ticket.as_deref(),
+        Some("https://support.example/tickets/10010")
+    );
+    store.close().await;
+}
+on_both!(
+    one_ticket_one_license_however_its_url_is_spelt,
+    ticket_identity
+);
+
+/// A decision whose outcome makes or re-runs a license says which ticket it
+/// is for, or it is refused: the one-license guard could not apply.
+#[test]
+fn a_license_action_without_a_ticket_is_refused() {
+    let facts = json!({"internal_request": "none"});
+    let report = entitle::decide_json(
+        "emergency-license-follow-up",
+        facts.to_string().as_bytes(),
+        t(WEEKEND_NOW),
+        &entitle::config::PolicyConfig::default(),
+    )
+    .unwrap();
+    let entry = |facts: Value| {
+        NewDecision::from_report(&report, facts, "support-engineer", "r", None)
+            .unwrap()
+            .with_actions(&report, &routes(), None)
+    };
+    let error = entry(facts).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::LicenseWithoutTicket { action, .. } if action == "generate-license"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("`ticket_url`"), "{error}");
+    let named =
+        entry(json!({"internal_request": "none", "ticket_url": "https://x.example/T/1/"})).unwrap();
+    assert_eq!(
+        named.action_ticket.as_deref(),
+        Some("https://x.example/T/1")
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// Every spelling of one ticket, by URL or as the stored ticket, in any
+    /// order, yields exactly one license step.
+    #[test]
+    fn every_spelling_of_one_ticket_yields_one_license(
+        spellings in proptest::collection::vec(proptest::array::uniform9(proptest::bool::ANY), 1..6),
+        stored in proptest::bool::ANY,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (licenses, makers) = runtime.block_on(async {
+            let db = TestDb::sqlite();
+            let store = Store::open(&db.url).await.unwrap();
+            if stored {
+                store_ticket(&store, &spelling(&spellings[0])).await;
+            }
+            let mut makers = 0;
+            for (n, choices) in spellings.iter().enumerate() {
+                let logged = store
+                    .log_decision(weekend(None, &spelling(choices), &format!("req-{n}")))
+                    .await
+                    .unwrap();
+                makers += usize::from(!logged.actions.is_empty());
+            }
+            store.close().await;
+            let licenses = count(
+                &db.url,
+                "SELECT COUNT(*) FROM outbox WHERE license_ticket IS NOT NULL",
+            )
+            .await;
+            db.finish().await;
+            (licenses, makers)
+        });
+        proptest::prop_assert_eq!(licenses, 1);
+        proptest::prop_assert_eq!(makers, 1);
+    }
+}

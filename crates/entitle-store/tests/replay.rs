@@ -338,3 +338,76 @@ async fn a_database_that_is_not_an_entitle_store_is_refused_untouched() {
     assert!(matches!(error, ReplayError::Open { .. }), "{error}");
     assert!(!missing.exists(), "replay created a database");
 }
+
+/// An entry logged before `now` was checked (`+10000-01-01T11:59:59Z`) does
+/// not stop the replay: it is reported as failing, the others replay, with
+/// and without a range.
+async fn an_unreadable_now_is_reported_not_fatal(db: TestDb) {
+    let store = Store::open(&db.url).await.unwrap();
+    let scenario = corpus()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.policy == "license-status")
+        .unwrap();
+    let facts = serde_json::to_vec(&scenario.facts).unwrap();
+    let report = entitle::decide_json(
+        "license-status",
+        &facts,
+        scenario.now,
+        &PolicyConfig::default(),
+    )
+    .unwrap();
+    let entry = |now| {
+        let mut entry = NewDecision::from_report(
+            &report,
+            scenario.facts.clone(),
+            "support-engineer",
+            "r",
+            None,
+        )
+        .unwrap();
+        entry.now = now;
+        entry
+    };
+    let far: chrono::DateTime<chrono::Utc> =
+        chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
+            .unwrap()
+            .to_utc();
+    let bad = store.log_decision(entry(far)).await.unwrap().decision_id;
+    store.log_decision(entry(scenario.now)).await.unwrap();
+    store.close().await;
+    for (since, until) in [
+        (None, None),
+        (Some("0001-01-01"), Some("9999-12-31")),
+        (None, Some("9999-12-31T23:59:59Z")),
+    ] {
+        let options = ReplayOptions {
+            since: since.map(|t| entitle_store::replay::parse_bound(t, false).unwrap()),
+            until: until.map(|t| entitle_store::replay::parse_bound(t, true).unwrap()),
+            ..options(PolicyConfig::default())
+        };
+        let report = replay(&db.url, &options).await.unwrap();
+        assert_eq!(report.decisions, 2, "{since:?} {until:?}: {report:?}");
+        assert_eq!((report.changed, report.failed), (0, 1), "{report:?}");
+        let failure = report.policies.first().unwrap().failures.first().unwrap();
+        assert_eq!(failure.examples, vec![bad.clone()]);
+        assert!(
+            failure.error.contains("cannot be read"),
+            "{}",
+            failure.error
+        );
+    }
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn sqlite_an_unreadable_now_is_reported_not_fatal() {
+    an_unreadable_now_is_reported_not_fatal(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_an_unreadable_now_is_reported_not_fatal() {
+    if let Some(db) = TestDb::postgres("unreadable now").await {
+        an_unreadable_now_is_reported_not_fatal(db).await;
+    }
+}

@@ -954,6 +954,31 @@ async fn import_errors_name_file_row_and_field() {
         matches!(&err, ImportError::Invalid { row, field: "id", .. } if row == "line 3"),
         "{err:?}"
     );
+    // A misspelt header is the header's fault (line 1), not the first
+    // row's; a file with no rows imports nothing silently no more (#20).
+    let misspelt = write(
+        &dir,
+        "customers.csv",
+        "id,name,statsu\nC-1,A,paid\nC-2,B,paid\n",
+    );
+    let err = import(vec![misspelt], None).await;
+    assert!(
+        matches!(&err, ImportError::Csv { line: 1, field: Some(f), .. } if f == "statsu"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("unknown column in the header"),
+        "{err}"
+    );
+    for empty in ["", "id,name,status\n"] {
+        let file = write(&dir, "customers.csv", empty);
+        let err = import(vec![file], None).await;
+        assert!(
+            matches!(&err, ImportError::Csv { line: 1, .. }),
+            "{empty:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("holds no records"), "{err}");
+    }
     let err = import(vec![dir.path().join("customers.txt")], None).await;
     assert!(matches!(err, ImportError::UnknownFormat { .. }), "{err:?}");
     let err = import(vec![dir.path().join("missing.csv")], None).await;

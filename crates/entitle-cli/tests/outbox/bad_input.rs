@@ -79,9 +79,94 @@ fn serve_refuses_a_bad_actions_config_naming_the_key() {
     );
 }
 
+/// Creates the store `entitle.db` in `dir`, as `entitle serve` would.
+fn create_store(dir: &std::path::Path) {
+    let db = dir.join("entitle.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = entitle_store::Store::open(db.to_str().unwrap())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+}
+
+/// `entitle actions ... --db typo.db` created an empty database and listed
+/// nothing, exit 0 (#20): every `actions` command acts on a store that is
+/// there, so a missing one (or a file without entitle's schema) is exit 2
+/// on one line, and nothing is created.
+#[test]
+fn actions_commands_refuse_a_store_that_does_not_exist() {
+    let site = Site::new();
+    let id = "0190aaaa-0000-7000-8000-000000000000";
+    let actions = site.actions_file(SLACK);
+    let actions = actions.to_str().unwrap();
+    let commands: [&[&str]; 7] = [
+        &["actions", "list", "--db", "typo.db"],
+        &["actions", "list", "--json", "--db", "sqlite:typo.db"],
+        &["actions", "show", id, "--db", "typo.db"],
+        &["actions", "retry", id, "--db", "typo.db"],
+        &["actions", "cancel", id, "--db", "typo.db"],
+        &["actions", "done", id, "--note", "n", "--db", "typo.db"],
+        &[
+            "actions",
+            "run",
+            "--once",
+            "--actions",
+            actions,
+            "--db",
+            "typo.db",
+        ],
+    ];
+    for args in commands {
+        let out = entitle(site.path())
+            .args(args)
+            .env("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--db: no entitle store at"), "{stderr}");
+        assert!(stderr.contains("typo.db: no such file"), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(!site.path().join("typo.db").exists(), "{args:?} created it");
+    }
+    // A file that is not an entitle store is not made one either.
+    std::fs::write(site.path().join("empty.db"), b"").unwrap();
+    let out = run(site.path(), &["actions", "list", "--db", "empty.db"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no `schema_version` table"), "{stderr}");
+    assert_eq!(std::fs::read(site.path().join("empty.db")).unwrap(), b"");
+    // An unreachable PostgreSQL: exit 2 at once, naming it, no password.
+    let started = std::time::Instant::now();
+    let out = run(
+        site.path(),
+        &[
+            "actions",
+            "list",
+            "--db",
+            "postgres://entitle:s3cret@127.0.0.1:1/entitle",
+        ],
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--db: cannot connect to postgres://entitle:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(12));
+    // Once the store exists, the same command lists (nothing yet).
+    create_store(site.path());
+    let out = run(site.path(), &["actions", "list", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+}
+
 #[test]
 fn actions_done_needs_a_note_and_a_known_id() {
     let site = Site::new();
+    create_store(site.path());
     let no_note = run(
         site.path(),
         &["actions", "done", "0190aaaa-0000-7000-8000-000000000000"],
@@ -156,7 +241,10 @@ fn actions_done_refuses_a_license_file_that_is_not_one() {
         assert_eq!(out.status.code(), Some(2), "{file}: {out:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{file}: {stderr}");
-        assert!(stderr.contains(file) && stderr.contains(why), "{file}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(why),
+            "{file}: {stderr}"
+        );
         assert!(!stderr.contains("SECRET-LINE"), "{file}: {stderr}");
     }
     assert!(
@@ -172,7 +260,10 @@ fn on_doubt_is_checked_at_startup() {
     let site = Site::new();
     let (code, stderr) = serve_with(&site, &format!("{SLACK}on_doubt = \"maybe\"\n"), SET);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("sinks.chat") && stderr.contains("maybe"), "{stderr}");
+    assert!(
+        stderr.contains("sinks.chat") && stderr.contains("maybe"),
+        "{stderr}"
+    );
     let hook = "[sinks.hook]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/h\"\nsecret_env = \"SLACK_WEBHOOK_URL\"\non_doubt = \"ask\"\n";
     let (code, stderr) = serve_with(&site, hook, SET);
     assert_eq!(code, Some(2), "{stderr}");

@@ -37,6 +37,19 @@ crate::answers! {
 pub struct FollowUpFacts {
     /// The record kept for the ticket by the weekend emergency workflow.
     pub internal_request: InternalRequest,
+    /// The ticket the decision is about, when it is not decided on a stored
+    /// ticket: its license action is that ticket's one license. Required
+    /// (over `POST /v1/decisions`) when the outcome generates a license.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::input::de::opt_http_url"
+    )]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
+    )]
+    pub ticket_url: Option<String>,
 }
 
 crate::outcomes! {
@@ -101,6 +114,8 @@ impl StoredFacts for EmergencyLicenseFollowUp {
     fn assemble(source: &impl FactSource, _: NoSupplied) -> Result<FollowUpFacts, FactSourceError> {
         Ok(FollowUpFacts {
             internal_request: source.internal_request()?,
+            // Decided on the stored ticket: that is the license's ticket.
+            ticket_url: None,
         })
     }
 }

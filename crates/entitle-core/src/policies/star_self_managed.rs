@@ -123,6 +123,19 @@ pub struct StarSelfManagedFacts {
     pub actor: StarActor,
     /// Whether the license is to go to the license contact on record.
     pub recipient_is_license_contact: bool,
+    /// The ticket the decision is about, when it is not decided on a stored
+    /// ticket: its license action is that ticket's one license. Required
+    /// (over `POST /v1/decisions`) when the outcome creates a license.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::input::de::opt_http_url"
+    )]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
+    )]
+    pub ticket_url: Option<String>,
 }
 
 crate::outcomes! {
@@ -460,6 +473,8 @@ impl StoredFacts for StarSelfManaged {
             customer_has_ticket: source.has_ticket(),
             actor: supplied.actor,
             recipient_is_license_contact: source.is_license_contact(recipient)?,
+            // Decided on the stored ticket: that is the license's ticket.
+            ticket_url: None,
         })
     }
 }

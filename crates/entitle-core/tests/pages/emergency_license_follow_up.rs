@@ -12,7 +12,10 @@ use entitle_core::policy::{Outcome, Policy, decide, evaluate};
 use proptest::prelude::*;
 
 fn follow_up(internal_request: InternalRequest) -> FollowUpFacts {
-    FollowUpFacts { internal_request }
+    FollowUpFacts {
+        internal_request,
+        ticket_url: None,
+    }
 }
 
 #[test]

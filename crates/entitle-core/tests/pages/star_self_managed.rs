@@ -31,6 +31,7 @@ fn facts(request: R, license: License) -> StarSelfManagedFacts {
         customer_has_ticket: true,
         actor: StarActor::SupportEngineer,
         recipient_is_license_contact: true,
+        ticket_url: None,
     }
 }
 
@@ -533,6 +534,7 @@ fn arb_facts() -> impl Strategy<Value = StarSelfManagedFacts> {
             customer_has_ticket: b[2],
             actor,
             recipient_is_license_contact: b[3],
+            ticket_url: None,
         })
 }
 

@@ -146,6 +146,27 @@ fn each_bad_field_is_named() {
     let cases = [
         (GOOD.replace("license-status", "licence-status"), "policy"),
         (GOOD.replace("2026-11-23T10:00:00Z", "\"yesterday\""), "now"),
+        // The one instant reader: in UTC within the years 0001-9999, no
+        // leap second, at most 9 fractional digits.
+        (
+            GOOD.replace("2026-11-23T10:00:00Z", "9999-12-31T23:59:59-12:00"),
+            "now",
+        ),
+        (
+            GOOD.replace("2026-11-23T10:00:00Z", "\"0000-01-01T00:00:00+01:00\""),
+            "now",
+        ),
+        (
+            GOOD.replace("2026-11-23T10:00:00Z", "\"2026-11-23T23:59:60Z\""),
+            "now",
+        ),
+        (
+            GOOD.replace(
+                "2026-11-23T10:00:00Z",
+                "\"2026-11-23T10:00:00.1234567891Z\"",
+            ),
+            "now",
+        ),
         (
             GOOD.replace("trial-expired", "trial-over"),
             "expect.outcome",
@@ -190,11 +211,66 @@ fn each_bad_field_is_named() {
             "facts.license.users",
         ),
         (GOOD.replace("expect = {", "expected = {"), "expected"),
+        // An array where an object belongs is not read positionally (#20).
+        (
+            GOOD.replace(
+                "expect = { outcome = \"trial-expired\" }",
+                "expect = [\"trial-expired\"]",
+            ),
+            "expect",
+        ),
     ];
     for (text, field) in cases {
         let error = load_err(&text);
         assert_eq!(error.field.as_deref(), Some(field), "{error}");
     }
+}
+
+/// A TOML value that does not exist (`2026-02-30`) fails the whole file in
+/// the TOML parser: the error still names the scenario and the field (#20).
+#[test]
+fn a_toml_date_that_does_not_exist_names_scenario_and_field() {
+    for (text, field) in [
+        (
+            GOOD.replace("2026-11-23T10:00:00Z", "2026-02-30T10:00:00Z"),
+            "now",
+        ),
+        (
+            GOOD.replace("expires_on = 2026-11-22", "expires_on = 2026-02-30"),
+            "facts",
+        ),
+    ] {
+        let error = load_err(&text);
+        assert!(
+            matches!(*error.problem, ScenarioProblem::Syntax { .. }),
+            "{error}"
+        );
+        assert_eq!(
+            error.scenario.as_deref(),
+            Some("a trial that ended yesterday"),
+            "{error}"
+        );
+        assert_eq!(error.field.as_deref(), Some(field), "{error}");
+        let line = error.to_string();
+        assert!(
+            line.starts_with(&format!(
+                "t.toml: scenario \"a trial that ended yesterday\": field `{field}`: "
+            )),
+            "{line}"
+        );
+    }
+    // In a second scenario without a name, under a `[scenario.expect]`
+    // table: its number and the dotted key.
+    let second = format!(
+        "{GOOD}\n[[scenario]]\npolicy = \"license-status\"\nnow = 2026-11-23T10:00:00Z\n[scenario.expect]\nstable_until = 2026-13-01T00:00:00Z\n"
+    );
+    let error = load_err(&second);
+    assert_eq!(error.scenario.as_deref(), Some("#2"), "{error}");
+    assert_eq!(
+        error.field.as_deref(),
+        Some("expect.stable_until"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -278,14 +278,20 @@ pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
 
 /// A listing's `before`: an id of what is listed (`of`: `a decision`,
 /// `an action`, as the message says it), as a page's `next_before` gives it. Anything else would match
-/// no id and list from the start.
+/// no id and list from the start. Ids are stored in the canonical spelling
+/// (lower-case, hyphenated) and compared as text, so any other spelling of
+/// a UUID (upper case, no hyphens, braces, `urn:uuid:`) is turned into it:
+/// compared as it was, it gave an empty page or restarted from the newest.
 pub(super) fn page_cursor(before: Option<String>, of: &str) -> Result<Option<String>, Problem> {
-    match before {
-        Some(id) if uuid::Uuid::try_parse(&id).is_err() => Err(Problem::new(
+    let Some(id) = before else {
+        return Ok(None);
+    };
+    match uuid::Uuid::try_parse(&id) {
+        Ok(uuid) => Ok(Some(uuid.hyphenated().to_string())),
+        Err(_) => Err(Problem::new(
             problem::BAD_QUERY,
             format!("`before` must be {of} id (a UUID, as `next_before` gives it), not `{id}`"),
         )
         .at("before")),
-        before => Ok(before),
     }
 }

@@ -20,6 +20,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entitle::config::PolicyConfig;
+use entitle::input::ObjectsOnly;
 use entitle_store::replay::{ReplayError, ReplayOptions, parse_bound, replay_store};
 use serde::Deserialize;
 use serde_json::Value;
@@ -65,9 +66,10 @@ pub(crate) async fn replay(
     let bytes = read_json_body(request, &state, false)
         .await?
         .unwrap_or_default();
-    let body: ReplayBody =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&bytes))
-            .map_err(|e| body_problem(&e.path().to_string(), &e.into_inner()))?;
+    let body: ReplayBody = serde_path_to_error::deserialize(ObjectsOnly(
+        &mut serde_json::Deserializer::from_slice(&bytes),
+    ))
+    .map_err(|e| body_problem(&e.path().to_string(), &e.into_inner()))?;
     let options = options(body, state.options().replay_max_decisions)?;
     let report = replay_store(state.store(), &options)
         .await
@@ -111,22 +113,23 @@ fn options(body: ReplayBody, max_decisions: u64) -> Result<ReplayOptions, Proble
         )
         .at("config"));
     };
-    let config: PolicyConfig = serde_path_to_error::deserialize(config).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            "config".to_owned()
-        } else {
-            format!("config.{path}")
-        };
-        Problem::new(
-            problem::INVALID_BODY,
-            format!(
-                "invalid config: {}",
-                entitle::without_position(&e.into_inner().to_string())
-            ),
-        )
-        .at(&field)
-    })?;
+    let config: PolicyConfig =
+        serde_path_to_error::deserialize(ObjectsOnly(config)).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "config".to_owned()
+            } else {
+                format!("config.{path}")
+            };
+            Problem::new(
+                problem::INVALID_BODY,
+                format!(
+                    "invalid config: {}",
+                    entitle::without_position(&e.into_inner().to_string())
+                ),
+            )
+            .at(&field)
+        })?;
     config.validate().map_err(|e| {
         Problem::new(problem::INVALID_BODY, format!("invalid config: {e}")).at("config")
     })?;

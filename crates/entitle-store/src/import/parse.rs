@@ -72,7 +72,10 @@ pub fn parse_json(
     let mut origins = Origins::default();
     let parse_all = |bytes: &[u8]| -> Result<Records, ImportError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let records: Records = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let records: Records = serde_path_to_error::deserialize(entitle::input::ObjectsOnly(
+            &mut de,
+        ))
+        .map_err(|e| {
             let path = e.path().to_string();
             json_error(e.into_inner(), (path != ".").then_some(path))
         })?;
@@ -174,15 +177,40 @@ pub(crate) fn csv_rows<T: DeserializeOwned>(
         let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(cells);
         let row: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            ImportError::Csv {
-                file: file.to_path_buf(),
-                line,
-                field: (path != ".").then_some(path),
-                message: e.into_inner().to_string(),
+            let message = e.into_inner().to_string();
+            // An unknown field is a column: the header is wrong (line 1),
+            // not the first row that has a cell under it.
+            let column = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split_once('`'))
+                .map(|(column, _)| column.to_owned());
+            match column {
+                Some(column) => ImportError::Csv {
+                    file: file.to_path_buf(),
+                    line: 1,
+                    field: Some(column),
+                    message: format!("unknown column in the header: {message}"),
+                },
+                None => ImportError::Csv {
+                    file: file.to_path_buf(),
+                    line,
+                    field: (path != ".").then_some(path),
+                    message,
+                },
             }
         })?;
         rows.push(row);
         lines.push(format!("line {line}"));
+    }
+    if rows.is_empty() {
+        // Importing nothing is not what a file given to import is for: an
+        // empty export, or the wrong file.
+        return Err(ImportError::Csv {
+            file: file.to_path_buf(),
+            line: 1,
+            field: None,
+            message: "the file holds no records (no row after the header)".to_owned(),
+        });
     }
     Ok((rows, lines))
 }

@@ -151,8 +151,12 @@ pub struct NewDecision {
     /// entry (empty: nothing to carry out; [`NewDecision::with_actions`]).
     pub actions: Vec<NewAction>,
     /// The ticket the actions are about, and whose one license a `Create`
-    /// action makes: the stored ticket id, else the facts' `ticket_url`.
-    /// Without one, a license action is an ordinary step.
+    /// action makes: the stored ticket id, else the identity of the facts'
+    /// `ticket_url` ([`entitle::input::ticket_url_key`]), which
+    /// [`Store::log_decision`](crate::Store::log_decision) maps to the stored
+    /// ticket that has that URL. Without one, a license action is an
+    /// ordinary step ([`NewDecision::with_actions`] refuses to build such an
+    /// entry).
     pub action_ticket: Option<String>,
 }
 

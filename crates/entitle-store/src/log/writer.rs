@@ -453,7 +453,19 @@ impl Store {
     /// parameter but `mode=rwc` or `mode=rw` keeps it on the pool's driver.
     pub async fn log_decision(&self, mut entry: NewDecision) -> Result<LoggedDecision, StoreError> {
         let actions = std::mem::take(&mut entry.actions);
-        let action_ticket = entry.action_ticket.take();
+        let mut action_ticket = entry.action_ticket.take();
+        // A license named by URL alone is the stored ticket's, when a
+        // stored ticket has that URL: one ticket, one key.
+        let license = actions
+            .iter()
+            .any(|a| a.license != entitle::policy::LicenseEffect::None);
+        if let (true, None, Some(key)) = (license, &entry.ticket_id, &action_ticket) {
+            if entitle::input::check_http_url(key).is_ok() {
+                if let Some(id) = self.ticket_for_url(key).await? {
+                    action_ticket = Some(id);
+                }
+            }
+        }
         let plan = if actions.is_empty() {
             Plan::default()
         } else {

@@ -203,8 +203,11 @@ impl NewAction {
 impl crate::log::NewDecision {
     /// This entry with the actions of `report` (the report it was made
     /// from) routed by `routes`, and the license ticket set: the entry's
-    /// ticket, else the facts' `ticket_url`. The payload's requester and
-    /// ticket URL come from the facts; `user` is the caller's token id.
+    /// ticket, else the identity of the facts' `ticket_url`
+    /// ([`entitle::input::ticket_url_key`]). An action that makes or re-runs
+    /// a license with neither is [`StoreError::LicenseWithoutTicket`]: the
+    /// one-license guard could not apply. The payload's requester and ticket
+    /// URL come from the facts; `user` is the caller's token id.
     pub fn with_actions(
         mut self,
         report: &entitle::DecisionReport,
@@ -229,7 +232,22 @@ impl crate::log::NewDecision {
                 user,
             },
         )?;
-        self.action_ticket = self.ticket_id.clone().or(known.ticket_url);
+        // One ticket, one key: the stored ticket's id, else the identity of
+        // the facts' URL (however it is spelt; `log_decision` maps it to
+        // the stored ticket that has it).
+        self.action_ticket = self
+            .ticket_id
+            .clone()
+            .or_else(|| known.ticket_url.as_deref().map(crate::records::url_key));
+        if self.action_ticket.is_none() {
+            if let Some(action) = actions.iter().find(|a| a.license != LicenseEffect::None) {
+                return Err(StoreError::LicenseWithoutTicket {
+                    policy: self.policy.clone(),
+                    outcome: self.outcome.clone(),
+                    action: action.action_id.clone(),
+                });
+            }
+        }
         self.actions = actions;
         Ok(self)
     }

@@ -41,6 +41,13 @@ fn check_id(value: &str) -> Result<(), String> {
     }
 }
 
+/// The identity of a ticket's URL ([`entitle::input::ticket_url_key`]), or
+/// the URL as it is when it is no `http`/`https` URL (a row written by
+/// something else): what `tickets.url_key` and the one-license guard hold.
+pub(crate) fn url_key(url: &str) -> String {
+    entitle::input::ticket_url_key(url).unwrap_or_else(|_| url.to_owned())
+}
+
 fn check_email(value: &str) -> Result<(), String> {
     entitle::input::check_email(value).map_err(|e| e.to_string())
 }

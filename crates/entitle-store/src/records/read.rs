@@ -43,6 +43,21 @@ impl Store {
         })
     }
 
+    /// The stored ticket whose URL is `url` however it is spelt (the same
+    /// [`entitle::input::ticket_url_key`]), if any; of several, the first
+    /// by id.
+    pub async fn ticket_for_url(&self, url: &str) -> Result<Option<String>, StoreError> {
+        let key = super::url_key(url);
+        let row = sqlx::query("SELECT id FROM tickets WHERE url_key = $1 ORDER BY id LIMIT 1")
+            .bind(key.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::db("finding the ticket of a URL"))?;
+        row.map(|row| row.try_get::<String, _>("id"))
+            .transpose()
+            .map_err(StoreError::db("finding the ticket of a URL"))
+    }
+
     /// The subscription `id`, or [`StoreError::NotFound`].
     pub async fn subscription(&self, id: &str) -> Result<SubscriptionRecord, StoreError> {
         self.find_subscription(id)

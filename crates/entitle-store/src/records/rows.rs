@@ -362,9 +362,9 @@ impl RecordRow for TicketInput {
         sqlx::query(
             "INSERT INTO tickets (id, url, requester_email, subscription_id, namespace_id,
                  admin_dashboard_screenshot, license_page_screenshot, screenshot_user_count,
-                 internal_request)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (id) DO UPDATE SET url = excluded.url,
+                 internal_request, url_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (id) DO UPDATE SET url = excluded.url, url_key = excluded.url_key,
                  requester_email = excluded.requester_email,
                  subscription_id = excluded.subscription_id,
                  namespace_id = excluded.namespace_id,
@@ -382,5 +382,6 @@ impl RecordRow for TicketInput {
         .bind(flag(self.license_page_screenshot))
         .bind(self.screenshot_user_count.map(i64::from))
         .bind(self.internal_request.label())
+        .bind(super::url_key(&self.url))
     }
 }

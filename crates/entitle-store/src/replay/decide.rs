@@ -14,7 +14,11 @@ use super::ReplayError;
 pub(super) struct Logged {
     pub(super) id: String,
     policy: String,
-    pub(super) now: DateTime<Utc>,
+    /// The decision's `now`, or why the logged text is not one this
+    /// version reads (an entry logged before `now` was checked, such as
+    /// `+10000-01-01T11:59:59Z`): such an entry is reported as failing, and
+    /// the replay goes on.
+    pub(super) now: Result<DateTime<Utc>, String>,
     facts: String,
     outcome: String,
     details: String,
@@ -32,13 +36,9 @@ pub(super) fn parse_page(page: &str) -> Result<Vec<Logged>, ReplayError> {
     let mut page = entries
         .into_iter()
         .map(|(id, policy, now_text, facts, outcome, details)| {
-            let now = DateTime::parse_from_rfc3339(&now_text)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| ReplayError::Corrupt {
-                    decision_id: id.clone(),
-                    column: "decided_at",
-                    message: format!("`{now_text}`: {e}"),
-                })?;
+            let now = entitle::input::parse_instant(&now_text).map_err(|e| {
+                format!("its logged `now` cannot be read, so it cannot be decided again: {e}")
+            });
             Ok(Logged {
                 id,
                 policy,
@@ -58,19 +58,25 @@ pub(super) fn parse_page(page: &str) -> Result<Vec<Logged>, ReplayError> {
 /// outcome's details, exactly as `evaluate` computes them); facts that do
 /// not parse go through [`entitle::decide_json`] for its error message.
 fn redecide(entry: &Logged, config: &PolicyConfig) -> Result<(&'static str, String), String> {
+    let now = entry.now.clone()?;
     struct Redecide<'a> {
         entry: &'a Logged,
+        now: DateTime<Utc>,
         config: &'a PolicyConfig,
     }
     impl PolicyVisitor for Redecide<'_> {
         type Output = Option<Result<(&'static str, String), String>>;
         fn visit<P: Registered>(self) -> Self::Output {
-            let facts: P::Facts = serde_json::from_str(&self.entry.facts).ok()?;
-            let outcome = match decide::<P>(&facts, self.entry.now, self.config) {
+            // As `decide_json` reads facts: an array is no object.
+            let mut de = serde_json::Deserializer::from_str(&self.entry.facts);
+            let facts: P::Facts =
+                serde::Deserialize::deserialize(entitle::input::ObjectsOnly(&mut de)).ok()?;
+            de.end().ok()?;
+            let outcome = match decide::<P>(&facts, self.now, self.config) {
                 Ok(outcome) => outcome,
                 Err(e) => return Some(Err(e.to_string())),
             };
-            let details = P::details(outcome, &facts, &Context::new(self.entry.now, self.config));
+            let details = P::details(outcome, &facts, &Context::new(self.now, self.config));
             Some(
                 serde_json::to_string(&details)
                     .map(|text| (outcome.id(), text))
@@ -78,11 +84,11 @@ fn redecide(entry: &Logged, config: &PolicyConfig) -> Result<(&'static str, Stri
             )
         }
     }
-    let fast = entitle::policies::visit(&entry.policy, Redecide { entry, config });
+    let fast = entitle::policies::visit(&entry.policy, Redecide { entry, now, config });
     if let Ok(Some(result)) = fast {
         return result;
     }
-    entitle::decide_json(&entry.policy, entry.facts.as_bytes(), entry.now, config)
+    entitle::decide_json(&entry.policy, entry.facts.as_bytes(), now, config)
         .map_err(|e| e.to_string())
         .and_then(|report| {
             serde_json::to_string(&report.details)

@@ -143,6 +143,10 @@ pub enum ReplayError {
         #[source]
         source: sqlx::Error,
     },
+    /// The PostgreSQL server cannot be reached, or refuses the connection,
+    /// within the connect timeout (the store's words).
+    #[error("{0}")]
+    Unreachable(String),
     /// The database has no entitle decision log.
     #[error("{url} is not an entitle store: {reason}")]
     NotAnEntitleStore {
@@ -210,16 +214,19 @@ pub async fn replay_store(
 }
 
 /// A `since` or `until` bound: `DATE` (`YYYY-MM-DD`, UTC) or an RFC 3339
-/// instant. A date means the start of that day, or with `end_of_day` the
-/// start of the next (so `until = DATE` includes that day). The error says
-/// what is wrong, in words.
+/// instant, read by the strict readers every adapter uses
+/// ([`entitle::input::parse_date`], [`entitle::input::parse_instant`]: no
+/// leap second, at most 9 fractional digits, years 0001-9999 in UTC). A
+/// date means the start of that day, or with `end_of_day` the start of the
+/// next (so `until = DATE` includes that day). The error says what is
+/// wrong, in words.
 pub fn parse_bound(text: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+    // The shape says which it is meant to be: a date is exactly 10 bytes.
+    if text.len() != 10 {
+        return entitle::input::parse_instant(text).map_err(|e| e.to_string());
     }
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
-        format!("`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant ({e})")
-    })?;
+    let date = entitle::input::parse_date(text)
+        .map_err(|e| format!("{e}; a bound is a date (YYYY-MM-DD) or an RFC 3339 instant"))?;
     let day = if end_of_day {
         date.succ_opt()
     } else {

@@ -44,6 +44,17 @@ fn read_only_url(url: &str) -> Result<(String, bool), ReplayError> {
     Ok((format!("sqlite:{path}?mode=ro"), false))
 }
 
+/// The file a SQLite URL names (`sqlite:PATH`, `sqlite://PATH`, `PATH`).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let url = url.trim();
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
 /// Opens `url` for reading only, and checks it holds an entitle log.
 pub(super) async fn open_read_only(url: &str) -> Result<(AnyPool, bool), ReplayError> {
     sqlx::any::install_default_drivers();
@@ -54,6 +65,18 @@ pub(super) async fn open_read_only(url: &str) -> Result<(AnyPool, bool), ReplayE
         source,
     };
     let options = AnyConnectOptions::from_str(&sqlx_url).map_err(open)?;
+    if postgres {
+        crate::store::probe_postgres(&options, &display)
+            .await
+            .map_err(|e| ReplayError::Unreachable(e.to_string()))?;
+    } else if let Some(path) = sqlite_path(url) {
+        if path.is_dir() {
+            return Err(ReplayError::NotAnEntitleStore {
+                url: display.clone(),
+                reason: "it is a directory, not a SQLite file".to_owned(),
+            });
+        }
+    }
     let pool = AnyPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(30))

@@ -15,6 +15,19 @@ pub(super) async fn replay_pool(
     url: &str,
     options: &ReplayOptions,
 ) -> Result<ReplayReport, ReplayError> {
+    // `decided_at` is RFC 3339 text in UTC with as many fraction digits as
+    // needed, which sorts as the instant does only to the second (and only
+    // within the years 0001-9999, which the readers of `now` enforce): the
+    // query narrows to a second either side, and each entry's parsed `now`
+    // decides. A bound whose margin leaves those years narrows nothing
+    // (`+10000-...` would sort before every entry).
+    let stamp = |t: Option<DateTime<Utc>>| {
+        t.filter(|t| (1..=9999).contains(&chrono::Datelike::year(t)))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    };
+    let second = chrono::TimeDelta::seconds(1);
+    let since = stamp(options.since.and_then(|t| t.checked_sub_signed(second)));
+    let until = stamp(options.until.and_then(|t| t.checked_add_signed(second)));
     let mut sql = String::from(
         "SELECT decision_id, policy, decided_at, facts, outcome, details FROM decision_log \
          WHERE decision_id > $1",
@@ -27,10 +40,10 @@ pub(super) async fn replay_pool(
     if options.policy.is_some() {
         param(&mut sql, "policy =");
     }
-    if options.since.is_some() {
+    if since.is_some() {
         param(&mut sql, "decided_at >=");
     }
-    if options.until.is_some() {
+    if until.is_some() {
         param(&mut sql, "decided_at <");
     }
     n += 1;
@@ -48,17 +61,6 @@ pub(super) async fn replay_pool(
              outcome, details)) AS page FROM ({sql})"
         )
     };
-    // `decided_at` is RFC 3339 text with as many fraction digits as needed,
-    // which sorts as the instant does only to the second: the query narrows
-    // to a second either side, and each entry's parsed `now` decides.
-    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-    let second = chrono::TimeDelta::seconds(1);
-    let since = options
-        .since
-        .map(|t| stamp(t.checked_sub_signed(second).unwrap_or(t)));
-    let until = options
-        .until
-        .map(|t| stamp(t.checked_add_signed(second).unwrap_or(t)));
     let page_size = i64::from(options.page_size.clamp(1, 10_000));
     let page_len = usize::try_from(page_size).unwrap_or(usize::MAX);
     let fetch = |after: String| {
@@ -84,20 +86,23 @@ pub(super) async fn replay_pool(
     let mut page = fetch(String::new()).await?;
     let config = std::sync::Arc::new(options.config.clone());
     let (since_at, until_at, k) = (options.since, options.until, options.examples);
-    let wanted = move |now: DateTime<Utc>| {
-        since_at.is_none_or(|s| now >= s) && until_at.is_none_or(|u| now < u)
+    // An entry whose `now` cannot be read has no place in time: whenever
+    // the query reads it, it is reported (as failing), not skipped.
+    let wanted = move |now: &Result<DateTime<Utc>, String>| match now {
+        Ok(now) => since_at.is_none_or(|s| *now >= s) && until_at.is_none_or(|u| *now < u),
+        Err(_) => true,
     };
     let mut replayed: u64 = 0;
     while let Some(last) = page.last() {
         let more = page.len() >= page_len;
         let after = last.id.clone();
-        replayed += page.iter().filter(|e| wanted(e.now)).count() as u64;
+        replayed += page.iter().filter(|e| wanted(&e.now)).count() as u64;
         if let Some(limit) = options.max_decisions.filter(|&limit| replayed > limit) {
             return Err(ReplayError::TooMany { limit });
         }
         let config = std::sync::Arc::clone(&config);
         let work = tokio::task::spawn_blocking(move || {
-            for entry in page.iter().filter(|e| wanted(e.now)) {
+            for entry in page.iter().filter(|e| wanted(&e.now)) {
                 tally(&mut tallies, entry, &config, k);
             }
             tallies
