@@ -20,13 +20,13 @@ pub enum ConfigFileError {
 /// defaults; an unknown key is an error.
 pub fn config_from_toml(text: &str) -> Result<PolicyConfig, ConfigFileError> {
     let config: PolicyConfig =
-        toml::from_str(text).map_err(|e| ConfigFileError::Syntax(one_line(text, &e)))?;
+        toml::from_str(text).map_err(|e| ConfigFileError::Syntax(toml_error_line(text, &e)))?;
     config.validate()?;
     Ok(config)
 }
 
 /// A TOML error on one line: where, the offending line, and the problem.
-fn one_line(text: &str, error: &toml::de::Error) -> String {
+pub fn toml_error_line(text: &str, error: &toml::de::Error) -> String {
     let message = error.message().trim_end().replace('\n', " ");
     let Some(span) = error.span() else {
         return message;

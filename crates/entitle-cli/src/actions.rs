@@ -17,7 +17,7 @@ pub(crate) struct DbArg {
     /// The database: a SQLite file path or `postgres://...` (as `entitle
     /// serve --db`).
     #[arg(long, value_name = "PATH|URL", default_value = "entitle.db")]
-    db: String,
+    pub(crate) db: String,
 }
 
 #[derive(Debug, Subcommand)]

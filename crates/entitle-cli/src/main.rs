@@ -7,6 +7,7 @@ mod actions;
 mod check;
 mod import;
 mod input;
+mod intake;
 mod replay;
 mod serve;
 mod suite;
@@ -124,6 +125,12 @@ enum Command {
     Actions {
         #[command(subcommand)]
         command: actions::ActionsCommand,
+    },
+    /// The deliveries Zendesk and GitLab sent to `entitle serve --intake`
+    /// and what became of each (see docs/intake.md).
+    Intake {
+        #[command(subcommand)]
+        command: intake::IntakeCommand,
     },
 }
 
@@ -251,6 +258,7 @@ fn run(command: Command) -> Result<String, Failure> {
         Command::Replay(args) => replay::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Actions { command } => actions::actions(command),
+        Command::Intake { command } => intake::intake(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(

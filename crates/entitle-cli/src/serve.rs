@@ -45,6 +45,11 @@ pub(crate) struct ServeArgs {
     /// it, every action is a manual task.
     #[arg(long, value_name = "TOML")]
     actions: Option<PathBuf>,
+    /// The intake config (Zendesk and GitLab webhooks; docs/intake.md).
+    /// With it, `POST /v1/intake/zendesk` and `/v1/intake/gitlab` start
+    /// decisions from signed deliveries.
+    #[arg(long, value_name = "TOML")]
+    intake: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,9 +162,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         .as_ref()
         .map(|a| a.routes.clone().into_iter().collect())
         .unwrap_or_default();
+    let intake = match &args.intake {
+        Some(path) => crate::intake::load_intake_config(path)?,
+        None => entitle_http::intake::IntakeConfig::default(),
+    };
     let options = ServerOptions {
         config,
         routes,
+        intake,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         ..ServerOptions::default()

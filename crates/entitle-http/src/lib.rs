@@ -11,6 +11,8 @@
 //! - `POST /v1/replay` (L&R team): what a proposed configuration would
 //!   change in the logged decisions, as `entitle replay` reports it.
 //! - `GET /v1/policies[/{id}[/mermaid|/schema|/examples]]`: the catalog.
+//! - `POST /v1/intake/zendesk` and `POST /v1/intake/gitlab` start decisions
+//!   from signed deliveries ([`intake`]); `GET /v1/intake` lists them.
 //! - `GET /v1/openapi.json` and `GET /healthz` are public; everything else
 //!   needs a bearer token (see [`auth`]).
 //!
@@ -30,6 +32,7 @@
 
 pub mod auth;
 mod drain;
+pub mod intake;
 pub mod openapi;
 pub mod problem;
 mod protocol_errors;
@@ -84,6 +87,8 @@ pub struct ServerOptions {
     /// Most logged decisions one `POST /v1/replay` may decide (422
     /// `replay-too-large` past it).
     pub replay_max_decisions: u64,
+    /// Where work arrives (`POST /v1/intake/...`): none by default.
+    pub intake: intake::IntakeConfig,
 }
 
 impl Default for ServerOptions {
@@ -98,6 +103,7 @@ impl Default for ServerOptions {
             page_byte_limit: DEFAULT_PAGE_BYTE_LIMIT,
             routes: entitle_store::Routes::default(),
             replay_max_decisions: DEFAULT_REPLAY_MAX_DECISIONS,
+            intake: intake::IntakeConfig::default(),
         }
     }
 }

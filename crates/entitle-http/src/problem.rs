@@ -76,6 +76,9 @@ kinds! {
     BAD_REQUEST = ("bad-request", BAD_REQUEST, "Malformed HTTP request");
     /// 401: no token or an unknown one.
     UNAUTHORIZED = ("unauthorized", UNAUTHORIZED, "Missing or invalid bearer token");
+    /// 401: an intake delivery that is not the service's (signature,
+    /// timestamp or token).
+    INTAKE_UNAUTHORIZED = ("intake-unauthorized", UNAUTHORIZED, "Delivery not authentic");
     /// 403: the role may not do this.
     FORBIDDEN = ("forbidden", FORBIDDEN, "Role not allowed");
     /// 403: the facts claim an actor other than the caller's role.
@@ -108,6 +111,8 @@ kinds! {
     INVALID_FACTS = ("invalid-facts", UNPROCESSABLE_ENTITY, "Invalid facts");
     /// 422: the store's records cannot make valid facts for this policy.
     INCOMPLETE_RECORDS = ("incomplete-records", UNPROCESSABLE_ENTITY, "The ticket's records cannot decide this policy");
+    /// 422: an intake delivery cannot start a decision (recorded as refused).
+    INTAKE_REFUSED = ("intake-refused", UNPROCESSABLE_ENTITY, "Delivery refused");
     /// 422: a replay would decide more decisions than the server allows.
     REPLAY_TOO_LARGE = ("replay-too-large", UNPROCESSABLE_ENTITY, "Replay matches too many decisions");
     /// 431: the request's headers are too large or too many.

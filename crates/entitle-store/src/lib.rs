@@ -130,6 +130,7 @@ mod bound;
 mod error;
 mod facts;
 pub mod import;
+mod intake;
 mod kinds;
 mod log;
 mod outbox;
@@ -141,6 +142,7 @@ mod store;
 
 pub use error::StoreError;
 pub use facts::{assemble, assemble_json, check_stored};
+pub use intake::{Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,

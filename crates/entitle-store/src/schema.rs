@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::store::Backend;
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// One migration.
 struct Migration {
@@ -268,6 +268,35 @@ const MIGRATIONS: &[Migration] = &[
         // spelt. Filled for the rows already there by `fill_url_keys`.
         "ALTER TABLE tickets ADD COLUMN url_key TEXT",
         "CREATE INDEX tickets_url_key ON tickets (url_key, id)",
+    ],
+    sqlite: &[],
+    postgres: &[],
+}, Migration {
+    version: 7,
+    name: "the intake inbox",
+    common: &[
+        // One row per delivery received from a place where work arrives
+        // (`intake.rs`). The first delivery of an event holds its outcome;
+        // its redeliveries are rows of status `duplicate` pointing at it.
+        "CREATE TABLE intake (
+             id TEXT PRIMARY KEY,
+             source TEXT NOT NULL,
+             delivery_id TEXT NOT NULL,
+             received_at TEXT NOT NULL,
+             status TEXT NOT NULL
+                 CHECK (status IN ('decided', 'duplicate', 'refused', 'ignored')),
+             subject TEXT,
+             policy TEXT,
+             decision_id TEXT,
+             first_id TEXT,
+             reason TEXT,
+             payload TEXT NOT NULL
+         )",
+        // At most one event per delivery id: what makes a redelivery
+        // start nothing (written in the decision's transaction).
+        "CREATE UNIQUE INDEX intake_delivery ON intake (source, delivery_id)
+             WHERE status <> 'duplicate'",
+        "CREATE INDEX intake_subject ON intake (subject, id)",
     ],
     sqlite: &[],
     postgres: &[],

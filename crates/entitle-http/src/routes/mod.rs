@@ -8,6 +8,7 @@
 //!   `POST /v1/tickets/{ticket}/decisions/{policy}`);
 //! - [`log`]: reading the decision log (`GET /v1/decisions...`);
 //! - [`actions`]: the outbox (`/v1/actions...`);
+//! - [`intake`]: where work arrives (`/v1/intake...`);
 //! - [`replay`]: what a proposed configuration would change in the log
 //!   (`POST /v1/replay`).
 
@@ -25,6 +26,7 @@ mod actions;
 mod catalog;
 mod decisions;
 mod extract;
+mod intake;
 mod layers;
 mod log;
 pub(crate) mod replay;
@@ -64,6 +66,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/actions/{id}/cancel", post(actions::cancel_action))
         .route("/v1/actions/{id}/done", post(actions::done_action))
         .route("/v1/replay", post(replay::replay))
+        .route("/v1/intake", get(intake::list))
+        .route("/v1/intake/zendesk", post(intake::zendesk))
+        .route("/v1/intake/gitlab", post(intake::gitlab))
         .fallback(layers::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(state);

@@ -136,12 +136,14 @@ impl NativeWriter {
     }
 
     /// Whether this connection writes `jobs`: any batch but one holding a
-    /// `Regenerate` (written by the sqlx path).
+    /// `Regenerate` or an intake delivery (written by the sqlx path).
     pub(crate) fn writes(jobs: &[&LogJob]) -> bool {
         !jobs.iter().any(|job| {
-            job.plan
-                .license
-                .is_some_and(|license| license.effect == LicenseEffect::Regenerate)
+            job.inbox.is_some()
+                || job
+                    .plan
+                    .license
+                    .is_some_and(|license| license.effect == LicenseEffect::Regenerate)
         })
     }
 

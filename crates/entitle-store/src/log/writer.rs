@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::bound::{Bound, bind_sqlx};
 use crate::error::StoreError;
+use crate::intake::{InboxRow, IntakeStatus};
 use crate::outbox::ActionRecord;
 use crate::outbox::payload::DecisionTexts;
 use crate::outbox::plan::Plan;
@@ -43,6 +44,9 @@ pub(crate) struct LogJob {
     /// The steps to write with the entry (empty for most decisions).
     pub(super) plan: Plan,
     action_ticket: Option<String>,
+    /// The intake delivery that started the decision: written first, in the
+    /// same transaction; the decision is left out if it is a redelivery.
+    pub(super) inbox: Option<InboxRow>,
     ack: oneshot::Sender<Result<Written, StoreError>>,
 }
 
@@ -69,6 +73,8 @@ pub(crate) struct Written {
     existing_license: Option<Arc<ActionRecord>>,
     /// The entry's part of the steps' payloads, when steps were written.
     entry: Option<DecisionTexts>,
+    /// Its intake delivery had been received before: nothing was written.
+    duplicate: bool,
 }
 
 impl Written {
@@ -88,6 +94,7 @@ impl Written {
             license_step: resolution.license_step,
             existing_license: resolution.existing_license,
             entry,
+            duplicate: resolution.duplicate,
         }
     }
 }
@@ -259,10 +266,56 @@ pub(super) async fn write_with_actions(
         Backend::Postgres => conn.begin().await,
     }
     .map_err(fail("starting a decision-log transaction"))?;
+    // Intake deliveries first: a redelivery's decision is left out.
+    let mut duplicate = vec![false; jobs.len()];
+    for (job, duplicate) in jobs.iter().zip(duplicate.iter_mut()) {
+        if let Some(inbox) = &job.inbox {
+            let first = inbox
+                .insert_first(
+                    &mut tx,
+                    IntakeStatus::Decided,
+                    Some(&job.row.decision_id),
+                    None,
+                )
+                .await?;
+            *duplicate = !first;
+        }
+    }
+    let fresh: Vec<&LogJob> = jobs
+        .iter()
+        .zip(&duplicate)
+        .filter(|(_, duplicate)| !**duplicate)
+        .map(|(job, _)| *job)
+        .collect();
+    let resolutions = write_fresh(&mut tx, backend, sql, &fresh).await?;
+    tx.commit()
+        .await
+        .map_err(fail("committing a decision-log transaction"))?;
+    let mut resolutions = resolutions.into_iter();
+    Ok(duplicate
+        .into_iter()
+        .map(|duplicate| {
+            if duplicate {
+                Resolution::duplicate()
+            } else {
+                resolutions.next().unwrap_or_else(Resolution::duplicate)
+            }
+        })
+        .collect())
+}
+
+/// Writes the entries of `jobs` and their steps in `tx`.
+async fn write_fresh(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    sql: &InsertSql,
+    jobs: &[&LogJob],
+) -> Result<Vec<Resolution>, StoreError> {
+    let fail = StoreError::db;
     for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<&LogRow> = chunk.iter().map(|job| &job.row).collect();
         insert(
-            &mut tx,
+            &mut *tx,
             sql.get(rows.len()).map_err(fail("logging a decision"))?,
             &rows,
         )
@@ -270,11 +323,7 @@ pub(super) async fn write_with_actions(
         .map_err(fail("logging a decision"))?;
     }
     let actions: Vec<ActionsJob<'_>> = jobs.iter().map(|job| job.actions()).collect();
-    let resolutions = write_actions(&mut tx, backend, &actions).await?;
-    tx.commit()
-        .await
-        .map_err(fail("committing a decision-log transaction"))?;
-    Ok(resolutions)
+    write_actions(tx, backend, &actions).await
 }
 
 /// The writer's connection.
@@ -336,7 +385,10 @@ pub(super) async fn write_jobs(
     sql: &InsertSql,
     jobs: &[&LogJob],
 ) -> Result<Vec<Resolution>, StoreError> {
-    if jobs.iter().all(|job| job.plan.steps.is_empty()) {
+    if jobs
+        .iter()
+        .all(|job| job.plan.steps.is_empty() && job.inbox.is_none())
+    {
         let rows: Vec<&LogRow> = jobs.iter().map(|job| &job.row).collect();
         write_batch(conn, sql, &rows)
             .await
@@ -451,7 +503,28 @@ impl Store {
     /// For a SQLite file the writer has a connection of its own to it,
     /// outside the pool, and calls SQLite on its thread; a URL with any
     /// parameter but `mode=rwc` or `mode=rw` keeps it on the pool's driver.
-    pub async fn log_decision(&self, mut entry: NewDecision) -> Result<LoggedDecision, StoreError> {
+    pub async fn log_decision(&self, entry: NewDecision) -> Result<LoggedDecision, StoreError> {
+        // Without a delivery, nothing can make the entry a redelivery.
+        self.log(entry, None).await?.ok_or(StoreError::Closed)
+    }
+
+    /// [`Store::log_decision`] with the intake delivery that started it,
+    /// written first in the same transaction: `None` when the delivery had
+    /// been received before (nothing written).
+    pub(crate) async fn log_decision_inboxed(
+        &self,
+        entry: NewDecision,
+        inbox: InboxRow,
+    ) -> Result<(InboxRow, Option<LoggedDecision>), StoreError> {
+        let logged = self.log(entry, Some(inbox.clone())).await?;
+        Ok((inbox, logged))
+    }
+
+    async fn log(
+        &self,
+        mut entry: NewDecision,
+        inbox: Option<InboxRow>,
+    ) -> Result<Option<LoggedDecision>, StoreError> {
         let actions = std::mem::take(&mut entry.actions);
         let mut action_ticket = entry.action_ticket.take();
         // A license named by URL alone is the stored ticket's, when a
@@ -487,11 +560,15 @@ impl Store {
                 row,
                 plan,
                 action_ticket,
+                inbox,
                 ack,
             })))
             .await
             .map_err(|_| StoreError::Closed)?;
         let written = acked.await.map_err(|_| StoreError::Closed)??;
+        if written.duplicate {
+            return Ok(None);
+        }
         let license_step = written.license_step;
         // Steps were written only if the writer handed the entry's part back.
         let actions = match written.entry {
@@ -516,11 +593,11 @@ impl Store {
                     .collect::<Result<Vec<_>, _>>()?
             }
         };
-        Ok(LoggedDecision {
+        Ok(Some(LoggedDecision {
             decision_id,
             logged_at,
             actions,
             existing_license: written.existing_license,
-        })
+        }))
     }
 }

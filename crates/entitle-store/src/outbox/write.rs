@@ -66,6 +66,9 @@ pub(crate) struct Resolution {
     /// The ticket's license step, when it already had one (one record for
     /// every decision of the batch about that ticket).
     pub(crate) existing_license: Option<Arc<ActionRecord>>,
+    /// The decision was left out: its intake delivery had been received
+    /// before.
+    pub(crate) duplicate: bool,
 }
 
 impl Resolution {
@@ -75,6 +78,17 @@ impl Resolution {
             kept: Kept::All,
             license_step: None,
             existing_license: None,
+            duplicate: false,
+        }
+    }
+
+    /// Nothing written: the decision's intake delivery is a redelivery.
+    pub(crate) fn duplicate() -> Resolution {
+        Resolution {
+            kept: Kept::Nothing,
+            license_step: None,
+            existing_license: None,
+            duplicate: true,
         }
     }
 }
@@ -216,6 +230,7 @@ async fn regenerate(
                     kept: Kept::All,
                     license_step: Some(license.step),
                     existing_license: None,
+                    duplicate: false,
                 });
             }
             conflicting(conn, ticket).await?
@@ -231,6 +246,7 @@ async fn regenerate(
         kept: Kept::Replanned(job.plan.clone().without_action(license.action)),
         license_step: None,
         existing_license: Some(Arc::new(existing)),
+        duplicate: false,
     })
 }
 
@@ -284,6 +300,7 @@ impl Needs<'_> {
                     kept: Kept::All,
                     license_step: Some(license.step),
                     existing_license: None,
+                    duplicate: false,
                 }),
                 _ => Needs::Standing(ticket),
             },
@@ -298,6 +315,7 @@ impl Resolution {
             kept: Kept::Nothing,
             license_step: None,
             existing_license: Some(existing),
+            duplicate: false,
         }
     }
 }

@@ -1,0 +1,516 @@
+//! Intake: `POST /v1/intake/zendesk` and `POST /v1/intake/gitlab` start
+//! decisions from where work arrives (see [`crate::intake`]);
+//! `GET /v1/intake` lists every delivery and what became of it.
+//!
+//! Every authentic delivery is written to the store's inbox: the one that
+//! starts a decision in the decision's own transaction, so a redelivery
+//! (retried, sent five times at once, or after a crash) starts nothing. A
+//! delivery that is not authentic is 401 and leaves no trace; one that
+//! cannot start a decision is recorded as `refused` (422, naming the
+//! member) or `ignored` (200, saying why).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+use entitle_store::{
+    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision, StoreError,
+    TicketInput,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::actions::{self, ActionSummary};
+use super::extract::{Caller, request_id};
+use super::json_value;
+use crate::AppState;
+use crate::auth::Role;
+use crate::intake::zendesk::{self, Refusal, ZendeskEvent};
+use crate::intake::{gitlab, shown};
+use crate::problem::{self, Problem};
+
+/// The answer to an authentic delivery.
+#[derive(Serialize)]
+struct Answer<'a> {
+    /// `decided`, `duplicate`, `ignored` (`refused` is a 422 problem).
+    status: IntakeStatus,
+    /// The inbox row of this delivery.
+    intake_id: &'a str,
+    /// The decision it started (for a duplicate: the first delivery's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_id: Option<&'a str>,
+    /// The policy decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
+    /// The decision's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'a str>,
+    /// The outbox steps it wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<ActionSummary<'a>>>,
+    /// For a duplicate: the first delivery's inbox row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_id: Option<&'a str>,
+    /// Why nothing was started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+impl<'a> Answer<'a> {
+    fn of(event: &'a IntakeEvent) -> Answer<'a> {
+        Answer {
+            status: event.status,
+            intake_id: &event.id,
+            decision_id: event.decision_id.as_deref(),
+            policy: event.policy.as_deref(),
+            outcome: None,
+            actions: None,
+            first_id: event.first_id.as_deref(),
+            reason: event.reason.as_deref(),
+        }
+    }
+}
+
+fn not_configured(source: &str) -> Problem {
+    Problem::new(
+        problem::NOT_FOUND,
+        format!("intake from {source} is not configured (see `entitle serve --intake`)"),
+    )
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The delivery id from `names` (the first present), checked.
+fn delivery_id(headers: &HeaderMap, names: &[&str]) -> Result<String, Problem> {
+    let Some((name, value)) = names
+        .iter()
+        .find_map(|name| headers.get(*name).map(|value| (*name, value)))
+    else {
+        return Err(Problem::new(
+            problem::BAD_REQUEST,
+            format!(
+                "the `{}` header is missing: without it a retry cannot be told from a new event",
+                names.join("` or `")
+            ),
+        ));
+    };
+    match value.to_str() {
+        Ok(id) if !id.trim().is_empty() && id.len() <= 200 && !id.chars().any(char::is_control) => {
+            Ok(id.trim().to_owned())
+        }
+        _ => Err(Problem::new(
+            problem::BAD_REQUEST,
+            format!("the `{name}` header must be 1 to 200 visible characters"),
+        )),
+    }
+}
+
+/// The answer for a redelivery: a `duplicate` row was written.
+fn duplicate(event: &IntakeEvent) -> Result<Response, Problem> {
+    json_value(&Answer::of(event))
+}
+
+/// Records `delivery` as refused for `refusal` and answers 422, or 200 if
+/// it is a redelivery.
+async fn refuse(
+    state: &AppState,
+    delivery: Delivery,
+    refusal: Refusal,
+) -> Result<Response, Problem> {
+    match state
+        .store()
+        .record_delivery(delivery, IntakeStatus::Refused, &refusal.to_string())
+        .await?
+    {
+        Ok(_) => Err(Problem::new(
+            problem::INTAKE_REFUSED,
+            format!("{}; the delivery is recorded as refused", refusal.message),
+        )
+        .at(&refusal.field)),
+        Err(Intake::Duplicate { event, .. }) => duplicate(&event),
+        Err(Intake::Decided { .. }) => Err(Problem::internal("a refused delivery was decided")),
+    }
+}
+
+/// Records `delivery` as ignored for `reason` and answers 200.
+async fn ignore(state: &AppState, delivery: Delivery, reason: &str) -> Result<Response, Problem> {
+    match state
+        .store()
+        .record_delivery(delivery, IntakeStatus::Ignored, reason)
+        .await?
+    {
+        Ok(event) => json_value(&Answer::of(&event)),
+        Err(Intake::Duplicate { event, .. }) => duplicate(&event),
+        Err(Intake::Decided { .. }) => Err(Problem::internal("an ignored delivery was decided")),
+    }
+}
+
+/// A store error as a refusal when it is the delivery's fault (4xx), else
+/// the problem (5xx: the service retries).
+fn refusal_of(error: StoreError, field: &str) -> Result<Refusal, Problem> {
+    let problem = Problem::from(error);
+    if problem.status().is_client_error() {
+        Ok(Refusal::new(
+            problem.field.clone().unwrap_or_else(|| field.to_owned()),
+            problem.detail,
+        ))
+    } else {
+        Err(problem)
+    }
+}
+
+/// What a decision from intake needs: the source, its role, the policy,
+/// the facts, the ticket the decision is about.
+struct Start<'a> {
+    source: &'static str,
+    role: Role,
+    policy: &'static str,
+    facts: Value,
+    ticket: Option<String>,
+    delivery: Delivery,
+    headers: &'a HeaderMap,
+    /// Where the facts came from in the body (`ticket` for Zendesk): a
+    /// facts path is reported under it.
+    field_of: fn(&str) -> String,
+}
+
+/// Decides and logs `start`'s decision with its delivery, in one
+/// transaction.
+async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem> {
+    let Start {
+        source,
+        role,
+        policy,
+        facts,
+        ticket,
+        delivery,
+        headers,
+        field_of,
+    } = start;
+    let text = JsonText::serialize(&facts)
+        .map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))?;
+    let report = match entitle::decide_json(
+        policy,
+        text.as_str().as_bytes(),
+        Utc::now(),
+        &state.options().config,
+    ) {
+        Ok(report) => report,
+        Err(e) => {
+            let problem = Problem::from(e);
+            if !problem.status().is_client_error() {
+                return Err(problem);
+            }
+            let field = field_of(problem.field.as_deref().unwrap_or("facts"));
+            return refuse(state, delivery, Refusal::new(field, problem.detail)).await;
+        }
+    };
+    let token = format!("intake:{source}");
+    let entry = NewDecision::from_report(&report, text, role.id(), request_id(headers), ticket)
+        .and_then(|entry| entry.with_actions(&report, &state.options().routes, Some(&token)))?;
+    match state.store().log_decision_from(entry, delivery).await? {
+        Intake::Decided { event, logged } => json_value(&Answer {
+            outcome: Some(report.outcome),
+            actions: Some(actions::summaries(&logged.actions)),
+            policy: Some(policy),
+            ..Answer::of(&event)
+        }),
+        Intake::Duplicate { event, .. } => duplicate(&event),
+    }
+}
+
+/// `POST /v1/intake/zendesk`.
+pub(super) async fn zendesk(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let Some(config) = state.options().intake.zendesk.clone() else {
+        return Err(not_configured("Zendesk"));
+    };
+    zendesk::verify(
+        &config.secret,
+        header(&headers, zendesk::SIGNATURE_HEADER),
+        header(&headers, zendesk::TIMESTAMP_HEADER),
+        &body,
+        Utc::now(),
+        config.max_skew,
+    )
+    .map_err(|e| Problem::new(problem::INTAKE_UNAUTHORIZED, e.to_string()))?;
+    let delivery_id = delivery_id(&headers, &[zendesk::INVOCATION_HEADER])?;
+    let mut delivery = Delivery {
+        source: "zendesk".to_owned(),
+        delivery_id,
+        subject: None,
+        policy: None,
+        payload: String::from_utf8_lossy(&body).into_owned(),
+    };
+    if let Some(Intake::Duplicate { event, .. }) =
+        state.store().record_redelivery(delivery.clone()).await?
+    {
+        return duplicate(&event);
+    }
+    let event = match config.event(&body) {
+        Ok(event) => event,
+        Err(refusal) => return refuse(&state, delivery, refusal).await,
+    };
+    let Some(rule) = event.rule.clone() else {
+        delivery.subject = Some(event.ticket_id.clone());
+        let tags: Vec<String> = event.tags.iter().map(|t| shown(t)).collect();
+        let reason = format!(
+            "no rule names any of the ticket's tags ({})",
+            if tags.is_empty() {
+                "none".to_owned()
+            } else {
+                tags.join(" ")
+            }
+        );
+        return ignore(&state, delivery, &reason).await;
+    };
+    let ticket = match store_ticket(&state, &event).await? {
+        Ok(ticket) => ticket,
+        Err(refusal) => {
+            delivery.subject = Some(event.ticket_id.clone());
+            delivery.policy = Some(rule.policy.to_owned());
+            return refuse(&state, delivery, refusal).await;
+        }
+    };
+    delivery.subject = Some(ticket.clone());
+    delivery.policy = Some(rule.policy.to_owned());
+    let mut supplied = event.supplied.clone();
+    if state.has_actor(rule.policy) {
+        supplied.insert(
+            "actor".to_owned(),
+            Value::String(config.role.id().to_owned()),
+        );
+    }
+    let facts = match state
+        .store()
+        .facts_for_ticket_with(&ticket, rule.policy, &supplied)
+        .await
+    {
+        Ok(facts) => facts,
+        Err(e) => {
+            let refusal = refusal_of(e, "ticket")?;
+            return refuse(&state, delivery, refusal).await;
+        }
+    };
+    let start = Start {
+        source: "zendesk",
+        role: config.role,
+        policy: rule.policy,
+        facts,
+        ticket: Some(ticket),
+        delivery,
+        headers: &headers,
+        field_of: |path| format!("ticket ({path})"),
+    };
+    decide(&state, start).await
+}
+
+/// Upserts the event's ticket: its id is the stored ticket with its URL
+/// (however spelt), else the Zendesk id. What the body does not fill is
+/// kept as stored (the subscription, the internal request's progress).
+async fn store_ticket(
+    state: &AppState,
+    event: &ZendeskEvent,
+) -> Result<Result<String, Refusal>, Problem> {
+    let store = state.store();
+    let id = match store.ticket_for_url(&event.url).await? {
+        Some(id) => id,
+        None => event.ticket_id.clone(),
+    };
+    let stored = match store.ticket(&id).await {
+        Ok(ticket) => Some(ticket),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let field = |name: &str| event.fields.get(name);
+    let text = |name: &str, kept: Option<String>| match field(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => None,
+        None => kept,
+    };
+    let flag = |name: &str, kept: bool| match field(name) {
+        Some(Value::Bool(b)) => *b,
+        _ => kept,
+    };
+    let input = TicketInput {
+        id: id.clone(),
+        url: stored
+            .as_ref()
+            .map_or_else(|| event.url.clone(), |t| t.url.clone()),
+        requester_email: event.requester_email.clone(),
+        subscription_id: text(
+            "subscription_id",
+            stored.as_ref().and_then(|t| t.subscription_id.clone()),
+        ),
+        namespace_id: text(
+            "namespace_id",
+            stored.as_ref().and_then(|t| t.namespace_id.clone()),
+        ),
+        admin_dashboard_screenshot: flag(
+            "admin_dashboard_screenshot",
+            stored
+                .as_ref()
+                .is_some_and(|t| t.admin_dashboard_screenshot),
+        ),
+        license_page_screenshot: flag(
+            "license_page_screenshot",
+            stored.as_ref().is_some_and(|t| t.license_page_screenshot),
+        ),
+        screenshot_user_count: match field("screenshot_user_count") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(_) => None,
+            None => stored.as_ref().and_then(|t| t.screenshot_user_count),
+        },
+        internal_request: stored
+            .as_ref()
+            .map_or(entitle::policies::InternalRequest::None, |t| {
+                t.internal_request
+            }),
+    };
+    let records = entitle_store::Records {
+        tickets: vec![input],
+        ..Default::default()
+    };
+    match store.put_records(&records).await {
+        Ok(_) => Ok(Ok(id)),
+        Err(e) => Ok(Err(refusal_of(e, "ticket")?)),
+    }
+}
+
+/// `POST /v1/intake/gitlab`.
+pub(super) async fn gitlab(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let Some(config) = state.options().intake.gitlab.clone() else {
+        return Err(not_configured("GitLab"));
+    };
+    if !config.token_matches(headers.get(gitlab::TOKEN_HEADER).map(|v| v.as_bytes())) {
+        return Err(Problem::new(
+            problem::INTAKE_UNAUTHORIZED,
+            format!(
+                "the `{}` header is missing or is not the webhook's secret token",
+                gitlab::TOKEN_HEADER
+            ),
+        ));
+    }
+    match header(&headers, gitlab::EVENT_HEADER) {
+        Some(gitlab::ISSUE_HOOK) => {}
+        other => {
+            return Err(Problem::new(
+                problem::BAD_REQUEST,
+                format!(
+                    "`{}` is `{}`: only `{}` events are taken (enable just \"Issues events\" on the webhook)",
+                    gitlab::EVENT_HEADER,
+                    shown(other.unwrap_or("")),
+                    gitlab::ISSUE_HOOK
+                ),
+            ));
+        }
+    }
+    let delivery_id = delivery_id(
+        &headers,
+        &[gitlab::IDEMPOTENCY_HEADER, gitlab::EVENT_UUID_HEADER],
+    )?;
+    let mut delivery = Delivery {
+        source: "gitlab".to_owned(),
+        delivery_id,
+        subject: None,
+        policy: None,
+        payload: String::from_utf8_lossy(&body).into_owned(),
+    };
+    if let Some(Intake::Duplicate { event, .. }) =
+        state.store().record_redelivery(delivery.clone()).await?
+    {
+        return duplicate(&event);
+    }
+    let (url, facts) = match gitlab::event(&body) {
+        Err(refusal) => return refuse(&state, delivery, refusal).await,
+        Ok(gitlab::IssueEvent::Ignored { url, reason }) => {
+            delivery.subject = url;
+            return ignore(&state, delivery, &reason).await;
+        }
+        Ok(gitlab::IssueEvent::Malformed { url, refusal }) => {
+            delivery.subject = Some(url);
+            delivery.policy = Some(gitlab::POLICY.to_owned());
+            return refuse(&state, delivery, refusal).await;
+        }
+        Ok(gitlab::IssueEvent::Report { url, facts }) => (url, facts),
+    };
+    delivery.subject = Some(url.clone());
+    delivery.policy = Some(gitlab::POLICY.to_owned());
+    if let Some(decided) = state.store().decided_subject("gitlab", &url).await? {
+        let reason = format!(
+            "the issue was decided already (decision {}); edit it again to no effect",
+            decided.decision_id.as_deref().unwrap_or("?")
+        );
+        return ignore(&state, delivery, &reason).await;
+    }
+    let start = Start {
+        source: "gitlab",
+        role: config.role,
+        policy: gitlab::POLICY,
+        facts,
+        ticket: None,
+        delivery,
+        headers: &headers,
+        field_of: gitlab::line_of,
+    };
+    decide(&state, start).await
+}
+
+/// Query of `GET /v1/intake`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IntakeQuery {
+    ticket: Option<String>,
+    source: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+#[derive(Serialize)]
+struct IntakePage {
+    events: Vec<IntakeEvent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_before: Option<String>,
+}
+
+/// `GET /v1/intake`: every delivery, newest first; `ticket` (a ticket id or
+/// issue URL) and `source` filter, `limit` and `before` page.
+pub(super) async fn list(
+    _caller: Caller,
+    State(state): State<AppState>,
+    query: Result<Query<IntakeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| Problem::new(problem::BAD_QUERY, e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::new(
+            problem::BAD_QUERY,
+            format!("`limit` must be between 1 and 1000, not {limit}"),
+        )
+        .at("limit"));
+    }
+    let filter = IntakeFilter {
+        subject: query.ticket,
+        source: query.source,
+        limit,
+        before: query.before,
+    };
+    let events = state.store().list_intake(&filter).await?;
+    let next_before = (events.len() == limit as usize)
+        .then(|| events.last().map(|e| e.id.clone()))
+        .flatten();
+    json_value(&IntakePage {
+        events,
+        next_before,
+    })
+}
