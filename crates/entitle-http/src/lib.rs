@@ -89,6 +89,43 @@ pub struct ServerOptions {
     pub replay_max_decisions: u64,
     /// Where work arrives (`POST /v1/intake/...`): none by default.
     pub intake: intake::IntakeConfig,
+    /// The clock intake reads: when a delivery's decision is made, and the
+    /// window its signature must fall in (the system clock by default).
+    pub clock: Clock,
+}
+
+/// A source of the current instant: the system clock, or a fixed one for
+/// tests and demonstrations.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(chrono::Utc::now))
+    }
+
+    /// A clock that always reads `at`.
+    pub fn fixed(at: chrono::DateTime<chrono::Utc>) -> Clock {
+        Clock(Arc::new(move || at))
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl Default for ServerOptions {
@@ -104,6 +141,7 @@ impl Default for ServerOptions {
             routes: entitle_store::Routes::default(),
             replay_max_decisions: DEFAULT_REPLAY_MAX_DECISIONS,
             intake: intake::IntakeConfig::default(),
+            clock: Clock::system(),
         }
     }
 }

@@ -377,6 +377,36 @@ fn schemas() -> Map<String, Value> {
 /// The body and the answer of `POST /v1/replay`.
 fn replay_schemas() -> Value {
     json!({
+        "IntakeEvent": {
+            "type": "object",
+            "required": ["id", "source", "delivery_id", "received_at", "status"],
+            "properties": {
+                "id": {"type": "string", "description": "The inbox row (a UUID v7)."},
+                "source": {"type": "string", "enum": ["zendesk", "gitlab"]},
+                "delivery_id": {"type": "string", "description": "The service's id of the delivery, the same on every retry."},
+                "received_at": {"type": "string", "description": "RFC 3339, UTC."},
+                "status": {"type": "string", "enum": INTAKE_STATUSES},
+                "subject": {"type": "string", "description": "The ticket id or issue URL."},
+                "policy": {"type": "string"},
+                "decision_id": {"type": "string", "description": "The decision it started (a duplicate: the first delivery's)."},
+                "first_id": {"type": "string", "description": "A duplicate's first delivery."},
+                "reason": {"type": "string", "description": "Why it was refused or ignored."}
+            }
+        },
+        "IntakeAnswer": {
+            "type": "object",
+            "required": ["status", "intake_id"],
+            "properties": {
+                "status": {"type": "string", "enum": ["decided", "duplicate", "ignored"]},
+                "intake_id": {"type": "string"},
+                "decision_id": {"type": "string"},
+                "policy": {"type": "string"},
+                "outcome": {"type": "string"},
+                "actions": {"type": "array", "items": {"type": "object"}},
+                "first_id": {"type": "string"},
+                "reason": {"type": "string"}
+            }
+        },
         "ReplayRequest": {
             "type": "object",
             "additionalProperties": false,
@@ -429,6 +459,9 @@ fn replay_schemas() -> Value {
         }
     })
 }
+
+/// What became of a delivery (`entitle_store::IntakeStatus`).
+const INTAKE_STATUSES: [&str; 4] = ["decided", "duplicate", "refused", "ignored"];
 
 /// The document.
 pub fn document() -> Value {
@@ -560,6 +593,31 @@ pub fn document() -> Value {
             "parameters": [action_param()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": done_schema()}}},
             "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
+        }},
+        "/v1/intake": {"get": {
+            "operationId": "listIntake",
+            "summary": "Deliveries received from Zendesk and GitLab and what became of each, newest first. Any role.",
+            "parameters": [
+                {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only deliveries about this ticket id or issue URL."},
+                {"name": "source", "in": "query", "schema": {"type": "string", "enum": ["zendesk", "gitlab"]}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "Only deliveries older than this intake id (paging)."}
+            ],
+            "responses": responses(ok_json("The deliveries.", json!({"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": reference("IntakeEvent")}, "next_before": {"type": "string"}}})), &with(&[400, 403]))
+        }},
+        "/v1/intake/zendesk": {"post": {
+            "operationId": "intakeZendesk",
+            "summary": "A Zendesk trigger's webhook: a signed ticket event (docs/intake.md) starts the policy its tag names, on the ticket's stored records. No bearer token: the `X-Zendesk-Webhook-Signature` (base64 HMAC-SHA256 of the `X-Zendesk-Webhook-Signature-Timestamp` value followed by the body) authenticates it, within 5 minutes of the server's clock. A redelivery (same `X-Zendesk-Webhook-Invocation-Id`) starts nothing.",
+            "security": [],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": responses(ok_json("Decided, a duplicate, or ignored.", reference("IntakeAnswer")), &with(&[400, 401, 404, 413, 422]))
+        }},
+        "/v1/intake/gitlab": {"post": {
+            "operationId": "intakeGitlab",
+            "summary": "A GitLab project webhook's issue event: an issue following the \"Report a provision failure\" template starts `provision-failure`. No bearer token: `X-Gitlab-Token` must be the webhook's secret token and `X-Gitlab-Event` `Issue Hook`. A redelivery (same `Idempotency-Key`, else `X-Gitlab-Event-UUID`) starts nothing.",
+            "security": [],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": responses(ok_json("Decided, a duplicate, or ignored.", reference("IntakeAnswer")), &with(&[400, 401, 404, 413, 422]))
         }},
         "/v1/replay": {"post": {
             "operationId": "replay",

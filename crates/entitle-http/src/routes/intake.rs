@@ -13,7 +13,6 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Utc;
 use entitle_store::{
     Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision, StoreError,
     TicketInput,
@@ -195,7 +194,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
     let report = match entitle::decide_json(
         policy,
         text.as_str().as_bytes(),
-        Utc::now(),
+        state.options().clock.now(),
         &state.options().config,
     ) {
         Ok(report) => report,
@@ -236,7 +235,7 @@ pub(super) async fn zendesk(
         header(&headers, zendesk::SIGNATURE_HEADER),
         header(&headers, zendesk::TIMESTAMP_HEADER),
         &body,
-        Utc::now(),
+        state.options().clock.now(),
         config.max_skew,
     )
     .map_err(|e| Problem::new(problem::INTAKE_UNAUTHORIZED, e.to_string()))?;
