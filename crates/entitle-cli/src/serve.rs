@@ -50,6 +50,12 @@ pub(crate) struct ServeArgs {
     /// decisions from signed deliveries.
     #[arg(long, value_name = "TOML")]
     intake: Option<PathBuf>,
+    /// Intake decides as if it were this instant (RFC 3339), and checks
+    /// the deliveries' signed timestamps against it: for demonstrations
+    /// (a weekend emergency on a weekday) and tests. Default: the system
+    /// clock.
+    #[arg(long, value_name = "RFC3339", requires = "intake")]
+    clock: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,10 +172,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         Some(path) => crate::intake::load_intake_config(path)?,
         None => entitle_http::intake::IntakeConfig::default(),
     };
+    let clock = match &args.clock {
+        Some(text) => entitle_http::Clock::fixed(
+            entitle::input::parse_instant(text).map_err(|e| bad(format!("--clock: {e}")))?,
+        ),
+        None => entitle_http::Clock::system(),
+    };
     let options = ServerOptions {
         config,
         routes,
         intake,
+        clock,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         ..ServerOptions::default()

@@ -45,6 +45,15 @@ enum ProjectId {
     Path(String),
 }
 
+/// The iid of the tracker issue that started the step's decision
+/// (`origin`, written by intake), if any.
+fn origin_issue(payload: &Value) -> Option<u64> {
+    let origin = payload.get("origin")?;
+    (origin.get("source")?.as_str()? == "gitlab")
+        .then(|| origin.get("issue_iid")?.as_u64())
+        .flatten()
+}
+
 /// GitLab's longest issue title.
 const TITLE_CHARS: usize = 255;
 
@@ -100,6 +109,19 @@ impl GitLabSink {
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
         let issue = issue(d);
+        // A decision started by an issue of the tracker (intake): its
+        // internal request is that issue, acknowledged with a note.
+        if let (Record::Request, Some(iid)) = (issue.record, origin_issue(d.payload)) {
+            let note = format!(
+                "Acknowledged by entitle: L&R Support takes this request.\n\n{}",
+                issue.description
+            );
+            self.note(iid, &note, d.idempotency_key, d.attempt > 1)
+                .await?;
+            return Ok(
+                json!({"record": "acknowledged", "status": 200, "body": {"iid": iid}, "closed": false}),
+            );
+        }
         // A record made again that fails again: the open `[Failure]` issue
         // it made before gets a note, not a twin.
         if let (Record::Failure, Some(failure)) = (issue.record, previous_failure(d.previous)) {

@@ -90,11 +90,22 @@ impl Server {
     /// Starts `entitle serve --listen 127.0.0.1:0 --db DB --actions FILE` in
     /// the site's directory with `env` set, and waits for its address.
     pub async fn start(site: &Site, db: &str, actions: &Path, env: &[(&str, String)]) -> Self {
+        let args = [std::ffi::OsString::from("--actions"), actions.into()];
+        Self::start_with(site, db, &args, env).await
+    }
+
+    /// Starts `entitle serve --listen 127.0.0.1:0 --db DB ARGS...`.
+    pub async fn start_with(
+        site: &Site,
+        db: &str,
+        args: &[std::ffi::OsString],
+        env: &[(&str, String)],
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_entitle"));
         command
             .current_dir(site.path())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db, "--actions"])
-            .arg(actions)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

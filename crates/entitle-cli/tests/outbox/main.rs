@@ -24,6 +24,7 @@ macro_rules! wait_until {
 mod bad_input;
 mod common;
 mod crash;
+mod intake;
 mod once;
 mod postgres;
 mod provision;

@@ -637,3 +637,110 @@ async fn a_license_done_by_hand_makes_the_records_true() {
     );
     server.stop().await;
 }
+
+/// A Zendesk ticket event for a Saturday emergency, the user count filled
+/// in: `license-emergency` decided from the stored records and the
+/// ticket's fields, the weekend page carried out; the ticket updated
+/// again: no second license, nothing sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zendesk_ticket_event_carries_out_the_weekend_page() {
+    use crate::intake::{SIGNING_SECRET, import_sample, intake_env, intake_file};
+    use entitle_http::intake::zendesk;
+    let Some(services) = Services::start(license_answer).await else {
+        return;
+    };
+    let site = Site::new();
+    import_sample(&site);
+    let actions = site.actions_file(&services.config());
+    let intake = intake_file(&site);
+    let mut env = services.env();
+    env.extend(intake_env());
+    let args: Vec<std::ffi::OsString> = vec![
+        "--actions".into(),
+        actions.into(),
+        "--intake".into(),
+        intake.into(),
+        "--clock".into(),
+        "2026-11-21T15:00:00Z".into(),
+    ];
+    let server = Server::start_with(&site, "entitle.db", &args, &env).await;
+    let url = "https://example.zendesk.com/agent/tickets/4711";
+    let body = |count: &str| {
+        json!({"ticket": {
+            "id": "4711",
+            "url": url,
+            "requester_email": "ops@globex.example",
+            "tags": "license_emergency premium",
+            "fields": {
+                "subscription_id": "A-S00010002",
+                "admin_dashboard_screenshot": "true",
+                "license_page_screenshot": "true",
+                "screenshot_user_count": count
+            }
+        }})
+        .to_string()
+    };
+    let http = reqwest::Client::new();
+    let send = |delivery: &'static str, body: String| {
+        let http = http.clone();
+        let base = server.base.clone();
+        async move {
+            let timestamp = "2026-11-21T15:00:00Z";
+            let signature = zendesk::sign(SIGNING_SECRET.as_bytes(), timestamp, body.as_bytes());
+            let response = http
+                .post(format!("{base}/v1/intake/zendesk"))
+                .header(zendesk::SIGNATURE_HEADER, signature)
+                .header(zendesk::TIMESTAMP_HEADER, timestamp)
+                .header(zendesk::INVOCATION_HEADER, delivery)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, answer) = send("inv-1", body("118")).await;
+    assert_eq!(status, 200, "{answer:#}");
+    assert_eq!(answer["policy"], "license-emergency", "{answer:#}");
+    assert_eq!(
+        answer["outcome"], "generate-temporary-license",
+        "{answer:#}"
+    );
+    let steps = answer["actions"].as_array().unwrap().clone();
+    assert_steps(&steps);
+    let decision = answer["decision_id"].as_str().unwrap();
+    let actions = server
+        .settled(&site.engineer, decision, Duration::from_secs(20))
+        .await;
+    assert!(all_delivered(&actions), "{actions:#?}\n{}", server.log());
+    let generated = services.generator.requests();
+    assert_eq!(generated.len(), 1, "{generated:#?}");
+    let request = generated[0].json();
+    assert_eq!(request["users"], 118, "{request:#}");
+    assert_eq!(request["email"], "ops@globex.example", "{request:#}");
+    assert_eq!(request["ticket"]["url"], url, "{request:#}");
+    let messages = services.smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(messages[0]["rcpt_tos"], json!(["ops@globex.example"]));
+    assert_eq!(services.slack.requests().len(), 1);
+    assert_eq!(services.gitlab.issues().len(), 1);
+
+    // The engineer edits the ticket again: Zendesk sends a new event.
+    let (status, again) = send("inv-2", body("118")).await;
+    assert_eq!(status, 200, "{again:#}");
+    assert_eq!(again["status"], "decided", "{again:#}");
+    assert_eq!(again["actions"], json!([]), "no second license: {again:#}");
+    // And Zendesk retries the first one.
+    let (_, retried) = send("inv-1", body("118")).await;
+    assert_eq!(retried["status"], "duplicate", "{retried:#}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(services.generator.requests().len(), 1);
+    assert_eq!(services.smtp.messages().len(), 1);
+    assert_eq!(services.slack.requests().len(), 1);
+    assert_eq!(services.gitlab.issues().len(), 1);
+    server.stop().await;
+}

@@ -111,6 +111,8 @@ pub enum IssueEvent {
     Report {
         /// The issue's URL.
         url: String,
+        /// The issue's number in its project.
+        iid: Option<u64>,
         /// The facts of `provision-failure`.
         facts: Value,
     },
@@ -297,7 +299,11 @@ pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
         });
     }
     Ok(match facts_of(description) {
-        Ok(facts) => IssueEvent::Report { url, facts },
+        Ok(facts) => IssueEvent::Report {
+            url,
+            iid: attributes.get("iid").and_then(Value::as_u64),
+            facts,
+        },
         Err(refusal) => IssueEvent::Malformed { url, refusal },
     })
 }

@@ -174,6 +174,9 @@ struct Start<'a> {
     /// Where the facts came from in the body (`ticket` for Zendesk): a
     /// facts path is reported under it.
     field_of: fn(&str) -> String,
+    /// What started the decision, added to each step's payload as
+    /// `origin` (the GitLab sink acknowledges the request on its issue).
+    origin: Option<Value>,
 }
 
 /// Decides and logs `start`'s decision with its delivery, in one
@@ -188,6 +191,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         delivery,
         headers,
         field_of,
+        origin,
     } = start;
     let text = JsonText::serialize(&facts)
         .map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))?;
@@ -208,8 +212,13 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         }
     };
     let token = format!("intake:{source}");
-    let entry = NewDecision::from_report(&report, text, role.id(), request_id(headers), ticket)
+    let mut entry = NewDecision::from_report(&report, text, role.id(), request_id(headers), ticket)
         .and_then(|entry| entry.with_actions(&report, &state.options().routes, Some(&token)))?;
+    if let Some(origin) = origin {
+        for action in &mut entry.actions {
+            action.payload = with_origin(&action.payload, &origin)?;
+        }
+    }
     match state.store().log_decision_from(entry, delivery).await? {
         Intake::Decided { event, logged } => json_value(&Answer {
             outcome: Some(report.outcome),
@@ -219,6 +228,18 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         }),
         Intake::Duplicate { event, .. } => duplicate(&event),
     }
+}
+
+/// `payload` (a step's own part, an object) with the member `origin`.
+fn with_origin(payload: &JsonText, origin: &Value) -> Result<JsonText, Problem> {
+    let mut value = payload
+        .to_value()
+        .map_err(|e| Problem::internal(format!("a step's payload is not JSON: {e}")))?;
+    if let Value::Object(members) = &mut value {
+        members.insert("origin".to_owned(), origin.clone());
+    }
+    JsonText::serialize(&value)
+        .map_err(|e| Problem::internal(format!("cannot serialise a step's payload: {e}")))
 }
 
 /// `POST /v1/intake/zendesk`.
@@ -306,6 +327,7 @@ pub(super) async fn zendesk(
         delivery,
         headers: &headers,
         field_of: |path| format!("ticket ({path})"),
+        origin: None,
     };
     decide(&state, start).await
 }
@@ -430,7 +452,7 @@ pub(super) async fn gitlab(
     {
         return duplicate(&event);
     }
-    let (url, facts) = match gitlab::event(&body) {
+    let (url, iid, facts) = match gitlab::event(&body) {
         Err(refusal) => return refuse(&state, delivery, refusal).await,
         Ok(gitlab::IssueEvent::Ignored { url, reason }) => {
             delivery.subject = url;
@@ -441,7 +463,7 @@ pub(super) async fn gitlab(
             delivery.policy = Some(gitlab::POLICY.to_owned());
             return refuse(&state, delivery, refusal).await;
         }
-        Ok(gitlab::IssueEvent::Report { url, facts }) => (url, facts),
+        Ok(gitlab::IssueEvent::Report { url, iid, facts }) => (url, iid, facts),
     };
     delivery.subject = Some(url.clone());
     delivery.policy = Some(gitlab::POLICY.to_owned());
@@ -461,6 +483,7 @@ pub(super) async fn gitlab(
         delivery,
         headers: &headers,
         field_of: gitlab::line_of,
+        origin: Some(serde_json::json!({"source": "gitlab", "issue_url": url, "issue_iid": iid})),
     };
     decide(&state, start).await
 }

@@ -1,0 +1,311 @@
+//! Intake through the binary: `entitle serve --intake --actions` taking
+//! signed deliveries and carrying the decisions out through the outbox to
+//! the stand-ins; and kill -9 while deliveries are in flight.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, Site, run};
+use crate::provision::{provision_config, provision_env};
+use crate::services::{GitLab, Zendesk};
+
+pub const WEBHOOK_TOKEN: &str = "gitlab-webhook-token";
+pub const SIGNING_SECRET: &str = "zendesk-signing-secret";
+
+/// The intake config of the tests: both sources.
+pub fn intake_file(site: &Site) -> PathBuf {
+    let path = site.path().join("intake.toml");
+    std::fs::write(
+        &path,
+        r#"
+[zendesk]
+secret_env = "ZENDESK_WEBHOOK_SECRET"
+
+[[zendesk.rules]]
+tag = "license_emergency"
+policy = "license-emergency"
+
+[gitlab]
+token_env = "GITLAB_WEBHOOK_TOKEN"
+"#,
+    )
+    .unwrap();
+    path
+}
+
+pub fn intake_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("ZENDESK_WEBHOOK_SECRET", SIGNING_SECRET.to_owned()),
+        ("GITLAB_WEBHOOK_TOKEN", WEBHOOK_TOKEN.to_owned()),
+    ]
+}
+
+/// Imports the sample records into the site's `entitle.db`.
+pub fn import_sample(site: &Site) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/support.json");
+    let out = run(site.path(), &["import", sample.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// The report template, filled in.
+pub fn report(subscription: &str) -> String {
+    format!(
+        "## Report a provision failure\n\n\
+         - subscription: {subscription}\n\
+         - kind: Zuora callback failed\n\
+         - occurred_at: 2026-11-21T10:15:00Z\n\
+         - customer_email: billing@initech.example\n\
+         - fulfillment_resolved: no\n\
+         - needs_lr_intervention: yes\n\
+         - root_cause: fixed\n"
+    )
+}
+
+/// An issue event as GitLab sends it for issue `iid` of `base`'s project.
+pub fn issue_event(base: &str, iid: u64, description: &str) -> Value {
+    json!({
+        "object_kind": "issue",
+        "event_type": "issue",
+        "project": {"id": 42, "path_with_namespace": "support/internal-requests"},
+        "object_attributes": {
+            "iid": iid,
+            "action": "open",
+            "title": "Report a provision failure",
+            "url": format!("{base}/support/internal-requests/-/issues/{iid}"),
+            "description": description
+        }
+    })
+}
+
+/// Posts a GitLab delivery; the status and the answer.
+pub async fn deliver_gitlab(
+    http: &reqwest::Client,
+    base: &str,
+    delivery: &str,
+    body: &Value,
+) -> Result<(u16, Value), reqwest::Error> {
+    let response = http
+        .post(format!("{base}/v1/intake/gitlab"))
+        .header("x-gitlab-token", WEBHOOK_TOKEN)
+        .header("x-gitlab-event", "Issue Hook")
+        .header("idempotency-key", delivery)
+        .json(body)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await.unwrap_or(Value::Null)))
+}
+
+fn args(pairs: &[(&str, &Path)]) -> Vec<OsString> {
+    pairs
+        .iter()
+        .flat_map(|(flag, path)| [OsString::from(flag), path.as_os_str().to_owned()])
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracker_report_is_acknowledged_on_its_issue_and_the_customer_gets_a_ticket() {
+    let gitlab = GitLab::start(Duration::ZERO).await;
+    let zendesk = Zendesk::start(Duration::ZERO).await;
+    let site = Site::new();
+    let actions = site.actions_file(&provision_config(
+        &gitlab.receiver.url,
+        &zendesk.receiver.url,
+    ));
+    let intake = intake_file(&site);
+    let mut env = provision_env();
+    env.extend(intake_env());
+    let server = Server::start_with(
+        &site,
+        "entitle.db",
+        &args(&[("--actions", &actions), ("--intake", &intake)]),
+        &env,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    // Fulfillment opens the report in the tracker (issue 1)...
+    let opened = http
+        .post(format!(
+            "{}/api/v4/projects/support%2Finternal-requests/issues",
+            gitlab.receiver.url
+        ))
+        .json(&json!({"title": "Report a provision failure", "description": report("A-S00010003")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 201);
+    // ...and GitLab tells entitle.
+    let event = issue_event(&gitlab.receiver.url, 1, &report("A-S00010003"));
+    let (status, answer) = deliver_gitlab(&http, &server.base, "delivery-1", &event)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "decided", "{answer}");
+    assert_eq!(answer["outcome"], "request-lr-support", "{answer}");
+    let decision = answer["decision_id"].as_str().unwrap().to_owned();
+    let mut actions: Vec<Value>;
+    let delivered = wait_until!(Duration::from_secs(20), {
+        actions = server.decision_actions(&site.engineer, &decision).await;
+        actions[0]["status"] == "delivered" && actions[1]["status"] == "delivered"
+    });
+    assert!(delivered, "{actions:#?}\n{}", server.log());
+    // The request is acknowledged on its own issue: no second issue.
+    let issues = gitlab.issues();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert_eq!(issues[0].notes.len(), 1, "{issues:#?}");
+    assert!(
+        issues[0].notes[0].starts_with("Acknowledged by entitle"),
+        "{issues:#?}"
+    );
+    // The customer's ticket, theirs.
+    let tickets = zendesk.tickets();
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    assert_eq!(
+        tickets[0].requester.as_deref(),
+        Some("billing@initech.example"),
+        "{tickets:#?}"
+    );
+
+    // GitLab delivers it again: nothing new anywhere.
+    let (status, again) = deliver_gitlab(&http, &server.base, "delivery-1", &event)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(again["status"], "duplicate");
+    assert_eq!(again["decision_id"], decision.as_str());
+    // The notes entitle wrote do not start anything either (GitLab sends
+    // note events to note hooks; an issue hook about entitle's own issue
+    // is ignored).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(gitlab.issues()[0].notes.len(), 1);
+    assert_eq!(zendesk.tickets().len(), 1);
+    let listed = run(site.path(), &["intake", "list", "--source", "gitlab"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.starts_with("RECEIVED"), "{text}");
+    assert_eq!(text.matches("decided").count(), 1, "{text}");
+    assert_eq!(text.matches("duplicate").count(), 1, "{text}");
+    server.stop().await;
+}
+
+/// Kill -9 while deliveries are in flight, restart, and GitLab delivers
+/// every one of them again (it retries what it got no answer for; here,
+/// all): each event is decided once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_between_the_inbox_and_the_answer_leaves_one_decision_per_event() {
+    let site = Site::new();
+    let intake = intake_file(&site);
+    let serve_args = args(&[("--intake", &intake)]);
+    let env = intake_env();
+    let start = || Server::start_with(&site, "entitle.db", &serve_args, &env);
+    let server = start().await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    const EVENTS: u64 = 40;
+    let events: Vec<(String, Value)> = (1..=EVENTS)
+        .map(|iid| {
+            (
+                format!("delivery-{iid}"),
+                issue_event(
+                    "https://gitlab.example.com",
+                    iid,
+                    &report(&format!("A-S000{iid:05}")),
+                ),
+            )
+        })
+        .collect();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut sending = Vec::new();
+    for (delivery, body) in events.clone() {
+        let http = http.clone();
+        let base = server.base.clone();
+        let answered = answered.clone();
+        sending.push(tokio::spawn(async move {
+            if let Ok((200, _)) = deliver_gitlab(&http, &base, &delivery, &body).await {
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+    }
+    // Kill it once some deliveries are answered and others are in flight.
+    let started = std::time::Instant::now();
+    while answered.load(std::sync::atomic::Ordering::SeqCst) < 5
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    server.kill9().await;
+    for task in sending {
+        let _ = task.await;
+    }
+    let answered = answered.load(std::sync::atomic::Ordering::SeqCst);
+    let decided_rows = |site: &Site| {
+        let listed = run(
+            site.path(),
+            &["intake", "list", "--json", "--limit", "1000"],
+        );
+        assert!(listed.status.success(), "{listed:?}");
+        let rows: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+        rows.into_iter()
+            .filter(|row| row["status"] == "decided")
+            .count() as u64
+    };
+    let written = decided_rows(&site);
+    eprintln!("kill -9: {answered} of {EVENTS} answered, {written} written before it");
+    assert!(written >= answered, "an answered delivery was lost");
+    let server = start().await;
+    for (delivery, body) in &events {
+        let (status, answer) = deliver_gitlab(&http, &server.base, delivery, body)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{answer}");
+        assert!(
+            answer["status"] == "decided" || answer["status"] == "duplicate",
+            "{answer}"
+        );
+    }
+    let listed = run(
+        site.path(),
+        &["intake", "list", "--json", "--limit", "1000"],
+    );
+    assert!(listed.status.success(), "{listed:?}");
+    let rows: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut decided: HashMap<String, usize> = HashMap::new();
+    for row in &rows {
+        if row["status"] == "decided" {
+            *decided
+                .entry(row["delivery_id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(
+        decided.len() as u64,
+        EVENTS,
+        "answered before the kill: {answered}"
+    );
+    assert!(decided.values().all(|n| *n == 1), "{decided:?}");
+    let log = server
+        .call(
+            "GET",
+            "/v1/decisions?policy=provision-failure&limit=1000",
+            &site.reader,
+            None,
+        )
+        .await;
+    assert_eq!(log.0, 200);
+    assert_eq!(
+        log.1["decisions"].as_array().unwrap().len() as u64,
+        EVENTS,
+        "one decision per event"
+    );
+    server.stop().await;
+}
