@@ -16,6 +16,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Records;
 use crate::error::StoreError;
 use crate::log::{LoggedDecision, NewDecision};
 use crate::store::{Store, timestamp};
@@ -83,6 +84,11 @@ pub struct Delivery {
     /// The body as received (kept up to [`MAX_KEPT_PAYLOAD`] bytes; the
     /// services' signatures and tokens are headers, never in it).
     pub payload: String,
+    /// Records the delivery brings (the ticket it names, as it now is):
+    /// upserted in the transaction of the decision it starts, and only
+    /// then. Validate them first ([`Records::validate`]); the records they
+    /// link must be stored already.
+    pub records: Option<Records>,
 }
 
 /// A row of the inbox.
@@ -312,25 +318,6 @@ impl Store {
         }
         drop(conn);
         self.record_duplicate(row).await.map(Err)
-    }
-
-    /// Keeps `delivery` as a redelivery when its delivery id has its row
-    /// already (`Some(Intake::Duplicate)`); `None` (nothing written) when
-    /// it is new.
-    pub async fn record_redelivery(
-        &self,
-        delivery: Delivery,
-    ) -> Result<Option<Intake>, StoreError> {
-        if self
-            .first_delivery(&delivery.source, &delivery.delivery_id)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        self.record_duplicate(InboxRow::new(delivery))
-            .await
-            .map(Some)
     }
 
     /// The first row of delivery `delivery_id` from `source`, if any.

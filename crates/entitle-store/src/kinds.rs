@@ -183,7 +183,7 @@ macro_rules! record_kinds {
             /// Upserts every record, kind by kind, in `tx`.
             pub(crate) async fn upsert_all(
                 &self,
-                tx: &mut sqlx::Transaction<'static, Any>,
+                tx: &mut sqlx::AnyConnection,
             ) -> Result<(), crate::StoreError> {
                 $(
                     for row in &self.$field {

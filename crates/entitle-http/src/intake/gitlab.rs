@@ -104,6 +104,15 @@ impl GitlabIntake {
     }
 }
 
+/// What happened to the issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueAction {
+    /// It was opened.
+    Open,
+    /// It was edited or reopened (decided already, perhaps).
+    Edited,
+}
+
 /// What an issue event is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueEvent {
@@ -113,6 +122,8 @@ pub enum IssueEvent {
         url: String,
         /// The issue's number in its project.
         iid: Option<u64>,
+        /// Opened, or edited or reopened.
+        action: IssueAction,
         /// The facts of `provision-failure`.
         facts: Value,
     },
@@ -302,6 +313,11 @@ pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
         Ok(facts) => IssueEvent::Report {
             url,
             iid: attributes.get("iid").and_then(Value::as_u64),
+            action: if action == "open" {
+                IssueAction::Open
+            } else {
+                IssueAction::Edited
+            },
             facts,
         },
         Err(refusal) => IssueEvent::Malformed { url, refusal },

@@ -267,12 +267,8 @@ pub(super) async fn zendesk(
         subject: None,
         policy: None,
         payload: String::from_utf8_lossy(&body).into_owned(),
+        records: None,
     };
-    if let Some(Intake::Duplicate { event, .. }) =
-        state.store().record_redelivery(delivery.clone()).await?
-    {
-        return duplicate(&event);
-    }
     let event = match config.event(&body) {
         Ok(event) => event,
         Err(refusal) => return refuse(&state, delivery, refusal).await,
@@ -290,7 +286,7 @@ pub(super) async fn zendesk(
         );
         return ignore(&state, delivery, &reason).await;
     };
-    let ticket = match store_ticket(&state, &event).await? {
+    let ticket = match ticket_input(&state, &event).await? {
         Ok(ticket) => ticket,
         Err(refusal) => {
             delivery.subject = Some(event.ticket_id.clone());
@@ -298,7 +294,7 @@ pub(super) async fn zendesk(
             return refuse(&state, delivery, refusal).await;
         }
     };
-    delivery.subject = Some(ticket.clone());
+    delivery.subject = Some(ticket.id.clone());
     delivery.policy = Some(rule.policy.to_owned());
     let mut supplied = event.supplied.clone();
     if state.has_actor(rule.policy) {
@@ -307,23 +303,28 @@ pub(super) async fn zendesk(
             Value::String(config.role.id().to_owned()),
         );
     }
-    let facts = match state
-        .store()
-        .facts_for_ticket_with(&ticket, rule.policy, &supplied)
-        .await
-    {
+    let facts = match state.store().records_for_ticket_input(&ticket).await {
+        Ok(records) => entitle_store::assemble_json(rule.policy, &records, &supplied),
+        Err(e) => Err(e),
+    };
+    let facts = match facts {
         Ok(facts) => facts,
         Err(e) => {
             let refusal = refusal_of(e, "ticket")?;
             return refuse(&state, delivery, refusal).await;
         }
     };
+    let ticket_id = ticket.id.clone();
+    delivery.records = Some(entitle_store::Records {
+        tickets: vec![ticket],
+        ..Default::default()
+    });
     let start = Start {
         source: "zendesk",
         role: config.role,
         policy: rule.policy,
         facts,
-        ticket: Some(ticket),
+        ticket: Some(ticket_id),
         delivery,
         headers: &headers,
         field_of: |path| format!("ticket ({path})"),
@@ -332,13 +333,14 @@ pub(super) async fn zendesk(
     decide(&state, start).await
 }
 
-/// Upserts the event's ticket: its id is the stored ticket with its URL
-/// (however spelt), else the Zendesk id. What the body does not fill is
-/// kept as stored (the subscription, the internal request's progress).
-async fn store_ticket(
+/// The event's ticket as it is to be stored (with its decision): its id is
+/// the stored ticket with its URL (however spelt), else the Zendesk id. What
+/// the body does not fill is kept as stored (the subscription, the
+/// internal request's progress).
+async fn ticket_input(
     state: &AppState,
     event: &ZendeskEvent,
-) -> Result<Result<String, Refusal>, Problem> {
+) -> Result<Result<TicketInput, Refusal>, Problem> {
     let store = state.store();
     let id = match store.ticket_for_url(&event.url).await? {
         Some(id) => id,
@@ -398,10 +400,15 @@ async fn store_ticket(
         tickets: vec![input],
         ..Default::default()
     };
-    match store.put_records(&records).await {
-        Ok(_) => Ok(Ok(id)),
-        Err(e) => Ok(Err(refusal_of(e, "ticket")?)),
+    if let Some(problem) = records.validate().into_iter().next() {
+        return Ok(Err(Refusal::new(
+            format!("ticket ({})", problem.field),
+            problem.message,
+        )));
     }
+    Ok(Ok(records.tickets.into_iter().next().ok_or_else(|| {
+        Problem::internal("the ticket vanished from its batch")
+    })?))
 }
 
 /// `POST /v1/intake/gitlab`.
@@ -446,13 +453,9 @@ pub(super) async fn gitlab(
         subject: None,
         policy: None,
         payload: String::from_utf8_lossy(&body).into_owned(),
+        records: None,
     };
-    if let Some(Intake::Duplicate { event, .. }) =
-        state.store().record_redelivery(delivery.clone()).await?
-    {
-        return duplicate(&event);
-    }
-    let (url, iid, facts) = match gitlab::event(&body) {
+    let (url, iid, action, facts) = match gitlab::event(&body) {
         Err(refusal) => return refuse(&state, delivery, refusal).await,
         Ok(gitlab::IssueEvent::Ignored { url, reason }) => {
             delivery.subject = url;
@@ -463,11 +466,21 @@ pub(super) async fn gitlab(
             delivery.policy = Some(gitlab::POLICY.to_owned());
             return refuse(&state, delivery, refusal).await;
         }
-        Ok(gitlab::IssueEvent::Report { url, iid, facts }) => (url, iid, facts),
+        Ok(gitlab::IssueEvent::Report {
+            url,
+            iid,
+            action,
+            facts,
+        }) => (url, iid, action, facts),
     };
     delivery.subject = Some(url.clone());
     delivery.policy = Some(gitlab::POLICY.to_owned());
-    if let Some(decided) = state.store().decided_subject("gitlab", &url).await? {
+    // An issue edited or reopened after it was decided starts nothing.
+    let earlier = match action {
+        gitlab::IssueAction::Open => None,
+        gitlab::IssueAction::Edited => state.store().decided_subject("gitlab", &url).await?,
+    };
+    if let Some(decided) = earlier {
         let reason = format!(
             "the issue was decided already (decision {}); edit it again to no effect",
             decided.decision_id.as_deref().unwrap_or("?")

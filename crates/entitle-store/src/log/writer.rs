@@ -279,6 +279,9 @@ pub(super) async fn write_with_actions(
                 )
                 .await?;
             *duplicate = !first;
+            if let (true, Some(records)) = (first, &inbox.delivery.records) {
+                records.upsert_all(&mut tx).await?;
+            }
         }
     }
     let fresh: Vec<&LogJob> = jobs

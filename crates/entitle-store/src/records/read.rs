@@ -276,6 +276,39 @@ impl Store {
         Ok(records)
     }
 
+    /// [`Store::records_for_ticket`] for `ticket` as it is about to be
+    /// stored (an intake delivery's ticket, written with its decision): the
+    /// records it links, read from the store, and the ticket itself as
+    /// given (its `internal_request` from the outbox, as for a stored one).
+    pub async fn records_for_ticket_input(
+        &self,
+        ticket: &crate::TicketInput,
+    ) -> Result<FactRecords, StoreError> {
+        let mut record = TicketRecord {
+            id: ticket.id.clone(),
+            url: ticket.url.clone(),
+            requester_email: ticket.requester_email.to_lowercase(),
+            subscription_id: ticket.subscription_id.clone(),
+            namespace_id: ticket.namespace_id.clone(),
+            admin_dashboard_screenshot: ticket.admin_dashboard_screenshot,
+            license_page_screenshot: ticket.license_page_screenshot,
+            screenshot_user_count: ticket.screenshot_user_count,
+            internal_request: ticket.internal_request,
+        };
+        if let Some(state) = self.outbox_internal_request(&record.id).await? {
+            record.internal_request = state;
+        }
+        let mut records = self
+            .load_records(
+                record.subscription_id.as_deref(),
+                &record.requester_email,
+                record.namespace_id.as_deref(),
+            )
+            .await?;
+        records.ticket = Some(record);
+        Ok(records)
+    }
+
     /// Every record that may matter to a decision about subscription
     /// `subscription_id` asked for by `requester_email` (no ticket). Fails
     /// with [`StoreError::NotFound`] when the subscription does not exist.

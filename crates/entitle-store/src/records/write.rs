@@ -1,6 +1,6 @@
 //! Writing a batch of records, and the lookups the importer checks it with.
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection};
 
 use super::{RecordCounts, Records};
 use crate::error::StoreError;
@@ -9,12 +9,12 @@ use crate::store::Store;
 /// Runs one upsert of `entity` `id`, naming the record on failure (a
 /// unique email or path another record holds is bad input).
 pub(crate) async fn exec<'q>(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     entity: &'static str,
     id: &str,
     query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
 ) -> Result<(), StoreError> {
-    query.execute(&mut **tx).await.map_err(|e| {
+    query.execute(&mut *tx).await.map_err(|e| {
         // The only unique columns besides the (upserted) keys: an account's
         // email and a namespace's path. Another record holds the value.
         let unique = e
