@@ -240,7 +240,7 @@ fn direct_calls(policy: &str, facts: &[Value], now: DateTime<Utc>, engineer: &st
 fn duplicates_started(answers: &[Value], unique: usize) -> usize {
     answers
         .iter()
-        .filter(|a| a["status"] == "decided")
+        .filter(|a| a.get("status").and_then(Value::as_str) == Some("decided"))
         .count()
         .saturating_sub(unique)
 }
@@ -274,10 +274,11 @@ async fn main() -> Result<(), BoxError> {
             .await?
             .json()
             .await?;
-        for entry in page["decisions"].as_array().into_iter().flatten() {
-            facts.push(entry["facts"].clone());
+        let entries = page.get("decisions").and_then(Value::as_array);
+        for entry in entries.into_iter().flatten() {
+            facts.push(entry.get("facts").cloned().unwrap_or(Value::Null));
         }
-        match page["next_before"].as_str() {
+        match page.get("next_before").and_then(Value::as_str) {
             Some(next) => before = Some(next.to_owned()),
             None => break,
         }
