@@ -100,8 +100,8 @@ fn table(events: &[IntakeEvent]) -> String {
             "{:<20} {:<8} {:<36} {:<10} {:<36} {}\n",
             e.received_at.get(..19).unwrap_or(&e.received_at),
             e.source,
-            e.delivery_id.escape_debug(),
-            e.status,
+            e.delivery_id.escape_debug().to_string(),
+            e.status.label(),
             e.decision_id.as_deref().unwrap_or("-"),
             about.escape_debug()
         ));

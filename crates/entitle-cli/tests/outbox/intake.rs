@@ -309,3 +309,130 @@ async fn kill_9_between_the_inbox_and_the_answer_leaves_one_decision_per_event()
     );
     server.stop().await;
 }
+
+/// A wrong intake config stops `entitle serve` at startup: exit 2, one
+/// line naming the key, never a secret's value.
+#[test]
+fn a_wrong_intake_config_is_refused_at_startup_naming_the_key() {
+    let site = Site::new();
+    let secret = "https://hooks.example/SECRET-VALUE";
+    let cases = [
+        ("[zendesk]\nsecret_env = \"S\"\nsecert = 1\n", "secert"),
+        (
+            "[zendesk]\nsecret_env = \"S\"\n[[zendesk.rules]]\ntag = \"x\"\npolicy = \"no-such-policy\"\n",
+            "zendesk.rules[0].policy",
+        ),
+        (
+            "[zendesk]\nsecret_env = \"S\"\n[[zendesk.rules]]\ntag = \"x\"\npolicy = \"provision-failure\"\n",
+            "zendesk.rules[0].policy",
+        ),
+        (
+            "[zendesk]\nsecret_env = \"S\"\n[[zendesk.rules]]\ntag = \"x\"\npolicy = \"license-emergency\"\n[zendesk.rules.facts]\nno_such_fact = \"f\"\n",
+            "zendesk.rules[0].facts.no_such_fact",
+        ),
+        ("[zendesk]\nsecret_env = \"S\"\n", "zendesk.rules"),
+        (
+            "[zendesk]\nsecret_env = \"UNSET_VARIABLE\"\n[[zendesk.rules]]\ntag = \"x\"\npolicy = \"license-emergency\"\n",
+            "zendesk.secret_env",
+        ),
+        (
+            "[gitlab]\ntoken_env = \"https://hooks.example/SECRET-VALUE\"\n",
+            "gitlab.token_env",
+        ),
+        (
+            "[gitlab]\ntoken_env = \"S\"\nrole = \"reader\"\n",
+            "gitlab.role",
+        ),
+        ("", "no source"),
+    ];
+    for (i, (toml, key)) in cases.iter().enumerate() {
+        let path = site.path().join(format!("intake-{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let out = crate::common::entitle(site.path())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "entitle.db",
+                "--intake",
+            ])
+            .arg(&path)
+            .env("S", "a-secret")
+            .env_remove("UNSET_VARIABLE")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "case {i}: {stderr}");
+        assert!(stderr.contains(key), "case {i}: {stderr}");
+        assert!(
+            !stderr.contains(secret) && !stderr.contains("a-secret"),
+            "case {i}: {stderr}"
+        );
+    }
+}
+
+/// The files docs/intake.md's walkthrough uses work as it says: its intake
+/// config, the Zendesk ticket event (signed as the doc signs it), the
+/// tracker issue filled in from the template (its guidance comments
+/// included), each decided as the doc says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_of_docs_intake_md_work_as_it_says() {
+    use entitle_http::intake::zendesk;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(repo.join("docs/intake.md")).unwrap();
+    let template =
+        std::fs::read_to_string(repo.join("examples/intake/Report a provision failure.md"))
+            .unwrap();
+    let issue: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join("examples/intake/gitlab-issue.json")).unwrap(),
+    )
+    .unwrap();
+    // The issue is the template filled in, comments and all.
+    let description = issue["object_attributes"]["description"].as_str().unwrap();
+    assert!(description.starts_with(template.lines().next().unwrap()));
+    assert!(description.contains("<!--") && template.contains("<!--"));
+    for line in ["- subscription: A-S00010003", "- root_cause: fixed"] {
+        assert!(description.contains(line) && doc.contains(line), "{line}");
+    }
+    let site = Site::new();
+    import_sample(&site);
+    let args = args(&[("--intake", &repo.join("examples/intake/intake.toml"))]);
+    let mut args = args;
+    args.extend(["--clock".into(), "2026-11-21T15:00:00Z".into()]);
+    let env = vec![
+        ("ZENDESK_WEBHOOK_SECRET", "demo-signing-secret".to_owned()),
+        ("GITLAB_WEBHOOK_TOKEN", WEBHOOK_TOKEN.to_owned()),
+    ];
+    let server = Server::start_with(&site, "entitle.db", &args, &env).await;
+    let body = std::fs::read(repo.join("examples/intake/zendesk-ticket.json")).unwrap();
+    let timestamp = "2026-11-21T15:00:00Z";
+    let http = reqwest::Client::new();
+    let answer: Value = http
+        .post(format!("{}/v1/intake/zendesk", server.base))
+        .header("content-type", "application/json")
+        .header(
+            zendesk::SIGNATURE_HEADER,
+            zendesk::sign(b"demo-signing-secret", timestamp, &body),
+        )
+        .header(zendesk::TIMESTAMP_HEADER, timestamp)
+        .header(zendesk::INVOCATION_HEADER, "demo-1")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "decided", "{answer}");
+    assert_eq!(answer["outcome"], "generate-temporary-license", "{answer}");
+    assert!(doc.contains("\"outcome\":\"generate-temporary-license\""));
+    let (status, answer) = deliver_gitlab(&http, &server.base, "demo-gitlab-1", &issue)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["outcome"], "request-lr-support", "{answer}");
+    assert!(doc.contains("\"outcome\":\"request-lr-support\""));
+    server.stop().await;
+}

@@ -193,10 +193,25 @@ fn yes_no(line: &str, value: &str) -> Result<Value, Refusal> {
     }
 }
 
-/// The facts the template's lines give.
+/// `text` without its HTML comments (the template's guidance).
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(rest.get(..start).unwrap_or_default());
+        rest = match rest.get(start..).and_then(|r| r.find("-->")) {
+            Some(end) => rest.get(start + end + 3..).unwrap_or_default(),
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The facts the template's lines give (its comments left out).
 fn facts_of(description: &str) -> Result<Value, Refusal> {
     let mut values: Map<String, Value> = Map::new();
-    for line in description.lines() {
+    for line in without_comments(description).lines() {
         let line = line.trim().trim_start_matches(['-', '*']).trim();
         let Some((name, value)) = line.split_once(':') else {
             continue;

@@ -126,7 +126,7 @@ async fn refuse(
     {
         Ok(_) => Err(Problem::new(
             problem::INTAKE_REFUSED,
-            format!("{}; the delivery is recorded as refused", refusal.message),
+            format!("{refusal}; the delivery is recorded as refused"),
         )
         .at(&refusal.field)),
         Err(Intake::Duplicate { event, .. }) => duplicate(&event),
