@@ -22,6 +22,7 @@ mod config_file;
 mod facts;
 mod report;
 pub mod scenario;
+pub mod schedule_file;
 
 pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
