@@ -26,6 +26,6 @@ pub mod schedule_file;
 
 pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
-pub use config_file::{ConfigFileError, config_from_toml};
+pub use config_file::{ConfigFileError, config_from_toml, config_from_toml_in};
 pub use facts::{FactsError, parse_facts, without_position};
 pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};
