@@ -1,11 +1,17 @@
 //! The policy configuration from a TOML file.
 
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 use thiserror::Error;
 
 use crate::config::{ConfigError, PolicyConfig};
+use crate::schedule::check;
+use crate::schedule_file::{FileError, read_availability, read_schedule};
 
 /// A configuration file that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ConfigFileError {
     /// Not valid TOML, an unknown key, or a value of the wrong type.
     #[error("{0}")]
@@ -14,13 +20,145 @@ pub enum ConfigFileError {
     /// than the cap).
     #[error(transparent)]
     Invalid(#[from] ConfigError),
+    /// A file the `[monitoring]` table names cannot be read.
+    #[error("[monitoring] {key} = {}: cannot read: {message}", file.display())]
+    Unreadable {
+        /// `schedule` or `availability`.
+        key: &'static str,
+        /// The file, as resolved.
+        file: PathBuf,
+        /// The OS error.
+        message: String,
+    },
+    /// A file the `[monitoring]` table names is not a schedule or an
+    /// availability file.
+    #[error("[monitoring] {key} = {}: {error}", file.display())]
+    BadFile {
+        /// `schedule` or `availability`.
+        key: &'static str,
+        /// The file, as resolved.
+        file: PathBuf,
+        /// Where and what.
+        error: FileError,
+    },
+    /// The monitoring schedule fails the check against the availability
+    /// (spec 3.9): every problem, each naming the day and the person.
+    #[error("[monitoring] schedule = {}: the schedule fails the check against {}: {}", file.display(), availability.display(), problems.join("; "))]
+    ScheduleRefused {
+        /// The schedule file.
+        file: PathBuf,
+        /// The availability file.
+        availability: PathBuf,
+        /// Every problem, as `entitle schedule check` lists them.
+        problems: Vec<String>,
+    },
 }
 
 /// Parses and validates a TOML configuration. Keys left out keep their
-/// defaults; an unknown key is an error.
+/// defaults; an unknown key is an error. A `[monitoring]` table (which names
+/// files) is refused here: read such a file with [`config_from_toml_in`].
 pub fn config_from_toml(text: &str) -> Result<PolicyConfig, ConfigFileError> {
     let config: PolicyConfig =
         toml::from_str(text).map_err(|e| ConfigFileError::Syntax(toml_error_line(text, &e)))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// The `[monitoring]` table of a configuration file: the schedule file and
+/// the availability it is checked against, relative to the configuration
+/// file's directory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Monitoring {
+    /// The schedule file (`entitle schedule build` writes it).
+    schedule: String,
+    /// The availability CSV the schedule is checked against.
+    availability: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MonitoringOnly {
+    monitoring: Monitoring,
+}
+
+/// [`config_from_toml`], and a `[monitoring]` table naming the monitoring
+/// schedule by file (paths relative to `dir`, the configuration file's
+/// directory):
+///
+/// ```toml
+/// [monitoring]
+/// schedule = "schedule.toml"
+/// availability = "availability.csv"
+/// ```
+///
+/// The schedule is read, checked against the availability and the
+/// configuration's holidays ([`check`]), and becomes `monitoring_schedule`;
+/// a schedule that fails the check is refused with every problem
+/// ([`ConfigFileError::ScheduleRefused`]): a service does not start on it.
+pub fn config_from_toml_in(text: &str, dir: &Path) -> Result<PolicyConfig, ConfigFileError> {
+    let syntax = |e: toml::de::Error| ConfigFileError::Syntax(toml_error_line(text, &e));
+    let mut root = toml::de::DeTable::parse(text).map_err(syntax)?;
+    let span = root.span();
+    let key = root
+        .get_ref()
+        .keys()
+        .find(|k| k.get_ref() == "monitoring")
+        .cloned();
+    let Some(key) = key else {
+        return config_from_toml(text);
+    };
+    let mut monitoring = toml::de::DeTable::new();
+    if let Some(value) = root.get_mut().remove(&key) {
+        monitoring.insert(key, value);
+    }
+    let config = PolicyConfig::deserialize(toml::de::Deserializer::from(root)).map_err(syntax)?;
+    if config.monitoring_schedule.is_some() {
+        return Err(ConfigFileError::Syntax(
+            "give the monitoring schedule once: either `monitoring_schedule` or a `[monitoring]` table naming its file"
+                .to_owned(),
+        ));
+    }
+    config.validate()?;
+    let files = MonitoringOnly::deserialize(toml::de::Deserializer::from(toml::Spanned::new(
+        span, monitoring,
+    )))
+    .map_err(syntax)?
+    .monitoring;
+    let read = |key: &'static str, name: &str| {
+        let file = dir.join(name);
+        std::fs::read_to_string(&file)
+            .map(|text| (file.clone(), text))
+            .map_err(|e| ConfigFileError::Unreadable {
+                key,
+                file,
+                message: e.to_string(),
+            })
+    };
+    let (schedule_file, schedule_text) = read("schedule", &files.schedule)?;
+    let (availability_file, availability_text) = read("availability", &files.availability)?;
+    let schedule = read_schedule(&schedule_text).map_err(|error| ConfigFileError::BadFile {
+        key: "schedule",
+        file: schedule_file.clone(),
+        error,
+    })?;
+    let availability =
+        read_availability(&availability_text).map_err(|error| ConfigFileError::BadFile {
+            key: "availability",
+            file: availability_file.clone(),
+            error,
+        })?;
+    let problems = check(&schedule, &availability, &config);
+    if !problems.is_empty() {
+        return Err(ConfigFileError::ScheduleRefused {
+            file: schedule_file,
+            availability: availability_file,
+            problems: problems.iter().map(ToString::to_string).collect(),
+        });
+    }
+    let config = PolicyConfig {
+        monitoring_schedule: Some(schedule.days),
+        ..config
+    };
     config.validate()?;
     Ok(config)
 }

@@ -201,6 +201,7 @@ fn details_lines(d: &Details) -> Vec<String> {
     push("days_remaining", d.days_remaining.map(|x| x.to_string()));
     push("days_since", d.days_since.map(|x| x.to_string()));
     push("review_on", d.review_on.map(|x| x.to_string()));
+    push("reviewer", d.reviewer.as_ref().map(|x| x.to_string()));
     push(
         "missing",
         (!d.missing.is_empty()).then(|| d.missing.join(", ")),

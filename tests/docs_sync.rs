@@ -150,8 +150,68 @@ fn generate() -> String {
                 serde_json::to_string_pretty(&example.facts).unwrap()
             );
         }
+        schedule_examples(&mut out, policy.id);
     }
     out
+}
+
+/// The policy's scenarios that configure a monitoring schedule (spec 3.9):
+/// the schedule, when the failure occurred, and who reviews it.
+fn schedule_examples(out: &mut String, policy: &str) {
+    let scenarios: Vec<_> = entitle::scenario::corpus::corpus()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.policy == policy && s.config.contains_key("monitoring_schedule"))
+        .collect();
+    if scenarios.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "\n### With a monitoring schedule\n\n\
+         With `monitoring_schedule` in the configuration (a table of `YYYY-MM-DD = \"engineer\"`,\n\
+         written by `entitle schedule build`, see [schedule.md](schedule.md)), every outcome names the\n\
+         `reviewer`: the engineer scheduled on `review_on`. From `scenarios/{policy}.toml`:\n\n\
+         | scenario | holidays | schedule | failure occurred | `review_on` | `reviewer` |\n\
+         | --- | --- | --- | --- | --- | --- |\n"
+    );
+    for s in scenarios {
+        let run = entitle::scenario::run::run(&s, &PolicyConfig::default()).unwrap();
+        assert!(run.passed(), "{}", run.failure_line());
+        let schedule: Vec<String> = s.config["monitoring_schedule"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(day, who)| format!("{day} {}", who.as_str().unwrap()))
+            .collect();
+        let holidays: Vec<&str> = s
+            .config
+            .get("company_holidays")
+            .and_then(|h| h.as_array())
+            .map(|h| h.iter().filter_map(|d| d.as_str()).collect())
+            .unwrap_or_default();
+        let cell = |key: &str| {
+            run.got
+                .details
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map_or_else(|| "(none)".to_owned(), |v| format!("`{v}`"))
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | `{}` | {} | {} |",
+            s.name,
+            if holidays.is_empty() {
+                "-".to_owned()
+            } else {
+                holidays.join(", ")
+            },
+            schedule.join(", "),
+            s.facts["failure"]["occurred_at"].as_str().unwrap(),
+            cell("review_on"),
+            cell("reviewer"),
+        );
+    }
 }
 
 #[test]

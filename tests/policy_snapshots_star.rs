@@ -131,3 +131,50 @@ fn provision_failure_explanation() {
         &config
     ));
 }
+
+/// The same failure with a monitoring schedule configured: the reviewer of
+/// Tuesday 2026-12-29 is named in the trace, the details and the
+/// instruction; the JSON report carries the schedule in its config.
+#[test]
+fn provision_failure_explanation_with_a_schedule() {
+    let facts = r#"{
+        "failure": {"subscription": "A-S00012345", "kind": "cloud-license-activation",
+                    "occurred_at": "2026-12-25T23:30:00-05:00"},
+        "fulfillment_resolved": false,
+        "needs_lr_intervention": false,
+        "root_cause": "being-fixed",
+        "customer_email": "billing@customer.example"
+    }"#;
+    let config = entitle::config_from_toml(
+        r#"
+        timezone = "America/New_York"
+        company_holidays = [2026-12-25, 2026-12-28]
+
+        [monitoring_schedule]
+        2026-12-24 = "alice"
+        2026-12-29 = "bob"
+        2026-12-30 = "carol"
+        "#,
+    )
+    .unwrap();
+    insta::assert_snapshot!(explain(
+        "provision-failure",
+        facts,
+        "2026-12-26T15:00:00Z",
+        &config
+    ));
+    let report = decide_json(
+        "provision-failure",
+        facts.as_bytes(),
+        at("2026-12-26T15:00:00Z"),
+        &config,
+    )
+    .unwrap();
+    insta::assert_json_snapshot!(
+        "provision_failure_with_a_schedule_json",
+        serde_json::json!({
+            "details": report.details,
+            "config": report.config,
+        })
+    );
+}

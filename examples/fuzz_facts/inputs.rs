@@ -1,6 +1,7 @@
 //! Instants, dates and configurations
 
 use crate::*;
+use entitle::schedule::{Assignments, Engineer};
 
 pub(crate) fn instant_at(secs: i64, nanos: u32) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
@@ -140,7 +141,20 @@ pub(crate) fn arb_config(rng: &mut Rng, tz: Tz, today: NaiveDate) -> PolicyConfi
         temporary_license_days: rng.range(1, i64::from(max_days)) as u32,
         temporary_license_max_days: max_days,
         company_holidays: holidays,
+        monitoring_schedule: None,
     };
+    if rng.one_in(3) {
+        // Some days to two engineers; a day that is not a workday makes the
+        // configuration invalid, which must be refused, typed.
+        let names = ["alice", "bob"];
+        let days = (0..rng.below(8))
+            .filter_map(|_| {
+                let name = names.get(rng.below(2) as usize)?;
+                Some((plain_date(rng, today), Engineer::new(*name).ok()?))
+            })
+            .collect::<Assignments>();
+        config.monitoring_schedule = Some(days);
+    }
     if rng.one_in(10) {
         let past = |rng: &mut Rng, max: u32| {
             if rng.bool() {

@@ -80,6 +80,9 @@ pub(crate) struct RawExpect {
     /// A subset of the outcome's details by key (`actions` by action ids).
     #[serde(default)]
     pub details: Map<String, Value>,
+    /// Detail keys the decision must not have (`["reviewer"]`).
+    #[serde(default)]
+    pub absent: Vec<String>,
     /// When the decision changes (RFC 3339), or `"never"`.
     #[serde(default)]
     pub stable_until: Option<String>,
@@ -254,6 +257,22 @@ fn check(
         }
         details.insert(key, value);
     }
+    for (i, key) in expect.absent.iter().enumerate() {
+        if !DETAIL_KEYS.contains(&key.as_str()) {
+            return Err(fail(
+                Some(format!("expect.absent[{i}]")),
+                ScenarioProblem::UnknownDetailKey { key: key.clone() },
+            ));
+        }
+        if details.contains_key(key) {
+            return Err(fail(
+                Some(format!("expect.absent[{i}]")),
+                ScenarioProblem::Shape(format!(
+                    "`{key}` is expected both present (in expect.details) and absent"
+                )),
+            ));
+        }
+    }
     let stable_until = match expect.stable_until.as_deref() {
         None => None,
         Some("never") => Some(StableUntil::Never),
@@ -284,6 +303,7 @@ fn check(
         expect: Expect {
             outcome: expect.outcome,
             details,
+            absent: expect.absent,
             stable_until,
             path: expect.path,
         },

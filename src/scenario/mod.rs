@@ -21,7 +21,12 @@
 //! stable_until = "2026-11-30T23:00:00Z"      # optional; or "never"
 //! path = ["has-started=no"]                  # optional: every step
 //! details = { days_remaining = 8 }           # optional subset
+//! absent = ["reviewer"]                      # optional: detail keys not there
 //! ```
+//!
+//! A configuration override may carry a monitoring schedule
+//! (`config.monitoring_schedule`, a table of `YYYY-MM-DD = "engineer"`),
+//! for the `reviewer` of `provision-failure`.
 //!
 //! Loading checks everything that does not need a decision: the shape, the
 //! policy id, the instant, the facts against the policy's facts type (a date
@@ -70,6 +75,7 @@ pub const DETAIL_KEYS: &[&str] = &[
     "days_remaining",
     "days_since",
     "review_on",
+    "reviewer",
     "missing",
     "internal_request",
     "actions",
@@ -101,6 +107,8 @@ pub struct Expect {
     pub outcome: String,
     /// A subset of the details, by key (see [`DETAIL_KEYS`]).
     pub details: BTreeMap<String, Value>,
+    /// Detail keys the decision must not have.
+    pub absent: Vec<String>,
     /// `stable_until`, if the scenario states it.
     pub stable_until: Option<StableUntil>,
     /// The whole path as `node=answer` steps, if the scenario states it.

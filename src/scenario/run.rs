@@ -76,6 +76,13 @@ pub enum Mismatch {
         /// The decided value, if the decision has the key.
         got: Option<Value>,
     },
+    /// A detail the scenario expects absent is present.
+    Present {
+        /// The detail key.
+        key: String,
+        /// The decided value.
+        got: Value,
+    },
     /// Another `stable_until`.
     StableUntil {
         /// Expected.
@@ -107,6 +114,9 @@ impl fmt::Display for Mismatch {
                 got.as_ref()
                     .map_or_else(|| "(absent)".into(), Value::to_string)
             ),
+            Mismatch::Present { key, got } => {
+                write!(f, "details.{key}: expected absent, got {got}")
+            }
             Mismatch::StableUntil { expected, got } => write!(
                 f,
                 "stable_until: expected {expected}, got {}",
@@ -216,6 +226,14 @@ pub fn compare(scenario: &Scenario, got: &Got) -> Vec<Mismatch> {
                 key: key.clone(),
                 expected: expected.clone(),
                 got: actual.cloned(),
+            });
+        }
+    }
+    for key in &expect.absent {
+        if let Some(value) = got.details.get(key) {
+            mismatches.push(Mismatch::Present {
+                key: key.clone(),
+                got: value.clone(),
             });
         }
     }

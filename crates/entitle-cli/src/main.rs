@@ -9,6 +9,7 @@ mod import;
 mod input;
 mod intake;
 mod replay;
+mod schedule;
 mod serve;
 mod suite;
 
@@ -131,6 +132,17 @@ enum Command {
     Intake {
         #[command(subcommand)]
         command: intake::IntakeCommand,
+    },
+    /// The provision-failure monitoring schedule: build it from the
+    /// engineers' availability, check a schedule people edited, say who
+    /// reviews a failure, show it as a calendar (see docs/schedule.md).
+    ///
+    /// Exit codes: 0 success, 1 a negative verdict (problems found, nobody
+    /// scheduled), 2 bad input (one line naming the file, the line, the
+    /// column and the field).
+    Schedule {
+        #[command(subcommand)]
+        command: schedule::ScheduleCommand,
     },
 }
 
@@ -259,6 +271,7 @@ fn run(command: Command) -> Result<String, Failure> {
         Command::Check(args) => check::run(&args),
         Command::Actions { command } => actions::actions(command),
         Command::Intake { command } => intake::intake(command),
+        Command::Schedule { command } => schedule::run(command),
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(
@@ -312,7 +325,13 @@ pub(crate) fn load_config(path: &Path) -> Result<PolicyConfig, Failure> {
     let bytes = read_input(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| Failure::BadInput(format!("{}: not UTF-8 text ({e})", path.display())))?;
-    entitle::config_from_toml(&text)
+    // A `[monitoring]` table names files relative to the configuration's
+    // directory (the current one for standard input).
+    let dir = match path.parent() {
+        Some(dir) if path != Path::new("-") && !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    entitle::config_from_toml_in(&text, dir)
         .map_err(|e| Failure::BadInput(format!("{}: invalid configuration: {e}", path.display())))
 }
 

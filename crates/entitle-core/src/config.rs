@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::{Assignments, Engineer};
+
 /// No generated temporary license may ever last longer than this many days
 /// (spec 3.2: "All licenses generated with the tool will have a 10 day limit").
 pub const TEMPORARY_LICENSE_HARD_CAP_DAYS: u32 = 10;
@@ -38,6 +40,7 @@ pub const MAX_ESCALATION_THRESHOLD_HOURS: u32 = 87_600;
 /// temporary_license_days = 5
 /// temporary_license_max_days = 10
 /// company_holidays = []
+/// # monitoring_schedule: absent (no reviewer is named)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -69,6 +72,15 @@ pub struct PolicyConfig {
         schemars(inner(pattern(crate::input::DATE_PATTERN)))
     )]
     pub company_holidays: Vec<NaiveDate>,
+    /// The provision-failure monitoring schedule (spec 3.8, 3.9): the
+    /// engineer who reviews the failures of each workday, by date
+    /// (`{"2026-03-02": "alice"}`; in TOML a `[monitoring_schedule]` table of
+    /// `2026-03-02 = "alice"`). With it, `provision-failure` names the
+    /// `reviewer` of `review_on`; without it (the default), no reviewer is
+    /// named. Only workdays may be assigned: weekends and holidays are
+    /// covered on the next workday. `entitle schedule build` writes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_schedule: Option<Assignments>,
 }
 
 impl Default for PolicyConfig {
@@ -81,6 +93,7 @@ impl Default for PolicyConfig {
             temporary_license_days: 5,
             temporary_license_max_days: TEMPORARY_LICENSE_HARD_CAP_DAYS,
             company_holidays: Vec::new(),
+            monitoring_schedule: None,
         }
     }
 }
@@ -109,6 +122,17 @@ pub enum ConfigError {
         /// The configured `temporary_license_max_days`.
         max_days: u32,
     },
+    /// The monitoring schedule assigns a day that is not a workday.
+    #[error(
+        "monitoring_schedule assigns {day} (a {}) to {engineer}: weekends and company_holidays are never assigned, their failures are reviewed on the next workday",
+        if crate::time::is_weekend_date(*day) { "weekend day" } else { "company holiday" }
+    )]
+    ScheduledOnNonWorkday {
+        /// The day.
+        day: NaiveDate,
+        /// The engineer assigned on it.
+        engineer: Engineer,
+    },
     /// A numeric key is above its documented maximum.
     #[error("{key} = {value} exceeds the maximum of {max}")]
     TooLarge {
@@ -127,8 +151,8 @@ impl PolicyConfig {
     /// [`TEMPORARY_LICENSE_HARD_CAP_DAYS`]; `grace_period_days`,
     /// `emergency_window_days` and `escalation_threshold_hours` are at most
     /// [`MAX_GRACE_PERIOD_DAYS`], [`MAX_EMERGENCY_WINDOW_DAYS`] and
-    /// [`MAX_ESCALATION_THRESHOLD_HOURS`]. Returns the first problem found,
-    /// in key order.
+    /// [`MAX_ESCALATION_THRESHOLD_HOURS`]; the monitoring schedule assigns
+    /// only workdays. Returns the first problem found, in key order.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bounds = [
             (
@@ -164,6 +188,17 @@ impl PolicyConfig {
             return Err(ConfigError::TemporaryLicenseTooLong {
                 days: self.temporary_license_days,
                 max_days: self.temporary_license_max_days,
+            });
+        }
+        if let Some((day, engineer)) = self
+            .monitoring_schedule
+            .iter()
+            .flat_map(Assignments::iter)
+            .find(|(day, _)| !crate::time::is_workday(*day, self))
+        {
+            return Err(ConfigError::ScheduledOnNonWorkday {
+                day,
+                engineer: engineer.clone(),
             });
         }
         Ok(())

@@ -12,6 +12,8 @@
 //! | URL | `http://` or `https://` (any case), a host, an optional port, then only characters RFC 3986 allows; no user information; at most [`MAX_URL_LEN`] bytes | `format: uri`, `pattern`, `maxLength` |
 //! | ticket identity | a URL's one spelling per ticket ([`ticket_url_key`]): case of scheme and host, default port, path segments; no query or fragment | - |
 //! | text | not blank, no control characters, at most [`MAX_TEXT_LEN`] bytes | `minLength`, `maxLength`, `pattern` |
+//! | engineer | a text without white space at either end ([`Engineer::new`](crate::schedule::Engineer::new)) | `pattern` |
+//! | weekdays | `all`, `none`, or weekday names `mon`-`fri` (or in full, any case) separated by spaces or commas ([`Weekdays::parse`](crate::schedule::Weekdays::parse)) | - |
 //! | object | a map (JSON object, TOML table); never a sequence read positionally ([`ObjectsOnly`]) | `type: object` |
 //!
 //! The instant rules refuse what a [`DateTime<Utc>`] cannot hold exactly: a
@@ -109,10 +111,27 @@ pub enum InputError {
         /// The value, as given (cut, control characters escaped).
         value: String,
     },
+    /// Starts or ends with white space (a name compared exactly).
+    #[error("`{value}` starts or ends with white space")]
+    SurroundingWhitespace {
+        /// The value, as given (cut).
+        value: String,
+    },
+    /// Not `all`, `none` or a list of weekday names (an engineer's
+    /// availability in a week).
+    #[error(
+        "`{value}` is not a list of workdays: {reason}; expected `all`, `none` or weekday names such as `mon tue fri`"
+    )]
+    Weekdays {
+        /// The value, as given (cut).
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `value` cut for an error message.
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     let mut chars = value.chars();
     let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
     if chars.next().is_some() {

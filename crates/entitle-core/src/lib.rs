@@ -7,6 +7,8 @@
 //! - [`explain`]: the words of traces and actions.
 //! - [`fact_source`]: typed facts assembled from a store's records.
 //! - [`input`]: the strict readers of dates, instants, emails, URLs and text.
+//! - [`schedule`]: the provision-failure monitoring schedule: built from the
+//!   engineers' availability, checked after people edit it.
 //! - `testing` (feature `testing`): proptest strategies and the spec's
 //!   invariants as callable checks.
 //!
@@ -22,6 +24,7 @@ pub mod graph;
 pub mod input;
 pub mod policies;
 pub mod policy;
+pub mod schedule;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

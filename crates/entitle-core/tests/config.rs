@@ -297,3 +297,50 @@ fn answer_labels_are_the_serde_values() {
     let customer: Customer = serde_json::from_value(json!({ "status": "prospect" })).unwrap();
     assert_eq!(customer.status, CustomerStatus::Prospect);
 }
+
+/// `monitoring_schedule` (spec 3.9): absent by default and then not
+/// serialised; a map of strict dates to engineers; only workdays.
+#[test]
+fn the_monitoring_schedule_is_a_map_of_workdays_to_engineers() {
+    assert_eq!(PolicyConfig::default().monitoring_schedule, None);
+    let default = serde_json::to_value(PolicyConfig::default()).unwrap();
+    assert!(default.get("monitoring_schedule").is_none());
+    let config = parse(json!({
+        "company_holidays": ["2026-03-06"],
+        "monitoring_schedule": {"2026-03-02": "alice", "2026-03-03": "Bob Smith"}
+    }))
+    .unwrap();
+    let schedule = config.monitoring_schedule.as_ref().unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+    assert_eq!(schedule.get(day).unwrap().as_str(), "Bob Smith");
+    assert_eq!(config.validate(), Ok(()));
+    let back = serde_json::to_value(&config).unwrap();
+    assert_eq!(back["monitoring_schedule"]["2026-03-02"], "alice");
+    assert_eq!(parse(back).unwrap(), config);
+
+    for (schedule, says) in [
+        (json!({"2026-3-02": "alice"}), "is not a date"),
+        (json!({"2026-03-02": ""}), "must not be empty"),
+        (json!({"2026-03-02": " alice"}), "white space"),
+        (json!(["alice"]), "a map from dates"),
+    ] {
+        let error = parse(json!({ "monitoring_schedule": schedule })).unwrap_err();
+        assert!(error.contains(says), "{error}");
+    }
+    for (day, says) in [
+        ("2026-03-07", "weekend day"),
+        ("2026-03-06", "company holiday"),
+    ] {
+        let config = parse(json!({
+            "company_holidays": ["2026-03-06"],
+            "monitoring_schedule": { day: "alice" }
+        }))
+        .unwrap();
+        let error = config.validate().unwrap_err();
+        assert!(matches!(error, ConfigError::ScheduledOnNonWorkday { .. }));
+        assert!(
+            error.to_string().contains(says) && error.to_string().contains("alice"),
+            "{error}"
+        );
+    }
+}

@@ -309,6 +309,7 @@ fn schemas() -> Map<String, Value> {
                 "grace_ends_on": {"type": "string", "format": "date"},
                 "days_remaining": {"type": "integer"}, "days_since": {"type": "integer"},
                 "review_on": {"type": "string", "format": "date"},
+                "reviewer": {"type": "string", "description": "The engineer the monitoring schedule names for `review_on` (provision-failure, with a schedule configured)."},
                 "missing": {"type": "array", "items": {"type": "string"}},
                 "internal_request": {"type": "string"},
                 "actions": {"type": "array", "items": {

@@ -155,14 +155,17 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
         seen: Vec::new(),
     };
 
-    // The log: every corpus scenario, decided over HTTP.
+    // The log: every corpus scenario decided under the server's (default)
+    // configuration, over HTTP. The few that need their own configuration
+    // (provision-failure with a monitoring schedule) cannot be: a request
+    // does not carry configuration.
     let mut entries = Vec::new();
     for (n, scenario) in entitle::scenario::corpus::corpus()
         .unwrap()
         .into_iter()
+        .filter(|s| s.config.is_empty())
         .enumerate()
     {
-        assert!(scenario.config.is_empty(), "{}", scenario.name);
         let now = scenario.now.to_rfc3339();
         let mut facts = scenario.facts.clone();
         // A decision that makes or re-runs a license names its ticket.

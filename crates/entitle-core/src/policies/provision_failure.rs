@@ -27,12 +27,21 @@
 //! to them, and the internal context is a private note on the same ticket. "Friends & Family Days and weekend days are covered on the next
 //! following workday": every outcome carries `review_on`, the failure's date
 //! in the support time zone if it is a workday, else the next workday.
+//!
+//! The reviewer (spec 3.8, seed `provision-direction.md`): with a
+//! monitoring schedule in the configuration (`monitoring_schedule`, spec
+//! 3.9), every outcome also names the `reviewer`, the engineer the schedule
+//! names for `review_on`, and the texts the team reads (the trace, the
+//! internal request, the instructions, the ticket's private note) say who
+//! it is, or that the schedule names nobody that day. Without a schedule,
+//! no reviewer is named and the texts are as before: never guessed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{Answer, BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Message, Policy, PolicyContext, PolicyGraph};
+use crate::schedule::{self, Review};
 use crate::time;
 
 /// A flagged provisioning failure, as the alert in `#provision_failures`
@@ -157,6 +166,8 @@ impl Policy for ProvisionFailure {
     ) -> Details {
         let failure = &facts.failure;
         let review_on = time::review_on(failure.occurred_at, cx.config);
+        let review = scheduled_review(failure, cx);
+        let reviewed = reviewed_by(review.as_ref());
         let (internal_request, actions) = match outcome {
             ProvisionFailureOutcome::ResolvedByFulfillment => (
                 None,
@@ -174,8 +185,13 @@ impl Policy for ProvisionFailure {
                     Action::new(
                         "submit-internal-request",
                         format!(
-                            "Fulfillment submits the internal request form (GitLab Support Internal Requests for Global customers), type \"{INTERNAL_REQUEST}\", for subscription {} ({})",
-                            failure.subscription, failure.kind
+                            "Fulfillment submits the internal request form (GitLab Support Internal Requests for Global customers), type \"{INTERNAL_REQUEST}\", for subscription {} ({}){}",
+                            failure.subscription,
+                            failure.kind,
+                            reviewed
+                                .as_deref()
+                                .map(|r| format!("; reviewed on {review_on} {r}"))
+                                .unwrap_or_default()
                         ),
                     )
                     .message(internal_request(facts, cx)),
@@ -199,18 +215,44 @@ impl Policy for ProvisionFailure {
                 vec![Action::new(
                     "keep-with-fulfillment",
                     format!(
-                        "Leave the failure with the Fulfillment engineers monitoring #provision_failures; it is reviewed on {review_on}"
+                        "Leave the failure with the Fulfillment engineers monitoring #provision_failures; it is reviewed on {review_on}{}",
+                        reviewed
+                            .as_deref()
+                            .map(|r| format!(" {r}"))
+                            .unwrap_or_default()
                     ),
                 )],
             ),
         };
         Details {
             review_on: Some(review_on),
+            reviewer: review.and_then(|r| r.by.cloned()),
             internal_request,
             actions,
             ..Details::default()
         }
     }
+}
+
+/// The review of `failure` under the configured monitoring schedule, if
+/// there is one.
+fn scheduled_review<'c>(
+    failure: &ProvisionFailureRecord,
+    cx: &'c PolicyContext<'_>,
+) -> Option<Review<'c>> {
+    cx.config
+        .monitoring_schedule
+        .as_ref()
+        .map(|days| schedule::reviewer(failure.occurred_at, days, cx.config))
+}
+
+/// Who reviews, in words to follow the review date: `by alice`, or that
+/// the schedule names nobody; `None` without a schedule (never guessed).
+fn reviewed_by(review: Option<&Review<'_>>) -> Option<String> {
+    review.map(|review| match review.by {
+        Some(engineer) => format!("by {engineer}"),
+        None => "(the monitoring schedule names nobody that day)".to_owned(),
+    })
 }
 
 /// Why L&R Support is asked (the page's two reasons), in words.
@@ -239,7 +281,7 @@ fn internal_request(facts: &ProvisionFailureFacts, cx: &PolicyContext<'_>) -> Me
              - Customer contact: {}\n\
              - Why L&R Support is asked: {}\n\
              - Root cause: {}\n\
-             - Reviewed on: {}\n\n\
+             - Reviewed on: {}{}\n\n\
              Support opens a ticket on behalf of the customer to inform them of the issue, with a fix or workaround if one is available.",
             failure.subscription,
             failure.kind,
@@ -248,6 +290,9 @@ fn internal_request(facts: &ProvisionFailureFacts, cx: &PolicyContext<'_>) -> Me
             why_lr_support(facts),
             facts.root_cause.label(),
             time::review_on(failure.occurred_at, cx.config).format("%a %Y-%m-%d"),
+            reviewed_by(scheduled_review(failure, cx).as_ref())
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default(),
         ),
     )
 }
@@ -287,12 +332,19 @@ fn customer_ticket(facts: &ProvisionFailureFacts, cx: &PolicyContext<'_>) -> Mes
     )
     .to(facts.customer_email.clone())
     .note(format!(
-        "Opened on behalf of the customer ({}) for the provisioning failure of {} ({}) at {}: {}.",
+        "Opened on behalf of the customer ({}) for the provisioning failure of {} ({}) at {}: {}.{}",
         facts.customer_email,
         failure.subscription,
         failure.kind,
         local_time(failure, cx),
-        why_lr_support(facts)
+        why_lr_support(facts),
+        scheduled_review(failure, cx)
+            .as_ref()
+            .and_then(|review| reviewed_by(Some(review)).map(|r| format!(
+                " Reviewed on {} {r}.",
+                review.on.format("%a %Y-%m-%d")
+            )))
+            .unwrap_or_default()
     ))
 }
 
@@ -314,11 +366,14 @@ fn failure_detail(failure: &ProvisionFailureRecord, cx: &PolicyContext<'_>) -> S
     let local = failure.occurred_at.with_timezone(&tz);
     let review = time::review_on(failure.occurred_at, cx.config);
     format!(
-        "{} ({}) failed {} {}; reviewed on {}",
+        "{} ({}) failed {} {}; reviewed on {}{}",
         failure.subscription,
         failure.kind,
         local.format("%a %Y-%m-%d %H:%M"),
         tz,
-        review.format("%a %Y-%m-%d")
+        review.format("%a %Y-%m-%d"),
+        reviewed_by(scheduled_review(failure, cx).as_ref())
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default()
     )
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::Plan;
+use crate::schedule::Engineer;
 
 /// Something the people involved must do next.
 ///
@@ -156,7 +157,7 @@ impl Action {
 /// The data an outcome carries. Every field is optional and only present
 /// where the outcome has it; the key names are a public contract (spec:
 /// `plan`, `users`, `days`, `email`, `expires_on` for a generated license,
-/// `review_on` for provisioning failures, `missing` for screenshots still
+/// `review_on` and `reviewer` for provisioning failures, `missing` for screenshots still
 /// needed, `actions` for what to do next).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
@@ -190,6 +191,10 @@ pub struct Details {
     /// The workday on which a provisioning failure is reviewed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_on: Option<NaiveDate>,
+    /// The engineer the monitoring schedule names for `review_on`; absent
+    /// without a schedule, or when the schedule names nobody that day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<Engineer>,
     /// Evidence still needed before acting (screenshots, user count).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<&'static str>,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{PolicyConfig, TEMPORARY_LICENSE_HARD_CAP_DAYS};
 use crate::policy::Registered;
+use crate::schedule::{Assignments, Engineer};
 
 /// The day generated dates and instants gather around (Monday 2026-11-23).
 pub const BASE_DAY: (i32, u32, u32) = (2026, 11, 23);
@@ -61,7 +62,9 @@ pub const TIMEZONES: &[&str] = &[
 
 /// A valid [`PolicyConfig`]: any of [`TIMEZONES`], grace 0-60 days, window
 /// 0-10 days, threshold 1-72 hours, temporary licenses within the cap, up to
-/// five holidays near [`BASE_DAY`].
+/// five holidays near [`BASE_DAY`], and half the time a monitoring schedule
+/// assigning some of the workdays within three weeks of it to one of three
+/// engineers.
 pub fn policy_config() -> impl Strategy<Value = PolicyConfig> {
     (
         prop::sample::select(TIMEZONES),
@@ -70,16 +73,33 @@ pub fn policy_config() -> impl Strategy<Value = PolicyConfig> {
         1u32..=72,
         (1u32..=TEMPORARY_LICENSE_HARD_CAP_DAYS).prop_flat_map(|max| (1u32..=max, Just(max))),
         prop::collection::vec(date(), 0..5),
+        prop::option::of(prop::collection::vec((-21i64..=21, 0usize..3), 0..30)),
     )
         .prop_map(
-            |(tz, grace, window, hours, (days, max_days), holidays)| PolicyConfig {
-                timezone: tz.parse().unwrap_or(chrono_tz::Tz::UTC),
-                grace_period_days: grace,
-                emergency_window_days: window,
-                escalation_threshold_hours: hours,
-                temporary_license_days: days,
-                temporary_license_max_days: max_days,
-                company_holidays: holidays,
+            |(tz, grace, window, hours, (days, max_days), holidays, schedule)| {
+                let mut config = PolicyConfig {
+                    timezone: tz.parse().unwrap_or(chrono_tz::Tz::UTC),
+                    grace_period_days: grace,
+                    emergency_window_days: window,
+                    escalation_threshold_hours: hours,
+                    temporary_license_days: days,
+                    temporary_license_max_days: max_days,
+                    company_holidays: holidays,
+                    monitoring_schedule: None,
+                };
+                config.monitoring_schedule = schedule.map(|entries| {
+                    entries
+                        .into_iter()
+                        .filter_map(|(offset, engineer)| {
+                            let day = base_day().checked_add_signed(TimeDelta::days(offset))?;
+                            let name = ["alice", "bob", "carol"].get(engineer)?;
+                            crate::time::is_workday(day, &config)
+                                .then(|| Engineer::new(*name).ok().map(|e| (day, e)))
+                                .flatten()
+                        })
+                        .collect::<Assignments>()
+                });
+                config
             },
         )
 }

@@ -11,6 +11,7 @@ use entitle_core::policies::{
     RootCause,
 };
 use entitle_core::policy::{Outcome, evaluate};
+use entitle_core::schedule::{Assignments, Engineer};
 use entitle_core::time::{is_workday, local_date};
 use proptest::prelude::*;
 use star_support::*;
@@ -397,5 +398,218 @@ proptest! {
                 || matches!(facts.root_cause, RootCause::Fixed | RootCause::BeingFixed));
         prop_assert_eq!(decision.outcome == O::RequestLrSupport, asked);
         prop_assert_eq!(decision.details.internal_request.is_some(), asked);
+    }
+}
+
+/// `config` with a monitoring schedule assigning, of the 150 days from
+/// 120 days before [`base_date`], the workdays picked by `picks` (offset,
+/// engineer) to one of three engineers.
+fn with_schedule(mut config: PolicyConfig, picks: &[(i64, usize)]) -> PolicyConfig {
+    let names = ["alice", "bob", "carol"];
+    let schedule = picks
+        .iter()
+        .filter_map(|(offset, who)| {
+            let day = base_date() + TimeDelta::days(*offset);
+            let engineer = Engineer::new(*names.get(*who)?).ok()?;
+            is_workday(day, &config).then_some((day, engineer))
+        })
+        .collect::<Assignments>();
+    config.monitoring_schedule = Some(schedule);
+    config
+}
+
+/// Spec 3.8 "Reviewer": with a schedule, the engineer it names for
+/// `review_on`; the team's texts say who (the trace, the internal request
+/// and its instruction, the keep-with-Fulfillment instruction, the ticket's
+/// private note), never the customer's public comment.
+#[test]
+fn with_a_schedule_every_outcome_names_the_reviewer_of_review_on() {
+    // Friday 2026-12-04 is an F&F day: a failure on it, or on the weekend,
+    // is reviewed on Monday 2026-12-07 by Monday's engineer.
+    let mut config = holidays(&["2026-12-04"], "UTC");
+    let mut days = Assignments::new();
+    days.insert(d("2026-12-03"), Engineer::new("alice").unwrap());
+    days.insert(d("2026-12-07"), Engineer::new("bob").unwrap());
+    config.monitoring_schedule = Some(days);
+    for (resolved, needs_lr, root_cause) in [
+        (true, false, RootCause::Unknown),
+        (false, true, RootCause::Unknown),
+        (false, false, RootCause::Ongoing),
+    ] {
+        for occurred_at in [
+            "2026-12-04T10:00:00Z",
+            "2026-12-05T10:00:00Z",
+            "2026-12-06T23:00:00Z",
+        ] {
+            let facts = ProvisionFailureFacts {
+                fulfillment_resolved: resolved,
+                needs_lr_intervention: needs_lr,
+                root_cause,
+                ..failure(occurred_at)
+            };
+            let decision =
+                evaluate::<ProvisionFailure>(&facts, at("2026-12-07T12:00:00Z"), &config).unwrap();
+            let details = &decision.details;
+            assert_eq!(details.review_on, Some(d("2026-12-07")));
+            assert_eq!(
+                details.reviewer.as_ref().map(Engineer::as_str),
+                Some("bob"),
+                "{occurred_at}"
+            );
+            let json = serde_json::to_value(details).unwrap();
+            assert_eq!(json["reviewer"], "bob");
+            assert!(
+                decision.trace[0]
+                    .detail
+                    .as_deref()
+                    .unwrap()
+                    .ends_with("reviewed on Mon 2026-12-07 by bob")
+            );
+            match decision.outcome {
+                O::ResolvedByFulfillment => {}
+                O::KeepWithFulfillment => {
+                    assert!(
+                        details.actions[0]
+                            .text
+                            .ends_with("it is reviewed on 2026-12-07 by bob"),
+                        "{}",
+                        details.actions[0].text
+                    );
+                }
+                O::RequestLrSupport => {
+                    let submit = &details.actions[0];
+                    assert!(
+                        submit.text.ends_with("; reviewed on 2026-12-07 by bob"),
+                        "{}",
+                        submit.text
+                    );
+                    let request = submit.message.as_ref().unwrap();
+                    assert!(
+                        request
+                            .body
+                            .contains("- Reviewed on: Mon 2026-12-07 by bob\n"),
+                        "{}",
+                        request.body
+                    );
+                    let ticket = details.actions[1].message.as_ref().unwrap();
+                    assert!(
+                        ticket
+                            .note
+                            .as_deref()
+                            .unwrap()
+                            .ends_with("Reviewed on Mon 2026-12-07 by bob.")
+                    );
+                    assert!(
+                        !ticket.body.contains("bob"),
+                        "the customer's comment names no engineer"
+                    );
+                }
+            }
+        }
+    }
+    // Thursday's failure is alice's.
+    let thursday = evaluate::<ProvisionFailure>(
+        &failure("2026-12-03T16:00:00Z"),
+        at("2026-12-07T12:00:00Z"),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(
+        thursday.details.reviewer.as_ref().map(Engineer::as_str),
+        Some("alice")
+    );
+}
+
+/// A day the schedule names nobody for: no reviewer (never guessed), and
+/// the team's texts say so.
+#[test]
+fn a_day_the_schedule_leaves_out_has_no_reviewer() {
+    let mut config = PolicyConfig::default();
+    let mut days = Assignments::new();
+    days.insert(d("2026-12-08"), Engineer::new("alice").unwrap());
+    config.monitoring_schedule = Some(days);
+    let facts = ProvisionFailureFacts {
+        needs_lr_intervention: true,
+        ..failure("2026-12-07T10:00:00Z")
+    };
+    let decision =
+        evaluate::<ProvisionFailure>(&facts, at("2026-12-07T12:00:00Z"), &config).unwrap();
+    assert_eq!(decision.details.reviewer, None);
+    assert!(
+        serde_json::to_value(&decision.details)
+            .unwrap()
+            .get("reviewer")
+            .is_none()
+    );
+    let request = decision.details.actions[0].message.as_ref().unwrap();
+    assert!(
+        request.body.contains(
+            "- Reviewed on: Mon 2026-12-07 (the monitoring schedule names nobody that day)\n"
+        ),
+        "{}",
+        request.body
+    );
+}
+
+/// Without a schedule, no reviewer and no word of one in any text.
+#[test]
+fn without_a_schedule_no_reviewer_is_named() {
+    for (resolved, needs_lr) in [(true, false), (false, true), (false, false)] {
+        let facts = ProvisionFailureFacts {
+            fulfillment_resolved: resolved,
+            needs_lr_intervention: needs_lr,
+            ..failure("2026-12-05T10:00:00Z")
+        };
+        let decision = evaluate::<ProvisionFailure>(
+            &facts,
+            at("2026-12-07T12:00:00Z"),
+            &PolicyConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(decision.details.reviewer, None);
+        let mut texts: Vec<String> = decision
+            .trace
+            .iter()
+            .filter_map(|s| s.detail.clone())
+            .collect();
+        for action in &decision.details.actions {
+            texts.push(action.text.clone());
+            if let Some(m) = &action.message {
+                texts.extend([m.body.clone(), m.note.clone().unwrap_or_default()]);
+            }
+        }
+        for text in texts {
+            assert!(
+                !text.contains(" by ") && !text.contains("monitoring schedule"),
+                "{text}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The reviewer is exactly the engineer the schedule names for
+    /// `review_on`, whatever the outcome, zone and holidays; absent without
+    /// a schedule.
+    #[test]
+    fn the_reviewer_is_the_schedules_engineer_for_review_on(
+        facts in arb_facts(),
+        now in arb_now(),
+        config in arb_config(),
+        picks in prop::option::of(prop::collection::vec((-120i64..30, 0usize..3), 0..120)),
+    ) {
+        let config = match &picks {
+            Some(picks) => with_schedule(config, picks),
+            None => config,
+        };
+        let decision = evaluate::<ProvisionFailure>(&facts, now, &config).unwrap();
+        let review_on = decision.details.review_on.unwrap();
+        let expected = config.monitoring_schedule.as_ref().and_then(|s| s.get(review_on)).cloned();
+        prop_assert_eq!(&decision.details.reviewer, &expected);
+        if picks.is_none() {
+            prop_assert_eq!(decision.details.reviewer, None);
+        }
     }
 }

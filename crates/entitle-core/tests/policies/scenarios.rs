@@ -114,6 +114,34 @@ fn load_err(text: &str) -> entitle::scenario::ScenarioError {
     load_str(text, ScenarioFormat::Toml, "t.toml").unwrap_err()
 }
 
+/// `expect.absent`: detail keys the decision must not have; a present one
+/// is a mismatch, an unknown key a load error.
+#[test]
+fn absent_detail_keys_are_checked() {
+    let file = |absent: &str| {
+        format!(
+            r#"
+[[scenario]]
+name = "no reviewer without a schedule"
+policy = "provision-failure"
+now = 2026-11-23T15:00:00Z
+facts = {{ failure = {{ kind = "k", occurred_at = 2026-11-21T09:12:00Z, subscription = "A-S1" }}, fulfillment_resolved = true, needs_lr_intervention = false, root_cause = "unknown", customer_email = "a@b.example" }}
+expect = {{ outcome = "resolved-by-fulfillment", absent = [{absent}] }}
+"#
+        )
+    };
+    let passes = load_str(&file("\"reviewer\""), ScenarioFormat::Toml, "t.toml").unwrap();
+    assert!(run(&passes[0], &PolicyConfig::default()).unwrap().passed());
+    let fails = load_str(&file("\"review_on\""), ScenarioFormat::Toml, "t.toml").unwrap();
+    let result = run(&fails[0], &PolicyConfig::default()).unwrap();
+    assert_eq!(
+        result.failure_line(),
+        "FAIL t.toml: \"no reviewer without a schedule\" (provision-failure): details.review_on: expected absent, got \"2026-11-23\""
+    );
+    let unknown = load_err(&file("\"reviwer\""));
+    assert_eq!(unknown.field.as_deref(), Some("expect.absent[0]"));
+}
+
 #[test]
 fn a_well_formed_file_loads() {
     let scenarios = load_str(GOOD, ScenarioFormat::Toml, "t.toml").unwrap();
@@ -324,6 +352,7 @@ fn detail_keys_are_exactly_the_keys_of_details() {
         days_remaining: Some(1),
         days_since: Some(1),
         review_on: Some(d),
+        reviewer: Some(entitle::schedule::Engineer::new("alice").unwrap()),
         missing: vec!["x"],
         internal_request: Some("x".into()),
         actions: vec![Action::new("a", "b")],

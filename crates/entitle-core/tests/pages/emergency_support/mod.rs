@@ -246,6 +246,7 @@ pub fn any_config() -> impl Strategy<Value = PolicyConfig> {
                 temporary_license_days,
                 temporary_license_max_days,
                 company_holidays,
+                monitoring_schedule: None,
             },
         )
 }

@@ -199,6 +199,7 @@ pub fn arb_config() -> impl Strategy<Value = PolicyConfig> {
                 temporary_license_days: days,
                 temporary_license_max_days: 10,
                 company_holidays: holidays,
+                monitoring_schedule: None,
             },
         )
 }
