@@ -138,7 +138,7 @@ pub(crate) async fn open_store(url: &str, existing: bool) -> Result<Store, Failu
 }
 
 fn outbox_failure(e: StoreError) -> Failure {
-    if e.is_not_found() || e.is_conflict() {
+    if e.is_not_found() || e.is_conflict() || e.is_invalid_change() {
         Failure::BadInput(e.to_string())
     } else {
         Failure::Runtime(e.to_string())

@@ -181,14 +181,13 @@ fn policy_failure(e: PolicyError) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
-        Ok(output) => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`entitle render x | head`) is not an error.
-            let _ = stdout
-                .write_all(output.as_bytes())
-                .and_then(|()| stdout.flush());
-            ExitCode::SUCCESS
-        }
+        Ok(output) => match write_stdout(&output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the output: {e}");
+                ExitCode::from(1)
+            }
+        },
         Err(Failure::BadInput(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
@@ -202,12 +201,26 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Verdict(output)) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(output.as_bytes())
-                .and_then(|()| stdout.flush());
+            if let Err(e) = write_stdout(&output) {
+                eprintln!("error: cannot write the output: {e}");
+            }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Writes `output` to standard output. A write error is an error (`>
+/// /dev/full`: the report is lost, so the command did not do its job),
+/// except a closed pipe (`entitle render x | head`): the reader has what
+/// it wanted.
+fn write_stdout(output: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

@@ -605,3 +605,79 @@ fn serve_refuses_limits_that_refuse_everything() {
         .unwrap();
     assert_bad_input(&out, &["--tokens", "directory"]);
 }
+
+/// A CSV cell holding a control character (a NUL, an escape) is bad input:
+/// exit 2 naming the file, line and column, the character by its code
+/// point and never raw (#20 items 13, 14: SQLite stored it, PostgreSQL
+/// failed with exit 1).
+#[test]
+fn a_csv_cell_with_a_control_character_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dbs = vec![dir.path().join("store.db").display().to_string()];
+    if let Ok(url) = std::env::var("ENTITLE_TEST_POSTGRES_URL")
+        && !url.is_empty()
+    {
+        dbs.push(url);
+    }
+    let customers = dir.path().join("customers.csv");
+    for (csv, field, code) in [
+        ("id,name,status\nC-1,Ac\0me,paid\n", "name", "U+0000"),
+        (
+            "id,name,status\nC-\x1b]0;PWNED\x07,Acme,paid\n",
+            "id",
+            "U+001B",
+        ),
+        ("id,name,status\nC-1,Acme,pa\0id\n", "status", "U+0000"),
+    ] {
+        std::fs::write(&customers, csv).unwrap();
+        for db in &dbs {
+            let output = entitle()
+                .args(["import", "--db", db])
+                .arg(&customers)
+                .output()
+                .unwrap();
+            assert_bad_input(
+                &output,
+                &[
+                    &format!("customers.csv: line 2, field `{field}`"),
+                    code,
+                    "control character",
+                ],
+            );
+            assert!(
+                !output
+                    .stderr
+                    .iter()
+                    .any(|b| *b == 0 || *b == 0x1b || *b == 7),
+                "{output:?}"
+            );
+        }
+    }
+}
+
+/// Output that cannot be written is an error: `> /dev/full` exits non-zero
+/// with one line saying so (#20 item 14; it exited 0). A closed pipe stays
+/// no error (`closed_stdout_is_not_a_crash`).
+#[test]
+fn a_write_error_on_stdout_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let scenarios =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../entitle-core/scenarios");
+    for args in [
+        vec!["test".to_owned(), scenarios.display().to_string()],
+        vec!["policies".to_owned()],
+    ] {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("entitle"))
+            .args(&args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write the output"), "{stderr}");
+        assert!(stderr.contains("No space left on device"), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}

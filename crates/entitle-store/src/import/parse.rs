@@ -168,6 +168,22 @@ pub(crate) fn csv_rows<T: DeserializeOwned>(
             Err(e) => return Err(csv_error(file, &e)),
         }
         let line = record.position().map_or(0, |p| p.line());
+        // No field takes a control character (a NUL, an escape, a line
+        // break): refused here, named by its code point, never echoed (a
+        // NUL reached PostgreSQL and failed there, exit 1).
+        for (header, cell) in headers.iter().zip(record.iter()) {
+            if let Some(c) = cell.chars().find(|c| c.is_control()) {
+                return Err(ImportError::Csv {
+                    file: file.to_path_buf(),
+                    line,
+                    field: Some(header.to_owned()),
+                    message: format!(
+                        "the cell holds the control character U+{:04X}; no field takes one",
+                        u32::from(c)
+                    ),
+                });
+            }
+        }
         // An empty cell is an absent field (optional, or defaulted).
         let cells = headers
             .iter()
