@@ -1743,3 +1743,58 @@ async fn a_license_names_its_ticket_and_every_spelling_is_one_ticket() {
     assert_eq!(answer.status, 200, "{}", answer.text);
     server.shutdown().await.unwrap();
 }
+
+/// Two `Authorization` headers are a 400, whichever comes first and
+/// whatever the roles (#20 item 12: the first won, so (reader, lr-team)
+/// got 403 on `/v1/replay` and (lr-team, reader) 200). No token is echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_authorization_headers_are_a_bad_request() {
+    let (server, tokens, _dir) = fresh_server(options()).await;
+    let client = reqwest::Client::new();
+    let pairs = [
+        (&tokens.reader, &tokens.lr),
+        (&tokens.lr, &tokens.reader),
+        (&tokens.lr, &tokens.lr),
+        (&tokens.revoked, &tokens.engineer),
+    ];
+    for (first, second) in pairs {
+        for (method, path) in [
+            (Method::POST, "/v1/replay"),
+            (Method::GET, "/v1/decisions"),
+            (Method::GET, "/v1/policies"),
+            (Method::GET, "/v1/actions"),
+        ] {
+            let mut request = client
+                .request(method.clone(), format!("{}{path}", server.url()))
+                .header("authorization", format!("Bearer {first}"))
+                .header("authorization", format!("Bearer {second}"));
+            if method == Method::POST {
+                request = request.json(&json!({"config": {}}));
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 400, "{method} {path}");
+            assert_eq!(answer.headers()["content-type"], "application/problem+json");
+            let problem: Value = answer.json().await.unwrap();
+            assert_eq!(
+                problem["type"], "urn:entitle:problem:bad-request",
+                "{problem}"
+            );
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("more than one `Authorization` header"),
+                "{problem}"
+            );
+            assert!(!detail.contains(first.as_str()) && !detail.contains(second.as_str()));
+        }
+    }
+    // One header still works.
+    let answer = client
+        .post(format!("{}/v1/replay", server.url()))
+        .bearer_auth(&tokens.lr)
+        .json(&json!({"config": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    server.shutdown().await.unwrap();
+}
