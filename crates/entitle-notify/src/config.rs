@@ -328,6 +328,20 @@ pub(crate) struct SinkContext<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
+/// The longest environment variable name a `*_env` key takes, in bytes.
+const MAX_ENV_NAME: usize = 128;
+
+/// Whether `name` is a portable environment variable name (POSIX: letters,
+/// digits and `_`, not starting with a digit).
+fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= MAX_ENV_NAME
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// The default per-sink timeout.
 const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
 /// The longest per-sink timeout.
@@ -354,6 +368,16 @@ impl SinkContext<'_> {
 
     /// The secret in the environment variable named by `field`'s value.
     pub(crate) fn secret(&self, field: &str, var: &str) -> Result<Secret, ConfigError> {
+        if !is_env_name(var) {
+            // Never quoted: a value that is no variable name is often the
+            // secret itself (`url_env = "https://hooks.slack.com/..."`).
+            return Err(ConfigError::invalid(
+                self.key(field),
+                format!(
+                    "the value is not the name of an environment variable (letters, digits and `_`, not starting with a digit, at most {MAX_ENV_NAME} bytes); it is not shown, as it may be the secret itself: put the secret in a variable and name the variable here"
+                ),
+            ));
+        }
         match (self.env)(var) {
             Some(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
             _ => Err(ConfigError::MissingSecret {

@@ -192,6 +192,70 @@ fn secret_errors_name_the_key_and_the_variable_never_the_value() {
     assert!(!message.contains("SECRET"), "{message}");
 }
 
+/// A `*_env` value that is not a variable name (often the secret itself,
+/// pasted where its variable's name belongs) is refused without quoting it
+/// (#20 item 11: it was echoed as "environment variable `https://...` is
+/// not set").
+#[test]
+fn an_env_key_that_is_no_variable_name_is_refused_unquoted() {
+    let sinks = [
+        ("chat", "slack", "url_env", ""),
+        (
+            "gl",
+            "gitlab",
+            "token_env",
+            "base_url = \"https://g.example\"\nproject_id = \"1\"\n",
+        ),
+        (
+            "hook",
+            "webhook",
+            "secret_env",
+            "url = \"https://h.example/in\"\n",
+        ),
+        (
+            "zd",
+            "zendesk",
+            "token_env",
+            "base_url = \"https://x.zendesk.com\"\n",
+        ),
+        (
+            "gen",
+            "license-generator",
+            "token_env",
+            "url = \"https://m.example\"\n",
+        ),
+        (
+            "mail",
+            "email",
+            "password_env",
+            "host = \"127.0.0.1\"\ntls = \"none\"\nfrom = \"a@b.c\"\nusername = \"u\"\n",
+        ),
+    ];
+    for value in [
+        "https://hooks.slack.com/services/T000/B000/SECRETxyz",
+        "glpat-SECRET",
+        "SECRET VALUE",
+        "1SECRET",
+        "SECRET\u{1b}]0;x\u{7}",
+        "",
+    ] {
+        for (name, kind, key, rest) in sinks {
+            let toml = format!(
+                "[sinks.{name}]\nkind = \"{kind}\"\n{rest}{key} = {}\n",
+                toml::Value::String(value.to_owned())
+            );
+            // `error` asserts one line and no `SECRET`.
+            let message = error(&toml);
+            assert!(
+                message.starts_with(&format!(
+                    "sinks.{name}.{key}: the value is not the name of an environment variable"
+                )),
+                "{toml}: {message}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_urls_name_the_key() {
     assert_eq!(
