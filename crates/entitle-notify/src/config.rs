@@ -300,23 +300,50 @@ fn route_names(action: &str, value: toml::Value) -> Result<Vec<String>, ConfigEr
     Ok(names)
 }
 
+/// The longest delay before a retry, in seconds (30 days): the most
+/// `base_delay_seconds` and `max_delay_seconds` take, and the most any
+/// computed delay is (a receiver's `Retry-After` included), so that a retry
+/// time is always an instant the store can hold.
+pub const MAX_RETRY_DELAY_SECONDS: u64 = 30 * 24 * 3600;
+
+/// The longest `poll_interval_ms` (one hour): an idle worker that looks
+/// for work less often than that is one that does not deliver.
+pub const MAX_POLL_INTERVAL_MS: u64 = 3_600_000;
+
 fn validate_worker(worker: WorkerConfig) -> Result<WorkerConfig, ConfigError> {
     let bad =
-        |key: &str, message: &str| Err(ConfigError::invalid(format!("worker.{key}"), message));
+        |key: &str, message: String| Err(ConfigError::invalid(format!("worker.{key}"), message));
     if worker.max_attempts == 0 {
-        return bad("max_attempts", "must be at least 1");
+        return bad("max_attempts", "must be at least 1".to_owned());
     }
     if worker.concurrency == 0 {
-        return bad("concurrency", "must be at least 1");
+        return bad("concurrency", "must be at least 1".to_owned());
     }
-    if worker.poll_interval_ms == 0 {
-        return bad("poll_interval_ms", "must be at least 1");
+    if !(1..=MAX_POLL_INTERVAL_MS).contains(&worker.poll_interval_ms) {
+        return bad(
+            "poll_interval_ms",
+            format!(
+                "must be between 1 and {MAX_POLL_INTERVAL_MS} (one hour), not {}",
+                worker.poll_interval_ms
+            ),
+        );
     }
-    if worker.base_delay_seconds == 0 {
-        return bad("base_delay_seconds", "must be at least 1");
+    for (key, seconds) in [
+        ("base_delay_seconds", worker.base_delay_seconds),
+        ("max_delay_seconds", worker.max_delay_seconds),
+    ] {
+        if !(1..=MAX_RETRY_DELAY_SECONDS).contains(&seconds) {
+            return bad(
+                key,
+                format!("must be between 1 and {MAX_RETRY_DELAY_SECONDS} (30 days), not {seconds}"),
+            );
+        }
     }
     if worker.max_delay_seconds < worker.base_delay_seconds {
-        return bad("max_delay_seconds", "must be at least base_delay_seconds");
+        return bad(
+            "max_delay_seconds",
+            "must be at least base_delay_seconds".to_owned(),
+        );
     }
     Ok(worker)
 }
@@ -385,6 +412,23 @@ impl SinkContext<'_> {
                 var: var.to_owned(),
             }),
         }
+    }
+
+    /// A secret sent in an HTTP header (a token): as [`Self::secret`], and
+    /// refused when it holds a control character (a line break pasted
+    /// with it), which no header can carry. The error names the key and
+    /// the variable, never the value.
+    pub(crate) fn header_secret(&self, field: &str, var: &str) -> Result<Secret, ConfigError> {
+        let secret = self.secret(field, var)?;
+        if secret.expose().chars().any(char::is_control) {
+            return Err(ConfigError::invalid(
+                self.key(field),
+                format!(
+                    "the value of `{var}` holds a line break or another control character, which an HTTP header cannot carry"
+                ),
+            ));
+        }
+        Ok(secret)
     }
 
     /// An `http`/`https` URL at `field`. The value is named in the error

@@ -102,6 +102,12 @@ impl EmailSink {
             ),
         };
         let port = keys.port.unwrap_or(port);
+        if port == 0 {
+            return Err(ConfigError::invalid(
+                cx.key("port"),
+                "must be between 1 and 65535, not 0 (port 0 is no server's port)",
+            ));
+        }
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(port)
             .tls(tls)

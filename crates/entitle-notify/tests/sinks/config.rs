@@ -344,3 +344,71 @@ fn worker_and_syntax_errors_name_the_key() {
         Err(ConfigError::Syntax(_))
     ));
 }
+
+/// Values the worker cannot use are refused at startup, naming the key
+/// (#20 item 4): a delay past 30 days (`base_delay_seconds` overflowed the
+/// retry time), a poll interval past an hour (10^15 ms), SMTP port 0, and
+/// a token holding a line break (each delivery failed, no key named).
+#[test]
+fn values_the_worker_cannot_use_are_refused_naming_the_key() {
+    for (toml, start) in [
+        (
+            "[worker]\nbase_delay_seconds = 18446744073709551615\nmax_delay_seconds = 18446744073709551615\n",
+            "worker.base_delay_seconds: must be between 1 and 2592000 (30 days), not 18446744073709551615",
+        ),
+        (
+            "[worker]\nmax_delay_seconds = 9000000000000\n",
+            "worker.max_delay_seconds: must be between 1 and 2592000 (30 days), not 9000000000000",
+        ),
+        (
+            "[worker]\nbase_delay_seconds = 0\n",
+            "worker.base_delay_seconds: must be between 1 and 2592000",
+        ),
+        (
+            "[worker]\npoll_interval_ms = 1000000000000000\n",
+            "worker.poll_interval_ms: must be between 1 and 3600000 (one hour), not 1000000000000000",
+        ),
+        (
+            "[worker]\npoll_interval_ms = 0\n",
+            "worker.poll_interval_ms: must be between 1 and 3600000",
+        ),
+        (
+            "[sinks.mail]\nkind = \"email\"\nhost = \"127.0.0.1\"\nport = 0\ntls = \"none\"\nfrom = \"a@b.c\"\n",
+            "sinks.mail.port: must be between 1 and 65535, not 0",
+        ),
+    ] {
+        let message = error(toml);
+        assert!(message.starts_with(start), "{toml}: {message}");
+    }
+    assert!(
+        ActionsConfig::from_toml(
+            "[worker]\nbase_delay_seconds = 2592000\nmax_delay_seconds = 2592000\npoll_interval_ms = 3600000\n",
+            env(&[])
+        )
+        .is_ok()
+    );
+    let sinks = [
+        (
+            "gl",
+            "gitlab",
+            "base_url = \"https://g.example\"\nproject_id = 1\n",
+        ),
+        ("zd", "zendesk", "base_url = \"https://x.zendesk.com\"\n"),
+        ("gen", "license-generator", "url = \"https://m.example\"\n"),
+    ];
+    for token in ["SECRET\r\nX-Injected: 1", "SECRET\nmore", "SE\u{7}CRET"] {
+        for (name, kind, rest) in sinks {
+            let toml = format!("[sinks.{name}]\nkind = \"{kind}\"\n{rest}token_env = \"TOKEN\"\n");
+            let message = ActionsConfig::from_toml(&toml, env(&[("TOKEN", token)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "sinks.{name}.token_env: the value of `TOKEN` holds a line break or another control character, which an HTTP header cannot carry"
+                ),
+                "{toml}"
+            );
+        }
+    }
+}
