@@ -121,6 +121,40 @@ fn shown(value: &str) -> String {
     out
 }
 
+/// Whether `c` changes how a terminal shows what follows it: a control
+/// character (C0, DEL, C1: line breaks, `ESC`, `BEL`) or a bidirectional
+/// formatting character (which reorders the rest of the line).
+pub fn is_unsafe_to_show(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `value` as a human-readable output may show it: every character that
+/// [`is_unsafe_to_show`] written as its Rust escape (`\n`, `\u{1b}`), the
+/// rest as it is. What prints data from outside (ids, names, notes, values
+/// quoted in errors) goes through this, so the data can neither break an
+/// error's one line nor drive the terminal.
+pub fn escape_for_terminal(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.chars().any(is_unsafe_to_show) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if is_unsafe_to_show(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `value` as an error message quotes it: escaped
+/// ([`escape_for_terminal`]) and cut at 80 characters.
+pub fn escaped(value: &str) -> String {
+    shown(&escape_for_terminal(value))
+}
+
 fn digits<const N: usize>(bytes: [u8; N]) -> Option<u32> {
     bytes.iter().try_fold(0u32, |acc, &b| {
         b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))

@@ -412,3 +412,66 @@ fn values_the_worker_cannot_use_are_refused_naming_the_key() {
         }
     }
 }
+
+/// SMTP credentials over `tls = "none"` are refused unless the server is on
+/// this host, and the error says so (#20 item 9: `AUTH PLAIN` went over
+/// plain TCP to any host).
+#[test]
+fn smtp_credentials_without_tls_only_to_a_loopback_host() {
+    let mail = |host: &str, tls: &str| {
+        format!(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"{host}\"\ntls = \"{tls}\"\nfrom = \"a@b.c\"\nusername = \"u\"\npassword_env = \"SMTP_PASSWORD\"\n"
+        )
+    };
+    let vars = [("SMTP_PASSWORD", "SECRET-pw")];
+    for host in [
+        "smtp.example.com",
+        "10.0.0.1",
+        "192.168.1.1",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+        "::ffff:10.0.0.1",
+    ] {
+        let message = ActionsConfig::from_toml(&mail(host, "none"), env(&vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(&format!(
+                "sinks.mail.tls: `none` would send the username and password in clear text to `{host}`: use `starttls` or `tls`"
+            )),
+            "{host}: {message}"
+        );
+        assert!(
+            message.contains("only for a relay on this host"),
+            "{message}"
+        );
+        assert!(!message.contains("SECRET"), "{message}");
+        for tls in ["starttls", "tls"] {
+            assert!(
+                ActionsConfig::from_toml(&mail(host, tls), env(&vars)).is_ok(),
+                "{host} {tls}"
+            );
+        }
+    }
+    for host in [
+        "127.0.0.1",
+        "127.8.9.10",
+        "localhost",
+        "LocalHost",
+        "::1",
+        "[::1]",
+    ] {
+        assert!(
+            ActionsConfig::from_toml(&mail(host, "none"), env(&vars)).is_ok(),
+            "{host}"
+        );
+    }
+    // Without credentials, `none` stays allowed anywhere (a trusted relay).
+    assert!(
+        ActionsConfig::from_toml(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"relay.internal\"\ntls = \"none\"\nfrom = \"a@b.c\"\n",
+            env(&[])
+        )
+        .is_ok()
+    );
+}
