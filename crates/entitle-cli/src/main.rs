@@ -189,15 +189,15 @@ fn main() -> ExitCode {
             }
         },
         Err(Failure::BadInput(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&message));
             ExitCode::from(2)
         }
         Err(Failure::Internal(message)) => {
-            eprintln!("internal error: {message}");
+            eprintln!("internal error: {}", one_line(&message));
             ExitCode::from(1)
         }
         Err(Failure::Runtime(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&message));
             ExitCode::from(1)
         }
         Err(Failure::Verdict(output)) => {
@@ -207,6 +207,14 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// An error message as it is printed: one line, whatever it quotes. A
+/// value from outside (a sink name with a line break, a `from` with CR LF,
+/// an id with an escape sequence) is shown escaped (`\n`, `\u{1b}`): it
+/// can neither break the one-line promise nor drive the terminal.
+fn one_line(message: &str) -> std::borrow::Cow<'_, str> {
+    entitle::input::escape_for_terminal(message.trim_end())
 }
 
 /// Writes `output` to standard output. A write error is an error (`>

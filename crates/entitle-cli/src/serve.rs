@@ -121,7 +121,7 @@ pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
             for t in &tokens.tokens {
                 out.push_str(&format!(
                     "{:<14} {:<17} {}\n",
-                    t.id,
+                    entitle::input::escape_for_terminal(&t.id),
                     t.role.id(),
                     t.created_at
                 ));

@@ -508,3 +508,29 @@ mod properties {
         }
     }
 }
+
+/// What a terminal is shown of data from outside: control and bidi
+/// formatting characters escaped, the rest untouched (#20 item 13).
+#[test]
+fn values_are_escaped_for_a_terminal() {
+    use entitle_core::input::{escape_for_terminal, escaped, is_unsafe_to_show};
+    assert_eq!(escape_for_terminal("T-1001 Zoë"), "T-1001 Zoë");
+    assert!(matches!(
+        escape_for_terminal("plain"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert_eq!(
+        escape_for_terminal("T-\u{1b}]0;PWNED\u{7}\r\n\t\u{0}\u{85}\u{202e}"),
+        r"T-\u{1b}]0;PWNED\u{7}\r\n\t\u{0}\u{85}\u{202e}"
+    );
+    let long = escaped(&"\u{1b}".repeat(100));
+    assert!(long.ends_with('…') && long.chars().count() == 81, "{long}");
+    for c in [
+        '\u{0}', '\u{1b}', '\u{7f}', '\u{9b}', '\u{2066}', '\u{200f}',
+    ] {
+        assert!(is_unsafe_to_show(c), "{c:?}");
+    }
+    for c in ['a', 'é', ' ', '€', '\u{2070}'] {
+        assert!(!is_unsafe_to_show(c), "{c:?}");
+    }
+}

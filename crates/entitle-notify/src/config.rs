@@ -125,6 +125,45 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The error with every value it quotes escaped for a terminal
+    /// ([`entitle::input::escape_for_terminal`]): a sink name, a route or a
+    /// `from` holding a line break or an escape sequence keeps the message
+    /// on one line and inert.
+    fn escaped(self) -> Self {
+        fn e(text: String) -> String {
+            entitle::input::escape_for_terminal(&text).into_owned()
+        }
+        match self {
+            Self::Syntax(message) => Self::Syntax(e(message)),
+            Self::MissingKind { sink } => Self::MissingKind { sink: e(sink) },
+            Self::UnknownKind { sink, kind } => Self::UnknownKind {
+                sink: e(sink),
+                kind: e(kind),
+            },
+            Self::Invalid { key, message } => Self::Invalid {
+                key: e(key),
+                message: e(message),
+            },
+            Self::MissingSecret { key, var } => Self::MissingSecret {
+                key: e(key),
+                var: e(var),
+            },
+            Self::NoSuchSink { action, sink } => Self::NoSuchSink {
+                action: e(action),
+                sink: e(sink),
+            },
+            Self::UnknownAction { action, nearest } => Self::UnknownAction {
+                action: e(action),
+                nearest: nearest.map(e),
+            },
+            Self::ActionIds(message) => Self::ActionIds(e(message)),
+            Self::BadRoute { action, message } => Self::BadRoute {
+                action: e(action),
+                message: e(message),
+            },
+        }
+    }
+
     /// An invalid value at `key`.
     pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
@@ -160,8 +199,8 @@ impl ActionsConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let raw: RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(text, &e)))?;
-        Self::from_raw(raw, &env)
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(text, &e)).escaped())?;
+        Self::from_raw(raw, &env).map_err(ConfigError::escaped)
     }
 
     /// Validates an actions config that is a table of a larger TOML document
@@ -172,8 +211,8 @@ impl ActionsConfig {
     ) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax(flat(e.message())))?;
-        Self::from_raw(raw, &env)
+            .map_err(|e: toml::de::Error| ConfigError::Syntax(flat(e.message())).escaped())?;
+        Self::from_raw(raw, &env).map_err(ConfigError::escaped)
     }
 
     /// The sinks that carry out `action_id`, in order; empty for a manual task.

@@ -475,3 +475,27 @@ fn smtp_credentials_without_tls_only_to_a_loopback_host() {
         .is_ok()
     );
 }
+
+/// Every value an error quotes is escaped: a sink name with a line break,
+/// a `from` with CR LF, a kind with an escape sequence (#20 item 13).
+#[test]
+fn quoted_values_are_escaped() {
+    for (toml, shown) in [
+        (
+            "[sinks.\"a\\nb\"]\nkind = \"slack\"\nurl_env = \"X\"\n",
+            r"sinks.a\nb: a sink name is letters",
+        ),
+        (
+            "[sinks.mail]\nkind = \"email\"\nhost = \"h\"\ntls = \"none\"\nfrom = \"a@b.c\\r\\nBcc: x@y.z\"\n",
+            r"`a@b.c\r\nBcc: x@y.z` is not a mailbox",
+        ),
+        (
+            "[sinks.chat]\nkind = \"sl\\u001b[2Jack\"\n",
+            r"unknown sink kind `sl\u{1b}[2Jack`",
+        ),
+    ] {
+        let message = error(toml);
+        assert!(message.contains(shown), "{message}");
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
+}
