@@ -25,6 +25,6 @@ pub mod scenario;
 
 pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
-pub use config_file::{ConfigFileError, config_from_toml};
+pub use config_file::{ConfigFileError, config_from_toml, toml_error_line};
 pub use facts::{FactsError, parse_facts, without_position};
 pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};

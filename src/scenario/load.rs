@@ -113,7 +113,7 @@ pub fn load_str(
                 None,
                 ScenarioProblem::Syntax {
                     format: format.name(),
-                    message: e.to_string(),
+                    message: crate::input::short_quotes(&e.to_string()),
                 },
             )
         })?,
@@ -343,16 +343,9 @@ fn toml_to_json(value: toml::Value) -> Value {
     }
 }
 
-/// A TOML error on one line: where, the offending line, and the problem.
+/// A TOML error on one line ([`crate::toml_error_line`]).
 fn toml_message(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim_end().replace('\n', " ");
-    let Some(span) = error.span() else {
-        return message;
-    };
-    let start = span.start.min(text.len());
-    let line_no = text.get(..start).unwrap_or("").matches('\n').count() + 1;
-    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    format!("line {line_no}: `{line}`: {message}")
+    crate::toml_error_line(text, error)
 }
 
 /// Where a TOML error is, in the file's terms: the scenario whose

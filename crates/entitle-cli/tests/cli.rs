@@ -681,3 +681,96 @@ fn a_write_error_on_stdout_is_an_error() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+/// A file given as a scenario, a configuration, an actions config or a CSV
+/// import that is a link to a secret file is named, never echoed: at most
+/// its line and column, the key of a `key = value` line, a short excerpt of
+/// a quoted value (#20 item 10: `ln -s /proc/self/environ x.toml; entitle
+/// test x.toml` printed the environment, a link to `/etc/shadow` its first
+/// line).
+#[test]
+fn a_file_linked_to_a_secret_is_named_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shadow = dir.path().join("shadow");
+    std::fs::write(
+        &shadow,
+        "root:$6$SECRETsaltSECRET$SECREThashSECREThashSECREThash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let dotenv = dir.path().join("dotenv");
+    std::fs::write(
+        &dotenv,
+        "API_KEY=SECRET-in-a-dotenv-file\nDB_PASSWORD=\"SECRET\"\n",
+    )
+    .unwrap();
+    let db = dir.path().join("store.db").display().to_string();
+    for target in [
+        std::path::Path::new("/proc/self/environ"),
+        shadow.as_path(),
+        dotenv.as_path(),
+    ] {
+        if !target.exists() {
+            continue;
+        }
+        for name in ["x.toml", "customers.csv"] {
+            let link = dir.path().join(name);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(target, &link).unwrap();
+        }
+        let toml = dir.path().join("x.toml").display().to_string();
+        let csv = dir.path().join("customers.csv").display().to_string();
+        let commands: [&[&str]; 7] = [
+            &["test", &toml],
+            &["check", "--config", &toml, "--cases", "1"],
+            &[
+                "decide",
+                "license-status",
+                "--facts",
+                "-",
+                "--config",
+                &toml,
+            ],
+            &["replay", "--db", &db, "--config", &toml],
+            &["actions", "run", "--once", "--db", &db, "--actions", &toml],
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                &db,
+                "--actions",
+                &toml,
+            ],
+            &["import", &csv, "--db", &db],
+        ];
+        for args in commands {
+            let output = entitle()
+                .args(args)
+                .env("ENTITLE_TEST_SECRET", "SECRET-in-the-environment")
+                .write_stdin("{}")
+                .timeout(std::time::Duration::from_secs(30))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{args:?} -> {target:?}: {stderr}"
+            );
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains("SECRET"),
+                "{args:?} -> {target:?}: {stderr}"
+            );
+            assert!(!stderr.contains("PATH="), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("x.toml") || stderr.contains("customers.csv"),
+                "the file is named: {stderr}"
+            );
+            assert!(
+                !stderr.chars().any(|c| c.is_control() && c != '\n'),
+                "{stderr:?}"
+            );
+        }
+    }
+}

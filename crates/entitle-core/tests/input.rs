@@ -534,3 +534,41 @@ fn values_are_escaped_for_a_terminal() {
         assert!(!is_unsafe_to_show(c), "{c:?}");
     }
 }
+
+/// What an error may quote of a file (#20 item 10): a parser's quoted runs
+/// cut at 40 characters; of a TOML line, its key or header, never a value,
+/// and nothing of a line that is not text.
+#[test]
+fn errors_quote_files_shortly() {
+    use entitle_core::input::{line_excerpt, short_quotes};
+    let long = "S".repeat(100);
+    let message = short_quotes(&format!(
+        "invalid type: string \"{long}\", expected `u32` at `{long}"
+    ));
+    assert_eq!(
+        message,
+        format!(
+            "invalid type: string \"{}…\", expected `u32` at `{}…",
+            "S".repeat(40),
+            "S".repeat(40)
+        )
+    );
+    assert_eq!(short_quotes("unknown `a\u{1b}b`"), r"unknown `a\u{1b}b`");
+    assert_eq!(
+        line_excerpt("  grace_period_dayz = 3").as_deref(),
+        Some("grace_period_dayz = …")
+    );
+    assert_eq!(
+        line_excerpt("[sinks.chat]").as_deref(),
+        Some("[sinks.chat]")
+    );
+    assert_eq!(
+        line_excerpt("API_KEY=SECRET").as_deref(),
+        Some("API_KEY = …")
+    );
+    assert_eq!(
+        line_excerpt("root:$6$SECRET:19000:0:99999:7:::").as_deref(),
+        Some("")
+    );
+    assert_eq!(line_excerpt("A=1\u{0}B=SECRET"), None);
+}

@@ -511,20 +511,13 @@ impl SinkContext<'_> {
     }
 }
 
-/// A TOML error on one line: where, the offending line, and the problem.
+/// A TOML error on one line ([`entitle::toml_error_line`]): never more of
+/// the file than a short excerpt of the line.
 fn one_line(text: &str, error: &toml::de::Error) -> String {
-    let message = flat(error.message());
-    let Some(span) = error.span() else {
-        return message;
-    };
-    let start = span.start.min(text.len());
-    let prefix = text.get(..start).unwrap_or(text);
-    let line_no = prefix.matches('\n').count() + 1;
-    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    format!("line {line_no}: `{line}`: {message}")
+    entitle::toml_error_line(text, error)
 }
 
-/// A message on one line.
+/// A parser's message on one line, what it quotes cut short.
 fn flat(message: &str) -> String {
-    message.trim_end().replace('\n', " ")
+    entitle::input::short_quotes(&message.trim_end().replace('\n', " "))
 }

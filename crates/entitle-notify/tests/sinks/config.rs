@@ -333,8 +333,9 @@ fn worker_and_syntax_errors_name_the_key() {
     );
     let unknown = error("[worker]\nmax_attempt = 3\n");
     assert!(
-        unknown
-            .starts_with("actions config: line 2: `max_attempt = 3`: unknown field `max_attempt`"),
+        unknown.starts_with(
+            "actions config: line 2, column 1: `max_attempt = …`: unknown field `max_attempt`"
+        ),
         "{unknown}"
     );
     let top = error("[sink.chat]\nkind = \"slack\"\n");
