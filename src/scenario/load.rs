@@ -116,7 +116,7 @@ pub fn load_str(
                 None,
                 ScenarioProblem::Syntax {
                     format: format.name(),
-                    message: e.to_string(),
+                    message: crate::input::short_quotes(&e.to_string()),
                 },
             )
         })?,
@@ -363,16 +363,9 @@ fn toml_to_json(value: toml::Value) -> Value {
     }
 }
 
-/// A TOML error on one line: where, the offending line, and the problem.
+/// A TOML error on one line ([`crate::toml_error_line`]).
 fn toml_message(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim_end().replace('\n', " ");
-    let Some(span) = error.span() else {
-        return message;
-    };
-    let start = span.start.min(text.len());
-    let line_no = text.get(..start).unwrap_or("").matches('\n').count() + 1;
-    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    format!("line {line_no}: `{line}`: {message}")
+    crate::toml_error_line(text, error)
 }
 
 /// Where a TOML error is, in the file's terms: the scenario whose
@@ -430,7 +423,19 @@ fn toml_place(text: &str, error: &toml::de::Error) -> (Option<String>, Option<St
     (Some(name.unwrap_or_else(|| format!("#{index}"))), field)
 }
 
-/// Reads and checks one scenario file (`.toml` or `.json`).
+/// The largest scenario file read, in bytes (16 MiB).
+pub const MAX_SCENARIO_FILE: u64 = 16 * 1024 * 1024;
+
+/// The deepest directory [`scenario_files`] searches, below a path given.
+pub const MAX_WALK_DEPTH: usize = 32;
+
+/// The most files [`scenario_files`] returns.
+pub const MAX_SCENARIO_FILES: usize = 10_000;
+
+/// Reads and checks one scenario file (`.toml` or `.json`): a regular file
+/// (a symbolic link to one is followed) of at most [`MAX_SCENARIO_FILE`]
+/// bytes. A FIFO, a socket or a device is refused before it is opened
+/// (reading a FIFO named `x.toml` waited for a writer for ever).
 pub fn load_file(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let file = path.display().to_string();
     let error = |problem| ScenarioError {
@@ -439,52 +444,99 @@ pub fn load_file(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
         field: None,
         problem: Box::new(problem),
     };
-    if let Err(e) = std::fs::metadata(path) {
+    let metadata = match std::fs::metadata(path) {
         // A path that is not there says so, whatever its extension.
-        return Err(error(ScenarioProblem::Io(e.to_string())));
-    }
+        Err(e) => return Err(error(ScenarioProblem::Io(e.to_string()))),
+        Ok(metadata) => metadata,
+    };
     let Some(format) = ScenarioFormat::of(path) else {
         return Err(error(ScenarioProblem::Io(
             "not a scenario file: expected a `.toml` or `.json` extension".into(),
         )));
     };
+    if !metadata.is_file() {
+        return Err(error(ScenarioProblem::Io(
+            "not a regular file (a FIFO, a socket or a device?): only regular files are read"
+                .into(),
+        )));
+    }
+    if metadata.len() > MAX_SCENARIO_FILE {
+        return Err(error(ScenarioProblem::Io(format!(
+            "larger than {} MiB: not a scenario file",
+            MAX_SCENARIO_FILE / (1024 * 1024)
+        ))));
+    }
     let text =
         std::fs::read_to_string(path).map_err(|e| error(ScenarioProblem::Io(e.to_string())))?;
     load_str(&text, format, &file)
 }
 
 /// The scenario files named by `paths`: files as given, directories searched
-/// recursively for `.toml` and `.json` files, in name order.
+/// recursively for `.toml` and `.json` files, in name order. The search
+/// does not follow a symbolic link to a directory (a link to its own
+/// directory made each scenario run 41 times, two such links never ended);
+/// a link to a file is followed. It goes at most [`MAX_WALK_DEPTH`]
+/// directories deep and returns at most [`MAX_SCENARIO_FILES`] files; past
+/// either it is an error naming the directory.
 pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            collect(path, &mut files)?;
+            collect(path, 0, &mut files)?;
         } else {
             files.push(path.clone());
+        }
+        if files.len() > MAX_SCENARIO_FILES {
+            return Err(walk_error(
+                path,
+                format!("more than {MAX_SCENARIO_FILES} scenario files: name fewer"),
+            ));
         }
     }
     Ok(files)
 }
 
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let io = |e: std::io::Error| ScenarioError {
+fn walk_error(dir: &Path, message: String) -> ScenarioError {
+    ScenarioError {
         file: dir.display().to_string(),
         scenario: None,
         field: None,
-        problem: Box::new(ScenarioProblem::Io(e.to_string())),
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        problem: Box::new(ScenarioProblem::Io(message)),
+    }
+}
+
+fn collect(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
+    if depth > MAX_WALK_DEPTH {
+        return Err(walk_error(
+            dir,
+            format!(
+                "more than {MAX_WALK_DEPTH} directories deep: name a directory nearer the scenarios"
+            ),
+        ));
+    }
+    let io = |e: std::io::Error| walk_error(dir, e.to_string());
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
         .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<Result<_, _>>()
         .map_err(io)?;
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files)?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (entry, kind) in entries {
+        // `file_type` does not follow a link: a link to a directory is
+        // not searched (no cycle, no tree twice), a link to anything else
+        // is read as the file it names (`load_file` checks it is one).
+        if kind.is_dir() {
+            collect(&entry, depth + 1, files)?;
+        } else if kind.is_symlink() && entry.is_dir() {
+            continue;
         } else if ScenarioFormat::of(&entry).is_some() {
             files.push(entry);
+            if files.len() > MAX_SCENARIO_FILES {
+                return Err(walk_error(
+                    dir,
+                    format!("more than {MAX_SCENARIO_FILES} scenario files: name fewer"),
+                ));
+            }
         }
     }
     Ok(())

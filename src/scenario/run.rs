@@ -163,10 +163,10 @@ impl ScenarioRun {
         let diffs: Vec<String> = self.mismatches.iter().map(ToString::to_string).collect();
         format!(
             "FAIL {}: {:?} ({}): {}",
-            self.file,
+            crate::input::escape_for_terminal(&self.file),
             self.name,
             self.policy,
-            diffs.join("; ")
+            crate::input::escape_for_terminal(&diffs.join("; "))
         )
     }
 }

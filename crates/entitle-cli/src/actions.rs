@@ -138,7 +138,7 @@ pub(crate) async fn open_store(url: &str, existing: bool) -> Result<Store, Failu
 }
 
 fn outbox_failure(e: StoreError) -> Failure {
-    if e.is_not_found() || e.is_conflict() {
+    if e.is_not_found() || e.is_conflict() || e.is_invalid_change() {
         Failure::BadInput(e.to_string())
     } else {
         Failure::Runtime(e.to_string())
@@ -220,7 +220,9 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             store.close().await;
             Ok(format!(
                 "{} is {} again ({})\n",
-                record.id, record.status, record.idempotency_key
+                entitle::input::escape_for_terminal(&record.id),
+                record.status,
+                entitle::input::escape_for_terminal(&record.idempotency_key)
             ))
         }
         ActionsCommand::Cancel {
@@ -235,7 +237,11 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                 .await
                 .map_err(outbox_failure)?;
             store.close().await;
-            Ok(format!("{} is {}\n", record.id, record.status))
+            Ok(format!(
+                "{} is {}\n",
+                entitle::input::escape_for_terminal(&record.id),
+                record.status
+            ))
         }
         ActionsCommand::Done {
             id,
@@ -263,7 +269,11 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                 .await
                 .map_err(outbox_failure)?;
             store.close().await;
-            Ok(format!("{} is {}\n", record.id, record.status))
+            Ok(format!(
+                "{} is {}\n",
+                entitle::input::escape_for_terminal(&record.id),
+                record.status
+            ))
         }
         ActionsCommand::Run { db, actions, once } => {
             let config = load_actions_config(&actions)?;
@@ -309,17 +319,20 @@ fn read_license(path: &std::path::Path) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// One line per action: id, status, sink, action, ticket.
+/// One line per action: id, status, sink, action, ticket. Every value
+/// from the store is escaped: a ticket id imported before control
+/// characters were refused (`T-\x1b]0;PWNED\x07`) is shown, not obeyed.
 fn table(actions: &[ActionRecord]) -> String {
+    use entitle::input::escape_for_terminal as shown;
     let mut out = String::new();
     for a in actions {
         out.push_str(&format!(
             "{}  {:<12} {:<18} {:<28} {}\n",
-            a.id,
+            shown(&a.id),
             a.status.as_str(),
-            a.sink,
-            a.action_id,
-            a.ticket_id.as_deref().unwrap_or("-")
+            shown(&a.sink),
+            shown(&a.action_id),
+            shown(a.ticket_id.as_deref().unwrap_or("-"))
         ));
     }
     if actions.is_empty() {

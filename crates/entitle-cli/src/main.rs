@@ -200,33 +200,54 @@ fn policy_failure(e: PolicyError) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
-        Ok(output) => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`entitle render x | head`) is not an error.
-            let _ = stdout
-                .write_all(output.as_bytes())
-                .and_then(|()| stdout.flush());
-            ExitCode::SUCCESS
-        }
+        Ok(output) => match write_stdout(&output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the output: {e}");
+                ExitCode::from(1)
+            }
+        },
         Err(Failure::BadInput(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&message));
             ExitCode::from(2)
         }
         Err(Failure::Internal(message)) => {
-            eprintln!("internal error: {message}");
+            eprintln!("internal error: {}", one_line(&message));
             ExitCode::from(1)
         }
         Err(Failure::Runtime(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&message));
             ExitCode::from(1)
         }
         Err(Failure::Verdict(output)) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(output.as_bytes())
-                .and_then(|()| stdout.flush());
+            if let Err(e) = write_stdout(&output) {
+                eprintln!("error: cannot write the output: {e}");
+            }
             ExitCode::from(1)
         }
+    }
+}
+
+/// An error message as it is printed: one line, whatever it quotes. A
+/// value from outside (a sink name with a line break, a `from` with CR LF,
+/// an id with an escape sequence) is shown escaped (`\n`, `\u{1b}`): it
+/// can neither break the one-line promise nor drive the terminal.
+fn one_line(message: &str) -> std::borrow::Cow<'_, str> {
+    entitle::input::escape_for_terminal(message.trim_end())
+}
+
+/// Writes `output` to standard output. A write error is an error (`>
+/// /dev/full`: the report is lost, so the command did not do its job),
+/// except a closed pipe (`entitle render x | head`): the reader has what
+/// it wanted.
+fn write_stdout(output: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use entitle::config::PolicyConfig;
-use entitle_http::auth::{Role, TokenFile, TokenSource};
+use entitle_http::auth::{Role, TokenError, TokenFile, TokenSource};
 use entitle_http::{AppState, ServerOptions};
 
 use crate::Failure;
@@ -100,6 +100,27 @@ fn at_least_one_byte(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A failed change to the tokens file: the path, the file or the id is
+/// wrong (bad input), or the file could not be written (the environment).
+fn token_failure(e: TokenError) -> Failure {
+    use std::io::ErrorKind;
+    match e {
+        TokenError::Io { ref source, .. }
+            if !matches!(
+                source.kind(),
+                ErrorKind::NotFound
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::IsADirectory
+                    | ErrorKind::NotADirectory
+                    | ErrorKind::Other
+            ) =>
+        {
+            Failure::Runtime(e.to_string())
+        }
+        e => bad(e),
+    }
+}
+
 pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
     match command {
         TokensCommand::Add { role, file } => {
@@ -113,11 +134,10 @@ pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
                     )));
                 }
             }
-            let mut tokens = TokenFile::load(&file).map_err(bad)?;
-            let (token, record) = tokens.add(role, chrono::Utc::now()).map_err(bad)?;
-            tokens
-                .save(&file)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            // Under the file's lock: printed only once saved.
+            let (token, record) =
+                TokenFile::update(&file, |tokens| tokens.add(role, chrono::Utc::now()))
+                    .map_err(token_failure)?;
             eprintln!(
                 "created token {} with role {} in {}; the token (on standard output) is shown only this once",
                 record.id,
@@ -132,7 +152,7 @@ pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
             for t in &tokens.tokens {
                 out.push_str(&format!(
                     "{:<14} {:<17} {}\n",
-                    t.id,
+                    entitle::input::escape_for_terminal(&t.id),
                     t.role.id(),
                     t.created_at
                 ));
@@ -143,11 +163,8 @@ pub(crate) fn tokens(command: TokensCommand) -> Result<String, Failure> {
             Ok(out)
         }
         TokensCommand::Revoke { id, file } => {
-            let mut tokens = TokenFile::load(&file).map_err(bad)?;
-            let record = tokens.revoke(&id).map_err(bad)?;
-            tokens
-                .save(&file)
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let record =
+                TokenFile::update(&file, |tokens| tokens.revoke(&id)).map_err(token_failure)?;
             Ok(format!("revoked {} ({})\n", record.id, record.role))
         }
     }

@@ -265,3 +265,59 @@ fn a_missing_path_says_it_is_missing() {
     );
     assert!(!stderr.contains("extension"), "{stderr}");
 }
+
+/// `entitle test` on a directory with links to itself and its parent runs
+/// each scenario once and ends; a FIFO named `x.toml` is refused, not
+/// waited on (#20 item 5: each scenario ran 41 times, two such links never
+/// finished, the FIFO hung).
+#[test]
+fn the_walk_follows_no_directory_link_and_reads_only_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    let ok = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/suite/ok.toml");
+    std::fs::copy(&ok, scenarios.join("ok.toml")).unwrap();
+    std::os::unix::fs::symlink(".", scenarios.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", scenarios.join("parent")).unwrap();
+    // A link to a file is still read.
+    std::fs::create_dir(dir.path().join("shared")).unwrap();
+    std::fs::copy(&ok, dir.path().join("shared/linked.toml")).unwrap();
+    std::os::unix::fs::symlink("../shared/linked.toml", scenarios.join("linked.toml")).unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("entitle")
+            .unwrap()
+            .current_dir(dir.path())
+            .arg("test")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let output = run(&["scenarios"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).ends_with("6 passed, 0 failed\n"),
+        "ok.toml and linked.toml, once each: {}",
+        stdout(&output)
+    );
+
+    let fifo = scenarios.join("x.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for args in [&["scenarios/x.toml"][..], &["scenarios"]] {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            stderr(&output),
+            "error: scenarios/x.toml: cannot read: not a regular file (a FIFO, a socket or a device?): only regular files are read\n"
+        );
+    }
+}

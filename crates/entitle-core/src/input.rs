@@ -130,14 +130,126 @@ pub enum InputError {
     },
 }
 
-/// `value` cut for an error message.
+/// `value` cut for an error message, escaped for a terminal.
 pub(crate) fn shown(value: &str) -> String {
+    let value = escape_for_terminal(value);
     let mut chars = value.chars();
     let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
     if chars.next().is_some() {
         out.push('…');
     }
     out
+}
+
+/// Whether `c` changes how a terminal shows what follows it: a control
+/// character (C0, DEL, C1: line breaks, `ESC`, `BEL`) or a bidirectional
+/// formatting character (which reorders the rest of the line).
+pub fn is_unsafe_to_show(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `value` as a human-readable output may show it: every character that
+/// [`is_unsafe_to_show`] written as its Rust escape (`\n`, `\u{1b}`), the
+/// rest as it is. What prints data from outside (ids, names, notes, values
+/// quoted in errors) goes through this, so the data can neither break an
+/// error's one line nor drive the terminal.
+pub fn escape_for_terminal(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.chars().any(is_unsafe_to_show) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if is_unsafe_to_show(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `value` as an error message quotes it: escaped
+/// ([`escape_for_terminal`]) and cut at 80 characters.
+pub fn escaped(value: &str) -> String {
+    shown(&escape_for_terminal(value))
+}
+
+/// How much of a file's line an error quotes, in characters.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// `message` (an error from a parser, which may quote what it read) with
+/// every quoted run (between backticks or double quotes) cut at
+/// [`EXCERPT_CHARS`] characters, and everything escaped for a terminal: a
+/// parser that quotes a value of a file (`unknown variant `...``, `invalid
+/// type: string "..."`) shows at most a short, inert excerpt of it.
+pub fn short_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let quote = if from.starts_with('`') { '`' } else { '"' };
+        let inner = from.get(1..).unwrap_or("");
+        match inner.find(quote) {
+            Some(close) => {
+                let (quoted, after) = inner.split_at(close);
+                out.push(quote);
+                out.push_str(&cut(quoted, EXCERPT_CHARS));
+                out.push(quote);
+                rest = after.get(1..).unwrap_or("");
+            }
+            None => {
+                out.push_str(&cut(from, EXCERPT_CHARS + 1));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    escape_for_terminal(&out).into_owned()
+}
+
+/// `text` cut at `max` characters (a `…` marks the cut).
+fn cut(text: &str, max: usize) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// What an error may quote of the line of a TOML file where a parser
+/// stopped: its structure, never its values. `Some("")` when there is
+/// nothing to quote; `None` when the line holds a control character (other
+/// than a tab): a file that is not text (`/proc/self/environ`, with its
+/// NULs) is named, never quoted.
+///
+/// The excerpt is the line's table header (`[sinks.chat]`) or its key with
+/// the value left out (`grace_period_dayz = …`), when that is at most
+/// [`EXCERPT_CHARS`] characters of bare-key characters; else nothing. A
+/// file linked to a secret one (`/etc/shadow`, an `.env` file) then shows
+/// no secret: a value is never quoted, and a line that is not `key =
+/// value` not at all.
+pub fn line_excerpt(line: &str) -> Option<String> {
+    if line.chars().any(|c| c.is_control() && c != '\t') {
+        return None;
+    }
+    let keyish = |text: &str| {
+        !text.is_empty()
+            && text.chars().count() <= EXCERPT_CHARS
+            && text.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | ' ' | '[' | ']')
+            })
+    };
+    let trimmed = line.trim();
+    if trimmed.starts_with('[') && trimmed.ends_with(']') && keyish(trimmed) {
+        return Some(trimmed.to_owned());
+    }
+    match trimmed.split_once('=') {
+        Some((key, _)) if keyish(key.trim()) => Some(format!("{} = …", key.trim())),
+        _ => Some(String::new()),
+    }
 }
 
 fn digits<const N: usize>(bytes: [u8; N]) -> Option<u32> {

@@ -508,3 +508,67 @@ mod properties {
         }
     }
 }
+
+/// What a terminal is shown of data from outside: control and bidi
+/// formatting characters escaped, the rest untouched (#20 item 13).
+#[test]
+fn values_are_escaped_for_a_terminal() {
+    use entitle_core::input::{escape_for_terminal, escaped, is_unsafe_to_show};
+    assert_eq!(escape_for_terminal("T-1001 Zoë"), "T-1001 Zoë");
+    assert!(matches!(
+        escape_for_terminal("plain"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert_eq!(
+        escape_for_terminal("T-\u{1b}]0;PWNED\u{7}\r\n\t\u{0}\u{85}\u{202e}"),
+        r"T-\u{1b}]0;PWNED\u{7}\r\n\t\u{0}\u{85}\u{202e}"
+    );
+    let long = escaped(&"\u{1b}".repeat(100));
+    assert!(long.ends_with('…') && long.chars().count() == 81, "{long}");
+    for c in [
+        '\u{0}', '\u{1b}', '\u{7f}', '\u{9b}', '\u{2066}', '\u{200f}',
+    ] {
+        assert!(is_unsafe_to_show(c), "{c:?}");
+    }
+    for c in ['a', 'é', ' ', '€', '\u{2070}'] {
+        assert!(!is_unsafe_to_show(c), "{c:?}");
+    }
+}
+
+/// What an error may quote of a file (#20 item 10): a parser's quoted runs
+/// cut at 40 characters; of a TOML line, its key or header, never a value,
+/// and nothing of a line that is not text.
+#[test]
+fn errors_quote_files_shortly() {
+    use entitle_core::input::{line_excerpt, short_quotes};
+    let long = "S".repeat(100);
+    let message = short_quotes(&format!(
+        "invalid type: string \"{long}\", expected `u32` at `{long}"
+    ));
+    assert_eq!(
+        message,
+        format!(
+            "invalid type: string \"{}…\", expected `u32` at `{}…",
+            "S".repeat(40),
+            "S".repeat(40)
+        )
+    );
+    assert_eq!(short_quotes("unknown `a\u{1b}b`"), r"unknown `a\u{1b}b`");
+    assert_eq!(
+        line_excerpt("  grace_period_dayz = 3").as_deref(),
+        Some("grace_period_dayz = …")
+    );
+    assert_eq!(
+        line_excerpt("[sinks.chat]").as_deref(),
+        Some("[sinks.chat]")
+    );
+    assert_eq!(
+        line_excerpt("API_KEY=SECRET").as_deref(),
+        Some("API_KEY = …")
+    );
+    assert_eq!(
+        line_excerpt("root:$6$SECRET:19000:0:99999:7:::").as_deref(),
+        Some("")
+    );
+    assert_eq!(line_excerpt("A=1\u{0}B=SECRET"), None);
+}

@@ -244,6 +244,30 @@ impl TokenFile {
         Ok(())
     }
 
+    /// A read-modify-write of the tokens file at `path` under an exclusive
+    /// advisory lock: loads it, applies `change`, saves it (when `change`
+    /// succeeds), and only then returns `change`'s result. Two `entitle
+    /// tokens` commands at once each see the other's change: without the
+    /// lock a `revoke` beside an `add` could be undone (the `add` saved the
+    /// file as it read it, token included) and concurrent `add`s printed
+    /// tokens that were never saved.
+    ///
+    /// The lock is `flock` on a file beside it, `<path>.lock` (the tokens
+    /// file itself is replaced by a rename on every save, so a lock on it
+    /// would be on a file no longer there). It is advisory: a server
+    /// reading the file takes no lock and needs none, as a save is atomic.
+    /// A lock file that is a symbolic link is refused.
+    pub fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut TokenFile) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        let _lock = lock_beside(path)?;
+        let mut file = Self::load(path)?;
+        let out = change(&mut file)?;
+        file.save(path)?;
+        Ok(out)
+    }
+
     /// Creates a token for `role` at `now`: returns the token (to show once)
     /// and adds its record.
     pub fn add(
@@ -278,6 +302,36 @@ impl TokenFile {
             .ok_or_else(|| TokenError::UnknownId(id.to_owned()))?;
         Ok(self.tokens.remove(index))
     }
+}
+
+/// Opens `<path>.lock` (created with mode 0600 if need be) and takes an
+/// exclusive `flock` on it, waiting for another holder; the lock goes with
+/// the returned file.
+fn lock_beside(path: &Path) -> Result<std::fs::File, TokenError> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    let io = |source| TokenError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io(std::io::Error::other(
+            "the lock file is a symbolic link: remove it",
+        )));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options.open(&lock_path).map_err(io)?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| io(e.into()))?;
+    Ok(file)
 }
 
 /// The tokens a server accepts, hashed.

@@ -125,6 +125,45 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The error with every value it quotes escaped for a terminal
+    /// ([`entitle::input::escape_for_terminal`]): a sink name, a route or a
+    /// `from` holding a line break or an escape sequence keeps the message
+    /// on one line and inert.
+    fn escaped(self) -> Self {
+        fn e(text: String) -> String {
+            entitle::input::escape_for_terminal(&text).into_owned()
+        }
+        match self {
+            Self::Syntax(message) => Self::Syntax(e(message)),
+            Self::MissingKind { sink } => Self::MissingKind { sink: e(sink) },
+            Self::UnknownKind { sink, kind } => Self::UnknownKind {
+                sink: e(sink),
+                kind: e(kind),
+            },
+            Self::Invalid { key, message } => Self::Invalid {
+                key: e(key),
+                message: e(message),
+            },
+            Self::MissingSecret { key, var } => Self::MissingSecret {
+                key: e(key),
+                var: e(var),
+            },
+            Self::NoSuchSink { action, sink } => Self::NoSuchSink {
+                action: e(action),
+                sink: e(sink),
+            },
+            Self::UnknownAction { action, nearest } => Self::UnknownAction {
+                action: e(action),
+                nearest: nearest.map(e),
+            },
+            Self::ActionIds(message) => Self::ActionIds(e(message)),
+            Self::BadRoute { action, message } => Self::BadRoute {
+                action: e(action),
+                message: e(message),
+            },
+        }
+    }
+
     /// An invalid value at `key`.
     pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
@@ -160,8 +199,8 @@ impl ActionsConfig {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let raw: RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(text, &e)))?;
-        Self::from_raw(raw, &env)
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(text, &e)).escaped())?;
+        Self::from_raw(raw, &env).map_err(ConfigError::escaped)
     }
 
     /// Validates an actions config that is a table of a larger TOML document
@@ -172,8 +211,8 @@ impl ActionsConfig {
     ) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax(flat(e.message())))?;
-        Self::from_raw(raw, &env)
+            .map_err(|e: toml::de::Error| ConfigError::Syntax(flat(e.message())).escaped())?;
+        Self::from_raw(raw, &env).map_err(ConfigError::escaped)
     }
 
     /// The sinks that carry out `action_id`, in order; empty for a manual task.
@@ -300,23 +339,50 @@ fn route_names(action: &str, value: toml::Value) -> Result<Vec<String>, ConfigEr
     Ok(names)
 }
 
+/// The longest delay before a retry, in seconds (30 days): the most
+/// `base_delay_seconds` and `max_delay_seconds` take, and the most any
+/// computed delay is (a receiver's `Retry-After` included), so that a retry
+/// time is always an instant the store can hold.
+pub const MAX_RETRY_DELAY_SECONDS: u64 = 30 * 24 * 3600;
+
+/// The longest `poll_interval_ms` (one hour): an idle worker that looks
+/// for work less often than that is one that does not deliver.
+pub const MAX_POLL_INTERVAL_MS: u64 = 3_600_000;
+
 fn validate_worker(worker: WorkerConfig) -> Result<WorkerConfig, ConfigError> {
     let bad =
-        |key: &str, message: &str| Err(ConfigError::invalid(format!("worker.{key}"), message));
+        |key: &str, message: String| Err(ConfigError::invalid(format!("worker.{key}"), message));
     if worker.max_attempts == 0 {
-        return bad("max_attempts", "must be at least 1");
+        return bad("max_attempts", "must be at least 1".to_owned());
     }
     if worker.concurrency == 0 {
-        return bad("concurrency", "must be at least 1");
+        return bad("concurrency", "must be at least 1".to_owned());
     }
-    if worker.poll_interval_ms == 0 {
-        return bad("poll_interval_ms", "must be at least 1");
+    if !(1..=MAX_POLL_INTERVAL_MS).contains(&worker.poll_interval_ms) {
+        return bad(
+            "poll_interval_ms",
+            format!(
+                "must be between 1 and {MAX_POLL_INTERVAL_MS} (one hour), not {}",
+                worker.poll_interval_ms
+            ),
+        );
     }
-    if worker.base_delay_seconds == 0 {
-        return bad("base_delay_seconds", "must be at least 1");
+    for (key, seconds) in [
+        ("base_delay_seconds", worker.base_delay_seconds),
+        ("max_delay_seconds", worker.max_delay_seconds),
+    ] {
+        if !(1..=MAX_RETRY_DELAY_SECONDS).contains(&seconds) {
+            return bad(
+                key,
+                format!("must be between 1 and {MAX_RETRY_DELAY_SECONDS} (30 days), not {seconds}"),
+            );
+        }
     }
     if worker.max_delay_seconds < worker.base_delay_seconds {
-        return bad("max_delay_seconds", "must be at least base_delay_seconds");
+        return bad(
+            "max_delay_seconds",
+            "must be at least base_delay_seconds".to_owned(),
+        );
     }
     Ok(worker)
 }
@@ -326,6 +392,20 @@ fn validate_worker(worker: WorkerConfig) -> Result<WorkerConfig, ConfigError> {
 pub(crate) struct SinkContext<'a> {
     pub(crate) name: &'a str,
     env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The longest environment variable name a `*_env` key takes, in bytes.
+const MAX_ENV_NAME: usize = 128;
+
+/// Whether `name` is a portable environment variable name (POSIX: letters,
+/// digits and `_`, not starting with a digit).
+fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= MAX_ENV_NAME
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The default per-sink timeout.
@@ -354,6 +434,16 @@ impl SinkContext<'_> {
 
     /// The secret in the environment variable named by `field`'s value.
     pub(crate) fn secret(&self, field: &str, var: &str) -> Result<Secret, ConfigError> {
+        if !is_env_name(var) {
+            // Never quoted: a value that is no variable name is often the
+            // secret itself (`url_env = "https://hooks.slack.com/..."`).
+            return Err(ConfigError::invalid(
+                self.key(field),
+                format!(
+                    "the value is not the name of an environment variable (letters, digits and `_`, not starting with a digit, at most {MAX_ENV_NAME} bytes); it is not shown, as it may be the secret itself: put the secret in a variable and name the variable here"
+                ),
+            ));
+        }
         match (self.env)(var) {
             Some(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
             _ => Err(ConfigError::MissingSecret {
@@ -361,6 +451,23 @@ impl SinkContext<'_> {
                 var: var.to_owned(),
             }),
         }
+    }
+
+    /// A secret sent in an HTTP header (a token): as [`Self::secret`], and
+    /// refused when it holds a control character (a line break pasted
+    /// with it), which no header can carry. The error names the key and
+    /// the variable, never the value.
+    pub(crate) fn header_secret(&self, field: &str, var: &str) -> Result<Secret, ConfigError> {
+        let secret = self.secret(field, var)?;
+        if secret.expose().chars().any(char::is_control) {
+            return Err(ConfigError::invalid(
+                self.key(field),
+                format!(
+                    "the value of `{var}` holds a line break or another control character, which an HTTP header cannot carry"
+                ),
+            ));
+        }
+        Ok(secret)
     }
 
     /// An `http`/`https` URL at `field`. The value is named in the error
@@ -404,20 +511,13 @@ impl SinkContext<'_> {
     }
 }
 
-/// A TOML error on one line: where, the offending line, and the problem.
+/// A TOML error on one line ([`entitle::toml_error_line`]): never more of
+/// the file than a short excerpt of the line.
 fn one_line(text: &str, error: &toml::de::Error) -> String {
-    let message = flat(error.message());
-    let Some(span) = error.span() else {
-        return message;
-    };
-    let start = span.start.min(text.len());
-    let prefix = text.get(..start).unwrap_or(text);
-    let line_no = prefix.matches('\n').count() + 1;
-    let line = text.lines().nth(line_no - 1).unwrap_or("").trim();
-    format!("line {line_no}: `{line}`: {message}")
+    entitle::toml_error_line(text, error)
 }
 
-/// A message on one line.
+/// A parser's message on one line, what it quotes cut short.
 fn flat(message: &str) -> String {
-    message.trim_end().replace('\n', " ")
+    entitle::input::short_quotes(&message.trim_end().replace('\n', " "))
 }

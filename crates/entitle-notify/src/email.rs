@@ -67,6 +67,21 @@ struct Keys {
     on_doubt: Option<OnDoubt>,
 }
 
+/// Whether `host` is this machine: `localhost`, or a loopback address
+/// (`127.0.0.0/8`, `::1`, bracketed or not). A name that merely resolves
+/// there is not trusted: the resolver is not asked.
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl EmailSink {
     pub(crate) fn from_config(
         cx: &SinkContext<'_>,
@@ -102,12 +117,27 @@ impl EmailSink {
             ),
         };
         let port = keys.port.unwrap_or(port);
+        if port == 0 {
+            return Err(ConfigError::invalid(
+                cx.key("port"),
+                "must be between 1 and 65535, not 0 (port 0 is no server's port)",
+            ));
+        }
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(port)
             .tls(tls)
             .timeout(Some(timeout));
         match (keys.username, keys.password_env) {
             (Some(user), Some(var)) => {
+                if keys.tls == SmtpTls::None && !is_loopback(host) {
+                    return Err(ConfigError::invalid(
+                        cx.key("tls"),
+                        format!(
+                            "`none` would send the username and password in clear text to `{}`: use `starttls` or `tls`; credentials without TLS are accepted only for a relay on this host (localhost, 127.0.0.0/8, ::1)",
+                            entitle::input::escaped(host)
+                        ),
+                    ));
+                }
                 let password = cx.secret("password_env", &var)?;
                 builder = builder.credentials(Credentials::new(user, password.expose().to_owned()));
             }

@@ -92,7 +92,7 @@ impl GitLabSink {
                 format!("`{label}` is not a label (empty, or holds a comma)"),
             ));
         }
-        let token = cx.secret("token_env", &keys.token_env)?;
+        let token = cx.header_secret("token_env", &keys.token_env)?;
         let http = HttpClient::new(cx, cx.timeout(keys.timeout_seconds)?)?;
         Ok(Self {
             base_url,

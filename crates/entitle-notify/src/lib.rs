@@ -21,7 +21,10 @@ mod webhook;
 mod worker;
 mod zendesk;
 
-pub use config::{ActionsConfig, ConfigError, MANUAL, WorkerConfig, process_env};
+pub use config::{
+    ActionsConfig, ConfigError, MANUAL, MAX_POLL_INTERVAL_MS, MAX_RETRY_DELAY_SECONDS,
+    WorkerConfig, process_env,
+};
 pub use delivery::{Delivery, DeliveryError, Input};
 pub use email::{EmailSink, SmtpTls};
 pub use gitlab::GitLabSink;

@@ -37,7 +37,7 @@ impl LicenseGeneratorSink {
         let keys: Keys = cx.keys(table)?;
         let url = cx.url("url", &keys.url, None)?;
         let token = match &keys.token_env {
-            Some(var) => Some(cx.secret("token_env", var)?),
+            Some(var) => Some(cx.header_secret("token_env", var)?),
             None => None,
         };
         let http = HttpClient::new(cx, cx.timeout(keys.timeout_seconds)?)?;

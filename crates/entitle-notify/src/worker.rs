@@ -9,7 +9,7 @@
 //! key, so a receiver that deduplicates on `Idempotency-Key` sees each effect
 //! once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +20,7 @@ use entitle_store::{ActionRecord, ClaimedAction, Delivered, JsonText, Store, Sto
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use crate::config::WorkerConfig;
+use crate::config::{MAX_RETRY_DELAY_SECONDS, WorkerConfig};
 use crate::delivery::{Delivery, DeliveryError, Input};
 use crate::sink::Sink;
 
@@ -165,19 +165,43 @@ impl Worker {
             ..RunStats::default()
         };
         let mut deliveries = JoinSet::new();
+        let mut running = HashMap::new();
         for step in claimed {
             let worker = self.clone();
-            deliveries.spawn(async move {
-                let outcome = worker.deliver(&step).await;
-                (step, outcome)
+            let task = step.clone();
+            let handle = deliveries.spawn(async move {
+                let outcome = worker.deliver(&task).await;
+                (task, outcome)
             });
+            running.insert(handle.id(), step);
         }
         let mut delivered = Vec::new();
-        while let Some(joined) = deliveries.join_next().await {
-            // A task that did not finish leaves its step in flight: its
-            // lease runs out and the step is delivered again, same key.
-            let Ok((step, outcome)) = joined else {
-                continue;
+        while let Some(joined) = deliveries.join_next_with_id().await {
+            let (step, outcome) = match joined {
+                Ok((_, done)) => done,
+                // A delivery that panicked (a defect) is a failure to
+                // retry, recorded now: left in flight, its step waited
+                // for its lease with no error said.
+                Err(error) => {
+                    let Some(step) = running.remove(&error.id()) else {
+                        continue;
+                    };
+                    let message = format!("the delivery stopped on a defect of entitle: {error}");
+                    let outcome = match retry_delay(&self.config, step.action.attempts, None) {
+                        Some(delay) => Outcome::Retry {
+                            error: message,
+                            response: None,
+                            at: Utc::now()
+                                .checked_add_signed(delay)
+                                .unwrap_or_else(Utc::now),
+                        },
+                        None => Outcome::Dead {
+                            error: message,
+                            response: None,
+                        },
+                    };
+                    (step, outcome)
+                }
             };
             match outcome {
                 Outcome::Delivered(response) => delivered.push((step, response)),
@@ -254,7 +278,11 @@ impl Worker {
                 Some(delay) => Outcome::Retry {
                     error: message,
                     response,
-                    at: Utc::now() + delay,
+                    // At most 30 days ahead: cannot overflow; were it to,
+                    // retrying now beats a step left in flight.
+                    at: Utc::now()
+                        .checked_add_signed(delay)
+                        .unwrap_or_else(Utc::now),
                 },
                 None => Outcome::Dead {
                     error: format!("{message} (gave up after {} attempts)", row.attempts),
@@ -327,7 +355,10 @@ fn input(record: &ActionRecord) -> Input {
 /// The pause before the attempt after `attempts` failed ones, or `None` once
 /// `max_attempts` have been made: exponential from `base_delay_seconds`
 /// (doubling), at most `max_delay_seconds`, with jitter, and never shorter
-/// than the receiver's `Retry-After`.
+/// than the receiver's `Retry-After`; and never longer than
+/// [`MAX_RETRY_DELAY_SECONDS`] (30 days), whatever the receiver asks
+/// (`Retry-After: 9000000000000` overflowed the retry time, and the
+/// delivery's task panicked with its step in flight).
 pub fn retry_delay(
     config: &WorkerConfig,
     attempts: u32,
@@ -347,8 +378,11 @@ pub fn retry_delay(
         .build()
         .nth(nth)
         .unwrap_or(max);
-    let delay = retry_after.map_or(backoff, |after| after.max(backoff));
-    TimeDelta::from_std(delay).ok()
+    let ceiling = Duration::from_secs(MAX_RETRY_DELAY_SECONDS);
+    let delay = retry_after
+        .map_or(backoff, |after| after.max(backoff))
+        .min(ceiling);
+    Some(TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(30 * 24 * 3600)))
 }
 
 #[cfg(test)]
@@ -379,6 +413,30 @@ mod tests {
             assert!((4.0..8.0).contains(&second), "{second}");
             assert!(secs(4) <= 20.0);
         }
+    }
+
+    #[test]
+    fn every_delay_is_at_most_30_days() {
+        let ceiling = TimeDelta::seconds(30 * 24 * 3600);
+        let largest = WorkerConfig {
+            base_delay_seconds: MAX_RETRY_DELAY_SECONDS,
+            max_delay_seconds: MAX_RETRY_DELAY_SECONDS,
+            max_attempts: 100,
+            ..WorkerConfig::default()
+        };
+        for (config, attempts) in [(config(), 1), (largest.clone(), 1), (largest, 99)] {
+            for after in [
+                None,
+                Some(Duration::from_secs(9_000_000_000_000)),
+                Some(Duration::MAX),
+            ] {
+                let delay = retry_delay(&config, attempts, after).unwrap();
+                assert!(delay <= ceiling, "{delay}");
+                assert!(Utc::now().checked_add_signed(delay).is_some());
+            }
+        }
+        let huge = retry_delay(&config(), 1, Some(Duration::from_secs(9_000_000_000_000)));
+        assert_eq!(huge, Some(ceiling));
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl ZendeskSink {
                 ));
             }
         };
-        let token = cx.secret("token_env", &keys.token_env)?;
+        let token = cx.header_secret("token_env", &keys.token_env)?;
         let http = HttpClient::new(cx, cx.timeout(keys.timeout_seconds)?)?;
         Ok(Self {
             base_url,

@@ -166,6 +166,16 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// A person's change to a step carries a value the store cannot keep
+    /// (a note or a license holding a NUL character, which PostgreSQL
+    /// refuses and SQLite would keep): refused on every backend alike.
+    #[error("`{field}` {reason}")]
+    InvalidChange {
+        /// The member of the change (`note`, `license`, `filename`).
+        field: &'static str,
+        /// What is wrong, without quoting the value.
+        reason: &'static str,
+    },
     /// No outbox step has this id.
     #[error("no action with id `{id}`")]
     UnknownAction {
@@ -240,6 +250,12 @@ impl StoreError {
             self,
             StoreError::NotFound { .. } | StoreError::UnknownAction { .. }
         )
+    }
+
+    /// True when a person's change carries a value the store cannot keep
+    /// ([`StoreError::InvalidChange`]): the caller's input (HTTP 422).
+    pub fn is_invalid_change(&self) -> bool {
+        matches!(self, StoreError::InvalidChange { .. })
     }
 
     /// True for a change a step's state does not allow now:

@@ -269,3 +269,123 @@ fn on_doubt_is_checked_at_startup() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("on_doubt"), "{stderr}");
 }
+
+/// Terminal escapes from data (#20 item 13). A store written before import
+/// refused control characters can hold a ticket id `T-\x1b]0;PWNED\x07`
+/// (and a sink name with a line break): `entitle actions list` shows them
+/// escaped, one line per action, never raw. Import now refuses them, from
+/// JSON as from CSV, exit 2 naming the field, never echoing them.
+#[test]
+fn control_characters_are_refused_at_import_and_escaped_in_output() {
+    let site = Site::new();
+    let db = site.path().join("entitle.db");
+    let evil = "T-\u{1b}]0;PWNED\u{7}\u{202e}x";
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = entitle_store::Store::open(db.to_str().unwrap())
+            .await
+            .unwrap();
+        let facts = serde_json::json!({"internal_request": "none",
+            "ticket_url": "https://support.example.com/tickets/1"});
+        let report = entitle::decide_json(
+            "emergency-license-follow-up",
+            facts.to_string().as_bytes(),
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            &entitle::config::PolicyConfig::default(),
+        )
+        .unwrap();
+        let decision =
+            entitle_store::NewDecision::from_report(&report, facts, "support-lead", "r-1", None)
+                .unwrap()
+                .with_actions(&report, &entitle_store::Routes::new(), None)
+                .unwrap();
+        let logged = store.log_decision(decision).await.unwrap();
+        assert_eq!(logged.actions.len(), 1);
+        store.close().await;
+        // As an older import left it.
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE outbox SET ticket_id = $1, sink = $2")
+            .bind(evil)
+            .bind("chat\nFAKE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    let out = run(site.path(), &["actions", "list"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !stdout
+            .chars()
+            .any(|c| entitle::input::is_unsafe_to_show(c) && c != '\n'),
+        "{stdout:?}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(
+        stdout.contains(r"chat\nFAKE") && stdout.contains(r"T-\u{1b}]0;PWNED\u{7}\u{202e}x"),
+        "{stdout}"
+    );
+
+    // Import refuses them: JSON here (CSV: `cli.rs`).
+    for (records, field) in [
+        (
+            serde_json::json!({"customers": [{"id": evil, "name": "Acme", "status": "paid"}]}),
+            "field `id`",
+        ),
+        (
+            serde_json::json!({"customers": [{"id": "C-1", "name": "Ac\u{0}me", "status": "paid"}]}),
+            "field `name`",
+        ),
+        (
+            serde_json::json!({"tickets": [{"id": "T-\r\n1", "url": "https://support.example.com/t/1",
+                "requester_email": "a@example.com"}]}),
+            "field `id`",
+        ),
+    ] {
+        let file = site.path().join("records.json");
+        std::fs::write(&file, records.to_string()).unwrap();
+        let out = run(
+            site.path(),
+            &["import", "records.json", "--db", "import.db"],
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{records}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(stderr.contains(field), "{stderr}");
+        assert!(stderr.contains("ids and names take none"), "{stderr}");
+        assert!(
+            !stderr
+                .chars()
+                .any(|c| entitle::input::is_unsafe_to_show(c) && c != '\n'),
+            "{stderr:?}"
+        );
+    }
+}
+
+/// A value a bad actions config echoes cannot break the one-line error (#20
+/// item 13): a sink name with a line break, a `from` with CR LF, a route
+/// with an escape sequence.
+#[test]
+fn an_echoed_config_value_keeps_the_error_on_one_line() {
+    let site = Site::new();
+    for config in [
+        "[sinks.\"chat\\nFAKE: line\"]\nkind = \"slack\"\nurl_env = \"SLACK_WEBHOOK_URL\"\n".to_owned(),
+        "[sinks.mail]\nkind = \"email\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nfrom = \"a@b.example\\r\\nBcc: all@corp.example\"\n".to_owned(),
+        format!("{SLACK}[routes]\n\"email-license\" = \"chat\\u001b[2J\"\n"),
+        "[sinks.chat]\nkind = \"sl\\u001b]0;PWNED\\u0007ack\"\n".to_owned(),
+    ] {
+        let (code, stderr) = serve_with(&site, &config, SET);
+        assert_eq!(code, Some(2), "{config}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{config}: {stderr:?}");
+        assert!(
+            !stderr
+                .chars()
+                .any(|c| entitle::input::is_unsafe_to_show(c) && c != '\n'),
+            "{stderr:?}"
+        );
+    }
+}

@@ -61,6 +61,9 @@ pub(crate) fn action_problem(error: StoreError) -> Problem {
             Problem::new(problem::UNKNOWN_ACTION, e.to_string())
         }
         e if e.is_conflict() => Problem::new(problem::ACTION_CONFLICT, e.to_string()),
+        StoreError::InvalidChange { field, reason } => {
+            Problem::new(problem::INVALID_BODY, format!("`{field}` {reason}")).at(field)
+        }
         e => e.into(),
     }
 }
@@ -212,12 +215,33 @@ async fn change_body(request: Request, state: &AppState) -> Result<ChangeBody, P
     let Some(bytes) = read_json_body(request, state, true).await? else {
         return Ok(ChangeBody::default());
     };
-    let body: ChangeBody = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::new(
+    // Through `ObjectsOnly`: serde's derived struct also reads `["x"]` as
+    // `{"note": "x"}`. Not JSON at all (cut short, not UTF-8) is a 400
+    // `malformed-json`, as for every body; JSON of the wrong shape a 422.
+    let body_problem = |path: String, e: serde_json::Error| {
+        if e.is_syntax() || e.is_eof() || e.is_io() {
+            return Problem::new(
+                problem::MALFORMED,
+                format!("the body is not valid JSON: {e}"),
+            );
+        }
+        let problem = Problem::new(
             problem::INVALID_BODY,
-            format!("the body must be {{\"note\": \"...\"}} (optional): {e}"),
-        )
-    })?;
+            format!(
+                "the body must be the object {{\"note\": \"...\"}} (optional): {}",
+                entitle::without_position(&e.to_string())
+            ),
+        );
+        if path == "." {
+            problem
+        } else {
+            problem.at(&path)
+        }
+    };
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let body: ChangeBody = serde_path_to_error::deserialize(entitle::input::ObjectsOnly(&mut de))
+        .map_err(|e| body_problem(e.path().to_string(), e.into_inner()))?;
+    de.end().map_err(|e| body_problem(".".to_owned(), e))?;
     if body
         .note
         .as_ref()

@@ -27,6 +27,20 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        // Two tokens name two callers: taking the first (as `get` does)
+        // made the order of the headers choose the role.
+        if parts
+            .headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            return Err(Problem::new(
+                problem::BAD_REQUEST,
+                "the request has more than one `Authorization` header: send one, `Authorization: Bearer <token>`",
+            ));
+        }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(Problem::new(
                 problem::UNAUTHORIZED,

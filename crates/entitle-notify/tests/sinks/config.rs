@@ -192,6 +192,70 @@ fn secret_errors_name_the_key_and_the_variable_never_the_value() {
     assert!(!message.contains("SECRET"), "{message}");
 }
 
+/// A `*_env` value that is not a variable name (often the secret itself,
+/// pasted where its variable's name belongs) is refused without quoting it
+/// (#20 item 11: it was echoed as "environment variable `https://...` is
+/// not set").
+#[test]
+fn an_env_key_that_is_no_variable_name_is_refused_unquoted() {
+    let sinks = [
+        ("chat", "slack", "url_env", ""),
+        (
+            "gl",
+            "gitlab",
+            "token_env",
+            "base_url = \"https://g.example\"\nproject_id = \"1\"\n",
+        ),
+        (
+            "hook",
+            "webhook",
+            "secret_env",
+            "url = \"https://h.example/in\"\n",
+        ),
+        (
+            "zd",
+            "zendesk",
+            "token_env",
+            "base_url = \"https://x.zendesk.com\"\n",
+        ),
+        (
+            "gen",
+            "license-generator",
+            "token_env",
+            "url = \"https://m.example\"\n",
+        ),
+        (
+            "mail",
+            "email",
+            "password_env",
+            "host = \"127.0.0.1\"\ntls = \"none\"\nfrom = \"a@b.c\"\nusername = \"u\"\n",
+        ),
+    ];
+    for value in [
+        "https://hooks.slack.com/services/T000/B000/SECRETxyz",
+        "glpat-SECRET",
+        "SECRET VALUE",
+        "1SECRET",
+        "SECRET\u{1b}]0;x\u{7}",
+        "",
+    ] {
+        for (name, kind, key, rest) in sinks {
+            let toml = format!(
+                "[sinks.{name}]\nkind = \"{kind}\"\n{rest}{key} = {}\n",
+                toml::Value::String(value.to_owned())
+            );
+            // `error` asserts one line and no `SECRET`.
+            let message = error(&toml);
+            assert!(
+                message.starts_with(&format!(
+                    "sinks.{name}.{key}: the value is not the name of an environment variable"
+                )),
+                "{toml}: {message}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_urls_name_the_key() {
     assert_eq!(
@@ -269,8 +333,9 @@ fn worker_and_syntax_errors_name_the_key() {
     );
     let unknown = error("[worker]\nmax_attempt = 3\n");
     assert!(
-        unknown
-            .starts_with("actions config: line 2: `max_attempt = 3`: unknown field `max_attempt`"),
+        unknown.starts_with(
+            "actions config: line 2, column 1: `max_attempt = …`: unknown field `max_attempt`"
+        ),
         "{unknown}"
     );
     let top = error("[sink.chat]\nkind = \"slack\"\n");
@@ -279,4 +344,159 @@ fn worker_and_syntax_errors_name_the_key() {
         ActionsConfig::from_toml("[routes\n", env(&[])),
         Err(ConfigError::Syntax(_))
     ));
+}
+
+/// Values the worker cannot use are refused at startup, naming the key
+/// (#20 item 4): a delay past 30 days (`base_delay_seconds` overflowed the
+/// retry time), a poll interval past an hour (10^15 ms), SMTP port 0, and
+/// a token holding a line break (each delivery failed, no key named).
+#[test]
+fn values_the_worker_cannot_use_are_refused_naming_the_key() {
+    for (toml, start) in [
+        (
+            "[worker]\nbase_delay_seconds = 18446744073709551615\nmax_delay_seconds = 18446744073709551615\n",
+            "worker.base_delay_seconds: must be between 1 and 2592000 (30 days), not 18446744073709551615",
+        ),
+        (
+            "[worker]\nmax_delay_seconds = 9000000000000\n",
+            "worker.max_delay_seconds: must be between 1 and 2592000 (30 days), not 9000000000000",
+        ),
+        (
+            "[worker]\nbase_delay_seconds = 0\n",
+            "worker.base_delay_seconds: must be between 1 and 2592000",
+        ),
+        (
+            "[worker]\npoll_interval_ms = 1000000000000000\n",
+            "worker.poll_interval_ms: must be between 1 and 3600000 (one hour), not 1000000000000000",
+        ),
+        (
+            "[worker]\npoll_interval_ms = 0\n",
+            "worker.poll_interval_ms: must be between 1 and 3600000",
+        ),
+        (
+            "[sinks.mail]\nkind = \"email\"\nhost = \"127.0.0.1\"\nport = 0\ntls = \"none\"\nfrom = \"a@b.c\"\n",
+            "sinks.mail.port: must be between 1 and 65535, not 0",
+        ),
+    ] {
+        let message = error(toml);
+        assert!(message.starts_with(start), "{toml}: {message}");
+    }
+    assert!(
+        ActionsConfig::from_toml(
+            "[worker]\nbase_delay_seconds = 2592000\nmax_delay_seconds = 2592000\npoll_interval_ms = 3600000\n",
+            env(&[])
+        )
+        .is_ok()
+    );
+    let sinks = [
+        (
+            "gl",
+            "gitlab",
+            "base_url = \"https://g.example\"\nproject_id = 1\n",
+        ),
+        ("zd", "zendesk", "base_url = \"https://x.zendesk.com\"\n"),
+        ("gen", "license-generator", "url = \"https://m.example\"\n"),
+    ];
+    for token in ["SECRET\r\nX-Injected: 1", "SECRET\nmore", "SE\u{7}CRET"] {
+        for (name, kind, rest) in sinks {
+            let toml = format!("[sinks.{name}]\nkind = \"{kind}\"\n{rest}token_env = \"TOKEN\"\n");
+            let message = ActionsConfig::from_toml(&toml, env(&[("TOKEN", token)]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "sinks.{name}.token_env: the value of `TOKEN` holds a line break or another control character, which an HTTP header cannot carry"
+                ),
+                "{toml}"
+            );
+        }
+    }
+}
+
+/// SMTP credentials over `tls = "none"` are refused unless the server is on
+/// this host, and the error says so (#20 item 9: `AUTH PLAIN` went over
+/// plain TCP to any host).
+#[test]
+fn smtp_credentials_without_tls_only_to_a_loopback_host() {
+    let mail = |host: &str, tls: &str| {
+        format!(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"{host}\"\ntls = \"{tls}\"\nfrom = \"a@b.c\"\nusername = \"u\"\npassword_env = \"SMTP_PASSWORD\"\n"
+        )
+    };
+    let vars = [("SMTP_PASSWORD", "SECRET-pw")];
+    for host in [
+        "smtp.example.com",
+        "10.0.0.1",
+        "192.168.1.1",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+        "::ffff:10.0.0.1",
+    ] {
+        let message = ActionsConfig::from_toml(&mail(host, "none"), env(&vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(&format!(
+                "sinks.mail.tls: `none` would send the username and password in clear text to `{host}`: use `starttls` or `tls`"
+            )),
+            "{host}: {message}"
+        );
+        assert!(
+            message.contains("only for a relay on this host"),
+            "{message}"
+        );
+        assert!(!message.contains("SECRET"), "{message}");
+        for tls in ["starttls", "tls"] {
+            assert!(
+                ActionsConfig::from_toml(&mail(host, tls), env(&vars)).is_ok(),
+                "{host} {tls}"
+            );
+        }
+    }
+    for host in [
+        "127.0.0.1",
+        "127.8.9.10",
+        "localhost",
+        "LocalHost",
+        "::1",
+        "[::1]",
+    ] {
+        assert!(
+            ActionsConfig::from_toml(&mail(host, "none"), env(&vars)).is_ok(),
+            "{host}"
+        );
+    }
+    // Without credentials, `none` stays allowed anywhere (a trusted relay).
+    assert!(
+        ActionsConfig::from_toml(
+            "[sinks.mail]\nkind = \"email\"\nhost = \"relay.internal\"\ntls = \"none\"\nfrom = \"a@b.c\"\n",
+            env(&[])
+        )
+        .is_ok()
+    );
+}
+
+/// Every value an error quotes is escaped: a sink name with a line break,
+/// a `from` with CR LF, a kind with an escape sequence (#20 item 13).
+#[test]
+fn quoted_values_are_escaped() {
+    for (toml, shown) in [
+        (
+            "[sinks.\"a\\nb\"]\nkind = \"slack\"\nurl_env = \"X\"\n",
+            r"sinks.a\nb: a sink name is letters",
+        ),
+        (
+            "[sinks.mail]\nkind = \"email\"\nhost = \"h\"\ntls = \"none\"\nfrom = \"a@b.c\\r\\nBcc: x@y.z\"\n",
+            r"`a@b.c\r\nBcc: x@y.z` is not a mailbox",
+        ),
+        (
+            "[sinks.chat]\nkind = \"sl\\u001b[2Jack\"\n",
+            r"unknown sink kind `sl\u{1b}[2Jack`",
+        ),
+    ] {
+        let message = error(toml);
+        assert!(message.contains(shown), "{message}");
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
 }

@@ -11,4 +11,5 @@ mod receiver;
 mod slack;
 mod smtp;
 mod webhook;
+mod worker;
 mod zendesk;

@@ -63,7 +63,7 @@ pub fn parse_json(
         line: e.line(),
         column: e.column(),
         path,
-        message: strip_position(&e.to_string()),
+        message: entitle::input::short_quotes(&strip_position(&e.to_string())),
     };
     let first = bytes
         .iter()
@@ -168,6 +168,22 @@ pub(crate) fn csv_rows<T: DeserializeOwned>(
             Err(e) => return Err(csv_error(file, &e)),
         }
         let line = record.position().map_or(0, |p| p.line());
+        // No field takes a control character (a NUL, an escape, a line
+        // break): refused here, named by its code point, never echoed (a
+        // NUL reached PostgreSQL and failed there, exit 1).
+        for (header, cell) in headers.iter().zip(record.iter()) {
+            if let Some(c) = cell.chars().find(|c| c.is_control()) {
+                return Err(ImportError::Csv {
+                    file: file.to_path_buf(),
+                    line,
+                    field: Some(header.to_owned()),
+                    message: format!(
+                        "the cell holds the control character U+{:04X}; no field takes one",
+                        u32::from(c)
+                    ),
+                });
+            }
+        }
         // An empty cell is an absent field (optional, or defaulted).
         let cells = headers
             .iter()
@@ -185,17 +201,35 @@ pub(crate) fn csv_rows<T: DeserializeOwned>(
                 .and_then(|rest| rest.split_once('`'))
                 .map(|(column, _)| column.to_owned());
             match column {
-                Some(column) => ImportError::Csv {
+                // Named only when it looks like a column name: the first
+                // line of a file that is no CSV export (`/etc/shadow`) is
+                // read as the header, and is not quoted.
+                Some(column) if is_column_name(&column) => ImportError::Csv {
                     file: file.to_path_buf(),
                     line: 1,
                     field: Some(column),
-                    message: format!("unknown column in the header: {message}"),
+                    message: format!(
+                        "unknown column in the header: {}",
+                        entitle::input::short_quotes(&message)
+                    ),
                 },
+                Some(_) => ImportError::Csv {
+                    file: file.to_path_buf(),
+                    line: 1,
+                    field: None,
+                    message: format!(
+                        "the header holds a column that is not a column name (not shown): is this a CSV export? expected {}",
+                        message
+                            .split_once(", expected ")
+                            .map_or("the kind's columns", |(_, known)| known)
+                    ),
+                },
+                // What serde quotes of a cell is cut short.
                 None => ImportError::Csv {
                     file: file.to_path_buf(),
                     line,
                     field: (path != ".").then_some(path),
-                    message,
+                    message: entitle::input::short_quotes(&message),
                 },
             }
         })?;
@@ -213,6 +247,16 @@ pub(crate) fn csv_rows<T: DeserializeOwned>(
         });
     }
     Ok((rows, lines))
+}
+
+/// Whether an unknown CSV header is quoted: letters, digits, `_`, `-` and
+/// spaces, at most 40 characters.
+fn is_column_name(column: &str) -> bool {
+    !column.is_empty()
+        && column.chars().count() <= entitle::input::EXCERPT_CHARS
+        && column
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
 }
 
 fn csv_error(file: &Path, e: &csv::Error) -> ImportError {

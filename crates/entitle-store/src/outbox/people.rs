@@ -210,6 +210,7 @@ impl Store {
         actor: &str,
         note: Option<&str>,
     ) -> Result<ActionRecord, StoreError> {
+        check_change(note, None)?;
         let mut tx = self.begin_write("cancelling an action").await?;
         transition::cancel(&mut tx, self.backend(), id, actor, note, &now_text()).await?;
         let action = fetch(&mut tx, id).await?;
@@ -245,6 +246,7 @@ impl Store {
         note: Option<&str>,
         made: Option<HandMade<'_>>,
     ) -> Result<ActionRecord, StoreError> {
+        check_change(note, made)?;
         let mut tx = self.begin_write("marking an action done").await?;
         transition::mark_done(&mut tx, self.backend(), id, actor, note, made, &now_text()).await?;
         let action = fetch(&mut tx, id).await?;
@@ -253,4 +255,32 @@ impl Store {
             .map_err(StoreError::db(format!("committing `{id}` done by hand")))?;
         Ok(action)
     }
+}
+
+/// Refuses a note or license the store cannot keep on every backend: a NUL
+/// character (PostgreSQL's `text` and `jsonb` refuse it, SQLite keeps it),
+/// so a change is accepted or refused alike on both (#20).
+fn check_change(note: Option<&str>, made: Option<HandMade<'_>>) -> Result<(), StoreError> {
+    const NUL: &str = "holds a NUL character (\\u0000), which the store cannot keep";
+    if note.is_some_and(|n| n.contains('\0')) {
+        return Err(StoreError::InvalidChange {
+            field: "note",
+            reason: NUL,
+        });
+    }
+    if let Some(made) = made {
+        if made.license.contains('\0') {
+            return Err(StoreError::InvalidChange {
+                field: "license",
+                reason: NUL,
+            });
+        }
+        if made.filename.is_some_and(|f| f.contains('\0')) {
+            return Err(StoreError::InvalidChange {
+                field: "filename",
+                reason: NUL,
+            });
+        }
+    }
+    Ok(())
 }

@@ -34,8 +34,23 @@ fn check_id(value: &str) -> Result<(), String> {
         Err("must not be empty".to_owned())
     } else if value.len() > 200 {
         Err("is longer than 200 characters".to_owned())
+    } else if let Some(c) = value
+        .chars()
+        .find(|c| entitle::input::is_unsafe_to_show(*c))
+    {
+        // Refused as facts refuse them: an id or a name is printed (`entitle
+        // actions list`), and a control character would drive the terminal
+        // (`T-\x1b]0;PWNED\x07`); a NUL failed on PostgreSQL.
+        Err(format!(
+            "`{}` holds the control or formatting character U+{:04X}; ids and names take none",
+            entitle::input::escaped(value),
+            u32::from(c)
+        ))
     } else if value.trim() != value {
-        Err(format!("`{value}` has leading or trailing white space"))
+        Err(format!(
+            "`{}` has leading or trailing white space",
+            entitle::input::escaped(value)
+        ))
     } else {
         Ok(())
     }

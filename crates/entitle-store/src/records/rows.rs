@@ -102,7 +102,7 @@ impl RecordRow for SubscriptionInput {
                 .ok_or_else(|| {
                     format!(
                         "unknown deployment `{}`, expected `self-managed` or `saas`",
-                        self.deployment
+                        entitle::input::escaped(&self.deployment)
                     )
                 }),
         );

@@ -241,32 +241,38 @@ impl ReplayReport {
     /// The report as text: a line per policy, a line per change and per
     /// failure, and a summary line.
     pub fn to_text(&self) -> String {
+        use entitle::input::escape_for_terminal as shown;
         use std::fmt::Write as _;
+        // Everything here comes from the log: escaped, so a logged value
+        // cannot break a line or drive the terminal.
         let mut out = String::new();
         for p in &self.policies {
             let _ = writeln!(
                 out,
                 "{}: {} decisions, {} changed, {} now fail",
-                p.policy, p.decisions, p.changed, p.failed
+                shown(&p.policy),
+                p.decisions,
+                p.changed,
+                p.failed
             );
             for c in &p.changes {
                 let what = if c.from == c.to { " (details)" } else { "" };
                 let _ = writeln!(
                     out,
                     "  {} -> {}{what}: {} (e.g. {})",
-                    c.from,
-                    c.to,
+                    shown(&c.from),
+                    shown(&c.to),
                     c.count,
-                    c.examples.join(", ")
+                    shown(&c.examples.join(", "))
                 );
             }
             for f in &p.failures {
                 let _ = writeln!(
                     out,
                     "  now fails: {}: {} (e.g. {})",
-                    f.error,
+                    shown(&f.error),
                     f.count,
-                    f.examples.join(", ")
+                    shown(&f.examples.join(", "))
                 );
             }
         }

@@ -1,0 +1,99 @@
+//! The worker against a real store (SQLite) and a real receiver: what it
+//! records when a receiver asks for a retry in a long while.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entitle_notify::{ActionsConfig, MAX_RETRY_DELAY_SECONDS, Worker};
+use entitle_store::{ActionFilter, ActionStatus, NewDecision, Routes, Store};
+use serde_json::json;
+
+use crate::common::env;
+use crate::receiver::{Receiver, Reply};
+
+/// A weekend-emergency decision whose first action (`email-license`) goes to the
+/// sink `chat`; the rest are manual tasks.
+fn decision() -> NewDecision {
+    let facts = json!({
+        "customer": {"status": "paid"},
+        "license": {"expires_on": "2026-11-04", "plan": "premium", "starts_on": "2025-11-04",
+                    "trial": false, "users": 120},
+        "requester_email": "ops@example.com",
+        "screenshot_user_count": 134,
+        "screenshots": {"admin_dashboard": true, "license_page": true},
+        "ticket_url": "https://support.example.com/tickets/4711"
+    });
+    let now: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+    let config = entitle::config::PolicyConfig::default();
+    let report = entitle::decide_json(
+        "weekend-emergency",
+        facts.to_string().as_bytes(),
+        now,
+        &config,
+    )
+    .unwrap();
+    let routes = Routes::new().route("email-license", ["chat"]);
+    NewDecision::from_report(&report, facts, "support-engineer", "req-1", None)
+        .unwrap()
+        .with_actions(&report, &routes, Some("tok-1"))
+        .unwrap()
+}
+
+/// A 503 with `Retry-After: 9000000000000` (285,000 years) is a failure to
+/// retry in at most 30 days, recorded at once (#20 item 4: `now + delay`
+/// overflowed, the delivery's task panicked, and the step stayed in flight
+/// with no error until its lease ran out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
+    for retry_after in ["9000000000000", "18446744073709551615"] {
+        let receiver = Receiver::start(
+            vec![],
+            Reply::Status(
+                503,
+                "busy".into(),
+                vec![("retry-after", retry_after.into())],
+            ),
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("entitle.db");
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let logged = store.log_decision(decision()).await.unwrap();
+        let config = ActionsConfig::from_toml(
+            "[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n",
+            env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
+        )
+        .unwrap();
+        let worker = Worker::new(store.clone(), config.sinks, config.worker);
+
+        let before = Utc::now();
+        let stats = worker.run_once().await.unwrap();
+        assert_eq!((stats.claimed, stats.retrying), (1, 1), "{stats:?}");
+        assert_eq!(receiver.requests().len(), 1);
+
+        let steps = store
+            .actions(&ActionFilter {
+                decision: Some(logged.decision_id.clone()),
+                ..ActionFilter::default()
+            })
+            .await
+            .unwrap();
+        let chat = steps.iter().find(|s| s.sink == "chat").unwrap();
+        assert_eq!(chat.status, ActionStatus::Failed, "{chat:#?}");
+        assert!(
+            chat.last_error.as_deref().unwrap().contains("503"),
+            "{chat:#?}"
+        );
+        let at = chat.next_attempt_at.unwrap();
+        let ceiling = TimeDelta::seconds(i64::try_from(MAX_RETRY_DELAY_SECONDS).unwrap());
+        assert!(
+            at >= before + ceiling - TimeDelta::seconds(1)
+                && at <= Utc::now() + ceiling + TimeDelta::seconds(1),
+            "{at}"
+        );
+        assert!(chat.lease_until.is_none(), "{chat:#?}");
+        store.close().await;
+    }
+}
