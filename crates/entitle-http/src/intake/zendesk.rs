@@ -445,10 +445,14 @@ impl ZendeskIntake {
             None => return Err(Refusal::new("ticket", "is missing")),
         };
         let ticket_id = required(ticket, "ticket", "id")?;
-        if ticket_id.len() > 200 || ticket_id.chars().any(char::is_control) {
+        // Zendesk's ticket ids are whole numbers.
+        if ticket_id.len() > 20 || !ticket_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Refusal::new(
                 "ticket.id",
-                "must be at most 200 characters, without control characters",
+                format!(
+                    "must be a Zendesk ticket number, not `{}`",
+                    shown(&ticket_id)
+                ),
             ));
         }
         let url = required(ticket, "ticket", "url")?;
