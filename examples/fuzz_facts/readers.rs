@@ -65,11 +65,12 @@ pub(crate) fn readers_case<P: Registered>(case: Case<'_>) {
     let rng = case.rng;
     let problems = case.problems;
     let started = Instant::now();
-    *case.result = match rng.below(5) {
+    *case.result = match rng.below(6) {
         0 => instant_case(rng, case.input, problems),
         1 => date_case(rng, case.input, problems),
         2 => url_case(rng, case.input, problems),
         3 => objects_case::<P>(rng, case.input, problems),
+        4 => excerpt_case(rng, case.input, problems),
         _ => scenario_case::<P>(rng, case.input, problems),
     };
     *case.spent = started.elapsed();
@@ -470,5 +471,60 @@ fn inline(value: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// Lines a configuration file linked to a secret may hold.
+const SECRET_LINES: &[&str] = &[
+    "root:$6$SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET:19000:0:99999:7:::",
+    "AWS_SECRET_ACCESS_KEY=SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET",
+    "token = \"SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET\"",
+    "timezone = \"SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET\"",
+    "[SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET]",
+    "PATH=/usr/bin\u{0}HOME=/root\u{0}SECRET=SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET",
+    "grace_period_days = 14",
+    "timezone = \"America/New_York\"",
+];
+
+/// The secret every line of [`SECRET_LINES`] carries, 54 characters.
+const SECRET: &str = "SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET";
+
+/// #20 item 10: an error about a configuration file names the line and the
+/// key, never a value whole: a file linked to `/etc/shadow` or
+/// `/proc/self/environ` does not leak, and the error is one printable line.
+fn excerpt_case(rng: &mut Rng, input: &mut String, problems: &mut Problems) -> &'static str {
+    let mut lines: Vec<String> = Vec::new();
+    for _ in 0..1 + rng.below(4) {
+        let line = *rng.pick(SECRET_LINES);
+        lines.push(mutate_text(
+            rng,
+            line,
+            &["=", "\"", "[", "]", "\n", "\u{1b}", "#", " "],
+        ));
+    }
+    if rng.one_in(2) {
+        lines.insert(0, "grace_period_days = 14".to_owned());
+    }
+    let text = lines.join("\n");
+    *input = format!("config {}", preview(text.as_bytes()));
+    let shown = |message: &str, problems: &mut Problems| {
+        if message.contains(SECRET) {
+            problems.push(format!("the error shows the secret whole: {message}"));
+        }
+        if message.contains('\n') || message.chars().any(|c| c.is_control() && c != '\t') {
+            problems.push(format!("the error is not one printable line: {message:?}"));
+        }
+    };
+    let escaped = entitle::input::escape_for_terminal(&text);
+    if escaped.chars().any(|c| c.is_control()) {
+        problems.push("escape_for_terminal left a control character".to_owned());
+    }
+    match entitle::config_from_toml(&text) {
+        Ok(_) => "config accepted",
+        Err(e) => {
+            shown(&e.to_string(), problems);
+            shown(&entitle::input::short_quotes(&e.to_string()), problems);
+            "config refused, excerpt checked"
+        }
     }
 }
