@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::zendesk::Refusal;
-use super::{IntakeConfigError, IntakeSecret, role, secret, shown};
+use super::{IntakeConfigError, IntakeSecret, json_kind, role, secret, shown};
 use crate::auth::Role;
 
 /// The header holding the webhook's secret token.
@@ -143,17 +143,6 @@ pub enum IssueEvent {
     },
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn string<'a>(
     object: &'a Map<String, Value>,
     path: &str,
@@ -164,7 +153,7 @@ fn string<'a>(
         Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(Refusal::new(
             format!("{path}.{name}"),
-            format!("must be a string, not {}", kind(other)),
+            format!("must be a string, not {}", json_kind(other)),
         )),
     }
 }
@@ -268,18 +257,7 @@ pub fn line_of(fact_path: &str) -> String {
 
 /// Reads an issue event from `body`.
 pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Refusal::new(
-            "body",
-            format!("is not JSON: {}", entitle::without_position(&e.to_string())),
-        )
-    })?;
-    let Value::Object(root) = value else {
-        return Err(Refusal::new(
-            "body",
-            format!("must be an object, not {}", kind(&value)),
-        ));
-    };
+    let root = super::body_object(body)?;
     if string(&root, "", "object_kind")? != Some("issue") {
         return Ok(IssueEvent::Ignored {
             url: None,
@@ -291,7 +269,7 @@ pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
         Some(other) => {
             return Err(Refusal::new(
                 "object_attributes",
-                format!("must be an object, not {}", kind(other)),
+                format!("must be an object, not {}", json_kind(other)),
             ));
         }
         None => return Err(Refusal::new("object_attributes", "is missing")),

@@ -229,3 +229,34 @@ pub(crate) fn shown(text: &str) -> String {
     }
     out
 }
+
+/// What kind of JSON value `value` is, in JSON's words.
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A delivery's body as a JSON object, or the refusal saying why not.
+pub(crate) fn body_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, zendesk::Refusal> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        zendesk::Refusal::new(
+            "body",
+            format!("is not JSON: {}", entitle::without_position(&e.to_string())),
+        )
+    })?;
+    match value {
+        serde_json::Value::Object(root) => Ok(root),
+        other => Err(zendesk::Refusal::new(
+            "body",
+            format!("must be an object, not {}", json_kind(&other)),
+        )),
+    }
+}

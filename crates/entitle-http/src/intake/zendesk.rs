@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use super::{IntakeConfigError, IntakeSecret, fact_names, policy, renames, role, secret, shown};
+use super::{
+    IntakeConfigError, IntakeSecret, fact_names, json_kind, policy, renames, role, secret, shown,
+};
 use crate::auth::Role;
 
 /// The header holding the signature.
@@ -289,7 +291,7 @@ fn text(object: &Map<String, Value>, path: &str, name: &str) -> Result<Option<St
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(other) => Err(Refusal::new(
             field,
-            format!("must be a string, not {}", kind(other)),
+            format!("must be a string, not {}", json_kind(other)),
         )),
     }
 }
@@ -318,17 +320,6 @@ fn rendered<'a>(field: &str, value: &'a str) -> Result<&'a str, Refusal> {
     Ok(value)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A checkbox as Zendesk renders it (`true`/`false`, `yes`/`no`, `1`/`0`,
 /// empty for unchecked) or a JSON boolean.
 fn checkbox(field: &str, value: &Value) -> Result<Value, Refusal> {
@@ -353,7 +344,7 @@ fn checkbox(field: &str, value: &Value) -> Result<Value, Refusal> {
                 field,
                 format!(
                     "must be a checkbox value (true or false), not {}",
-                    kind(other)
+                    json_kind(other)
                 ),
             ));
         }
@@ -370,7 +361,7 @@ fn count(field: &str, value: &Value) -> Result<Value, Refusal> {
         other => {
             return Err(Refusal::new(
                 field,
-                format!("must be a whole number, not {}", kind(other)),
+                format!("must be a whole number, not {}", json_kind(other)),
             ));
         }
     };
@@ -399,7 +390,7 @@ fn id(field: &str, value: &Value) -> Result<Value, Refusal> {
         }
         other => Err(Refusal::new(
             field,
-            format!("must be a string, not {}", kind(other)),
+            format!("must be a string, not {}", json_kind(other)),
         )),
     }
 }
@@ -422,24 +413,13 @@ fn supplied_value(field: &str, value: &Value) -> Result<Value, Refusal> {
 impl ZendeskIntake {
     /// Reads a ticket event from `body`, or says which member is wrong.
     pub fn event(&self, body: &[u8]) -> Result<ZendeskEvent, Refusal> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            Refusal::new(
-                "body",
-                format!("is not JSON: {}", entitle::without_position(&e.to_string())),
-            )
-        })?;
-        let Value::Object(root) = value else {
-            return Err(Refusal::new(
-                "body",
-                format!("must be an object, not {}", kind(&value)),
-            ));
-        };
+        let root = super::body_object(body)?;
         let ticket = match root.get("ticket") {
             Some(Value::Object(ticket)) => ticket,
             Some(other) => {
                 return Err(Refusal::new(
                     "ticket",
-                    format!("must be an object, not {}", kind(other)),
+                    format!("must be an object, not {}", json_kind(other)),
                 ));
             }
             None => return Err(Refusal::new("ticket", "is missing")),
@@ -474,14 +454,14 @@ impl ZendeskIntake {
                     Value::String(s) => Ok(s.clone()),
                     other => Err(Refusal::new(
                         format!("ticket.tags[{i}]"),
-                        format!("must be a string, not {}", kind(other)),
+                        format!("must be a string, not {}", json_kind(other)),
                     )),
                 })
                 .collect::<Result<_, _>>()?,
             Some(other) => {
                 return Err(Refusal::new(
                     "ticket.tags",
-                    format!("must be a string of tags, not {}", kind(other)),
+                    format!("must be a string of tags, not {}", json_kind(other)),
                 ));
             }
         };
@@ -492,7 +472,7 @@ impl ZendeskIntake {
             Some(other) => {
                 return Err(Refusal::new(
                     "ticket.fields",
-                    format!("must be an object, not {}", kind(other)),
+                    format!("must be an object, not {}", json_kind(other)),
                 ));
             }
         };

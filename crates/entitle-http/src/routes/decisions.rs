@@ -20,17 +20,6 @@ use crate::AppState;
 use crate::auth::Role;
 use crate::problem::{self, Problem};
 
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Sets the `actor` of `facts` to the caller's role: a different `actor`
 /// is refused (403). Facts that are not an object are left for the policy
 /// to reject.
@@ -208,7 +197,7 @@ pub(super) async fn decide(
                 problem::INVALID_FACTS,
                 format!(
                     "the facts must be a JSON object, not {}; `GET /v1/policies/{policy}/schema` describes them",
-                    json_type(&value)
+                    crate::intake::json_kind(&value)
                 ),
             )
             .at("facts"));
