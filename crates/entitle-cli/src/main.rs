@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use entitle::config::PolicyConfig;
 use entitle::policy::{Fault, PolicyError};
 use entitle::{DecideError, RenderFormat};
@@ -28,7 +28,7 @@ use crate::input::{InputError, read_input};
 /// Software-license policy as code: decide a ticket the way the handbook
 /// would, with the reasons and the moment the decision would change.
 #[derive(Debug, Parser)]
-#[command(name = "entitle", version, about, long_about = None)]
+#[command(name = "entitle", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -144,6 +144,15 @@ enum Command {
         #[command(subcommand)]
         command: schedule::ScheduleCommand,
     },
+    /// Print a shell completion script (`entitle completions bash >
+    /// ~/.local/share/bash-completion/completions/entitle`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (`entitle man > entitle.1; man -l
+    /// entitle.1`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -293,6 +302,20 @@ fn run(command: Command) -> Result<String, Failure> {
         Command::Actions { command } => actions::actions(command),
         Command::Intake { command } => intake::intake(command),
         Command::Schedule { command } => schedule::run(command),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "entitle", &mut script);
+            String::from_utf8(script)
+                .map_err(|e| Failure::Internal(format!("the completion script is not UTF-8: {e}")))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| Failure::Internal(format!("cannot render the manual page: {e}")))?;
+            String::from_utf8(page)
+                .map_err(|e| Failure::Internal(format!("the manual page is not UTF-8: {e}")))
+        }
         Command::Examples { policy } => match entitle::examples(&policy).map_err(policy_failure)? {
             Ok(examples) => pretty(&examples),
             Err(missing) => Err(Failure::Internal(format!(

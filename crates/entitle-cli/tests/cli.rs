@@ -837,3 +837,63 @@ fn concurrent_token_changes_are_never_lost() {
         }
     }
 }
+
+/// `entitle completions SHELL` prints a script that completes every
+/// subcommand (the bash one is valid bash); `entitle man` a roff page naming
+/// them; `--help` opens with what the tool does.
+#[test]
+fn completions_and_the_manual_page_cover_every_command() {
+    let commands = [
+        "policies",
+        "decide",
+        "render",
+        "schema",
+        "examples",
+        "serve",
+        "import",
+        "tokens",
+        "test",
+        "replay",
+        "check",
+        "actions",
+        "intake",
+        "schedule",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = entitle().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in commands {
+            assert!(script.contains(command), "{shell} completes no `{command}`");
+        }
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("entitle.bash");
+            std::fs::write(&path, &script).unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "bash -n: {check:?}");
+        }
+    }
+    let out = entitle().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = entitle().arg("man").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH entitle 1"), "{page}");
+    assert!(page.contains("Software\\-license policy as code"), "{page}");
+    for command in commands {
+        assert!(page.contains(command), "the page names no `{command}`");
+    }
+    let help = entitle().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.starts_with("Software-license policy as code"),
+        "{help}"
+    );
+}
