@@ -58,7 +58,10 @@ use thiserror::Error;
 
 pub use examples::{Example, examples, examples_in};
 pub(crate) use load::merge_config;
-pub use load::{ScenarioFormat, json_schema, load_file, load_paths, load_str, scenario_files};
+pub use load::{
+    MAX_SCENARIO_FILE, MAX_SCENARIO_FILES, MAX_WALK_DEPTH, ScenarioFormat, json_schema, load_file,
+    load_paths, load_str, scenario_files,
+};
 pub use shape::{PolicyShape, policy_shape};
 
 /// The keys of [`Details`](crate::policy::Details) a scenario may expect, as

@@ -138,7 +138,10 @@ pub(crate) async fn open_store(url: &str, existing: bool) -> Result<Store, Failu
 }
 
 fn outbox_failure(e: StoreError) -> Failure {
-    if e.is_not_found() || e.is_conflict() || e.is_invalid_change() {
+    if e.is_conflict() {
+        // Not bad input: the step's status does not allow the change.
+        Failure::Conflict(e.to_string())
+    } else if e.is_not_found() || e.is_invalid_change() {
         Failure::BadInput(e.to_string())
     } else {
         Failure::Runtime(e.to_string())

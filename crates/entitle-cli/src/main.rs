@@ -28,7 +28,12 @@ use crate::input::{InputError, read_input};
 /// Software-license policy as code: decide a ticket the way the handbook
 /// would, with the reasons and the moment the decision would change.
 #[derive(Debug, Parser)]
-#[command(name = "entitle", version, long_about = None)]
+#[command(
+    name = "entitle",
+    version,
+    long_about = None,
+    after_help = "Exit status: 0 success; 1 a negative verdict (a scenario failed, a check found problems), a conflict with the state of things (retrying a step already delivered) or a failure of the environment; 2 bad input or usage (one line on standard error naming the file, field or flag)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -189,6 +194,10 @@ enum Failure {
     /// report goes to standard output, exit 1.
     #[error("{0}")]
     Verdict(String),
+    /// What was asked conflicts with the state of things (retrying a step
+    /// already delivered): exit 1, one line.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<InputError> for Failure {
@@ -224,7 +233,7 @@ fn main() -> ExitCode {
             eprintln!("internal error: {}", one_line(&message));
             ExitCode::from(1)
         }
-        Err(Failure::Runtime(message)) => {
+        Err(Failure::Runtime(message) | Failure::Conflict(message)) => {
             eprintln!("error: {}", one_line(&message));
             ExitCode::from(1)
         }

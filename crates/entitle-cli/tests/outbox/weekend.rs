@@ -749,5 +749,13 @@ async fn a_zendesk_ticket_event_carries_out_the_weekend_page() {
     assert_eq!(services.smtp.messages().len(), 1);
     assert_eq!(services.slack.requests().len(), 1);
     assert_eq!(services.gitlab.issues().len(), 1);
+    // Retrying a delivered step conflicts with its state: exit 1, not the
+    // usage code (#23 item 7).
+    let delivered = steps[2]["id"].as_str().unwrap();
+    let out = run(site.path(), &["actions", "retry", delivered]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("delivered"), "{stderr}");
     server.stop().await;
 }
