@@ -274,6 +274,32 @@ pub(crate) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(colour(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ))
         .try_init();
+}
+
+/// Whether to colour what goes to a terminal: never when `NO_COLOR` is set
+/// and not empty (no-color.org), never when it is no terminal.
+pub(crate) fn colour(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_turns_colour_off_on_a_terminal() {
+        assert!(colour(None, true));
+        assert!(
+            colour(Some(OsStr::new("")), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!colour(Some(OsStr::new("1")), true));
+        assert!(!colour(None, false), "no colour into a file or a pipe");
+    }
 }

@@ -897,3 +897,39 @@ fn completions_and_the_manual_page_cover_every_command() {
         "{help}"
     );
 }
+
+/// The actions-config errors `docs/actions.md` quotes are what the binary
+/// prints (#23 item 3: the doc had drifted).
+#[test]
+fn the_config_errors_docs_actions_md_quotes_are_what_the_binary_prints() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/actions.md"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        "[sinks.chat]\nkind = \"slack\"\nurl_env = \"X\"\nchannel = \"#x\"\n",
+        "[sinks.chat]\nkind = \"slak\"\n",
+    ];
+    for (i, toml) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("actions-{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let out = entitle()
+            .args(["serve", "--listen", "127.0.0.1:0", "--actions"])
+            .arg(&path)
+            .env("X", "http://127.0.0.1:1/x")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let message = stderr
+            .trim_end()
+            .split_once(".toml: ")
+            .map(|(_, message)| message)
+            .unwrap();
+        assert!(
+            doc.contains(&format!("``{message}``")) || doc.contains(&format!("``{message} ``")),
+            "docs/actions.md does not quote `{message}`"
+        );
+    }
+}

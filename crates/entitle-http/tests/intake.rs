@@ -641,6 +641,10 @@ async fn intake_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn intake_on_postgres() {
     let Ok(base) = std::env::var("ENTITLE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL tests: set ENTITLE_TEST_POSTGRES_URL"
+        );
         println!("skipped: ENTITLE_TEST_POSTGRES_URL not set");
         return;
     };

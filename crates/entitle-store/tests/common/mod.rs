@@ -63,6 +63,10 @@ impl TestDb {
     /// or `None` (after saying so) when it is not set.
     pub async fn postgres(test: &str) -> Option<TestDb> {
         let Ok(base) = std::env::var(POSTGRES_ENV) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the PostgreSQL tests: set {POSTGRES_ENV}"
+            );
             println!("skipped: {POSTGRES_ENV} not set ({test})");
             return None;
         };
