@@ -42,8 +42,11 @@ pub(crate) enum ActionsCommand {
         /// At most this many (1 to 10000).
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
-        /// Print JSON instead of a table.
-        #[arg(long)]
+        /// Output format (`--json` is `--format json`).
+        #[arg(long, value_enum, default_value_t = crate::ListFormat::Text)]
+        format: crate::ListFormat,
+        /// The same as `--format json`.
+        #[arg(long, hide = true, conflicts_with = "format")]
         json: bool,
     },
     /// Show one action with its payload, response and history (JSON).
@@ -182,6 +185,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             manual,
             decision,
             limit,
+            format,
             json,
         } => {
             let status = match status.as_deref() {
@@ -203,7 +207,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
             };
             let actions = store.actions(&filter).await.map_err(outbox_failure)?;
             store.close().await;
-            if json {
+            if json || format == crate::ListFormat::Json {
                 return crate::pretty(&actions);
             }
             Ok(table(&actions))
@@ -327,19 +331,22 @@ fn read_license(path: &std::path::Path) -> Result<String, Failure> {
 /// characters were refused (`T-\x1b]0;PWNED\x07`) is shown, not obeyed.
 fn table(actions: &[ActionRecord]) -> String {
     use entitle::input::escape_for_terminal as shown;
-    let mut out = String::new();
+    if actions.is_empty() {
+        return "no actions\n".to_owned();
+    }
+    let mut out = format!(
+        "{:<36}  {:<12} {:<18} {:<28} {}\n",
+        "ID", "STATUS", "SINK", "ACTION", "TICKET"
+    );
     for a in actions {
         out.push_str(&format!(
-            "{}  {:<12} {:<18} {:<28} {}\n",
+            "{:<36}  {:<12} {:<18} {:<28} {}\n",
             shown(&a.id),
             a.status.as_str(),
             shown(&a.sink),
             shown(&a.action_id),
             shown(a.ticket_id.as_deref().unwrap_or("-"))
         ));
-    }
-    if actions.is_empty() {
-        out.push_str("no actions\n");
     }
     out
 }

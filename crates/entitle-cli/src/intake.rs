@@ -29,8 +29,11 @@ pub(crate) enum IntakeCommand {
         /// At most this many (1 to 1000).
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
-        /// Print JSON instead of a table.
-        #[arg(long)]
+        /// Output format (`--json` is `--format json`).
+        #[arg(long, value_enum, default_value_t = crate::ListFormat::Text)]
+        format: crate::ListFormat,
+        /// The same as `--format json`.
+        #[arg(long, hide = true, conflicts_with = "format")]
         json: bool,
     },
 }
@@ -57,6 +60,7 @@ pub(crate) fn intake(command: IntakeCommand) -> Result<String, Failure> {
                 ticket,
                 source,
                 limit,
+                format,
                 json,
             } => {
                 let store = open_store(&db.db, true).await?;
@@ -71,7 +75,7 @@ pub(crate) fn intake(command: IntakeCommand) -> Result<String, Failure> {
                     .await
                     .map_err(|e| Failure::Runtime(e.to_string()))?;
                 store.close().await;
-                if json {
+                if json || format == crate::ListFormat::Json {
                     return crate::pretty(&events);
                 }
                 Ok(table(&events))

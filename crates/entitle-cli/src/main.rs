@@ -42,7 +42,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the policies: id, version and summary.
-    Policies,
+    Policies {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Decide a ticket's facts under a policy.
     Decide {
         /// The policy id (see `entitle policies`).
@@ -160,6 +164,16 @@ enum Command {
     Man,
 }
 
+/// How a command that lists data prints it (`--format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormat {
+    /// A table for people, with a header row.
+    #[default]
+    Text,
+    /// JSON: an array of objects, the fields the HTTP API answers.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DecideFormat {
     /// One JSON object.
@@ -271,10 +285,21 @@ fn write_stdout(output: &str) -> std::io::Result<()> {
 
 fn run(command: Command) -> Result<String, Failure> {
     match command {
-        Command::Policies => Ok(entitle::policies::POLICIES
-            .iter()
-            .map(|p| format!("{:<30} v{:<3} {}\n", p.id, p.version, p.summary))
-            .collect()),
+        Command::Policies { format } => {
+            let policies = entitle::policies::POLICIES;
+            if format == ListFormat::Json {
+                let list: Vec<serde_json::Value> = policies
+                    .iter()
+                    .map(|p| serde_json::json!({"id": p.id, "version": p.version, "summary": p.summary}))
+                    .collect();
+                return pretty(&list);
+            }
+            let mut out = format!("{:<30} {:<4} {}\n", "POLICY", "VER", "SUMMARY");
+            for p in policies {
+                out.push_str(&format!("{:<30} v{:<3} {}\n", p.id, p.version, p.summary));
+            }
+            Ok(out)
+        }
         Command::Decide {
             policy,
             facts,

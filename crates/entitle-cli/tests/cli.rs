@@ -933,3 +933,61 @@ fn the_config_errors_docs_actions_md_quotes_are_what_the_binary_prints() {
         );
     }
 }
+
+/// Every command that lists data takes `--format text|json`: text is a
+/// table with a header row, JSON what the HTTP API answers (#23 item 5).
+#[test]
+fn list_commands_take_one_format_flag() {
+    let out = entitle().arg("policies").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("POLICY"), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        entitle::policies::POLICIES.len() + 1,
+        "{text}"
+    );
+    let out = entitle()
+        .args(["policies", "--format", "json"])
+        .output()
+        .unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.len(), entitle::policies::POLICIES.len());
+    assert!(
+        list.iter()
+            .all(|p| p["id"].is_string() && p["version"].is_u64())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let import = entitle()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/data/support.json"),
+        )
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    for command in ["actions", "intake"] {
+        for (args, json) in [
+            (vec!["--format", "json"], true),
+            (vec!["--json"], true),
+            (vec![], false),
+        ] {
+            let out = entitle()
+                .args([command, "list", "--db"])
+                .arg(&db)
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{command} {args:?}: {out:?}");
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            if json {
+                let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+                assert!(rows.is_empty(), "{stdout}");
+            } else {
+                assert!(stdout.starts_with("no "), "{stdout}");
+            }
+        }
+    }
+}

@@ -280,6 +280,10 @@ async fn suite(db: &str, label: &str) {
             .get(&format!("/v1/policies/{id}"), Some(&tokens.reader))
             .await;
         assert_eq!(structure.status, 200);
+        assert!(
+            !structure.text.contains('\n'),
+            "compact, as every endpoint answers"
+        );
         assert_eq!(
             structure.json(),
             serde_json::from_str::<Value>(

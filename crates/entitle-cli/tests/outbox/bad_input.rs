@@ -324,7 +324,12 @@ fn control_characters_are_refused_at_import_and_escaped_in_output() {
             .any(|c| entitle::input::is_unsafe_to_show(c) && c != '\n'),
         "{stdout:?}"
     );
-    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "a header and one step: {stdout:?}"
+    );
+    assert!(stdout.starts_with("ID "), "{stdout}");
     assert!(
         stdout.contains(r"chat\nFAKE") && stdout.contains(r"T-\u{1b}]0;PWNED\u{7}\u{202e}x"),
         "{stdout}"

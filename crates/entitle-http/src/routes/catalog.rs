@@ -56,8 +56,13 @@ pub(super) async fn policy_structure(
     _caller: Caller,
     Param(policy): Param<String>,
 ) -> Result<Response, Problem> {
+    // `render` pretty-prints for the terminal; the API answers compact
+    // JSON, as every other endpoint does.
     let text = entitle::render(&policy, RenderFormat::Json)?;
-    Ok(json_bytes(StatusCode::OK, text))
+    let compact = serde_json::from_str::<serde_json::Value>(&text)
+        .and_then(|value| serde_json::to_vec(&value))
+        .map_err(|e| Problem::internal(format!("cannot serialise the graph: {e}")))?;
+    Ok(json_bytes(StatusCode::OK, compact))
 }
 
 /// `GET /v1/policies/{policy}/mermaid`.
