@@ -57,7 +57,11 @@ fn policies_lists_every_registered_policy() {
         );
         assert!(text.contains(policy.summary));
     }
-    assert_eq!(text.lines().count(), entitle::policies::POLICIES.len());
+    assert_eq!(
+        text.lines().count(),
+        entitle::policies::POLICIES.len() + 1,
+        "a header and a line per policy"
+    );
 }
 
 #[test]
