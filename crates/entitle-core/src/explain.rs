@@ -125,7 +125,24 @@ fn push_date_detail(out: &mut String, what: &str, date: NaiveDate, cx: &PolicyCo
     out.push(' ');
     push_date(out, date);
     out.push_str(", ");
-    push_relative(out, cx.now, at);
+    // Two days or more away, a date is counted in calendar days, as
+    // `days_remaining` and `days_since` count it (an instant's distance,
+    // floored, said a day less of a date later today than midnight).
+    if at.signed_duration_since(cx.now).abs() < TimeDelta::hours(48) {
+        push_relative(out, cx.now, at);
+        return;
+    }
+    let days = date
+        .signed_duration_since(time::today_at(cx).value())
+        .num_days();
+    if days < 0 {
+        push_int(out, -days);
+        out.push_str(" days ago");
+    } else {
+        out.push_str("in ");
+        push_int(out, days);
+        out.push_str(" days");
+    }
 }
 
 /// `what` happens on `date` (`starts`, `expires`, `grace ends`), relative to

@@ -394,3 +394,32 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A date is counted one way: the trace's `expires …, in N days` is the
+    /// decision's `days_remaining` at every hour of the day (#23 item 8: an
+    /// instant's distance, floored, said a day less than the calendar).
+    #[test]
+    fn the_trace_counts_a_date_in_the_days_the_details_count(
+        hour in 0u32..24,
+        days_ahead in 3i64..800,
+    ) {
+        let now = at(&format!("2026-11-23T{hour:02}:30:00Z"));
+        let config = PolicyConfig::default();
+        let today = now.with_timezone(&config.timezone).date_naive();
+        let expires_on = today + TimeDelta::days(days_ahead);
+        let license = License {
+            expires_on,
+            ..crate::fixtures::paid("2026-01-01", "2027-01-01")
+        };
+        let decision =
+            evaluate::<LicenseStatus>(&LicenseStatusFacts { license }, now, &config).unwrap();
+        let remaining = decision.details.days_remaining.unwrap();
+        prop_assert_eq!(remaining, days_ahead);
+        let said = format!("expires {expires_on}, in {remaining} days");
+        prop_assert!(
+            decision.trace.iter().any(|s| s.detail.as_deref() == Some(said.as_str())),
+            "no `{}` in {:?}", said, decision.trace.iter().map(|s| &s.detail).collect::<Vec<_>>()
+        );
+    }
+}

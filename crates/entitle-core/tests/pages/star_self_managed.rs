@@ -384,7 +384,7 @@ fn urgency_does_not_drop_at_expiry() {
     assert_eq!(
         step.detail.as_deref(),
         Some(
-            "paid license grace ends 2026-12-24, in 14 days; expires 2026-12-10, in 12 h; threshold 24 h"
+            "paid license grace ends 2026-12-24, in 15 days; expires 2026-12-10, in 12 h; threshold 24 h"
         )
     );
     // A trial has no grace: its deadline stays its expiry.
