@@ -72,8 +72,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
-    /// Print the JSON Schema of a policy's facts, or with `--scenario` of a
-    /// scenario file (see docs/testing.md).
+    /// Print the JSON Schema of a policy's facts (or of scenario files).
+    ///
+    /// With `--scenario`, the schema of the scenario files `entitle test`
+    /// runs.
     Schema {
         /// The policy id.
         #[arg(required_unless_present = "scenario", conflicts_with = "scenario")]
@@ -82,13 +84,15 @@ enum Command {
         #[arg(long)]
         scenario: bool,
     },
-    /// Print one example facts document per path of a policy, each checked
-    /// by evaluating it.
+    /// Print one checked example of facts per path of a policy's graph.
+    ///
+    /// Each example is evaluated before it is printed and reaches the
+    /// outcome its path says.
     Examples {
         /// The policy id.
         policy: String,
     },
-    /// Run the HTTP policy service (see docs/http.md).
+    /// Run the HTTP policy service.
     ///
     /// Decisions are logged in the database before they are answered. With
     /// no `--db`, the log is the SQLite file `entitle.db` in the current
@@ -97,26 +101,30 @@ enum Command {
     /// `RUST_LOG` (e.g. `RUST_LOG=debug`) to change the level (default
     /// `info`).
     Serve(serve::ServeArgs),
-    /// Load customers, accounts, subscriptions, licenses, Seat Link
-    /// reports, namespaces and tickets from JSON or CSV files into the store
-    /// that `entitle serve` decides tickets from.
+    /// Load the records tickets are decided on from JSON or CSV files.
     ///
-    /// A JSON file holds one array per kind of record (or one array of one
+    /// Customers, accounts, subscriptions, licenses, Seat Link reports,
+    /// namespaces and tickets, into the store `entitle serve` decides
+    /// tickets from. A JSON file holds one array per kind of record (or one array of one
     /// kind); a CSV file holds one kind, named by `--kind` or by the file's
     /// name (`licenses.csv`). Every row is checked first; an error names the
     /// file, the row and the field, and nothing is written.
     Import(import::ImportArgs),
-    /// Run scenario files (or directories of them) against the built-in
-    /// policies: a line per failure, coverage per policy, and the summary
-    /// `N passed, M failed` (exit 1 on a failure, 2 on a malformed file).
+    /// Run scenario files (or directories of them) against the policies.
+    ///
+    /// Prints a line per failure, the coverage of each policy's graph and
+    /// the summary `N passed, M failed`; exits 1 on a failure, 2 on a
+    /// malformed file.
     Test(suite::TestArgs),
-    /// Re-decide the logged decisions of a store under a proposed
-    /// configuration (and the policies as built now) and report what would
-    /// change: per policy, `old -> new` outcome with counts and example
-    /// decision ids, and decisions that now fail. The log is only read.
+    /// Report what a proposed configuration would change in the logged decisions.
+    ///
+    /// Re-decides the log under the configuration (and the policies as
+    /// built now): per policy, `old -> new` outcomes with counts and example
+    /// decision ids, and the decisions that now fail. The log is only read.
     Replay(replay::ReplayArgs),
-    /// Property-test the spec's invariants for every policy under a
-    /// configuration: totality, determinism, honest `stable_until`,
+    /// Property-test the spec's invariants under a configuration.
+    ///
+    /// For every policy: totality, determinism, honest `stable_until`,
     /// `license-status` monotone in time, the temporary-license cap,
     /// trial-only licenses for starred self-managed tickets, one license per
     /// follow-up. A failure prints a shrunk counterexample (exit 1).
@@ -130,21 +138,26 @@ enum Command {
         #[command(subcommand)]
         command: serve::TokensCommand,
     },
-    /// The actions decisions put in the outbox: list, show, retry, cancel,
-    /// mark done by hand, and deliver them (see docs/actions.md).
+    /// The actions decisions put in the outbox: list, retry, mark done, deliver.
+    ///
+    /// List and show them, retry, cancel or mark done by hand, and deliver
+    /// the routed ones (`actions run`).
     Actions {
         #[command(subcommand)]
         command: actions::ActionsCommand,
     },
-    /// The deliveries Zendesk and GitLab sent to `entitle serve --intake`
-    /// and what became of each (see docs/intake.md).
+    /// The deliveries Zendesk and GitLab sent, and what became of each.
+    ///
+    /// What `entitle serve --intake` received: decided (with the decision),
+    /// a duplicate, refused or ignored (with the reason).
     Intake {
         #[command(subcommand)]
         command: intake::IntakeCommand,
     },
-    /// The provision-failure monitoring schedule: build it from the
-    /// engineers' availability, check a schedule people edited, say who
-    /// reviews a failure, show it as a calendar (see docs/schedule.md).
+    /// The provision-failure monitoring schedule: build, check, who, calendar.
+    ///
+    /// Build it from the engineers' availability, check a schedule people
+    /// edited, say who reviews a failure, show it as a calendar.
     ///
     /// Exit codes: 0 success, 1 a negative verdict (problems found, nobody
     /// scheduled), 2 bad input (one line naming the file, the line, the
@@ -153,14 +166,17 @@ enum Command {
         #[command(subcommand)]
         command: schedule::ScheduleCommand,
     },
-    /// Print a shell completion script (`entitle completions bash >
-    /// ~/.local/share/bash-completion/completions/entitle`).
+    /// Print a shell completion script.
+    ///
+    /// For example `entitle completions bash >
+    /// ~/.local/share/bash-completion/completions/entitle`.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page in roff (`entitle man > entitle.1; man -l
-    /// entitle.1`).
+    /// Print the manual page (roff).
+    ///
+    /// For example `entitle man > entitle.1; man -l entitle.1`.
     Man,
 }
 

@@ -900,6 +900,26 @@ fn completions_and_the_manual_page_cover_every_command() {
         help.starts_with("Software-license policy as code"),
         "{help}"
     );
+    // Each command's summary is one line, and points at no file an
+    // installed binary does not have.
+    let listed: Vec<&str> = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert_eq!(
+        listed.len(),
+        commands.len() + 1,
+        "a line per command and help: {help}"
+    );
+    for line in listed {
+        assert!(
+            line.starts_with("  ") && !line.starts_with("   "),
+            "a summary runs on: {line}"
+        );
+        assert!(!line.contains("docs/"), "{line}");
+    }
 }
 
 /// The actions-config errors `docs/actions.md` quotes are what the binary
