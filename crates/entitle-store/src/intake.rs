@@ -134,12 +134,9 @@ pub enum Intake {
         logged: LoggedDecision,
     },
     /// A delivery of this id was received before: nothing was started.
-    Duplicate {
-        /// The row of this redelivery.
-        event: IntakeEvent,
-        /// The first delivery's row.
-        first: IntakeEvent,
-    },
+    /// The row of this redelivery (`first_id` and `decision_id` are the
+    /// first delivery's).
+    Duplicate(IntakeEvent),
 }
 
 /// Which rows [`Store::list_intake`] returns, newest first.
@@ -291,19 +288,20 @@ impl Store {
                 ),
                 logged,
             }),
-            None => self.record_duplicate(row).await,
+            None => self.record_duplicate(row).await.map(Intake::Duplicate),
         }
     }
 
     /// Records `delivery` as an event that starts nothing (`refused` or
     /// `ignored`, with `reason`), unless its delivery id has its row
-    /// already: then it is kept as a `duplicate` of that row.
+    /// already: then it is kept as a `duplicate` of that row. The row
+    /// written (its `status` says which).
     pub async fn record_delivery(
         &self,
         delivery: Delivery,
         status: IntakeStatus,
         reason: &str,
-    ) -> Result<Result<IntakeEvent, Intake>, StoreError> {
+    ) -> Result<IntakeEvent, StoreError> {
         let row = InboxRow::new(delivery);
         let mut conn = self
             .pool()
@@ -314,10 +312,10 @@ impl Store {
             .insert_first(&mut conn, status, None, Some(reason))
             .await?
         {
-            return Ok(Ok(row.event(status, None, None, Some(reason.to_owned()))));
+            return Ok(row.event(status, None, None, Some(reason.to_owned())));
         }
         drop(conn);
-        self.record_duplicate(row).await.map(Err)
+        self.record_duplicate(row).await
     }
 
     /// The first row of delivery `delivery_id` from `source`, if any.
@@ -356,7 +354,7 @@ impl Store {
     }
 
     /// Keeps `row` as a redelivery of the event its delivery id names.
-    async fn record_duplicate(&self, row: InboxRow) -> Result<Intake, StoreError> {
+    async fn record_duplicate(&self, row: InboxRow) -> Result<IntakeEvent, StoreError> {
         let d = &row.delivery;
         let first = self
             .first_delivery(&d.source, &d.delivery_id)
@@ -394,7 +392,7 @@ impl Store {
         );
         event.subject.clone_from(&first.subject);
         event.policy.clone_from(&first.policy);
-        Ok(Intake::Duplicate { event, first })
+        Ok(event)
     }
 
     /// Rows of the inbox, newest first, as `filter` says.

@@ -107,8 +107,8 @@ fn delivery_id(headers: &HeaderMap, names: &[&str]) -> Result<String, Problem> {
     }
 }
 
-/// The answer for a redelivery: a `duplicate` row was written.
-fn duplicate(event: &IntakeEvent) -> Result<Response, Problem> {
+/// The answer for a row written: its status, ids and reason.
+fn answer(event: &IntakeEvent) -> Result<Response, Problem> {
     json_value(&Answer::of(event))
 }
 
@@ -119,32 +119,28 @@ async fn refuse(
     delivery: Delivery,
     refusal: Refusal,
 ) -> Result<Response, Problem> {
-    match state
+    let event = state
         .store()
         .record_delivery(delivery, IntakeStatus::Refused, &refusal.to_string())
-        .await?
-    {
-        Ok(_) => Err(Problem::new(
-            problem::INTAKE_REFUSED,
-            format!("{refusal}; the delivery is recorded as refused"),
-        )
-        .at(&refusal.field)),
-        Err(Intake::Duplicate { event, .. }) => duplicate(&event),
-        Err(Intake::Decided { .. }) => Err(Problem::internal("a refused delivery was decided")),
+        .await?;
+    if event.status == IntakeStatus::Duplicate {
+        return answer(&event);
     }
+    Err(Problem::new(
+        problem::INTAKE_REFUSED,
+        format!("{refusal}; the delivery is recorded as refused"),
+    )
+    .at(&refusal.field))
 }
 
-/// Records `delivery` as ignored for `reason` and answers 200.
+/// Records `delivery` as ignored for `reason` (or as a redelivery) and
+/// answers 200.
 async fn ignore(state: &AppState, delivery: Delivery, reason: &str) -> Result<Response, Problem> {
-    match state
+    let event = state
         .store()
         .record_delivery(delivery, IntakeStatus::Ignored, reason)
-        .await?
-    {
-        Ok(event) => json_value(&Answer::of(&event)),
-        Err(Intake::Duplicate { event, .. }) => duplicate(&event),
-        Err(Intake::Decided { .. }) => Err(Problem::internal("an ignored delivery was decided")),
-    }
+        .await?;
+    answer(&event)
 }
 
 /// A store error as a refusal when it is the delivery's fault (4xx), else
@@ -226,7 +222,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
             policy: Some(policy),
             ..Answer::of(&event)
         }),
-        Intake::Duplicate { event, .. } => duplicate(&event),
+        Intake::Duplicate(event) => answer(&event),
     }
 }
 
