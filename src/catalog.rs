@@ -42,6 +42,66 @@ pub fn render(policy: &str, format: RenderFormat) -> Result<String, PolicyError>
     crate::policies::visit(policy, Render(format))?
 }
 
+/// A rendering of a policy's graph with a decision's path drawn on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathFormat {
+    /// A Mermaid flowchart (`classDef taken`, `linkStyle`).
+    Mermaid,
+    /// A Graphviz DOT digraph (`color`, `penwidth`).
+    Dot,
+    /// A standalone SVG document, laid out by `layout-rs`.
+    #[cfg(feature = "svg")]
+    Svg,
+}
+
+/// The path `steps` (node id, answer label; a report's trace) took through
+/// the graph of the policy `policy`.
+pub fn path_taken<'a>(
+    policy: &str,
+    steps: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<crate::graph::PathTaken, PolicyError> {
+    Ok(describe(policy)?.path_of(steps))
+}
+
+/// The structure of the graph of the policy `policy`.
+pub fn describe(policy: &str) -> Result<crate::graph::GraphDescription, PolicyError> {
+    struct Describe;
+    impl PolicyVisitor for Describe {
+        type Output = Result<crate::graph::GraphDescription, PolicyError>;
+        fn visit<P: Registered>(self) -> Self::Output {
+            Ok(P::graph()?.describe())
+        }
+    }
+    crate::policies::visit(policy, Describe)?
+}
+
+/// Renders the graph of the policy `policy` with the path `steps` took
+/// (node id, answer label: a report's trace) highlighted.
+pub fn render_path<'a>(
+    policy: &str,
+    format: PathFormat,
+    steps: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<String, PolicyError> {
+    struct Render<I>(PathFormat, I);
+    impl<'a, I: IntoIterator<Item = (&'a str, &'a str)>> PolicyVisitor for Render<I> {
+        type Output = Result<String, PolicyError>;
+        fn visit<P: Registered>(self) -> Self::Output {
+            let graph = P::graph()?;
+            let description = graph.describe();
+            let path = description.path_of(self.1);
+            Ok(match self.0 {
+                PathFormat::Mermaid => graph.to_mermaid_with(&path),
+                PathFormat::Dot => graph.to_dot_with(&path),
+                #[cfg(feature = "svg")]
+                PathFormat::Svg => {
+                    crate::svg::graph_svg(&description, &path, crate::svg::SvgTarget::Document)
+                }
+            })
+        }
+    }
+    crate::policies::visit(policy, Render(format, steps))?
+}
+
 /// The JSON Schema of the facts of the policy `policy`.
 pub fn schema(policy: &str) -> Result<serde_json::Value, PolicyError> {
     struct Schema;

@@ -23,9 +23,14 @@ mod facts;
 mod report;
 pub mod scenario;
 pub mod schedule_file;
+#[cfg(feature = "svg")]
+pub mod svg;
 
 pub use action_ids::action_ids;
-pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
+pub use catalog::{
+    ExampleReport, PathFormat, RenderFormat, describe, examples, path_taken, render, render_path,
+    schema,
+};
 pub use config_file::{ConfigFileError, config_from_toml, config_from_toml_in, toml_error_line};
 pub use facts::{FactsError, parse_facts, without_position};
 pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};

@@ -196,6 +196,12 @@ enum DecideFormat {
     Json,
     /// An explanation to paste into a ticket.
     Text,
+    /// The policy's graph as SVG, the path taken drawn in amber.
+    Svg,
+    /// The policy's graph as Graphviz DOT, the path taken highlighted.
+    Dot,
+    /// The policy's graph as a Mermaid flowchart, the path taken highlighted.
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -404,10 +410,19 @@ fn decide(
         }
         DecideError::Policy(e) => policy_failure(e),
     })?;
-    match format {
-        DecideFormat::Json => pretty(&report),
-        DecideFormat::Text => Ok(report.to_text()),
+    let path = match format {
+        DecideFormat::Json => return pretty(&report),
+        DecideFormat::Text => return Ok(report.to_text()),
+        DecideFormat::Svg => entitle::PathFormat::Svg,
+        DecideFormat::Dot => entitle::PathFormat::Dot,
+        DecideFormat::Mermaid => entitle::PathFormat::Mermaid,
+    };
+    let steps = report.trace.iter().map(|step| (step.node, step.answer));
+    let mut out = entitle::render_path(policy, path, steps).map_err(policy_failure)?;
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
+    Ok(out)
 }
 
 /// `--now`, read by the one strict instant parser every adapter uses.

@@ -1,7 +1,7 @@
 //! Renderings of a graph: Mermaid, Graphviz DOT and a serialisable
 //! description. All are deterministic: the same graph gives the same bytes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 use petgraph::graph::NodeIndex;
@@ -53,6 +53,60 @@ pub struct GraphDescription {
     /// Every edge, by source node and answer order.
     pub edges: Vec<EdgeDescription>,
 }
+
+/// The part of a graph one decision walked: the nodes it passed through
+/// (the outcome reached included) and the edges it took, by node id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PathTaken {
+    /// The ids of the nodes walked, the outcome last reached included.
+    pub nodes: BTreeSet<String>,
+    /// The edges taken, as `(from, to)` node ids.
+    pub edges: BTreeSet<(String, String)>,
+}
+
+impl PathTaken {
+    /// Whether the node `id` was walked.
+    pub fn has_node(&self, id: &str) -> bool {
+        self.nodes.contains(id)
+    }
+
+    /// Whether the edge `from -> to` was taken.
+    pub fn has_edge(&self, from: &str, to: &str) -> bool {
+        self.edges.iter().any(|(f, t)| f == from && t == to)
+    }
+}
+
+impl GraphDescription {
+    /// The path a trace took: each step is a node id and the label of the
+    /// answer given there (for a sub-graph hand-over, the embedded graph's
+    /// name). Steps that name no node of this graph are left out, so a
+    /// trace logged under an older version never fails to render.
+    pub fn path_of<'a>(&self, steps: impl IntoIterator<Item = (&'a str, &'a str)>) -> PathTaken {
+        let mut path = PathTaken::default();
+        for (node, answer) in steps {
+            let Some(info) = self.nodes.iter().find(|n| n.id == node) else {
+                continue;
+            };
+            path.nodes.insert(info.id.clone());
+            let hand_over = info.kind == "subgraph";
+            let edge = self.edges.iter().find(|e| {
+                e.from == node
+                    && match &e.answer {
+                        Some(label) => !hand_over && label == answer,
+                        None => hand_over,
+                    }
+            });
+            if let Some(edge) = edge {
+                path.nodes.insert(edge.to.clone());
+                path.edges.insert((edge.from.clone(), edge.to.clone()));
+            }
+        }
+        path
+    }
+}
+
+/// How a walked node or edge is drawn: an amber line, thicker.
+const TAKEN_COLOUR: &str = "#b45309";
 
 impl<F, O, C> DecisionGraph<F, O, C> {
     /// Edges sorted by source node, then answer.
@@ -117,12 +171,21 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// A Mermaid flowchart: questions as diamonds, outcomes as stadiums,
     /// embedded graphs as subgraph blocks.
     pub fn to_mermaid(&self) -> String {
+        self.to_mermaid_with(&PathTaken::default())
+    }
+
+    /// [`to_mermaid`](Self::to_mermaid) with the nodes and edges of `path`
+    /// drawn in a thicker amber line (class `taken`, `linkStyle`).
+    pub fn to_mermaid_with(&self, path: &PathTaken) -> String {
         let graph = self.petgraph();
         let ids = mermaid_ids(graph.node_indices().map(|n| graph[n].id.as_str()));
         let mut out = String::from("flowchart TD\n");
         let groups = self.groups();
         self.mermaid_group(None, &groups, &ids, 1, &mut out);
+        let mut taken_links = Vec::new();
+        let mut link = 0usize;
         for (s, t, label) in self.sorted_edges() {
+            let taken = path.has_edge(&graph[s].id, &graph[t].id);
             // `ids` has one entry per node, in node order.
             let (Some(s), Some(t)) = (ids.get(s.index()), ids.get(t.index())) else {
                 continue;
@@ -132,6 +195,29 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             } else {
                 let _ = writeln!(out, "    {s} -->|{}| {t}", mermaid_text(label));
             }
+            if taken {
+                taken_links.push(link.to_string());
+            }
+            link += 1;
+        }
+        let taken_nodes: Vec<&str> = graph
+            .node_indices()
+            .filter(|n| path.has_node(&graph[*n].id))
+            .filter_map(|n| ids.get(n.index()).map(String::as_str))
+            .collect();
+        if !taken_nodes.is_empty() {
+            let _ = writeln!(
+                out,
+                "    classDef taken stroke:{TAKEN_COLOUR},stroke-width:3px;"
+            );
+            let _ = writeln!(out, "    class {} taken;", taken_nodes.join(","));
+        }
+        if !taken_links.is_empty() {
+            let _ = writeln!(
+                out,
+                "    linkStyle {} stroke:{TAKEN_COLOUR},stroke-width:3px;",
+                taken_links.join(",")
+            );
         }
         out
     }
@@ -182,16 +268,29 @@ impl<F, O, C> DecisionGraph<F, O, C> {
     /// A Graphviz DOT digraph: questions as diamonds, outcomes as rounded
     /// boxes, embedded graphs as clusters.
     pub fn to_dot(&self) -> String {
+        self.to_dot_with(&PathTaken::default())
+    }
+
+    /// [`to_dot`](Self::to_dot) with the nodes and edges of `path` drawn in
+    /// a thicker amber line.
+    pub fn to_dot_with(&self, path: &PathTaken) -> String {
         let mut out = format!("digraph {} {{\n    rankdir=TB;\n", dot_quote(self.name()));
         let groups = self.groups();
-        self.dot_group(None, &groups, 1, &mut out);
+        self.dot_group(None, &groups, path, 1, &mut out);
         let graph = self.petgraph();
         for (s, t, label) in self.sorted_edges() {
-            let (s, t) = (dot_quote(&graph[s].id), dot_quote(&graph[t].id));
-            if label.is_empty() {
-                let _ = writeln!(out, "    {s} -> {t};");
+            let taken = if path.has_edge(&graph[s].id, &graph[t].id) {
+                format!(", color=\"{TAKEN_COLOUR}\", penwidth=3")
             } else {
-                let _ = writeln!(out, "    {s} -> {t} [label={}];", dot_quote(label));
+                String::new()
+            };
+            let (s, t) = (dot_quote(&graph[s].id), dot_quote(&graph[t].id));
+            if label.is_empty() && taken.is_empty() {
+                let _ = writeln!(out, "    {s} -> {t};");
+            } else if label.is_empty() {
+                let _ = writeln!(out, "    {s} -> {t} [{}];", taken.trim_start_matches(", "));
+            } else {
+                let _ = writeln!(out, "    {s} -> {t} [label={}{taken}];", dot_quote(label));
             }
         }
         out.push_str("}\n");
@@ -202,6 +301,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         &self,
         group: Option<&str>,
         groups: &BTreeMap<Option<&str>, Vec<NodeIndex>>,
+        path: &PathTaken,
         indent: usize,
         out: &mut String,
     ) {
@@ -209,6 +309,11 @@ impl<F, O, C> DecisionGraph<F, O, C> {
         let pad = "    ".repeat(indent);
         for &n in groups.get(&group).map(Vec::as_slice).unwrap_or_default() {
             let info = &graph[n];
+            let taken = if path.has_node(&info.id) {
+                format!(", color=\"{TAKEN_COLOUR}\", penwidth=3")
+            } else {
+                String::new()
+            };
             let shape = match info.kind {
                 NodeKind::Question { .. } => "diamond",
                 NodeKind::Outcome => "box, style=rounded",
@@ -216,7 +321,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
             };
             let _ = writeln!(
                 out,
-                "{pad}{} [label={}, shape={shape}];",
+                "{pad}{} [label={}, shape={shape}{taken}];",
                 dot_quote(&info.id),
                 dot_quote(&info.text)
             );
@@ -228,7 +333,7 @@ impl<F, O, C> DecisionGraph<F, O, C> {
                         dot_quote(&format!("cluster_{}", info.id))
                     );
                     let _ = writeln!(out, "{pad}    label={};", dot_quote(name));
-                    self.dot_group(Some(&info.id), groups, indent + 1, out);
+                    self.dot_group(Some(&info.id), groups, path, indent + 1, out);
                     let _ = writeln!(out, "{pad}}}");
                 }
             }

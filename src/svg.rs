@@ -1,0 +1,194 @@
+//! A decision graph drawn as SVG, with the path a decision took drawn in a
+//! thicker amber line. The layered layout is `layout-rs`'s (see
+//! `docs/decisions.md`); this module only says what each node and edge
+//! looks like.
+
+use std::collections::HashMap;
+
+use layout::backends::svg::SVGWriter;
+use layout::core::base::Orientation;
+use layout::core::color::Color;
+use layout::core::style::{LineStyleKind, StyleAttr};
+use layout::std_shapes::render::get_shape_size;
+use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
+use layout::topo::layout::VisualGraph;
+
+use crate::graph::{GraphDescription, PathTaken};
+
+/// Where the SVG goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SvgTarget {
+    /// A standalone `.svg` file: XML declaration and its own font styles.
+    Document,
+    /// Markup to place inside an HTML page: no XML declaration and no
+    /// `<style>` element (a page's Content-Security-Policy refuses inline
+    /// styles); the page's stylesheet styles the `graph-text` class.
+    Inline,
+}
+
+/// The font size of every label, in pixels.
+const FONT_SIZE: usize = 13;
+/// The longest line of a label, in characters, before it wraps.
+const WRAP: usize = 26;
+
+/// Draws `graph` top to bottom with `path` highlighted. Each node is a
+/// `<g class="node" data-node="ID">` (`class="node taken"` when walked) and
+/// each edge a `<g class="edge" data-from="ID" data-to="ID">` (likewise),
+/// so a page or a test can find them.
+pub fn graph_svg(graph: &GraphDescription, path: &PathTaken, target: SvgTarget) -> String {
+    let orientation = Orientation::TopToBottom;
+    let mut visual = VisualGraph::new(orientation);
+    let mut handles = HashMap::new();
+    for node in &graph.nodes {
+        let taken = path.has_node(&node.id);
+        let label = match (node.kind.as_str(), &node.graph) {
+            ("subgraph", Some(name)) => format!("{}\n[{name}]", wrap(&node.text)),
+            _ => wrap(&node.text),
+        };
+        let shape = ShapeKind::new_box(&label);
+        let rounded = if node.kind == "outcome" { 14 } else { 2 };
+        let fill = match (node.kind.as_str(), taken) {
+            (_, true) => "#fff7ed",
+            ("outcome", false) => "#f3f4f6",
+            ("subgraph", false) => "#eef2ff",
+            _ => "#ffffff",
+        };
+        let look = style(taken, Some(fill), rounded);
+        let size = get_shape_size(orientation, &shape, FONT_SIZE, false);
+        let class = if taken { "node taken" } else { "node" };
+        let properties = format!(
+            "class=\"{class} {}\" data-node=\"{}\"",
+            node.kind,
+            attribute(&node.id)
+        );
+        let element = Element::create_with_properties(shape, look, orientation, size, properties);
+        handles.insert(node.id.as_str(), visual.add_node(element));
+    }
+    for edge in &graph.edges {
+        let (Some(&from), Some(&to)) = (
+            handles.get(edge.from.as_str()),
+            handles.get(edge.to.as_str()),
+        ) else {
+            continue;
+        };
+        let taken = path.has_edge(&edge.from, &edge.to);
+        let class = if taken { "edge taken" } else { "edge" };
+        let properties = format!(
+            "class=\"{class}\" data-from=\"{}\" data-to=\"{}\"",
+            attribute(&edge.from),
+            attribute(&edge.to)
+        );
+        let arrow = Arrow::with_properties(
+            LineEndKind::None,
+            LineEndKind::Arrow,
+            LineStyleKind::Normal,
+            edge.answer.as_deref().unwrap_or_default(),
+            &style(taken, None, 0),
+            properties,
+            &None,
+            &None,
+        );
+        visual.add_edge(arrow, from, to);
+    }
+    let mut writer = SVGWriter::new();
+    visual.do_it(false, false, false, &mut writer);
+    let document = writer.finalize();
+    let font_class = format!("class=\"a{FONT_SIZE}\"");
+    match target {
+        SvgTarget::Document => document,
+        SvgTarget::Inline => inline(&document).replace(&font_class, "class=\"graph-text\""),
+    }
+}
+
+/// The style of a node or an edge.
+fn style(taken: bool, fill: Option<&str>, rounded: usize) -> StyleAttr {
+    let (line, width) = if taken {
+        ("#b45309", 2)
+    } else {
+        ("#6b7280", 1)
+    };
+    StyleAttr::new(
+        Color::fast(line),
+        width,
+        fill.map(Color::fast),
+        rounded,
+        FONT_SIZE,
+    )
+}
+
+/// `document` without its XML declaration and `<style>` element.
+fn inline(document: &str) -> String {
+    let body = document
+        .find("<svg")
+        .and_then(|at| document.get(at..))
+        .unwrap_or(document);
+    match (body.find("<style>"), body.find("</style>")) {
+        (Some(start), Some(end)) if start < end => {
+            let before = body.get(..start).unwrap_or_default();
+            let after = body.get(end + "</style>".len()..).unwrap_or_default();
+            format!("{before}{after}")
+        }
+        _ => body.to_owned(),
+    }
+}
+
+/// `text` wrapped at word boundaries into lines of at most [`WRAP`]
+/// characters (a longer word keeps its own line).
+fn wrap(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut line = 0usize;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if line > 0 && line + 1 + len > WRAP {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += len;
+    }
+    out
+}
+
+/// `text` escaped for a double-quoted XML attribute.
+fn attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_wrap_at_word_boundaries() {
+        assert_eq!(
+            wrap("Is the license active or in its grace period?"),
+            "Is the license active or\nin its grace period?"
+        );
+        assert_eq!(wrap("short"), "short");
+    }
+
+    #[test]
+    fn an_inline_svg_has_no_declaration_and_no_style_element() {
+        let doc = "<?xml version=\"1.0\"?><svg a=\"1\"><defs/><style>\n.a13 {}\n</style><g/></svg>";
+        assert_eq!(inline(doc), "<svg a=\"1\"><defs/><g/></svg>");
+    }
+
+    #[test]
+    fn attributes_are_escaped() {
+        assert_eq!(attribute("a\"<b>&'"), "a&quot;&lt;b&gt;&amp;&apos;");
+    }
+}
