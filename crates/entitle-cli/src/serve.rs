@@ -50,12 +50,16 @@ pub(crate) struct ServeArgs {
     /// decisions from signed deliveries.
     #[arg(long, value_name = "TOML")]
     intake: Option<PathBuf>,
-    /// Intake decides as if it were this instant (RFC 3339), and checks
-    /// the deliveries' signed timestamps against it: for demonstrations
-    /// (a weekend emergency on a weekday) and tests. Default: the system
-    /// clock.
-    #[arg(long, value_name = "RFC3339", requires = "intake")]
+    /// Intake and the console decide as if it were this instant (RFC
+    /// 3339), and intake checks the deliveries' signed timestamps against
+    /// it: for demonstrations (a weekend emergency on a weekday) and tests.
+    /// Default: the system clock.
+    #[arg(long, value_name = "RFC3339")]
     clock: Option<String>,
+    /// Mark the console's session cookie `Secure` (sent over HTTPS only):
+    /// set it when users reach the service through a TLS proxy.
+    #[arg(long)]
+    secure_cookie: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +206,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Failure> {
         clock,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
+        console: entitle_http::ConsoleOptions {
+            secure_cookie: args.secure_cookie,
+            ..entitle_http::ConsoleOptions::default()
+        },
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -122,7 +122,7 @@ pub enum TokenError {
     Random(String),
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         // Writing to a `String` cannot fail.
@@ -151,19 +151,19 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf).map_err(|e| TokenError::Random(e.to_string()))?;
     Ok(buf)
 }
 
-fn sha256(token: &str) -> [u8; 32] {
+pub(crate) fn sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
 /// Compares two hashes without an early exit, so the time taken does not
 /// tell how many leading bytes matched.
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     let mut diff = 0u8;
     for (x, y) in a.iter().zip(b.iter()) {
         diff |= x ^ y;
@@ -365,10 +365,15 @@ impl Tokens {
     /// The role and id of `token`, if it is one of these. Every stored hash
     /// is compared, in constant time each.
     pub fn verify(&self, token: &str) -> Option<(Role, &str)> {
-        let presented = sha256(token);
+        self.verify_hash(&sha256(token))
+    }
+
+    /// The role and id of the token whose SHA-256 is `presented`, if it is
+    /// one of these (a console session checks its token is still valid).
+    pub fn verify_hash(&self, presented: &[u8; 32]) -> Option<(Role, &str)> {
         let mut found = None;
         for (hash, role, id) in &self.entries {
-            if constant_time_eq(hash, &presented) && found.is_none() {
+            if constant_time_eq(hash, presented) && found.is_none() {
                 found = Some((*role, id.as_str()));
             }
         }

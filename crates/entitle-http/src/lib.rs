@@ -31,6 +31,7 @@
 //! ```
 
 pub mod auth;
+pub mod console;
 mod drain;
 pub mod intake;
 pub mod openapi;
@@ -92,6 +93,27 @@ pub struct ServerOptions {
     /// The clock intake reads: when a delivery's decision is made, and the
     /// window its signature must fall in (the system clock by default).
     pub clock: Clock,
+    /// The console's sessions.
+    pub console: ConsoleOptions,
+}
+
+/// How the console (`/console`) keeps its sessions.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// How long a session lasts after signing in (8 hours by default).
+    pub session_ttl: Duration,
+    /// Whether the session cookie is `Secure` (sent over HTTPS only): set
+    /// it when the service is reached over TLS (a proxy in front of it).
+    pub secure_cookie: bool,
+}
+
+impl Default for ConsoleOptions {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(8 * 3600),
+            secure_cookie: false,
+        }
+    }
 }
 
 /// A source of the current instant: the system clock, or a fixed one for
@@ -142,6 +164,7 @@ impl Default for ServerOptions {
             replay_max_decisions: DEFAULT_REPLAY_MAX_DECISIONS,
             intake: intake::IntakeConfig::default(),
             clock: Clock::system(),
+            console: ConsoleOptions::default(),
         }
     }
 }
@@ -159,6 +182,8 @@ struct Inner {
     options: ServerOptions,
     /// Role-sensitive policies: their facts' `actor` is the caller's role.
     actor_policies: HashSet<&'static str>,
+    /// The console's signed-in sessions.
+    sessions: console::Sessions,
 }
 
 impl AppState {
@@ -175,6 +200,7 @@ impl AppState {
                 tokens,
                 options,
                 actor_policies,
+                sessions: console::Sessions::default(),
             }),
         }
     }
@@ -192,6 +218,11 @@ impl AppState {
     /// The options.
     pub fn options(&self) -> &ServerOptions {
         &self.inner.options
+    }
+
+    /// The console's sessions.
+    pub(crate) fn sessions(&self) -> &console::Sessions {
+        &self.inner.sessions
     }
 
     /// Whether the facts of `policy` have an `actor` (set from the role).

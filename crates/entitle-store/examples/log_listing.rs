@@ -106,6 +106,7 @@ async fn listings(store: &Store, tickets: usize) -> (f64, usize) {
             policy: Some((*policy).to_owned()),
             limit: 100,
             before: None,
+            ..Default::default()
         };
         let t0 = Instant::now();
         let entries = store.decisions(&filter).await.unwrap();
@@ -126,6 +127,7 @@ async fn baseline(store: &Store, n: usize, per_listing: u32) -> f64 {
             policy: None,
             limit: per_listing,
             before: Some(before),
+            ..Default::default()
         };
         let t0 = Instant::now();
         let entries = store.decisions(&filter).await.unwrap();

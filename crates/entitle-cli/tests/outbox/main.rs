@@ -23,6 +23,7 @@ macro_rules! wait_until {
 
 mod bad_input;
 mod common;
+mod console;
 mod crash;
 mod intake;
 mod once;

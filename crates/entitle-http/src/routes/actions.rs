@@ -157,7 +157,7 @@ struct ChangeBody {
 }
 
 /// Longest note kept with a change.
-const MAX_NOTE: usize = 2000;
+pub(crate) const MAX_NOTE: usize = 2000;
 
 /// Longest license text given with `done`, in bytes.
 pub(crate) const MAX_LICENSE: usize = 64 * 1024;
@@ -257,14 +257,14 @@ async fn change_body(request: Request, state: &AppState) -> Result<ChangeBody, P
 }
 
 /// Who made a change, as the step's history records it.
-fn actor(caller: &Caller) -> String {
+pub(crate) fn actor(caller: &Caller) -> String {
     format!("{} ({})", caller.token_id(), caller.role())
 }
 
 /// Whether the caller's role may make `change`: retrying and marking done
 /// need a role that may decide; cancelling (giving an action up) a support
 /// manager or the L&R team.
-fn require(caller: &Caller, change: ActionChange) -> Result<(), Problem> {
+pub(crate) fn require(caller: &Caller, change: ActionChange) -> Result<(), Problem> {
     let (allowed, roles) = match change {
         ActionChange::Cancel => (
             matches!(caller.role(), Role::SupportManager | Role::LrTeam),

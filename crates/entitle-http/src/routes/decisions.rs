@@ -70,7 +70,9 @@ fn facts_text(facts: &Value) -> Result<JsonText, Problem> {
         .map_err(|e| Problem::internal(format!("cannot serialise the facts: {e}")))
 }
 
-async fn decide_and_log(
+/// Decides and makes the log entry with its outbox steps: the one path
+/// every decision of the service takes (the JSON API and the console).
+fn decide_entry(
     state: &AppState,
     caller: &Caller,
     ToDecide {
@@ -80,7 +82,7 @@ async fn decide_and_log(
         request_id,
         ticket,
     }: ToDecide<'_>,
-) -> Result<Response, Problem> {
+) -> Result<(DecisionReport, NewDecision), Problem> {
     let report = entitle::decide_json(
         policy,
         facts.as_str().as_bytes(),
@@ -91,6 +93,64 @@ async fn decide_and_log(
         .and_then(|entry| {
             entry.with_actions(&report, &state.options().routes, Some(caller.token_id()))
         })?;
+    Ok((report, entry))
+}
+
+/// What the console submits: facts from its form, or the facts a record
+/// cannot hold about a stored ticket.
+pub(crate) struct ConsoleDecision<'a> {
+    /// The policy id.
+    pub(crate) policy: &'a str,
+    /// The facts (an object); the caller's role is set as `actor` where
+    /// the policy has one, as for the API.
+    pub(crate) facts: Map<String, Value>,
+    /// The instant decided at.
+    pub(crate) now: DateTime<Utc>,
+    /// A stored ticket: `facts` are then the supplied facts only.
+    pub(crate) ticket: Option<String>,
+    /// The request id.
+    pub(crate) request_id: String,
+}
+
+/// Decides and logs a console submission, exactly as
+/// `POST /v1/decisions/{policy}` (or the ticket route) would.
+pub(crate) async fn decide_for_console(
+    state: &AppState,
+    caller: &Caller,
+    submitted: ConsoleDecision<'_>,
+) -> Result<entitle_store::LoggedDecision, Problem> {
+    check_policy(submitted.policy)?;
+    let mut object = Value::Object(submitted.facts);
+    if state.has_actor(submitted.policy) {
+        apply_actor(&mut object, caller.role())?;
+    }
+    let facts = match (&submitted.ticket, object) {
+        (Some(ticket), Value::Object(supplied)) => {
+            let facts = state
+                .store()
+                .facts_for_ticket_with(ticket, submitted.policy, &supplied)
+                .await?;
+            facts_text(&facts)?
+        }
+        (_, object) => facts_text(&object)?,
+    };
+    let to_decide = ToDecide {
+        policy: submitted.policy,
+        facts,
+        now: submitted.now,
+        request_id: submitted.request_id,
+        ticket: submitted.ticket,
+    };
+    let (_, entry) = decide_entry(state, caller, to_decide)?;
+    Ok(state.store().log_decision(entry).await?)
+}
+
+async fn decide_and_log(
+    state: &AppState,
+    caller: &Caller,
+    to_decide: ToDecide<'_>,
+) -> Result<Response, Problem> {
+    let (report, entry) = decide_entry(state, caller, to_decide)?;
     // The report's part of the answer, from the texts the log stores: its
     // config, details and trace are serialised once, for both.
     let mut body = Vec::with_capacity(

@@ -79,6 +79,11 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// A caller with `role`, by the token `token_id` (a console session's).
+    pub(crate) fn new(role: Role, token_id: String) -> Self {
+        Caller { role, token_id }
+    }
+
     /// The caller's role.
     pub(crate) fn role(&self) -> Role {
         self.role
@@ -90,7 +95,7 @@ impl Caller {
     }
 
     /// Refuses (403) a role that may not ask for decisions.
-    pub(super) fn require_decide(&self) -> Result<(), Problem> {
+    pub(crate) fn require_decide(&self) -> Result<(), Problem> {
         if self.role.may_decide() {
             Ok(())
         } else {
@@ -266,7 +271,7 @@ pub(super) fn parse_body(
 }
 
 /// The request id the layers set (or the client sent), for the log.
-pub(super) fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())

@@ -86,6 +86,7 @@ async fn page(
                 policy: policy.clone(),
                 limit: want,
                 before: before.take(),
+                ..Default::default()
             })
             .await?;
         let got = entries.len();

@@ -22,14 +22,16 @@ use serde::Serialize;
 use crate::AppState;
 use crate::problem::Problem;
 
-mod actions;
-mod catalog;
-mod decisions;
+pub(crate) mod actions;
+pub(crate) mod catalog;
+pub(crate) mod decisions;
 mod extract;
 mod intake;
 mod layers;
 mod log;
 pub(crate) mod replay;
+
+pub(crate) use extract::{Caller, request_id};
 
 /// The whole service: routes, auth, problems, request ids, tracing, body
 /// limit and timeout.
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/intake", get(intake::list))
         .route("/v1/intake/zendesk", post(intake::zendesk))
         .route("/v1/intake/gitlab", post(intake::gitlab))
+        .merge(crate::console::routes())
         .fallback(layers::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(state);

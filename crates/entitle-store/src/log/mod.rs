@@ -264,6 +264,12 @@ pub struct DecisionFilter {
     /// Only entries older than this decision id (for paging: pass the last
     /// id of the previous page).
     pub before: Option<String>,
+    /// Only entries with this outcome id.
+    pub outcome: Option<String>,
+    /// Only entries decided at or after this instant.
+    pub decided_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only entries decided before this instant.
+    pub decided_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for DecisionFilter {
@@ -273,6 +279,9 @@ impl Default for DecisionFilter {
             policy: None,
             limit: 100,
             before: None,
+            outcome: None,
+            decided_from: None,
+            decided_before: None,
         }
     }
 }

@@ -99,11 +99,36 @@ impl Store {
         if filter.before.is_some() {
             sql.push_str(&format!(" AND decision_id < ${}", next()));
         }
+        if filter.outcome.is_some() {
+            sql.push_str(&format!(" AND outcome = ${}", next()));
+        }
+        // `decided_at` is RFC 3339 in UTC (`Z`) with as many fraction digits
+        // as it needs; a bound written with all nine sorts against it as
+        // the instants do (`…:00Z` after `…:00.000000000Z`, `…:00.5Z` after
+        // it too).
+        let instant = |t: &chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        };
+        let from = filter.decided_from.as_ref().map(instant);
+        let until = filter.decided_before.as_ref().map(instant);
+        if from.is_some() {
+            sql.push_str(&format!(" AND decided_at >= ${}", next()));
+        }
+        if until.is_some() {
+            sql.push_str(&format!(" AND decided_at < ${}", next()));
+        }
         sql.push_str(&format!(" ORDER BY decision_id DESC LIMIT ${}", next()));
         let mut query = sqlx::query(&sql);
-        for value in [&filter.ticket_id, &filter.policy, &filter.before]
-            .into_iter()
-            .flatten()
+        for value in [
+            &filter.ticket_id,
+            &filter.policy,
+            &filter.before,
+            &filter.outcome,
+            &from,
+            &until,
+        ]
+        .into_iter()
+        .flatten()
         {
             query = query.bind(value.as_str());
         }
