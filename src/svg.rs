@@ -92,12 +92,38 @@ pub fn graph_svg(graph: &GraphDescription, path: &PathTaken, target: SvgTarget) 
     }
     let mut writer = SVGWriter::new();
     visual.do_it(false, false, false, &mut writer);
-    let document = writer.finalize();
+    // The writer grows its canvas by each label's length as if it ran
+    // downwards, which leaves a tall blank band: the canvas is set to the
+    // laid-out nodes' extent instead.
+    let (mut width, mut height) = (0f64, 0f64);
+    for handle in visual.iter_nodes() {
+        let position = visual.pos(handle);
+        width = width.max(position.right(false));
+        height = height.max(position.bottom(false));
+    }
+    let document = with_canvas(&writer.finalize(), width + 10.0, height + 10.0);
     let font_class = format!("class=\"a{FONT_SIZE}\"");
     match target {
         SvgTarget::Document => document,
         SvgTarget::Inline => inline(&document).replace(&font_class, "class=\"graph-text\""),
     }
+}
+
+/// `document` with its `<svg ...>` start tag sized `width` by `height`.
+fn with_canvas(document: &str, width: f64, height: f64) -> String {
+    let Some(start) = document.find("<svg") else {
+        return document.to_owned();
+    };
+    let Some(end) = document.get(start..).and_then(|rest| rest.find('>')) else {
+        return document.to_owned();
+    };
+    let (before, after) = (
+        document.get(..start).unwrap_or_default(),
+        document.get(start + end + 1..).unwrap_or_default(),
+    );
+    format!(
+        "{before}<svg width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" xmlns=\"http://www.w3.org/2000/svg\">{after}"
+    )
 }
 
 /// The style of a node or an edge.

@@ -398,12 +398,20 @@ pub(super) async fn submit(
             };
             let status = problem.status();
             if filled.problems.is_empty() {
-                filled.problems.push((form_path(&problem), problem.detail));
+                filled
+                    .problems
+                    .push((form_path(&problem), plain_words(&problem.detail)));
             }
             html_response(status, decide_form(&user, &state, &policy, &filled))
         }
         Err(problem) => error_page(Some(&user), &problem),
     }
+}
+
+/// The API's message without the position in the JSON text the form was
+/// turned into (`at line 1 column 168`), which means nothing on a form.
+fn plain_words(detail: &str) -> String {
+    entitle::without_position(detail).to_owned()
 }
 
 /// The form path of a problem's field (`facts.license.users` is
@@ -444,11 +452,11 @@ fn every_problem(
         let path = form_path(&problem);
         if problems.iter().any(|(p, _)| *p == path) || path.is_empty() {
             if path.is_empty() && !problems.iter().any(|(p, _)| p.is_empty()) {
-                problems.push((path, problem.detail));
+                problems.push((path, plain_words(&problem.detail)));
             }
             break;
         }
-        problems.push((path.clone(), problem.detail));
+        problems.push((path.clone(), plain_words(&problem.detail)));
         let pointer = format!("/{}", path.replace('.', "/"));
         set_aside(&mut facts, &path, example.pointer(&pointer).cloned());
     }

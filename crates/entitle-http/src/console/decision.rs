@@ -99,7 +99,7 @@ pub(crate) fn render(
             dl.facts-list {
                 @for (key, value) in details {
                     dt { (key) }
-                    dd { (plain(value)) }
+                    dd { (detail_value(value)) }
                 }
             }
         }
@@ -173,11 +173,25 @@ fn text_of<'a>(step: &'a Value, key: &str) -> &'a str {
     step.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// A detail's value as text: strings bare, the rest as JSON.
-fn plain(value: &Value) -> String {
+/// A detail's value as people read it: text bare, a list as a list, an
+/// object as its members (an action: its id, then its text).
+fn detail_value(value: &Value) -> Markup {
     match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => html! { (s) },
+        Value::Null => html! { span.muted { "none" } },
+        Value::Array(items) if items.is_empty() => html! { span.muted { "none" } },
+        Value::Array(items) => html! {
+            ul.detail-list { @for item in items { li { (detail_value(item)) } } }
+        },
+        Value::Object(map) => match (map.get("id"), map.get("text")) {
+            (Some(Value::String(id)), Some(Value::String(text))) if map.len() == 2 => {
+                html! { code { (id) } ": " (text) }
+            }
+            _ => html! {
+                dl.facts-list { @for (k, v) in map { dt { (k) } dd { (detail_value(v)) } } }
+            },
+        },
+        other => html! { (other.to_string()) },
     }
 }
 
