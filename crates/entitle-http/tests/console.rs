@@ -88,7 +88,7 @@ impl Site {
         assert_eq!(answer.status(), StatusCode::SEE_OTHER);
         let set = answer.headers()[SET_COOKIE].to_str().unwrap().to_owned();
         let cookie = set.split(';').next().unwrap().to_owned();
-        let page = self.get(&cookie, "/console/decide").await;
+        let page = self.get(&cookie, "/console/log").await;
         assert_eq!(page.0, StatusCode::OK);
         let csrf = page
             .1
@@ -306,8 +306,24 @@ async fn a_form_without_this_sessions_csrf_token_changes_nothing() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(logged(&site).await, 0);
 
-    // A reader's own, valid form is still refused: readers do not decide.
+    // A reader has no decide page, and its own, valid form is refused.
     let reader = site.sign_in(&site.reader).await;
+    let (status, page) = site.get(&reader.cookie, "/console/decide").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(
+        !page.contains("href=\"/console/decide\""),
+        "no Decide link: {page}"
+    );
+    for (session, home) in [(&reader, "/console/log"), (&engineer, "/console/decide")] {
+        let answer = site
+            .http
+            .get(site.url("/console"))
+            .header(COOKIE, &session.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.headers()[LOCATION], home, "the role's start page");
+    }
     let form = weekend_form(&reader.csrf, "admin@example.com");
     let (status, page) = site
         .post(&reader.cookie, "/console/decide/weekend-emergency", &form)

@@ -151,8 +151,9 @@ async fn fill(browser: &Client, selector: &str, value: &str) {
     input.send_keys(value).await.unwrap();
 }
 
-/// Signs in with `token` through the form, with the keyboard.
-async fn sign_in(browser: &Client, base: &str, token: &str) {
+/// Signs in with `token` through the form, with the keyboard; lands on
+/// `home`.
+async fn sign_in(browser: &Client, base: &str, token: &str, home: &str) {
     browser
         .goto(&format!("{base}/console/queue"))
         .await
@@ -167,7 +168,7 @@ async fn sign_in(browser: &Client, base: &str, token: &str) {
     input.send_keys(token).await.unwrap();
     input.send_keys(&Key::Enter).await.unwrap();
     let url = browser.current_url().await.unwrap();
-    assert_eq!(url.path(), "/console/decide");
+    assert_eq!(url.path(), home);
 }
 
 fn slack_down(_: &Recorded) -> Reply {
@@ -232,7 +233,7 @@ poll_interval_ms = 50
         .await
         .unwrap();
     screenshot(&browser, "sign-in").await;
-    sign_in(&browser, &base, &site.engineer).await;
+    sign_in(&browser, &base, &site.engineer, "/console/decide").await;
     screenshot(&browser, "decide-pick").await;
 
     // The decide form for a Saturday emergency, typed in as an engineer
@@ -293,6 +294,11 @@ poll_interval_ms = 50
         .unwrap();
     assert_eq!(kept.as_deref(), Some("2026-11-05"));
     screenshot(&browser, "decide-error").await;
+
+    // The same form in a narrow window (a sidebar, a phone): one column.
+    browser.set_window_size(420, 900).await.unwrap();
+    screenshot(&browser, "decide-narrow").await;
+    browser.set_window_size(1280, 1100).await.unwrap();
 
     fill(&browser, "#f-requester_email", "admin@example.com").await;
     css(&browser, "#f-requester_email")
@@ -428,7 +434,7 @@ poll_interval_ms = 50
         .and_then(|a| a["id"].as_str())
         .unwrap()
         .to_owned();
-    sign_in(&browser, &base, &site.reader).await;
+    sign_in(&browser, &base, &site.reader, "/console/log").await;
     browser.goto(&queue).await.unwrap();
     assert!(
         !browser

@@ -59,6 +59,9 @@ pub(super) async fn page(
     State(state): State<AppState>,
     Query(choice): Query<Choice>,
 ) -> Response {
+    if let Err(problem) = user.caller.require_decide() {
+        return error_page(Some(&user), &problem);
+    }
     let policy = choice.policy.filter(|p| !p.is_empty());
     match policy {
         None => html_response(StatusCode::OK, picker(&user, &state)),

@@ -48,14 +48,8 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
 /// The console's routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/console",
-            get(|| async { Redirect::to("/console/decide") }),
-        )
-        .route(
-            "/console/",
-            get(|| async { Redirect::to("/console/decide") }),
-        )
+        .route("/console", get(start))
+        .route("/console/", get(start))
         .route("/console/console.css", get(stylesheet))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
@@ -66,6 +60,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/actions/{id}/{change}", post(queue::change))
         .route("/console/log", get(log::page))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// Where a role's work starts: the decide page, or the log for a reader.
+fn home(role: crate::auth::Role) -> &'static str {
+    if role.may_decide() {
+        "/console/decide"
+    } else {
+        "/console/log"
+    }
+}
+
+/// `GET /console`: the signed-in role's start page.
+async fn start(user: SignedIn) -> Redirect {
+    Redirect::to(home(user.role()))
 }
 
 /// Adds the console's security headers to every response under `/console`.
@@ -129,10 +137,12 @@ fn layout(title: &str, user: Option<&SignedIn>, nav: Nav, body: Markup) -> Marku
             }
             body {
                 header.top {
-                    a.brand href="/console/decide" { "entitle" }
+                    a.brand href="/console" { "entitle" }
                     @if let Some(user) = user {
                         nav aria-label="Console" {
-                            a href="/console/decide" aria-current=[(nav == Nav::Decide).then_some("page")] { "Decide" }
+                            @if user.role().may_decide() {
+                                a href="/console/decide" aria-current=[(nav == Nav::Decide).then_some("page")] { "Decide" }
+                            }
                             a href="/console/queue" aria-current=[(nav == Nav::Queue).then_some("page")] { "Queue" }
                             a href="/console/log" aria-current=[(nav == Nav::Log).then_some("page")] { "Log" }
                         }
@@ -157,7 +167,7 @@ fn error_page(user: Option<&SignedIn>, problem: &Problem) -> Response {
     let body = html! {
         h1 { (title) }
         p.error role="alert" { (problem.detail) }
-        p { a href="/console/decide" { "Back to the console" } }
+        p { a href="/console" { "Back to the console" } }
     };
     html_response(problem.status(), layout(title, user, Nav::None, body))
 }

@@ -73,8 +73,14 @@ impl IntoResponse for NotSignedIn {
 }
 
 impl Sessions {
-    /// Starts a session for `token` if it is valid: the cookie value to set.
-    pub(crate) fn sign_in(&self, state: &AppState, token: &str, ttl: Duration) -> Option<String> {
+    /// Starts a session for `token` if it is valid: the cookie value to
+    /// set, and the token's role.
+    pub(crate) fn sign_in(
+        &self,
+        state: &AppState,
+        token: &str,
+        ttl: Duration,
+    ) -> Option<(String, Role)> {
         let token_hash = sha256(token.trim());
         let tokens = state.tokens().get();
         let (role, token_id) = tokens.verify_hash(&token_hash)?;
@@ -97,7 +103,7 @@ impl Sessions {
             map.remove(&oldest);
         }
         map.insert(sha256(&id), session);
-        Some(id)
+        Some((id, role))
     }
 
     /// Ends the session `signed_in` belongs to.

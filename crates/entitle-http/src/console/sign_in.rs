@@ -50,13 +50,13 @@ pub(super) async fn submit(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let ttl = state.options().console.session_ttl;
-    let Some(id) = state.sessions().sign_in(&state, &form.token, ttl) else {
+    let Some((id, role)) = state.sessions().sign_in(&state, &form.token, ttl) else {
         return html_response(
             StatusCode::UNAUTHORIZED,
             sign_in_form(Some("The token is not valid (unknown or revoked).")),
         );
     };
-    let mut response = Redirect::to("/console/decide").into_response();
+    let mut response = Redirect::to(super::home(role)).into_response();
     let cookie = session_cookie(&id, ttl, state.options().console.secure_cookie);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
