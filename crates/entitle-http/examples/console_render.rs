@@ -118,8 +118,9 @@ async fn main() -> Result<(), BoxError> {
         .await?
         .json()
         .await?;
-    let id = decided["decision_id"]
-        .as_str()
+    let id = decided
+        .get("decision_id")
+        .and_then(Value::as_str)
         .ok_or_else(|| format!("no decision: {decided}"))?
         .to_owned();
     let signed_in = http
