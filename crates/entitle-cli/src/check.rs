@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use entitle::config::PolicyConfig;
-use entitle_core::testing::{PolicyCheck, check_all};
+use entitle_core::testing::{PolicyCheck, check_all_with};
 
 use crate::Failure;
 
@@ -47,7 +47,16 @@ pub fn run(args: &CheckArgs) -> Result<String, Failure> {
         Some(path) => crate::load_config(path)?,
         None => PolicyConfig::default(),
     };
-    let checks = check_all(&config, args.cases, args.seed);
+    let progress = crate::progress::Progress::on_stderr();
+    progress.phase(
+        "checking policies",
+        entitle::policies::POLICIES.len() as u64,
+    );
+    let checks = check_all_with(&config, args.cases, args.seed, &mut |check| {
+        progress.message(format!("checked {}", check.policy));
+        progress.advance(1);
+    });
+    progress.finish();
     let failed = checks.iter().filter(|c| c.counterexample.is_some()).count();
     let output = match args.format {
         CheckFormat::Json => crate::pretty(&checks)?,

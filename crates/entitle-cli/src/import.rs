@@ -51,7 +51,10 @@ pub async fn run(
     files: &[PathBuf],
     kind: Option<ImportKind>,
 ) -> Result<ImportSummary, ImportError> {
-    entitle_store::import::import(store, files, kind).await
+    let progress = crate::progress::Progress::on_stderr();
+    let summary = entitle_store::import::import_with(store, files, kind, &progress).await;
+    progress.finish();
+    summary
 }
 
 /// Why `entitle import` failed, split by whose fault it is.

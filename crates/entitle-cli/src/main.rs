@@ -8,6 +8,7 @@ mod check;
 mod import;
 mod input;
 mod intake;
+mod progress;
 mod replay;
 mod schedule;
 mod serve;
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use entitle::config::PolicyConfig;
 use entitle::policy::{Fault, PolicyError};
 use entitle::{DecideError, RenderFormat};
@@ -35,8 +36,68 @@ use crate::input::{InputError, read_input};
     after_help = "Exit status: 0 success; 1 a negative verdict (a scenario failed, a check found problems), a conflict with the state of things (retrying a step already delivered) or a failure of the environment; 2 bad input or usage (one line on standard error naming the file, field or flag)."
 )]
 struct Cli {
+    /// When to colour the output: `auto` on a terminal unless `NO_COLOR` is
+    /// set, `always`, or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = Colour::Auto, value_name = "WHEN")]
+    color: Colour,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Colour {
+    /// On a terminal, unless `NO_COLOR` is set and not empty.
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Colour {
+    /// The `--color` of `args`, before clap parses them (so its own help
+    /// and errors follow it too): the last one given, `auto` if none or
+    /// if the value is not one of the three (clap then says so).
+    fn from_args(args: &[std::ffi::OsString]) -> Colour {
+        let mut colour = Colour::Auto;
+        let mut take_next = false;
+        for arg in args.iter().filter_map(|a| a.to_str()) {
+            let value = if take_next {
+                take_next = false;
+                Some(arg)
+            } else if arg == "--color" {
+                take_next = true;
+                None
+            } else {
+                arg.strip_prefix("--color=")
+            };
+            if let Some(value) = value {
+                colour = Colour::from_str(value, true).unwrap_or(Colour::Auto);
+            }
+            if arg == "--" {
+                break;
+            }
+        }
+        colour
+    }
+
+    /// Whether to colour what goes to a stream that `terminal` says is one.
+    pub(crate) fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => serve::colour(std::env::var_os("NO_COLOR").as_deref(), terminal),
+        }
+    }
+}
+
+/// The `--color` in force (set once in `main`).
+static COLOUR: std::sync::OnceLock<Colour> = std::sync::OnceLock::new();
+
+/// The `--color` in force.
+pub(crate) fn colour_choice() -> Colour {
+    COLOUR.get().copied().unwrap_or(Colour::Auto)
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,7 +313,19 @@ fn policy_failure(e: PolicyError) -> Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let colour = Colour::from_args(&args);
+    let clap_colour = match colour {
+        Colour::Auto => clap::ColorChoice::Auto,
+        Colour::Always => clap::ColorChoice::Always,
+        Colour::Never => clap::ColorChoice::Never,
+    };
+    let matches = Cli::command().color(clap_colour).get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let _ = COLOUR.set(cli.color);
     match run(cli.command) {
         Ok(output) => match write_stdout(&output) {
             Ok(()) => ExitCode::SUCCESS,

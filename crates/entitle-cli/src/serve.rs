@@ -282,10 +282,9 @@ pub(crate) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(colour(
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        ))
+        .with_ansi(
+            crate::colour_choice().enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .try_init();
 }
 

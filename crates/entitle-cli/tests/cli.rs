@@ -1015,3 +1015,89 @@ fn list_commands_take_one_format_flag() {
         }
     }
 }
+
+/// `entitle ARGS` run under a pseudo-terminal (`script`), its transcript;
+/// `None` when `script` is not installed.
+fn on_a_terminal(args: &str) -> Option<String> {
+    let bin = assert_cmd::cargo::cargo_bin("entitle");
+    let command = format!("'{}' {args}", bin.display());
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
+    let Some(transcript) = on_a_terminal("check --cases 100") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI: `script` (bsdutils) is missing"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED progress test: `script` is not installed"
+        );
+        return;
+    };
+    assert!(transcript.contains("checking policies"), "{transcript:?}");
+    assert!(
+        transcript.contains("checked provision-failure"),
+        "{transcript:?}"
+    );
+    assert!(transcript.contains("9 policies checked"), "{transcript:?}");
+    // Piped: the verdict only, nothing on standard error.
+    let piped = entitle()
+        .args(["check", "--cases", "100"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains("checking policies"));
+}
+
+#[test]
+fn color_always_never_and_auto() {
+    let usage_error = |args: &[&str]| {
+        let output = entitle().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let escape = "\u{1b}[";
+    assert!(usage_error(&["--color", "always", "decide"]).contains(escape));
+    assert!(usage_error(&["decide", "--color=always"]).contains(escape));
+    assert!(!usage_error(&["--color", "never", "decide"]).contains(escape));
+    // Auto into a pipe: no colour.
+    assert!(!usage_error(&["decide"]).contains(escape));
+    let wrong = usage_error(&["--color", "sometimes", "policies"]);
+    assert!(
+        wrong.contains("sometimes") && wrong.contains("never"),
+        "{wrong}"
+    );
+
+    // The server's log follows it too.
+    let dir = tempfile::tempdir().unwrap();
+    let log_of = |colour: &str| {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("entitle"))
+            .current_dir(dir.path())
+            .args(["--color", colour, "serve", "--listen", "127.0.0.1:0"])
+            .args(["--db", "sqlite::memory:"])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut first).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        first
+    };
+    assert!(log_of("always").contains(escape));
+    assert!(!log_of("never").contains(escape));
+}

@@ -1502,3 +1502,40 @@ async fn the_ticket_and_policy_listing_has_an_index_of_its_own() {
         store.close().await;
     }
 }
+
+/// Records what an import reports.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(&'static str, u64, u64)>>);
+
+impl entitle_store::import::ImportProgress for Recorded {
+    fn phase(&self, what: &'static str, total: u64) {
+        self.0.lock().unwrap().push((what, total, 0));
+    }
+
+    fn advance(&self, steps: u64) {
+        if let Some(last) = self.0.lock().unwrap().last_mut() {
+            last.2 += steps;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_import_reports_its_phases_and_every_step() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let progress = Recorded::default();
+    entitle_store::import::import_with(&store, &[common::sample_json()], None, &progress)
+        .await
+        .unwrap();
+    let phases = progress.0.into_inner().unwrap();
+    let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
+    assert_eq!(names, ["reading files", "checking references", "writing"]);
+    assert_eq!(phases[0].1, 1, "one file");
+    assert_eq!(phases[0].2, 1, "read");
+    assert!(phases[1].1 > 0, "the sample's records refer to each other");
+    assert_eq!(
+        phases[1].2, phases[1].1,
+        "every reference checked is counted"
+    );
+    assert_eq!(phases[2].1, 0, "writing is one transaction, not counted");
+    store.close().await;
+}

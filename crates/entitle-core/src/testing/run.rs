@@ -99,6 +99,17 @@ pub struct PolicyCheck {
 
 /// [`check_policy`] for every registered policy, in registry order.
 pub fn check_all(config: &PolicyConfig, cases: u32, seed: u64) -> Vec<PolicyCheck> {
+    check_all_with(config, cases, seed, &mut |_| {})
+}
+
+/// [`check_all`], calling `checked` with each policy's result as soon as
+/// it is known (a progress display).
+pub fn check_all_with(
+    config: &PolicyConfig,
+    cases: u32,
+    seed: u64,
+    checked: &mut dyn FnMut(&PolicyCheck),
+) -> Vec<PolicyCheck> {
     struct Check<'a> {
         config: &'a PolicyConfig,
         cases: u32,
@@ -126,6 +137,7 @@ pub fn check_all(config: &PolicyConfig, cases: u32, seed: u64) -> Vec<PolicyChec
                 },
             )
             .ok()
+            .inspect(|check| checked(check))
         })
         .collect()
 }

@@ -186,11 +186,40 @@ pub async fn import(
     files: &[PathBuf],
     kind: Option<ImportKind>,
 ) -> Result<ImportSummary, ImportError> {
+    import_with(store, files, kind, &()).await
+}
+
+/// What an import reports as it goes, for a progress display; `()`
+/// reports nothing.
+pub trait ImportProgress {
+    /// A phase begins (`reading files`, `checking references`, `writing`),
+    /// of `total` steps (0 when not counted).
+    fn phase(&self, what: &'static str, total: u64) {
+        let _ = (what, total);
+    }
+
+    /// `steps` more steps of the phase are done.
+    fn advance(&self, steps: u64) {
+        let _ = steps;
+    }
+}
+
+impl ImportProgress for () {}
+
+/// [`import`], reporting its phases to `progress`.
+pub async fn import_with(
+    store: &Store,
+    files: &[PathBuf],
+    kind: Option<ImportKind>,
+    progress: &(dyn ImportProgress + Sync),
+) -> Result<ImportSummary, ImportError> {
     let mut parsed = ParsedRecords::default();
+    progress.phase("reading files", files.len() as u64);
     for file in files {
         parsed.append(parse_file(file, kind)?);
+        progress.advance(1);
     }
-    import_parsed(store, parsed).await
+    import_parsed_with(store, parsed, progress).await
 }
 
 /// Checks `parsed` (values, duplicates, references against the batch and
@@ -199,11 +228,23 @@ pub async fn import_parsed(
     store: &Store,
     parsed: ParsedRecords,
 ) -> Result<ImportSummary, ImportError> {
+    import_parsed_with(store, parsed, &()).await
+}
+
+/// [`import_parsed`], reporting its phases to `progress`.
+pub async fn import_parsed_with(
+    store: &Store,
+    parsed: ParsedRecords,
+    progress: &(dyn ImportProgress + Sync),
+) -> Result<ImportSummary, ImportError> {
     parsed.validate()?;
     let records = &parsed.records;
     let mut batch_ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     let mut known: HashMap<(&str, &str), bool> = HashMap::new();
-    for (kind, index, field, entity, id) in records.references() {
+    let references = records.references();
+    progress.phase("checking references", references.len() as u64);
+    for (kind, index, field, entity, id) in references {
+        progress.advance(1);
         let in_batch = batch_ids
             .entry(entity)
             .or_insert_with(|| records.ids_of(entity))
@@ -229,6 +270,7 @@ pub async fn import_parsed(
         }
     }
     check_unique_in_store(store, &parsed).await?;
+    progress.phase("writing", 0);
     let counts = match store.put_records(records).await {
         Ok(counts) => counts,
         // A unique value the checks above let through (another record of
