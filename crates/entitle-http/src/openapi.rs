@@ -46,7 +46,8 @@ fn action_schema() -> Value {
         "required": ["id", "decision_id", "seq", "action", "sink", "manual", "status", "attempts", "idempotency_key"],
         "properties": {
             "id": {"type": "string"},
-            "decision_id": {"type": "string"},
+            "decision_id": {"type": ["string", "null"], "description": "The decision that made it; `null` for a note on a refused tracker issue (`intake_id`)."},
+            "intake_id": {"type": "string", "description": "The intake event (inbox row) a step without a decision is about."},
             "seq": {"type": "integer"},
             "ticket_id": {"type": ["string", "null"]},
             "action": {"type": "string", "description": "The policy's action id (`email-license`)."},

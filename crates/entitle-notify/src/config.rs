@@ -230,11 +230,13 @@ impl ActionsConfig {
             sinks.insert(name, sink);
         }
         let mut routes = BTreeMap::new();
-        let known = if raw.routes.is_empty() {
+        let mut known = if raw.routes.is_empty() {
             BTreeSet::new()
         } else {
             entitle::action_ids().map_err(|e| ConfigError::ActionIds(e.to_string()))?
         };
+        // Intake's own action: the note on a refused tracker issue.
+        known.insert(entitle_store::REFUSED_REQUEST_NOTE);
         for (action, value) in raw.routes {
             if !known.contains(action.as_str()) {
                 return Err(ConfigError::UnknownAction {
@@ -247,6 +249,18 @@ impl ActionsConfig {
                 return Err(ConfigError::NoSuchSink {
                     action,
                     sink: sink.clone(),
+                });
+            }
+            if action == entitle_store::REFUSED_REQUEST_NOTE
+                && let Some(sink) = names
+                    .iter()
+                    .find(|sink| !matches!(sinks.get(*sink), Some(Sink::GitLab(_))))
+            {
+                return Err(ConfigError::BadRoute {
+                    message: format!(
+                        "`{sink}` is not a `gitlab` sink: the note goes on the tracker issue that was refused"
+                    ),
+                    action,
                 });
             }
             routes.insert(action, names);

@@ -9,8 +9,9 @@ use serde_json::Value;
 pub struct Delivery<'a> {
     /// The step's row id (its public action id).
     pub action_row_id: &'a str,
-    /// The decision the step belongs to.
-    pub decision_id: &'a str,
+    /// The decision the step belongs to; `None` for a step about an intake
+    /// event (the note on a refused tracker issue).
+    pub decision_id: Option<&'a str>,
     /// The policy action id (`email-license`, ...).
     pub action_id: &'a str,
     /// Sent as `Idempotency-Key` with every HTTP request of this delivery.

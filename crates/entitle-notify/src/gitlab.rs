@@ -108,6 +108,25 @@ impl GitLabSink {
     }
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
+        // Intake refused the issue: say on it what is missing.
+        if d.action_id == entitle_store::REFUSED_REQUEST_NOTE {
+            let Some(iid) = origin_issue(d.payload) else {
+                return Err(DeliveryError::Permanent {
+                    message:
+                        "the refused request's payload names no GitLab issue (`origin.issue_iid`)"
+                            .to_owned(),
+                    response: None,
+                });
+            };
+            let text = d
+                .payload
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            self.note(iid, text, d.idempotency_key, d.attempt > 1)
+                .await?;
+            return Ok(json!({"record": "refusal", "status": 200, "body": {"iid": iid}}));
+        }
         let issue = issue(d);
         // A decision started by an issue of the tracker (intake): its
         // internal request is that issue, acknowledged with a note.

@@ -174,7 +174,7 @@ pub(crate) fn context(d: &Delivery<'_>) -> String {
         p.policy(),
         p.outcome(),
         d.action_id,
-        d.decision_id,
+        d.decision_id.unwrap_or("none"),
         d.action_row_id
     );
     out

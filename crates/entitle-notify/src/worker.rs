@@ -244,7 +244,7 @@ impl Worker {
         let inputs: Vec<Input> = step.inputs.iter().map(input).collect();
         let delivery = Delivery {
             action_row_id: &row.id,
-            decision_id: &row.decision_id,
+            decision_id: row.decision_id.as_deref(),
             action_id: &row.action_id,
             idempotency_key: &row.idempotency_key,
             payload: &row.payload,

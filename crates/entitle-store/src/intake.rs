@@ -152,6 +152,60 @@ pub struct IntakeFilter {
     pub before: Option<String>,
 }
 
+/// The action of the note on a refused tracker issue: route it (to a
+/// `gitlab` sink) to have intake say on the issue what is missing.
+pub const REFUSED_REQUEST_NOTE: &str = "note-refused-request";
+
+/// The step of a refused delivery: a note on its tracker issue saying what
+/// is missing, carried out by the sink its action is routed to.
+#[derive(Debug, Clone)]
+pub struct RefusalNote {
+    /// The action id (`note-refused-request`).
+    pub action_id: String,
+    /// The sink that posts it.
+    pub sink: String,
+    /// The issue it is about (its URL): the step's ticket.
+    pub ticket: Option<String>,
+    /// What the sink is given: the text and the `origin` issue.
+    pub payload: serde_json::Value,
+}
+
+impl RefusalNote {
+    /// Inserts the step for inbox row `intake_id`; its id.
+    async fn insert(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        intake_id: &str,
+    ) -> Result<String, StoreError> {
+        let id = Uuid::now_v7().to_string();
+        let at = timestamp(Utc::now());
+        let payload = serde_json::to_string(&self.payload).map_err(|e| StoreError::Corrupt {
+            entity: "action",
+            id: id.clone(),
+            field: "payload",
+            message: e.to_string(),
+        })?;
+        sqlx::query(
+            "INSERT INTO outbox (id, decision_id, intake_id, seq, ticket_id, action_id, sink, payload, \
+                 requires, inputs, license_ticket, idempotency_key, created_at, updated_at, \
+                 generation, status, attempts, payload_form) \
+             VALUES ($1, NULL, $2, 0, $3, $4, $5, $6, '[]', '[]', NULL, $7, $8, $8, 0, 'pending', 0, 'whole')",
+        )
+        .bind(id.as_str())
+        .bind(intake_id)
+        .bind(self.ticket.as_deref())
+        .bind(self.action_id.as_str())
+        .bind(self.sink.as_str())
+        .bind(payload.as_str())
+        .bind(crate::outbox::plan::idempotency_key(&id, 0))
+        .bind(at.as_str())
+        .execute(conn)
+        .await
+        .map_err(StoreError::db("writing the note of a refused delivery"))?;
+        Ok(id)
+    }
+}
+
 /// An inbox row to insert: the writer inserts it in the transaction of its
 /// decision, first, and leaves the decision out if it conflicts.
 #[derive(Debug, Clone)]
@@ -316,6 +370,43 @@ impl Store {
         }
         drop(conn);
         self.record_duplicate(row).await
+    }
+
+    /// Records `delivery` as `refused` (with `reason`) and writes the steps
+    /// of `notes` (the note on the refused issue saying what is missing,
+    /// one per sink it is routed to) in the same transaction: steps that
+    /// belong to the inbox row (`intake_id`), not to a decision. A
+    /// redelivery is kept as a `duplicate` and writes no step. The row
+    /// written, and the ids of the steps written.
+    pub async fn record_refusal(
+        &self,
+        delivery: Delivery,
+        reason: &str,
+        notes: Vec<RefusalNote>,
+    ) -> Result<(IntakeEvent, Vec<String>), StoreError> {
+        let row = InboxRow::new(delivery);
+        let mut tx = self
+            .begin_write("writing a refused delivery to the intake inbox")
+            .await?;
+        if !row
+            .insert_first(&mut tx, IntakeStatus::Refused, None, Some(reason))
+            .await?
+        {
+            drop(tx);
+            return self
+                .record_duplicate(row)
+                .await
+                .map(|event| (event, Vec::new()));
+        }
+        let mut steps = Vec::with_capacity(notes.len());
+        for note in &notes {
+            steps.push(note.insert(&mut tx, &row.id).await?);
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("committing a refused delivery"))?;
+        let event = row.event(IntakeStatus::Refused, None, None, Some(reason.to_owned()));
+        Ok((event, steps))
     }
 
     /// The first row of delivery `delivery_id` from `source`, if any.

@@ -142,7 +142,10 @@ mod store;
 
 pub use error::StoreError;
 pub use facts::{assemble, assemble_json, check_stored};
-pub use intake::{Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD};
+pub use intake::{
+    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD,
+    REFUSED_REQUEST_NOTE, RefusalNote,
+};
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,

@@ -159,8 +159,13 @@ impl std::fmt::Display for ActionChange {
 pub struct ActionRecord {
     /// The step's public id (UUID v7).
     pub id: String,
-    /// The decision that made it.
-    pub decision_id: String,
+    /// The decision that made it; `None` for a step about an intake event
+    /// (`intake_id`).
+    pub decision_id: Option<String>,
+    /// The intake event (inbox row) the step is about, when no decision
+    /// made it: the note on a refused tracker issue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intake_id: Option<String>,
     /// Its position among the decision's steps (0-based).
     pub seq: u32,
     /// The ticket it is about (the stored ticket id, or the ticket URL).

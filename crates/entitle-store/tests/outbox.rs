@@ -1310,7 +1310,10 @@ async fn people(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(t2.len(), 4);
-    assert!(t2.iter().all(|a| a.decision_id == other.decision_id));
+    assert!(
+        t2.iter()
+            .all(|a| a.decision_id.as_deref() == Some(other.decision_id.as_str()))
+    );
     let by_decision = store
         .actions(&ActionFilter {
             decision: Some(logged.decision_id.clone()),

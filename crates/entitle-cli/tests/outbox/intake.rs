@@ -196,6 +196,141 @@ async fn a_tracker_report_is_acknowledged_on_its_issue_and_the_customer_gets_a_t
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_does_not_follow_the_template_gets_a_note_saying_what_is_missing() {
+    let gitlab = GitLab::start(Duration::ZERO).await;
+    let zendesk = Zendesk::start(Duration::ZERO).await;
+    let site = Site::new();
+    let config = provision_config(&gitlab.receiver.url, &zendesk.receiver.url).replace(
+        "[routes]\n",
+        "[routes]\n\"note-refused-request\" = \"gitlab\"\n",
+    );
+    let actions = site.actions_file(&config);
+    let intake = intake_file(&site);
+    let mut env = provision_env();
+    env.extend(intake_env());
+    let server = Server::start_with(
+        &site,
+        "entitle.db",
+        &args(&[("--actions", &actions), ("--intake", &intake)]),
+        &env,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    // Fulfillment opens a report without its `needs_lr_intervention` line.
+    let description = report("A-S00010003").replace("- needs_lr_intervention: yes\n", "");
+    let opened = http
+        .post(format!(
+            "{}/api/v4/projects/support%2Finternal-requests/issues",
+            gitlab.receiver.url
+        ))
+        .json(&json!({"title": "Report a provision failure", "description": description}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 201);
+    let event = issue_event(&gitlab.receiver.url, 1, &description);
+    let (status, answer) = deliver_gitlab(&http, &server.base, "delivery-r1", &event)
+        .await
+        .unwrap();
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("needs_lr_intervention"),
+        "{answer}"
+    );
+    // The note goes on the issue itself, saying what is missing; no
+    // decision, no other issue, no ticket.
+    let noted = wait_until!(Duration::from_secs(20), {
+        gitlab.issues().first().is_some_and(|i| !i.notes.is_empty())
+    });
+    assert!(noted, "no note on the refused issue: {}", server.log());
+    let issues = gitlab.issues();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert_eq!(issues[0].notes.len(), 1, "{issues:#?}");
+    let note = &issues[0].notes[0];
+    assert!(
+        note.starts_with("entitle could not take this request"),
+        "{note}"
+    );
+    assert!(note.contains("needs_lr_intervention"), "{note}");
+    assert!(note.contains("Report a provision failure"), "{note}");
+    assert!(zendesk.tickets().is_empty());
+    // The step is listed (an intake event's, no decision's) and delivered.
+    let (status, listed) = server.call("GET", "/v1/actions", &site.reader, None).await;
+    assert_eq!(status, 200, "{listed:#}");
+    let steps: Vec<&Value> = listed["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "note-refused-request")
+        .collect();
+    assert_eq!(steps.len(), 1, "{listed:#}");
+    assert_eq!(steps[0]["status"], "delivered", "{listed:#}");
+    assert!(steps[0]["decision_id"].is_null(), "{listed:#}");
+    assert!(steps[0]["intake_id"].is_string(), "{listed:#}");
+    let (_, decisions) = server
+        .call("GET", "/v1/decisions", &site.reader, None)
+        .await;
+    assert!(
+        decisions["decisions"].as_array().unwrap().is_empty(),
+        "{decisions:#}"
+    );
+
+    // GitLab delivers it again: a duplicate, no second note.
+    let (status, again) = deliver_gitlab(&http, &server.base, "delivery-r1", &event)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["status"], "duplicate");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(gitlab.issues()[0].notes.len(), 1);
+
+    // Fixed by an edit: decided, acknowledged on the same issue.
+    let mut edited = issue_event(&gitlab.receiver.url, 1, &report("A-S00010003"));
+    edited["object_attributes"]["action"] = json!("update");
+    let (status, answer) = deliver_gitlab(&http, &server.base, "delivery-r2", &edited)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "decided", "{answer}");
+    let acknowledged = wait_until!(Duration::from_secs(20), {
+        gitlab.issues()[0].notes.len() == 2
+    });
+    assert!(acknowledged, "{:#?}", gitlab.issues());
+    assert!(gitlab.issues()[0].notes[1].starts_with("Acknowledged by entitle"));
+    server.stop().await;
+}
+
+#[test]
+fn the_refused_note_is_routed_to_a_gitlab_sink_only() {
+    let site = Site::new();
+    let actions = site.actions_file(
+        r#"
+[routes]
+"note-refused-request" = "chat"
+
+[sinks.chat]
+kind = "slack"
+url_env = "SLACK_WEBHOOK_URL"
+"#,
+    );
+    let out = crate::common::entitle(site.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--actions"])
+        .arg(&actions)
+        .env("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note-refused-request") && stderr.contains("not a `gitlab` sink"),
+        "{stderr}"
+    );
+}
+
 /// Kill -9 while deliveries are in flight, restart, and GitLab delivers
 /// every one of them again (it retries what it got no answer for; here,
 /// all): each event is decided once.

@@ -109,7 +109,12 @@ fn render(
                         @if let Some(ticket) = &step.ticket_id {
                             dt { "Ticket" } dd { a href={ "/console/queue?ticket=" (urlencode(ticket)) } { (ticket) } }
                         }
-                        dt { "Decision" } dd { a href={ "/console/decisions/" (step.decision_id) } { code { (step.decision_id) } } }
+                        @if let Some(decision) = &step.decision_id {
+                            dt { "Decision" } dd { a href={ "/console/decisions/" (decision) } { code { (decision) } } }
+                        }
+                        @if let Some(event) = &step.intake_id {
+                            dt { "Intake event" } dd { code { (event) } }
+                        }
                         dt { "Updated" } dd { (human::local(step.updated_at, zone)) }
                         dt { "Attempts" } dd { (step.attempts) }
                         @if let Some(error) = &step.last_error { dt { "Last error" } dd.error { (error) } }

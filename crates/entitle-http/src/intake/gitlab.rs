@@ -131,6 +131,8 @@ pub enum IssueEvent {
     Malformed {
         /// The issue's URL.
         url: String,
+        /// The issue's number in its project (`iid`), for the note on it.
+        iid: Option<u64>,
         /// The line that is wrong.
         refusal: Refusal,
     },
@@ -302,10 +304,11 @@ pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
             reason: format!("not a \"{TEMPLATE}\" request (no `## {TEMPLATE}` heading)"),
         });
     }
+    let iid = attributes.get("iid").and_then(Value::as_u64);
     Ok(match facts_of(description) {
         Ok(facts) => IssueEvent::Report {
             url,
-            iid: attributes.get("iid").and_then(Value::as_u64),
+            iid,
             action: if action == "open" {
                 IssueAction::Open
             } else {
@@ -313,6 +316,6 @@ pub fn event(body: &[u8]) -> Result<IssueEvent, Refusal> {
             },
             facts,
         },
-        Err(refusal) => IssueEvent::Malformed { url, refusal },
+        Err(refusal) => IssueEvent::Malformed { url, iid, refusal },
     })
 }

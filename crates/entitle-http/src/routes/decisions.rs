@@ -164,11 +164,12 @@ async fn decide_and_log(
     let logged = state.store().log_decision(entry).await?;
     let existing_license = logged.existing_license.as_deref().map(|license| ExistingLicense {
         action: license.into(),
-        decision_id: &license.decision_id,
+        // A license step is always a decision's.
+        decision_id: license.decision_id.as_deref().unwrap_or_default(),
         note: format!(
             "ticket `{}` already has its license action (decision {}); no second license is made",
             license.license_ticket.as_deref().unwrap_or_default(),
-            license.decision_id
+            license.decision_id.as_deref().unwrap_or_default()
         ),
     });
     let mut id = Vec::with_capacity(logged.decision_id.len() + 3);

@@ -14,8 +14,8 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use entitle_store::{
-    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision, StoreError,
-    TicketInput,
+    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision,
+    REFUSED_REQUEST_NOTE, RefusalNote, StoreError, TicketInput,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -112,16 +112,68 @@ fn answer(event: &IntakeEvent) -> Result<Response, Problem> {
     json_value(&Answer::of(event))
 }
 
-/// Records `delivery` as refused for `refusal` and answers 422, or 200 if
-/// it is a redelivery.
+/// The tracker issue a refused delivery came from, which gets a note
+/// saying what is missing when `note-refused-request` is routed.
+struct RefusedIssue<'a> {
+    url: &'a str,
+    iid: Option<u64>,
+}
+
+/// The steps of the note on `issue`, one per sink the note is routed to.
+fn refusal_notes(
+    state: &AppState,
+    issue: Option<RefusedIssue<'_>>,
+    refusal: &Refusal,
+) -> Vec<RefusalNote> {
+    let Some(issue) = issue else {
+        return Vec::new();
+    };
+    let text = format!(
+        "entitle could not take this request: {refusal}.\n\n\
+         Edit the issue so that it follows the \"{}\" template (every line filled in as the \
+         template shows); the edit is read again.",
+        gitlab::TEMPLATE
+    );
+    let payload = serde_json::json!({
+        "action": REFUSED_REQUEST_NOTE,
+        "text": text,
+        "origin": {"source": "gitlab", "issue_url": issue.url, "issue_iid": issue.iid},
+    });
+    state
+        .options()
+        .routes
+        .sinks(REFUSED_REQUEST_NOTE)
+        .iter()
+        .map(|sink| RefusalNote {
+            action_id: REFUSED_REQUEST_NOTE.to_owned(),
+            sink: sink.clone(),
+            ticket: Some(issue.url.to_owned()),
+            payload: payload.clone(),
+        })
+        .collect()
+}
+
+/// Records `delivery` as refused for `refusal` (with the note on `issue`
+/// when it is routed) and answers 422, or 200 if it is a redelivery.
 async fn refuse(
     state: &AppState,
     delivery: Delivery,
     refusal: Refusal,
 ) -> Result<Response, Problem> {
-    let event = state
+    refuse_noting(state, delivery, refusal, None).await
+}
+
+/// [`refuse`], with the note on the tracker issue `issue`.
+async fn refuse_noting(
+    state: &AppState,
+    delivery: Delivery,
+    refusal: Refusal,
+    issue: Option<RefusedIssue<'_>>,
+) -> Result<Response, Problem> {
+    let notes = refusal_notes(state, issue, &refusal);
+    let (event, _) = state
         .store()
-        .record_delivery(delivery, IntakeStatus::Refused, &refusal.to_string())
+        .record_refusal(delivery, &refusal.to_string(), notes)
         .await?;
     if event.status == IntakeStatus::Duplicate {
         return answer(&event);
@@ -204,7 +256,9 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
                 return Err(problem);
             }
             let field = field_of(problem.field.as_deref().unwrap_or("facts"));
-            return refuse(state, delivery, Refusal::new(field, problem.detail)).await;
+            let issue = refused_issue(origin.as_ref());
+            return refuse_noting(state, delivery, Refusal::new(field, problem.detail), issue)
+                .await;
         }
     };
     let token = format!("intake:{source}");
@@ -224,6 +278,18 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         }),
         Intake::Duplicate(event) => answer(&event),
     }
+}
+
+/// The tracker issue of a decision's `origin`, if it came from GitLab.
+fn refused_issue(origin: Option<&Value>) -> Option<RefusedIssue<'_>> {
+    let origin = origin?;
+    (origin.get("source")?.as_str()? == "gitlab").then(|| RefusedIssue {
+        url: origin
+            .get("issue_url")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        iid: origin.get("issue_iid").and_then(Value::as_u64),
+    })
 }
 
 /// `payload` (a step's own part, an object) with the member `origin`.
@@ -457,10 +523,11 @@ pub(super) async fn gitlab(
             delivery.subject = url;
             return ignore(&state, delivery, &reason).await;
         }
-        Ok(gitlab::IssueEvent::Malformed { url, refusal }) => {
-            delivery.subject = Some(url);
+        Ok(gitlab::IssueEvent::Malformed { url, iid, refusal }) => {
+            delivery.subject = Some(url.clone());
             delivery.policy = Some(gitlab::POLICY.to_owned());
-            return refuse(&state, delivery, refusal).await;
+            let issue = RefusedIssue { url: &url, iid };
+            return refuse_noting(&state, delivery, refusal, Some(issue)).await;
         }
         Ok(gitlab::IssueEvent::Report {
             url,

@@ -36,7 +36,7 @@ pub fn weekend_payload(action: &str, text: &str) -> Value {
 pub fn delivery<'a>(payload: &'a Value, inputs: &'a [Input]) -> Delivery<'a> {
     Delivery {
         action_row_id: "0190c1d2-aaaa-7bbb-8ccc-000000000001",
-        decision_id: "0190c1d2-0000-7000-8000-00000000d001",
+        decision_id: Some("0190c1d2-0000-7000-8000-00000000d001"),
         action_id: payload["action"].as_str().unwrap(),
         idempotency_key: KEY,
         payload,

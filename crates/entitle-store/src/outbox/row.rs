@@ -14,7 +14,8 @@ use crate::store::{Backend, Store, timestamp};
 /// Columns read into an [`ActionRecord`]: the step's (`outbox o`) and its
 /// decision's part of the payload (`decision_log d`); select them
 /// `FROM` [`FROM`].
-pub(crate) const COLUMNS: &str = "o.id AS id, o.decision_id AS decision_id, o.seq AS seq, \
+pub(crate) const COLUMNS: &str = "o.id AS id, o.decision_id AS decision_id, \
+     o.intake_id AS intake_id, o.seq AS seq, \
      o.ticket_id AS ticket_id, o.action_id AS action_id, o.sink AS sink, o.payload AS payload, \
      o.payload_form AS payload_form, o.requires AS requires, o.inputs AS inputs, \
      o.license_ticket AS license_ticket, o.generation AS generation, \
@@ -25,8 +26,9 @@ pub(crate) const COLUMNS: &str = "o.id AS id, o.decision_id AS decision_id, o.se
      d.policy AS decision_policy, d.policy_version AS decision_policy_version, \
      d.outcome AS decision_outcome, d.details AS decision_details, d.facts AS decision_facts";
 
-/// The tables [`COLUMNS`] are read from: each step with its decision.
-pub(crate) const FROM: &str = "outbox o JOIN decision_log d ON d.decision_id = o.decision_id";
+/// The tables [`COLUMNS`] are read from: each step with its decision (none
+/// for a step about an intake event).
+pub(crate) const FROM: &str = "outbox o LEFT JOIN decision_log d ON d.decision_id = o.decision_id";
 
 fn corrupt(id: &str, field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -184,7 +186,8 @@ fn record_after<R: Columns + ?Sized>(
     let created_at = r.text("created_at")?;
     let updated_at = r.text("updated_at")?;
     Ok(ActionRecord {
-        decision_id: r.text("decision_id")?,
+        decision_id: r.opt_text("decision_id")?,
+        intake_id: r.opt_text("intake_id")?,
         seq: r.u32("seq")?,
         ticket_id: r.opt_text("ticket_id")?,
         action_id: r.text("action_id")?,
@@ -263,6 +266,7 @@ pub(crate) async fn event(
 
 /// Every step of the decision of step `id`, in `seq` order, locked for
 /// update on PostgreSQL (in that order, so transitions never deadlock).
+/// (A step about an intake event has no decision: it is alone.)
 pub(crate) async fn decision_of(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -274,7 +278,7 @@ pub(crate) async fn decision_of(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM {FROM}
-         WHERE o.decision_id = (SELECT decision_id FROM outbox WHERE id = $1)
+         WHERE o.id = $1 OR o.decision_id = (SELECT decision_id FROM outbox WHERE id = $1)
          ORDER BY o.seq{lock}"
     );
     let rows = sqlx::query(&sql)

@@ -141,7 +141,11 @@ impl Store {
         let candidates = records(&rows)?;
         let mut claimed = Vec::with_capacity(candidates.len());
         for mut action in candidates {
-            let mut steps = steps_of(&mut tx, &action.decision_id).await?;
+            // A step about an intake event is a decision's only step.
+            let mut steps = match &action.decision_id {
+                Some(decision) => steps_of(&mut tx, decision).await?,
+                None => vec![action.clone()],
+            };
             let blocked = steps
                 .iter()
                 .find(|s| action.requires.contains(&s.seq) && !s.status.is_success());

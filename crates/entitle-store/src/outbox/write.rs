@@ -436,7 +436,8 @@ pub(crate) fn written_record(
     Ok(ActionRecord {
         idempotency_key: idempotency_key(&step.id, 0),
         id: step.id,
-        decision_id: decision_id.to_owned(),
+        decision_id: Some(decision_id.to_owned()),
+        intake_id: None,
         seq: step.seq,
         ticket_id: ticket.map(str::to_owned),
         action_id: step.action_id,
