@@ -9,6 +9,9 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
+#[path = "../../../tests/support/skip.rs"]
+mod skip;
+
 use entitle_core::graph::{DecisionGraph, GraphBuilder, GraphDescription};
 
 entitle_core::answers! {
@@ -214,7 +217,10 @@ fn dot_is_accepted_by_graphviz_when_installed() {
         .stderr(std::process::Stdio::piped())
         .spawn()
     else {
-        eprintln!("graphviz `dot` is not installed: skipping the syntax check");
+        skip::skip(
+            "graphviz `dot` is not installed, so the DOT text's syntax is not checked",
+            "to run it: `apt-get install -y graphviz`",
+        );
         return;
     };
     {

@@ -1539,3 +1539,43 @@ async fn an_import_reports_its_phases_and_every_step() {
     assert_eq!(phases[2].1, 0, "writing is one transaction, not counted");
     store.close().await;
 }
+
+/// A skipped test says so where a person sees it (#23 item 9): the skip line
+/// reaches `cargo test`'s output although libtest captures the test's
+/// `println!`s, and under CI the same missing server fails the test. Runs
+/// this very test binary on one PostgreSQL test, without the URL.
+#[test]
+fn a_test_without_its_server_says_skipped_past_the_capture_and_fails_under_ci() {
+    let run = |ci: bool| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["migrations_on_a_fresh_database::postgres", "--exact"])
+            .env_remove(common::POSTGRES_ENV)
+            .env_remove("CI");
+        if ci {
+            command.env("CI", "true");
+        }
+        command.output().unwrap()
+    };
+    let line =
+        "SKIPPED migrations_on_a_fresh_database::postgres: ENTITLE_TEST_POSTGRES_URL is not set";
+
+    let skipped = run(false);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    let stdout = String::from_utf8_lossy(&skipped.stdout);
+    assert!(skipped.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stderr.contains(line),
+        "stderr:\n{stderr}\nstdout:\n{stdout}"
+    );
+    assert!(stderr.contains("bash .ci/postgres.sh"), "{stderr}");
+
+    let under_ci = run(true);
+    let stdout = String::from_utf8_lossy(&under_ci.stdout);
+    assert!(!under_ci.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("CI is set, and CI must run this test") && stdout.contains(line),
+        "{stdout}"
+    );
+}

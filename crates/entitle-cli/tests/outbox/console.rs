@@ -50,12 +50,9 @@ impl Driver {
         let child = match spawned {
             Ok(child) => child,
             Err(error) => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "CI is set and `{binary}` cannot start ({error}): install chromium-driver"
-                );
-                eprintln!(
-                    "SKIPPED: `{binary}` cannot start ({error}); install chromium and chromium-driver"
+                crate::skip::skip_unless_ci(
+                    &format!("`{binary}` cannot start ({error})"),
+                    "install chromium and chromium-driver: `.ci/run` does",
                 );
                 return None;
             }

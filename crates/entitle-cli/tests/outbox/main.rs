@@ -32,6 +32,8 @@ mod provision;
 mod receiver;
 mod sequences;
 mod services;
+#[path = "../../../../tests/support/skip.rs"]
+mod skip;
 #[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
 mod smtp;
 mod weekend;

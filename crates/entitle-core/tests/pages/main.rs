@@ -3,6 +3,9 @@
 //! where the page has one, its safety rules), with the fixtures and
 //! strategies the pages share.
 
+#[path = "../../../../tests/support/skip.rs"]
+mod skip;
+
 mod emergency_support;
 mod fixtures;
 mod star_support;

@@ -8,6 +8,8 @@ mod failures;
 mod gitlab;
 mod license;
 mod receiver;
+#[path = "../../../../tests/support/skip.rs"]
+mod skip;
 mod slack;
 mod smtp;
 mod webhook;
