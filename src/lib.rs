@@ -27,5 +27,5 @@ pub mod schedule_file;
 pub use action_ids::action_ids;
 pub use catalog::{ExampleReport, RenderFormat, examples, render, schema};
 pub use config_file::{ConfigFileError, config_from_toml, config_from_toml_in, toml_error_line};
-pub use facts::{FactsError, parse_facts, without_position};
+pub use facts::{FactsError, out_of_range, parse_facts, without_position};
 pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};

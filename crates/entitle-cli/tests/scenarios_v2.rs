@@ -1,0 +1,131 @@
+//! Scenarios v2 (#22), feature by feature: for each, a file that passes and
+//! one that must fail, run by `entitle test` from `tests/scenarios/`, with
+//! the report text snapshot (`tests/snapshots/`) and the exit code.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
+)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// `entitle test ARGS` in `tests/scenarios/`: the exit code and the report.
+fn entitle_test(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::cargo_bin("entitle")
+        .unwrap()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"))
+        .arg("test")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "a report goes to standard output"
+    );
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+/// The report without its coverage block (snapshots keep to the feature).
+fn without_coverage(report: &str) -> String {
+    let mut out = String::new();
+    let mut in_coverage = false;
+    for line in report.lines() {
+        if line == "coverage:" {
+            in_coverage = true;
+            continue;
+        }
+        if in_coverage && line.starts_with(' ') {
+            continue;
+        }
+        in_coverage = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn going_on_a_skipped_scenario_is_reported_and_the_run_passes() {
+    let (code, report) = entitle_test(&["v2/going/pass.toml"]);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn going_on_a_malformed_scenario_is_one_error_and_the_others_run() {
+    let (code, report) = entitle_test(&["v2/going/fail.toml"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn going_on_names_are_unique_across_the_run_by_file_stem() {
+    let (code, report) = entitle_test(&["v2/dup"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn going_on_filter_runs_the_matching_names_only() {
+    let (code, report) = entitle_test(&["v2/going", "--filter", "fail/a month"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        report.ends_with("1 passed, 0 failed, 5 filtered out\n"),
+        "{report}"
+    );
+    // Two filters: either matches; an error of a scenario that matches
+    // is still an error.
+    let (code, report) = entitle_test(&["v2/going", "--filter", "pass/", "--filter", "misspelt"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        report.ends_with("1 passed, 0 failed, 1 error, 1 skipped, 3 filtered out\n"),
+        "{report}"
+    );
+}
+
+/// JUnit: suites by file, cases by name; an error is an `<error>` case, a
+/// skipped scenario a `<skipped>` one, both counted.
+#[test]
+fn going_on_junit_counts_errors_and_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let (code, _) = entitle_test(&["v2/going", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        (
+            root.attribute("tests"),
+            root.attribute("failures"),
+            root.attribute("errors"),
+            root.attribute("skipped")
+        ),
+        (Some("6"), Some("1"), Some("2"), Some("1"))
+    );
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
+    assert_eq!(suites, ["v2/going/fail.toml", "v2/going/pass.toml"]);
+    let errored: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("error"))
+        .map(|e| e.parent().unwrap().attribute("name").unwrap())
+        .collect();
+    assert_eq!(errored, ["an outcome misspelt", "users out of range"]);
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert_eq!(
+        skipped.attribute("message"),
+        Some("the grace rules change in #31")
+    );
+}
