@@ -359,6 +359,10 @@ pub fn run(scenario: &Scenario, base: &PolicyConfig) -> Result<ScenarioRun, Scen
         }
         (Err(e), expected) => {
             let (field, text) = match &e {
+                // The message alone: the field is said apart.
+                DecideError::Facts(facts @ crate::FactsError::Invalid { message, .. }) => {
+                    (facts.field(), message.clone())
+                }
                 DecideError::Facts(facts) => (facts.field(), facts.to_string()),
                 DecideError::Policy(policy) => (None, policy.to_string()),
             };

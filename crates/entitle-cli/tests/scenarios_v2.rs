@@ -129,3 +129,40 @@ fn going_on_junit_counts_errors_and_skips() {
         Some("the grace rules change in #31")
     );
 }
+
+#[test]
+fn refusal_expected_refusals_pass_from_facts_a_string_and_a_file() {
+    let (code, report) = entitle_test(&["v2/refusal/pass.toml"]);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn refusal_a_decision_or_another_refusal_fails_with_both_texts() {
+    let (code, report) = entitle_test(&["v2/refusal/fail.toml"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+/// The built-in corpus's expected refusals: one per bad-input class the
+/// README lists, each passing (and so each refused as it says).
+#[test]
+fn refusal_the_built_in_bad_input_classes_are_refused_as_expected() {
+    let corpus =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../entitle-core/scenarios/bad-input.toml");
+    let (code, report) = entitle_test(&[corpus.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report.ends_with("10 passed, 0 failed\n"), "{report}");
+    let text = std::fs::read_to_string(&corpus).unwrap();
+    for class in [
+        "a bad date",
+        "an unknown field",
+        "a missing field",
+        "a bad email",
+        "a bad URL",
+        "a license that ends before it starts",
+        "an unknown enum value",
+    ] {
+        assert!(text.contains(&format!("name = \"{class}\"")), "{class}");
+    }
+}
