@@ -166,3 +166,17 @@ fn refusal_the_built_in_bad_input_classes_are_refused_as_expected() {
         assert!(text.contains(&format!("name = \"{class}\"")), "{class}");
     }
 }
+
+#[test]
+fn partial_actions_fragments_and_sets_pass() {
+    let (code, report) = entitle_test(&["v2/partial/pass.toml"]);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn partial_each_unmet_expectation_is_named_with_the_decided_value() {
+    let (code, report) = entitle_test(&["v2/partial/fail.toml"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
