@@ -613,3 +613,41 @@ pub fn load_paths_all(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, ScenarioErro
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value a scenario takes from its template is reported where the
+    /// template has it; the scenario's own values where it has them.
+    #[test]
+    fn an_error_in_a_template_is_at_the_template_line() {
+        let text = "[template.t]\npolicy = \"license-status\"\nnow = 2026-11-23T10:00:00Z\nfacts = { license = { plan = \"premium\", trial = false, starts_on = \"2025-11-31\", expires_on = 2026-12-01, users = 5 } }\n\n[[scenario]]\nname = \"s\"\nextends = \"t\"\nexpect = { outcome = \"active\" }\n";
+        let loaded = load_str_all(text, ScenarioFormat::Toml, "t.toml");
+        let error = loaded.errors.first().unwrap();
+        assert_eq!(error.field.as_deref(), Some("facts.license.starts_on"));
+        let at = error.at.unwrap();
+        assert_eq!(at.line, 4);
+        assert_eq!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .get(at.column - 1..)
+                .unwrap()
+                .get(..12),
+            Some("\"2025-11-31\"")
+        );
+    }
+
+    /// A table row names its table and row; a row may not name its own
+    /// template.
+    #[test]
+    fn table_rows_are_named_and_checked() {
+        let text = "[template.t]\npolicy = \"license-status\"\nnow = 2026-11-23T10:00:00Z\nfacts = { license = { plan = \"premium\", trial = false, starts_on = 2025-11-01, expires_on = 2026-12-01, users = 5 } }\n\n[[table]]\nname = \"tab\"\nextends = \"t\"\nrows = [ { expect = { outcome = \"active\" } }, { extends = \"t\", expect = { outcome = \"active\" } } ]\n";
+        let loaded = load_str_all(text, ScenarioFormat::Toml, "t.toml");
+        assert_eq!(loaded.scenarios.len(), 1);
+        assert_eq!(loaded.scenarios[0].name, "tab: row 1");
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].scenario.as_deref(), Some("tab: row 2"));
+    }
+}

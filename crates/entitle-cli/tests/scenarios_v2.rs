@@ -180,3 +180,42 @@ fn partial_each_unmet_expectation_is_named_with_the_decided_value() {
     assert_eq!(code, Some(1));
     insta::assert_snapshot!(without_coverage(&report));
 }
+
+#[test]
+fn templates_tables_and_relative_dates_pass() {
+    let (code, report) = entitle_test(&["v2/templates/pass.toml"]);
+    assert_eq!(code, Some(0), "{report}");
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+#[test]
+fn templates_a_failing_row_and_unusable_templates_are_named() {
+    let (code, report) = entitle_test(&["v2/templates/fail.toml"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
+
+/// Each row of a table is its own test case in JUnit, named `TABLE: ROW`.
+#[test]
+fn templates_each_row_is_a_junit_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let (code, _) = entitle_test(&["v2/templates/pass.toml", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let rows: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .filter(|n| n.starts_with("grace boundary: "))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "grace boundary: expired 13 days ago",
+            "grace boundary: expired 14 days ago",
+            "grace boundary: expired 60 days ago"
+        ]
+    );
+}
