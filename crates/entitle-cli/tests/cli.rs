@@ -1015,3 +1015,37 @@ fn list_commands_take_one_format_flag() {
         }
     }
 }
+
+/// A whole number too large for any integer type says it is out of range,
+/// with the field's range (it read `floating point 1e+20`, #22).
+#[test]
+fn decide_says_an_integer_is_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    std::fs::write(
+        &facts,
+        r#"{"license": {"plan": "premium", "trial": false, "starts_on": "2025-11-17", "expires_on": "2026-11-30", "users": 100000000000000000000}}"#,
+    )
+    .unwrap();
+    let output = assert_cmd::Command::cargo_bin("entitle")
+        .unwrap()
+        .args([
+            "decide",
+            "license-status",
+            "--now",
+            "2026-11-23T10:00:00Z",
+            "--facts",
+        ])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "at `license.users`: `100000000000000000000` is out of range: expected a whole number from 0 to 4294967295"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("floating point"), "{stderr}");
+}

@@ -219,3 +219,35 @@ fn templates_each_row_is_a_junit_case() {
         ]
     );
 }
+
+/// The built-in license-emergency scenarios take every edge and every
+/// outcome of both sub-graphs.
+#[test]
+fn coverage_the_built_in_composite_policy_is_covered_outcome_by_sub_graph() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../entitle-core/scenarios/license-emergency.toml");
+    let (code, report) = entitle_test(&[corpus.to_str().unwrap(), "--min-edge-coverage", "100"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("license-emergency: 14 scenarios, edges 26/26 (100.0%), outcomes 12/12\n"),
+        "{report}"
+    );
+}
+
+/// One weekend scenario: the outcomes it leaves are named by sub-graph,
+/// each once (`weekday/not-lapsed`, not a second `not-lapsed`).
+#[test]
+fn coverage_untaken_outcomes_are_named_by_sub_graph_each_once() {
+    let (code, report) = entitle_test(&["v2/coverage/weekend.toml", "--min-edge-coverage", "50"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(report);
+}
+
+/// A whole number out of range in a scenario file, JSON or TOML, says so
+/// (not `floating point 1e+20`), at the line and column of the file.
+#[test]
+fn range_an_integer_out_of_range_says_so() {
+    let (code, report) = entitle_test(&["v2/range"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(without_coverage(&report));
+}
