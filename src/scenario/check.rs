@@ -164,6 +164,16 @@ pub(crate) fn check_entry(
             ScenarioProblem::Shape(e.into_inner().to_string()),
         )
     })?;
+    for (field, value) in [("policy", &raw.policy), ("now", &raw.now)] {
+        if value.is_empty() {
+            return Err(place.fail(
+                Some(field.into()),
+                ScenarioProblem::Shape(format!(
+                    "missing field `{field}` (in the scenario, its table or the template it extends)"
+                )),
+            ));
+        }
+    }
     if let Some(reason) = raw.skip {
         return Ok(Loaded::Skipped(Skipped {
             file: place.file.to_owned(),

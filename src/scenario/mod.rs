@@ -3,25 +3,40 @@
 //! A scenario names a policy, the instant `now`, the facts, optional
 //! configuration overrides, and the expectation: the outcome and, if given, a
 //! subset of the outcome's `details`, `stable_until` (an instant, or
-//! `"never"`) and the whole path as `node=answer` steps. Files hold many
-//! named scenarios, in TOML or JSON (the same shape, see [`json_schema`]):
+//! `"never"`) and the whole path as `node=answer` steps; or the refusal
+//! (`expect.error`). Files hold many named scenarios, in TOML or JSON (the
+//! same shape, see [`json_schema`]):
 //!
 //! ```toml
-//! [[scenario]]
-//! name = "a renewal that starts next week"
+//! [template.premium]                          # a base scenarios extend
 //! policy = "license-status"
 //! now = 2026-11-23T10:00:00Z
-//! config = { timezone = "Europe/Berlin" }   # optional overrides
+//! facts = { license = { plan = "premium", trial = false, starts_on = "now - 52 weeks", expires_on = "now + 30 days", users = 50 } }
 //!
-//! [scenario.facts]
-//! license = { plan = "premium", trial = false, starts_on = 2026-12-01, expires_on = 2027-12-01, users = 50 }
+//! [[scenario]]
+//! name = "a renewal that starts next week"
+//! extends = "premium"                         # deep merge, then `remove`
+//! config = { timezone = "Europe/Berlin" }     # optional overrides
+//! facts = { license = { starts_on = 2026-12-01, expires_on = 2027-12-01 } }
 //!
 //! [scenario.expect]
 //! outcome = "not-started"
 //! stable_until = "2026-11-30T23:00:00Z"      # optional; or "never"
 //! path = ["has-started=no"]                  # optional: every step
-//! details = { days_remaining = 8 }           # optional subset
+//! details = { days_remaining = 8 }           # optional subset, each exact
 //! absent = ["reviewer"]                      # optional: detail keys not there
+//! # also: contains, sets, actions = { include, exclude, text }
+//!
+//! [[scenario]]
+//! name = "a date that does not exist"
+//! extends = "premium"
+//! facts = { license = { expires_on = "2026-11-31" } }
+//! expect.error = { field = "license.expires_on", message = "no such day" }
+//!
+//! [[table]]                                   # one base, a test per row
+//! name = "grace period"
+//! extends = "premium"
+//! rows = [{ name = "expired 14 days ago", facts = { license = { expires_on = "now - 14 days" } }, expect = { outcome = "grace-ended-recently" } }]
 //! ```
 //!
 //! A configuration override may carry a monitoring schedule
@@ -31,13 +46,16 @@
 //! Loading checks everything that does not need a decision: the shape, the
 //! policy id, the instant, the facts against the policy's facts type (a date
 //! typo is an error naming `facts.license.expires_on`), the overrides
-//! against [`PolicyConfig`](crate::config::PolicyConfig), the outcome id, the detail keys and every path
-//! step against the policy's graph. Any of these is a [`ScenarioError`]
-//! naming the file, the scenario and the field, never a failed scenario.
+//! against [`PolicyConfig`](crate::config::PolicyConfig), the outcome id,
+//! the detail keys and every path step against the policy's graph. Any of
+//! these is a [`ScenarioError`] naming the file, the line and column in the
+//! file as written, the scenario and the field, never a failed scenario;
+//! [`load_paths_all`] goes on past it, a [`LoadedFile`] per file.
 //! [`run`](run::run) then decides a scenario through the JSON boundary
 //! ([`crate::decide_json`]) and lists the [`Mismatch`](run::Mismatch)es;
 //! [`coverage`](coverage::coverage) reports the edges and outcomes of each
-//! policy that no scenario took.
+//! policy that no scenario took; [`save`] turns logged decisions into
+//! scenarios.
 //!
 //! The policies' own worked examples are the built-in [`corpus`]: one file
 //! per policy; [`examples`] reads one policy's file with typed facts.
@@ -50,6 +68,7 @@ mod load;
 mod raw;
 mod relative;
 pub mod run;
+pub mod save;
 mod shape;
 mod source;
 mod template;

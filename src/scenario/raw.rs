@@ -100,9 +100,13 @@ pub(crate) struct RawScenario {
     /// Do not run the scenario; the reason is reported.
     #[serde(default)]
     pub skip: Option<String>,
-    /// The policy id (`entitle policies` lists them).
+    /// The policy id (`entitle policies` lists them); required, here or
+    /// in the template the scenario extends.
+    #[serde(default)]
     pub policy: String,
-    /// The instant to decide at, RFC 3339 (`2026-11-23T10:00:00Z`).
+    /// The instant to decide at, RFC 3339 (`2026-11-23T10:00:00Z`);
+    /// required, here or in the template the scenario extends.
+    #[serde(default)]
     pub now: String,
     /// The facts, as `entitle decide` reads them (`entitle schema POLICY`).
     /// A string value `now - 17 days` (days or weeks: a date; hours,

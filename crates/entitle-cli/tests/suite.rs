@@ -257,6 +257,60 @@ fn schema_scenario_prints_the_format() {
         .map(String::as_str)
         .collect();
     assert_eq!(keys, ["scenario", "table", "template"]);
+    // Every feature of the format is described.
+    let defs = &schema["$defs"];
+    let properties = |def: &str| -> Vec<String> {
+        let mut keys: Vec<String> = defs[def]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        properties("RawScenario"),
+        [
+            "config",
+            "expect",
+            "extends",
+            "facts",
+            "facts_file",
+            "name",
+            "now",
+            "policy",
+            "raw_facts",
+            "remove",
+            "skip"
+        ]
+    );
+    assert_eq!(
+        properties("RawExpect"),
+        [
+            "absent",
+            "actions",
+            "contains",
+            "details",
+            "error",
+            "outcome",
+            "path",
+            "sets",
+            "stable_until"
+        ]
+    );
+    assert_eq!(properties("RawRefusal"), ["field", "message"]);
+    assert_eq!(properties("RawActions"), ["exclude", "include", "text"]);
+    assert_eq!(
+        properties("RawTable"),
+        [
+            "config", "extends", "facts", "name", "now", "policy", "remove", "rows", "skip"
+        ]
+    );
+    assert_eq!(
+        schema["$defs"]["RawScenario"]["required"],
+        serde_json::json!(["name", "expect"])
+    );
 }
 
 /// A `--junit` path that cannot be written (a directory) is bad input,
