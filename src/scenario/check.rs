@@ -235,7 +235,6 @@ fn check(
     Ok(Scenario {
         file: place.file.to_owned(),
         name: raw.name,
-        position: place.start(),
         policy: shape.id,
         now,
         facts,

@@ -67,7 +67,7 @@ fn first_error(loaded: LoadedFile) -> Result<Vec<Scenario>, ScenarioError> {
 /// `format`: a scenario that cannot be used is an error of its own and
 /// the others still load; a file that cannot be read at all is one error.
 pub fn load_str_all(text: &str, format: ScenarioFormat, file: &str) -> LoadedFile {
-    load_text(text, format, file, &mut HashMap::new())
+    load_text(text, format, file, &mut HashMap::new(), &mut HashMap::new())
 }
 
 fn file_error(file: &str, at: Option<super::Position>, problem: ScenarioProblem) -> LoadedFile {
@@ -99,6 +99,7 @@ fn load_text(
     format: ScenarioFormat,
     file: &str,
     shapes: &mut HashMap<String, PolicyShape>,
+    seen: &mut HashMap<String, String>,
 ) -> LoadedFile {
     let source = match format {
         ScenarioFormat::Json => Source::json(text).map_err(|e| {
@@ -291,7 +292,19 @@ fn load_text(
             }
         };
         match check_entry(document, &place, shapes) {
-            Ok(Loaded::Scenario(scenario)) => loaded.scenarios.push(*scenario),
+            Ok(Loaded::Scenario(scenario)) => {
+                // The run-wide name: unique across the files of a run.
+                let id = scenario.id();
+                if let Some(first) = seen.get(&id) {
+                    loaded.errors.push(place.fail(
+                        Some("name".into()),
+                        ScenarioProblem::DuplicateId(id, first.clone()),
+                    ));
+                } else {
+                    seen.insert(id, file.to_owned());
+                    loaded.scenarios.push(*scenario);
+                }
+            }
             Ok(Loaded::Skipped(skipped)) => loaded.skipped.push(skipped),
             Err(error) => loaded.errors.push(error),
         }
@@ -465,10 +478,14 @@ pub fn load_file(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 /// Reads and checks every scenario of one file (see [`load_file`] for the
 /// files read and [`load_str_all`] for what one bad scenario does).
 pub fn load_file_all(path: &Path) -> LoadedFile {
-    load_file_with(path, &mut HashMap::new())
+    load_file_with(path, &mut HashMap::new(), &mut HashMap::new())
 }
 
-fn load_file_with(path: &Path, shapes: &mut HashMap<String, PolicyShape>) -> LoadedFile {
+fn load_file_with(
+    path: &Path,
+    shapes: &mut HashMap<String, PolicyShape>,
+    seen: &mut HashMap<String, String>,
+) -> LoadedFile {
     let file = path.display().to_string();
     let error = |problem| file_error(&file, None, problem);
     let metadata = match std::fs::metadata(path) {
@@ -494,7 +511,7 @@ fn load_file_with(path: &Path, shapes: &mut HashMap<String, PolicyShape>) -> Loa
         )));
     }
     match std::fs::read_to_string(path) {
-        Ok(text) => load_text(&text, format, &file, shapes),
+        Ok(text) => load_text(&text, format, &file, shapes, seen),
         Err(e) => error(ScenarioProblem::Io(e.to_string())),
     }
 }
@@ -591,25 +608,7 @@ pub fn load_paths_all(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, ScenarioErro
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut files = Vec::new();
     for path in scenario_files(paths)? {
-        let mut loaded = load_file_with(&path, &mut shapes);
-        let mut kept = Vec::with_capacity(loaded.scenarios.len());
-        for scenario in std::mem::take(&mut loaded.scenarios) {
-            let id = scenario.id();
-            if let Some(first) = seen.get(&id) {
-                loaded.errors.push(ScenarioError {
-                    file: scenario.file.clone(),
-                    at: scenario.position,
-                    scenario: Some(scenario.name.clone()),
-                    field: Some("name".into()),
-                    problem: Box::new(ScenarioProblem::DuplicateId(id, first.clone())),
-                });
-            } else {
-                seen.insert(id, scenario.file.clone());
-                kept.push(scenario);
-            }
-        }
-        loaded.scenarios = kept;
-        files.push(loaded);
+        files.push(load_file_with(&path, &mut shapes, &mut seen));
     }
     Ok(files)
 }

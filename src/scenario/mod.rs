@@ -116,8 +116,6 @@ pub struct Scenario {
     pub file: String,
     /// Its name, unique within the file (`TABLE: ROW` for a table's row).
     pub name: String,
-    /// Where it starts in its file.
-    pub position: Option<Position>,
     /// The policy id.
     pub policy: &'static str,
     /// The instant to decide at.

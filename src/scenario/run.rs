@@ -320,7 +320,7 @@ pub fn scenario_config(
     merge_config(base, &scenario.config).map_err(|(key, message)| ScenarioError {
         file: scenario.file.clone(),
         scenario: Some(scenario.name.clone()),
-        at: scenario.position,
+        at: None,
         field: Some(key.map_or_else(|| "config".to_owned(), |k| format!("config.{k}"))),
         problem: Box::new(ScenarioProblem::BadConfig(message)),
     })
@@ -351,7 +351,7 @@ pub fn run(scenario: &Scenario, base: &PolicyConfig) -> Result<ScenarioRun, Scen
         (Err(DecideError::Policy(e)), _) if !matches!(e.fault(), crate::policy::Fault::Request) => {
             return Err(ScenarioError {
                 file: scenario.file.clone(),
-                at: scenario.position,
+                at: None,
                 scenario: Some(scenario.name.clone()),
                 field: None,
                 problem: Box::new(ScenarioProblem::Decide(e.to_string())),

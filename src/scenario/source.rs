@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 use toml::Spanned;
@@ -30,14 +31,28 @@ impl std::fmt::Display for Position {
     }
 }
 
-/// A parsed scenario file: the document and the span of each value.
+/// A parsed scenario file: the document and, read the first time an error
+/// needs them, the span of each value.
 #[derive(Debug)]
 pub(crate) struct Source<'t> {
     text: &'t str,
     /// The document as JSON (TOML dates and instants as their RFC 3339
     /// text).
     pub(crate) document: Value,
-    spans: HashMap<String, Range<usize>>,
+    /// The parsed TOML, kept for its spans (`None` for JSON).
+    toml: Option<Spanned<DeTable<'t>>>,
+    /// The span of each value by dotted path: built when first asked (a
+    /// file that loads cleanly never needs it).
+    spans: OnceLock<HashMap<String, Range<usize>>>,
+    /// The byte offset of each line's start (a position is a binary
+    /// search, not a count from the top: a file of 1,000 scenarios).
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// `path` and `key` joined as the dotted path (`a.b`, `a[0]`).
@@ -63,30 +78,46 @@ impl<'t> Source<'t> {
     /// Reads TOML text; the error is the parser's.
     pub(crate) fn toml(text: &'t str) -> Result<Source<'t>, toml::de::Error> {
         let table = DeTable::parse(text)?;
-        let mut spans = HashMap::new();
-        let document = toml_table(table.get_ref(), "", &mut spans);
+        let document = toml_table(table.get_ref(), None);
         Ok(Source {
             text,
             document,
-            spans,
+            toml: Some(table),
+            spans: OnceLock::new(),
+            line_starts: OnceLock::new(),
         })
     }
 
     /// Reads JSON text; the error is serde_json's.
     pub(crate) fn json(text: &'t str) -> Result<Source<'t>, serde_json::Error> {
         let document: Value = serde_json::from_str(text)?;
-        let mut spans = HashMap::new();
-        let mut scanner = JsonScanner {
-            bytes: text.as_bytes(),
-            at: 0,
-            spans: &mut spans,
-            depth: 0,
-        };
-        scanner.value(String::new());
         Ok(Source {
             text,
             document,
-            spans,
+            toml: None,
+            spans: OnceLock::new(),
+            line_starts: OnceLock::new(),
+        })
+    }
+
+    fn spans(&self) -> &HashMap<String, Range<usize>> {
+        self.spans.get_or_init(|| {
+            let mut spans = HashMap::new();
+            match &self.toml {
+                Some(table) => {
+                    toml_table(table.get_ref(), Some(("", &mut spans)));
+                }
+                None => {
+                    let mut scanner = JsonScanner {
+                        bytes: self.text.as_bytes(),
+                        at: 0,
+                        spans: &mut spans,
+                        depth: 0,
+                    };
+                    scanner.value(String::new());
+                }
+            }
+            spans
         })
     }
 
@@ -95,7 +126,7 @@ impl<'t> Source<'t> {
     fn span(&self, path: &str) -> Option<Range<usize>> {
         let mut path = path;
         loop {
-            if let Some(span) = self.spans.get(path) {
+            if let Some(span) = self.spans().get(path) {
                 return Some(span.clone());
             }
             if path.is_empty() {
@@ -108,36 +139,50 @@ impl<'t> Source<'t> {
 
     /// True when the file itself holds a value at `path`.
     pub(crate) fn has(&self, path: &str) -> bool {
-        self.spans.contains_key(path)
+        self.spans().contains_key(path)
     }
 
     /// Where the value at `path` (or its nearest enclosing one) starts.
     pub(crate) fn position(&self, path: &str) -> Option<Position> {
-        self.span(path).map(|s| position_of(self.text, s.start))
+        let at = self.span(path)?.start.min(self.text.len());
+        let starts = self.line_starts.get_or_init(|| line_starts(self.text));
+        let line = starts.partition_point(|&start| start <= at);
+        let start = starts.get(line.checked_sub(1)?).copied()?;
+        let column = 1 + self.text.get(start..at).map_or(0, |s| s.chars().count());
+        Some(Position { line, column })
     }
 
     /// The text of the value at exactly `path`, as written.
     pub(crate) fn literal(&self, path: &str) -> Option<&'t str> {
-        self.spans.get(path).and_then(|s| self.text.get(s.clone()))
+        self.spans()
+            .get(path)
+            .and_then(|s| self.text.get(s.clone()))
     }
 }
 
-fn toml_table(table: &DeTable<'_>, path: &str, spans: &mut HashMap<String, Range<usize>>) -> Value {
+/// Where [`toml_table`] records spans: the path so far and the map (`None`:
+/// only the document is wanted).
+type Record<'a, 'm> = Option<(&'a str, &'m mut HashMap<String, Range<usize>>)>;
+
+fn toml_table(table: &DeTable<'_>, mut record: Record<'_, '_>) -> Value {
     let mut map = Map::new();
     for (key, value) in table.iter() {
-        let here = join(path, key.get_ref());
-        let converted = toml_value(value, &here, spans);
+        let converted = match record.as_mut() {
+            Some((path, spans)) => {
+                let here = join(path, key.get_ref());
+                toml_value(value, Some((&here, &mut **spans)))
+            }
+            None => toml_value(value, None),
+        };
         map.insert(key.get_ref().to_string(), converted);
     }
     Value::Object(map)
 }
 
-fn toml_value(
-    value: &Spanned<DeValue<'_>>,
-    path: &str,
-    spans: &mut HashMap<String, Range<usize>>,
-) -> Value {
-    spans.insert(path.to_owned(), value.span());
+fn toml_value(value: &Spanned<DeValue<'_>>, mut record: Record<'_, '_>) -> Value {
+    if let Some((path, spans)) = record.as_mut() {
+        spans.insert((*path).to_owned(), value.span());
+    }
     match value.get_ref() {
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => toml_integer(i.as_str(), i.radix()),
@@ -154,10 +199,16 @@ fn toml_value(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| toml_value(item, &format!("{path}[{i}]"), spans))
+                .map(|(i, item)| match record.as_mut() {
+                    Some((path, spans)) => {
+                        let here = format!("{path}[{i}]");
+                        toml_value(item, Some((&here, &mut **spans)))
+                    }
+                    None => toml_value(item, None),
+                })
                 .collect(),
         ),
-        DeValue::Table(table) => toml_table(table, path, spans),
+        DeValue::Table(table) => toml_table(table, record),
     }
 }
 
