@@ -95,9 +95,14 @@ fn explain<T: DeserializeOwned>(input: &[u8]) -> Result<T, FactsError> {
     let mut de = serde_json::Deserializer::from_slice(input);
     let value: T = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|error| {
         let path = known_path(error.path());
+        let inner = error.into_inner();
+        let literal = number_at(input, inner.line(), inner.column());
+        let message = in_json_words(&inner.to_string(), input);
         FactsError::Invalid {
             path,
-            message: in_json_words(&error.into_inner().to_string(), input),
+            message: literal
+                .and_then(|literal| out_of_range(&message, literal))
+                .unwrap_or(message),
         }
     })?;
     de.end().map_err(|error| FactsError::Invalid {
@@ -175,6 +180,58 @@ impl FactsError {
             (path, None) => path.clone(),
         }
     }
+}
+
+/// The number literal that ends at (or holds) line `line`, column
+/// `column` of `input` (serde_json's position of a value it refused).
+fn number_at(input: &[u8], line: usize, column: usize) -> Option<&str> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        input
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?
+    };
+    let at = (line_start + column).min(input.len());
+    let number = |b: &u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let mut start = at;
+    while start > line_start && input.get(start - 1).is_some_and(number) {
+        start -= 1;
+    }
+    let mut end = at;
+    while input.get(end).is_some_and(number) {
+        end += 1;
+    }
+    std::str::from_utf8(input.get(start..end)?)
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// serde's message for a whole number too large for any integer type
+/// (serde_json reads it as a float: `invalid type: floating point
+/// `1e20`, expected a whole number from 0 to 4294967295`), said as it is
+/// when `literal`, the value as written, is a whole number: `` `100000000000000000000`
+/// is out of range: expected a whole number from 0 to 4294967295 ``.
+/// `None` when the message is another or the literal is a fraction.
+pub fn out_of_range(message: &str, literal: &str) -> Option<String> {
+    const FLOAT: &str = "invalid type: floating point `";
+    let start = message.find(FLOAT)?;
+    let rest = message.get(start + FLOAT.len()..)?;
+    let (_, expected) = rest.split_once("`, ")?;
+    let digits = literal.strip_prefix('-').unwrap_or(literal);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !expected.starts_with("expected a whole number") {
+        return None;
+    }
+    Some(format!(
+        "{}`{literal}` is out of range: {expected}",
+        message.get(..start).unwrap_or("")
+    ))
 }
 
 /// The field path up to the first segment whose key is not known yet (the

@@ -192,8 +192,8 @@ fn schedule_examples(out: &mut String, policy: &str) {
             .unwrap_or_default();
         let cell = |key: &str| {
             run.got
-                .details
-                .get(key)
+                .as_ref()
+                .and_then(|got| got.details.get(key))
                 .and_then(|v| v.as_str())
                 .map_or_else(|| "(none)".to_owned(), |v| format!("`{v}`"))
         };

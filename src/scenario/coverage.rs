@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::run::ScenarioRun;
-use super::shape::policy_shape;
+use super::shape::{policy_shape, qualified_outcome};
 use crate::policy::PolicyError;
 
 /// The coverage of one policy by a set of decided scenarios.
@@ -23,17 +23,20 @@ pub struct PolicyCoverage {
     pub edges_not_taken: Vec<String>,
     /// How many outcomes the policy has.
     pub outcomes: usize,
-    /// The outcomes no scenario reached, in declaration order.
-    pub outcomes_not_taken: Vec<&'static str>,
+    /// The outcomes no scenario reached, each once, named by the sub-graph
+    /// that reaches it when the policy has sub-graphs
+    /// (`weekend/not-lapsed`), in path order.
+    pub outcomes_not_taken: Vec<String>,
 }
 
 /// The coverage of every policy that at least one of `runs` decided, in
 /// registry order. Coverage counts what was decided, whether or not the
-/// scenario passed.
+/// scenario passed; a refused scenario took nothing.
 pub fn coverage(runs: &[ScenarioRun]) -> Result<Vec<PolicyCoverage>, PolicyError> {
     let mut report = Vec::new();
     for info in crate::policies::POLICIES {
         let mine: Vec<&ScenarioRun> = runs.iter().filter(|r| r.policy == info.id).collect();
+        let decided: Vec<&super::run::Got> = mine.iter().filter_map(|r| r.got.as_ref()).collect();
         if mine.is_empty() {
             continue;
         }
@@ -41,14 +44,18 @@ pub fn coverage(runs: &[ScenarioRun]) -> Result<Vec<PolicyCoverage>, PolicyError
         let edges_not_taken: Vec<String> = shape
             .edges
             .iter()
-            .filter(|edge| !mine.iter().any(|r| r.got.path.contains(edge)))
+            .filter(|edge| !decided.iter().any(|g| g.path.contains(edge)))
             .cloned()
             .collect();
-        let outcomes_not_taken = shape
-            .outcomes
+        let taken: Vec<String> = decided
             .iter()
-            .copied()
-            .filter(|o| !mine.iter().any(|r| r.got.outcome == *o))
+            .map(|g| qualified_outcome(&g.path, g.outcome))
+            .collect();
+        let outcomes_not_taken: Vec<String> = shape
+            .qualified_outcomes
+            .iter()
+            .filter(|o| !taken.contains(o))
+            .cloned()
             .collect();
         let edges = shape.edges.len();
         let edges_taken = edges - edges_not_taken.len();
@@ -65,7 +72,7 @@ pub fn coverage(runs: &[ScenarioRun]) -> Result<Vec<PolicyCoverage>, PolicyError
             edges_taken,
             edge_coverage_pct,
             edges_not_taken,
-            outcomes: shape.outcomes.len(),
+            outcomes: shape.qualified_outcomes.len(),
             outcomes_not_taken,
         });
     }

@@ -54,12 +54,17 @@ pub fn examples_in<P: Registered>(
 ) -> Result<Vec<Example<P::Facts>>, ScenarioError> {
     let error = |scenario: &str, field: &str, problem| ScenarioError {
         file: file.to_owned(),
+        at: None,
         scenario: Some(scenario.to_owned()),
         field: Some(field.to_owned()),
         problem: Box::new(problem),
     };
     let mut examples = Vec::new();
     for scenario in load_str(text, ScenarioFormat::Toml, file)? {
+        // An expected refusal has no facts of the policy's type.
+        if scenario.expect.error.is_some() {
+            continue;
+        }
         if scenario.policy != P::ID {
             return Err(error(
                 &scenario.name,

@@ -1,14 +1,16 @@
 //! Reading scenario files: TOML or JSON to checked [`Scenario`]s.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::shape::{PolicyShape, policy_shape};
-use super::{DETAIL_KEYS, Expect, Scenario, ScenarioError, ScenarioProblem, StableUntil};
+use super::check::{Loaded, Place, check_entry};
+use super::raw::RawFile;
+use super::shape::PolicyShape;
+use super::source::{Source, position_of};
+use super::template::{Applied, EXTENDS, REMOVE, Templates, apply};
+use super::{LoadedFile, Scenario, ScenarioError, ScenarioProblem};
 use crate::config::PolicyConfig;
 
 /// The syntax of a scenario file.
@@ -38,276 +40,326 @@ impl ScenarioFormat {
     }
 }
 
-/// A scenario file as written (the JSON Schema is derived from it).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "entitle scenario file")]
-pub(crate) struct RawFile {
-    /// The scenarios, each with a name unique within the file.
-    #[expect(
-        dead_code,
-        reason = "read only through the derived JSON Schema; the loader reads each scenario by itself"
-    )]
-    pub scenario: Vec<RawScenario>,
-}
-
-/// One scenario as written.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawScenario {
-    /// A name, unique within the file, shown when the scenario fails.
-    pub name: String,
-    /// The policy id (`entitle policies` lists them).
-    pub policy: String,
-    /// The instant to decide at, RFC 3339 (`2026-11-23T10:00:00Z`).
-    pub now: String,
-    /// The facts, as `entitle decide` reads them (`entitle schema POLICY`).
-    pub facts: Map<String, Value>,
-    /// Configuration keys that override the base configuration
-    /// (`grace_period_days`, `timezone`, ...).
-    #[serde(default)]
-    pub config: Map<String, Value>,
-    /// What the decision must be.
-    pub expect: RawExpect,
-}
-
-/// The expectation as written.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawExpect {
-    /// The outcome id.
-    pub outcome: String,
-    /// A subset of the outcome's details by key (`actions` by action ids).
-    #[serde(default)]
-    pub details: Map<String, Value>,
-    /// Detail keys the decision must not have (`["reviewer"]`).
-    #[serde(default)]
-    pub absent: Vec<String>,
-    /// When the decision changes (RFC 3339), or `"never"`.
-    #[serde(default)]
-    pub stable_until: Option<String>,
-    /// The whole path from the root, as `node=answer` steps.
-    #[serde(default)]
-    pub path: Option<Vec<String>>,
-}
-
 /// The JSON Schema of a scenario file (`entitle schema --scenario`).
 pub fn json_schema() -> Value {
     schemars::schema_for!(RawFile).to_value()
 }
 
 /// Reads and checks the scenarios of `text`, a file named `file` in
-/// `format`.
+/// `format`: the scenarios, or the first error (see [`load_str_all`] for
+/// all of them). Scenarios marked `skip` are left out.
 pub fn load_str(
     text: &str,
     format: ScenarioFormat,
     file: &str,
 ) -> Result<Vec<Scenario>, ScenarioError> {
-    let error = |scenario: Option<String>, field: Option<String>, problem| ScenarioError {
-        file: file.to_owned(),
-        scenario,
-        field,
-        problem: Box::new(problem),
-    };
-    let document = match format {
-        ScenarioFormat::Json => serde_json::from_str::<Value>(text).map_err(|e| {
-            error(
-                None,
-                None,
-                ScenarioProblem::Syntax {
-                    format: format.name(),
-                    message: crate::input::short_quotes(&e.to_string()),
-                },
-            )
-        })?,
-        ScenarioFormat::Toml => toml::from_str::<toml::Table>(text)
-            .map(|t| toml_to_json(toml::Value::Table(t)))
-            .map_err(|e| {
-                let (scenario, field) = toml_place(text, &e);
-                error(
-                    scenario,
-                    field,
-                    ScenarioProblem::Syntax {
-                        format: format.name(),
-                        message: toml_message(text, &e),
-                    },
-                )
-            })?,
-    };
-    let Value::Object(mut top) = document else {
-        return Err(error(
-            None,
-            None,
-            ScenarioProblem::Shape("expected a table/object with a `scenario` array".into()),
-        ));
-    };
-    if let Some(key) = top.keys().find(|k| *k != "scenario") {
-        return Err(error(
-            None,
-            Some(key.clone()),
-            ScenarioProblem::Shape("unknown top-level key; expected only `scenario`".into()),
-        ));
-    }
-    let entries = match top.remove("scenario") {
-        Some(Value::Array(entries)) => entries,
-        Some(_) => {
-            return Err(error(
-                None,
-                Some("scenario".into()),
-                ScenarioProblem::Shape("expected an array of scenarios (`[[scenario]]`)".into()),
-            ));
-        }
-        None => Vec::new(),
-    };
-    if entries.is_empty() {
-        return Err(error(None, None, ScenarioProblem::Empty));
-    }
-    let mut shapes: HashMap<String, PolicyShape> = HashMap::new();
-    let mut names = HashSet::new();
-    let mut scenarios = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.into_iter().enumerate() {
-        let label = entry
-            .get("name")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("#{}", index + 1), str::to_owned);
-        let fail = |field: Option<String>, problem| error(Some(label.clone()), field, problem);
-        // An array is no scenario: not read positionally.
-        let entry = crate::input::ObjectsOnly(entry);
-        let raw: RawScenario = serde_path_to_error::deserialize(entry).map_err(|e| {
-            let path = e.path().to_string();
-            fail(
-                (path != ".").then_some(path),
-                ScenarioProblem::Shape(e.into_inner().to_string()),
-            )
-        })?;
-        if !names.insert(raw.name.clone()) {
-            return Err(fail(Some("name".into()), ScenarioProblem::DuplicateName));
-        }
-        if !shapes.contains_key(&raw.policy) {
-            let shape = policy_shape(&raw.policy).map_err(|e| match e {
-                crate::policy::PolicyError::UnknownPolicy(id) => {
-                    fail(Some("policy".into()), ScenarioProblem::UnknownPolicy(id))
-                }
-                other => fail(
-                    Some("policy".into()),
-                    ScenarioProblem::Decide(other.to_string()),
-                ),
-            })?;
-            shapes.insert(raw.policy.clone(), shape);
-        }
-        let Some(shape) = shapes.get(&raw.policy) else {
-            return Err(fail(
-                Some("policy".into()),
-                ScenarioProblem::UnknownPolicy(raw.policy),
-            ));
-        };
-        scenarios.push(check(raw, shape, file, &fail)?);
-    }
-    Ok(scenarios)
+    first_error(load_str_all(text, format, file))
 }
 
-fn check(
-    raw: RawScenario,
-    shape: &PolicyShape,
+fn first_error(loaded: LoadedFile) -> Result<Vec<Scenario>, ScenarioError> {
+    match loaded.errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(loaded.scenarios),
+    }
+}
+
+/// Reads and checks every scenario of `text`, a file named `file` in
+/// `format`: a scenario that cannot be used is an error of its own and
+/// the others still load; a file that cannot be read at all is one error.
+pub fn load_str_all(text: &str, format: ScenarioFormat, file: &str) -> LoadedFile {
+    load_text(text, format, file, &mut HashMap::new(), &mut HashMap::new())
+}
+
+fn file_error(file: &str, at: Option<super::Position>, problem: ScenarioProblem) -> LoadedFile {
+    LoadedFile {
+        file: file.to_owned(),
+        errors: vec![ScenarioError {
+            file: file.to_owned(),
+            at,
+            scenario: None,
+            field: None,
+            problem: Box::new(problem),
+        }],
+        ..LoadedFile::default()
+    }
+}
+
+/// An entry of a file, before templates: its label, its keys and where it
+/// is (see [`Place`]).
+struct Entry {
+    label: String,
+    keys: Map<String, Value>,
+    prefixes: Vec<String>,
+    /// A table's base, which a row changes, with its template chain.
+    base: Option<Applied>,
+}
+
+fn load_text(
+    text: &str,
+    format: ScenarioFormat,
     file: &str,
-    fail: &dyn Fn(Option<String>, ScenarioProblem) -> ScenarioError,
-) -> Result<Scenario, ScenarioError> {
-    let now = parse_instant(&raw.now).map_err(|p| fail(Some("now".into()), p))?;
-    let facts = Value::Object(raw.facts);
-    // A `Value` always serialises (its keys are strings).
-    let bytes = facts.to_string().into_bytes();
-    shape.check_facts(&bytes).map_err(|e| match e {
-        crate::FactsError::Invalid {
-            path: Some(path),
-            message,
-        } => fail(
-            Some(format!("facts.{path}")),
-            // The position is in the facts as re-encoded, not in the file.
-            ScenarioProblem::BadFacts(crate::without_position(&message).to_owned()),
-        ),
-        other => fail(
-            Some("facts".into()),
-            ScenarioProblem::BadFacts(other.to_string()),
-        ),
-    })?;
-    merge_config(&PolicyConfig::default(), &raw.config).map_err(|(key, message)| {
-        fail(
-            Some(key.map_or_else(|| "config".to_owned(), |k| format!("config.{k}"))),
-            ScenarioProblem::BadConfig(message),
-        )
-    })?;
-    let expect = raw.expect;
-    if !shape.outcomes.contains(&expect.outcome.as_str()) {
-        return Err(fail(
-            Some("expect.outcome".into()),
-            ScenarioProblem::UnknownOutcome {
-                policy: shape.id,
-                outcome: expect.outcome,
-                known: shape.outcomes.join(", "),
-            },
-        ));
-    }
-    let mut details = BTreeMap::new();
-    for (key, value) in expect.details {
-        if !DETAIL_KEYS.contains(&key.as_str()) {
-            return Err(fail(
-                Some(format!("expect.details.{key}")),
-                ScenarioProblem::UnknownDetailKey { key },
-            ));
-        }
-        details.insert(key, value);
-    }
-    for (i, key) in expect.absent.iter().enumerate() {
-        if !DETAIL_KEYS.contains(&key.as_str()) {
-            return Err(fail(
-                Some(format!("expect.absent[{i}]")),
-                ScenarioProblem::UnknownDetailKey { key: key.clone() },
-            ));
-        }
-        if details.contains_key(key) {
-            return Err(fail(
-                Some(format!("expect.absent[{i}]")),
-                ScenarioProblem::Shape(format!(
-                    "`{key}` is expected both present (in expect.details) and absent"
-                )),
-            ));
-        }
-    }
-    let stable_until = match expect.stable_until.as_deref() {
-        None => None,
-        Some("never") => Some(StableUntil::Never),
-        Some(text) => Some(StableUntil::At(
-            parse_instant(text).map_err(|p| fail(Some("expect.stable_until".into()), p))?,
-        )),
-    };
-    if let Some(path) = &expect.path {
-        for (i, step) in path.iter().enumerate() {
-            if !shape.edges.contains(step) {
-                return Err(fail(
-                    Some(format!("expect.path[{i}]")),
-                    ScenarioProblem::ImpossibleStep {
-                        policy: shape.id,
-                        step: step.clone(),
+    shapes: &mut HashMap<String, PolicyShape>,
+    seen: &mut HashMap<String, String>,
+) -> LoadedFile {
+    let source = match format {
+        ScenarioFormat::Json => Source::json(text).map_err(|e| {
+            let at = super::Position {
+                line: e.line(),
+                column: e.column(),
+            };
+            let mut loaded = file_error(
+                file,
+                Some(at),
+                ScenarioProblem::Syntax {
+                    format: format.name(),
+                    message: {
+                        let text = e.to_string();
+                        crate::input::short_quotes(if e.line() > 0 {
+                            crate::without_position(&text)
+                        } else {
+                            &text
+                        })
                     },
-                ));
+                },
+            );
+            for error in &mut loaded.errors {
+                error.at = (e.line() > 0).then_some(at);
+            }
+            loaded
+        }),
+        ScenarioFormat::Toml => Source::toml(text).map_err(|e| {
+            let (scenario, field) = toml_place(text, &e);
+            let at = e.span().map(|s| position_of(text, s.start));
+            let mut loaded = file_error(
+                file,
+                at,
+                ScenarioProblem::Syntax {
+                    format: format.name(),
+                    message: toml_message(text, &e, at),
+                },
+            );
+            for error in &mut loaded.errors {
+                error.scenario.clone_from(&scenario);
+                error.field.clone_from(&field);
+            }
+            loaded
+        }),
+    };
+    let source = match source {
+        Ok(source) => source,
+        Err(loaded) => return loaded,
+    };
+    let Value::Object(top) = &source.document else {
+        return file_error(
+            file,
+            None,
+            ScenarioProblem::Shape("expected a table/object with a `scenario` array".into()),
+        );
+    };
+    if let Some(key) = top
+        .keys()
+        .find(|k| !matches!(k.as_str(), "scenario" | "template" | "table"))
+    {
+        let mut loaded = file_error(
+            file,
+            source.position(key),
+            ScenarioProblem::Shape(
+                "unknown top-level key; expected `scenario`, `template` and `table`".into(),
+            ),
+        );
+        for error in &mut loaded.errors {
+            error.field = Some(key.clone());
+        }
+        return loaded;
+    }
+    let mut loaded = LoadedFile {
+        file: file.to_owned(),
+        ..LoadedFile::default()
+    };
+    let at = |path: &str| source.position(path);
+    let shape_error = |path: &str, message: &str| ScenarioError {
+        file: file.to_owned(),
+        at: at(path),
+        scenario: None,
+        field: Some(path.to_owned()),
+        problem: Box::new(ScenarioProblem::Shape(message.to_owned())),
+    };
+    let mut templates = match top.get("template") {
+        None => Templates::default(),
+        Some(Value::Object(raw)) => Templates::new(raw.clone()),
+        Some(_) => {
+            loaded.errors.push(shape_error(
+                "template",
+                "expected a table of named templates (`[template.NAME]`)",
+            ));
+            return loaded;
+        }
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    match top.get("scenario") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (index, item) in items.iter().enumerate() {
+                let path = format!("scenario[{index}]");
+                let label = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("#{}", index + 1), str::to_owned);
+                match item {
+                    Value::Object(keys) => entries.push(Entry {
+                        label,
+                        keys: keys.clone(),
+                        prefixes: vec![path],
+                        base: None,
+                    }),
+                    _ => loaded
+                        .errors
+                        .push(shape_error(&path, "expected a scenario table")),
+                }
             }
         }
+        Some(_) => loaded.errors.push(shape_error(
+            "scenario",
+            "expected an array of scenarios (`[[scenario]]`)",
+        )),
     }
-    Ok(Scenario {
-        file: file.to_owned(),
-        name: raw.name,
-        policy: shape.id,
-        now,
-        facts,
-        config: raw.config,
-        expect: Expect {
-            outcome: expect.outcome,
-            details,
-            absent: expect.absent,
-            stable_until,
-            path: expect.path,
-        },
-    })
+    match top.get("table") {
+        None => {}
+        Some(Value::Array(tables)) => {
+            for (t, table) in tables.iter().enumerate() {
+                let path = format!("table[{t}]");
+                table_entries(table, &path, &mut templates, &mut entries).unwrap_or_else(
+                    |message| {
+                        loaded.errors.push(ScenarioError {
+                            file: file.to_owned(),
+                            at: at(&path),
+                            scenario: table.get("name").and_then(Value::as_str).map(str::to_owned),
+                            field: None,
+                            problem: Box::new(ScenarioProblem::Template(message)),
+                        });
+                    },
+                );
+            }
+        }
+        Some(_) => loaded.errors.push(shape_error(
+            "table",
+            "expected an array of tables (`[[table]]`)",
+        )),
+    }
+    if entries.is_empty() && loaded.errors.is_empty() {
+        return file_error(file, None, ScenarioProblem::Empty);
+    }
+    let mut names = HashSet::new();
+    for entry in entries {
+        let mut place = Place {
+            file,
+            source: &source,
+            prefixes: entry.prefixes,
+            label: entry.label,
+        };
+        if !names.insert(place.label.clone()) {
+            loaded
+                .errors
+                .push(place.fail(Some("name".into()), ScenarioProblem::DuplicateName));
+            continue;
+        }
+        let applied = match entry.base {
+            Some(base) => base.and_then(|(base, chain)| {
+                let mut keys = entry.keys;
+                if keys.contains_key(EXTENDS) {
+                    return Err((
+                        EXTENDS.into(),
+                        "a row changes its table's base: name the template on the table".into(),
+                    ));
+                }
+                keys.insert(EXTENDS.into(), Value::String(String::new()));
+                apply(keys, |_| Ok((base.clone(), chain.clone())))
+            }),
+            None => apply(entry.keys, |name| templates.resolve(name)),
+        };
+        let document = match applied {
+            Ok((document, chain)) => {
+                place
+                    .prefixes
+                    .extend(chain.into_iter().map(|t| format!("template.{t}")));
+                document
+            }
+            Err((field, message)) => {
+                loaded
+                    .errors
+                    .push(place.fail(Some(field), ScenarioProblem::Template(message)));
+                continue;
+            }
+        };
+        match check_entry(document, &place, shapes) {
+            Ok(Loaded::Scenario(scenario)) => {
+                // The run-wide name: unique across the files of a run.
+                let id = scenario.id();
+                if let Some(first) = seen.get(&id) {
+                    loaded.errors.push(place.fail(
+                        Some("name".into()),
+                        ScenarioProblem::DuplicateId(id, first.clone()),
+                    ));
+                } else {
+                    seen.insert(id, file.to_owned());
+                    loaded.scenarios.push(*scenario);
+                }
+            }
+            Ok(Loaded::Skipped(skipped)) => loaded.skipped.push(skipped),
+            Err(error) => loaded.errors.push(error),
+        }
+    }
+    loaded
+}
+
+/// The rows of a `[[table]]` as entries, each named `TABLE: ROW`.
+fn table_entries(
+    table: &Value,
+    path: &str,
+    templates: &mut Templates,
+    entries: &mut Vec<Entry>,
+) -> Result<(), String> {
+    let Value::Object(table) = table else {
+        return Err("expected a table (`[[table]]`)".into());
+    };
+    let mut base = table.clone();
+    let Some(Value::String(name)) = base.remove("name") else {
+        return Err("a table needs a `name`".into());
+    };
+    let Some(Value::Array(rows)) = base.remove("rows") else {
+        return Err("a table needs `rows`, an array of tables".into());
+    };
+    if let Some(key) = base.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "policy" | "now" | "facts" | "config" | "skip" | EXTENDS | REMOVE
+        )
+    }) {
+        return Err(crate::input::short_quotes(&format!(
+            "unknown key `{key}` of a table (expected `name`, `rows`, `extends`, `remove`, `policy`, `now`, `facts`, `config`, `skip`)"
+        )));
+    }
+    let resolved = apply(base, |name| templates.resolve(name));
+    for (r, row) in rows.iter().enumerate() {
+        let row_path = format!("{path}.rows[{r}]");
+        let Value::Object(row) = row else {
+            return Err(format!("row {}: expected a table", r + 1));
+        };
+        let mut keys = row.clone();
+        let row_name = match keys.get("name") {
+            Some(Value::String(n)) => n.clone(),
+            _ => format!("row {}", r + 1),
+        };
+        let label = format!("{name}: {row_name}");
+        keys.insert("name".into(), Value::String(label.clone()));
+        entries.push(Entry {
+            label,
+            keys,
+            prefixes: vec![row_path, path.to_owned()],
+            base: Some(resolved.clone()),
+        });
+    }
+    Ok(())
 }
 
 /// `base` with the keys of `overrides` replaced, validated. On error: the
@@ -334,38 +386,20 @@ pub(crate) fn merge_config(
     Ok(config)
 }
 
-/// `now` or `stable_until`, read by the one strict instant reader every
-/// adapter uses ([`crate::input::parse_instant`]).
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, ScenarioProblem> {
-    crate::input::parse_instant(text).map_err(|e| match e {
-        crate::input::InputError::Instant { value, reason } => {
-            ScenarioProblem::BadInstant { value, reason }
+/// A TOML error on one line ([`crate::toml_error_line`]), without the line
+/// and column the error's position already gives.
+fn toml_message(text: &str, error: &toml::de::Error, at: Option<super::Position>) -> String {
+    let message = crate::toml_error_line(text, error);
+    match at {
+        Some(at) => {
+            let prefix = format!("line {}, column {}", at.line, at.column);
+            match message.strip_prefix(&prefix) {
+                Some(rest) => rest.trim_start_matches([':', ' ']).to_owned(),
+                None => message,
+            }
         }
-        other => ScenarioProblem::BadInstant {
-            value: text.to_owned(),
-            reason: other.to_string(),
-        },
-    })
-}
-
-/// TOML to JSON: dates and instants become their RFC 3339 strings.
-fn toml_to_json(value: toml::Value) -> Value {
-    match value {
-        toml::Value::String(s) => Value::String(s),
-        toml::Value::Integer(i) => Value::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-        toml::Value::Boolean(b) => Value::Bool(b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => {
-            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
-        }
+        None => message,
     }
-}
-
-/// A TOML error on one line ([`crate::toml_error_line`]).
-fn toml_message(text: &str, error: &toml::de::Error) -> String {
-    crate::toml_error_line(text, error)
 }
 
 /// Where a TOML error is, in the file's terms: the scenario whose
@@ -435,40 +469,51 @@ pub const MAX_SCENARIO_FILES: usize = 10_000;
 /// Reads and checks one scenario file (`.toml` or `.json`): a regular file
 /// (a symbolic link to one is followed) of at most [`MAX_SCENARIO_FILE`]
 /// bytes. A FIFO, a socket or a device is refused before it is opened
-/// (reading a FIFO named `x.toml` waited for a writer for ever).
+/// (reading a FIFO named `x.toml` waited for a writer for ever). The
+/// scenarios, or the first error (see [`load_file_all`]).
 pub fn load_file(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    first_error(load_file_all(path))
+}
+
+/// Reads and checks every scenario of one file (see [`load_file`] for the
+/// files read and [`load_str_all`] for what one bad scenario does).
+pub fn load_file_all(path: &Path) -> LoadedFile {
+    load_file_with(path, &mut HashMap::new(), &mut HashMap::new())
+}
+
+fn load_file_with(
+    path: &Path,
+    shapes: &mut HashMap<String, PolicyShape>,
+    seen: &mut HashMap<String, String>,
+) -> LoadedFile {
     let file = path.display().to_string();
-    let error = |problem| ScenarioError {
-        file: file.clone(),
-        scenario: None,
-        field: None,
-        problem: Box::new(problem),
-    };
+    let error = |problem| file_error(&file, None, problem);
     let metadata = match std::fs::metadata(path) {
         // A path that is not there says so, whatever its extension.
-        Err(e) => return Err(error(ScenarioProblem::Io(e.to_string()))),
+        Err(e) => return error(ScenarioProblem::Io(e.to_string())),
         Ok(metadata) => metadata,
     };
     let Some(format) = ScenarioFormat::of(path) else {
-        return Err(error(ScenarioProblem::Io(
+        return error(ScenarioProblem::Io(
             "not a scenario file: expected a `.toml` or `.json` extension".into(),
-        )));
+        ));
     };
     if !metadata.is_file() {
-        return Err(error(ScenarioProblem::Io(
+        return error(ScenarioProblem::Io(
             "not a regular file (a FIFO, a socket or a device?): only regular files are read"
                 .into(),
-        )));
+        ));
     }
     if metadata.len() > MAX_SCENARIO_FILE {
-        return Err(error(ScenarioProblem::Io(format!(
+        return error(ScenarioProblem::Io(format!(
             "larger than {} MiB: not a scenario file",
             MAX_SCENARIO_FILE / (1024 * 1024)
-        ))));
+        )));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| error(ScenarioProblem::Io(e.to_string())))?;
-    load_str(&text, format, &file)
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_text(&text, format, &file, shapes, seen),
+        Err(e) => error(ScenarioProblem::Io(e.to_string())),
+    }
 }
 
 /// The scenario files named by `paths`: files as given, directories searched
@@ -499,6 +544,7 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> 
 fn walk_error(dir: &Path, message: String) -> ScenarioError {
     ScenarioError {
         file: dir.display().to_string(),
+        at: None,
         scenario: None,
         field: None,
         problem: Box::new(ScenarioProblem::Io(message)),
@@ -546,8 +592,61 @@ fn collect(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<(), Sce
 /// [`scenario_files`]); the first bad file is the error.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut scenarios = Vec::new();
-    for file in scenario_files(paths)? {
-        scenarios.extend(load_file(&file)?);
+    for loaded in load_paths_all(paths)? {
+        scenarios.extend(first_error(loaded)?);
     }
     Ok(scenarios)
+}
+
+/// Reads and checks every scenario file named by `paths`, going on past a
+/// bad file or scenario (each is an error of its [`LoadedFile`]). A
+/// scenario whose [`Scenario::id`] (file stem and name) another file
+/// already has is an error too. The error is the search's (a directory
+/// too deep, too many files).
+pub fn load_paths_all(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, ScenarioError> {
+    let mut shapes = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut files = Vec::new();
+    for path in scenario_files(paths)? {
+        files.push(load_file_with(&path, &mut shapes, &mut seen));
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value a scenario takes from its template is reported where the
+    /// template has it; the scenario's own values where it has them.
+    #[test]
+    fn an_error_in_a_template_is_at_the_template_line() {
+        let text = "[template.t]\npolicy = \"license-status\"\nnow = 2026-11-23T10:00:00Z\nfacts = { license = { plan = \"premium\", trial = false, starts_on = \"2025-11-31\", expires_on = 2026-12-01, users = 5 } }\n\n[[scenario]]\nname = \"s\"\nextends = \"t\"\nexpect = { outcome = \"active\" }\n";
+        let loaded = load_str_all(text, ScenarioFormat::Toml, "t.toml");
+        let error = loaded.errors.first().unwrap();
+        assert_eq!(error.field.as_deref(), Some("facts.license.starts_on"));
+        let at = error.at.unwrap();
+        assert_eq!(at.line, 4);
+        assert_eq!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .get(at.column - 1..)
+                .unwrap()
+                .get(..12),
+            Some("\"2025-11-31\"")
+        );
+    }
+
+    /// A table row names its table and row; a row may not name its own
+    /// template.
+    #[test]
+    fn table_rows_are_named_and_checked() {
+        let text = "[template.t]\npolicy = \"license-status\"\nnow = 2026-11-23T10:00:00Z\nfacts = { license = { plan = \"premium\", trial = false, starts_on = 2025-11-01, expires_on = 2026-12-01, users = 5 } }\n\n[[table]]\nname = \"tab\"\nextends = \"t\"\nrows = [ { expect = { outcome = \"active\" } }, { extends = \"t\", expect = { outcome = \"active\" } } ]\n";
+        let loaded = load_str_all(text, ScenarioFormat::Toml, "t.toml");
+        assert_eq!(loaded.scenarios.len(), 1);
+        assert_eq!(loaded.scenarios[0].name, "tab: row 1");
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].scenario.as_deref(), Some("tab: row 2"));
+    }
 }

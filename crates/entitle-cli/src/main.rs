@@ -173,9 +173,11 @@ enum Command {
     Import(import::ImportArgs),
     /// Run scenario files (or directories of them) against the policies.
     ///
-    /// Prints a line per failure, the coverage of each policy's graph and
-    /// the summary `N passed, M failed`; exits 1 on a failure, 2 on a
-    /// malformed file.
+    /// Prints a line per failure (`FAIL`), per scenario that cannot be run
+    /// (`ERROR`, with the file's line and column; the others still run) and
+    /// per skipped one (`SKIP`), the coverage of each policy's graph and the
+    /// summary `N passed, M failed`. Exits 0 when all passed, 1 when a
+    /// scenario failed or could not be run, 2 on a usage error.
     Test(suite::TestArgs),
     /// Report what a proposed configuration would change in the logged decisions.
     ///

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use entitle::config::PolicyConfig;
 use entitle::scenario::coverage::{PolicyCoverage, coverage};
 use entitle::scenario::run::{ScenarioRun, run};
-use entitle::scenario::{Scenario, load_paths};
+use entitle::scenario::{ScenarioError, Skipped, load_paths_all};
 use serde::Serialize;
 
 use crate::Failure;
@@ -32,6 +32,10 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Run only the scenarios whose name (`FILE-STEM/NAME`) contains TEXT;
+    /// given more than once, any of them.
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
 }
 
 /// Output formats of `entitle test`.
@@ -48,13 +52,53 @@ enum TestFormat {
 struct Report<'a> {
     passed: usize,
     failed: usize,
+    errors: usize,
+    skipped: usize,
+    filtered_out: usize,
     failures: Vec<&'a ScenarioRun>,
+    error_list: Vec<ErrorEntry>,
+    skipped_list: &'a [Skipped],
     coverage: &'a [PolicyCoverage],
     below_min_edge_coverage: Vec<&'static str>,
 }
 
-/// Runs `entitle test`. Exit 0 when every scenario passed (and coverage is
-/// at least `--min-edge-coverage`), 1 otherwise; 2 on a malformed file.
+/// One scenario (or file) that could not be run, in the JSON report.
+#[derive(Debug, Serialize)]
+struct ErrorEntry {
+    file: String,
+    line: Option<usize>,
+    column: Option<usize>,
+    scenario: Option<String>,
+    field: Option<String>,
+    message: String,
+}
+
+impl ErrorEntry {
+    fn of(e: &ScenarioError) -> ErrorEntry {
+        ErrorEntry {
+            file: e.file.clone(),
+            line: e.at.map(|p| p.line),
+            column: e.at.map(|p| p.column),
+            scenario: e.scenario.clone(),
+            field: e.field.clone(),
+            message: e.problem.to_string(),
+        }
+    }
+}
+
+/// The `ERROR` line of a scenario that could not be run.
+fn error_line(e: &ScenarioError) -> String {
+    format!(
+        "ERROR {}",
+        entitle::input::escape_for_terminal(&e.to_string())
+    )
+}
+
+/// Runs `entitle test`. Exit 0 when every scenario that ran passed (and
+/// coverage is at least `--min-edge-coverage`); 1 when a scenario failed
+/// or could not be run (a malformed file or scenario: an `ERROR` line,
+/// counted; the others still run); 2 on a usage error (a bad flag, a
+/// `--config` or `--junit` that cannot be used, a path that is not there).
 pub fn test(args: &TestArgs) -> Result<String, Failure> {
     if let Some(pct) = args.min_edge_coverage {
         if !(0.0..=100.0).contains(&pct) {
@@ -67,13 +111,56 @@ pub fn test(args: &TestArgs) -> Result<String, Failure> {
         Some(path) => crate::load_config(path)?,
         None => PolicyConfig::default(),
     };
-    let scenarios: Vec<Scenario> =
-        load_paths(&args.paths).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let runs = scenarios
-        .iter()
-        .map(|s| run(s, &base))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    // A path that is not there is a usage error, as a bad flag.
+    if let Some(missing) = args.paths.iter().find(|p| std::fs::metadata(p).is_err()) {
+        let e = std::fs::metadata(missing)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        return Err(Failure::BadInput(format!(
+            "{}: cannot read: {e}",
+            missing.display()
+        )));
+    }
+    let files = load_paths_all(&args.paths).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let wanted = |file: &str, name: Option<&str>| {
+        args.filter.is_empty()
+            || name.is_some_and(|name| {
+                let id = format!("{}/{name}", file_stem(file));
+                args.filter.iter().any(|f| id.contains(f.as_str()))
+            })
+    };
+    let mut runs = Vec::new();
+    let mut errors: Vec<ScenarioError> = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
+    let mut filtered_out = 0;
+    for file in files {
+        for error in file.errors {
+            // A file that cannot be read names no scenario: always shown.
+            if error.scenario.is_none() || wanted(&error.file, error.scenario.as_deref()) {
+                errors.push(error);
+            } else {
+                filtered_out += 1;
+            }
+        }
+        for skip in file.skipped {
+            if wanted(&skip.file, Some(&skip.name)) {
+                skipped.push(skip);
+            } else {
+                filtered_out += 1;
+            }
+        }
+        for scenario in file.scenarios {
+            if !wanted(&scenario.file, Some(&scenario.name)) {
+                filtered_out += 1;
+                continue;
+            }
+            match run(&scenario, &base) {
+                Ok(result) => runs.push(result),
+                Err(error) => errors.push(error),
+            }
+        }
+    }
     let coverage = coverage(&runs).map_err(|e| Failure::Internal(e.to_string()))?;
     let failed: Vec<&ScenarioRun> = runs.iter().filter(|r| !r.passed()).collect();
     let passed = runs.len() - failed.len();
@@ -88,40 +175,114 @@ pub fn test(args: &TestArgs) -> Result<String, Failure> {
     if let Some(path) = &args.junit {
         // The path is the caller's: a directory or a missing one is bad
         // input (exit 2), not a failed scenario (exit 1).
-        std::fs::write(path, junit(&runs)).map_err(|e| {
+        std::fs::write(path, junit(&runs, &errors, &skipped)).map_err(|e| {
             Failure::BadInput(format!("--junit {}: cannot write: {e}", path.display()))
         })?;
     }
+    let counts = Counts {
+        passed,
+        failed: failed.len(),
+        errors: errors.len(),
+        skipped: skipped.len(),
+        filtered_out: (!args.filter.is_empty()).then_some(filtered_out),
+    };
     let output = match args.format {
         TestFormat::Json => {
             let report = Report {
                 passed,
                 failed: failed.len(),
+                errors: errors.len(),
+                skipped: skipped.len(),
+                filtered_out,
                 failures: failed.clone(),
+                error_list: errors.iter().map(ErrorEntry::of).collect(),
+                skipped_list: &skipped,
                 coverage: &coverage,
                 below_min_edge_coverage: below.clone(),
             };
             crate::pretty(&report)?
         }
-        TestFormat::Text => text(&failed, &coverage, &below, args.min_edge_coverage, passed),
+        TestFormat::Text => text(
+            &failed,
+            &errors,
+            &skipped,
+            &coverage,
+            &below,
+            args.min_edge_coverage,
+            &counts,
+        ),
     };
-    if failed.is_empty() && below.is_empty() {
+    if failed.is_empty() && below.is_empty() && errors.is_empty() {
         Ok(output)
     } else {
         Err(Failure::Verdict(output))
     }
 }
 
+/// The stem of a scenario file's name, as [`entitle::scenario::Scenario::id`] uses it.
+fn file_stem(file: &str) -> &str {
+    std::path::Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(file)
+}
+
+/// The summary's counts.
+struct Counts {
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    skipped: usize,
+    filtered_out: Option<usize>,
+}
+
+impl std::fmt::Display for Counts {
+    /// `N passed, M failed`, then `, E errors`, `, S skipped` and `, F
+    /// filtered out` when there are any (filtered out: with `--filter`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} passed, {} failed", self.passed, self.failed)?;
+        if self.errors > 0 {
+            write!(
+                f,
+                ", {} {}",
+                self.errors,
+                if self.errors == 1 { "error" } else { "errors" }
+            )?;
+        }
+        if self.skipped > 0 {
+            write!(f, ", {} skipped", self.skipped)?;
+        }
+        if let Some(n) = self.filtered_out {
+            write!(f, ", {n} filtered out")?;
+        }
+        Ok(())
+    }
+}
+
 fn text(
     failed: &[&ScenarioRun],
+    errors: &[ScenarioError],
+    skipped: &[Skipped],
     coverage: &[PolicyCoverage],
     below: &[&str],
     min: Option<f64>,
-    passed: usize,
+    counts: &Counts,
 ) -> String {
     let mut out = String::new();
+    for error in errors {
+        let _ = writeln!(out, "{}", error_line(error));
+    }
     for run in failed {
         let _ = writeln!(out, "{}", run.failure_line());
+    }
+    for skip in skipped {
+        let _ = writeln!(
+            out,
+            "SKIP {}: {:?}: {}",
+            entitle::input::escape_for_terminal(&skip.file),
+            skip.name,
+            entitle::input::escape_for_terminal(&skip.reason)
+        );
     }
     let _ = writeln!(out, "coverage:");
     for c in coverage {
@@ -155,34 +316,47 @@ fn text(
             );
         }
     }
-    let _ = writeln!(out, "{passed} passed, {} failed", failed.len());
+    let _ = writeln!(out, "{counts}");
     out
 }
 
 /// The runs as JUnit XML: one `<testsuite>` per file, one `<testcase>` per
-/// scenario (class name: the policy), a `<failure>` with the differences.
-fn junit(runs: &[ScenarioRun]) -> String {
+/// scenario named by its name (class name: the policy), a `<failure>` with
+/// the differences, an `<error>` for a scenario (or file) that could not
+/// be run, `<skipped>` with the reason.
+fn junit(runs: &[ScenarioRun], errors: &[ScenarioError], skipped: &[Skipped]) -> String {
     let failures = runs.iter().filter(|r| !r.passed()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"entitle test\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">",
-        runs.len()
+        "<testsuites name=\"entitle test\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\">",
+        runs.len() + errors.len() + skipped.len(),
+        errors.len(),
+        skipped.len()
     );
     let mut files: Vec<&str> = Vec::new();
-    for run in runs {
-        if !files.contains(&run.file.as_str()) {
-            files.push(&run.file);
+    let names = runs
+        .iter()
+        .map(|r| r.file.as_str())
+        .chain(errors.iter().map(|e| e.file.as_str()))
+        .chain(skipped.iter().map(|s| s.file.as_str()));
+    for file in names {
+        if !files.contains(&file) {
+            files.push(file);
         }
     }
     for file in files {
         let mine: Vec<&ScenarioRun> = runs.iter().filter(|r| r.file == file).collect();
+        let my_errors: Vec<&ScenarioError> = errors.iter().filter(|e| e.file == file).collect();
+        let my_skipped: Vec<&Skipped> = skipped.iter().filter(|s| s.file == file).collect();
         let failed = mine.iter().filter(|r| !r.passed()).count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{}\" skipped=\"{}\">",
             xml(file),
-            mine.len()
+            mine.len() + my_errors.len() + my_skipped.len(),
+            my_errors.len(),
+            my_skipped.len()
         );
         for run in mine {
             let _ = write!(
@@ -202,6 +376,25 @@ fn junit(runs: &[ScenarioRun]) -> String {
                     xml(&diffs.join("\n"))
                 );
             }
+        }
+        for error in my_errors {
+            let name = error.scenario.as_deref().unwrap_or("(the file)");
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <error message=\"{}\" type=\"malformed\"/>\n    </testcase>",
+                xml(file),
+                xml(name),
+                xml(&error.to_string())
+            );
+        }
+        for skip in my_skipped {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                xml(file),
+                xml(&skip.name),
+                xml(&skip.reason)
+            );
         }
         out.push_str("  </testsuite>\n");
     }

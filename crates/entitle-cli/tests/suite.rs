@@ -70,28 +70,38 @@ coverage:
     );
 }
 
+/// A malformed scenario is an `ERROR` line for that scenario (the line and
+/// column of the user's file, the field), counted; the others still run,
+/// and the run exits 1. A path that is not there is a usage error (2).
 #[test]
-fn a_malformed_file_is_one_line_naming_file_scenario_and_field_exit_2() {
+fn a_malformed_scenario_is_one_error_line_and_the_run_goes_on_exit_1() {
     let output = entitle_test(&["malformed/typo.toml"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stdout(&output), "");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), "");
     assert_eq!(
-        stderr(&output),
-        "error: malformed/typo.toml: scenario \"a date that does not exist\": \
-         field `facts.license.expires_on`: `2026-11-31` is not a date: no such day in the calendar\n"
+        stdout(&output),
+        "ERROR malformed/typo.toml:5:95: scenario \"a date that does not exist\": \
+         field `facts.license.expires_on`: `2026-11-31` is not a date: no such day in the calendar\n\
+         coverage:\n0 passed, 0 failed, 1 error\n"
     );
     let output = entitle_test(&["malformed/impossible.toml"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        "error: malformed/impossible.toml: scenario \"a step the graph does not have\": \
-         field `expect.path[1]`: policy `license-status` has no edge `is-trial=perhaps` \
-         (a step is `node=answer`; `entitle render license-status` shows the graph)\n"
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with(
+            "ERROR malformed/impossible.toml:6:59: scenario \"a step the graph does not have\": \
+             field `expect.path[1]`: policy `license-status` has no edge `is-trial=perhaps` \
+             (a step is `node=answer`; `entitle render license-status` shows the graph)\n"
+        ),
+        "{}",
+        stdout(&output)
     );
-    // Good files next to a malformed one: still bad input, nothing run.
+    // Good files next to malformed ones: they still run.
     let output = entitle_test(&["suite", "malformed"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stdout(&output), "");
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert_eq!(text.lines().filter(|l| l.starts_with("ERROR ")).count(), 2);
+    assert_eq!(text.lines().filter(|l| l.starts_with("FAIL ")).count(), 1);
+    assert!(text.ends_with("4 passed, 1 failed, 2 errors\n"), "{text}");
     let output = entitle_test(&["no/such/dir.toml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).starts_with("error: no/such/dir.toml: cannot read: "));
@@ -239,8 +249,68 @@ fn schema_scenario_prints_the_format() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(schema["required"], serde_json::json!(["scenario"]));
     assert_eq!(schema["additionalProperties"], false);
+    let keys: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["scenario", "table", "template"]);
+    // Every feature of the format is described.
+    let defs = &schema["$defs"];
+    let properties = |def: &str| -> Vec<String> {
+        let mut keys: Vec<String> = defs[def]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        properties("RawScenario"),
+        [
+            "config",
+            "expect",
+            "extends",
+            "facts",
+            "facts_file",
+            "name",
+            "now",
+            "policy",
+            "raw_facts",
+            "remove",
+            "skip"
+        ]
+    );
+    assert_eq!(
+        properties("RawExpect"),
+        [
+            "absent",
+            "actions",
+            "contains",
+            "details",
+            "error",
+            "outcome",
+            "path",
+            "sets",
+            "stable_until"
+        ]
+    );
+    assert_eq!(properties("RawRefusal"), ["field", "message"]);
+    assert_eq!(properties("RawActions"), ["exclude", "include", "text"]);
+    assert_eq!(
+        properties("RawTable"),
+        [
+            "config", "extends", "facts", "name", "now", "policy", "remove", "rows", "skip"
+        ]
+    );
+    assert_eq!(
+        schema["$defs"]["RawScenario"]["required"],
+        serde_json::json!(["name", "expect"])
+    );
 }
 
 /// A `--junit` path that cannot be written (a directory) is bad input,
@@ -311,13 +381,16 @@ fn the_walk_follows_no_directory_link_and_reads_only_regular_files() {
         let output = run(args);
         assert_eq!(
             output.status.code(),
-            Some(2),
+            Some(1),
             "{args:?}: {}",
             stderr(&output)
         );
-        assert_eq!(
-            stderr(&output),
-            "error: scenarios/x.toml: cannot read: not a regular file (a FIFO, a socket or a device?): only regular files are read\n"
+        assert!(
+            stdout(&output).starts_with(
+                "ERROR scenarios/x.toml: cannot read: not a regular file (a FIFO, a socket or a device?): only regular files are read\n"
+            ),
+            "{}",
+            stdout(&output)
         );
     }
 }

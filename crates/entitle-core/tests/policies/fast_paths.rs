@@ -415,7 +415,7 @@ fn a_changed_context_looks_the_wall_clock_up_again() {
     let facts = entitle::scenario::examples::<WeekendEmergency>()
         .unwrap()
         .into_iter()
-        .find(|e| e.expect.outcome == "generate-temporary-license")
+        .find(|e| e.expect.outcome.as_deref() == Some("generate-temporary-license"))
         .unwrap()
         .facts;
     let utc = config(Tz::UTC, 14, 3);

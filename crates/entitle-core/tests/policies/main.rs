@@ -9,7 +9,9 @@
 //! - [`fast_paths`]: the fast paths agree with the reference paths over
 //!   random facts, instants and time zones (`stable_until` honest included).
 //! - [`no_alloc`]: deciding on the fast path does not allocate.
+//! - [`templates`]: a scenario rewritten as template and patch runs the same.
 
 mod fast_paths;
 mod no_alloc;
 mod scenarios;
+mod templates;

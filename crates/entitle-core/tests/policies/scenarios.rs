@@ -57,12 +57,24 @@ fn every_scenario_agrees_through_every_entry_point() {
         )
         .unwrap();
         let who = format!("{} / {}", scenario.file, scenario.name);
-        assert_eq!(fast, scenario.expect.outcome, "decide: {who}");
-        assert_eq!(walk, scenario.expect.outcome, "decide_walk: {who}");
+        assert_eq!(
+            Some(fast),
+            scenario.expect.outcome.as_deref(),
+            "decide: {who}"
+        );
+        assert_eq!(
+            Some(walk),
+            scenario.expect.outcome.as_deref(),
+            "decide_walk: {who}"
+        );
         assert_eq!(compare(scenario, &typed), vec![], "evaluate: {who}");
         let json = run(scenario, &base).unwrap();
         assert!(json.passed(), "decide_json: {}", json.failure_line());
-        assert_eq!(json.got, typed, "decide_json and evaluate differ: {who}");
+        assert_eq!(
+            json.got,
+            Some(typed),
+            "decide_json and evaluate differ: {who}"
+        );
     }
 }
 
@@ -161,10 +173,13 @@ fn a_date_typo_is_a_load_error_naming_the_field() {
     assert_eq!(error.field.as_deref(), Some("facts.license.expires_on"));
     assert!(matches!(*error.problem, ScenarioProblem::BadFacts(_)));
     let line = error.to_string();
+    // The line and column are in the file as written (line 6, the
+    // `license = { ... }` line, where `expires_on`'s value starts).
+    let column = text.lines().nth(5).unwrap().find("\"2026-11-31\"").unwrap() + 1;
     assert!(
-        line.starts_with(
-            "t.toml: scenario \"a trial that ended yesterday\": field `facts.license.expires_on`: "
-        ),
+        line.starts_with(&format!(
+            "t.toml:6:{column}: scenario \"a trial that ended yesterday\": field `facts.license.expires_on`: "
+        )),
         "{line}"
     );
 }
@@ -280,11 +295,18 @@ fn a_toml_date_that_does_not_exist_names_scenario_and_field() {
         );
         assert_eq!(error.field.as_deref(), Some(field), "{error}");
         let line = error.to_string();
+        let at = error.at.unwrap();
         assert!(
             line.starts_with(&format!(
-                "t.toml: scenario \"a trial that ended yesterday\": field `{field}`: "
+                "t.toml:{at}: scenario \"a trial that ended yesterday\": field `{field}`: not valid TOML: `"
             )),
             "{line}"
+        );
+        assert!(
+            text.lines()
+                .nth(at.line - 1)
+                .unwrap()
+                .contains("2026-02-30")
         );
     }
     // In a second scenario without a name, under a `[scenario.expect]`
@@ -375,7 +397,9 @@ fn coverage_names_the_edge_and_outcome_a_missing_scenario_leaves() {
     let runs: Vec<_> = corpus::corpus()
         .unwrap()
         .iter()
-        .filter(|s| s.policy == "license-status" && s.expect.outcome != "not-started")
+        .filter(|s| {
+            s.policy == "license-status" && s.expect.outcome.as_deref() != Some("not-started")
+        })
         .map(|s| run(s, &PolicyConfig::default()).unwrap())
         .collect();
     let report = coverage::coverage(&runs).unwrap();

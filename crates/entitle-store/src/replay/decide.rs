@@ -13,15 +13,15 @@ use super::ReplayError;
 /// One logged decision, as replay needs it.
 pub(super) struct Logged {
     pub(super) id: String,
-    policy: String,
+    pub(super) policy: String,
     /// The decision's `now`, or why the logged text is not one this
     /// version reads (an entry logged before `now` was checked, such as
     /// `+10000-01-01T11:59:59Z`): such an entry is reported as failing, and
     /// the replay goes on.
     pub(super) now: Result<DateTime<Utc>, String>,
-    facts: String,
-    outcome: String,
-    details: String,
+    pub(super) facts: String,
+    pub(super) outcome: String,
+    pub(super) details: String,
 }
 
 /// The entries of a page: `[[decision_id, policy, decided_at, facts,

@@ -17,6 +17,7 @@
 mod decide;
 mod open;
 mod pages;
+mod save;
 
 use chrono::{DateTime, Utc};
 use entitle::config::PolicyConfig;
@@ -26,6 +27,7 @@ use thiserror::Error;
 use crate::store::{Backend, Store};
 use open::open_read_only;
 use pages::replay_pool;
+pub use save::{LoggedDecision, read_logged};
 
 /// What to replay, and under what.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +169,10 @@ pub enum ReplayError {
     /// The proposed configuration is invalid.
     #[error("the proposed configuration is invalid: {0}")]
     Config(#[from] entitle::config::ConfigError),
+    /// What was done with a logged decision failed (writing a saved
+    /// scenario).
+    #[error("{0}")]
+    Save(String),
     /// The thread deciding a page failed (a defect).
     #[error("replay worker failed: {0}")]
     Worker(String),
