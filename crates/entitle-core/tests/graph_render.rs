@@ -9,8 +9,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-#[path = "../../../tests/support/skip.rs"]
-mod skip;
+use entitle_test_support::skip;
 
 use entitle_core::graph::{DecisionGraph, GraphBuilder, GraphDescription};
 

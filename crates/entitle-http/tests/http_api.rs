@@ -12,8 +12,6 @@
 )]
 
 mod openapi_check;
-#[path = "../../../tests/support/skip.rs"]
-mod skip;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -1117,46 +1115,14 @@ async fn sqlite_suite() {
     suite(db.to_str().unwrap(), "sqlite").await;
 }
 
-/// `postgres://u:p@h:1/old?x=y` with the database `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
-        None => format!("{scheme}://{authority}/{name}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_suite() {
-    let base = match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            skip::skip_unless_ci(
-                "ENTITLE_TEST_POSTGRES_URL is not set",
-                "to run it: `bash .ci/postgres.sh > /tmp/pg.env; source /tmp/pg.env`",
-            );
-            return;
-        }
-    };
     // A database of its own, dropped afterwards.
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let name = format!("entitle_http_{}", unique());
-    let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    suite(&with_database(&base, &name), "postgres").await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
+    let Some(db) = entitle_test_support::postgres::PgDatabase::create("entitle_http").await else {
+        return;
+    };
+    suite(&db.url, "postgres").await;
+    db.drop_database().await;
 }
 
 /// The checker itself finds what it should.

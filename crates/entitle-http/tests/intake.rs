@@ -7,9 +7,6 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-#[path = "../../../tests/support/skip.rs"]
-mod skip;
-
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -642,49 +639,11 @@ async fn intake_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn intake_on_postgres() {
-    let Ok(base) = std::env::var("ENTITLE_TEST_POSTGRES_URL") else {
-        skip::skip_unless_ci(
-            "ENTITLE_TEST_POSTGRES_URL is not set",
-            "to run it: `bash .ci/postgres.sh > /tmp/pg.env; source /tmp/pg.env`",
-        );
+    // A database of its own, dropped afterwards.
+    let Some(db) = entitle_test_support::postgres::PgDatabase::create("entitle_intake").await
+    else {
         return;
     };
-    // A database of its own, dropped afterwards.
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let name = format!("entitle_intake_{}", unique());
-    let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    suite(&with_database(&base, &name)).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
-}
-
-fn unique() -> String {
-    format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
-        None => format!("{scheme}://{authority}/{name}"),
-    }
+    suite(&db.url).await;
+    db.drop_database().await;
 }

@@ -182,7 +182,7 @@ async fn main() {
             admin(&base, &format!("CREATE DATABASE {name}"))
                 .await
                 .unwrap();
-            let url = with_database(&base, &name);
+            let url = entitle_test_support::postgres::with_database(&base, &name);
             for (mode, batch) in [("group", 512), ("single", 1), ("group-actions", 512)] {
                 let n = if batch == 1 {
                     entries.min(5_000)
@@ -213,18 +213,4 @@ async fn admin(base: &str, sql: &str) -> Result<(), sqlx::Error> {
     let mut conn = sqlx::AnyConnection::connect(base).await?;
     sqlx::query(sql).execute(&mut conn).await?;
     conn.close().await
-}
-
-/// `postgres://u:p@h:1/old?x=y` with database `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let authority = rest.split('/').next().unwrap();
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
-        None => format!("{scheme}://{authority}/{name}"),
-    }
 }

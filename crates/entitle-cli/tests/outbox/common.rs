@@ -272,15 +272,6 @@ pub fn statuses(actions: &[Value]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// A unique suffix for names (databases) of this run.
-pub fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{}_{nanos}", std::process::id())
-}
-
 /// The weekend page's facts for ticket `url` (the README's ticket.json):
 /// 118 users on the screenshot, the license expired 2026-11-05.
 pub fn weekend_facts(url: &str) -> Value {

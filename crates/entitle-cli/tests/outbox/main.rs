@@ -32,8 +32,7 @@ mod provision;
 mod receiver;
 mod sequences;
 mod services;
-#[path = "../../../../tests/support/skip.rs"]
-mod skip;
+use entitle_test_support::skip;
 #[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
 mod smtp;
 mod weekend;

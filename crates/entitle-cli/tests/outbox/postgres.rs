@@ -1,56 +1,24 @@
 //! Two `entitle serve --actions` processes on one PostgreSQL database:
 //! decisions made through both, every action delivered exactly once.
-#![expect(
-    clippy::unwrap_used,
-    reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
-)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::{Server, Site, unique};
+use crate::common::{Server, Site};
 use crate::crash::{decide_many, delivered, webhook_config, webhook_env};
 use crate::receiver::{Receiver, Reply};
 
 const DECISIONS: usize = 40;
 
-/// `postgres://u:p@h:1/old?x=y` with the database `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
-        None => format!("{scheme}://{authority}/{name}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_deliver_each_action_once() {
-    let base = match std::env::var("ENTITLE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            crate::skip::skip_unless_ci(
-                "ENTITLE_TEST_POSTGRES_URL is not set",
-                "to run it: `bash .ci/postgres.sh > /tmp/pg.env; source /tmp/pg.env`",
-            );
-            return;
-        }
+    let Some(database) = entitle_test_support::postgres::PgDatabase::create("entitle_outbox").await
+    else {
+        return;
     };
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let name = format!("entitle_outbox_{}", unique());
-    let mut admin = sqlx::AnyConnection::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db = with_database(&base, &name);
+    let db = database.url.clone();
 
     let receiver = Receiver::start(|request| {
         Reply::json(200, json!({"received": request.key()})).after(Duration::from_millis(30))
@@ -101,8 +69,5 @@ async fn two_servers_on_one_postgres_deliver_each_action_once() {
         "both processes delivered: {per_server:?}"
     );
 
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    let _ = admin.close().await;
+    database.drop_database().await;
 }

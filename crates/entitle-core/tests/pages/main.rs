@@ -3,8 +3,7 @@
 //! where the page has one, its safety rules), with the fixtures and
 //! strategies the pages share.
 
-#[path = "../../../../tests/support/skip.rs"]
-mod skip;
+use entitle_test_support::skip;
 
 mod emergency_support;
 mod fixtures;

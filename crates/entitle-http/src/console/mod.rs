@@ -1,8 +1,8 @@
 //! The console: server-rendered HTML under `/console` for the people who
 //! do the work, over the same code paths, tokens and roles as the API.
 //!
-//! - `sign-in`: an API token exchanged for a session cookie ([`session`]);
-//! - `decide`: a form generated from a policy's facts schema ([`form`]);
+//! - `sign-in`: an API token exchanged for a session cookie (`session`);
+//! - `decide`: a form generated from a policy's facts schema (`form`);
 //! - `decisions/{id}`: the outcome, the reasons, the graph with the path
 //!   taken, the actions and what each service answered;
 //! - `queue`: manual tasks, steps in doubt, failed and dead steps, with

@@ -8,8 +8,7 @@ mod failures;
 mod gitlab;
 mod license;
 mod receiver;
-#[path = "../../../../tests/support/skip.rs"]
-mod skip;
+use entitle_test_support::skip;
 mod slack;
 mod smtp;
 mod webhook;

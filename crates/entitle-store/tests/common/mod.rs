@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use sqlx::Connection;
 
-#[path = "../../../../tests/support/skip.rs"]
-pub mod skip;
+pub use entitle_test_support::postgres::with_database;
+pub use entitle_test_support::skip;
 
 /// The environment variable naming the PostgreSQL server to test against.
 pub const POSTGRES_ENV: &str = "ENTITLE_TEST_POSTGRES_URL";
@@ -103,20 +103,6 @@ impl TestDb {
                 let _ = conn.close().await;
             }
         }
-    }
-}
-
-/// `postgres://u:p@h:1/old?x=y` with database `name`.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let authority = rest.split('/').next().unwrap();
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
-        None => format!("{scheme}://{authority}/{name}"),
     }
 }
 

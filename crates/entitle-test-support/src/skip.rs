@@ -7,12 +7,6 @@
 //! ```text
 //! SKIPPED postgres_suite: ENTITLE_TEST_POSTGRES_URL is not set (run `bash .ci/postgres.sh` and source what it prints)
 //! ```
-//!
-//! Every crate's tests include this one file (`#[path]`).
-#![allow(
-    dead_code,
-    reason = "included by several test binaries, each of which uses part of it"
-)]
 
 use std::io::Write as _;
 

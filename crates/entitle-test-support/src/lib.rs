@@ -1,0 +1,15 @@
+//! What entitle's test binaries share, in one place instead of a copy per
+//! crate: a skip that a person sees ([`skip`]) and, with the `postgres`
+//! feature, a throwaway PostgreSQL database per test (`postgres`).
+//!
+//! A dev-dependency only (`publish = false`). The core's tests use it
+//! without features, so it brings no clock and no I/O crate to them.
+#![allow(
+    clippy::panic,
+    reason = "test support: a failure here is the test's failure, reported by a panic"
+)]
+
+pub mod skip;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
