@@ -45,7 +45,7 @@
 //!   `outbox_events` (append-only). The `internal_request` fact of a stored
 //!   ticket comes from its license step when it has one.
 //!
-//! # Schema (version 2)
+//! # Schema (version 8, [`SCHEMA_VERSION`])
 //!
 //! | table | key | columns |
 //! | --- | --- | --- |
@@ -57,9 +57,10 @@
 //! | `seat_link_reports` | (`subscription_id`, `reported_on`) | `active_users` |
 //! | `namespaces` | `id` | `path` (unique), `plan`, `subscription_id` → subscriptions |
 //! | `namespace_trials` | (`namespace_id`, `starts_on`) | `plan`, `ends_on` |
-//! | `tickets` | `id` | `url`, `requester_email`, `subscription_id`, `namespace_id`, `admin_dashboard_screenshot`, `license_page_screenshot`, `screenshot_user_count`, `internal_request` (`none`/`success`/`failure`) |
+//! | `tickets` | `id` | `url`, `requester_email`, `subscription_id`, `namespace_id`, `admin_dashboard_screenshot`, `license_page_screenshot`, `screenshot_user_count`, `internal_request` (`none`/`success`/`failure`), `url_key` (the URL's identity, however spelt) |
 //! | `decision_log` | `decision_id` (UUID v7) | `policy`, `policy_version`, `decided_at` (the decision's `now`), `facts`, `config`, `outcome`, `details`, `stable_until`, `trace`, `role`, `request_id`, `ticket_id`, `logged_at` |
-//! | `outbox` | `id` (UUID v7, the step's public id) | `decision_id` → decision_log, `seq` (unique per decision), `ticket_id`, `action_id`, `sink` (`manual`: a task for a person), `payload` (JSON: the step's own part, joined with its decision's `policy`, `policy_version`, `outcome`, `details` and `facts` when read), `payload_form` (`own`; `whole` for steps written before schema version 4, read as stored), `requires` and `inputs` (JSON arrays of `seq`s), `license_ticket` (unique where set), `generation` (retries by a person), `idempotency_key` (unique), `status`, `attempts`, `next_attempt_at`, `lease_until`, `claim_token`, `last_error`, `response` (JSON), `cancelled_by` (the step whose failure cancelled it), `created_at`, `updated_at` |
+//! | `outbox` | `id` (UUID v7, the step's public id) | `decision_id` → decision_log (none for a note on a refused intake event), `intake_id` (that event), `seq` (unique per decision), `ticket_id`, `action_id`, `sink` (`manual`: a task for a person), `payload` (JSON: the step's own part, joined with its decision's `policy`, `policy_version`, `outcome`, `details` and `facts` when read), `payload_form` (`own`; `whole` for steps written before schema version 4, read as stored), `requires` and `inputs` (JSON arrays of `seq`s), `license_ticket` (unique where set), `generation` (retries by a person), `idempotency_key` (unique), `status`, `attempts`, `next_attempt_at`, `lease_until`, `claim_token`, `last_error`, `response` (JSON), `cancelled_by` (the step whose failure cancelled it), `created_at`, `updated_at` |
+//! | `intake` | `id` (UUID v7) | `source` (`zendesk`/`gitlab`), `delivery_id` (unique per source but for `duplicate` rows), `received_at`, `status` (`decided`/`duplicate`/`refused`/`ignored`), `subject`, `policy`, `decision_id`, `first_id`, `reason`, `payload` (bounded) |
 //! | `outbox_events` | `id` (ascending) | `action_row_id` → outbox, `at`, `actor` (a role or token id, `worker`, `outbox`), `from_status`, `to_status`, `note` |
 //! | `schema_version` | `version` | `name`, `applied_at` |
 //!
@@ -126,14 +127,14 @@
 //! # }).unwrap();
 //! ```
 
-mod bound;
+mod bind_values;
 mod error;
 mod facts;
 pub mod import;
 mod intake;
-mod kinds;
 mod log;
 mod outbox;
+mod record_kinds;
 mod records;
 pub mod replay;
 mod schema;

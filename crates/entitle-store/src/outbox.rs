@@ -13,8 +13,8 @@
 //! requiring it, while steps that only *report* on it still run and see the
 //! failure among their inputs.
 
+mod for_people;
 pub(crate) mod payload;
-mod people;
 pub(crate) mod plan;
 mod routes;
 pub(crate) mod row;
@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use people::ActionFilter;
+pub use for_people::ActionFilter;
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
 pub use transition::HandMade;
 pub use worker::{Delivered, Redelivery};

@@ -30,7 +30,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use thiserror::Error;
 
-pub use crate::kinds::ImportKind;
+pub use crate::record_kinds::ImportKind;
 pub(crate) use parse::csv_rows;
 pub use parse::{ParsedRecords, parse_csv, parse_file, parse_json};
 

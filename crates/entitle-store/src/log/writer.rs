@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::bound::{Bound, bind_sqlx};
+use crate::bind_values::{Bound, bind_sqlx};
 use crate::error::StoreError;
 use crate::intake::{InboxRow, IntakeStatus};
 use crate::outbox::ActionRecord;

@@ -9,12 +9,12 @@ use entitle::policy::LicenseEffect;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use super::for_people::license_of;
 use super::payload::DecisionPart;
-use super::people::license_of;
 use super::plan::{LicenseStep, Plan, Step, idempotency_key, seqs_json};
 use super::row::parse_time;
 use super::{ActionRecord, ActionStatus, MANUAL_SINK, transition};
-use crate::bound::{Bound, bind_sqlx};
+use crate::bind_values::{Bound, bind_sqlx};
 use crate::error::StoreError;
 use crate::store::Backend;
 

@@ -4,15 +4,15 @@
 //! Every input type ([`inputs`]) deserialises from JSON and from a CSV row
 //! (same field names), rejects unknown fields, and is checked by
 //! [`Records::validate`] before anything is written. The kinds are listed
-//! once, in `kinds.rs`; what differs between them is in [`rows`].
+//! once, in `record_kinds.rs`; what differs between them is in [`rows`].
 
+mod columns;
 mod inputs;
+mod per_kind;
 mod read;
-mod row;
-mod rows;
 mod write;
 
-pub use crate::kinds::{RecordCounts, Records};
+pub use crate::record_kinds::{RecordCounts, Records};
 pub use inputs::*;
 pub(crate) use write::exec;
 

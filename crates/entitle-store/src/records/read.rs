@@ -9,7 +9,7 @@ use entitle::fact_source::{
     SeatLinkRecord, SubscriptionRecord, TicketRecord, TrialRecord,
 };
 
-use super::row::Reader;
+use super::columns::Reader;
 use crate::error::StoreError;
 use crate::store::Store;
 impl Store {

@@ -68,7 +68,7 @@ impl Store {
     /// Whether a record of `entity` (`customer`, `account`, `subscription`,
     /// `license`, `namespace`, `ticket`) has the id `id`.
     pub async fn exists(&self, entity: &str, id: &str) -> Result<bool, StoreError> {
-        let Some(sql) = crate::kinds::exists_sql(entity) else {
+        let Some(sql) = crate::record_kinds::exists_sql(entity) else {
             return Ok(false);
         };
         let row = sqlx::query(sql)

@@ -1,6 +1,6 @@
 //! What differs between the record kinds: each input type's field checks,
 //! keys, references and upsert (the kinds themselves are listed once, in
-//! `kinds.rs`).
+//! `record_kinds.rs`).
 
 use sqlx::Any;
 use sqlx::any::AnyArguments;
@@ -13,7 +13,7 @@ use super::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
     SeatLinkInput, SubscriptionInput, TicketInput, TrialInput, check_email, check_id,
 };
-use crate::kinds::RecordRow;
+use crate::record_kinds::RecordRow;
 
 type Check<'a> = &'a mut dyn FnMut(&'static str, Result<(), String>);
 type Upsert<'q> = Query<'q, Any, AnyArguments<'q>>;
