@@ -1,6 +1,7 @@
 //! What entitle's test binaries share, in one place instead of a copy per
 //! crate: a skip that a person sees ([`skip`]) and, with the `postgres`
-//! feature, a throwaway PostgreSQL database per test (`postgres`).
+//! feature, a throwaway PostgreSQL database per test (`postgres`); with
+//! `smtp`, the real SMTP server the email sink is tested against.
 //!
 //! A dev-dependency only (`publish = false`). The core's tests use it
 //! without features, so it brings no clock and no I/O crate to them.
@@ -10,6 +11,9 @@
 )]
 
 pub mod skip;
+
+#[cfg(feature = "smtp")]
+pub mod smtp;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

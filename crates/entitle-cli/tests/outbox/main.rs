@@ -33,6 +33,5 @@ mod receiver;
 mod sequences;
 mod services;
 use entitle_test_support::skip;
-#[path = "../../../entitle-notify/tests/sinks/smtp.rs"]
-mod smtp;
+use entitle_test_support::smtp;
 mod weekend;

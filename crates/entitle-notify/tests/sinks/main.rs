@@ -10,7 +10,7 @@ mod license;
 mod receiver;
 use entitle_test_support::skip;
 mod slack;
-mod smtp;
+use entitle_test_support::smtp;
 mod webhook;
 mod worker;
 mod zendesk;

@@ -1,11 +1,7 @@
 //! Starts the real SMTP server (`smtp_server.py`, Debian's python3-aiosmtpd)
-//! for a test, and reads the messages it received. The CLI's outbox tests
-//! use this same file (`#[path]`), so the script is embedded rather than
-//! found from a crate's directory.
-#![allow(
-    dead_code,
-    reason = "shared with the CLI's outbox tests, each of which uses part of it"
-)]
+//! for a test, and reads the messages it received (the email sink's tests
+//! and the CLI's outbox tests). The script is embedded, so no test needs to
+//! find it from a crate's directory.
 #![expect(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -30,6 +26,7 @@ pub const PASSWORD: &str = "s3cret";
 
 /// A running SMTP server; killed when dropped.
 pub struct SmtpServer {
+    /// The port it listens on, on 127.0.0.1.
     pub port: u16,
     dir: tempfile::TempDir,
     _child: Child,
