@@ -77,9 +77,12 @@ pub fn run(args: &ReplayArgs) -> Result<String, Failure> {
         ..options(args)?
     };
     let runtime = runtime()?;
-    let report = runtime
-        .block_on(replay::replay(&args.db, &options))
-        .map_err(replay_failure)?;
+    let progress = crate::progress::Progress::on_stderr();
+    progress.phase("replaying", 0);
+    let shown = |replayed: u64| progress.message(format!("replayed {replayed} decisions"));
+    let report = runtime.block_on(replay::replay_with(&args.db, &options, &shown));
+    progress.finish();
+    let report = report.map_err(replay_failure)?;
     let output = match args.format {
         ReplayFormat::Json => crate::pretty(&report)?,
         ReplayFormat::Text => report.to_text(),

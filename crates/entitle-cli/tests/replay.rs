@@ -248,3 +248,45 @@ fn bad_input_is_one_line_exit_2() {
     }
     assert!(!Path::new("x.db").exists());
 }
+
+/// Progress on a terminal, nothing into a pipe (#23 item 6).
+#[tokio::test]
+async fn replay_shows_progress_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    build_log(&format!("sqlite://{}", db.display())).await;
+    let config = dir.path().join("proposed.toml");
+    std::fs::write(&config, "grace_period_days = 7\n").unwrap();
+    let args = format!(
+        "replay --db '{}' --config '{}'",
+        db.display(),
+        config.display()
+    );
+    let bin = assert_cmd::cargo::cargo_bin("entitle");
+    let Ok(on_a_terminal) = std::process::Command::new("script")
+        .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
+        .output()
+    else {
+        entitle_test_support::skip::skip_unless_ci(
+            "`script` is not installed",
+            "install bsdutils (Debian has it by default)",
+        );
+        return;
+    };
+    let transcript = String::from_utf8_lossy(&on_a_terminal.stdout);
+    // The spinner's words, which the report itself never says.
+    assert!(transcript.contains("replaying"), "{transcript:?}");
+    let piped = entitle(&[
+        "replay",
+        "--db",
+        db.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(piped.status.success(), "{piped:?}");
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+}

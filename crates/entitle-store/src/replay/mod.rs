@@ -198,9 +198,19 @@ pub enum ReplayError {
 
 /// Replays the decision log at `url` (see the module documentation).
 pub async fn replay(url: &str, options: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
+    replay_with(url, options, &|_| {}).await
+}
+
+/// [`replay`], calling `progress` with the number of decisions read so far
+/// after each page (a progress display).
+pub async fn replay_with(
+    url: &str,
+    options: &ReplayOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReplayReport, ReplayError> {
     options.config.validate()?;
     let (pool, postgres) = open_read_only(url).await?;
-    let result = replay_pool(&pool, postgres, url, options).await;
+    let result = replay_pool(&pool, postgres, url, options, progress).await;
     pool.close().await;
     result
 }
@@ -216,7 +226,7 @@ pub async fn replay_store(
 ) -> Result<ReplayReport, ReplayError> {
     options.config.validate()?;
     let postgres = store.backend() == Backend::Postgres;
-    replay_pool(&store.inner.pool, postgres, store.url(), options).await
+    replay_pool(&store.inner.pool, postgres, store.url(), options, &|_| {}).await
 }
 
 /// A `since` or `until` bound: `DATE` (`YYYY-MM-DD`, UTC) or an RFC 3339

@@ -129,6 +129,7 @@ pub(super) async fn replay_pool(
     postgres: bool,
     url: &str,
     options: &ReplayOptions,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReplayReport, ReplayError> {
     let pages = Pages::new(pool, postgres, url, options);
     let page_len = pages.page_len;
@@ -161,6 +162,7 @@ pub(super) async fn replay_pool(
             Ok(Vec::new())
         };
         tallies = work.await.map_err(|e| ReplayError::Worker(e.to_string()))?;
+        progress(replayed);
         page = next?;
     }
     let policies: Vec<PolicyReplay> = tallies
