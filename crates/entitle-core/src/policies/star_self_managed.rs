@@ -41,14 +41,13 @@
 //! else); a request for a non-trial license goes to the L&R team, whoever
 //! asks.
 
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::Days;
 use serde::{Deserialize, Serialize};
 
-use crate::config::PolicyConfig;
 use crate::domain::License;
 use crate::explain::date_detail;
 use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
-use crate::graph::{BuildError, GraphBuilder, Timed};
+use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
 use crate::time;
 
@@ -229,7 +228,7 @@ impl Policy for StarSelfManaged {
             "Is there 24h+ remaining (a non-trial license: until its grace period ends, whether active or in grace; a trial license: until its expiry date)?",
             // The change instant is one subtraction: no need to skip it.
             |f: &StarSelfManagedFacts, cx, _| {
-                self_managed_more_than_hours_remaining(&f.license, cx.now, cx.config)
+                time::self_managed_more_than_hours_remaining(&f.license, cx.now, cx.config)
             },
         )
         .detail(|f, cx| time_left(&f.license, cx))
@@ -374,38 +373,6 @@ impl Policy for StarSelfManaged {
                 }
             }
         }
-    }
-}
-
-/// The escalation deadline of `license` for this policy (spec 1,
-/// `star-self-managed` version 2): the start of `grace_ends_on` for a paid
-/// license, whether it is still active or already in grace; the start of
-/// `expires_on` for a trial (which has no grace period). It does not depend
-/// on `now`. Saturates at the end of the calendar.
-pub fn self_managed_deadline(license: &License, config: &PolicyConfig) -> DateTime<Utc> {
-    // A trial's grace "ends" on `expires_on` (it has none).
-    time::start_of(time::grace_ends_on(license, config), config.timezone)
-}
-
-/// Whether strictly more than `escalation_threshold_hours` remain until the
-/// [`self_managed_deadline`] (spec 1: exactly 24 h is not more than 24 h), the
-/// question `more-than-24h-remaining`.
-///
-/// The deadline is fixed, so the answer goes from true to false once, at
-/// `deadline - threshold`, and never back: that instant is `until` while the
-/// answer is true; a false answer holds forever.
-pub fn self_managed_more_than_hours_remaining(
-    license: &License,
-    now: DateTime<Utc>,
-    config: &PolicyConfig,
-) -> Timed<bool> {
-    let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
-        .unwrap_or(TimeDelta::MAX);
-    // `deadline - now > threshold` is `now < deadline - threshold`; when
-    // `deadline - threshold` is before the calendar, no `now` is early enough.
-    match self_managed_deadline(license, config).checked_sub_signed(threshold) {
-        Some(last) if now < last => Timed::new(true, Some(last)),
-        _ => Timed::forever(false),
     }
 }
 

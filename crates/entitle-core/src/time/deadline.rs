@@ -120,3 +120,35 @@ pub fn more_than_hours_remaining_at<'c>(
         Some(t)
     })
 }
+
+/// The escalation deadline of `license` for `star-self-managed` (spec 1,
+/// `star-self-managed` version 2): the start of `grace_ends_on` for a paid
+/// license, whether it is still active or already in grace; the start of
+/// `expires_on` for a trial (which has no grace period). It does not depend
+/// on `now`. Saturates at the end of the calendar.
+pub fn self_managed_deadline(license: &License, config: &PolicyConfig) -> DateTime<Utc> {
+    // A trial's grace "ends" on `expires_on` (it has none).
+    start_of(grace_ends_on(license, config), config.timezone)
+}
+
+/// Whether strictly more than `escalation_threshold_hours` remain until the
+/// [`self_managed_deadline`] (spec 1: exactly 24 h is not more than 24 h), the
+/// question `more-than-24h-remaining`.
+///
+/// The deadline is fixed, so the answer goes from true to false once, at
+/// `deadline - threshold`, and never back: that instant is `until` while the
+/// answer is true; a false answer holds forever.
+pub fn self_managed_more_than_hours_remaining(
+    license: &License,
+    now: DateTime<Utc>,
+    config: &PolicyConfig,
+) -> Timed<bool> {
+    let threshold = TimeDelta::try_hours(i64::from(config.escalation_threshold_hours))
+        .unwrap_or(TimeDelta::MAX);
+    // `deadline - now > threshold` is `now < deadline - threshold`; when
+    // `deadline - threshold` is before the calendar, no `now` is early enough.
+    match self_managed_deadline(license, config).checked_sub_signed(threshold) {
+        Some(last) if now < last => Timed::new(true, Some(last)),
+        _ => Timed::forever(false),
+    }
+}
