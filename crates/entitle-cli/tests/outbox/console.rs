@@ -126,14 +126,37 @@ async fn screenshot(browser: &Client, name: &str) {
     }
 }
 
+/// The element `selector` finds, waiting (up to 10 s) for a page that is
+/// still loading after a key press.
 async fn css(browser: &Client, selector: &str) -> fantoccini::elements::Element {
-    match browser.find(Locator::Css(selector)).await {
-        Ok(element) => element,
-        Err(error) => {
-            let url = browser.current_url().await.unwrap();
-            let source = browser.source().await.unwrap_or_default();
-            panic!("no `{selector}` on {url}: {error}\n{source}")
+    let started = std::time::Instant::now();
+    loop {
+        match browser.find(Locator::Css(selector)).await {
+            Ok(element) => return element,
+            Err(error) if started.elapsed() > Duration::from_secs(10) => {
+                let url = browser.current_url().await.unwrap();
+                let source = browser.source().await.unwrap_or_default();
+                panic!("no `{selector}` on {url}: {error}\n{source}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
+    }
+}
+
+/// Waits (up to 10 s) until the page's path satisfies `wanted` (a key press
+/// that submits a form returns before the next page has loaded); the path.
+async fn wait_path(browser: &Client, wanted: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let path = browser.current_url().await.unwrap().path().to_owned();
+        if wanted(&path) {
+            return path;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the browser stayed on {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -164,8 +187,7 @@ async fn sign_in(browser: &Client, base: &str, token: &str, home: &str) {
     let input = css(browser, "#token").await;
     input.send_keys(token).await.unwrap();
     input.send_keys(&Key::Enter).await.unwrap();
-    let url = browser.current_url().await.unwrap();
-    assert_eq!(url.path(), home);
+    wait_path(browser, |path| path == home).await;
 }
 
 fn slack_down(_: &Recorded) -> Reply {
@@ -272,6 +294,7 @@ poll_interval_ms = 50
         .unwrap();
 
     // A field error, next to its field, in the API's words; nothing lost.
+    wait_path(&browser, |path| path == "/console/decide/weekend-emergency").await;
     let error = text(&browser, "#f-requester_email-error").await;
     assert!(error.contains("email"), "{error}");
     let kept = css(&browser, "#f-ticket_url")
@@ -305,9 +328,8 @@ poll_interval_ms = 50
         .unwrap();
 
     // The decision: the outcome, the path on the graph, the actions.
-    let url = browser.current_url().await.unwrap();
-    assert!(url.path().starts_with("/console/decisions/"), "{url}");
-    let decision = url.path().rsplit('/').next().unwrap().to_owned();
+    let path = wait_path(&browser, |path| path.starts_with("/console/decisions/")).await;
+    let decision = path.rsplit('/').next().unwrap().to_owned();
     assert_eq!(
         text(&browser, "#outcome").await,
         "generate-temporary-license"
@@ -413,10 +435,7 @@ poll_interval_ms = 50
         .send_keys(&Key::Enter)
         .await
         .unwrap();
-    assert_eq!(
-        browser.current_url().await.unwrap().path(),
-        "/console/sign-in"
-    );
+    wait_path(&browser, |path| path == "/console/sign-in").await;
     browser.goto(&queue).await.unwrap();
     assert_eq!(
         browser.current_url().await.unwrap().path(),

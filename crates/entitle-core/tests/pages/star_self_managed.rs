@@ -15,10 +15,10 @@ use entitle_core::domain::{License, Plan};
 use entitle_core::graph::Answer;
 use entitle_core::policies::{
     SelfManagedRequest as R, StarActor, StarSelfManaged, StarSelfManagedFacts,
-    StarSelfManagedOutcome as O, StarValidity, self_managed_deadline,
-    self_managed_more_than_hours_remaining,
+    StarSelfManagedOutcome as O, StarValidity,
 };
 use entitle_core::policy::{Outcome, Policy, evaluate};
+use entitle_core::time::{self_managed_deadline, self_managed_more_than_hours_remaining};
 use proptest::prelude::*;
 use star_support::*;
 
