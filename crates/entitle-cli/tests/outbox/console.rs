@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{SATURDAY, Server, Site};
 use crate::receiver::{Receiver, Recorded, Reply};
@@ -191,7 +191,7 @@ async fn sign_in(browser: &Client, base: &str, token: &str, home: &str) {
 }
 
 fn slack_down(_: &Recorded) -> Reply {
-    Reply::json(503, Value::String("slack is down".to_owned()))
+    Reply::text(503, "slack is down")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,7 +392,7 @@ poll_interval_ms = 50
     screenshot(&browser, "queue").await;
 
     // Slack is back; retry from the queue with the keyboard.
-    slack.answer_with(|_| Reply::json(200, Value::String("ok".to_owned())));
+    slack.answer_with(|_| Reply::text(200, "ok"));
     let retry = css(
         &browser,
         &format!("li.step[data-action='{dead_step}'] form[action$='/retry'] button"),

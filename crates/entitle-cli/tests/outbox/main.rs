@@ -29,7 +29,7 @@ mod intake;
 mod once;
 mod postgres;
 mod provision;
-mod receiver;
+use entitle_test_support::receiver;
 mod sequences;
 mod services;
 use entitle_test_support::skip;

@@ -44,8 +44,7 @@ impl Services {
             })
             .await,
             // Slack does not.
-            slack: Receiver::start(|_| Reply::json(200, Value::String("ok".into())).after(DELAY))
-                .await,
+            slack: Receiver::start(|_| Reply::text(200, "ok").after(DELAY)).await,
             gitlab: GitLab::start(DELAY).await,
             zendesk: Zendesk::start(DELAY).await,
             smtp,
@@ -358,10 +357,8 @@ async fn kill_9_twenty_times_keeps_every_effect_once_where_it_can_and_says_where
 /// before the store closes; after a restart it is not sent again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_slow_delivery_records_it_once() {
-    let slack = Receiver::start(|_| {
-        Reply::json(200, Value::String("ok".into())).after(Duration::from_millis(1500))
-    })
-    .await;
+    let slack =
+        Receiver::start(|_| Reply::text(200, "ok").after(Duration::from_millis(1500))).await;
     let site = Site::new();
     let actions = site.actions_file(
         r#"

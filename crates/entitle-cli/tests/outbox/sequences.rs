@@ -15,7 +15,7 @@ use std::time::Duration;
 use entitle_notify::{ActionsConfig, Worker};
 use entitle_store::{ActionStatus, HandMade, NewDecision, Records, Store, TicketInput};
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{SATURDAY, weekend_facts};
 use crate::receiver::{Receiver, Reply};
@@ -73,7 +73,7 @@ async fn follow_up(store: &Store) -> String {
 
 async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let tool = Receiver::start(|_| works()).await;
-    let slack = Receiver::start(|_| Reply::json(200, Value::String("ok".into()))).await;
+    let slack = Receiver::start(|_| Reply::text(200, "ok")).await;
     let gitlab = GitLab::start(Duration::ZERO).await;
     let config = format!(
         r#"

@@ -35,7 +35,7 @@ fn license_answer(_: &Recorded) -> Reply {
 }
 
 fn unavailable(_: &Recorded) -> Reply {
-    Reply::json(503, Value::String("the license tool is down".to_owned()))
+    Reply::text(503, "the license tool is down")
 }
 
 impl Services {
@@ -43,7 +43,7 @@ impl Services {
         let smtp = SmtpServer::start().await?;
         Some(Self {
             generator: Receiver::start(generator).await,
-            slack: Receiver::start(|_| Reply::json(200, Value::String("ok".to_owned()))).await,
+            slack: Receiver::start(|_| Reply::text(200, "ok")).await,
             gitlab: GitLab::start(Duration::ZERO).await,
             smtp,
         })

@@ -26,11 +26,7 @@ async fn deliver(sink: &Sink) -> Result<serde_json::Value, DeliveryError> {
 
 #[tokio::test]
 async fn a_500_is_retryable_and_the_retry_sends_the_same_idempotency_key() {
-    let receiver = Receiver::start(
-        vec![Reply::Status(500, "boom".into(), vec![])],
-        Reply::ok("ok"),
-    )
-    .await;
+    let receiver = Receiver::scripted(vec![Reply::text(500, "boom")], Reply::ok("ok")).await;
     let sink = hook(&receiver.url, 5);
 
     let first = deliver(&sink).await.unwrap_err();
@@ -59,11 +55,11 @@ async fn a_429_honours_retry_after_in_seconds_and_as_an_http_date() {
     let date = (chrono::Utc::now() + chrono::Duration::seconds(120))
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![
-            Reply::Status(429, "slow down".into(), vec![("retry-after", "7".into())]),
-            Reply::Status(503, "".into(), vec![("retry-after", date)]),
-            Reply::Status(408, "".into(), vec![]),
+            Reply::text(429, "slow down").header("retry-after", "7"),
+            Reply::text(503, "").header("retry-after", date),
+            Reply::text(408, ""),
         ],
         Reply::ok("ok"),
     )
@@ -90,15 +86,11 @@ async fn a_429_honours_retry_after_in_seconds_and_as_an_http_date() {
 #[tokio::test]
 async fn other_4xx_and_redirects_are_permanent_with_the_response_kept() {
     let long = "x".repeat(40_000);
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![
             Reply::json(400, json!({"error": "invalid_payload"})),
-            Reply::Status(404, long, vec![]),
-            Reply::Status(
-                302,
-                "".into(),
-                vec![("location", "http://127.0.0.1:1/elsewhere".into())],
-            ),
+            Reply::text(404, long),
+            Reply::text(302, "").header("location", "http://127.0.0.1:1/elsewhere"),
         ],
         Reply::ok("ok"),
     )
@@ -135,7 +127,7 @@ async fn other_4xx_and_redirects_are_permanent_with_the_response_kept() {
 
 #[tokio::test]
 async fn a_receiver_that_hangs_times_out_at_the_sinks_timeout_and_is_retryable() {
-    let receiver = Receiver::start(vec![], Reply::Hang(Duration::from_secs(5))).await;
+    let receiver = Receiver::always(Reply::hang(Duration::from_secs(5))).await;
     let sink = hook(&receiver.url, 1);
     assert_eq!(sink.timeout(), Duration::from_secs(1));
 

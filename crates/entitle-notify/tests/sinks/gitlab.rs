@@ -15,7 +15,7 @@ const RECORD: &str = "Record the internal request `[Success] - Created a license
 async fn the_success_record_holds_the_license_and_is_closed() {
     let created = json!({"id": 901, "iid": 7, "state": "opened", "web_url": "https://gitlab.example.com/ir/-/issues/7"});
     let closed = json!({"id": 901, "iid": 7, "state": "closed", "web_url": "https://gitlab.example.com/ir/-/issues/7"});
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![Reply::json(201, created.clone())],
         Reply::json(200, closed),
     )
@@ -72,7 +72,7 @@ async fn the_success_record_holds_the_license_and_is_closed() {
 
 #[tokio::test]
 async fn a_failed_license_makes_an_open_failure_record() {
-    let receiver = Receiver::start(vec![], Reply::json(201, json!({"iid": 8}))).await;
+    let receiver = Receiver::always(Reply::json(201, json!({"iid": 8}))).await;
     let sink = sink(
         &config(&receiver.url, "\"support/internal-requests\""),
         &[("GITLAB_TOKEN", "glpat-x")],
@@ -122,7 +122,7 @@ async fn a_failed_license_makes_an_open_failure_record() {
 
 #[tokio::test]
 async fn a_step_without_inputs_is_an_open_issue_with_the_actions_text() {
-    let receiver = Receiver::start(vec![], Reply::json(201, json!({"iid": 9}))).await;
+    let receiver = Receiver::always(Reply::json(201, json!({"iid": 9}))).await;
     let sink = sink(
         &config(&receiver.url, "42"),
         &[("GITLAB_TOKEN", "glpat-x")],
@@ -150,7 +150,7 @@ async fn a_step_without_inputs_is_an_open_issue_with_the_actions_text() {
 async fn a_later_attempt_finds_the_issue_an_earlier_one_made() {
     let earlier = json!([{"iid": 5, "web_url": "https://gitlab.example.com/ir/-/issues/5",
         "description": format!("the request\n\n<!-- entitle-ref: {KEY} -->")}]);
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![Reply::json(200, earlier)],
         Reply::json(201, json!({"iid": 6})),
     )
@@ -180,7 +180,7 @@ async fn a_later_attempt_finds_the_issue_an_earlier_one_made() {
     assert_eq!(response["body"]["iid"], json!(5));
 
     // Nothing found: created, with the mark in its description.
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![Reply::json(200, json!([]))],
         Reply::json(201, json!({"iid": 6})),
     )
@@ -210,7 +210,7 @@ async fn a_later_attempt_finds_the_issue_an_earlier_one_made() {
 async fn a_success_after_a_failure_record_closes_the_failure_record() {
     let created = json!({"iid": 9, "web_url": "https://gitlab.example.com/ir/-/issues/9"});
     let receiver =
-        Receiver::start(vec![Reply::json(201, created)], Reply::json(200, json!({}))).await;
+        Receiver::scripted(vec![Reply::json(201, created)], Reply::json(200, json!({}))).await;
     let sink = sink(
         &config(&receiver.url, "42"),
         &[("GITLAB_TOKEN", "glpat-x")],
@@ -269,7 +269,7 @@ async fn a_success_after_a_failure_record_closes_the_failure_record() {
 /// issue it made before instead of opening a twin.
 #[tokio::test]
 async fn a_failure_made_again_notes_the_open_failure_record() {
-    let receiver = Receiver::start(vec![], Reply::json(201, json!({"id": 1}))).await;
+    let receiver = Receiver::always(Reply::json(201, json!({"id": 1}))).await;
     let sink = sink(
         &config(&receiver.url, "42"),
         &[("GITLAB_TOKEN", "glpat-x")],

@@ -14,7 +14,7 @@ token_env = "MECHANIZER_TOKEN"
 #[tokio::test]
 async fn the_generator_is_asked_for_the_decisions_license_and_its_answer_kept() {
     let answer = json!({"license": LICENSE, "filename": "ultimate.gitlab-license"});
-    let receiver = Receiver::start(vec![], Reply::json(201, answer.clone())).await;
+    let receiver = Receiver::always(Reply::json(201, answer.clone())).await;
     let sink = sink(
         &CONFIG.replace("URL", &receiver.url),
         &[("MECHANIZER_TOKEN", "mech-token")],
@@ -47,7 +47,7 @@ async fn the_generator_is_asked_for_the_decisions_license_and_its_answer_kept() 
 
 #[tokio::test]
 async fn an_answer_without_a_license_is_a_permanent_failure_with_the_answer_kept() {
-    let receiver = Receiver::start(vec![], Reply::json(200, json!({"queued": true}))).await;
+    let receiver = Receiver::always(Reply::json(200, json!({"queued": true}))).await;
     let sink = sink(
         &CONFIG.replace("URL", &receiver.url),
         &[("MECHANIZER_TOKEN", "t")],

@@ -7,7 +7,7 @@ mod email;
 mod failures;
 mod gitlab;
 mod license;
-mod receiver;
+use entitle_test_support::receiver;
 use entitle_test_support::skip;
 mod slack;
 use entitle_test_support::smtp;

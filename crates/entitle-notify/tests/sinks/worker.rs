@@ -48,15 +48,8 @@ fn decision() -> NewDecision {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
     for retry_after in ["9000000000000", "18446744073709551615"] {
-        let receiver = Receiver::start(
-            vec![],
-            Reply::Status(
-                503,
-                "busy".into(),
-                vec![("retry-after", retry_after.into())],
-            ),
-        )
-        .await;
+        let receiver =
+            Receiver::always(Reply::text(503, "busy").header("retry-after", retry_after)).await;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("entitle.db");
         let store = Store::open(db.to_str().unwrap()).await.unwrap();

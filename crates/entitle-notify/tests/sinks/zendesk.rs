@@ -20,7 +20,7 @@ fn provision_payload(action: &str, text: &str) -> serde_json::Value {
 #[tokio::test]
 async fn open_ticket_creates_a_ticket_on_behalf_of_the_customer_with_a_bearer_token() {
     let created = json!({"ticket": {"id": 35436, "url": "https://acme.zendesk.com/api/v2/tickets/35436.json"}});
-    let receiver = Receiver::start(vec![], Reply::json(201, created.clone())).await;
+    let receiver = Receiver::always(Reply::json(201, created.clone())).await;
     let sink = sink(
         &format!(
             "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}/\"\ntoken_env = \"ZD_TOKEN\"\n",
@@ -79,7 +79,7 @@ async fn open_ticket_creates_a_ticket_on_behalf_of_the_customer_with_a_bearer_to
 
 #[tokio::test]
 async fn other_actions_add_an_internal_comment_with_an_api_token() {
-    let receiver = Receiver::start(vec![], Reply::json(200, json!({"ticket": {"id": 4711}}))).await;
+    let receiver = Receiver::always(Reply::json(200, json!({"ticket": {"id": 4711}}))).await;
     let sink = sink(
         &format!(
             "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\nauth = \"basic\"\nemail = \"agent@example.com\"\n",
@@ -125,7 +125,7 @@ async fn other_actions_add_an_internal_comment_with_an_api_token() {
 #[tokio::test]
 async fn open_ticket_with_a_message_is_public_to_the_customer_with_a_private_note() {
     let created = json!({"ticket": {"id": 35436}});
-    let receiver = Receiver::start(
+    let receiver = Receiver::scripted(
         vec![Reply::json(201, created.clone())],
         Reply::json(200, json!({"ticket": {"id": 35436}})),
     )
@@ -201,7 +201,7 @@ async fn a_later_attempt_finds_its_comment_instead_of_writing_it_twice() {
     let listed =
         json!({"comments": [{"body": format!("the note\n\nentitle-ref: {KEY}"), "public": false}]});
     let receiver =
-        Receiver::start(vec![Reply::json(200, listed)], Reply::json(200, json!({}))).await;
+        Receiver::scripted(vec![Reply::json(200, listed)], Reply::json(200, json!({}))).await;
     let sink = sink(
         &format!(
             "[sinks.tickets]\nkind = \"zendesk\"\nbase_url = \"{}\"\ntoken_env = \"ZD_TOKEN\"\n",

@@ -1,12 +1,20 @@
 //! A real local HTTP receiver (axum) that records every request and answers
-//! with a replaceable responder.
+//! from a replaceable responder: the stand-in for Slack, a webhook, the
+//! license tool, GitLab and Zendesk in the sinks' and the outbox's tests.
+//!
+//! A responder is a closure from the request to a [`Reply`]; a script (these
+//! replies in turn, then one forever) is a closure over a queue
+//! ([`script`], [`Receiver::scripted`]). A reply may come after a delay, so
+//! a receiver can hang until the caller times out. In deduplicating mode
+//! ([`Receiver::idempotent`]) a receiver acts once per `Idempotency-Key`, as
+//! a careful real service does.
 #![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,23 +31,30 @@ static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 /// One request as a receiver saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    /// Its place among all receivers' requests.
+    /// Its place among all receivers' requests in this test binary.
     pub seq: u64,
+    /// The HTTP method.
     pub method: Method,
+    /// The path and query, as sent.
     pub path: String,
+    /// The request's headers.
     pub headers: HeaderMap,
+    /// The request's body, as sent.
     pub body: Bytes,
 }
 
 impl Recorded {
+    /// The body as JSON (panics when it is not).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
+    /// The header `name`, if sent (panics when it is not text).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
+    /// The `Idempotency-Key` header (panics when it was not sent).
     pub fn key(&self) -> String {
         self.header("idempotency-key")
             .expect("every delivery sends Idempotency-Key")
@@ -47,26 +62,67 @@ impl Recorded {
     }
 }
 
-/// An answer: after `delay`, `status` with a JSON (or text) body.
+/// An answer: after `delay`, `status` with `body` and `headers`.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The status code.
     pub status: u16,
-    pub body: Value,
+    /// The body, as sent.
+    pub body: String,
+    /// Headers set on the answer (besides axum's own).
+    pub headers: Vec<(String, String)>,
+    /// How long to wait before answering.
     pub delay: Duration,
 }
 
 impl Reply {
-    pub fn json(status: u16, body: Value) -> Self {
+    /// `status` with a text body (`text/plain`).
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
         Self {
             status,
-            body,
+            body: body.into(),
+            headers: Vec::new(),
             delay: Duration::ZERO,
         }
     }
 
+    /// 200 with a text body.
+    pub fn ok(body: impl Into<String>) -> Self {
+        Self::text(200, body)
+    }
+
+    /// `status` with `body` as JSON (`application/json`).
+    pub fn json(status: u16, body: Value) -> Self {
+        Self::text(status, body.to_string()).header("content-type", "application/json")
+    }
+
+    /// 200 `late`, after `delay`: a receiver the caller times out on.
+    pub fn hang(delay: Duration) -> Self {
+        Self::ok("late").after(delay)
+    }
+
+    /// The same answer with the header `name` set to `value`.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The same answer, given after `delay`.
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
+    }
+}
+
+/// A responder that answers with `replies` in turn, then `then` forever.
+pub fn script(replies: Vec<Reply>, then: Reply) -> impl Fn(&Recorded) -> Reply + Send + Sync {
+    let queue = Mutex::new(VecDeque::from(replies));
+    move |_| {
+        queue
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| then.clone())
     }
 }
 
@@ -84,6 +140,7 @@ struct State {
 
 /// A running receiver; it stops with the test's runtime.
 pub struct Receiver {
+    /// Where it listens: `http://127.0.0.1:<port>`, no trailing slash.
     pub url: String,
     state: Arc<State>,
 }
@@ -94,9 +151,24 @@ impl Receiver {
         Self::start_with(responder, false).await
     }
 
+    /// Answers with `replies` in turn, then `then` forever.
+    pub async fn scripted(replies: Vec<Reply>, then: Reply) -> Self {
+        Self::start(script(replies, then)).await
+    }
+
+    /// Answers `reply` to everything.
+    pub async fn always(reply: Reply) -> Self {
+        Self::start(move |_| reply.clone()).await
+    }
+
+    /// Answers 200 `ok` to everything.
+    pub async fn ok() -> Self {
+        Self::always(Reply::ok("ok")).await
+    }
+
     /// A receiver that deduplicates on `Idempotency-Key`: a key's first
     /// request makes the effect (recorded once), a repeat gets the same
-    /// answer and makes none.
+    /// answer and makes none. Every request must send the key.
     pub async fn idempotent(
         responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> Self {
@@ -136,6 +208,13 @@ impl Receiver {
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// The only request so far (panics unless there is exactly one).
+    pub fn only(&self) -> Recorded {
+        let requests = self.requests();
+        assert_eq!(requests.len(), 1, "{requests:#?}");
+        requests.into_iter().next().unwrap()
     }
 
     /// Deduplicating mode: the effects made, one per key (the request
@@ -183,15 +262,10 @@ async fn answer(
         responder(&recorded)
     };
     tokio::time::sleep(reply.delay).await;
-    let body = match &reply.body {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    let mut response = (StatusCode::from_u16(reply.status).unwrap(), body).into_response();
-    if !reply.body.is_string() {
-        response
-            .headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
+    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+    for (name, value) in reply.headers {
+        let name = axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        response.headers_mut().insert(name, value.parse().unwrap());
     }
     response
 }
