@@ -54,15 +54,6 @@ pub enum PathFormat {
     Svg,
 }
 
-/// The path `steps` (node id, answer label; a report's trace) took through
-/// the graph of the policy `policy`.
-pub fn path_taken<'a>(
-    policy: &str,
-    steps: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<crate::graph::PathTaken, PolicyError> {
-    Ok(describe(policy)?.path_of(steps))
-}
-
 /// The structure of the graph of the policy `policy`.
 pub fn describe(policy: &str) -> Result<crate::graph::GraphDescription, PolicyError> {
     struct Describe;

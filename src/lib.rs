@@ -25,11 +25,11 @@ pub mod scenario;
 pub mod schedule_file;
 #[cfg(feature = "svg")]
 pub mod svg;
+pub mod xml;
 
 pub use action_ids::action_ids;
 pub use catalog::{
-    ExampleReport, PathFormat, RenderFormat, describe, examples, path_taken, render, render_path,
-    schema,
+    ExampleReport, PathFormat, RenderFormat, describe, examples, render, render_path, schema,
 };
 pub use config_file::{ConfigFileError, config_from_toml, config_from_toml_in, toml_error_line};
 pub use facts::{FactsError, out_of_range, parse_facts, without_position};

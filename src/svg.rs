@@ -13,7 +13,7 @@ use layout::std_shapes::render::get_shape_size;
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
-use crate::graph::{GraphDescription, PathTaken};
+use crate::graph::{GraphDescription, PathTaken, TAKEN_COLOUR};
 
 /// Where the SVG goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub fn graph_svg(graph: &GraphDescription, path: &PathTaken, target: SvgTarget) 
         let properties = format!(
             "class=\"{class} {}\" data-node=\"{}\"",
             node.kind,
-            attribute(&node.id)
+            crate::xml::escape(&node.id)
         );
         let element = Element::create_with_properties(shape, look, orientation, size, properties);
         handles.insert(node.id.as_str(), visual.add_node(element));
@@ -75,8 +75,8 @@ pub fn graph_svg(graph: &GraphDescription, path: &PathTaken, target: SvgTarget) 
         let class = if taken { "edge taken" } else { "edge" };
         let properties = format!(
             "class=\"{class}\" data-from=\"{}\" data-to=\"{}\"",
-            attribute(&edge.from),
-            attribute(&edge.to)
+            crate::xml::escape(&edge.from),
+            crate::xml::escape(&edge.to)
         );
         let arrow = Arrow::with_properties(
             LineEndKind::None,
@@ -129,7 +129,7 @@ fn with_canvas(document: &str, width: f64, height: f64) -> String {
 /// The style of a node or an edge.
 fn style(taken: bool, fill: Option<&str>, rounded: usize) -> StyleAttr {
     let (line, width) = if taken {
-        ("#b45309", 2)
+        (TAKEN_COLOUR, 2)
     } else {
         ("#6b7280", 1)
     };
@@ -178,22 +178,6 @@ fn wrap(text: &str) -> String {
     out
 }
 
-/// `text` escaped for a double-quoted XML attribute.
-fn attribute(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,10 +195,5 @@ mod tests {
     fn an_inline_svg_has_no_declaration_and_no_style_element() {
         let doc = "<?xml version=\"1.0\"?><svg a=\"1\"><defs/><style>\n.a13 {}\n</style><g/></svg>";
         assert_eq!(inline(doc), "<svg a=\"1\"><defs/><g/></svg>");
-    }
-
-    #[test]
-    fn attributes_are_escaped() {
-        assert_eq!(attribute("a\"<b>&'"), "a&quot;&lt;b&gt;&amp;&apos;");
     }
 }

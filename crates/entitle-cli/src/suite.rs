@@ -353,7 +353,7 @@ fn junit(runs: &[ScenarioRun], errors: &[ScenarioError], skipped: &[Skipped]) ->
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{}\" skipped=\"{}\">",
-            xml(file),
+            entitle::xml::escape(file),
             mine.len() + my_errors.len() + my_skipped.len(),
             my_errors.len(),
             my_skipped.len()
@@ -362,8 +362,8 @@ fn junit(runs: &[ScenarioRun], errors: &[ScenarioError], skipped: &[Skipped]) ->
             let _ = write!(
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\"",
-                xml(run.policy),
-                xml(&run.name)
+                entitle::xml::escape(run.policy),
+                entitle::xml::escape(&run.name)
             );
             if run.passed() {
                 out.push_str("/>\n");
@@ -372,8 +372,8 @@ fn junit(runs: &[ScenarioRun], errors: &[ScenarioError], skipped: &[Skipped]) ->
                 let _ = writeln!(
                     out,
                     ">\n      <failure message=\"{}\" type=\"mismatch\">{}</failure>\n    </testcase>",
-                    xml(&diffs.join("; ")),
-                    xml(&diffs.join("\n"))
+                    entitle::xml::escape(&diffs.join("; ")),
+                    entitle::xml::escape(&diffs.join("\n"))
                 );
             }
         }
@@ -382,41 +382,22 @@ fn junit(runs: &[ScenarioRun], errors: &[ScenarioError], skipped: &[Skipped]) ->
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <error message=\"{}\" type=\"malformed\"/>\n    </testcase>",
-                xml(file),
-                xml(name),
-                xml(&error.to_string())
+                entitle::xml::escape(file),
+                entitle::xml::escape(name),
+                entitle::xml::escape(&error.to_string())
             );
         }
         for skip in my_skipped {
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                xml(file),
-                xml(&skip.name),
-                xml(&skip.reason)
+                entitle::xml::escape(file),
+                entitle::xml::escape(&skip.name),
+                entitle::xml::escape(&skip.reason)
             );
         }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
-    out
-}
-
-/// Escapes text for XML content and attribute values.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && c != '\t' && c != '\r' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
     out
 }

@@ -92,7 +92,7 @@ pub use embed::Given;
 pub use error::{BuildError, EvalError, GraphIssue};
 pub use generated::{GeneratedCode, GeneratedFn, GeneratedTraceFn};
 pub use node::{EdgeInfo, NodeInfo, NodeKind};
-pub use render::{EdgeDescription, GraphDescription, NodeDescription, PathTaken};
+pub use render::{EdgeDescription, GraphDescription, NodeDescription, PathTaken, TAKEN_COLOUR};
 pub use timed::{LazyTimed, Timed, Until, Want};
 
 /// What the code [`decision_graph!`](crate::decision_graph) generates calls;

@@ -105,8 +105,9 @@ impl GraphDescription {
     }
 }
 
-/// How a walked node or edge is drawn: an amber line, thicker.
-const TAKEN_COLOUR: &str = "#b45309";
+/// The colour a walked node or edge is drawn in (a thicker amber line), in
+/// every rendering of a path.
+pub const TAKEN_COLOUR: &str = "#b45309";
 
 impl<F, O, C> DecisionGraph<F, O, C> {
     /// Edges sorted by source node, then answer.

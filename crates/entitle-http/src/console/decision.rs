@@ -46,9 +46,8 @@ fn steps(trace: &Value) -> Vec<(&str, &str)> {
         .unwrap_or_default()
 }
 
-/// The decision page's markup (also measured by the `console_render`
-/// example).
-pub(crate) fn render(
+/// The decision page's markup.
+fn render(
     user: &SignedIn,
     state: &AppState,
     record: &DecisionRecord,
