@@ -27,6 +27,7 @@ use chrono_tz::Tz;
 use entitle::config::PolicyConfig;
 use entitle::domain::{Customer, CustomerStatus, License, Plan};
 use entitle::graph::Context;
+use entitle::input::InputError;
 use entitle::policies::{
     EmergencyScreenshots, LicenseStatus, LicenseStatusFacts, LicenseStatusOutcome,
     WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
@@ -260,8 +261,12 @@ fn weekend_facts(n: usize) -> Vec<(DateTime<Utc>, WeekendEmergencyFacts)> {
                     license_page: rng.below(5) != 0,
                 },
                 screenshot_user_count: (rng.below(5) != 0).then(|| rng.below(300) as u32),
-                requester_email: "ops@example.com".to_owned(),
-                ticket_url: "https://support.example.com/tickets/501234".to_owned(),
+                requester_email: "ops@example.com"
+                    .parse()
+                    .unwrap_or_else(|e: InputError| fail(e.to_string())),
+                ticket_url: "https://support.example.com/tickets/501234"
+                    .parse()
+                    .unwrap_or_else(|e: InputError| fail(e.to_string())),
             };
             (now, facts)
         })

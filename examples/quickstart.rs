@@ -36,8 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             license_page: false,
         },
         screenshot_user_count: None,
-        requester_email: "it-admin@example.com".to_owned(),
-        ticket_url: "https://support.example.com/tickets/58213".to_owned(),
+        requester_email: "it-admin@example.com".parse()?,
+        ticket_url: "https://support.example.com/tickets/58213".parse()?,
     };
 
     // First pass: the license page screenshot and the user count are missing.

@@ -4,8 +4,10 @@
 //! `entitle policies`, decided by the CLI and over HTTP (from the facts sent
 //! and from a ticket's stored records), rendered, described, its examples
 //! shown, its scenarios run with full coverage, its invariants checked, and
-//! the policies suite passes over it. Every line of the page's `sh` blocks
-//! runs as written (`entitle serve` on a free port instead of 8080).
+//! the policies suite passes over it; its action that needs another comes
+//! out of every decision, and the same page with that `needs` misspelt does
+//! not compile. Every line of the page's `sh` blocks runs as written
+//! (`entitle serve` on a free port instead of 8080).
 //!
 //! The copy builds into a target directory of its own, seeded with hard
 //! links to this one's artifacts, so only the workspace's own crates compile
@@ -178,7 +180,11 @@ fn a_policy_added_in_one_file_one_data_file_and_one_registry_line_works_everywhe
             let out = run(command, line);
             match args.first().copied().filter(|_| *program == "entitle") {
                 Some("policies") => assert!(out.contains("seat-link-check"), "{out}"),
-                Some("decide") => assert!(out.contains("check-connection"), "{out}"),
+                Some("decide") => assert!(
+                    out.contains("check-connection")
+                        && out.contains("Check tomorrow whether a Seat Link report arrived"),
+                    "{out}"
+                ),
                 Some("render") => assert!(out.contains("n_reported_today"), "{out}"),
                 Some("test") => assert!(out.contains("3 passed, 0 failed"), "{out}"),
                 Some("check") => assert!(out.contains("ok   seat-link-check"), "{out}"),
@@ -207,6 +213,13 @@ fn a_policy_added_in_one_file_one_data_file_and_one_registry_line_works_everywhe
     assert_eq!(status, 200, "{body}");
     let decision: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(decision["outcome"], "check-connection", "{body}");
+    let actions: Vec<&str> = decision["details"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|action| action["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["ask-to-check-connection", "check-again-tomorrow"]);
     let (status, body) = support::http(
         &addr,
         "POST",
@@ -218,4 +231,26 @@ fn a_policy_added_in_one_file_one_data_file_and_one_registry_line_works_everywhe
     let decision: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(decision["outcome"].is_string(), "{body}");
     support::stop(child);
+
+    // A misspelt `needs` does not compile, and the compiler names it.
+    let page = ws.join("crates/entitle-core/src/policies/seat_link_check.rs");
+    let source = std::fs::read_to_string(&page).unwrap();
+    let misspelt = source.replace(
+        "[needs: AskToCheckConnection]",
+        "[needs: AskToCheckConection]",
+    );
+    assert_ne!(misspelt, source, "the page's action has no `needs` link");
+    std::fs::write(&page, misspelt).unwrap();
+    let mut build = cargo();
+    build
+        .current_dir(&ws)
+        .args(["build", "-p", "entitle-core", "--target-dir"])
+        .arg(&target);
+    let out = build.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a misspelt `needs` compiled");
+    assert!(
+        stderr.contains("no variant or associated item named `AskToCheckConection`"),
+        "{stderr}"
+    );
 }

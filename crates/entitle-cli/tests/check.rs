@@ -72,21 +72,20 @@ fn bad_input_exits_2() {
 }
 
 /// Every action a policy asks for, deciding random facts at random
-/// instants, is an id `entitle::action_ids` knows: the set the actions
-/// config's `[routes]` are checked against, read from the built-in
-/// scenarios, misses none.
+/// instants, is one the policy itself declares (a policy cannot borrow
+/// another's action type unnoticed), exactly as declared: its links and its
+/// license effect.
 #[test]
-fn every_action_a_policy_asks_for_is_a_known_id() {
-    use entitle::policy::{PolicyVisitor, Registered};
+fn every_action_a_policy_asks_for_is_one_it_declares() {
+    use entitle::policy::{Policy, PolicyAction, PolicyVisitor, Registered};
     use entitle_core::testing::{facts, instant};
     use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
-    let known = entitle::action_ids().unwrap();
-    assert!(known.contains("email-license"), "{known:?}");
-    struct Actions<'a>(&'a std::collections::BTreeSet<&'static str>);
-    impl PolicyVisitor for Actions<'_> {
+    struct Actions;
+    impl PolicyVisitor for Actions {
         type Output = ();
         fn visit<P: Registered>(self) {
+            let declared = <P as Policy>::Action::DECLARED;
             let config = Config {
                 cases: 512,
                 failure_persistence: None,
@@ -100,12 +99,16 @@ fn every_action_a_policy_asks_for_is_a_known_id() {
                     let decision = entitle::policy::evaluate::<P>(&facts, now, &policy_config)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     for action in &decision.details.actions {
-                        if !self.0.contains(action.id) {
+                        let as_declared = declared.iter().any(|info| {
+                            info.id == action.id
+                                && info.needs == action.needs
+                                && info.reports == action.reports
+                                && info.license == action.license
+                        });
+                        if !as_declared {
                             return Err(TestCaseError::fail(format!(
-                                "{}: action `{}` is not among {:?}",
+                                "{}: action {action:?} is not among {declared:?}",
                                 P::ID,
-                                action.id,
-                                self.0
                             )));
                         }
                     }
@@ -115,6 +118,35 @@ fn every_action_a_policy_asks_for_is_a_known_id() {
         }
     }
     for policy in entitle::policies::POLICIES {
-        entitle::policies::visit(policy.id, Actions(&known)).unwrap();
+        entitle::policies::visit(policy.id, Actions).unwrap();
     }
+}
+
+/// Every action a policy declares is asked for by at least one of its
+/// built-in scenarios: nothing is declared that no decision makes, and the
+/// static list (`entitle::action_ids`, which the actions config's `[routes]`
+/// are checked against) is exactly what the scenarios ask for.
+#[test]
+fn every_declared_action_is_asked_for_by_a_built_in_scenario() {
+    use std::collections::BTreeSet;
+
+    let base = entitle::config::PolicyConfig::default();
+    let mut asked: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for scenario in entitle::scenario::corpus::corpus().unwrap() {
+        let config = entitle::scenario::run::scenario_config(&scenario, &base).unwrap();
+        let facts = serde_json::to_vec(&scenario.facts).unwrap();
+        if let Ok(report) = entitle::decide_json(scenario.policy, &facts, scenario.now, &config) {
+            for action in &report.details.actions {
+                asked.insert((scenario.policy, action.id));
+            }
+        }
+    }
+    let declared: BTreeSet<(&str, &str)> = entitle::policies::POLICIES
+        .iter()
+        .flat_map(|policy| policy.actions.iter().map(|action| (policy.id, action.id)))
+        .collect();
+    assert_eq!(declared, asked);
+    let ids: BTreeSet<&str> = asked.iter().map(|&(_, id)| id).collect();
+    assert_eq!(entitle::action_ids(), ids);
+    assert!(ids.contains("email-license"), "{ids:?}");
 }

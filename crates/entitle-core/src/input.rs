@@ -21,14 +21,18 @@
 //! not rounded; so is an instant whose UTC form leaves the years 0001-9999
 //! (`9999-12-31T23:59:59-12:00` is in the year 10000 in UTC): it could not
 //! be written back as RFC 3339, nor compared as text with the others. The
-//! [`de`] module holds the serde `deserialize_with` helpers
-//! the facts types use.
+//! [`de`] module holds the serde `deserialize_with` helpers for dates and
+//! instants; emails, URLs and short texts are read as the types [`Email`],
+//! [`HttpUrl`] and [`Text`], which state their rule once for serde and the
+//! schema.
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
 use thiserror::Error;
 
+mod checked;
 mod objects;
 
+pub use checked::{Email, HttpUrl, Text};
 pub use objects::ObjectsOnly;
 
 /// Longest accepted email address, in bytes (RFC 5321: a path is at most 256
@@ -599,8 +603,11 @@ pub fn check_text(text: &str) -> Result<(), InputError> {
     Ok(())
 }
 
-/// serde `deserialize_with` helpers that read through the strict parsers,
-/// so every format (JSON, TOML, CSV cells) accepts the same values.
+/// serde `deserialize_with` helpers for dates and instants, which read
+/// through the strict parsers, so every format (JSON, TOML, CSV cells)
+/// accepts the same values. Emails, URLs and short texts are types of their
+/// own ([`Email`](super::Email), [`HttpUrl`](super::HttpUrl),
+/// [`Text`](super::Text)).
 pub mod de {
     use std::borrow::Cow;
     use std::fmt;
@@ -664,48 +671,5 @@ pub mod de {
     pub fn instant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
         let text = Cow::<'de, str>::deserialize(deserializer)?;
         super::parse_instant(&text).map_err(D::Error::custom)
-    }
-
-    /// An email address ([`check_email`](super::check_email)).
-    pub fn email<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::check_email(&text).map_err(D::Error::custom)?;
-        Ok(text)
-    }
-
-    /// An optional email address; `null` or absent is `None`.
-    pub fn opt_email<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<String>, D::Error> {
-        let text = Option::<String>::deserialize(deserializer)?;
-        if let Some(text) = &text {
-            super::check_email(text).map_err(D::Error::custom)?;
-        }
-        Ok(text)
-    }
-
-    /// An `http`/`https` URL ([`check_http_url`](super::check_http_url)).
-    pub fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::check_http_url(&text).map_err(D::Error::custom)?;
-        Ok(text)
-    }
-
-    /// An optional `http`/`https` URL; `null` or absent is `None`.
-    pub fn opt_http_url<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<String>, D::Error> {
-        let text = Option::<String>::deserialize(deserializer)?;
-        if let Some(text) = &text {
-            super::check_http_url(text).map_err(D::Error::custom)?;
-        }
-        Ok(text)
-    }
-
-    /// A short text ([`check_text`](super::check_text)).
-    pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::check_text(&text).map_err(D::Error::custom)?;
-        Ok(text)
     }
 }

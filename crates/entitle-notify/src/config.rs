@@ -108,12 +108,6 @@ pub enum ConfigError {
         /// The known id closest to it, if one is close.
         nearest: Option<String>,
     },
-    /// The built-in scenarios, which the routes' action ids are checked
-    /// against, cannot be read (a broken build).
-    #[error(
-        "routes: the built-in scenarios the action ids are checked against cannot be read: {0}"
-    )]
-    ActionIds(String),
     /// A route that is not a sink name or a non-empty list of distinct names.
     #[error("routes.{action}: {message}")]
     BadRoute {
@@ -156,7 +150,6 @@ impl ConfigError {
                 action: e(action),
                 nearest: nearest.map(e),
             },
-            Self::ActionIds(message) => Self::ActionIds(e(message)),
             Self::BadRoute { action, message } => Self::BadRoute {
                 action: e(action),
                 message: e(message),
@@ -233,7 +226,7 @@ impl ActionsConfig {
         let mut known = if raw.routes.is_empty() {
             BTreeSet::new()
         } else {
-            entitle::action_ids().map_err(|e| ConfigError::ActionIds(e.to_string()))?
+            entitle::action_ids()
         };
         // Intake's own action: the note on a refused tracker issue.
         known.insert(entitle_store::REFUSED_REQUEST_NOTE);

@@ -39,6 +39,7 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use crate::domain::{Customer, License, Namespace};
+use crate::input::{Email, HttpUrl};
 use crate::policies::InternalRequest;
 use crate::policy::{Policy, Registered};
 
@@ -71,6 +72,17 @@ pub enum FactSourceError {
         /// The empty field.
         field: &'static str,
     },
+    /// A stored value does not pass the check its fact takes (a record
+    /// written around the import's checks).
+    #[error("{owner}: {field}: {message}")]
+    Invalid {
+        /// Whose value (`ticket T-1`, `the request`).
+        owner: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The subscription has no license.
     #[error("subscription `{subscription}` has no license")]
     NoLicense {
@@ -90,9 +102,9 @@ pub trait FactSource {
     /// The SaaS namespace in question.
     fn namespace(&self) -> Result<Namespace, FactSourceError>;
     /// Who asked.
-    fn requester_email(&self) -> &str;
+    fn requester_email(&self) -> Result<Email, FactSourceError>;
     /// The ticket's URL.
-    fn ticket_url(&self) -> Result<&str, FactSourceError>;
+    fn ticket_url(&self) -> Result<HttpUrl, FactSourceError>;
     /// Which screenshots are attached: `(admin_dashboard, license_page)`.
     fn screenshots(&self) -> Result<(bool, bool), FactSourceError>;
     /// The user count read from the screenshots.

@@ -7,6 +7,7 @@ use super::{
     FactRecords, FactSource, FactSourceError, LicenseRecord, SubscriptionRecord, TicketRecord,
 };
 use crate::domain::{Customer, License, Namespace};
+use crate::input::{Email, HttpUrl, InputError};
 use crate::policies::InternalRequest;
 
 impl FactRecords {
@@ -14,6 +15,15 @@ impl FactRecords {
         match &self.ticket {
             Some(t) => format!("ticket `{}`", t.id),
             None => "the request".to_owned(),
+        }
+    }
+
+    /// A stored `field` that fails its check.
+    fn invalid(&self, field: &'static str, error: &InputError) -> FactSourceError {
+        FactSourceError::Invalid {
+            owner: self.owner(),
+            field,
+            message: error.to_string(),
         }
     }
 
@@ -96,12 +106,12 @@ impl FactSource for FactRecords {
         }
     }
 
-    fn requester_email(&self) -> &str {
-        &self.requester_email
+    fn requester_email(&self) -> Result<Email, FactSourceError> {
+        Email::parse(self.requester_email.as_str()).map_err(|e| self.invalid("requester_email", &e))
     }
 
-    fn ticket_url(&self) -> Result<&str, FactSourceError> {
-        Ok(&self.ticket_record()?.url)
+    fn ticket_url(&self) -> Result<HttpUrl, FactSourceError> {
+        HttpUrl::parse(self.ticket_record()?.url.as_str()).map_err(|e| self.invalid("url", &e))
     }
 
     fn screenshots(&self) -> Result<(bool, bool), FactSourceError> {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::input::HttpUrl;
+use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
 
 crate::answers! {
     /// The internal request the weekend workflow recorded for the ticket.
@@ -40,16 +41,8 @@ pub struct FollowUpFacts {
     /// The ticket the decision is about, when it is not decided on a stored
     /// ticket: its license action is that ticket's one license. Required
     /// (over `POST /v1/decisions`) when the outcome generates a license.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::input::de::opt_http_url"
-    )]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
-    )]
-    pub ticket_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_url: Option<HttpUrl>,
 }
 
 crate::outcomes! {
@@ -59,6 +52,16 @@ crate::outcomes! {
         ResendFromSuccessRecord => "resend-from-success-record": "Send the license kept in the closed [Success] issue",
         /// No license was generated: use the tool again.
         Regenerate => "regenerate": "No license was generated: use the tool again",
+    }
+}
+
+crate::actions! {
+    /// What following up on an emergency license asks for.
+    pub enum FollowUpAction {
+        /// Resend the copy the `[Success]` record holds.
+        ResendLicense => "resend-license": "Send the customer the copy of the license from the closed [Success] internal request; do not generate another",
+        /// Generate the license again: none was created.
+        GenerateLicense => "generate-license": "Use the tool again to generate the temporary license (the record shows none was created)" [license: Regenerate],
     }
 }
 
@@ -74,6 +77,7 @@ impl Policy for EmergencyLicenseFollowUp {
         include_str!("../../scenarios/emergency-license-follow-up.toml");
     type Facts = FollowUpFacts;
     type Outcome = FollowUpOutcome;
+    type Action = FollowUpAction;
 
     fn build() -> Result<PolicyGraph<FollowUpFacts, FollowUpOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -91,15 +95,10 @@ impl Policy for EmergencyLicenseFollowUp {
 
     fn details(outcome: FollowUpOutcome, _: &FollowUpFacts, _: &PolicyContext<'_>) -> Details {
         let actions = match outcome {
-            FollowUpOutcome::ResendFromSuccessRecord => vec![Action::new(
-                "resend-license",
-                "Send the customer the copy of the license from the closed [Success] internal request; do not generate another",
-            )],
-            FollowUpOutcome::Regenerate => vec![Action::new(
-                "generate-license",
-                "Use the tool again to generate the temporary license (the record shows none was created)",
-            )
-            .regenerates_license()],
+            FollowUpOutcome::ResendFromSuccessRecord => {
+                vec![FollowUpAction::ResendLicense.action()]
+            }
+            FollowUpOutcome::Regenerate => vec![FollowUpAction::GenerateLicense.action()],
         };
         Details {
             actions,

@@ -19,15 +19,21 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::weekday_emergency::{WeekdayEmergency, WeekdayEmergencyFacts, WeekdayEmergencyOutcome};
+use super::weekday_emergency::{
+    WeekdayEmergency, WeekdayEmergencyAction, WeekdayEmergencyFacts, WeekdayEmergencyOutcome,
+};
 use super::weekend_emergency::{
-    EmergencyScreenshots, WeekendEmergency, WeekendEmergencyFacts, WeekendEmergencyOutcome,
+    EmergencyScreenshots, WeekendEmergency, WeekendEmergencyAction, WeekendEmergencyFacts,
+    WeekendEmergencyOutcome,
 };
 use crate::domain::{Customer, License};
 use crate::explain::weekend_detail_of;
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, Given, GraphBuilder};
-use crate::policy::{Details, Outcome, Policy, PolicyContext, PolicyGraph};
+use crate::input::{Email, HttpUrl};
+use crate::policy::{
+    ActionInfo, Details, Outcome, Policy, PolicyAction, PolicyContext, PolicyGraph,
+};
 use crate::time;
 
 /// The facts of a license emergency as the caller sends them: every field of
@@ -47,16 +53,9 @@ pub struct LicenseEmergencyFlatFacts {
     #[serde(default)]
     pub screenshot_user_count: Option<u32>,
     /// The email of the person who opened the ticket (weekend page).
-    #[serde(deserialize_with = "crate::input::de::email")]
-    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
-    pub requester_email: String,
+    pub requester_email: Email,
     /// The ticket's URL, for the note in the licensing channel (weekend page).
-    #[serde(deserialize_with = "crate::input::de::http_url")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
-    )]
-    pub ticket_url: String,
+    pub ticket_url: HttpUrl,
     /// Whether the person who opened the ticket has an account in
     /// CustomersDot (weekday page).
     pub requester_has_cdot_account: bool,
@@ -193,6 +192,38 @@ impl Serialize for LicenseEmergencyOutcome {
     }
 }
 
+/// What a license emergency asks for: the weekend page's actions on a
+/// weekend, the weekday page's otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LicenseEmergencyAction {
+    /// An action of the weekend page.
+    Weekend(WeekendEmergencyAction),
+    /// An action of the weekday page.
+    Weekday(WeekdayEmergencyAction),
+}
+
+impl PolicyAction for LicenseEmergencyAction {
+    // Each page's actions but its hand-over to the other page: the
+    // `is-weekend` question has answered that.
+    const DECLARED: &'static [ActionInfo] = &[
+        WeekendEmergencyAction::DeclineEmergencyLicense.declared(),
+        WeekendEmergencyAction::RequestScreenshots.declared(),
+        WeekendEmergencyAction::EmailLicense.declared(),
+        WeekendEmergencyAction::PostToLicensingChannel.declared(),
+        WeekendEmergencyAction::RecordInternalRequest.declared(),
+        WeekdayEmergencyAction::DeclineEmergencyLicense.declared(),
+        WeekdayEmergencyAction::EngageLrSme.declared(),
+        WeekdayEmergencyAction::ConfirmWithCustomer.declared(),
+    ];
+
+    fn info(self) -> &'static ActionInfo {
+        match self {
+            LicenseEmergencyAction::Weekend(action) => action.info(),
+            LicenseEmergencyAction::Weekday(action) => action.info(),
+        }
+    }
+}
+
 /// Spec 3.4 `license-emergency`.
 pub struct LicenseEmergency;
 
@@ -203,6 +234,7 @@ impl Policy for LicenseEmergency {
     const SCENARIOS: &'static str = include_str!("../../scenarios/license-emergency.toml");
     type Facts = LicenseEmergencyFacts;
     type Outcome = LicenseEmergencyOutcome;
+    type Action = LicenseEmergencyAction;
 
     fn build() -> Result<PolicyGraph<LicenseEmergencyFacts, LicenseEmergencyOutcome>, BuildError> {
         let weekend = WeekendEmergency::build()?;

@@ -61,6 +61,7 @@ impl Policy for LicenseStatus {
     const SCENARIOS: &'static str = include_str!("../../scenarios/license-status.toml");
     type Facts = LicenseStatusFacts;
     type Outcome = LicenseStatusOutcome;
+    type Action = crate::policy::NoActions;
 
     fn build() -> Result<PolicyGraph<LicenseStatusFacts, LicenseStatusOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);

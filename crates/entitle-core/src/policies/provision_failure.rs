@@ -40,7 +40,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{Answer, BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Message, Policy, PolicyContext, PolicyGraph};
+use crate::input::{Email, Text};
+use crate::policy::{Details, Message, Policy, PolicyAction, PolicyContext, PolicyGraph};
 use crate::schedule::{self, Review};
 use crate::time;
 
@@ -51,13 +52,9 @@ use crate::time;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProvisionFailureRecord {
     /// The subscription whose provisioning failed.
-    #[serde(deserialize_with = "crate::input::de::text")]
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN), pattern(crate::input::TEXT_PATTERN)))]
-    pub subscription: String,
+    pub subscription: Text,
     /// What failed, as the alert names it.
-    #[serde(deserialize_with = "crate::input::de::text")]
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::input::MAX_TEXT_LEN), pattern(crate::input::TEXT_PATTERN)))]
-    pub kind: String,
+    pub kind: Text,
     /// When it failed (an RFC 3339 instant, any offset).
     #[serde(deserialize_with = "crate::input::de::instant")]
     pub occurred_at: DateTime<Utc>,
@@ -96,9 +93,7 @@ pub struct ProvisionFailureFacts {
     pub root_cause: RootCause,
     /// The subscription's contact: the requester of the ticket Support
     /// opens on the customer's behalf.
-    #[serde(deserialize_with = "crate::input::de::email")]
-    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
-    pub customer_email: String,
+    pub customer_email: Email,
 }
 
 crate::outcomes! {
@@ -116,6 +111,22 @@ crate::outcomes! {
 /// The internal request type for a provisioning failure.
 const INTERNAL_REQUEST: &str = "Report a provision failure";
 
+crate::actions! {
+    /// What a provisioning failure asks for.
+    pub enum ProvisionFailureAction {
+        /// Fulfillment resolved it.
+        NoAction => "no-action": "Nothing for L&R Support to do: Fulfillment resolved the provision",
+        /// Fulfillment asks L&R Support with the internal request form.
+        SubmitInternalRequest => "submit-internal-request": "Fulfillment submits the internal request form for the subscription",
+        /// Tell the customer, once the request is in.
+        OpenTicketForCustomer => "open-ticket-for-customer": "Support opens a ticket on behalf of the customer to inform them of the issue, offering a fix or workaround if one is available" [needs: SubmitInternalRequest],
+        /// File or update the product issue.
+        ManageProductIssue => "manage-product-issue": "If required, submit a bug issue, update an existing issue (ask for higher priority or feedback) or create a feature request",
+        /// Fulfillment keeps it.
+        KeepWithFulfillment => "keep-with-fulfillment": "Leave the failure with the Fulfillment engineers monitoring #provision_failures",
+    }
+}
+
 /// Spec 3.8 `provision-failure`.
 pub struct ProvisionFailure;
 
@@ -127,6 +138,7 @@ impl Policy for ProvisionFailure {
     const SCENARIOS: &'static str = include_str!("../../scenarios/provision-failure.toml");
     type Facts = ProvisionFailureFacts;
     type Outcome = ProvisionFailureOutcome;
+    type Action = ProvisionFailureAction;
 
     fn build() -> Result<PolicyGraph<ProvisionFailureFacts, ProvisionFailureOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -171,20 +183,16 @@ impl Policy for ProvisionFailure {
         let (internal_request, actions) = match outcome {
             ProvisionFailureOutcome::ResolvedByFulfillment => (
                 None,
-                vec![Action::new(
-                    "no-action",
-                    format!(
+                vec![ProvisionFailureAction::NoAction.saying(format!(
                         "Nothing for L&R Support to do: Fulfillment resolved the provision of {}",
                         failure.subscription
-                    ),
-                )],
+                ))],
             ),
             ProvisionFailureOutcome::RequestLrSupport => (
                 Some(INTERNAL_REQUEST.to_owned()),
                 vec![
-                    Action::new(
-                        "submit-internal-request",
-                        format!(
+                    ProvisionFailureAction::SubmitInternalRequest
+                        .saying(format!(
                             "Fulfillment submits the internal request form (GitLab Support Internal Requests for Global customers), type \"{INTERNAL_REQUEST}\", for subscription {} ({}){}",
                             failure.subscription,
                             failure.kind,
@@ -192,36 +200,26 @@ impl Policy for ProvisionFailure {
                                 .as_deref()
                                 .map(|r| format!("; reviewed on {review_on} {r}"))
                                 .unwrap_or_default()
-                        ),
-                    )
+                        ))
                     .message(internal_request(facts, cx)),
-                    Action::new(
-                        "open-ticket-for-customer",
-                        format!(
+                    ProvisionFailureAction::OpenTicketForCustomer
+                        .saying(format!(
                             "Support opens a ticket on behalf of the customer ({}) to inform them of the issue, offering a fix or workaround if one is available",
                             facts.customer_email
-                        ),
-                    )
-                    .needs("submit-internal-request")
+                        ))
                     .message(customer_ticket(facts, cx)),
-                    Action::new(
-                        "manage-product-issue",
-                        "If required, submit a bug issue, update an existing issue (ask for higher priority or feedback) or create a feature request",
-                    ),
+                    ProvisionFailureAction::ManageProductIssue.action(),
                 ],
             ),
             ProvisionFailureOutcome::KeepWithFulfillment => (
                 None,
-                vec![Action::new(
-                    "keep-with-fulfillment",
-                    format!(
+                vec![ProvisionFailureAction::KeepWithFulfillment.saying(format!(
                         "Leave the failure with the Fulfillment engineers monitoring #provision_failures; it is reviewed on {review_on}{}",
                         reviewed
                             .as_deref()
                             .map(|r| format!(" {r}"))
                             .unwrap_or_default()
-                    ),
-                )],
+                ))],
             ),
         };
         Details {

@@ -25,7 +25,7 @@ use crate::domain::{Namespace, Plan};
 use crate::explain::yes_no;
 use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{Answer, BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
 
 crate::answers! {
     /// What a starred SaaS ticket asks for.
@@ -97,6 +97,22 @@ crate::outcomes! {
     }
 }
 
+crate::actions! {
+    /// What a starred SaaS plan ticket asks for.
+    pub enum StarSaasAction {
+        /// Extend the namespace's trial with the Mechanizer.
+        ExtendTrial => "extend-trial": "Extend the namespace's trial (active or expired) with the Mechanizer",
+        /// Create a trial from the subscription, then extend it.
+        CreateTrialFromSubscription => "create-trial-from-subscription": "Use the subscription to create a trial, then extend it as needed with the Mechanizer",
+        /// Ask the L&R team for help.
+        EngageLrTeam => "engage-lr-team": "Ask the L&R team to assist with the starred ticket",
+        /// Ask the customer to associate the subscription.
+        AssociateSubscription => "associate-subscription": "Ask the customer to associate their (new) subscription with their namespace",
+        /// Put the namespace on a trial at the desired plan for a while.
+        TemporaryTrialAtPlan => "temporary-trial-at-plan": "Temporarily set the namespace on a trial at the desired plan with the Mechanizer",
+    }
+}
+
 /// Spec 3.7 `star-saas`.
 pub struct StarSaas;
 
@@ -107,6 +123,7 @@ impl Policy for StarSaas {
     const SCENARIOS: &'static str = include_str!("../../scenarios/star-saas.toml");
     type Facts = StarSaasFacts;
     type Outcome = StarSaasOutcome;
+    type Action = StarSaasAction;
 
     fn build() -> Result<PolicyGraph<StarSaasFacts, StarSaasOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -184,27 +201,27 @@ impl Policy for StarSaas {
     fn details(outcome: StarSaasOutcome, facts: &StarSaasFacts, _: &PolicyContext<'_>) -> Details {
         const MECHANIZER: &str =
             "the \"Manage GitLab Plan and Trials\" option of the Zendesk Mechanizer App";
-        let action = |id, text: String| Details {
-            actions: vec![Action::new(id, text)],
+        let action = |action: StarSaasAction, text: String| Details {
+            actions: vec![action.saying(text)],
             ..Details::default()
         };
         match outcome {
             StarSaasOutcome::ExtendTrial => action(
-                "extend-trial",
+                StarSaasAction::ExtendTrial,
                 format!("Extend the namespace's trial (active or expired) with {MECHANIZER}"),
             ),
             StarSaasOutcome::CreateTrialFromSubscription => action(
-                "create-trial-from-subscription",
+                StarSaasAction::CreateTrialFromSubscription,
                 format!(
                     "The namespace never had a trial: use the subscription to create one, then extend it as needed with {MECHANIZER}"
                 ),
             ),
             StarSaasOutcome::EngageLrTeam => action(
-                "engage-lr-team",
+                StarSaasAction::EngageLrTeam,
                 "Ask the L&R team to assist with the starred ticket".to_owned(),
             ),
             StarSaasOutcome::AssociateSubscription => action(
-                "associate-subscription",
+                StarSaasAction::AssociateSubscription,
                 "Ask the customer to associate their (new) subscription with their namespace"
                     .to_owned(),
             ),
@@ -223,7 +240,7 @@ impl Policy for StarSaas {
                 };
                 Details {
                     plan: Some(plan),
-                    actions: vec![Action::new("temporary-trial-at-plan", text)],
+                    actions: vec![StarSaasAction::TemporaryTrialAtPlan.saying(text)],
                     ..Details::default()
                 }
             }

@@ -48,7 +48,8 @@ use crate::domain::License;
 use crate::explain::date_detail;
 use crate::fact_source::{FactSource, FactSourceError, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::input::{Email, HttpUrl};
+use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
 use crate::time;
 
 crate::answers! {
@@ -125,16 +126,8 @@ pub struct StarSelfManagedFacts {
     /// The ticket the decision is about, when it is not decided on a stored
     /// ticket: its license action is that ticket's one license. Required
     /// (over `POST /v1/decisions`) when the outcome creates a license.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::input::de::opt_http_url"
-    )]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
-    )]
-    pub ticket_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_url: Option<HttpUrl>,
 }
 
 crate::outcomes! {
@@ -159,6 +152,30 @@ crate::outcomes! {
     }
 }
 
+crate::actions! {
+    /// What a starred self-managed license ticket asks for.
+    pub enum StarSelfManagedAction {
+        /// Generate a trial license (never a regular one).
+        GenerateTrialLicense => "generate-trial-license": "Generate a trial license (not a regular license) at the license's plan and user count" [license: Create],
+        /// An activation or upload error without a ticket of the customer's own.
+        AskCustomerToOpenTicket => "ask-customer-to-open-ticket": "Ask the customer to open a ticket about the activation/upload error if they have not done so already",
+        /// Ask the L&R team for help.
+        EngageLrTeam => "engage-lr-team": "Ask the L&R team to assist with the starred ticket",
+        /// Time enough: no escalation.
+        NoEscalation => "no-escalation": "Enough time remains before the license stops working: no need to escalate; use your judgement to prevent an emergency",
+        /// The L&R team needs the Admin dashboard.
+        RequestAdminDashboardScreenshot => "request-admin-dashboard-screenshot": "Ask the customer for a screenshot of Admin -> Dashboard (the L&R team needs it to investigate); create the trial license once you have it",
+        /// Resend the license to its contact.
+        ResendToLicenseContact => "resend-to-license-contact": "Resend the license to the license contact on record",
+        /// A trial may go to a new contact.
+        SendTrialToNewContact => "send-trial-to-new-contact": "Send the trial license to the new contact (trial licenses are the one exception to sending licenses to a different email)",
+        /// Licenses go to the license contact only.
+        DeclineDifferentEmail => "decline-different-email": "Explain that licenses are sent only to the license contact; see \"Sending licenses to a different email address\" for changing the contact",
+        /// Not a STAR shortcut: the L&R team's own process.
+        RouteToLrTeam => "route-to-lr-team": "Route the request to the L&R team",
+    }
+}
+
 /// Spec 3.6 `star-self-managed`.
 pub struct StarSelfManaged;
 
@@ -170,6 +187,7 @@ impl Policy for StarSelfManaged {
     const ROLE_SENSITIVE: bool = true;
     type Facts = StarSelfManagedFacts;
     type Outcome = StarSelfManagedOutcome;
+    type Action = StarSelfManagedAction;
 
     fn build() -> Result<PolicyGraph<StarSelfManagedFacts, StarSelfManagedOutcome>, BuildError> {
         use SelfManagedRequest as R;
@@ -274,27 +292,20 @@ impl Policy for StarSelfManaged {
                 let days = cx.config.temporary_license_days;
                 let today = time::local_date(cx.now, cx.config.timezone);
                 let expires_on = today.checked_add_days(Days::new(u64::from(days)));
-                let mut actions = vec![Action::new(
-                    "generate-trial-license",
-                    format!(
+                let mut actions = vec![StarSelfManagedAction::GenerateTrialLicense.saying(format!(
                         "Generate a trial license (not a regular license): {} plan, {} users, {days} days{}",
                         license.plan.name(),
                         license.users,
                         expires_on
                             .map(|d| format!(", expiring {d}"))
                             .unwrap_or_default()
-                    ),
-                )
-                .creates_license()];
+                ))];
                 let error = matches!(
                     facts.request,
                     SelfManagedRequest::ActivationError | SelfManagedRequest::UploadError
                 );
                 if error && !facts.customer_has_ticket {
-                    actions.push(Action::new(
-                        "ask-customer-to-open-ticket",
-                        "Ask the customer to open a ticket about the activation/upload error if they have not done so already",
-                    ));
+                    actions.push(StarSelfManagedAction::AskCustomerToOpenTicket.action());
                 }
                 Details {
                     plan: Some(license.plan),
@@ -306,53 +317,35 @@ impl Policy for StarSelfManaged {
                 }
             }
             O::EngageLrTeam => Details {
-                actions: vec![Action::new(
-                    "engage-lr-team",
-                    "Ask the L&R team to assist with the starred ticket",
-                )],
+                actions: vec![StarSelfManagedAction::EngageLrTeam.action()],
                 ..Details::default()
             },
             O::NoEscalationNeeded => Details {
                 expires_on: Some(license.expires_on),
                 grace_ends_on,
-                actions: vec![Action::new(
-                    "no-escalation",
-                    format!(
+                actions: vec![StarSelfManagedAction::NoEscalation.saying(format!(
                         "More than {} h remain before the license stops working: no need to escalate; use your judgement to prevent an emergency",
                         cx.config.escalation_threshold_hours
-                    ),
-                )],
+                ))],
                 ..Details::default()
             },
             O::RequestAdminDashboardScreenshot => Details {
                 expires_on: Some(license.expires_on),
                 grace_ends_on,
                 missing: vec!["admin_dashboard_screenshot"],
-                actions: vec![Action::new(
-                    "request-admin-dashboard-screenshot",
-                    "Ask the customer for a screenshot of Admin -> Dashboard (the L&R team needs it to investigate); create the trial license once you have it",
-                )],
+                actions: vec![StarSelfManagedAction::RequestAdminDashboardScreenshot.action()],
                 ..Details::default()
             },
             O::ResendToLicenseContact => Details {
-                actions: vec![Action::new(
-                    "resend-to-license-contact",
-                    "Resend the license to the license contact on record",
-                )],
+                actions: vec![StarSelfManagedAction::ResendToLicenseContact.action()],
                 ..Details::default()
             },
             O::SendTrialToNewContact => Details {
-                actions: vec![Action::new(
-                    "send-trial-to-new-contact",
-                    "Send the trial license to the new contact (trial licenses are the one exception to sending licenses to a different email)",
-                )],
+                actions: vec![StarSelfManagedAction::SendTrialToNewContact.action()],
                 ..Details::default()
             },
             O::DeclineDifferentEmail => Details {
-                actions: vec![Action::new(
-                    "decline-different-email",
-                    "Explain that licenses are sent only to the license contact; see \"Sending licenses to a different email address\" for changing the contact",
-                )],
+                actions: vec![StarSelfManagedAction::DeclineDifferentEmail.action()],
                 ..Details::default()
             },
             O::RouteToLrTeam => {
@@ -368,7 +361,7 @@ impl Policy for StarSelfManaged {
                     }
                 };
                 Details {
-                    actions: vec![Action::new("route-to-lr-team", text)],
+                    actions: vec![StarSelfManagedAction::RouteToLrTeam.saying(text)],
                     ..Details::default()
                 }
             }
@@ -416,9 +409,8 @@ pub struct StarSelfManagedSupplied {
     /// Who is handling the ticket (an adapter sets it from the caller's role).
     pub actor: StarActor,
     /// Where the license is to be sent, if not to the requester.
-    #[serde(default, deserialize_with = "crate::input::de::opt_email")]
-    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
-    pub recipient_email: Option<String>,
+    #[serde(default)]
+    pub recipient_email: Option<Email>,
 }
 
 impl StoredFacts for StarSelfManaged {
@@ -428,10 +420,10 @@ impl StoredFacts for StarSelfManaged {
         source: &impl FactSource,
         supplied: StarSelfManagedSupplied,
     ) -> Result<StarSelfManagedFacts, FactSourceError> {
-        let recipient = supplied
-            .recipient_email
-            .as_deref()
-            .unwrap_or(source.requester_email());
+        let recipient = match supplied.recipient_email {
+            Some(email) => email,
+            None => source.requester_email()?,
+        };
         Ok(StarSelfManagedFacts {
             request: supplied.request,
             license: source.license()?,
@@ -439,7 +431,7 @@ impl StoredFacts for StarSelfManaged {
             admin_dashboard_screenshot: source.screenshots()?.0,
             customer_has_ticket: source.has_ticket(),
             actor: supplied.actor,
-            recipient_is_license_contact: source.is_license_contact(recipient)?,
+            recipient_is_license_contact: source.is_license_contact(&recipient)?,
             // Decided on the stored ticket: that is the license's ticket.
             ticket_url: None,
         })

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::License;
 use crate::explain::{license_detail, time_left};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
 use crate::time;
 
 crate::answers! {
@@ -84,6 +84,20 @@ crate::outcomes! {
     }
 }
 
+crate::actions! {
+    /// What checking a STAR's validity asks for.
+    pub enum StarValidityAction {
+        /// No STAR needed.
+        CollectFeedbackAndLabelStar => "collect-feedback-and-label-star": "Manager: collect data for feedback and label the STAR issue",
+        /// The STAR is valid.
+        MoveStarForward => "move-star-forward": "The STAR is valid: move the ticket forward with the L&R team now",
+        /// Sales sold the wrong product.
+        AskSalesToIntervene => "ask-sales-to-intervene": "Ask Sales to intervene on the wrong product sold; the STAR is valid once they have",
+        /// The documentation answers it.
+        DeflectWithDocs => "deflect-with-docs": "Point the customer to the documentation for reassociating the subscription; STAR only if following it fails (an edge case)",
+    }
+}
+
 /// Spec 3.5 `star-validity`.
 pub struct StarValidity;
 
@@ -95,6 +109,7 @@ impl Policy for StarValidity {
     const SCENARIOS: &'static str = include_str!("../../scenarios/star-validity.toml");
     type Facts = StarValidityFacts;
     type Outcome = StarValidityOutcome;
+    type Action = StarValidityAction;
 
     fn build() -> Result<PolicyGraph<StarValidityFacts, StarValidityOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -179,22 +194,10 @@ impl Policy for StarValidity {
         cx: &PolicyContext<'_>,
     ) -> Details {
         let action = match outcome {
-            StarValidityOutcome::NoNeedForStar => Action::new(
-                "collect-feedback-and-label-star",
-                "Manager: collect data for feedback and label the STAR issue",
-            ),
-            StarValidityOutcome::OkToStar => Action::new(
-                "move-star-forward",
-                "The STAR is valid: move the ticket forward with the L&R team now",
-            ),
-            StarValidityOutcome::AwaitSalesIntervention => Action::new(
-                "ask-sales-to-intervene",
-                "Ask Sales to intervene on the wrong product sold; the STAR is valid once they have",
-            ),
-            StarValidityOutcome::DeflectWithDocs => Action::new(
-                "deflect-with-docs",
-                "Point the customer to the documentation for reassociating the subscription; STAR only if following it fails (an edge case)",
-            ),
+            StarValidityOutcome::NoNeedForStar => StarValidityAction::CollectFeedbackAndLabelStar,
+            StarValidityOutcome::OkToStar => StarValidityAction::MoveStarForward,
+            StarValidityOutcome::AwaitSalesIntervention => StarValidityAction::AskSalesToIntervene,
+            StarValidityOutcome::DeflectWithDocs => StarValidityAction::DeflectWithDocs,
         };
         let license = &facts.license;
         let plan_license = facts.category == StarCategory::PlanLicense;
@@ -202,7 +205,7 @@ impl Policy for StarValidity {
             expires_on: plan_license.then_some(license.expires_on),
             grace_ends_on: (plan_license && !license.trial)
                 .then(|| time::grace_ends_on(license, cx.config)),
-            actions: vec![action],
+            actions: vec![action.action()],
             ..Details::default()
         }
     }

@@ -32,7 +32,7 @@ use crate::explain::license_dates;
 use crate::explain::{license_detail, weekend_detail_of, window_detail};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Policy, PolicyContext, PolicyGraph};
+use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// What the ticket and CustomersDot tell about a weekday license emergency.
@@ -81,6 +81,20 @@ crate::outcomes! {
 /// Spec 3.3 `weekday-emergency`.
 pub struct WeekdayEmergency;
 
+crate::actions! {
+    /// What a weekday license emergency asks for.
+    pub enum WeekdayEmergencyAction {
+        /// A weekend: hand over to the weekend page.
+        UseWeekendWorkflow => "use-weekend-workflow": "Follow the weekend emergency workflow (policy weekend-emergency)",
+        /// Out of scope: say so.
+        DeclineEmergencyLicense => "decline-emergency-license": "Tell the customer that the emergency license workflow is only for customers with a paid plan",
+        /// Seat Link has no report today.
+        EngageLrSme => "engage-lr-sme": "Engage the assistance of an L&R SME on the ticket",
+        /// Seat Link reported today.
+        ConfirmWithCustomer => "confirm-with-customer": "Seat Link reported today: ask the customer to confirm the license works again",
+    }
+}
+
 impl Policy for WeekdayEmergency {
     const ID: &'static str = "weekday-emergency";
     const SUMMARY: &'static str = "A paid customer's license lapsed within the last days, during the week: check CDot and Seat Link, or engage an L&R SME.";
@@ -88,6 +102,7 @@ impl Policy for WeekdayEmergency {
     const SCENARIOS: &'static str = include_str!("../../scenarios/weekday-emergency.toml");
     type Facts = WeekdayEmergencyFacts;
     type Outcome = WeekdayEmergencyOutcome;
+    type Action = WeekdayEmergencyAction;
 
     fn build() -> Result<PolicyGraph<WeekdayEmergencyFacts, WeekdayEmergencyOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -160,30 +175,24 @@ impl Policy for WeekdayEmergency {
         facts: &WeekdayEmergencyFacts,
         cx: &PolicyContext<'_>,
     ) -> Details {
-        let action = |id, text: &str| Details {
-            actions: vec![Action::new(id, text)],
+        let action = |action: WeekdayEmergencyAction| Details {
+            actions: vec![action.action()],
             ..Details::default()
         };
         match outcome {
-            WeekdayEmergencyOutcome::UseWeekendWorkflow => action(
-                "use-weekend-workflow",
-                "Follow the weekend emergency workflow (policy weekend-emergency)",
-            ),
+            WeekdayEmergencyOutcome::UseWeekendWorkflow => {
+                action(WeekdayEmergencyAction::UseWeekendWorkflow)
+            }
             WeekdayEmergencyOutcome::OutOfScopeProspect
-            | WeekdayEmergencyOutcome::OutOfScopeUnpaid => action(
-                "decline-emergency-license",
-                "Tell the customer that the emergency license workflow is only for customers with a paid plan",
-            ),
+            | WeekdayEmergencyOutcome::OutOfScopeUnpaid => {
+                action(WeekdayEmergencyAction::DeclineEmergencyLicense)
+            }
             WeekdayEmergencyOutcome::NotLapsed
             | WeekdayEmergencyOutcome::OutsideEmergencyWindow => license_dates(&facts.license, cx),
-            WeekdayEmergencyOutcome::EngageLrSme => action(
-                "engage-lr-sme",
-                "Engage the assistance of an L&R SME on the ticket",
-            ),
-            WeekdayEmergencyOutcome::LikelyResolved => action(
-                "confirm-with-customer",
-                "Seat Link reported today: ask the customer to confirm the license works again",
-            ),
+            WeekdayEmergencyOutcome::EngageLrSme => action(WeekdayEmergencyAction::EngageLrSme),
+            WeekdayEmergencyOutcome::LikelyResolved => {
+                action(WeekdayEmergencyAction::ConfirmWithCustomer)
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ use crate::domain::{Customer, CustomerStatus, License, Plan};
 use crate::explain::{license_dates, license_detail, weekend_detail_of, window_detail, yes_no};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
-use crate::policy::{Action, Details, Message, Policy, PolicyContext, PolicyGraph};
+use crate::input::{Email, HttpUrl};
+use crate::policy::{Details, Message, Policy, PolicyAction, PolicyContext, PolicyGraph};
 use crate::time;
 
 /// The Slack channel where Support announces a generated emergency license.
@@ -62,16 +63,9 @@ pub struct WeekendEmergencyFacts {
     #[serde(default)]
     pub screenshot_user_count: Option<u32>,
     /// The email of the person who opened the ticket.
-    #[serde(deserialize_with = "crate::input::de::email")]
-    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::input::MAX_EMAIL_LEN)))]
-    pub requester_email: String,
+    pub requester_email: Email,
     /// The ticket's URL, for the note in the licensing channel.
-    #[serde(deserialize_with = "crate::input::de::http_url")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(url, length(max = crate::input::MAX_URL_LEN), pattern(crate::input::HTTP_URL_PATTERN))
-    )]
-    pub ticket_url: String,
+    pub ticket_url: HttpUrl,
 }
 
 crate::outcomes! {
@@ -94,6 +88,24 @@ crate::outcomes! {
     }
 }
 
+crate::actions! {
+    /// What a weekend license emergency asks for.
+    pub enum WeekendEmergencyAction {
+        /// Not a weekend: hand over to the weekday page.
+        UseWeekdayWorkflow => "use-weekday-workflow": "Follow the weekday emergency workflow (policy weekday-emergency)",
+        /// Out of scope: say so.
+        DeclineEmergencyLicense => "decline-emergency-license": "Tell the customer that emergency licenses are only for customers with a paid plan",
+        /// Ask for the evidence still missing.
+        RequestScreenshots => "request-screenshots": "Ask the customer for the missing screenshots and user count and add them to the ticket",
+        /// Generate the temporary license with the Mechanizer app and email it.
+        EmailLicense => "email-license": "In the Mechanizer Zendesk app, generate the temporary Ultimate license and have it emailed to the requester" [license: Create],
+        /// Tell the licensing channel, once the license is out.
+        PostToLicensingChannel => "post-to-licensing-channel": "Post in the licensing channel that an emergency license was generated, with the ticket URL" [needs: EmailLicense],
+        /// Record how the license went: `[Success]`, or an open request describing the failure.
+        RecordInternalRequest => "record-internal-request": "Record the internal request: closed with a copy of the license, or open describing the failure" [reports: EmailLicense],
+    }
+}
+
 /// Spec 3.2 `weekend-emergency`.
 pub struct WeekendEmergency;
 
@@ -104,6 +116,7 @@ impl Policy for WeekendEmergency {
     const SCENARIOS: &'static str = include_str!("../../scenarios/weekend-emergency.toml");
     type Facts = WeekendEmergencyFacts;
     type Outcome = WeekendEmergencyOutcome;
+    type Action = WeekendEmergencyAction;
 
     fn build() -> Result<PolicyGraph<WeekendEmergencyFacts, WeekendEmergencyOutcome>, BuildError> {
         let mut g = GraphBuilder::new(Self::ID);
@@ -162,18 +175,12 @@ impl Policy for WeekendEmergency {
     ) -> Details {
         match outcome {
             WeekendEmergencyOutcome::UseWeekdayWorkflow => Details {
-                actions: vec![Action::new(
-                    "use-weekday-workflow",
-                    "Follow the weekday emergency workflow (policy weekday-emergency)",
-                )],
+                actions: vec![WeekendEmergencyAction::UseWeekdayWorkflow.action()],
                 ..Details::default()
             },
             WeekendEmergencyOutcome::OutOfScopeProspect
             | WeekendEmergencyOutcome::OutOfScopeUnpaid => Details {
-                actions: vec![Action::new(
-                    "decline-emergency-license",
-                    "Tell the customer that emergency licenses are only for customers with a paid plan",
-                )],
+                actions: vec![WeekendEmergencyAction::DeclineEmergencyLicense.action()],
                 ..Details::default()
             },
             WeekendEmergencyOutcome::NotLapsed
@@ -182,13 +189,10 @@ impl Policy for WeekendEmergency {
                 let missing = missing_evidence(facts);
                 let wanted: Vec<&str> = missing.iter().map(|m| evidence_name(m)).collect();
                 Details {
-                    actions: vec![Action::new(
-                        "request-screenshots",
-                        format!(
-                            "Ask the customer for {} and add them to the ticket",
-                            wanted.join(", ")
-                        ),
-                    )],
+                    actions: vec![WeekendEmergencyAction::RequestScreenshots.saying(format!(
+                        "Ask the customer for {} and add them to the ticket",
+                        wanted.join(", ")
+                    ))],
                     missing,
                     ..Details::default()
                 }
@@ -247,17 +251,14 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
         plan: Some(Plan::Ultimate),
         users: Some(users),
         days: Some(days),
-        email: Some(email.clone()),
+        email: Some(email.to_string()),
         expires_on: Some(expires_on),
         internal_request: Some(title.clone()),
         actions: vec![
-            Action::new(
-                "email-license",
-                format!(
+            WeekendEmergencyAction::EmailLicense
+                .saying(format!(
                     "In the Mechanizer Zendesk app, generate a {days}-day Ultimate license for {users} users (generic licensee information, expires {expires_on}) and have it emailed to {email}"
-                ),
-            )
-            .creates_license()
+                ))
             .message(
                 Message::new(
                     "Your temporary license",
@@ -271,14 +272,11 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
                 )
                 .to(email.clone()),
             ),
-            Action::new(
-                "post-to-licensing-channel",
-                format!(
+            WeekendEmergencyAction::PostToLicensingChannel
+                .saying(format!(
                     "Post in {LICENSING_CHANNEL} that an emergency license was generated, with the ticket URL {}",
                     facts.ticket_url
-                ),
-            )
-            .needs("email-license")
+                ))
             .message(Message::new(
                 "Weekend emergency license generated",
                 format!(
@@ -286,13 +284,10 @@ fn temporary_license(facts: &WeekendEmergencyFacts, cx: &PolicyContext<'_>) -> D
                     facts.ticket_url
                 ),
             )),
-            Action::new(
-                "record-internal-request",
-                format!(
+            WeekendEmergencyAction::RecordInternalRequest
+                .saying(format!(
                     "Record the internal request `{title}` (closed, with a copy of the license); if the tool failed, record an open internal request describing the failure instead: no license was created"
-                ),
-            )
-            .reports("email-license")
+                ))
             .message(Message::new(
                 title.clone(),
                 format!(
@@ -344,8 +339,8 @@ impl StoredFacts for WeekendEmergency {
                 license_page,
             },
             screenshot_user_count: source.screenshot_user_count()?,
-            requester_email: source.requester_email().to_owned(),
-            ticket_url: source.ticket_url()?.to_owned(),
+            requester_email: source.requester_email()?,
+            ticket_url: source.ticket_url()?,
         })
     }
 }

@@ -8,11 +8,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
+mod action;
 mod details;
 mod outcome;
 mod registry;
 
-pub use details::{Action, Details, LicenseEffect, Message};
+pub use action::{Action, ActionInfo, LicenseEffect, Message, NoActions, PolicyAction};
+pub use details::Details;
 pub use outcome::Outcome;
 
 use crate::config::{ConfigError, PolicyConfig};
@@ -51,6 +53,9 @@ pub trait Policy: 'static {
     type Facts: Debug + Serialize + DeserializeOwned + FactsSchema + Send + Sync + 'static;
     /// The policy's outcomes.
     type Outcome: Outcome;
+    /// The policy's actions, declared with [`actions!`](crate::actions)
+    /// ([`NoActions`] for none).
+    type Action: PolicyAction;
 
     /// Builds the decision graph, its questions in the page's order.
     fn build() -> Result<PolicyGraph<Self::Facts, Self::Outcome>, BuildError>;
@@ -172,7 +177,7 @@ pub fn decide<P: Registered>(
     Ok(*graph.decide(facts, &Context::new(now, config))?)
 }
 
-/// Id, summary and version of a registered policy.
+/// Id, summary, version and declared actions of a registered policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PolicyInfo {
     /// Public id.
@@ -185,6 +190,10 @@ pub struct PolicyInfo {
     /// of the JSON form.
     #[serde(skip)]
     pub role_sensitive: bool,
+    /// The actions the policy may ask for, as declared
+    /// ([`PolicyAction::DECLARED`]); not part of the JSON form.
+    #[serde(skip)]
+    pub actions: &'static [ActionInfo],
 }
 
 /// Runs code generic over a policy chosen by id at run time (see

@@ -43,6 +43,7 @@ macro_rules! registry {
                 summary: <$ty as $crate::policy::Policy>::SUMMARY,
                 version: <$ty as $crate::policy::Policy>::VERSION,
                 role_sensitive: <$ty as $crate::policy::Policy>::ROLE_SENSITIVE,
+                actions: <<$ty as $crate::policy::Policy>::Action as $crate::policy::PolicyAction>::DECLARED,
             } ),+
         ];
 

@@ -49,3 +49,9 @@ pub fn trial(starts_on: &str, expires_on: &str) -> License {
         ..paid(starts_on, expires_on)
     }
 }
+
+/// A checked value (an email, a URL, a short text) from a literal the test
+/// knows passes its check.
+pub fn checked<T: std::str::FromStr<Err = entitle_core::input::InputError>>(text: &str) -> T {
+    text.parse().unwrap()
+}

@@ -9,6 +9,7 @@
 )]
 
 use crate::emergency_support;
+use crate::fixtures::checked;
 
 use chrono::{DateTime, Datelike, Utc, Weekday};
 use emergency_support::*;
@@ -38,8 +39,10 @@ fn flat() -> LicenseEmergencyFlatFacts {
             license_page: true,
         },
         screenshot_user_count: Some(134),
-        requester_email: "ops@example.com".to_owned(),
-        ticket_url: "https://support.example.com/tickets/501234".to_owned(),
+        requester_email: checked("ops@example.com"),
+        ticket_url: "https://support.example.com/tickets/501234"
+            .parse()
+            .unwrap(),
         requester_has_cdot_account: true,
         account_has_subscription_access: true,
         seat_link_dates: vec![d("2026-11-19"), d("2026-11-20")],
@@ -319,8 +322,8 @@ fn flat_strategy() -> impl Strategy<Value = (LicenseEmergencyFlatFacts, DateTime
                             license_page: page,
                         },
                         screenshot_user_count: users,
-                        requester_email: "ops@example.com".to_owned(),
-                        ticket_url: "https://support.example.com/tickets/1".to_owned(),
+                        requester_email: checked("ops@example.com"),
+                        ticket_url: checked("https://support.example.com/tickets/1"),
                         requester_has_cdot_account: cdot,
                         account_has_subscription_access: access,
                         seat_link_dates: offsets

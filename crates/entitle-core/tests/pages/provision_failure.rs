@@ -2,6 +2,7 @@
 //! failure, and `review_on`, the workday it is reviewed on (weekends and
 //! company holidays roll forward; the date is the support time zone's).
 
+use crate::fixtures::checked;
 use crate::star_support;
 
 use chrono::{Datelike, TimeDelta};
@@ -19,14 +20,14 @@ use star_support::*;
 fn failure(occurred_at: &str) -> ProvisionFailureFacts {
     ProvisionFailureFacts {
         failure: ProvisionFailureRecord {
-            subscription: "A-S00012345".to_owned(),
-            kind: "cloud-license-activation".to_owned(),
+            subscription: checked("A-S00012345"),
+            kind: checked("cloud-license-activation"),
             occurred_at: at(occurred_at),
         },
         fulfillment_resolved: false,
         needs_lr_intervention: false,
         root_cause: RootCause::Ongoing,
-        customer_email: "billing@customer.example".to_owned(),
+        customer_email: checked("billing@customer.example"),
     }
 }
 
@@ -343,14 +344,14 @@ fn arb_facts() -> impl Strategy<Value = ProvisionFailureFacts> {
         .prop_map(
             |(occurred_at, b, root_cause, subscription, kind)| ProvisionFailureFacts {
                 failure: ProvisionFailureRecord {
-                    subscription,
-                    kind,
+                    subscription: checked(&subscription),
+                    kind: checked(&kind),
                     occurred_at,
                 },
                 fulfillment_resolved: b[0],
                 needs_lr_intervention: b[1],
                 root_cause,
-                customer_email: "billing@customer.example".to_owned(),
+                customer_email: checked("billing@customer.example"),
             },
         )
 }

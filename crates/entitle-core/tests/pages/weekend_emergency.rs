@@ -8,6 +8,7 @@
 )]
 
 use crate::emergency_support;
+use crate::fixtures::checked;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use emergency_support::*;
@@ -34,8 +35,10 @@ fn ticket() -> WeekendEmergencyFacts {
             license_page: true,
         },
         screenshot_user_count: Some(134),
-        requester_email: "ops@example.com".to_owned(),
-        ticket_url: "https://support.example.com/tickets/501234".to_owned(),
+        requester_email: checked("ops@example.com"),
+        ticket_url: "https://support.example.com/tickets/501234"
+            .parse()
+            .unwrap(),
     }
 }
 
@@ -500,8 +503,8 @@ fn facts_strategy() -> impl Strategy<Value = (WeekendEmergencyFacts, chrono::Dat
                             license_page,
                         },
                         screenshot_user_count: users,
-                        requester_email: email,
-                        ticket_url: "https://support.example.com/tickets/1".to_owned(),
+                        requester_email: checked(&email),
+                        ticket_url: checked("https://support.example.com/tickets/1"),
                     },
                     now,
                 )

@@ -356,8 +356,8 @@ proptest! {
                 license_page: screenshots.1,
             },
             screenshot_user_count: users,
-            requester_email: "ops@example.com".to_owned(),
-            ticket_url: "https://support.example.com/tickets/1".to_owned(),
+            requester_email: "ops@example.com".parse().unwrap(),
+            ticket_url: "https://support.example.com/tickets/1".parse().unwrap(),
         };
         agree(graph, &facts, now, &config(tz, 14, 3))?;
     }

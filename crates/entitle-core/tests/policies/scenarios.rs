@@ -361,7 +361,7 @@ fn the_schema_describes_the_format() {
 #[test]
 fn detail_keys_are_exactly_the_keys_of_details() {
     use entitle::domain::Plan;
-    use entitle::policy::{Action, Details};
+    use entitle::policy::{Details, PolicyAction};
     let d = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let full = Details {
         plan: Some(Plan::Premium),
@@ -377,7 +377,7 @@ fn detail_keys_are_exactly_the_keys_of_details() {
         reviewer: Some(entitle::schedule::Engineer::new("alice").unwrap()),
         missing: vec!["x"],
         internal_request: Some("x".into()),
-        actions: vec![Action::new("a", "b")],
+        actions: vec![entitle::policies::StarValidityAction::DeflectWithDocs.action()],
     };
     let value = serde_json::to_value(full).unwrap();
     let mut keys: Vec<&str> = value
