@@ -1,5 +1,7 @@
 //! The registry: every policy of the spec, one file each, one line here.
 
+mod emergency_scope;
+
 crate::registry! {
     license_status => LicenseStatus: stored,
     weekend_emergency => WeekendEmergency: stored,

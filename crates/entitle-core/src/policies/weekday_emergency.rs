@@ -27,9 +27,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Customer, CustomerStatus, License};
+use super::emergency_scope::{EmergencyScope, scope_questions};
+use crate::domain::{Customer, License};
 use crate::explain::license_dates;
-use crate::explain::{license_detail, weekend_detail_of, window_detail};
+use crate::explain::weekend_detail_of;
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::policy::{Details, Policy, PolicyAction, PolicyContext, PolicyGraph};
@@ -56,6 +57,16 @@ pub struct WeekdayEmergencyFacts {
         schemars(inner(pattern(crate::input::DATE_PATTERN)))
     )]
     pub seat_link_dates: Vec<NaiveDate>,
+}
+
+impl EmergencyScope for WeekdayEmergencyFacts {
+    fn customer(&self) -> &Customer {
+        &self.customer
+    }
+
+    fn license(&self) -> &License {
+        &self.license
+    }
 }
 
 crate::outcomes! {
@@ -114,34 +125,7 @@ impl Policy for WeekdayEmergency {
         .detail_with(|_, cx, weekend| weekend_detail_of(cx, weekend))
         .yes("use-weekend-workflow")
         .no("customer-status");
-        g.question(
-            "customer-status",
-            "Is the customer on a paid plan?",
-            |f: &WeekdayEmergencyFacts, _| f.customer.status,
-        )
-        .on(CustomerStatus::Prospect, "out-of-scope-prospect")
-        .on(CustomerStatus::Unpaid, "out-of-scope-unpaid")
-        .on(CustomerStatus::Paid, "license-active-or-in-grace");
-        g.timed_question(
-            "license-active-or-in-grace",
-            "Is the license still active or in its grace period?",
-            |f: &WeekdayEmergencyFacts, cx, want| {
-                time::is_active_or_in_grace_at(&f.license, cx).get(want)
-            },
-        )
-        .detail(|f, cx| license_detail(&f.license, cx))
-        .yes("not-lapsed")
-        .no("grace-ended-outside-window");
-        g.timed_question(
-            "grace-ended-outside-window",
-            "Did the grace period end longer ago than the emergency window (3 days by default)?",
-            |f: &WeekdayEmergencyFacts, cx, want| {
-                time::grace_ended_outside_window_at(&f.license, cx).get(want)
-            },
-        )
-        .detail(|f, cx| window_detail(&f.license, cx))
-        .yes("outside-emergency-window")
-        .no("cdot-account");
+        scope_questions(&mut g, "cdot-account");
         g.question(
             "cdot-account",
             "Does the person who opened the ticket have an account in CDot?",

@@ -24,9 +24,10 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::emergency_scope::{EmergencyScope, scope_questions};
 use crate::config::TEMPORARY_LICENSE_HARD_CAP_DAYS;
-use crate::domain::{Customer, CustomerStatus, License, Plan};
-use crate::explain::{license_dates, license_detail, weekend_detail_of, window_detail, yes_no};
+use crate::domain::{Customer, License, Plan};
+use crate::explain::{license_dates, weekend_detail_of, yes_no};
 use crate::fact_source::{FactSource, FactSourceError, NoSupplied, StoredFacts};
 use crate::graph::{BuildError, GraphBuilder};
 use crate::input::{Email, HttpUrl};
@@ -66,6 +67,16 @@ pub struct WeekendEmergencyFacts {
     pub requester_email: Email,
     /// The ticket's URL, for the note in the licensing channel.
     pub ticket_url: HttpUrl,
+}
+
+impl EmergencyScope for WeekendEmergencyFacts {
+    fn customer(&self) -> &Customer {
+        &self.customer
+    }
+
+    fn license(&self) -> &License {
+        &self.license
+    }
 }
 
 crate::outcomes! {
@@ -128,34 +139,7 @@ impl Policy for WeekendEmergency {
         .detail_with(|_, cx, weekend| weekend_detail_of(cx, weekend))
         .yes("customer-status")
         .no("use-weekday-workflow");
-        g.question(
-            "customer-status",
-            "Is the customer on a paid plan?",
-            |f: &WeekendEmergencyFacts, _| f.customer.status,
-        )
-        .on(CustomerStatus::Prospect, "out-of-scope-prospect")
-        .on(CustomerStatus::Unpaid, "out-of-scope-unpaid")
-        .on(CustomerStatus::Paid, "license-active-or-in-grace");
-        g.timed_question(
-            "license-active-or-in-grace",
-            "Is the license still active or in its grace period?",
-            |f: &WeekendEmergencyFacts, cx, want| {
-                time::is_active_or_in_grace_at(&f.license, cx).get(want)
-            },
-        )
-        .detail(|f, cx| license_detail(&f.license, cx))
-        .yes("not-lapsed")
-        .no("grace-ended-outside-window");
-        g.timed_question(
-            "grace-ended-outside-window",
-            "Did the grace period end longer ago than the emergency window (3 days by default)?",
-            |f: &WeekendEmergencyFacts, cx, want| {
-                time::grace_ended_outside_window_at(&f.license, cx).get(want)
-            },
-        )
-        .detail(|f, cx| window_detail(&f.license, cx))
-        .yes("outside-emergency-window")
-        .no("screenshots-and-user-count");
+        scope_questions(&mut g, "screenshots-and-user-count");
         g.question(
             "screenshots-and-user-count",
             "Are both screenshots (Admin Area dashboard, license page) and the user count on the ticket?",
