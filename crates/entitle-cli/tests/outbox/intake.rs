@@ -258,9 +258,21 @@ async fn a_report_that_does_not_follow_the_template_gets_a_note_saying_what_is_m
     assert!(note.contains("needs_lr_intervention"), "{note}");
     assert!(note.contains("Report a provision failure"), "{note}");
     assert!(zendesk.tickets().is_empty());
-    // The step is listed (an intake event's, no decision's) and delivered.
-    let (status, listed) = server.call("GET", "/v1/actions", &site.reader, None).await;
-    assert_eq!(status, 200, "{listed:#}");
+    // The step is listed (an intake event's, no decision's) and delivered:
+    // the worker records the delivery just after GitLab answered, so wait
+    // for it rather than read the list the instant the note arrived.
+    let mut listed: Value;
+    let delivered = wait_until!(Duration::from_secs(20), {
+        let (status, body) = server.call("GET", "/v1/actions", &site.reader, None).await;
+        assert_eq!(status, 200, "{body:#}");
+        listed = body;
+        listed["actions"].as_array().is_some_and(|actions| {
+            actions
+                .iter()
+                .any(|a| a["action"] == "note-refused-request" && a["status"] == "delivered")
+        })
+    });
+    assert!(delivered, "the note's step is not delivered: {listed:#}");
     let steps: Vec<&Value> = listed["actions"]
         .as_array()
         .unwrap()
