@@ -18,6 +18,7 @@ use crate::schedule::Engineer;
 /// `[Success]` record, or an open one describing the failure). These links
 /// are not part of the JSON form of a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// Stable kebab-case id (`post-to-licensing-channel`).
     pub id: &'static str,
@@ -160,6 +161,7 @@ impl Action {
 /// `review_on` and `reviewer` for provisioning failures, `missing` for screenshots still
 /// needed, `actions` for what to do next).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Details {
     /// Plan of a generated license or trial.
     #[serde(skip_serializing_if = "Option::is_none")]

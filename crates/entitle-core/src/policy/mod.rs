@@ -174,6 +174,7 @@ pub fn decide<P: Registered>(
 
 /// Id, summary and version of a registered policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyInfo {
     /// Public id.
     pub id: &'static str,
