@@ -86,9 +86,10 @@ impl JsonSchema for Bound {
     }
 }
 
-/// The answer of a decision: the report with the id of its log entry and
-/// the actions it made. `decide_and_log` writes it from the texts the log
-/// keeps; this is its shape.
+/// A decision: the report (the output of `entitle decide`), the id of its
+/// entry in the decision log, and the actions it made.
+// `decide_and_log` writes it from the texts the log keeps; this is its
+// shape, which the tests check every answer against.
 #[derive(schemars::JsonSchema)]
 #[schemars(rename = "Decision")]
 #[expect(

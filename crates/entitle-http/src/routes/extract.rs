@@ -141,7 +141,10 @@ where
 /// policy's facts schema in `facts`.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "DecideRequest")]
+#[schemars(
+    rename = "DecideRequest",
+    description = "The facts to decide on, and the instant to decide at."
+)]
 pub(crate) struct DecideBody<'a> {
     /// The facts of the policy in the path (`GET
     /// /v1/policies/{policy}/schema`); unknown members are errors. For a

@@ -132,7 +132,8 @@ async fn page(
     Ok(json_bytes(StatusCode::OK, out))
 }
 
-/// A page of the log, as [`page`] writes it entry by entry.
+/// A page of the decision log, newest first.
+// `page` writes it entry by entry; this is its shape.
 #[derive(schemars::JsonSchema)]
 #[schemars(rename = "DecisionList")]
 #[expect(

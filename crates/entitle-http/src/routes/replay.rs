@@ -34,7 +34,8 @@ use crate::problem::{self, Problem};
 /// Most example decision ids a replay keeps per change.
 pub const MAX_EXAMPLES: usize = 100;
 
-/// The body as sent.
+/// The body of `POST /v1/replay`: the proposed configuration and which
+/// logged decisions to replay.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ReplayRequest")]
