@@ -95,11 +95,12 @@ pub async fn run() {
         "Schemathesis ({}) failed, seed {seed}:\n{stdout}\n{stderr}",
         st.display()
     );
-    // The run's last line, for the log: cases and time.
-    let summary = stdout
-        .lines()
-        .rev()
-        .find(|l| l.contains(" in "))
-        .unwrap_or("");
-    eprintln!("schemathesis: {summary}");
+    // For the log (`--nocapture`): the cases, the links followed, the time.
+    for line in stdout.lines().filter(|l| {
+        l.contains(" generated, ")
+            || l.contains("API Links:")
+            || (l.starts_with('=') && l.contains(" in "))
+    }) {
+        eprintln!("schemathesis: {}", line.trim());
+    }
 }
