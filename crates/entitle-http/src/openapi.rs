@@ -5,7 +5,7 @@
 //!   dialect of OpenAPI 3.1): the answers from the types the handlers
 //!   serialise (the store's records, the core's report, the routes' own
 //!   answers), with serde's serialising rules; the request bodies and the
-//!   query parameters from the types the handlers read, with its reading
+//!   query parameters from the types the handlers read, with serde's reading
 //!   rules; each policy's facts schema as `GET
 //!   /v1/policies/{policy}/schema` serves it ([`entitle::schema`]).
 //! - **What a type cannot say** (paths, operations, statuses, security,
@@ -15,7 +15,8 @@
 //! so its request body holds that policy's facts schema, and the answers
 //! carry OpenAPI links to the decision and its actions by id. The
 //! integration tests check the document against every response they see;
-//! Schemathesis (`tests/schemathesis.rs`) checks it against the server.
+//! Schemathesis (`tests/schemathesis/mod.rs`, run by the `http_api` test
+//! binary) checks it against the server.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
