@@ -106,7 +106,7 @@ pub fn schema(policy: &str) -> Result<serde_json::Value, PolicyError> {
 }
 
 /// A worked example that takes one root-to-outcome path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExampleReport {
     /// The path, as `node=answer` steps.
     pub path: Vec<String>,

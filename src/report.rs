@@ -15,7 +15,7 @@ use crate::policy::{
 };
 
 /// One step of the trace, as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TraceEntry {
     /// The node id.
     pub node: &'static str,
@@ -29,7 +29,7 @@ pub struct TraceEntry {
 
 /// A decision with everything needed to explain and audit it. Its JSON form
 /// is the output of `entitle decide` and of the HTTP service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DecisionReport {
     /// The policy id.
     pub policy: &'static str,

@@ -1,18 +1,40 @@
-//! The OpenAPI 3.1 document of the service, `GET /v1/openapi.json`.
+//! The OpenAPI 3.1 document of the service, `GET /v1/openapi.json`,
+//! generated from the types.
 //!
-//! Written by hand as a `serde_json` value rather than derived with utoipa:
-//! the response types live in crates that do not depend on utoipa (the core
-//! and the store), the facts schemas already exist as JSON Schema 2020-12
-//! (schemars, the dialect of OpenAPI 3.1) and are embedded as they are, and
-//! the whole document is one function that the integration tests check
-//! against every response they see.
+//! - **Schemas** come from the types, by schemars (JSON Schema 2020-12, the
+//!   dialect of OpenAPI 3.1): the answers from the types the handlers
+//!   serialise (the store's records, the core's report, the routes' own
+//!   answers), with serde's serialising rules; the request bodies and the
+//!   query parameters from the types the handlers read, with serde's reading
+//!   rules; each policy's facts schema as `GET
+//!   /v1/policies/{policy}/schema` serves it ([`entitle::schema`]).
+//! - **What a type cannot say** (paths, operations, statuses, security,
+//!   links) is assembled here, in [`document`].
+//!
+//! Each policy has its own decide operation (`POST /v1/decisions/<id>`),
+//! so its request body holds that policy's facts schema, and the answers
+//! carry OpenAPI links to the decision and its actions by id. The
+//! integration tests check the document against every response they see;
+//! Schemathesis (`tests/schemathesis/mod.rs`, run by the `http_api` test
+//! binary) checks it against the server.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
+use entitle::DecisionReport;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema, json_schema};
 use serde_json::{Map, Value, json};
 
-use crate::problem::ALL_KINDS;
+use crate::problem::{ALL_KINDS, Problem};
+use crate::routes::actions::{ActionList, ActionQuery, ActionSummary, DoneBody, NoteBody};
+use crate::routes::catalog::{Health, PolicyList};
+use crate::routes::decisions::ExistingLicense;
+use crate::routes::extract::{DecideBody, UUID_PATTERN};
+use crate::routes::intake::{Answer, IntakePage, IntakeQuery};
+use crate::routes::log::{DecisionPage, DecisionWithActions, ListQuery};
+use crate::routes::replay::ReplayBody;
 
 /// The document, serialised once.
 pub fn document_bytes() -> &'static Bytes {
@@ -21,136 +43,233 @@ pub fn document_bytes() -> &'static Bytes {
     &BYTES
 }
 
-/// A response of `status` with a problem body.
-/// The statuses of an outbox action.
-const ACTION_STATUSES: [&str; 8] = [
-    "pending",
-    "in-flight",
-    "delivered",
-    "failed",
-    "dead",
-    "cancelled",
-    "done-by-hand",
-    "in-doubt",
-];
+/// A policy id: one of the registry's.
+pub struct PolicyId;
 
-/// The `{id}` of an action.
-fn action_param() -> Value {
-    json!({"name": "id", "in": "path", "required": true, "description": "An action id (from a decision's `actions`).", "schema": {"type": "string"}})
-}
-
-/// An outbox action as stored (`GET /v1/actions/{id}` adds `events`).
-fn action_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "decision_id", "seq", "action", "sink", "manual", "status", "attempts", "idempotency_key"],
-        "properties": {
-            "id": {"type": "string"},
-            "decision_id": {"type": ["string", "null"], "description": "The decision that made it; `null` for a note on a refused tracker issue (`intake_id`)."},
-            "intake_id": {"type": "string", "description": "The intake event (inbox row) a step without a decision is about."},
-            "seq": {"type": "integer"},
-            "ticket_id": {"type": ["string", "null"]},
-            "action": {"type": "string", "description": "The policy's action id (`email-license`)."},
-            "sink": {"type": "string", "description": "`manual` for a task for a person."},
-            "manual": {"type": "boolean"},
-            "status": {"type": "string", "enum": ACTION_STATUSES},
-            "attempts": {"type": "integer"},
-            "idempotency_key": {"type": "string"},
-            "last_error": {"type": ["string", "null"]},
-            "response": {"description": "What the sink answered (the license, the issue)."},
-            "events": {"type": "array", "items": {"type": "object"}}
-        }
-    })
-}
-
-/// The body of a change to an action.
-fn note_schema() -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string", "maxLength": 2000}}})
-}
-
-/// The body of `done`: the note (required), and the license made by hand.
-fn done_schema() -> Value {
-    json!({"type": "object", "additionalProperties": false, "required": ["note"], "properties": {
-        "note": {"type": "string", "minLength": 1, "maxLength": 2000},
-        "license": {"type": "string", "minLength": 1, "maxLength": 65536, "description": "The license generated by hand: kept as the step's result, so the steps after it (the email, the [Success] record) carry it on."},
-        "filename": {"type": "string", "maxLength": 200, "description": "The license's file name (with `license` only)."}
-    }})
-}
-
-fn problem_response(status: u16) -> (String, Value) {
-    let reason = axum::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error");
-    let kinds: Vec<String> = ALL_KINDS
-        .iter()
-        .filter(|k| k.status.as_u16() == status)
-        .map(|k| format!("`{}`", k.uri()))
-        .collect();
-    (
-        status.to_string(),
-        json!({
-            "description": format!("{reason}: a problem ({})", kinds.join(", ")),
-            "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        }),
-    )
-}
-
-fn ok_json(description: &str, schema: Value) -> (String, Value) {
-    (
-        "200".to_owned(),
-        json!({
-            "description": description,
-            "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
-            "content": {"application/json": {"schema": schema}}
-        }),
-    )
-}
-
-fn responses(ok: (String, Value), problems: &[u16]) -> Value {
-    let mut map = Map::new();
-    map.insert(ok.0, ok.1);
-    for status in problems {
-        let (k, v) = problem_response(*status);
-        map.insert(k, v);
+impl JsonSchema for PolicyId {
+    fn inline_schema() -> bool {
+        true
     }
-    Value::Object(map)
+
+    fn schema_name() -> Cow<'static, str> {
+        "PolicyId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A policy id (`GET /v1/policies` lists them).",
+            "enum": policy_ids(),
+        })
+    }
 }
 
-fn reference(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
+/// A bound of a replay: a date (UTC) or an RFC 3339 instant
+/// ([`entitle_store::replay::parse_bound`]).
+pub struct Bound;
+
+impl JsonSchema for Bound {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Bound".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                {"type": "string", "format": "date", "pattern": entitle::input::DATE_PATTERN},
+                {"type": "string", "format": "date-time"},
+            ]
+        })
+    }
 }
 
-/// Statuses any request may get: a request that is not valid HTTP (400
-/// `bad-request`), a request target over 64 KiB (414), headers too large
-/// or too many (431), a timeout, a failure.
-const ANY: [u16; 5] = [400, 408, 414, 431, 500];
-
-/// Statuses any authenticated request may get.
-const AUTH: [u16; 7] = [400, 401, 408, 414, 431, 500, 503];
-
-fn with(extra: &[u16]) -> Vec<u16> {
-    let mut all: Vec<u16> = AUTH.to_vec();
-    all.extend_from_slice(extra);
-    all.sort_unstable();
-    all.dedup();
-    all
-}
-
-fn policy_param() -> Value {
-    json!({
-        "name": "policy", "in": "path", "required": true,
-        "description": "A policy id (`GET /v1/policies` lists them).",
-        "schema": {"type": "string", "enum": policy_ids()}
-    })
+/// A decision: the report (the output of `entitle decide`), the id of its
+/// entry in the decision log, and the actions it made.
+// `decide_and_log` writes it from the texts the log keeps; this is its
+// shape, which the tests check every answer against.
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "Decision")]
+#[expect(
+    dead_code,
+    reason = "the shape of the bytes `decide_and_log` writes, for the document"
+)]
+struct DecisionAnswer<'a> {
+    /// A UUID v7; `GET /v1/decisions/{id}` reads the entry.
+    decision_id: String,
+    #[serde(flatten)]
+    report: DecisionReport,
+    /// The steps the decision wrote to the outbox.
+    actions: Vec<ActionSummary<'a>>,
+    /// The ticket's license action, when it already had one (no second
+    /// license is made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_license: Option<ExistingLicense<'a>>,
 }
 
 fn policy_ids() -> Vec<&'static str> {
     entitle::policies::POLICIES.iter().map(|p| p.id).collect()
 }
 
-/// Moves the `$defs` of a schemars schema into `components.schemas` under
+/// The schemas of the document, as the operations ask for them.
+struct Components {
+    /// The answers' schemas (serialising rules), named in
+    /// `components.schemas`.
+    answers: SchemaGenerator,
+    /// Every other schema of `components.schemas`.
+    schemas: Map<String, Value>,
+}
+
+impl Components {
+    fn new() -> Self {
+        let settings = SchemaSettings::draft2020_12()
+            .with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+            .for_serialize();
+        Components {
+            answers: settings.into_generator(),
+            schemas: Map::new(),
+        }
+    }
+
+    /// A reference to the schema of the answer type `T`.
+    fn answer<T: JsonSchema>(&mut self) -> Value {
+        self.answers.subschema_for::<T>().to_value()
+    }
+
+    /// A reference to the schema of the request type `T` (reading rules),
+    /// stored as `name` (its own definitions as `name.*`).
+    fn request<T: JsonSchema>(&mut self, name: &str) -> Value {
+        let schema = schemars::generate::SchemaSettings::draft2020_12()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value();
+        let schema = hoist(&schema, name, &mut self.schemas);
+        self.schemas.insert(name.to_owned(), schema);
+        reference(name)
+    }
+
+    /// Sets member `member` of the stored request schema `name`.
+    fn property(&mut self, name: &str, member: &str, schema: Value) {
+        if let Some(Value::Object(properties)) = self
+            .schemas
+            .get_mut(name)
+            .and_then(|s| s.get_mut("properties"))
+        {
+            properties.insert(member.to_owned(), schema);
+        }
+    }
+
+    /// The query parameters read as `T`, each one a member of its schema
+    /// (absent rather than null), its definitions stored as `name.*`.
+    fn query<T: JsonSchema>(&mut self, name: &str) -> Vec<Value> {
+        let schema = schemars::generate::SchemaSettings::draft2020_12()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value();
+        let schema = hoist(&schema, name, &mut self.schemas);
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+            return Vec::new();
+        };
+        properties
+            .iter()
+            .map(|(member, schema)| {
+                let mut schema = not_null(schema.clone());
+                let description = schema
+                    .as_object_mut()
+                    .and_then(|s| s.remove("description"))
+                    .unwrap_or(Value::Null);
+                let mut parameter = json!({"name": member, "in": "query", "schema": schema});
+                if let (Some(p), Value::String(_)) = (parameter.as_object_mut(), &description) {
+                    p.insert("description".to_owned(), description);
+                }
+                parameter
+            })
+            .collect()
+    }
+
+    /// A reference to policy `id`'s facts schema, as `GET
+    /// /v1/policies/{id}/schema` serves it, with the bounds of its
+    /// integers.
+    fn facts(&mut self, policy: &entitle::policy::PolicyInfo) -> Value {
+        let name = format!("Facts.{}", policy.id);
+        let mut schema = entitle::schema(policy.id).unwrap_or_else(|_| json!({"type": "object"}));
+        bound_integers(&mut schema);
+        if policy.role_sensitive
+            && let Some(Value::Array(required)) = schema.get_mut("required")
+        {
+            // The server sets `actor` to the caller's role.
+            required.retain(|member| member != "actor");
+        }
+        let schema = hoist(&schema, &name, &mut self.schemas);
+        self.schemas.insert(name.clone(), schema);
+        reference(&name)
+    }
+
+    /// Every schema, for `components.schemas`.
+    fn into_schemas(mut self) -> Map<String, Value> {
+        let mut schemas = self.answers.take_definitions(true);
+        schemas.append(&mut self.schemas);
+        schemas
+    }
+}
+
+/// Adds the `maximum` schemars leaves out of an unsigned integer's schema
+/// (`format: uint32` says it, but validators ignore formats), so a number
+/// the server's integer type cannot hold is out of the schema too.
+fn bound_integers(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let maximum = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64") => Some(u64::MAX),
+                _ => None,
+            };
+            if let Some(maximum) = maximum {
+                map.entry("maximum").or_insert(json!(maximum));
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
+/// A query member's schema without `null`: an absent parameter is `None`.
+fn not_null(mut schema: Value) -> Value {
+    let Some(object) = schema.as_object_mut() else {
+        return schema;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".to_owned(), only);
+        }
+    }
+    if let Some(Value::Array(options)) = object.get_mut("anyOf") {
+        options.retain(|o| o.get("type").and_then(Value::as_str) != Some("null"));
+        if let [only] = options.as_slice() {
+            let only = only.clone();
+            object.remove("anyOf");
+            if let Value::Object(only) = only {
+                for (key, value) in only {
+                    object.entry(key).or_insert(value);
+                }
+            }
+        }
+    }
+    schema
+}
+
+/// Moves the `$defs` of a root schema into `components.schemas` under
 /// `prefix.NAME` and rewrites its references to match.
 fn hoist(schema: &Value, prefix: &str, components: &mut Map<String, Value>) -> Value {
     fn rewrite(value: &mut Value, prefix: &str) {
@@ -184,450 +303,388 @@ fn hoist(schema: &Value, prefix: &str, components: &mut Map<String, Value>) -> V
     schema
 }
 
-fn schemas() -> Map<String, Value> {
-    let mut schemas = Map::new();
-    let mut facts_refs = Vec::new();
-    for policy in entitle::policies::POLICIES {
-        if let Ok(schema) = entitle::schema(policy.id) {
-            let name = format!("Facts.{}", policy.id);
-            let hoisted = hoist(&schema, &name, &mut schemas);
-            schemas.insert(name.clone(), hoisted);
-            facts_refs.push(reference(&name));
-        }
-    }
-    let config_schema = serde_json::to_value(schemars::schema_for!(entitle::config::PolicyConfig))
-        .unwrap_or_else(|_| json!({"type": "object"}));
-    let config = hoist(&config_schema, "PolicyConfig", &mut schemas);
-    schemas.insert("PolicyConfig".to_owned(), config);
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
 
-    let more = json!({
-        "Problem": {
-            "description": "An RFC 9457 problem. `pointer` (JSON Pointer into the request body) and `field` (the same as a dotted path) locate a facts or body error.",
-            "type": "object",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string", "format": "uri", "examples": ["urn:entitle:problem:invalid-facts"]},
-                "title": {"type": "string"},
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": {"type": "string"},
-                "pointer": {"type": "string", "examples": ["/facts/license/expires_on"]},
-                "field": {"type": "string", "examples": ["facts.license.expires_on"]},
-                "request_id": {"type": "string"}
-            }
-        },
-        "Health": {
-            "type": "object",
-            "required": ["status", "version"],
-            "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}
-        },
-        "PolicyInfo": {
-            "type": "object",
-            "required": ["id", "summary", "version"],
-            "properties": {
-                "id": {"type": "string"}, "summary": {"type": "string"},
-                "version": {"type": "integer", "minimum": 0}
-            }
-        },
-        "PolicyList": {
-            "type": "object",
-            "required": ["policies"],
-            "properties": {"policies": {"type": "array", "items": reference("PolicyInfo")}}
-        },
-        "GraphDescription": {
-            "description": "A policy's decision graph: nodes (questions, outcomes, sub-graphs) and edges labelled with answers.",
-            "type": "object",
-            "required": ["name", "root", "nodes", "edges"],
-            "properties": {
-                "name": {"type": "string"},
-                "root": {"type": "string"},
-                "nodes": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["id", "kind", "text"],
-                    "properties": {
-                        "id": {"type": "string"}, "kind": {"type": "string"},
-                        "text": {"type": "string"},
-                        "answers": {"type": "array", "items": {"type": "string"}},
-                        "graph": {"type": ["string", "null"]},
-                        "group": {"type": ["string", "null"]}
-                    }
-                }},
-                "edges": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["from", "to"],
-                    "properties": {
-                        "from": {"type": "string"}, "to": {"type": "string"},
-                        "answer": {"type": ["string", "null"]}
-                    }
-                }}
-            }
-        },
-        "Example": {
-            "type": "object",
-            "required": ["path", "outcome", "now", "facts"],
-            "properties": {
-                "path": {"type": "array", "items": {"type": "string"}},
-                "outcome": {"type": "string"},
-                "now": {"type": "string", "format": "date-time"},
-                "facts": {"type": "object"}
-            }
-        },
-        "Facts": {
-            "description": "The facts of the policy in the path; `GET /v1/policies/{policy}/schema` gives the exact schema. Unknown members are errors. For policies with an `actor` member (e.g. `star-self-managed`) the server sets it to the caller's role: leave it out, or give the same role (anything else is 403).",
-            "anyOf": facts_refs
-        },
-        "DecideRequest": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["facts"],
-            "properties": {
-                "facts": reference("Facts"),
-                "now": {"type": ["string", "null"], "format": "date-time", "description": "The instant to decide at (RFC 3339, at most 9 fractional digits, no leap second); default: the server's clock."}
-            }
-        },
-        "TicketDecideRequest": {
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "facts": {"type": ["object", "null"], "description": "The facts no record holds (e.g. `lr_team_available`), if the policy needs any."},
-                "now": {"type": ["string", "null"], "format": "date-time"}
-            }
-        },
-        "TraceEntry": {
-            "type": "object",
-            "required": ["node", "question", "answer", "detail"],
-            "properties": {
-                "node": {"type": "string"}, "question": {"type": "string"},
-                "answer": {"type": "string"}, "detail": {"type": ["string", "null"]}
-            }
-        },
-        "Details": {
-            "description": "The data the outcome carries; only the members the outcome has are present.",
-            "type": "object",
-            "properties": {
-                "plan": {"type": "string"}, "users": {"type": "integer"}, "days": {"type": "integer"},
-                "email": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
-                "expires_on": {"type": "string", "format": "date"},
-                "grace_ends_on": {"type": "string", "format": "date"},
-                "days_remaining": {"type": "integer"}, "days_since": {"type": "integer"},
-                "review_on": {"type": "string", "format": "date"},
-                "reviewer": {"type": "string", "description": "The engineer the monitoring schedule names for `review_on` (provision-failure, with a schedule configured)."},
-                "missing": {"type": "array", "items": {"type": "string"}},
-                "internal_request": {"type": "string"},
-                "actions": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "text"],
-                    "properties": {"id": {"type": "string"}, "text": {"type": "string"}}
-                }}
-            }
-        },
-        "Decision": {
-            "description": "The output of `entitle decide`, plus the id of its entry in the decision log.",
-            "type": "object",
-            "required": ["decision_id", "policy", "version", "now", "outcome", "details", "stable_until", "config", "trace"],
-            "properties": {
-                "decision_id": {"type": "string", "description": "A UUID v7; `GET /v1/decisions/{id}` reads the entry."},
-                "policy": {"type": "string"},
-                "version": {"type": "integer", "minimum": 0},
-                "now": {"type": "string", "format": "date-time"},
-                "outcome": {"type": "string"},
-                "details": reference("Details"),
-                "stable_until": {"type": ["string", "null"], "format": "date-time"},
-                "config": reference("PolicyConfig"),
-                "trace": {"type": "array", "items": reference("TraceEntry")}
-            }
-        },
-        "DecisionRecord": {
-            "description": "An entry of the decision log: the decision, the facts it was made on, who asked, and when it was logged.",
-            "type": "object",
-            "required": ["decision_id", "policy", "version", "now", "outcome", "details", "stable_until", "config", "trace", "facts", "role", "request_id", "ticket_id", "logged_at"],
-            "properties": {
-                "decision_id": {"type": "string"},
-                "policy": {"type": "string"},
-                "version": {"type": "integer", "minimum": 0},
-                "now": {"type": "string", "format": "date-time"},
-                "outcome": {"type": "string"},
-                "details": reference("Details"),
-                "stable_until": {"type": ["string", "null"], "format": "date-time"},
-                "config": reference("PolicyConfig"),
-                "trace": {"type": "array", "items": reference("TraceEntry")},
-                "facts": {"type": "object"},
-                "role": {"type": "string", "enum": ["support-engineer", "support-manager", "lr-team"]},
-                "request_id": {"type": "string"},
-                "ticket_id": {"type": ["string", "null"]},
-                "logged_at": {"type": "string", "format": "date-time"}
-            }
-        },
-        "DecisionList": {
-            "type": "object",
-            "required": ["decisions", "next_before"],
-            "properties": {
-                "decisions": {"type": "array", "items": reference("DecisionRecord")},
-                "next_before": {"type": ["string", "null"], "description": "Pass as `before` for the next page; null on the last page. Set when the page is full: `limit` entries, or the page byte limit (1 MiB by default) reached."}
-            }
-        },
-        "JsonSchema": {"type": "object", "description": "A JSON Schema (2020-12)."},
-        "OpenApi": {"type": "object", "required": ["openapi", "info", "paths"]}
+/// A response of `status` with a problem body.
+fn problem_response(status: u16) -> (String, Value) {
+    let reason = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    let kinds: Vec<String> = ALL_KINDS
+        .iter()
+        .filter(|k| k.status.as_u16() == status)
+        .map(|k| format!("`{}`", k.uri()))
+        .collect();
+    (
+        status.to_string(),
+        json!({
+            "description": format!("{reason}: a problem ({})", kinds.join(", ")),
+            "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+            "content": {"application/problem+json": {"schema": reference("Problem")}}
+        }),
+    )
+}
+
+/// A 200 of `media` (`schema`), with `links` to the operations its ids
+/// lead to.
+fn ok(description: &str, media: &str, schema: Value, links: Value) -> (String, Value) {
+    let mut response = json!({
+        "description": description,
+        "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
+        "content": {media: {"schema": schema}}
     });
-    if let Value::Object(more) = more {
-        schemas.extend(more);
+    if let (Some(r), Value::Object(links)) = (response.as_object_mut(), links)
+        && !links.is_empty()
+    {
+        r.insert("links".to_owned(), Value::Object(links));
     }
-    if let Value::Object(replay) = replay_schemas() {
-        schemas.extend(replay);
-    }
-    schemas
+    ("200".to_owned(), response)
 }
 
-/// The body and the answer of `POST /v1/replay`.
-fn replay_schemas() -> Value {
-    json!({
-        "IntakeEvent": {
-            "type": "object",
-            "required": ["id", "source", "delivery_id", "received_at", "status"],
-            "properties": {
-                "id": {"type": "string", "description": "The inbox row (a UUID v7)."},
-                "source": {"type": "string", "enum": ["zendesk", "gitlab"]},
-                "delivery_id": {"type": "string", "description": "The service's id of the delivery, the same on every retry."},
-                "received_at": {"type": "string", "description": "RFC 3339, UTC."},
-                "status": {"type": "string", "enum": INTAKE_STATUSES},
-                "subject": {"type": "string", "description": "The ticket id or issue URL."},
-                "policy": {"type": "string"},
-                "decision_id": {"type": "string", "description": "The decision it started (a duplicate: the first delivery's)."},
-                "first_id": {"type": "string", "description": "A duplicate's first delivery."},
-                "reason": {"type": "string", "description": "Why it was refused or ignored."}
-            }
-        },
-        "IntakeAnswer": {
-            "type": "object",
-            "required": ["status", "intake_id"],
-            "properties": {
-                "status": {"type": "string", "enum": ["decided", "duplicate", "ignored"]},
-                "intake_id": {"type": "string"},
-                "decision_id": {"type": "string"},
-                "policy": {"type": "string"},
-                "outcome": {"type": "string"},
-                "actions": {"type": "array", "items": {"type": "object"}},
-                "first_id": {"type": "string"},
-                "reason": {"type": "string"}
-            }
-        },
-        "ReplayRequest": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["config"],
-            "properties": {
-                "config": {"allOf": [reference("PolicyConfig")], "description": "The proposed configuration: the keys of an `entitle replay --config` file; keys left out keep their defaults."},
-                "policy": {"type": "string", "enum": policy_ids(), "description": "Only decisions of this policy."},
-                "since": {"type": "string", "description": "Only decisions made on or after this date (UTC, YYYY-MM-DD) or RFC 3339 instant."},
-                "until": {"type": "string", "description": "Only decisions made on or before this date (UTC), or before this RFC 3339 instant."},
-                "examples": {"type": "integer", "minimum": 0, "maximum": crate::routes::replay::MAX_EXAMPLES, "default": 5, "description": "Example decision ids kept per change."}
-            }
-        },
-        "ReplayReport": {
-            "type": "object",
-            "required": ["decisions", "changed", "failed", "policies"],
-            "properties": {
-                "decisions": {"type": "integer", "description": "Decisions replayed."},
-                "changed": {"type": "integer", "description": "Decisions whose outcome or details changed."},
-                "failed": {"type": "integer", "description": "Decisions that now fail."},
-                "policies": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["policy", "decisions", "changed", "failed", "changes", "failures"],
-                    "properties": {
-                        "policy": {"type": "string"},
-                        "decisions": {"type": "integer"},
-                        "changed": {"type": "integer"},
-                        "failed": {"type": "integer"},
-                        "changes": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["from", "to", "count", "examples"],
-                            "properties": {
-                                "from": {"type": "string", "description": "The logged outcome."},
-                                "to": {"type": "string", "description": "The outcome now (equal to `from` for a details-only change)."},
-                                "count": {"type": "integer"},
-                                "examples": {"type": "array", "items": {"type": "string"}, "description": "Decision ids, oldest first."}
-                            }
-                        }},
-                        "failures": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["error", "count", "examples"],
-                            "properties": {
-                                "error": {"type": "string"},
-                                "count": {"type": "integer"},
-                                "examples": {"type": "array", "items": {"type": "string"}}
-                            }
-                        }}
-                    }
-                }}
-            }
-        }
-    })
+fn ok_json(description: &str, schema: Value) -> (String, Value) {
+    ok(description, "application/json", schema, Value::Null)
 }
 
-/// What became of a delivery (`entitle_store::IntakeStatus`).
-const INTAKE_STATUSES: [&str; 4] = ["decided", "duplicate", "refused", "ignored"];
+fn responses(ok: (String, Value), problems: &[u16]) -> Value {
+    let mut map = Map::new();
+    map.insert(ok.0, ok.1);
+    for status in problems {
+        let (k, v) = problem_response(*status);
+        map.insert(k, v);
+    }
+    Value::Object(map)
+}
+
+/// Links from an answer to the operations on the action at `pointer`
+/// (`$response.body#<pointer>`).
+fn action_links(pointer: &str) -> Map<String, Value> {
+    let mut links = Map::new();
+    for (name, operation) in [
+        ("GetAction", "getAction"),
+        ("RetryAction", "retryAction"),
+        ("CancelAction", "cancelAction"),
+        ("MarkActionDone", "markActionDone"),
+    ] {
+        links.insert(
+            name.to_owned(),
+            json!({"operationId": operation, "parameters": {"id": format!("$response.body#{pointer}")}}),
+        );
+    }
+    links
+}
+
+/// Links from an answer to the decision whose id is at `pointer`.
+fn decision_link(pointer: &str) -> Map<String, Value> {
+    let mut links = Map::new();
+    links.insert(
+        "GetDecision".to_owned(),
+        json!({"operationId": "getDecision", "parameters": {"id": format!("$response.body#{pointer}")}}),
+    );
+    links
+}
+
+/// Statuses any request may get: a request that is not valid HTTP (400
+/// `bad-request`), a request target over 64 KiB (414), headers too large
+/// or too many (431), a timeout, a failure.
+const ANY: [u16; 5] = [400, 408, 414, 431, 500];
+
+/// Statuses any authenticated request may get.
+const AUTH: [u16; 7] = [400, 401, 408, 414, 431, 500, 503];
+
+fn with(extra: &[u16]) -> Vec<u16> {
+    let mut all: Vec<u16> = AUTH.to_vec();
+    all.extend_from_slice(extra);
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+fn path_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+}
+
+fn policy_param() -> Value {
+    path_param(
+        "policy",
+        "A policy id (`GET /v1/policies` lists them).",
+        json!({"type": "string", "enum": policy_ids()}),
+    )
+}
+
+fn action_param() -> Value {
+    path_param(
+        "id",
+        "An action id (from a decision's `actions`).",
+        json!({"type": "string"}),
+    )
+}
+
+fn json_body(required: bool, schema: Value) -> Value {
+    json!({"required": required, "content": {"application/json": {"schema": schema}}})
+}
 
 /// The document.
 pub fn document() -> Value {
-    let decide_problems = with(&[400, 403, 404, 413, 415, 422]);
+    let mut c = Components::new();
+    let decide_problems = with(&[403, 404, 413, 415, 422]);
     let read_problems = with(&[403, 404]);
-    let paths = json!({
-        "/healthz": {"get": {
+    let change_problems = with(&[403, 404, 409, 413, 415, 422]);
+    let decision = c.answer::<DecisionAnswer<'static>>();
+    // A decision links to its entry, and to its first action when its
+    // policy declares any (`PolicyInfo::actions`).
+    let links_of = |asks_for_actions: bool| {
+        let mut links = decision_link("/decision_id");
+        if asks_for_actions {
+            links.extend(action_links("/actions/0/id"));
+        }
+        Value::Object(links)
+    };
+    let decision_links = links_of(true);
+
+    let mut paths = Map::new();
+    let mut path = |template: &str, item: Value| {
+        paths.insert(template.to_owned(), item);
+    };
+    path(
+        "/healthz",
+        json!({"get": {
             "operationId": "healthz",
             "summary": "Liveness: the process serves requests.",
             "security": [],
-            "responses": responses(ok_json("Alive.", reference("Health")), &ANY)
-        }},
-        "/v1/openapi.json": {"get": {
+            "responses": responses(ok_json("Alive.", c.answer::<Health>()), &ANY)
+        }}),
+    );
+    path(
+        "/v1/openapi.json",
+        json!({"get": {
             "operationId": "openapi",
             "summary": "This document.",
             "security": [],
-            "responses": responses(ok_json("The OpenAPI 3.1 document.", reference("OpenApi")), &ANY)
-        }},
-        "/v1/policies": {"get": {
+            "responses": responses(ok_json("The OpenAPI 3.1 document.", json!({"type": "object", "required": ["openapi", "info", "paths"]})), &ANY)
+        }}),
+    );
+    path(
+        "/v1/policies",
+        json!({"get": {
             "operationId": "listPolicies",
             "summary": "Every policy: id, summary, version. Any role.",
-            "responses": responses(ok_json("The policies.", reference("PolicyList")), &with(&[403]))
-        }},
-        "/v1/policies/{policy}": {"get": {
+            "responses": responses(ok_json("The policies.", c.answer::<PolicyList>()), &with(&[403]))
+        }}),
+    );
+    path(
+        "/v1/policies/{policy}",
+        json!({"get": {
             "operationId": "getPolicy",
             "summary": "A policy's decision graph as JSON. Any role.",
             "parameters": [policy_param()],
-            "responses": responses(ok_json("The graph.", reference("GraphDescription")), &read_problems)
-        }},
-        "/v1/policies/{policy}/mermaid": {"get": {
+            "responses": responses(ok_json("The graph.", c.answer::<entitle::graph::GraphDescription>()), &read_problems)
+        }}),
+    );
+    path(
+        "/v1/policies/{policy}/mermaid",
+        json!({"get": {
             "operationId": "getPolicyMermaid",
             "summary": "A policy's decision graph as a Mermaid flowchart. Any role.",
             "parameters": [policy_param()],
-            "responses": responses((
-                "200".to_owned(),
-                json!({
-                    "description": "The flowchart.",
-                    "headers": {"x-request-id": {"$ref": "#/components/headers/RequestId"}},
-                    "content": {"text/plain": {"schema": {"type": "string"}}}
-                }),
-            ), &read_problems)
-        }},
-        "/v1/policies/{policy}/schema": {"get": {
+            "responses": responses(ok("The flowchart.", "text/plain", json!({"type": "string"}), Value::Null), &read_problems)
+        }}),
+    );
+    path(
+        "/v1/policies/{policy}/schema",
+        json!({"get": {
             "operationId": "getPolicySchema",
-            "summary": "The JSON Schema of a policy's facts. Any role.",
+            "summary": "The JSON Schema (2020-12) of a policy's facts. Any role.",
             "parameters": [policy_param()],
-            "responses": responses(ok_json("The schema.", reference("JsonSchema")), &read_problems)
-        }},
-        "/v1/policies/{policy}/examples": {"get": {
+            "responses": responses(ok_json("The schema.", json!({"type": "object"})), &read_problems)
+        }}),
+    );
+    path(
+        "/v1/policies/{policy}/examples",
+        json!({"get": {
             "operationId": "getPolicyExamples",
             "summary": "One worked example per path of the policy's graph. Any role.",
             "parameters": [policy_param()],
-            "responses": responses(ok_json("The examples.", json!({"type": "array", "items": reference("Example")})), &read_problems)
-        }},
-        "/v1/decisions": {"get": {
+            "responses": responses(ok_json("The examples.", c.answer::<Vec<entitle::ExampleReport>>()), &read_problems)
+        }}),
+    );
+    path(
+        "/v1/decisions",
+        json!({"get": {
             "operationId": "listDecisions",
             "summary": "Entries of the decision log, newest first. Any role.",
             "description": "A page holds at most `limit` entries and, past its first entry, at most the server's page byte limit of entries (1 MiB by default): it stops before the entry that would pass it, so a page may hold fewer than `limit` entries while more follow. Continue with `before` = `next_before` until `next_before` is null.",
-            "parameters": [
-                {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only decisions about this ticket (404 if no such ticket)."},
-                {"name": "policy", "in": "query", "schema": {"type": "string"}, "description": "Only decisions of this policy (404 if no such policy)."},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-                {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "Only entries older than this decision id (paging)."}
-            ],
-            "responses": responses(ok_json("The entries.", reference("DecisionList")), &with(&[400, 403, 404]))
-        }},
-        "/v1/decisions/{id}": {
-            "get": {
-                "operationId": "getDecision",
-                "summary": "One entry of the decision log. Any role.",
-                "parameters": [{"name": "id", "in": "path", "required": true, "description": "A decision id.", "schema": {"type": "string"}}],
-                "responses": responses(ok_json("The entry.", reference("DecisionRecord")), &read_problems)
-            },
-            "post": {
-                "operationId": "decide",
-                "summary": "Decide facts under a policy; the decision is in the log before the answer is sent. Roles: support-engineer, support-manager, lr-team.",
-                "parameters": [{"name": "id", "in": "path", "required": true, "description": "The policy id.", "schema": {"type": "string", "enum": policy_ids()}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": reference("DecideRequest")}}},
-                "responses": responses(ok_json("The decision.", reference("Decision")), &decide_problems)
-            }
-        },
-        "/v1/tickets/{ticket}/decisions/{policy}": {"post": {
+            "parameters": c.query::<ListQuery>("DecisionQuery"),
+            "responses": responses(
+                ok("The entries.", "application/json", c.answer::<DecisionPage>(), Value::Object(decision_link("/decisions/0/decision_id"))),
+                &with(&[403, 404]),
+            )
+        }}),
+    );
+    path(
+        "/v1/decisions/{id}",
+        json!({"get": {
+            "operationId": "getDecision",
+            "summary": "One entry of the decision log, with the actions it made. Any role.",
+            "parameters": [path_param("id", "A decision id (a UUID, as a decision's `decision_id` gives it).", json!({"type": "string", "pattern": UUID_PATTERN}))],
+            "responses": responses(
+                ok("The entry.", "application/json", c.answer::<DecisionWithActions<'static>>(), Value::Object(action_links("/actions/0/id"))),
+                &read_problems,
+            )
+        }}),
+    );
+    for policy in entitle::policies::POLICIES {
+        let facts = c.facts(policy);
+        let name = format!("DecideRequest.{}", policy.id);
+        let body = c.request::<DecideBody<'static>>(&name);
+        // The request's `facts` are the policy's.
+        c.property(&name, "facts", facts);
+        path(
+            &format!("/v1/decisions/{}", policy.id),
+            json!({"post": {
+                "operationId": format!("decide.{}", policy.id),
+                "summary": format!("Decide facts under `{}` ({}); the decision is in the log before the answer is sent. Roles: support-engineer, support-manager, lr-team.", policy.id, policy.summary),
+                "requestBody": json_body(true, body),
+                "responses": responses(ok("The decision.", "application/json", decision.clone(), links_of(!policy.actions.is_empty())), &decide_problems)
+            }}),
+        );
+    }
+    let ticket_body = c.request::<DecideBody<'static>>("TicketDecideRequest");
+    if let Some(Value::Object(schema)) = c.schemas.get_mut("TicketDecideRequest") {
+        // Only the facts no record holds, if the policy needs any.
+        if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            properties.insert(
+                "facts".to_owned(),
+                json!({"type": ["object", "null"], "description": "The facts no record holds (e.g. `lr_team_available`), if the policy needs any."}),
+            );
+        }
+        schema.remove("required");
+    }
+    path(
+        "/v1/tickets/{ticket}/decisions/{policy}",
+        json!({"post": {
             "operationId": "decideTicket",
             "summary": "Decide a policy on the facts the store assembles for a ticket; logged with the ticket id. Roles: support-engineer, support-manager, lr-team.",
             "parameters": [
-                {"name": "ticket", "in": "path", "required": true, "schema": {"type": "string"}},
-                policy_param()
+                path_param("ticket", "A stored ticket id.", json!({"type": "string"})),
+                path_param("policy", "A policy whose facts the store keeps.", json!({"type": "string", "enum": entitle::fact_source::stored_policy_ids()})),
             ],
-            "requestBody": {"required": false, "content": {"application/json": {"schema": reference("TicketDecideRequest")}}},
-            "responses": responses(ok_json("The decision.", reference("Decision")), &decide_problems)
-        }},
-        "/v1/actions": {"get": {
+            "requestBody": json_body(false, ticket_body),
+            "responses": responses(ok("The decision.", "application/json", decision.clone(), decision_links.clone()), &decide_problems)
+        }}),
+    );
+    let action = c.answer::<entitle_store::ActionRecord>();
+    let action_detail = c.answer::<entitle_store::ActionDetail>();
+    let note_body = c.request::<NoteBody>("NoteRequest");
+    let done_body = c.request::<DoneBody>("DoneRequest");
+    path(
+        "/v1/actions",
+        json!({"get": {
             "operationId": "listActions",
             "summary": "Actions (outbox steps) of the decisions, newest first. Any role.",
             "description": "See docs/actions.md: statuses, retries, manual tasks. Continue with `before` = `next_before` until it is null.",
-            "parameters": [
-                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ACTION_STATUSES}},
-                {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only actions about this ticket (its id or URL)."},
-                {"name": "manual", "in": "query", "schema": {"type": "boolean"}, "description": "Only manual tasks (true) or only routed actions (false)."},
-                {"name": "decision", "in": "query", "schema": {"type": "string"}, "description": "Only actions of this decision."},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-                {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "Only actions older than this action id (paging)."}
-            ],
-            "responses": responses(ok_json("The actions.", json!({"type": "object", "required": ["actions", "next_before"], "properties": {"actions": {"type": "array", "items": action_schema()}, "next_before": {"type": ["string", "null"]}}})), &with(&[400, 403]))
-        }},
-        "/v1/actions/{id}": {"get": {
+            "parameters": c.query::<ActionQuery>("ActionQuery"),
+            "responses": responses(
+                ok("The actions.", "application/json", c.answer::<ActionList>(), Value::Object(action_links("/actions/0/id"))),
+                &with(&[403]),
+            )
+        }}),
+    );
+    path(
+        "/v1/actions/{id}",
+        json!({"get": {
             "operationId": "getAction",
             "summary": "One action with its payload, response and history. Any role.",
             "parameters": [action_param()],
-            "responses": responses(ok_json("The action and its events.", action_schema()), &with(&[403, 404]))
-        }},
-        "/v1/actions/{id}/retry": {"post": {
-            "operationId": "retryAction",
-            "summary": "Run a failed, dead or cancelled action again (and the actions that waited for it). Roles: support-engineer, support-manager, lr-team.",
-            "parameters": [action_param()],
-            "requestBody": {"required": false, "content": {"application/json": {"schema": note_schema()}}},
-            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
-        }},
-        "/v1/actions/{id}/cancel": {"post": {
-            "operationId": "cancelAction",
-            "summary": "Give an action up (and the actions that need it). Roles: support-manager, lr-team.",
-            "parameters": [action_param()],
-            "requestBody": {"required": false, "content": {"application/json": {"schema": note_schema()}}},
-            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
-        }},
-        "/v1/actions/{id}/done": {"post": {
-            "operationId": "markActionDone",
-            "summary": "Mark an action carried out by hand; the note (required) says what was done, the license (optional) is what was made. The steps after it run, and a record of its failure is made again. Roles: support-engineer, support-manager, lr-team.",
-            "parameters": [action_param()],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": done_schema()}}},
-            "responses": responses(ok_json("The action.", action_schema()), &with(&[403, 404, 409, 415, 422]))
-        }},
-        "/v1/intake": {"get": {
+            "responses": responses(
+                ok("The action and its events.", "application/json", action_detail, Value::Object(action_links("/id"))),
+                &read_problems,
+            )
+        }}),
+    );
+    let mut back = Map::new();
+    back.insert(
+        "GetAction".to_owned(),
+        json!({"operationId": "getAction", "parameters": {"id": "$response.body#/id"}}),
+    );
+    let back = Value::Object(back);
+    for (change, operation, summary, required, body) in [
+        (
+            "retry",
+            "retryAction",
+            "Run a failed, dead or cancelled action again (and the actions that waited for it). Roles: support-engineer, support-manager, lr-team.",
+            false,
+            note_body.clone(),
+        ),
+        (
+            "cancel",
+            "cancelAction",
+            "Give an action up (and the actions that need it). Roles: support-manager, lr-team.",
+            false,
+            note_body,
+        ),
+        (
+            "done",
+            "markActionDone",
+            "Mark an action carried out by hand; the note (required) says what was done, the license (optional) is what was made. The steps after it run, and a record of its failure is made again. Roles: support-engineer, support-manager, lr-team.",
+            true,
+            done_body,
+        ),
+    ] {
+        path(
+            &format!("/v1/actions/{{id}}/{change}"),
+            json!({"post": {
+                "operationId": operation,
+                "summary": summary,
+                "parameters": [action_param()],
+                "requestBody": json_body(required, body),
+                "responses": responses(ok("The action.", "application/json", action.clone(), back.clone()), &change_problems)
+            }}),
+        );
+    }
+    path(
+        "/v1/intake",
+        json!({"get": {
             "operationId": "listIntake",
             "summary": "Deliveries received from Zendesk and GitLab and what became of each, newest first. Any role.",
-            "parameters": [
-                {"name": "ticket", "in": "query", "schema": {"type": "string"}, "description": "Only deliveries about this ticket id or issue URL."},
-                {"name": "source", "in": "query", "schema": {"type": "string", "enum": ["zendesk", "gitlab"]}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-                {"name": "before", "in": "query", "schema": {"type": "string"}, "description": "Only deliveries older than this intake id (paging)."}
-            ],
-            "responses": responses(ok_json("The deliveries.", json!({"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": reference("IntakeEvent")}, "next_before": {"type": "string"}}})), &with(&[400, 403]))
-        }},
-        "/v1/intake/zendesk": {"post": {
+            "parameters": c.query::<IntakeQuery>("IntakeQuery"),
+            "responses": responses(ok_json("The deliveries.", c.answer::<IntakePage>()), &with(&[403]))
+        }}),
+    );
+    let intake_answer = c.answer::<Answer<'static>>();
+    path(
+        "/v1/intake/zendesk",
+        json!({"post": {
             "operationId": "intakeZendesk",
             "summary": "A Zendesk trigger's webhook: a signed ticket event (docs/intake.md) starts the policy its tag names, on the ticket's stored records. No bearer token: the `X-Zendesk-Webhook-Signature` (base64 HMAC-SHA256 of the `X-Zendesk-Webhook-Signature-Timestamp` value followed by the body) authenticates it, within 5 minutes of the server's clock. A redelivery (same `X-Zendesk-Webhook-Invocation-Id`) starts nothing.",
             "security": [],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
-            "responses": responses(ok_json("Decided, a duplicate, or ignored.", reference("IntakeAnswer")), &with(&[400, 401, 404, 413, 422]))
-        }},
-        "/v1/intake/gitlab": {"post": {
+            "requestBody": json_body(true, json!({"type": "object"})),
+            "responses": responses(ok_json("Decided, a duplicate, or ignored.", intake_answer.clone()), &with(&[400, 401, 404, 413, 415, 422]))
+        }}),
+    );
+    path(
+        "/v1/intake/gitlab",
+        json!({"post": {
             "operationId": "intakeGitlab",
             "summary": "A GitLab project webhook's issue event: an issue following the \"Report a provision failure\" template starts `provision-failure`. No bearer token: `X-Gitlab-Token` must be the webhook's secret token and `X-Gitlab-Event` `Issue Hook`. A redelivery (same `Idempotency-Key`, else `X-Gitlab-Event-UUID`) starts nothing.",
             "security": [],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
-            "responses": responses(ok_json("Decided, a duplicate, or ignored.", reference("IntakeAnswer")), &with(&[400, 401, 404, 413, 422]))
-        }},
-        "/v1/replay": {"post": {
+            "requestBody": json_body(true, json!({"type": "object"})),
+            "responses": responses(ok_json("Decided, a duplicate, or ignored.", intake_answer), &with(&[400, 401, 404, 413, 415, 422]))
+        }}),
+    );
+    path(
+        "/v1/replay",
+        json!({"post": {
             "operationId": "replay",
             "summary": "Re-decide the logged decisions under a proposed configuration and report what would change, as `entitle replay --format json` does. Role: lr-team. A replay that would decide more than the server's limit (100,000 decisions by default) is a 422 `replay-too-large`.",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": reference("ReplayRequest")}}},
-            "responses": responses(ok_json("What would change.", reference("ReplayReport")), &with(&[403, 413, 415, 422]))
-        }}
-    });
+            "requestBody": json_body(true, c.request::<ReplayBody>("ReplayRequest")),
+            "responses": responses(ok_json("What would change.", c.answer::<entitle_store::replay::ReplayReport>()), &with(&[403, 413, 415, 422]))
+        }}),
+    );
+    // Every problem answer refers to it.
+    c.answer::<Problem>();
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -646,7 +703,7 @@ pub fn document() -> Value {
                 "description": "The request id (a client-sent `x-request-id` of up to 128 characters `[A-Za-z0-9._:-]` is kept, otherwise a UUID); stored with each decision.",
                 "schema": {"type": "string"}
             }},
-            "schemas": Value::Object(schemas())
+            "schemas": Value::Object(c.into_schemas())
         }
     })
 }

@@ -46,6 +46,30 @@ impl Serialize for Problem {
     }
 }
 
+/// The schema of what [`Problem`]'s `Serialize` writes, beside it.
+impl schemars::JsonSchema for Problem {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Problem".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An RFC 9457 problem. `pointer` (JSON Pointer into the request body) and `field` (the same as a dotted path) locate a facts or body error.",
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "format": "uri", "examples": ["urn:entitle:problem:invalid-facts"]},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string"},
+                "pointer": {"type": "string", "examples": ["/facts/license/expires_on"]},
+                "field": {"type": "string", "examples": ["facts.license.expires_on"]},
+                "request_id": {"type": "string"}
+            }
+        })
+    }
+}
+
 /// A problem kind: its URN suffix, status and title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {

@@ -12,6 +12,7 @@
 )]
 
 mod openapi_check;
+mod schemathesis;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -1123,6 +1124,13 @@ async fn postgres_suite() {
     };
     suite(&db.url, "postgres").await;
     db.drop_database().await;
+}
+
+/// Schemathesis, `--checks all` with the document's links, finds nothing
+/// (`tests/schemathesis/mod.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_failure() {
+    schemathesis::run().await;
 }
 
 /// The checker itself finds what it should.

@@ -28,6 +28,7 @@ pub const MAX_KEPT_PAYLOAD: usize = 16 * 1024;
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum IntakeStatus {
     /// It started a decision (`decision_id`).
     Decided,
@@ -93,6 +94,7 @@ pub struct Delivery {
 
 /// A row of the inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IntakeEvent {
     /// The row's id (a UUID v7: later rows sort after).
     pub id: String,

@@ -34,6 +34,7 @@ pub use worker::{Delivered, Redelivery};
 /// The status of a step (`pending`, `in-flight`, ... in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ActionStatus {
     /// Waiting to run (or, for a manual task, for a person).
     Pending,
@@ -156,6 +157,7 @@ impl std::fmt::Display for ActionChange {
 
 /// One step of the outbox, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionRecord {
     /// The step's public id (UUID v7).
     pub id: String,
@@ -215,6 +217,7 @@ pub struct ActionRecord {
 
 /// A change of status of a step, as recorded in `outbox_events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionEvent {
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -230,6 +233,7 @@ pub struct ActionEvent {
 
 /// A step with its history, oldest event first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionDetail {
     /// The step.
     #[serde(flatten)]

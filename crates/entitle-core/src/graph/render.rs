@@ -12,6 +12,7 @@ use super::{DecisionGraph, NodeKind};
 
 /// A node of a [`GraphDescription`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeDescription {
     /// The node's id.
     pub id: String,
@@ -32,6 +33,7 @@ pub struct NodeDescription {
 
 /// An edge of a [`GraphDescription`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EdgeDescription {
     /// The source id.
     pub from: String,
@@ -43,6 +45,7 @@ pub struct EdgeDescription {
 
 /// The structure of a graph as plain data, for JSON and other tools.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GraphDescription {
     /// The graph's name.
     pub name: String,

@@ -19,6 +19,7 @@ use serde::Serialize;
 /// `[Success]` record, or an open one describing the failure). These links
 /// are not part of the JSON form of a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Action {
     /// Stable kebab-case id (`post-to-licensing-channel`).
     pub id: &'static str,

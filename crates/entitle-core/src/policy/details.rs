@@ -13,6 +13,7 @@ use crate::schedule::Engineer;
 /// `review_on` and `reviewer` for provisioning failures, `missing` for screenshots still
 /// needed, `actions` for what to do next).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Details {
     /// Plan of a generated license or trial.
     #[serde(skip_serializing_if = "Option::is_none")]

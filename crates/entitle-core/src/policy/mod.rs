@@ -179,6 +179,7 @@ pub fn decide<P: Registered>(
 
 /// Id, summary, version and declared actions of a registered policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyInfo {
     /// Public id.
     pub id: &'static str,

@@ -11,9 +11,13 @@ use super::extract::{Caller, Param};
 use super::{json_bytes, json_value};
 use crate::problem::Problem;
 
-#[derive(Serialize)]
-pub(super) struct Health {
+/// The answer of `GET /healthz`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    #[schemars(extend("const" = "ok"))]
     status: &'static str,
+    /// The server's version.
     version: &'static str,
 }
 
@@ -30,8 +34,10 @@ pub(super) async fn openapi() -> Response {
     json_bytes(StatusCode::OK, crate::openapi::document_bytes().clone())
 }
 
-#[derive(Serialize)]
-struct PolicyList {
+/// The answer of `GET /v1/policies`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct PolicyList {
+    /// Every policy.
     policies: &'static [entitle::policy::PolicyInfo],
 }
 

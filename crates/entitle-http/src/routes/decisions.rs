@@ -45,11 +45,13 @@ fn apply_actor(facts: &mut Value, role: Role) -> Result<(), Problem> {
 }
 
 /// The ticket's license action a decision found instead of making another.
-#[derive(Serialize)]
-struct ExistingLicense<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ExistingLicense<'a> {
     #[serde(flatten)]
     action: actions::ActionSummary<'a>,
+    /// The decision that made it.
     decision_id: &'a str,
+    /// Why no second license is made.
     note: String,
 }
 

@@ -136,12 +136,27 @@ where
 /// The body of `POST /v1/decisions/{policy}` (and, optionally, of the ticket
 /// endpoint): the facts, kept raw so their errors name paths inside them,
 /// and the instant.
-#[derive(Deserialize)]
+///
+/// Its schema is the decide request's; the OpenAPI document puts each
+/// policy's facts schema in `facts`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DecideBody<'a> {
+#[schemars(
+    rename = "DecideRequest",
+    description = "The facts to decide on, and the instant to decide at."
+)]
+pub(crate) struct DecideBody<'a> {
+    /// The facts of the policy in the path (`GET
+    /// /v1/policies/{policy}/schema`); unknown members are errors. For a
+    /// policy with an `actor` member the server sets it to the caller's
+    /// role: leave it out, or give the same role (anything else is 403).
     #[serde(borrow)]
+    #[schemars(required, with = "serde_json::Map<String, serde_json::Value>")]
     facts: Option<&'a RawValue>,
+    /// The instant to decide at (RFC 3339, at most 9 fractional digits, no
+    /// leap second); default: the server's clock.
     #[serde(borrow, default)]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     now: Option<&'a RawValue>,
 }
 
@@ -182,7 +197,7 @@ pub(crate) async fn read_json_body(
     // An optional body left empty is no body, whether or not the client
     // declared it JSON (`curl -H 'Content-Type: application/json' -X POST`).
     if optional
-        && bytes.iter().all(u8::is_ascii_whitespace)
+        && bytes.iter().all(is_json_whitespace)
         && content_type.as_deref().is_none_or(is_json)
     {
         return Ok(None);
@@ -198,6 +213,13 @@ pub(crate) async fn read_json_body(
             "the body must be `application/json`; set `Content-Type: application/json`",
         )),
     }
+}
+
+/// JSON's white space (RFC 8259): space, tab, line feed, carriage return;
+/// not the form feed `u8::is_ascii_whitespace` also takes, which makes a
+/// body of `\x0c` no JSON rather than no body.
+fn is_json_whitespace(byte: &u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 fn is_json(content_type: &str) -> bool {
@@ -244,7 +266,7 @@ pub(super) fn parse_body(
     })?;
     // serde also reads a struct from an array (`[facts, now]`): the body
     // must be the object itself.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if bytes.iter().find(|b| !is_json_whitespace(b)) != Some(&b'{') {
         return Err(Problem::new(
             problem::INVALID_BODY,
             "the body must be a JSON object {\"facts\": {...}, \"now\": \"<RFC 3339>\"}, not an array",
@@ -278,6 +300,10 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// The JSON Schema `pattern` of a listing's `before`: a UUID, hyphenated
+/// or in its 32 hexadecimal digits (what [`page_cursor`] takes).
+pub(crate) const UUID_PATTERN: &str = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
 
 /// The most entries a listing's page holds (`limit`).
 pub(super) const MAX_PAGE: u32 = 1000;

@@ -30,8 +30,9 @@ use crate::intake::{gitlab, shown};
 use crate::problem::{self, Problem};
 
 /// The answer to an authentic delivery.
-#[derive(Serialize)]
-struct Answer<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IntakeAnswer")]
+pub(crate) struct Answer<'a> {
     /// `decided`, `duplicate`, `ignored` (`refused` is a 422 problem).
     status: IntakeStatus,
     /// The inbox row of this delivery.
@@ -564,19 +565,47 @@ pub(super) async fn gitlab(
     decide(&state, start).await
 }
 
+/// Where deliveries come from: `source` of `GET /v1/intake`.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum IntakeSource {
+    /// Zendesk's webhook.
+    Zendesk,
+    /// GitLab's webhook.
+    Gitlab,
+}
+
+impl IntakeSource {
+    fn as_str(&self) -> &'static str {
+        match self {
+            IntakeSource::Zendesk => "zendesk",
+            IntakeSource::Gitlab => "gitlab",
+        }
+    }
+}
+
 /// Query of `GET /v1/intake`.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct IntakeQuery {
+pub(crate) struct IntakeQuery {
+    /// Only deliveries about this ticket id or issue URL.
     ticket: Option<String>,
-    source: Option<String>,
+    /// Only deliveries from this source (another is a 400: it would list
+    /// nothing).
+    source: Option<IntakeSource>,
+    /// At most this many deliveries (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
+    /// Only deliveries older than this intake id (paging).
     before: Option<String>,
 }
 
-#[derive(Serialize)]
-struct IntakePage {
+/// The answer of `GET /v1/intake`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct IntakePage {
+    /// The deliveries, newest first.
     events: Vec<IntakeEvent>,
+    /// Pass as `before` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_before: Option<String>,
 }
@@ -599,7 +628,7 @@ pub(super) async fn list(
     }
     let filter = IntakeFilter {
         subject: query.ticket,
-        source: query.source,
+        source: query.source.as_ref().map(|s| s.as_str().to_owned()),
         limit,
         before: query.before,
     };

@@ -131,6 +131,13 @@ async fn problemize(request: Request, next: Next) -> Response {
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
+    if status == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = allowed_on_decision_path(&path)
+    {
+        parts
+            .headers
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
     if status == StatusCode::REQUEST_TIMEOUT {
         // The request was cut short: what is left of it is not read.
         parts
@@ -138,6 +145,24 @@ async fn problemize(request: Request, next: Next) -> Response {
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// What `Allow` says on `/v1/decisions/<x>`, one route for two resources:
+/// `POST` where `x` is a policy id (it decides there; no decision has that
+/// id), `GET` (and `HEAD`) where it is a decision id, as the OpenAPI
+/// document has them (the router would list all three on both).
+fn allowed_on_decision_path(path: &str) -> Option<&'static str> {
+    let last = path.strip_prefix("/v1/decisions/")?;
+    if last.is_empty() || last.contains('/') {
+        return None;
+    }
+    Some(
+        if entitle::policies::POLICIES.iter().any(|p| p.id == last) {
+            "POST"
+        } else {
+            "GET,HEAD"
+        },
+    )
 }
 
 fn plain_problem(status: StatusCode, method: &Method, path: &str, text: String) -> Problem {

@@ -4,24 +4,33 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use entitle_store::DecisionFilter;
 use serde::{Deserialize, Serialize};
 
 use super::actions;
 use super::catalog::check_policy;
-use super::extract::{Caller, MAX_PAGE, Param, page_cursor, page_limit};
+use super::extract::{Caller, MAX_PAGE, Param, UUID_PATTERN, page_cursor, page_limit};
 use super::{json_bytes, json_value};
 use crate::AppState;
 use crate::problem::{self, Problem};
 
-#[derive(Deserialize)]
+/// The query of `GET /v1/decisions`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ListQuery {
+pub(crate) struct ListQuery {
+    /// Only decisions about this ticket (404 if no such ticket).
     ticket: Option<String>,
+    /// Only decisions of this policy (404 if no such policy).
+    #[schemars(with = "Option<crate::openapi::PolicyId>")]
     policy: Option<String>,
+    /// At most this many entries (default 100).
+    #[schemars(range(min = 1, max = MAX_PAGE))]
     limit: Option<u32>,
+    /// Only entries older than this decision id (paging: a page's
+    /// `next_before`).
+    #[schemars(pattern(UUID_PATTERN))]
     before: Option<String>,
 }
 
@@ -123,11 +132,30 @@ async fn page(
     Ok(json_bytes(StatusCode::OK, out))
 }
 
+/// A page of the decision log, newest first.
+// `page` writes it entry by entry; this is its shape.
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "DecisionList")]
+#[expect(
+    dead_code,
+    reason = "the shape of the bytes `page` writes, for the OpenAPI document"
+)]
+pub(crate) struct DecisionPage {
+    /// The entries, newest first.
+    decisions: Vec<entitle_store::DecisionRecord>,
+    /// Pass as `before` for the next page; null on the last page. Set when
+    /// the page is full: `limit` entries, or the page byte limit (1 MiB by
+    /// default) reached.
+    next_before: Option<String>,
+}
+
 /// A logged decision with the actions it put in the outbox.
-#[derive(Serialize)]
-struct DecisionWithActions<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "DecisionWithActions")]
+pub(crate) struct DecisionWithActions<'a> {
     #[serde(flatten)]
     record: &'a entitle_store::DecisionRecord,
+    /// The steps the decision wrote to the outbox.
     actions: Vec<actions::ActionSummary<'a>>,
 }
 
@@ -137,6 +165,25 @@ pub(super) async fn get_decision(
     State(state): State<AppState>,
     Param(decision_id): Param<String>,
 ) -> Result<Response, Problem> {
+    // `/v1/decisions/<policy>` is where that policy decides (POST): no
+    // decision has a policy's id, so `GET` there is a wrong method, as the
+    // OpenAPI document (one path per policy) says.
+    if entitle::policies::POLICIES
+        .iter()
+        .any(|p| p.id == decision_id)
+    {
+        let mut response = Problem::new(
+            problem::METHOD_NOT_ALLOWED,
+            format!(
+                "`GET` is not allowed on `/v1/decisions/{decision_id}`, where policy `{decision_id}` decides (`POST`); a decision id is a UUID"
+            ),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Ok(response);
+    }
     let record = state.store().decision(&decision_id).await?;
     let steps = state.store().decision_actions(&decision_id).await?;
     json_value(&DecisionWithActions {

@@ -25,10 +25,10 @@ use crate::problem::Problem;
 pub(crate) mod actions;
 pub(crate) mod catalog;
 pub(crate) mod decisions;
-mod extract;
-mod intake;
+pub(crate) mod extract;
+pub(crate) mod intake;
 mod layers;
-mod log;
+pub(crate) mod log;
 pub(crate) mod replay;
 
 pub(crate) use extract::{Caller, request_id};

@@ -34,14 +34,29 @@ use crate::problem::{self, Problem};
 /// Most example decision ids a replay keeps per change.
 pub const MAX_EXAMPLES: usize = 100;
 
-/// The body as sent.
-#[derive(Deserialize)]
+/// The body of `POST /v1/replay`: the proposed configuration and which
+/// logged decisions to replay.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplayBody {
+#[schemars(rename = "ReplayRequest")]
+pub(crate) struct ReplayBody {
+    /// The proposed configuration: the keys of an `entitle replay
+    /// --config` file; keys left out keep their defaults.
+    #[schemars(required, with = "PolicyConfig")]
     config: Option<Value>,
+    /// Only decisions of this policy.
+    #[schemars(with = "Option<crate::openapi::PolicyId>")]
     policy: Option<String>,
+    /// Only decisions made on or after this date (UTC, YYYY-MM-DD) or
+    /// RFC 3339 instant.
+    #[schemars(with = "Option<crate::openapi::Bound>")]
     since: Option<String>,
+    /// Only decisions made on or before this date (UTC), or before this
+    /// RFC 3339 instant.
+    #[schemars(with = "Option<crate::openapi::Bound>")]
     until: Option<String>,
+    /// Example decision ids kept per change (default 5).
+    #[schemars(range(max = MAX_EXAMPLES))]
     examples: Option<usize>,
 }
 

@@ -220,6 +220,7 @@ pub struct LoggedDecision {
 /// is the decision report plus `decision_id`, `facts`, `role`, `request_id`,
 /// `ticket_id` and `logged_at`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecisionRecord {
     /// The entry's id.
     pub decision_id: String,
@@ -228,18 +229,27 @@ pub struct DecisionRecord {
     /// The policy's behaviour version.
     pub version: u32,
     /// When the decision was made (RFC 3339, as decided).
+    #[cfg_attr(feature = "schema", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub now: String,
     /// The outcome id.
     pub outcome: String,
     /// The data the outcome carries.
+    #[cfg_attr(feature = "schema", schemars(with = "entitle::policy::Details"))]
     pub details: Value,
     /// When the same facts would next be decided differently (RFC 3339).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<chrono::DateTime<chrono::Utc>>")
+    )]
     pub stable_until: Option<String>,
     /// The configuration used.
+    #[cfg_attr(feature = "schema", schemars(with = "entitle::config::PolicyConfig"))]
     pub config: Value,
     /// The trace.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<entitle::TraceEntry>"))]
     pub trace: Value,
     /// The full facts.
+    #[cfg_attr(feature = "schema", schemars(with = "serde_json::Map<String, Value>"))]
     pub facts: Value,
     /// The caller's role.
     pub role: String,
@@ -248,6 +258,7 @@ pub struct DecisionRecord {
     /// The ticket, if any.
     pub ticket_id: Option<String>,
     /// When the store received the entry.
+    #[cfg_attr(feature = "schema", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub logged_at: String,
 }
 

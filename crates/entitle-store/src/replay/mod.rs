@@ -65,6 +65,7 @@ impl Default for ReplayOptions {
 
 /// Decisions that changed the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Change {
     /// The logged outcome.
     pub from: String,
@@ -78,6 +79,7 @@ pub struct Change {
 
 /// Decisions that now fail with the same error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failure {
     /// The error.
     pub error: String,
@@ -89,6 +91,7 @@ pub struct Failure {
 
 /// The replay of one policy's decisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyReplay {
     /// The policy id.
     pub policy: String,
@@ -106,6 +109,7 @@ pub struct PolicyReplay {
 
 /// What a replay found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReplayReport {
     /// Decisions replayed.
     pub decisions: u64,
