@@ -150,7 +150,8 @@ pub use intake::{
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
-    ActionStatus, ClaimedAction, Delivered, HandMade, MANUAL_SINK, NewAction, Redelivery, Routes,
+    ActionStatus, ByHand, ClaimedAction, Delivered, FromDecision, HandMade, MANUAL_SINK, NewAction,
+    Origin, Redelivery, Routes, StepActor, StepDetails, StepPayload, StepResult, StepTicket,
 };
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,

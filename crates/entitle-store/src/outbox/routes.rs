@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use entitle::policy::LicenseEffect;
 use serde::{Deserialize, Serialize};
 
-use super::payload::{Actor, OwnPart, TicketRef};
+use super::payload::{StepActor, StepPayload, StepTicket};
 use crate::error::StoreError;
 use crate::log::JsonText;
 
@@ -105,11 +105,11 @@ pub struct NewAction {
     pub reports: Option<String>,
     /// What the action does to the ticket's one license.
     pub license: LicenseEffect,
-    /// Each of its steps' own part of the payload (no secrets): a JSON
-    /// object, to which the members `policy`, `policy_version`, `outcome`,
-    /// `details` (without `actions`) and `facts` of its decision are added
-    /// when a step is read (its own members win). Anything but an object is
-    /// the whole payload.
+    /// Each of its steps' own part of the payload (no secrets): a
+    /// [`StepPayload`] without its decision, serialised; the members
+    /// `policy`, `policy_version`, `outcome`, `details` (without `actions`)
+    /// and `facts` of its decision are added when a step is read (its own
+    /// members win). Anything but an object is the whole payload.
     pub payload: JsonText,
 }
 
@@ -172,19 +172,22 @@ impl NewAction {
             .map(|action| {
                 // The step's own part: the decision's (its details, facts,
                 // ...) is its log entry's, joined when the step is read.
-                let payload = OwnPart {
-                    action: action.id,
-                    text: &action.text,
-                    ticket: TicketRef {
-                        id: cx.ticket_id,
-                        url: ticket_url,
+                let payload = StepPayload {
+                    action: action.id.to_owned(),
+                    text: action.text.clone(),
+                    ticket: StepTicket {
+                        id: cx.ticket_id.map(str::to_owned),
+                        url: ticket_url.map(str::to_owned),
                     },
-                    requester_email,
-                    actor: Actor {
-                        role: cx.role,
-                        user: cx.user,
+                    requester_email: requester_email.map(str::to_owned),
+                    actor: StepActor {
+                        role: cx.role.to_owned(),
+                        user: cx.user.map(str::to_owned),
                     },
-                    message: action.message.as_ref(),
+                    message: action.message.clone(),
+                    origin: None,
+                    // Its log entry's, joined when the step is read.
+                    decision: Default::default(),
                 };
                 Ok(NewAction {
                     action_id: action.id.to_owned(),
