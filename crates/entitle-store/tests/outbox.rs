@@ -1713,14 +1713,15 @@ on_both!(
 #[test]
 fn a_license_action_without_a_ticket_is_refused() {
     let facts = json!({"internal_request": "none"});
-    let report = entitle::decide_json(
-        "emergency-license-follow-up",
-        facts.to_string().as_bytes(),
-        t(WEEKEND_NOW),
-        &entitle::config::PolicyConfig::default(),
-    )
-    .unwrap();
+    // The ticket is the one the policy says its facts are about.
     let entry = |facts: Value| {
+        let report = entitle::decide_json(
+            "emergency-license-follow-up",
+            facts.to_string().as_bytes(),
+            t(WEEKEND_NOW),
+            &entitle::config::PolicyConfig::default(),
+        )
+        .unwrap();
         NewDecision::from_report(&report, facts, "support-engineer", "r", None)
             .unwrap()
             .with_actions(&report, &routes(), None)

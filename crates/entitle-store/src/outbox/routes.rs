@@ -73,17 +73,17 @@ impl<A: Into<String>, S: Into<String>> FromIterator<(A, Vec<S>)> for Routes {
     }
 }
 
-/// What the payload of a decision's steps says besides the report: the
-/// decision's facts, its ticket, the requester and the caller.
+/// What the payload of a decision's steps says besides the report: its
+/// ticket, the requester and the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionContext<'a> {
-    /// The facts the decision was made on.
-    pub facts: &'a JsonText,
     /// The stored ticket's id, if the decision is about one.
     pub ticket_id: Option<&'a str>,
-    /// The ticket's URL (default: the facts' `ticket_url`).
+    /// The ticket's URL (default: the one the policy says its facts are
+    /// about, [`entitle::policy::Policy::subject`]).
     pub ticket_url: Option<&'a str>,
-    /// Who asked (default: the facts' `requester_email`).
+    /// Who asked (default: the requester the policy says its facts are
+    /// about).
     pub requester_email: Option<&'a str>,
     /// The caller's role (`support-engineer`).
     pub role: &'a str,
@@ -113,22 +113,6 @@ pub struct NewAction {
     pub payload: JsonText,
 }
 
-/// The facts' fields the payload falls back on (any others are ignored).
-#[derive(Deserialize, Default)]
-struct KnownFacts {
-    #[serde(default)]
-    ticket_url: Option<String>,
-    #[serde(default)]
-    requester_email: Option<String>,
-}
-
-impl KnownFacts {
-    /// The fields of `facts`, if it is an object holding them as strings.
-    fn of(facts: &JsonText) -> KnownFacts {
-        serde_json::from_str(facts.as_str()).unwrap_or_default()
-    }
-}
-
 impl NewAction {
     /// The actions of `report` (its `details.actions`, in order), routed by
     /// `routes`, each with its own part of the payload: the action and its
@@ -143,21 +127,17 @@ impl NewAction {
         if report.details.actions.is_empty() {
             return Ok(Vec::new());
         }
-        let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
-            KnownFacts::of(cx.facts)
-        } else {
-            KnownFacts::default()
-        };
+        let subject = &report.subject;
         let cx = ActionContext {
-            ticket_url: cx.ticket_url.or(known.ticket_url.as_deref()),
-            requester_email: cx.requester_email.or(known.requester_email.as_deref()),
+            ticket_url: cx.ticket_url.or(subject.ticket_url.as_deref()),
+            requester_email: cx.requester_email.or(subject.requester_email.as_deref()),
             ..*cx
         };
         Self::routed(report, routes, &cx)
     }
 
     /// The actions of `report` for a context whose ticket URL and requester
-    /// are final (no fallback to the facts).
+    /// are final (no fallback to the report's subject).
     fn routed(
         report: &entitle::DecisionReport,
         routes: &Routes,
@@ -206,11 +186,12 @@ impl NewAction {
 impl crate::log::NewDecision {
     /// This entry with the actions of `report` (the report it was made
     /// from) routed by `routes`, and the license ticket set: the entry's
-    /// ticket, else the identity of the facts' `ticket_url`
-    /// ([`entitle::input::ticket_url_key`]). An action that makes or re-runs
-    /// a license with neither is [`StoreError::LicenseWithoutTicket`]: the
-    /// one-license guard could not apply. The payload's requester and ticket
-    /// URL come from the facts; `user` is the caller's token id.
+    /// ticket, else the identity of the ticket URL the policy says its facts
+    /// are about (`report.subject`, [`entitle::input::ticket_url_key`]). An
+    /// action that makes or re-runs a license with neither is
+    /// [`StoreError::LicenseWithoutTicket`]: the one-license guard could not
+    /// apply. The payload's requester and ticket URL are the report's
+    /// subject; `user` is the caller's token id.
     pub fn with_actions(
         mut self,
         report: &entitle::DecisionReport,
@@ -218,30 +199,28 @@ impl crate::log::NewDecision {
         user: Option<&str>,
     ) -> Result<crate::log::NewDecision, StoreError> {
         if report.details.actions.is_empty() {
-            // Nothing for the outbox: no need to read the facts.
+            // Nothing for the outbox.
             return Ok(self);
         }
-        // The facts are read once, for the ticket and the requester.
-        let known = KnownFacts::of(&self.facts);
+        let subject = &report.subject;
         let actions = NewAction::routed(
             report,
             routes,
             &ActionContext {
-                facts: &self.facts,
                 ticket_id: self.ticket_id.as_deref(),
-                ticket_url: known.ticket_url.as_deref(),
-                requester_email: known.requester_email.as_deref(),
+                ticket_url: subject.ticket_url.as_deref(),
+                requester_email: subject.requester_email.as_deref(),
                 role: &self.role,
                 user,
             },
         )?;
         // One ticket, one key: the stored ticket's id, else the identity of
-        // the facts' URL (however it is spelt; `log_decision` maps it to
+        // the subject's URL (however it is spelt; `log_decision` maps it to
         // the stored ticket that has it).
         self.action_ticket = self
             .ticket_id
             .clone()
-            .or_else(|| known.ticket_url.as_deref().map(crate::records::url_key));
+            .or_else(|| subject.ticket_url.as_deref().map(crate::records::url_key));
         if self.action_ticket.is_none() {
             if let Some(action) = actions.iter().find(|a| a.license != LicenseEffect::None) {
                 return Err(StoreError::LicenseWithoutTicket {
