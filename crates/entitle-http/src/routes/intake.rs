@@ -266,8 +266,9 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         }
     };
     let token = format!("intake:{source}");
-    let mut entry = NewDecision::from_report(&report, text, role.id(), request_id(headers), ticket)
-        .and_then(|entry| entry.with_actions(&report, &state.options().routes, Some(&token)))?;
+    let outcome = report.outcome;
+    let mut entry = NewDecision::from_report(report, text, role.id(), request_id(headers), ticket)
+        .with_actions(&state.options().routes, Some(&token))?;
     if let Some(origin) = origin {
         for action in &mut entry.actions {
             action.payload = with_origin(&action.payload, &origin)?;
@@ -275,7 +276,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
     }
     match state.store().log_decision_from(entry, delivery).await? {
         Intake::Decided { event, logged } => json_value(&Answer {
-            outcome: Some(report.outcome),
+            outcome: Some(outcome),
             actions: Some(actions::summaries(&logged.actions)),
             policy: Some(policy),
             ..Answer::of(&event)

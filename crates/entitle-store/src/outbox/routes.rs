@@ -184,8 +184,8 @@ impl NewAction {
 }
 
 impl crate::log::NewDecision {
-    /// This entry with the actions of `report` (the report it was made
-    /// from) routed by `routes`, and the license ticket set: the entry's
+    /// This entry with its report's actions routed by `routes`, and the
+    /// license ticket set: the entry's
     /// ticket, else the identity of the ticket URL the policy says its facts
     /// are about (`report.subject`, [`entitle::input::ticket_url_key`]). An
     /// action that makes or re-runs a license with neither is
@@ -194,17 +194,17 @@ impl crate::log::NewDecision {
     /// subject; `user` is the caller's token id.
     pub fn with_actions(
         mut self,
-        report: &entitle::DecisionReport,
         routes: &Routes,
         user: Option<&str>,
     ) -> Result<crate::log::NewDecision, StoreError> {
+        let report = std::sync::Arc::clone(&self.report);
         if report.details.actions.is_empty() {
             // Nothing for the outbox.
             return Ok(self);
         }
         let subject = &report.subject;
         let actions = NewAction::routed(
-            report,
+            &report,
             routes,
             &ActionContext {
                 ticket_id: self.ticket_id.as_deref(),
@@ -224,8 +224,8 @@ impl crate::log::NewDecision {
         if self.action_ticket.is_none() {
             if let Some(action) = actions.iter().find(|a| a.license != LicenseEffect::None) {
                 return Err(StoreError::LicenseWithoutTicket {
-                    policy: self.policy.clone(),
-                    outcome: self.outcome.clone(),
+                    policy: report.policy.to_owned(),
+                    outcome: report.outcome.to_owned(),
                     action: action.action_id.clone(),
                 });
             }
