@@ -11,7 +11,8 @@ use crate::config::PolicyConfig;
 use crate::facts::{FactsError, parse_facts};
 use crate::graph::Answer;
 use crate::policy::{
-    Details, Outcome, Policy, PolicyDecision, PolicyError, PolicyVisitor, Registered, evaluate,
+    Details, Outcome, Policy, PolicyDecision, PolicyError, PolicyVisitor, Registered, Subject,
+    evaluate,
 };
 
 /// One step of the trace, as reported.
@@ -52,6 +53,10 @@ pub struct DecisionReport {
     pub config: PolicyConfig,
     /// Every step from the root to the outcome.
     pub trace: Vec<TraceEntry>,
+    /// Which ticket and requester the facts are about, as the policy says
+    /// (not in the JSON form: the facts are).
+    #[serde(skip)]
+    pub subject: Subject,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -101,6 +106,7 @@ pub fn report_for<P: Policy>(
                 detail: s.detail,
             })
             .collect(),
+        subject: decision.subject,
     }
 }
 

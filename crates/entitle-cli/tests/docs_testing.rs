@@ -23,9 +23,13 @@ async fn build_log(url: &str, config: &entitle::config::PolicyConfig) {
     for s in entitle::scenario::corpus::corpus().unwrap() {
         let facts = serde_json::to_vec(&s.facts).unwrap();
         let report = entitle::decide_json(s.policy, &facts, s.now, config).unwrap();
-        let entry =
-            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "r", None)
-                .unwrap();
+        let entry = NewDecision::from_report(
+            report.clone(),
+            s.facts.clone(),
+            "support-engineer",
+            "r",
+            None,
+        );
         store.log_decision(entry).await.unwrap();
     }
     store.close().await;

@@ -32,9 +32,13 @@ async fn build_log(url: &str) -> Vec<(String, String)> {
         let facts = serde_json::to_vec(&s.facts).unwrap();
         let report =
             entitle::decide_json(s.policy, &facts, s.now, &PolicyConfig::default()).unwrap();
-        let entry =
-            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "r", None)
-                .unwrap();
+        let entry = NewDecision::from_report(
+            report.clone(),
+            s.facts.clone(),
+            "support-engineer",
+            "r",
+            None,
+        );
         ids.push((
             s.name.clone(),
             store.log_decision(entry).await.unwrap().decision_id,

@@ -108,9 +108,13 @@ async fn saved_decisions_fail_exactly_where_the_replay_says_they_change() {
             continue;
         }
         let report = entitle::decide_json(s.policy, &s.facts_bytes(), s.now, &config).unwrap();
-        let entry =
-            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "r", None)
-                .unwrap();
+        let entry = NewDecision::from_report(
+            report.clone(),
+            s.facts.clone(),
+            "support-engineer",
+            "r",
+            None,
+        );
         store.log_decision(entry).await.unwrap();
         logged += 1;
     }

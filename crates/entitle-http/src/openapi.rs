@@ -22,15 +22,14 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::body::Bytes;
-use entitle::DecisionReport;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema, json_schema};
 use serde_json::{Map, Value, json};
 
 use crate::problem::{ALL_KINDS, Problem};
-use crate::routes::actions::{ActionList, ActionQuery, ActionSummary, DoneBody, NoteBody};
+use crate::routes::actions::{ActionList, ActionQuery, DoneBody, NoteBody};
 use crate::routes::catalog::{Health, PolicyList};
-use crate::routes::decisions::ExistingLicense;
+use crate::routes::decisions::DecisionAnswer;
 use crate::routes::extract::{DecideBody, UUID_PATTERN};
 use crate::routes::intake::{Answer, IntakePage, IntakeQuery};
 use crate::routes::log::{DecisionPage, DecisionWithActions, ListQuery};
@@ -85,29 +84,6 @@ impl JsonSchema for Bound {
             ]
         })
     }
-}
-
-/// A decision: the report (the output of `entitle decide`), the id of its
-/// entry in the decision log, and the actions it made.
-// `decide_and_log` writes it from the texts the log keeps; this is its
-// shape, which the tests check every answer against.
-#[derive(schemars::JsonSchema)]
-#[schemars(rename = "Decision")]
-#[expect(
-    dead_code,
-    reason = "the shape of the bytes `decide_and_log` writes, for the document"
-)]
-struct DecisionAnswer<'a> {
-    /// A UUID v7; `GET /v1/decisions/{id}` reads the entry.
-    decision_id: String,
-    #[serde(flatten)]
-    report: DecisionReport,
-    /// The steps the decision wrote to the outbox.
-    actions: Vec<ActionSummary<'a>>,
-    /// The ticket's license action, when it already had one (no second
-    /// license is made).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    existing_license: Option<ExistingLicense<'a>>,
 }
 
 fn policy_ids() -> Vec<&'static str> {

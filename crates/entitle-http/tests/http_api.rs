@@ -1518,16 +1518,29 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("entitle.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let report = std::sync::Arc::new(entitle::DecisionReport {
+        trace: Vec::new(),
+        ..entitle::DecisionReport {
+            policy: "emergency-license-follow-up",
+            version: 1,
+            now: "2026-11-21T10:00:00Z".parse().unwrap(),
+            outcome: "resend-from-success-record",
+            outcome_text: "",
+            details: entitle::policy::Details::default(),
+            stable_until: None,
+            config: entitle::config::PolicyConfig::default(),
+            trace: vec![entitle::TraceEntry {
+                node: "internal-request",
+                question: "",
+                answer: "success",
+                detail: None,
+            }],
+            subject: entitle::policy::Subject::default(),
+        }
+    });
     let entry = |n: usize, pad: usize| entitle_store::NewDecision {
-        policy: "emergency-license-follow-up".to_owned(),
-        policy_version: 1,
-        now: "2026-11-21T10:00:00Z".parse().unwrap(),
+        report: report.clone(),
         facts: json!({"internal_request": "none", "pad": "x".repeat(pad)}).into(),
-        config: json!({"timezone": "UTC"}).into(),
-        outcome: "resend-from-success-record".to_owned(),
-        details: json!({"actions": []}).into(),
-        stable_until: None,
-        trace: json!([]).into(),
         role: "support-engineer".to_owned(),
         request_id: format!("req-{n}"),
         ticket_id: None,

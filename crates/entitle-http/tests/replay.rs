@@ -417,16 +417,16 @@ async fn an_instant_out_of_range_is_refused_and_an_old_one_does_not_break_replay
     )
     .unwrap();
     let mut old = entitle_store::NewDecision::from_report(
-        &report,
+        report.clone(),
         scenario.facts.clone(),
         "support-engineer",
         "r",
         None,
-    )
-    .unwrap();
-    old.now = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
-        .unwrap()
-        .to_utc();
+    );
+    std::sync::Arc::make_mut(&mut old.report).now =
+        chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
+            .unwrap()
+            .to_utc();
     let old_id = store.log_decision(old).await.unwrap().decision_id;
     assert!(
         store

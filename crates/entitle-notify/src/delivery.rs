@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use entitle_store::{StepPayload, StepResult};
 use serde_json::Value;
 
 /// One step of the outbox handed to a sink.
@@ -16,8 +17,9 @@ pub struct Delivery<'a> {
     pub action_id: &'a str,
     /// Sent as `Idempotency-Key` with every HTTP request of this delivery.
     pub idempotency_key: &'a str,
-    /// The step's payload (see `docs/actions.md`).
-    pub payload: &'a Value,
+    /// The step's payload: its action, ticket, requester, actor and the
+    /// decision it comes from (see `docs/actions.md`).
+    pub payload: &'a StepPayload,
     /// The results of the step's input steps, in seq order.
     pub inputs: &'a [Input],
     /// Which attempt this is (1 for the first since the step was written or
@@ -44,6 +46,16 @@ pub struct Input {
     pub response: Option<Value>,
     /// Its last error, when it failed.
     pub last_error: Option<String>,
+}
+
+impl Input {
+    /// Its response as a result: the license it made, who did it by hand.
+    pub fn result(&self) -> StepResult {
+        self.response
+            .as_ref()
+            .map(StepResult::of)
+            .unwrap_or_default()
+    }
 }
 
 /// A failed delivery, and what the worker should do about it.

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
-use crate::payload::{Payload, license};
+use crate::payload::license;
 use crate::sink::OnDoubt;
-use entitle_store::Redelivery;
+use entitle_store::{Redelivery, StepPayload};
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -198,12 +198,11 @@ impl EmailSink {
     }
 
     fn message(&self, d: &Delivery<'_>) -> Result<Message, DeliveryError> {
-        let p = Payload(d.payload);
-        let written = p.message();
+        let p = d.payload;
+        let written = p.message.as_ref();
         let to = written
-            .as_ref()
             .and_then(|m| m.to.as_deref())
-            .or_else(|| p.requester_email())
+            .or_else(|| p.requester())
             .ok_or_else(|| {
                 DeliveryError::permanent(format!(
                     "action `{}`: no requester email to send to",
@@ -217,9 +216,7 @@ impl EmailSink {
             ))
         })?;
         let domain = self.from.email.domain().to_owned();
-        let subject = written
-            .as_ref()
-            .map_or_else(|| self.subject.clone(), |m| m.subject.clone());
+        let subject = written.map_or_else(|| self.subject.clone(), |m| m.subject.clone());
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -234,15 +231,15 @@ impl EmailSink {
                 d.action_id
             )));
         }
-        let text = match (&written, license.is_some()) {
+        let text = match (written, license.is_some()) {
             (Some(message), _) => message.body.clone(),
-            (None, true) => license_text(&p),
-            (None, false) => plain_text(&p),
+            (None, true) => license_text(p),
+            (None, false) => plain_text(p),
         };
         let built = match license {
             Some((license, filename)) => {
-                let file = Attachment::new(filename.unwrap_or("license.txt").to_owned())
-                    .body(license.as_bytes().to_vec(), octet_stream());
+                let file = Attachment::new(filename.unwrap_or_else(|| "license.txt".to_owned()))
+                    .body(license.into_bytes(), octet_stream());
                 builder.multipart(
                     MultiPart::mixed()
                         .singlepart(SinglePart::plain(text))
@@ -265,18 +262,17 @@ fn octet_stream() -> ContentType {
 }
 
 /// The email's text when a license is attached.
-fn license_text(p: &Payload<'_>) -> String {
-    let terms = |key: &str| match p.detail(key) {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
+fn license_text(p: &StepPayload) -> String {
+    fn term<T: ToString>(value: Option<&T>) -> String {
+        value.map(ToString::to_string).unwrap_or_default()
+    }
+    let terms = &p.decision.details;
     let mut text = "Hello,\n\nYour license is attached".to_owned();
     let (plan, users, days, expires) = (
-        terms("plan"),
-        terms("users"),
-        terms("days"),
-        terms("expires_on"),
+        term(terms.plan.as_ref()),
+        term(terms.users.as_ref()),
+        term(terms.days.as_ref()),
+        term(terms.expires_on.as_ref()),
     );
     if !users.is_empty() {
         text.push_str(&format!(": {plan} plan, {users} users"));
@@ -293,11 +289,11 @@ fn license_text(p: &Payload<'_>) -> String {
 }
 
 /// The email's text without a license: the action's text.
-fn plain_text(p: &Payload<'_>) -> String {
-    format!("Hello,\n\n{}\n{}", p.text(), ticket_line(p))
+fn plain_text(p: &StepPayload) -> String {
+    format!("Hello,\n\n{}\n{}", p.text, ticket_line(p))
 }
 
-fn ticket_line(p: &Payload<'_>) -> String {
+fn ticket_line(p: &StepPayload) -> String {
     p.ticket_url()
         .map(|url| format!("\nTicket: {url}\n"))
         .unwrap_or_default()

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError, Input};
 use crate::http::HttpClient;
-use crate::payload::{Payload, by_hand, context, inputs_summary, license, marker, shorten};
+use crate::payload::{by_hand, context, inputs_summary, license, marker, shorten};
 use crate::secret::Secret;
+use entitle_store::{ByHand, StepPayload};
 
 /// Opens an issue (`POST /api/v4/projects/:id/issues`) per step.
 ///
@@ -47,11 +48,8 @@ enum ProjectId {
 
 /// The iid of the tracker issue that started the step's decision
 /// (`origin`, written by intake), if any.
-fn origin_issue(payload: &Value) -> Option<u64> {
-    let origin = payload.get("origin")?;
-    (origin.get("source")?.as_str()? == "gitlab")
-        .then(|| origin.get("issue_iid")?.as_u64())
-        .flatten()
+fn origin_issue(payload: &StepPayload) -> Option<u64> {
+    payload.origin.as_ref()?.gitlab_issue()
 }
 
 /// GitLab's longest issue title.
@@ -118,12 +116,7 @@ impl GitLabSink {
                     response: None,
                 });
             };
-            let text = d
-                .payload
-                .get("text")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            self.note(iid, text, d.idempotency_key, d.attempt > 1)
+            self.note(iid, &d.payload.text, d.idempotency_key, d.attempt > 1)
                 .await?;
             return Ok(json!({"record": "refusal", "status": 200, "body": {"iid": iid}}));
         }
@@ -324,6 +317,16 @@ struct Issue {
     close: bool,
 }
 
+/// The title of the decision's success record (`details.internal_request`),
+/// if it has one: a license is at stake.
+fn internal_request(p: &StepPayload) -> Option<&str> {
+    p.decision
+        .details
+        .internal_request
+        .as_deref()
+        .filter(|s| !s.is_empty())
+}
+
 /// The failure record an earlier run of this step made, if it did.
 fn previous_failure(previous: Option<&Value>) -> Option<u64> {
     let previous = previous?;
@@ -336,11 +339,7 @@ fn previous_failure(previous: Option<&Value>) -> Option<u64> {
 /// How the inputs succeeded, in a few words: by their sinks, or by hand
 /// (by whom).
 fn success_summary(inputs: &[Input]) -> String {
-    let hands: Vec<String> = inputs
-        .iter()
-        .filter_map(by_hand)
-        .map(|(by, _)| by.to_owned())
-        .collect();
+    let hands: Vec<String> = inputs.iter().filter_map(by_hand).map(|b| b.by).collect();
     if hands.is_empty() {
         "carried out again".to_owned()
     } else {
@@ -349,17 +348,13 @@ fn success_summary(inputs: &[Input]) -> String {
 }
 
 fn issue(d: &Delivery<'_>) -> Issue {
-    let p = Payload(d.payload);
-    let message = p.message();
-    let what = message
-        .as_ref()
-        .map_or_else(|| p.text().to_owned(), |m| m.body.clone());
+    let p = d.payload;
+    let message = p.message.as_ref();
+    let what = message.map_or_else(|| p.text.clone(), |m| m.body.clone());
     let inputs = inputs_summary(d.inputs);
     let footer = context(d);
     if d.inputs.is_empty() {
-        let title = message
-            .as_ref()
-            .map_or_else(|| p.text(), |m| m.subject.as_str());
+        let title = message.map_or(p.text.as_str(), |m| m.subject.as_str());
         return Issue {
             title: shorten(title, TITLE_CHARS),
             description: format!("{what}\n\n{footer}"),
@@ -369,16 +364,17 @@ fn issue(d: &Delivery<'_>) -> Issue {
     }
     if d.inputs.iter().all(|input| input.succeeded) {
         let title = message
-            .as_ref()
             .map(|m| m.subject.clone())
-            .or_else(|| p.detail_str("internal_request").map(str::to_owned))
-            .unwrap_or_else(|| format!("[Success] - {}", p.text()));
+            .or_else(|| internal_request(p).map(str::to_owned))
+            .unwrap_or_else(|| format!("[Success] - {}", p.text));
         let mut description = format!("{what}\n\n");
         for input in d.inputs {
-            if let Some((by, note)) = by_hand(input) {
+            if let Some(ByHand { by, note }) = by_hand(input) {
                 description.push_str(&format!(
                     "Done by hand by {by}{}.\n\n",
-                    note.map(|n| format!(": {n}")).unwrap_or_default()
+                    note.filter(|n| !n.is_empty())
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -398,16 +394,14 @@ fn issue(d: &Delivery<'_>) -> Issue {
             close: true,
         };
     }
-    let license_at_stake = p.detail_str("internal_request").is_some();
-    let title = match (p.requester_email(), p.detail("users").as_u64()) {
+    let license_at_stake = internal_request(p).is_some();
+    let title = match (p.requester(), p.decision.details.users) {
         (Some(email), Some(users)) if license_at_stake => {
             format!("[Failure] - Could not create a license under {email} for {users} users")
         }
         _ => format!(
             "[Failure] - {}",
-            message
-                .as_ref()
-                .map_or_else(|| p.text(), |m| m.subject.as_str())
+            message.map_or(p.text.as_str(), |m| m.subject.as_str())
         ),
     };
     let mut description = String::new();

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::http::HttpClient;
-use crate::payload::{Payload, str_at};
+use crate::payload::ticket_number;
 use crate::secret::Secret;
+use entitle_store::StepResult;
 
 /// Asks the license generator for a license: `POST url` with the license's
 /// terms; the answer must be a JSON object with a non-empty `license`.
@@ -55,7 +56,7 @@ impl LicenseGeneratorSink {
             request = request.bearer_auth(token.expose());
         }
         let answer = self.http.send(request, d.idempotency_key).await?;
-        if str_at(&answer.body, &["license"]).is_none() {
+        if StepResult::of(&answer.body).license().is_none() {
             return Err(DeliveryError::Permanent {
                 message: format!(
                     "the license generator answered HTTP {} without a `license`",
@@ -71,17 +72,18 @@ impl LicenseGeneratorSink {
 /// What the generator is asked for: the decision's license terms, who asks,
 /// for which ticket.
 fn request_body(d: &Delivery<'_>) -> Value {
-    let p = Payload(d.payload);
+    let p = d.payload;
+    let terms = &p.decision.details;
     json!({
         "action": d.action_id,
         "decision_id": d.decision_id,
-        "users": p.detail("users"),
-        "plan": p.detail("plan"),
-        "days": p.detail("days"),
-        "starts_on": p.detail("starts_on"),
-        "expires_on": p.detail("expires_on"),
-        "email": p.requester_email(),
+        "users": terms.users,
+        "plan": terms.plan,
+        "days": terms.days,
+        "starts_on": terms.starts_on,
+        "expires_on": terms.expires_on,
+        "email": p.requester(),
         "username": p.actor_user(),
-        "ticket": {"id": p.ticket_number(), "url": p.ticket_url()},
+        "ticket": {"id": ticket_number(p), "url": p.ticket_url()},
     })
 }

@@ -1,99 +1,29 @@
-//! Reading a step's payload and its inputs (the payload's shape is fixed by
-//! the store; see `docs/actions.md`).
+//! What the sinks share in reading a step's payload and its inputs (the
+//! payload is the store's [`StepPayload`]; see `docs/actions.md`).
 
 use std::fmt::Write as _;
 
-use entitle::policy::Message;
-use serde_json::Value;
+use entitle_store::{ByHand, StepPayload};
+use serde::Deserialize;
 
 use crate::delivery::{Delivery, Input};
 
-/// The string at `path` in `value`, if there is a non-empty one.
-pub(crate) fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
-    let mut at = value;
-    for key in path {
-        at = at.get(key)?;
+/// The Zendesk ticket a step is about: the ticket id when it is a plain
+/// token (digits, letters, `-`, `_`), else the number that ends its URL
+/// (`.../tickets/123`).
+pub(crate) fn ticket_number(p: &StepPayload) -> Option<String> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if let Some(id) = p.ticket_id().filter(|id| plain(id)) {
+        return Some(id.to_owned());
     }
-    at.as_str().filter(|s| !s.is_empty())
-}
-
-/// A step's payload, read field by field.
-pub(crate) struct Payload<'a>(pub(crate) &'a Value);
-
-impl<'a> Payload<'a> {
-    /// The action's text (what a person would do).
-    pub(crate) fn text(&self) -> &'a str {
-        str_at(self.0, &["text"]).unwrap_or_default()
-    }
-
-    /// The policy id.
-    pub(crate) fn policy(&self) -> &'a str {
-        str_at(self.0, &["policy"]).unwrap_or_default()
-    }
-
-    /// The decision's outcome.
-    pub(crate) fn outcome(&self) -> &'a str {
-        str_at(self.0, &["outcome"]).unwrap_or_default()
-    }
-
-    /// The ticket's URL.
-    pub(crate) fn ticket_url(&self) -> Option<&'a str> {
-        str_at(self.0, &["ticket", "url"])
-    }
-
-    /// The ticket's id.
-    pub(crate) fn ticket_id(&self) -> Option<&'a str> {
-        str_at(self.0, &["ticket", "id"])
-    }
-
-    /// The requester's email: the payload's, else the decision's `details.email`.
-    pub(crate) fn requester_email(&self) -> Option<&'a str> {
-        str_at(self.0, &["requester_email"]).or_else(|| str_at(self.0, &["details", "email"]))
-    }
-
-    /// The engineer who asked for the decision (`actor.user`).
-    pub(crate) fn actor_user(&self) -> Option<&'a str> {
-        str_at(self.0, &["actor", "user"])
-    }
-
-    /// A field of the decision's details.
-    pub(crate) fn detail(&self, key: &str) -> Value {
-        self.0
-            .get("details")
-            .and_then(|details| details.get(key))
-            .cloned()
-            .unwrap_or(Value::Null)
-    }
-
-    /// A string field of the decision's details.
-    pub(crate) fn detail_str(&self, key: &str) -> Option<&'a str> {
-        str_at(self.0, &["details", key])
-    }
-
-    /// What the sink sends, written for its reader, if the policy wrote
-    /// one (else the sink falls back on the action's text).
-    pub(crate) fn message(&self) -> Option<Message> {
-        let message = self.0.get("message")?;
-        serde_json::from_value(message.clone()).ok()
-    }
-
-    /// The Zendesk ticket the decision is about: the ticket id when it is a
-    /// plain token (digits, letters, `-`, `_`), else the number that ends
-    /// its URL (`.../tickets/123`).
-    pub(crate) fn ticket_number(&self) -> Option<String> {
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        };
-        if let Some(id) = self.ticket_id().filter(|id| plain(id)) {
-            return Some(id.to_owned());
-        }
-        let url = self.ticket_url()?;
-        let path = url.split(['?', '#']).next().unwrap_or(url);
-        let last = path.trim_end_matches('/').rsplit('/').next()?;
-        (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())).then(|| last.to_owned())
-    }
+    let url = p.ticket_url()?;
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.trim_end_matches('/').rsplit('/').next()?;
+    (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit())).then(|| last.to_owned())
 }
 
 /// The line a sink writes into what it creates (an issue's description, a
@@ -105,32 +35,55 @@ pub(crate) fn marker(key: &str) -> String {
 
 /// How a person settled an input step by hand, if they did: who, and
 /// their note (the store keeps them in the step's response).
-pub(crate) fn by_hand(input: &Input) -> Option<(&str, Option<&str>)> {
-    let response = input.response.as_ref()?;
-    let by = str_at(response, &["by_hand", "by"])?;
-    Some((by, str_at(response, &["by_hand", "note"])))
+pub(crate) fn by_hand(input: &Input) -> Option<ByHand> {
+    input.result().by_hand.filter(|b| !b.by.is_empty())
 }
 
 /// The license an input step produced (its response's `license`), with the
 /// file name the generator gave it, if any.
-pub(crate) fn license(inputs: &[Input]) -> Option<(&str, Option<&str>)> {
+pub(crate) fn license(inputs: &[Input]) -> Option<(String, Option<String>)> {
     inputs
         .iter()
         .filter(|input| input.succeeded)
         .find_map(|input| {
-            let response = input.response.as_ref()?;
-            let license = str_at(response, &["license"])?;
-            Some((license, str_at(response, &["filename"])))
+            let result = input.result();
+            let license = result.license()?.to_owned();
+            Some((license, result.filename().map(str::to_owned)))
         })
+}
+
+/// What a tracker answered when it made something: a GitLab issue's
+/// `web_url`, a Zendesk ticket's `url` (in the sink's kept answer,
+/// `{"status", "body"}`, or as the body itself).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Made {
+    web_url: Option<String>,
+    body: Option<MadeBody>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MadeBody {
+    web_url: Option<String>,
+    ticket: Option<MadeTicket>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MadeTicket {
+    url: Option<String>,
 }
 
 /// A link to what an input step made: a GitLab issue's `web_url`, a Zendesk
 /// ticket's `url`.
-fn input_link(input: &Input) -> Option<&str> {
-    let response = input.response.as_ref()?;
-    str_at(response, &["web_url"])
-        .or_else(|| str_at(response, &["body", "web_url"]))
-        .or_else(|| str_at(response, &["body", "ticket", "url"]))
+fn input_link(input: &Input) -> Option<String> {
+    let made = Made::deserialize(input.response.as_ref()?).ok()?;
+    let body = made.body.unwrap_or_default();
+    [made.web_url, body.web_url, body.ticket.and_then(|t| t.url)]
+        .into_iter()
+        .flatten()
+        .find(|link| !link.is_empty())
 }
 
 /// One line per input step: what it was, whether it succeeded (by its sink
@@ -139,9 +92,9 @@ pub(crate) fn inputs_summary(inputs: &[Input]) -> String {
     let mut out = String::new();
     for input in inputs {
         let _ = write!(out, "- `{}` via {}: ", input.action_id, input.sink);
-        if let Some((by, note)) = by_hand(input) {
+        if let Some(ByHand { by, note }) = by_hand(input) {
             let _ = write!(out, "done by hand by {by}");
-            if let Some(note) = note {
+            if let Some(note) = note.filter(|n| !n.is_empty()) {
                 let _ = write!(out, " ({note})");
             }
         } else if input.succeeded {
@@ -161,7 +114,7 @@ pub(crate) fn inputs_summary(inputs: &[Input]) -> String {
 
 /// The context lines every ticket and issue body ends with.
 pub(crate) fn context(d: &Delivery<'_>) -> String {
-    let p = Payload(d.payload);
+    let p = d.payload;
     let mut out = String::new();
     if let Some(url) = p.ticket_url() {
         let _ = writeln!(out, "Ticket: {url}");
@@ -171,8 +124,8 @@ pub(crate) fn context(d: &Delivery<'_>) -> String {
     let _ = writeln!(
         out,
         "Decided by entitle: policy `{}`, outcome `{}`, action `{}` (decision {}, action {}).",
-        p.policy(),
-        p.outcome(),
+        p.decision.policy,
+        p.decision.outcome,
         d.action_id,
         d.decision_id.unwrap_or("none"),
         d.action_row_id

@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::http::HttpClient;
-use crate::payload::Payload;
 use crate::secret::Secret;
 use crate::sink::OnDoubt;
-use entitle_store::Redelivery;
+use entitle_store::{Redelivery, StepPayload};
 
 /// Posts the action's text to a Slack incoming webhook, the ticket URL as a
 /// link. The webhook URL is a secret (anyone holding it can post).
@@ -57,7 +56,7 @@ impl SlackSink {
     }
 
     pub(crate) async fn deliver(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
-        let body = json!({ "text": message(&Payload(d.payload)) });
+        let body = json!({ "text": message(d.payload) });
         let request = self.http.client().post(self.url.expose()).json(&body);
         let answer = self.http.send(request, d.idempotency_key).await?;
         Ok(answer.kept())
@@ -67,10 +66,10 @@ impl SlackSink {
 /// The message: the policy's message for the channel (else the action's
 /// text) in Slack's escaping, the ticket URL in it (or after it) as
 /// `<url|ticket>`.
-fn message(p: &Payload<'_>) -> String {
-    let text = match p.message() {
+fn message(p: &StepPayload) -> String {
+    let text = match &p.message {
         Some(message) => escape(&message.body),
-        None => escape(p.text()),
+        None => escape(&p.text),
     };
     let Some(url) = p.ticket_url() else {
         return text;
@@ -95,24 +94,28 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn payload(value: Value) -> StepPayload {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn the_ticket_url_becomes_a_link_in_place_or_after_the_text() {
         let in_text = json!({"text": "Post <now> with the ticket URL https://t.example/1", "ticket": {"url": "https://t.example/1"}});
         assert_eq!(
-            message(&Payload(&in_text)),
+            message(&payload(in_text)),
             "Post &lt;now&gt; with the ticket URL <https://t.example/1|ticket>"
         );
         let after = json!({"text": "Done", "ticket": {"url": "https://t.example/1?a=1&b=2"}});
         assert_eq!(
-            message(&Payload(&after)),
+            message(&payload(after)),
             "Done (<https://t.example/1?a=1&amp;b=2|ticket>)"
         );
         let none = json!({"text": "A & B"});
-        assert_eq!(message(&Payload(&none)), "A &amp; B");
+        assert_eq!(message(&payload(none)), "A &amp; B");
         let written = json!({"text": "Post in #channel that ...", "ticket": {"url": "https://t.example/1"},
             "message": {"subject": "Generated", "body": "License generated for https://t.example/1: 5 days"}});
         assert_eq!(
-            message(&Payload(&written)),
+            message(&payload(written)),
             "License generated for <https://t.example/1|ticket>: 5 days"
         );
     }

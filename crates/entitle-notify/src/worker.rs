@@ -241,13 +241,22 @@ impl Worker {
                 response: None,
             };
         };
+        let payload = match row.step_payload() {
+            Ok(payload) => payload,
+            Err(e) => {
+                return Outcome::Dead {
+                    error: format!("the step's payload is not a step's payload: {e}"),
+                    response: None,
+                };
+            }
+        };
         let inputs: Vec<Input> = step.inputs.iter().map(input).collect();
         let delivery = Delivery {
             action_row_id: &row.id,
             decision_id: row.decision_id.as_deref(),
             action_id: &row.action_id,
             idempotency_key: &row.idempotency_key,
-            payload: &row.payload,
+            payload: &payload,
             inputs: &inputs,
             attempt: row.attempts,
             previous: row.response.as_ref(),

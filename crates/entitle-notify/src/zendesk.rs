@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, SinkContext};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::http::HttpClient;
-use crate::payload::{Payload, context, inputs_summary, marker, shorten};
+use crate::payload::{context, inputs_summary, marker, shorten, ticket_number};
 use crate::secret::Secret;
 
 /// How the sink authenticates to Zendesk.
@@ -104,14 +104,17 @@ impl ZendeskSink {
         if d.action_id.starts_with("open-ticket") {
             return self.open_ticket(d).await;
         }
-        let p = Payload(d.payload);
-        let id = p.ticket_number().ok_or_else(|| {
+        let p = d.payload;
+        let id = ticket_number(p).ok_or_else(|| {
             DeliveryError::permanent(format!(
                 "action `{}` comments on the decision's ticket, but the decision has no Zendesk ticket id",
                 d.action_id
             ))
         })?;
-        let text = p.message().map_or_else(|| p.text().to_owned(), |m| m.body);
+        let text = p
+            .message
+            .as_ref()
+            .map_or_else(|| p.text.clone(), |m| m.body.clone());
         self.private_note(d, &id, &body(d, &text), d.idempotency_key)
             .await
     }
@@ -122,21 +125,20 @@ impl ZendeskSink {
     /// With a message the first comment is public and the customer's;
     /// without one it is the internal context, private.
     async fn open_ticket(&self, d: &Delivery<'_>) -> Result<Value, DeliveryError> {
-        let p = Payload(d.payload);
-        let message = p.message();
+        let p = d.payload;
+        let message = p.message.as_ref();
         let requester = message
-            .as_ref()
             .and_then(|m| m.to.as_deref())
-            .or_else(|| p.requester_email());
-        let (subject, comment, note) = match &message {
+            .or_else(|| p.requester());
+        let (subject, comment, note) = match message {
             Some(m) => (
                 shorten(&m.subject, SUBJECT_CHARS),
                 json!({"body": m.body, "public": true}),
                 Some(m.note.clone().unwrap_or_default()),
             ),
             None => (
-                shorten(p.text(), SUBJECT_CHARS),
-                json!({"body": body(d, p.text()), "public": false}),
+                shorten(&p.text, SUBJECT_CHARS),
+                json!({"body": body(d, &p.text), "public": false}),
                 None,
             ),
         };
@@ -255,8 +257,7 @@ fn body(d: &Delivery<'_>, text: &str) -> String {
 
 /// Zendesk tags: `entitle`, the policy and the action (lowercase, no spaces).
 fn tags(d: &Delivery<'_>) -> Vec<String> {
-    let p = Payload(d.payload);
-    ["entitle", p.policy(), d.action_id]
+    ["entitle", d.payload.decision.policy.as_str(), d.action_id]
         .iter()
         .filter(|tag| !tag.is_empty())
         .map(|tag| tag.to_lowercase().replace(|c: char| c.is_whitespace(), "_"))
@@ -271,14 +272,15 @@ mod tests {
     fn the_ticket_to_comment_on_comes_from_the_id_or_the_url() {
         let by_id =
             json!({"ticket": {"id": "4711", "url": "https://x.zendesk.com/agent/tickets/9"}});
-        assert_eq!(Payload(&by_id).ticket_number().as_deref(), Some("4711"));
+        let number = |value| ticket_number(&serde_json::from_value(value).unwrap());
+        assert_eq!(number(by_id).as_deref(), Some("4711"));
         let by_url =
             json!({"ticket": {"id": "not/plain", "url": "https://x.zendesk.com/agent/tickets/9/"}});
-        assert_eq!(Payload(&by_url).ticket_number().as_deref(), Some("9"));
+        assert_eq!(number(by_url).as_deref(), Some("9"));
         let none =
             json!({"ticket": {"id": null, "url": "https://x.zendesk.com/agent/tickets/new"}});
-        assert_eq!(Payload(&none).ticket_number(), None);
+        assert_eq!(number(none), None);
         let query = json!({"ticket": {"url": "https://x.zendesk.com/agent/tickets/4711?tab=1#c"}});
-        assert_eq!(Payload(&query).ticket_number().as_deref(), Some("4711"));
+        assert_eq!(number(query).as_deref(), Some("4711"));
     }
 }

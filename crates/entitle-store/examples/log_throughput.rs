@@ -64,11 +64,42 @@ fn entry(n: usize, with_actions: bool) -> NewDecision {
     entry
 }
 
+/// The weekend decision every entry logs, made once.
+fn report() -> std::sync::Arc<entitle::DecisionReport> {
+    static REPORT: std::sync::OnceLock<std::sync::Arc<entitle::DecisionReport>> =
+        std::sync::OnceLock::new();
+    REPORT
+        .get_or_init(|| {
+            std::sync::Arc::new(entitle::DecisionReport {
+                policy: "weekend-emergency",
+                version: 1,
+                now: chrono::Utc::now(),
+                outcome: "generate-temporary-license",
+                outcome_text: "",
+                details: entitle::policy::Details {
+                    plan: Some(entitle::domain::Plan::Ultimate),
+                    users: Some(48),
+                    days: Some(5),
+                    email: Some("it-admin@acme.example".to_owned()),
+                    ..entitle::policy::Details::default()
+                },
+                stable_until: Some(chrono::Utc::now()),
+                config: entitle::config::PolicyConfig::default(),
+                trace: vec![entitle::TraceEntry {
+                    node: "weekend",
+                    question: "Is it a weekend?",
+                    answer: "yes",
+                    detail: None,
+                }],
+                subject: entitle::policy::Subject::default(),
+            })
+        })
+        .clone()
+}
+
 fn plain_entry(n: usize) -> NewDecision {
     NewDecision {
-        policy: "weekend-emergency".to_owned(),
-        policy_version: 1,
-        now: chrono::Utc::now(),
+        report: report(),
         facts: json!({
             "customer": {"status": "paid"},
             "license": {"plan": "premium", "trial": false, "starts_on": "2025-11-04",
@@ -77,14 +108,8 @@ fn plain_entry(n: usize) -> NewDecision {
             "screenshot_user_count": 48,
             "requester_email": "it-admin@acme.example",
             "ticket_url": format!("https://support.example/tickets/{n}")
-        }).into(),
-        config: json!({"timezone": "UTC", "grace_period_days": 14, "emergency_window_days": 3,
-                       "escalation_threshold_hours": 24, "temporary_license_days": 5,
-                       "temporary_license_max_days": 10, "company_holidays": []}).into(),
-        outcome: "generate-temporary-license".to_owned(),
-        details: json!({"plan": "ultimate", "users": 48, "days": 5, "email": "it-admin@acme.example"}).into(),
-        stable_until: Some(chrono::Utc::now()),
-        trace: json!([{"node": "weekend", "question": "Is it a weekend?", "answer": "yes", "detail": null}]).into(),
+        })
+        .into(),
         role: "support-engineer".to_owned(),
         request_id: format!("bench-{n}"),
         ticket_id: Some(format!("T-{}", n % 1000)),

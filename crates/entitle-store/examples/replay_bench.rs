@@ -49,10 +49,13 @@ async fn main() {
     for s in corpus().unwrap() {
         let facts = serde_json::to_vec(&s.facts).unwrap();
         let report = entitle::decide_json(s.policy, &facts, s.now, &config).unwrap();
-        templates.push(
-            NewDecision::from_report(&report, s.facts.clone(), "support-engineer", "bench", None)
-                .unwrap(),
-        );
+        templates.push(NewDecision::from_report(
+            report.clone(),
+            s.facts.clone(),
+            "support-engineer",
+            "bench",
+            None,
+        ));
     }
     let templates = Arc::new(templates);
 
@@ -76,7 +79,8 @@ async fn main() {
             while i < n {
                 let mut entry = templates[i % templates.len()].clone();
                 // Spread over 30 days before the scenario's instant.
-                entry.now -= chrono::TimeDelta::hours(i64::try_from(i % 720).unwrap());
+                Arc::make_mut(&mut entry.report).now -=
+                    chrono::TimeDelta::hours(i64::try_from(i % 720).unwrap());
                 entry.request_id = format!("bench-{i}");
                 store.log_decision(entry).await.unwrap();
                 i += tasks;

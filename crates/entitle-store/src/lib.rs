@@ -112,12 +112,12 @@
 //! let facts = br#"{"internal_request": "success"}"#;
 //! let report = entitle::decide_json("emergency-license-follow-up", facts, now, &config).unwrap();
 //! let entry = NewDecision::from_report(
-//!     &report,
+//!     report,
 //!     JsonText::parse(std::str::from_utf8(facts).unwrap()).unwrap(),
 //!     "support-engineer",
 //!     "req-1",
 //!     None,
-//! )?;
+//! );
 //! let logged = store.log_decision(entry).await?;
 //! let read = store.decision(&logged.decision_id).await?;
 //! assert_eq!(read.outcome, "resend-from-success-record");
@@ -150,7 +150,8 @@ pub use intake::{
 pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
-    ActionStatus, ClaimedAction, Delivered, HandMade, MANUAL_SINK, NewAction, Redelivery, Routes,
+    ActionStatus, ByHand, ClaimedAction, Delivered, FromDecision, HandMade, MANUAL_SINK, NewAction,
+    Origin, Redelivery, Routes, StepActor, StepDetails, StepPayload, StepResult, StepTicket,
 };
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,

@@ -27,6 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use for_people::ActionFilter;
+pub use payload::{
+    ByHand, FromDecision, Origin, StepActor, StepDetails, StepPayload, StepResult, StepTicket,
+};
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
 pub use transition::HandMade;
 pub use worker::{Delivered, Redelivery};
@@ -213,6 +216,22 @@ pub struct ActionRecord {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl ActionRecord {
+    /// Its payload as a type: what its sink is given.
+    pub fn step_payload(&self) -> Result<StepPayload, serde_json::Error> {
+        StepPayload::deserialize(&self.payload)
+    }
+
+    /// Its response as the steps after it read it (the license made, who
+    /// did it by hand).
+    pub fn result(&self) -> StepResult {
+        self.response
+            .as_ref()
+            .map(StepResult::of)
+            .unwrap_or_default()
+    }
 }
 
 /// A change of status of a step, as recorded in `outbox_events`.

@@ -65,14 +65,13 @@ fn weekend(ticket: Option<&str>, url: &str, request: &str) -> NewDecision {
     .unwrap();
     assert_eq!(report.outcome, "generate-temporary-license");
     NewDecision::from_report(
-        &report,
+        report.clone(),
         facts,
         "support-engineer",
         request,
         ticket.map(str::to_owned),
     )
-    .unwrap()
-    .with_actions(&report, &routes(), Some("tok-1"))
+    .with_actions(&routes(), Some("tok-1"))
     .unwrap()
 }
 
@@ -89,14 +88,13 @@ fn follow_up(ticket: &str, internal_request: &str) -> NewDecision {
     )
     .unwrap();
     NewDecision::from_report(
-        &report,
+        report.clone(),
         facts,
         "support-lead",
         "req-follow-up",
         Some(ticket.to_owned()),
     )
-    .unwrap()
-    .with_actions(&report, &routes(), None)
+    .with_actions(&routes(), None)
     .unwrap()
 }
 
@@ -1713,17 +1711,17 @@ on_both!(
 #[test]
 fn a_license_action_without_a_ticket_is_refused() {
     let facts = json!({"internal_request": "none"});
-    let report = entitle::decide_json(
-        "emergency-license-follow-up",
-        facts.to_string().as_bytes(),
-        t(WEEKEND_NOW),
-        &entitle::config::PolicyConfig::default(),
-    )
-    .unwrap();
+    // The ticket is the one the policy says its facts are about.
     let entry = |facts: Value| {
-        NewDecision::from_report(&report, facts, "support-engineer", "r", None)
-            .unwrap()
-            .with_actions(&report, &routes(), None)
+        let report = entitle::decide_json(
+            "emergency-license-follow-up",
+            facts.to_string().as_bytes(),
+            t(WEEKEND_NOW),
+            &entitle::config::PolicyConfig::default(),
+        )
+        .unwrap();
+        NewDecision::from_report(report.clone(), facts, "support-engineer", "r", None)
+            .with_actions(&routes(), None)
     };
     let error = entry(facts).unwrap_err();
     assert!(

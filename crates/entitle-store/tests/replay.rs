@@ -38,13 +38,12 @@ async fn build_log(url: &str) -> Vec<Entry> {
         let facts = serde_json::to_vec(&scenario.facts).unwrap();
         let report = entitle::decide_json(scenario.policy, &facts, scenario.now, &config).unwrap();
         let entry = NewDecision::from_report(
-            &report,
+            report.clone(),
             scenario.facts.clone(),
             "support-engineer",
             "r",
             None,
-        )
-        .unwrap();
+        );
         let logged = store.log_decision(entry).await.unwrap();
         entries.push(Entry {
             id: logged.decision_id,
@@ -359,14 +358,13 @@ async fn an_unreadable_now_is_reported_not_fatal(db: TestDb) {
     .unwrap();
     let entry = |now| {
         let mut entry = NewDecision::from_report(
-            &report,
+            report.clone(),
             scenario.facts.clone(),
             "support-engineer",
             "r",
             None,
-        )
-        .unwrap();
-        entry.now = now;
+        );
+        std::sync::Arc::make_mut(&mut entry.report).now = now;
         entry
     };
     let far: chrono::DateTime<chrono::Utc> =

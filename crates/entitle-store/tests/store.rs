@@ -64,17 +64,27 @@ fn supplied(value: Value) -> Map<String, Value> {
     value.as_object().unwrap().clone()
 }
 
-fn entry(policy: &str, ticket: Option<&str>, n: usize) -> NewDecision {
-    NewDecision {
-        policy: policy.to_owned(),
-        policy_version: 1,
+fn entry(policy: &'static str, ticket: Option<&str>, n: usize) -> NewDecision {
+    let report = entitle::DecisionReport {
+        policy,
+        version: 1,
         now: "2026-11-21T10:00:00Z".parse().unwrap(),
-        facts: json!({"internal_request": "success", "n": n}).into(),
-        config: json!({"timezone": "UTC"}).into(),
-        outcome: "resend-from-success-record".to_owned(),
-        details: json!({"actions": []}).into(),
+        outcome: "resend-from-success-record",
+        outcome_text: "",
+        details: entitle::policy::Details::default(),
         stable_until: Some("2026-11-23T00:00:00Z".parse().unwrap()),
-        trace: json!([{"node": "internal-request", "answer": "success"}]).into(),
+        config: entitle::config::PolicyConfig::default(),
+        trace: vec![entitle::TraceEntry {
+            node: "internal-request",
+            question: "",
+            answer: "success",
+            detail: None,
+        }],
+        subject: entitle::policy::Subject::default(),
+    };
+    NewDecision {
+        report: report.into(),
+        facts: json!({"internal_request": "success", "n": n}).into(),
         role: "support-engineer".to_owned(),
         request_id: format!("req-{n}"),
         ticket_id: ticket.map(str::to_owned),
@@ -578,13 +588,12 @@ async fn decisions_from_sample(db: &TestDb) {
                 .unwrap_or_else(|e| panic!("{ticket} {policy}: {e}"));
         assert_eq!(report.outcome, outcome, "{ticket} {policy}");
         let entry = NewDecision::from_report(
-            &report,
+            report.clone(),
             facts,
             "support-engineer",
             format!("req-{ticket}-{policy}"),
             Some(ticket.to_owned()),
-        )
-        .unwrap();
+        );
         store.log_decision(entry).await.unwrap();
     }
     let t1001 = store
@@ -1070,13 +1079,12 @@ async fn log_roundtrip(db: &TestDb) {
     )
     .unwrap();
     let new = NewDecision::from_report(
-        &report,
+        report.clone(),
         facts.clone(),
         "support-manager",
         "req-77",
         Some("T-1003".to_owned()),
-    )
-    .unwrap();
+    );
     let logged = store.log_decision(new).await.unwrap();
     assert_eq!(
         uuid::Uuid::parse_str(&logged.decision_id)

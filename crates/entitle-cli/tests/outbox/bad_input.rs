@@ -293,11 +293,15 @@ fn control_characters_are_refused_at_import_and_escaped_in_output() {
             &entitle::config::PolicyConfig::default(),
         )
         .unwrap();
-        let decision =
-            entitle_store::NewDecision::from_report(&report, facts, "support-lead", "r-1", None)
-                .unwrap()
-                .with_actions(&report, &entitle_store::Routes::new(), None)
-                .unwrap();
+        let decision = entitle_store::NewDecision::from_report(
+            report.clone(),
+            facts,
+            "support-lead",
+            "r-1",
+            None,
+        )
+        .with_actions(&entitle_store::Routes::new(), None)
+        .unwrap();
         let logged = store.log_decision(decision).await.unwrap();
         assert_eq!(logged.actions.len(), 1);
         store.close().await;

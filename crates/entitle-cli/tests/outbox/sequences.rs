@@ -135,18 +135,13 @@ max_attempts = 1
     )
     .unwrap();
     let entry = NewDecision::from_report(
-        &report,
+        report.clone(),
         facts,
         "support-engineer",
         "req-1",
         Some(TICKET.to_owned()),
     )
-    .unwrap()
-    .with_actions(
-        &report,
-        &actions.routes.clone().into_iter().collect(),
-        Some("tok-1"),
-    )
+    .with_actions(&actions.routes.clone().into_iter().collect(), Some("tok-1"))
     .unwrap();
     let logged = store.log_decision(entry).await.unwrap();
     let license = logged.actions[0].id.clone();

@@ -93,6 +93,10 @@ impl Policy for EmergencyLicenseFollowUp {
         g.build()
     }
 
+    fn subject(facts: &FollowUpFacts) -> crate::policy::Subject {
+        crate::policy::Subject::new(facts.ticket_url.as_deref(), None)
+    }
+
     fn details(outcome: FollowUpOutcome, _: &FollowUpFacts, _: &PolicyContext<'_>) -> Details {
         let actions = match outcome {
             FollowUpOutcome::ResendFromSuccessRecord => {

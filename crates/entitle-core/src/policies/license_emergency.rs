@@ -267,6 +267,10 @@ impl Policy for LicenseEmergency {
         g.build()
     }
 
+    fn subject(facts: &LicenseEmergencyFacts) -> crate::policy::Subject {
+        WeekendEmergency::subject(&facts.weekend)
+    }
+
     fn details(
         outcome: LicenseEmergencyOutcome,
         facts: &LicenseEmergencyFacts,

@@ -279,6 +279,10 @@ impl Policy for StarSelfManaged {
         g.build()
     }
 
+    fn subject(facts: &StarSelfManagedFacts) -> crate::policy::Subject {
+        crate::policy::Subject::new(facts.ticket_url.as_deref(), None)
+    }
+
     fn details(
         outcome: StarSelfManagedOutcome,
         facts: &StarSelfManagedFacts,

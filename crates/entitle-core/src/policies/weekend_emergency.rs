@@ -152,6 +152,10 @@ impl Policy for WeekendEmergency {
         g.build()
     }
 
+    fn subject(facts: &WeekendEmergencyFacts) -> crate::policy::Subject {
+        crate::policy::Subject::new(Some(&facts.ticket_url), Some(&facts.requester_email))
+    }
+
     fn details(
         outcome: WeekendEmergencyOutcome,
         facts: &WeekendEmergencyFacts,

@@ -62,6 +62,34 @@ pub trait Policy: 'static {
 
     /// The data `outcome` carries for these facts at this time.
     fn details(outcome: Self::Outcome, facts: &Self::Facts, cx: &PolicyContext<'_>) -> Details;
+
+    /// Which ticket and requester these facts are about, where the facts
+    /// say (an outbox addresses the decision's actions to them). None by
+    /// default.
+    fn subject(facts: &Self::Facts) -> Subject {
+        let _ = facts;
+        Subject::default()
+    }
+}
+
+/// Which ticket and requester a decision's facts are about
+/// ([`Policy::subject`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    /// The ticket's URL.
+    pub ticket_url: Option<String>,
+    /// The email of the person who opened the ticket.
+    pub requester_email: Option<String>,
+}
+
+impl Subject {
+    /// The ticket at `ticket_url`, opened by `requester_email`.
+    pub fn new(ticket_url: Option<&str>, requester_email: Option<&str>) -> Subject {
+        Subject {
+            ticket_url: ticket_url.map(str::to_owned),
+            requester_email: requester_email.map(str::to_owned),
+        }
+    }
 }
 
 /// A facts type's JSON Schema is available (with the `schema` feature).
@@ -143,6 +171,10 @@ pub struct PolicyDecision<O> {
     pub stable_until: Option<DateTime<Utc>>,
     /// Every step from the root to the outcome.
     pub trace: Vec<Step<'static>>,
+    /// Which ticket and requester the facts are about (not in the JSON
+    /// form: the facts are).
+    #[serde(skip)]
+    pub subject: Subject,
 }
 
 /// Decides `facts` under policy `P` at `now`: outcome, details,
@@ -163,6 +195,7 @@ pub fn evaluate<P: Registered>(
         details: P::details(outcome, facts, &cx),
         stable_until: decision.stable_until,
         trace: decision.trace,
+        subject: P::subject(facts),
     })
 }
 

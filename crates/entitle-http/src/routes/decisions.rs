@@ -3,10 +3,12 @@
 //! assembles for a ticket. Each decision is logged (with its outbox steps)
 //! and answered once committed.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use entitle::DecisionReport;
 use entitle_store::{JsonText, NewDecision};
 use serde::Serialize;
@@ -84,17 +86,21 @@ fn decide_entry(
         request_id,
         ticket,
     }: ToDecide<'_>,
-) -> Result<(DecisionReport, NewDecision), Problem> {
-    let report = entitle::decide_json(
+) -> Result<(Arc<DecisionReport>, NewDecision), Problem> {
+    let report = Arc::new(entitle::decide_json(
         policy,
         facts.as_str().as_bytes(),
         now,
         &state.options().config,
-    )?;
-    let entry = NewDecision::from_report(&report, facts, caller.role().id(), request_id, ticket)
-        .and_then(|entry| {
-            entry.with_actions(&report, &state.options().routes, Some(caller.token_id()))
-        })?;
+    )?);
+    let entry = NewDecision::from_report(
+        Arc::clone(&report),
+        facts,
+        caller.role().id(),
+        request_id,
+        ticket,
+    )
+    .with_actions(&state.options().routes, Some(caller.token_id()))?;
     Ok((report, entry))
 }
 
@@ -147,22 +153,31 @@ pub(crate) async fn decide_for_console(
     Ok(state.store().log_decision(entry).await?)
 }
 
+/// A decision: the report (the output of `entitle decide`), the id of its
+/// entry in the decision log, and the actions it made. The answer is this
+/// type serialised, and the OpenAPI document describes it from the same
+/// type.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Decision")]
+pub(crate) struct DecisionAnswer<'a> {
+    /// A UUID v7; `GET /v1/decisions/{id}` reads the entry.
+    decision_id: &'a str,
+    #[serde(flatten)]
+    report: &'a DecisionReport,
+    /// The steps the decision wrote to the outbox.
+    actions: Vec<actions::ActionSummary<'a>>,
+    /// The ticket's license action, when it already had one (no second
+    /// license is made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_license: Option<ExistingLicense<'a>>,
+}
+
 async fn decide_and_log(
     state: &AppState,
     caller: &Caller,
     to_decide: ToDecide<'_>,
 ) -> Result<Response, Problem> {
     let (report, entry) = decide_entry(state, caller, to_decide)?;
-    // The report's part of the answer, from the texts the log stores: its
-    // config, details and trace are serialised once, for both.
-    let mut body = Vec::with_capacity(
-        256 + entry.config.as_str().len()
-            + entry.details.as_str().len()
-            + entry.trace.as_str().len(),
-    );
-    body.extend_from_slice(b"{\"decision_id\":");
-    let id_at = body.len();
-    write_report(&mut body, &report, &entry)?;
     let logged = state.store().log_decision(entry).await?;
     let existing_license = logged.existing_license.as_deref().map(|license| ExistingLicense {
         action: license.into(),
@@ -174,53 +189,17 @@ async fn decide_and_log(
             license.decision_id.as_deref().unwrap_or_default()
         ),
     });
-    let mut id = Vec::with_capacity(logged.decision_id.len() + 3);
-    write_json(&mut id, &logged.decision_id)?;
-    id.push(b',');
-    body.splice(id_at..id_at, id);
-    body.extend_from_slice(b",\"actions\":");
-    write_json(&mut body, &actions::summaries(&logged.actions))?;
-    if let Some(existing) = &existing_license {
-        body.extend_from_slice(b",\"existing_license\":");
-        write_json(&mut body, existing)?;
-    }
-    body.push(b'}');
+    let answer = DecisionAnswer {
+        decision_id: &logged.decision_id,
+        report: &report,
+        actions: actions::summaries(&logged.actions),
+        existing_license,
+    };
+    // A decision's answer is a few KiB.
+    let mut body = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut body, &answer)
+        .map_err(|e| Problem::internal(format!("cannot serialise the response: {e}")))?;
     Ok(json_bytes(StatusCode::OK, body))
-}
-
-/// Writes `value` as JSON to `out`.
-fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Problem> {
-    serde_json::to_writer(out, value)
-        .map_err(|e| Problem::internal(format!("cannot serialise the response: {e}")))
-}
-
-/// Writes the members of `report` as its JSON form has them (`policy`,
-/// `version`, `now`, `outcome`, `details`, `stable_until`, `config`,
-/// `trace`), taking the JSON columns from `entry`, where they were
-/// serialised for the log.
-fn write_report(
-    out: &mut Vec<u8>,
-    report: &DecisionReport,
-    entry: &NewDecision,
-) -> Result<(), Problem> {
-    let instant = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-    out.extend_from_slice(b"\"policy\":");
-    write_json(out, report.policy)?;
-    out.extend_from_slice(b",\"version\":");
-    write_json(out, &report.version)?;
-    out.extend_from_slice(b",\"now\":");
-    write_json(out, &instant(report.now))?;
-    out.extend_from_slice(b",\"outcome\":");
-    write_json(out, report.outcome)?;
-    out.extend_from_slice(b",\"details\":");
-    out.extend_from_slice(entry.details.as_str().as_bytes());
-    out.extend_from_slice(b",\"stable_until\":");
-    write_json(out, &report.stable_until.map(instant))?;
-    out.extend_from_slice(b",\"config\":");
-    out.extend_from_slice(entry.config.as_str().as_bytes());
-    out.extend_from_slice(b",\"trace\":");
-    out.extend_from_slice(entry.trace.as_str().as_bytes());
-    Ok(())
 }
 
 /// `POST /v1/decisions/{policy}`.
@@ -327,55 +306,4 @@ pub(super) async fn decide_ticket(
         ticket: Some(ticket),
     };
     decide_and_log(&state, &caller, to_decide).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The answer as it was made before the report was written once: the
-    /// report flattened into the answer by serde.
-    #[derive(Serialize)]
-    struct Flattened<'a> {
-        decision_id: &'a str,
-        #[serde(flatten)]
-        report: &'a DecisionReport,
-    }
-
-    #[test]
-    fn the_report_written_from_the_log_texts_is_the_report() {
-        let config = entitle::config::PolicyConfig::default();
-        for policy in entitle::policies::POLICIES {
-            let examples = entitle::examples(policy.id).unwrap().unwrap();
-            for example in examples {
-                let now = example.now.parse().unwrap();
-                let facts = serde_json::to_vec(&example.facts).unwrap();
-                let report = entitle::decide_json(policy.id, &facts, now, &config).unwrap();
-                let entry = NewDecision::from_report(
-                    &report,
-                    example.facts.clone(),
-                    "support-engineer",
-                    "req",
-                    None,
-                )
-                .unwrap();
-                let mut written = b"{\"decision_id\":\"d\",".to_vec();
-                write_report(&mut written, &report, &entry).unwrap();
-                written.push(b'}');
-                let expected = serde_json::to_vec(&Flattened {
-                    decision_id: "d",
-                    report: &report,
-                })
-                .unwrap();
-                // The same members, in the same order, with the same text.
-                assert_eq!(
-                    String::from_utf8(written).unwrap(),
-                    String::from_utf8(expected).unwrap(),
-                    "{} {}",
-                    policy.id,
-                    example.outcome
-                );
-            }
-        }
-    }
 }

@@ -14,8 +14,8 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use entitle_store::{
-    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision,
-    REFUSED_REQUEST_NOTE, RefusalNote, StoreError, TicketInput,
+    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, JsonText, NewDecision, Origin,
+    REFUSED_REQUEST_NOTE, RefusalNote, StepPayload, StoreError, TicketInput,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -138,7 +138,11 @@ fn refusal_notes(
     let payload = serde_json::json!({
         "action": REFUSED_REQUEST_NOTE,
         "text": text,
-        "origin": {"source": "gitlab", "issue_url": issue.url, "issue_iid": issue.iid},
+        "origin": Origin {
+            source: "gitlab".to_owned(),
+            issue_url: Some(issue.url.to_owned()),
+            issue_iid: issue.iid,
+        },
     });
     state
         .options()
@@ -225,7 +229,7 @@ struct Start<'a> {
     field_of: fn(&str) -> String,
     /// What started the decision, added to each step's payload as
     /// `origin` (the GitLab sink acknowledges the request on its issue).
-    origin: Option<Value>,
+    origin: Option<Origin>,
 }
 
 /// Decides and logs `start`'s decision with its delivery, in one
@@ -263,8 +267,9 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
         }
     };
     let token = format!("intake:{source}");
-    let mut entry = NewDecision::from_report(&report, text, role.id(), request_id(headers), ticket)
-        .and_then(|entry| entry.with_actions(&report, &state.options().routes, Some(&token)))?;
+    let outcome = report.outcome;
+    let mut entry = NewDecision::from_report(report, text, role.id(), request_id(headers), ticket)
+        .with_actions(&state.options().routes, Some(&token))?;
     if let Some(origin) = origin {
         for action in &mut entry.actions {
             action.payload = with_origin(&action.payload, &origin)?;
@@ -272,7 +277,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
     }
     match state.store().log_decision_from(entry, delivery).await? {
         Intake::Decided { event, logged } => json_value(&Answer {
-            outcome: Some(report.outcome),
+            outcome: Some(outcome),
             actions: Some(actions::summaries(&logged.actions)),
             policy: Some(policy),
             ..Answer::of(&event)
@@ -282,26 +287,20 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
 }
 
 /// The tracker issue of a decision's `origin`, if it came from GitLab.
-fn refused_issue(origin: Option<&Value>) -> Option<RefusedIssue<'_>> {
+fn refused_issue(origin: Option<&Origin>) -> Option<RefusedIssue<'_>> {
     let origin = origin?;
-    (origin.get("source")?.as_str()? == "gitlab").then(|| RefusedIssue {
-        url: origin
-            .get("issue_url")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-        iid: origin.get("issue_iid").and_then(Value::as_u64),
+    (origin.source == "gitlab").then(|| RefusedIssue {
+        url: origin.issue_url.as_deref().unwrap_or_default(),
+        iid: origin.issue_iid,
     })
 }
 
-/// `payload` (a step's own part, an object) with the member `origin`.
-fn with_origin(payload: &JsonText, origin: &Value) -> Result<JsonText, Problem> {
-    let mut value = payload
-        .to_value()
-        .map_err(|e| Problem::internal(format!("a step's payload is not JSON: {e}")))?;
-    if let Value::Object(members) = &mut value {
-        members.insert("origin".to_owned(), origin.clone());
-    }
-    JsonText::serialize(&value)
+/// `payload` (a step's own part) with its `origin`.
+fn with_origin(payload: &JsonText, origin: &Origin) -> Result<JsonText, Problem> {
+    let mut step: StepPayload = serde_json::from_str(payload.as_str())
+        .map_err(|e| Problem::internal(format!("a step's payload is not a step's: {e}")))?;
+    step.origin = Some(origin.clone());
+    JsonText::serialize(&step)
         .map_err(|e| Problem::internal(format!("cannot serialise a step's payload: {e}")))
 }
 
@@ -560,7 +559,11 @@ pub(super) async fn gitlab(
         delivery,
         headers: &headers,
         field_of: gitlab::line_of,
-        origin: Some(serde_json::json!({"source": "gitlab", "issue_url": url, "issue_iid": iid})),
+        origin: Some(Origin {
+            source: "gitlab".to_owned(),
+            issue_url: Some(url.clone()),
+            issue_iid: iid,
+        }),
     };
     decide(&state, start).await
 }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use entitle_notify::{ActionsConfig, Delivery, Input, Sink};
+use entitle_store::StepPayload;
 use serde_json::{Value, json};
 
 pub const KEY: &str = "entitle-0190c1d2-aaaa-7bbb-8ccc-000000000001";
@@ -32,12 +33,17 @@ pub fn weekend_payload(action: &str, text: &str) -> Value {
     })
 }
 
+/// `payload` (the store's shape) as a sink reads it.
+pub fn typed(payload: &Value) -> StepPayload {
+    serde_json::from_value(payload.clone()).unwrap()
+}
+
 /// A step of `payload` with `inputs`.
-pub fn delivery<'a>(payload: &'a Value, inputs: &'a [Input]) -> Delivery<'a> {
+pub fn delivery<'a>(payload: &'a StepPayload, inputs: &'a [Input]) -> Delivery<'a> {
     Delivery {
         action_row_id: "0190c1d2-aaaa-7bbb-8ccc-000000000001",
         decision_id: Some("0190c1d2-0000-7000-8000-00000000d001"),
-        action_id: payload["action"].as_str().unwrap(),
+        action_id: &payload.action,
         idempotency_key: KEY,
         payload,
         inputs,

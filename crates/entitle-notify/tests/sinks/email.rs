@@ -1,7 +1,7 @@
 use entitle_notify::{DeliveryError, Sink};
 use serde_json::json;
 
-use crate::common::{KEY, LICENSE, delivery, license_input, sink, weekend_payload};
+use crate::common::{KEY, LICENSE, delivery, license_input, sink, typed, weekend_payload};
 use crate::smtp::SmtpServer;
 
 fn mailer(port: u16, password: &str) -> Sink {
@@ -27,7 +27,10 @@ async fn the_email_arrives_with_the_license_attached() {
     let mut input = license_input();
     input.response = Some(json!({"license": LICENSE, "filename": "ultimate.gitlab-license"}));
 
-    let response = sink.deliver(&delivery(&payload, &[input])).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &[input]))
+        .await
+        .unwrap();
 
     assert_eq!(response["smtp"]["code"], json!("250"));
     let messages = server.wait_for(1).await;
@@ -68,7 +71,9 @@ async fn without_a_license_input_the_email_carries_the_text_and_no_attachment() 
         "Please open a ticket about the activation error",
     );
 
-    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    sink.deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap();
 
     let messages = server.wait_for(1).await;
     assert_eq!(messages.len(), 1);
@@ -91,7 +96,7 @@ async fn a_refused_recipient_or_login_is_permanent_and_a_closed_port_retryable()
     let inputs = [license_input()];
 
     let refused = mailer(server.port, "s3cret")
-        .deliver(&delivery(&payload, &inputs))
+        .deliver(&delivery(&typed(&payload), &inputs))
         .await
         .unwrap_err();
     assert!(
@@ -100,7 +105,7 @@ async fn a_refused_recipient_or_login_is_permanent_and_a_closed_port_retryable()
     );
 
     let bad_login = mailer(server.port, "wrong")
-        .deliver(&delivery(&payload, &inputs))
+        .deliver(&delivery(&typed(&payload), &inputs))
         .await
         .unwrap_err();
     assert!(
@@ -118,7 +123,7 @@ async fn a_refused_recipient_or_login_is_permanent_and_a_closed_port_retryable()
         .unwrap()
         .port();
     let closed = mailer(port, "s3cret")
-        .deliver(&delivery(&payload, &inputs))
+        .deliver(&delivery(&typed(&payload), &inputs))
         .await
         .unwrap_err();
     assert!(closed.is_retryable(), "{closed:?}");
@@ -141,7 +146,10 @@ async fn tls_wrapper_mode_speaks_tls_to_the_server() {
     let payload = weekend_payload("email-license", "Mail it");
 
     // The plain-text test server cannot answer a TLS handshake.
-    let error = sink.deliver(&delivery(&payload, &[])).await.unwrap_err();
+    let error = sink
+        .deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap_err();
 
     assert!(error.is_retryable(), "{error:?}");
     assert!(server.messages().is_empty());

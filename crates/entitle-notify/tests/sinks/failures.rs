@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use entitle_notify::{DeliveryError, Sink};
 use serde_json::json;
 
-use crate::common::{KEY, delivery, sink, weekend_payload};
+use crate::common::{KEY, delivery, sink, typed, weekend_payload};
 use crate::receiver::{Receiver, Reply};
 
 fn hook(url: &str, timeout: u64) -> Sink {
@@ -21,7 +21,7 @@ fn hook(url: &str, timeout: u64) -> Sink {
 
 async fn deliver(sink: &Sink) -> Result<serde_json::Value, DeliveryError> {
     let payload = weekend_payload("post-to-licensing-channel", "Post");
-    sink.deliver(&delivery(&payload, &[])).await
+    sink.deliver(&delivery(&typed(&payload), &[])).await
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 use serde_json::json;
 
-use crate::common::{KEY, LICENSE, delivery, failed_input, license_input, sink, weekend_payload};
+use crate::common::{
+    KEY, LICENSE, delivery, failed_input, license_input, sink, typed, weekend_payload,
+};
 use crate::receiver::{Receiver, Reply};
 
 fn config(url: &str, project: &str) -> String {
@@ -28,7 +30,10 @@ async fn the_success_record_holds_the_license_and_is_closed() {
     let payload = weekend_payload("record-internal-request", RECORD);
     let inputs = [license_input()];
 
-    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     assert_eq!(
         response,
@@ -85,7 +90,10 @@ async fn a_failed_license_makes_an_open_failure_record() {
     });
     let inputs = [failed_input()];
 
-    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     assert_eq!(response["closed"], json!(false));
     assert_eq!(response["record"], json!("failure"));
@@ -131,7 +139,9 @@ async fn a_step_without_inputs_is_an_open_issue_with_the_actions_text() {
     let text = "Fulfillment submits the internal request form, type \"Provisioning failure\", for subscription A-S0001 (renewal)";
     let payload = weekend_payload("submit-internal-request", text);
 
-    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    sink.deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap();
 
     let body = receiver.only().json();
     assert_eq!(body["title"], json!(text));
@@ -161,6 +171,7 @@ async fn a_later_attempt_finds_the_issue_an_earlier_one_made() {
         "internal-requests",
     );
     let payload = weekend_payload("submit-internal-request", "Submit the request");
+    let payload = typed(&payload);
     let mut second = delivery(&payload, &[]);
     second.attempt = 2;
 
@@ -228,6 +239,7 @@ async fn a_success_after_a_failure_record_closes_the_failure_record() {
     };
     let inputs = [by_hand];
     let previous = json!({"record": "failure", "status": 201, "body": {"iid": 8}, "closed": false});
+    let payload = typed(&payload);
     let mut again = delivery(&payload, &inputs);
     again.previous = Some(&previous);
 
@@ -278,6 +290,7 @@ async fn a_failure_made_again_notes_the_open_failure_record() {
     let payload = weekend_payload("record-internal-request", RECORD);
     let inputs = [failed_input()];
     let previous = json!({"record": "failure", "status": 201, "body": {"iid": 8, "web_url": "https://g/8"}, "closed": false});
+    let payload = typed(&payload);
     let mut again = delivery(&payload, &inputs);
     again.previous = Some(&previous);
 

@@ -1,7 +1,7 @@
 use entitle_notify::DeliveryError;
 use serde_json::json;
 
-use crate::common::{KEY, LICENSE, delivery, sink, weekend_payload};
+use crate::common::{KEY, LICENSE, delivery, sink, typed, weekend_payload};
 use crate::receiver::{Receiver, Reply};
 
 const CONFIG: &str = r#"
@@ -22,7 +22,10 @@ async fn the_generator_is_asked_for_the_decisions_license_and_its_answer_kept() 
     );
     let payload = weekend_payload("email-license", "Generate a 5-day Ultimate license");
 
-    let response = sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap();
 
     assert_eq!(response, answer);
     let request = receiver.only();
@@ -55,7 +58,10 @@ async fn an_answer_without_a_license_is_a_permanent_failure_with_the_answer_kept
     );
     let payload = weekend_payload("email-license", "Generate");
 
-    let error = sink.deliver(&delivery(&payload, &[])).await.unwrap_err();
+    let error = sink
+        .deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap_err();
 
     assert_eq!(
         error,

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::common::{KEY, delivery, license_input, sink, weekend_payload};
+use crate::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
 use crate::receiver::Receiver;
 
 #[tokio::test]
@@ -17,7 +17,10 @@ async fn slack_posts_the_text_with_the_ticket_as_a_link() {
         "Post in #support_licensing-subscription that an emergency license was generated, with the ticket URL https://support.example.com/agent/tickets/4711",
     );
     let inputs = [license_input()];
-    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     assert_eq!(response, json!({"status": 200, "body": "ok"}));
     let request = receiver.only();
@@ -46,6 +49,7 @@ async fn one_sink_serves_concurrent_deliveries_from_spawned_tasks() {
             tokio::spawn(async move {
                 let payload = weekend_payload("post-to-licensing-channel", &format!("post {i}"));
                 let key = format!("entitle-{i}");
+                let payload = typed(&payload);
                 let mut d = delivery(&payload, &[]);
                 d.idempotency_key = &key;
                 sink.deliver(&d).await

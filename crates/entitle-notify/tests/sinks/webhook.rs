@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::common::{KEY, delivery, license_input, sink, weekend_payload};
+use crate::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
 use crate::receiver::Receiver;
 
 /// What a receiver does (docs/actions.md): split the header, recompute the
@@ -46,7 +46,9 @@ async fn the_webhook_posts_the_whole_step_signed_with_hmac_sha256() {
     let payload = weekend_payload("post-to-licensing-channel", "Post it");
     let inputs = [license_input()];
 
-    sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    sink.deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     let request = receiver.only();
     assert_eq!(request.path, "/hooks/entitle");
@@ -131,7 +133,9 @@ async fn the_documented_python_verifier_accepts_a_delivery_and_refuses_a_forgery
         "hook",
     );
     let payload = weekend_payload("engage-lr-team", "Ask the L&R team — «émergence»");
-    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    sink.deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap();
     let request = receiver.only();
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body");

@@ -35,9 +35,8 @@ fn decision() -> NewDecision {
     )
     .unwrap();
     let routes = Routes::new().route("email-license", ["chat"]);
-    NewDecision::from_report(&report, facts, "support-engineer", "req-1", None)
-        .unwrap()
-        .with_actions(&report, &routes, Some("tok-1"))
+    NewDecision::from_report(report.clone(), facts, "support-engineer", "req-1", None)
+        .with_actions(&routes, Some("tok-1"))
         .unwrap()
 }
 

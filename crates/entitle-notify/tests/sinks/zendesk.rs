@@ -6,7 +6,7 @@ use base64::Engine as _;
 use entitle_notify::{DeliveryError, Input};
 use serde_json::json;
 
-use crate::common::{KEY, delivery, sink, weekend_payload};
+use crate::common::{KEY, delivery, sink, typed, weekend_payload};
 use crate::receiver::{Receiver, Reply};
 
 fn provision_payload(action: &str, text: &str) -> serde_json::Value {
@@ -41,7 +41,10 @@ async fn open_ticket_creates_a_ticket_on_behalf_of_the_customer_with_a_bearer_to
         last_error: None,
     }];
 
-    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     assert_eq!(response, json!({"status": 201, "body": created}));
     let request = receiver.only();
@@ -90,7 +93,9 @@ async fn other_actions_add_an_internal_comment_with_an_api_token() {
     );
     let payload = provision_payload("manage-product-issue", "If required, submit a bug issue");
 
-    sink.deliver(&delivery(&payload, &[])).await.unwrap();
+    sink.deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap();
 
     let request = receiver.only();
     assert_eq!(
@@ -154,7 +159,10 @@ async fn open_ticket_with_a_message_is_public_to_the_customer_with_a_private_not
         last_error: None,
     }];
 
-    let response = sink.deliver(&delivery(&payload, &inputs)).await.unwrap();
+    let response = sink
+        .deliver(&delivery(&typed(&payload), &inputs))
+        .await
+        .unwrap();
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 2, "{requests:#?}");
@@ -211,6 +219,7 @@ async fn a_later_attempt_finds_its_comment_instead_of_writing_it_twice() {
         "tickets",
     );
     let payload = provision_payload("manage-product-issue", "If required, submit a bug issue");
+    let payload = typed(&payload);
     let mut second = delivery(&payload, &[]);
     second.attempt = 2;
 
@@ -241,7 +250,10 @@ async fn a_comment_without_a_ticket_is_a_permanent_failure_and_sends_nothing() {
     let mut payload = provision_payload("manage-product-issue", "Submit a bug issue");
     payload["ticket"] = json!({"id": null, "url": null});
 
-    let error = sink.deliver(&delivery(&payload, &[])).await.unwrap_err();
+    let error = sink
+        .deliver(&delivery(&typed(&payload), &[]))
+        .await
+        .unwrap_err();
 
     assert!(
         matches!(&error, DeliveryError::Permanent { message, response: None } if message.contains("no Zendesk ticket id")),

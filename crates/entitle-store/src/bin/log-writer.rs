@@ -12,6 +12,27 @@ use entitle::policy::LicenseEffect;
 use entitle_store::{JsonText, NewAction, NewDecision, Store};
 use serde_json::json;
 
+/// The follow-up decision every entry logs.
+fn report() -> std::sync::Arc<entitle::DecisionReport> {
+    std::sync::Arc::new(entitle::DecisionReport {
+        policy: "emergency-license-follow-up",
+        version: 1,
+        now: chrono::Utc::now(),
+        outcome: "resend-from-success-record",
+        outcome_text: "",
+        details: entitle::policy::Details::default(),
+        stable_until: None,
+        config: entitle::config::PolicyConfig::default(),
+        trace: vec![entitle::TraceEntry {
+            node: "internal-request",
+            question: "",
+            answer: "success",
+            detail: None,
+        }],
+        subject: entitle::policy::Subject::default(),
+    })
+}
+
 /// The weekend page's actions: the license (generator, then email), the
 /// channel post needing it, the record reporting on it.
 fn weekend_actions(request: &str) -> Vec<NewAction> {
@@ -68,17 +89,10 @@ async fn main() -> std::process::ExitCode {
                 let request = format!("crash-{task}-{n}");
                 let with_actions = n % 2 == 0;
                 let entry = NewDecision {
-                    policy: "emergency-license-follow-up".to_owned(),
-                    policy_version: 1,
-                    now: chrono::Utc::now(),
+                    report: report(),
                     facts: json!({"internal_request": "success", "task": task, "n": n,
                                   "with_actions": with_actions})
                     .into(),
-                    config: json!({"timezone": "UTC"}).into(),
-                    outcome: "resend-from-success-record".to_owned(),
-                    details: json!({}).into(),
-                    stable_until: None,
-                    trace: json!([{"node": "internal-request", "answer": "success"}]).into(),
                     role: "support-engineer".to_owned(),
                     request_id: request.clone(),
                     ticket_id: Some(format!("T-{task}")),

@@ -35,12 +35,11 @@ pub(crate) use writer::{LogMessage, writer};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::error::StoreError;
 use crate::outbox::{ActionRecord, NewAction};
 
 /// Columns of `decision_log`, in insert order.
@@ -119,28 +118,18 @@ impl std::fmt::Display for JsonText {
     }
 }
 
-/// A decision to log. Its JSON columns come as [`JsonText`], serialised
-/// once by the caller ([`NewDecision::from_report`] does it for a report).
+/// A decision to log: the report itself, with what the log keeps beside
+/// it (the facts decided on, who asked, in which request, about which
+/// ticket) and the outbox steps to write with it. The report's JSON
+/// members (config, details, trace) are serialised once, when the entry is
+/// queued.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDecision {
-    /// The policy id.
-    pub policy: String,
-    /// The policy's behaviour version.
-    pub policy_version: u32,
-    /// When the decision was made (the `now` it was decided at).
-    pub now: DateTime<Utc>,
+    /// The decision: its policy, version, instant (`now`), outcome,
+    /// details, `stable_until`, config and trace are the entry's.
+    pub report: Arc<entitle::DecisionReport>,
     /// The full facts, as decided on.
     pub facts: JsonText,
-    /// The configuration used.
-    pub config: JsonText,
-    /// The outcome id.
-    pub outcome: String,
-    /// The data the outcome carries.
-    pub details: JsonText,
-    /// When the same facts would next be decided differently.
-    pub stable_until: Option<DateTime<Utc>>,
-    /// The trace, every step from the root to the outcome.
-    pub trace: JsonText,
     /// The caller's role (`support-engineer`, ...).
     pub role: String,
     /// The request id the caller was given.
@@ -151,10 +140,10 @@ pub struct NewDecision {
     /// entry (empty: nothing to carry out; [`NewDecision::with_actions`]).
     pub actions: Vec<NewAction>,
     /// The ticket the actions are about, and whose one license a `Create`
-    /// action makes: the stored ticket id, else the identity of the facts'
-    /// `ticket_url` ([`entitle::input::ticket_url_key`]), which
-    /// [`Store::log_decision`](crate::Store::log_decision) maps to the stored
-    /// ticket that has that URL. Without one, a license action is an
+    /// action makes: the stored ticket id, else the identity of the ticket
+    /// URL the report's subject names ([`entitle::input::ticket_url_key`]),
+    /// which [`Store::log_decision`](crate::Store::log_decision) maps to the
+    /// stored ticket that has that URL. Without one, a license action is an
     /// ordinary step ([`NewDecision::with_actions`] refuses to build such an
     /// entry).
     pub action_ticket: Option<String>,
@@ -163,38 +152,24 @@ pub struct NewDecision {
 impl NewDecision {
     /// The entry for `report`, decided on `facts` (a [`Value`], or the
     /// [`JsonText`] the report was decided on), by a caller with `role` in
-    /// request `request_id`, about `ticket_id` if any. The report's config,
-    /// details and trace are serialised straight to text. No actions are
+    /// request `request_id`, about `ticket_id` if any. No actions are
     /// routed: add them with [`NewDecision::with_actions`].
     pub fn from_report(
-        report: &entitle::DecisionReport,
+        report: impl Into<Arc<entitle::DecisionReport>>,
         facts: impl Into<JsonText>,
         role: impl Into<String>,
         request_id: impl Into<String>,
         ticket_id: Option<String>,
-    ) -> Result<NewDecision, StoreError> {
-        let json = |context, value: Result<JsonText, serde_json::Error>| {
-            value.map_err(|source| StoreError::Json { context, source })
-        };
-        Ok(NewDecision {
-            policy: report.policy.to_owned(),
-            policy_version: report.version,
-            now: report.now,
+    ) -> NewDecision {
+        NewDecision {
+            report: report.into(),
             facts: facts.into(),
-            config: json("the decision's config", JsonText::serialize(&report.config))?,
-            outcome: report.outcome.to_owned(),
-            details: json(
-                "the decision's details",
-                JsonText::serialize(&report.details),
-            )?,
-            stable_until: report.stable_until,
-            trace: json("the decision's trace", JsonText::serialize(&report.trace))?,
             role: role.into(),
             request_id: request_id.into(),
             action_ticket: ticket_id.clone(),
             ticket_id,
             actions: Vec::new(),
-        })
+        }
     }
 }
 

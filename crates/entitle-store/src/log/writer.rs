@@ -137,25 +137,35 @@ impl LogRow {
         }
     }
 
-    fn new(entry: NewDecision) -> LogRow {
-        LogRow {
+    /// The row of `entry`: its report's JSON members serialised.
+    fn new(entry: NewDecision) -> Result<LogRow, StoreError> {
+        let report = &entry.report;
+        let json = |context, value: Result<String, serde_json::Error>| {
+            value.map_err(|source| StoreError::Json { context, source })
+        };
+        let instant = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        Ok(LogRow {
             decision_id: Uuid::now_v7().to_string(),
-            policy: entry.policy,
-            policy_version: i64::from(entry.policy_version),
-            decided_at: entry.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            policy: report.policy.to_owned(),
+            policy_version: i64::from(report.version),
+            decided_at: instant(report.now),
             facts: entry.facts.into_string(),
-            config: entry.config.into_string(),
-            outcome: entry.outcome,
-            details: entry.details.into_string(),
-            stable_until: entry
-                .stable_until
-                .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            trace: entry.trace.into_string(),
+            config: json(
+                "the decision's config",
+                serde_json::to_string(&report.config),
+            )?,
+            outcome: report.outcome.to_owned(),
+            details: json(
+                "the decision's details",
+                serde_json::to_string(&report.details),
+            )?,
+            stable_until: report.stable_until.map(instant),
+            trace: json("the decision's trace", serde_json::to_string(&report.trace))?,
             role: entry.role,
             request_id: entry.request_id,
             ticket_id: entry.ticket_id,
             logged_at: timestamp(Utc::now()),
-        }
+        })
     }
 }
 
@@ -548,7 +558,7 @@ impl Store {
             Plan::new(&actions)
         };
         drop(actions);
-        let row = LogRow::new(entry);
+        let row = LogRow::new(entry)?;
         let decision_id = row.decision_id.clone();
         let logged_at = row.logged_at.clone();
         let ticket = if plan.steps.is_empty() {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use entitle::policy::LicenseEffect;
 use serde::{Deserialize, Serialize};
 
-use super::payload::{Actor, OwnPart, TicketRef};
+use super::payload::{StepActor, StepPayload, StepTicket};
 use crate::error::StoreError;
 use crate::log::JsonText;
 
@@ -73,17 +73,17 @@ impl<A: Into<String>, S: Into<String>> FromIterator<(A, Vec<S>)> for Routes {
     }
 }
 
-/// What the payload of a decision's steps says besides the report: the
-/// decision's facts, its ticket, the requester and the caller.
+/// What the payload of a decision's steps says besides the report: its
+/// ticket, the requester and the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionContext<'a> {
-    /// The facts the decision was made on.
-    pub facts: &'a JsonText,
     /// The stored ticket's id, if the decision is about one.
     pub ticket_id: Option<&'a str>,
-    /// The ticket's URL (default: the facts' `ticket_url`).
+    /// The ticket's URL (default: the one the policy says its facts are
+    /// about, [`entitle::policy::Policy::subject`]).
     pub ticket_url: Option<&'a str>,
-    /// Who asked (default: the facts' `requester_email`).
+    /// Who asked (default: the requester the policy says its facts are
+    /// about).
     pub requester_email: Option<&'a str>,
     /// The caller's role (`support-engineer`).
     pub role: &'a str,
@@ -105,28 +105,12 @@ pub struct NewAction {
     pub reports: Option<String>,
     /// What the action does to the ticket's one license.
     pub license: LicenseEffect,
-    /// Each of its steps' own part of the payload (no secrets): a JSON
-    /// object, to which the members `policy`, `policy_version`, `outcome`,
-    /// `details` (without `actions`) and `facts` of its decision are added
-    /// when a step is read (its own members win). Anything but an object is
-    /// the whole payload.
+    /// Each of its steps' own part of the payload (no secrets): a
+    /// [`StepPayload`] without its decision, serialised; the members
+    /// `policy`, `policy_version`, `outcome`, `details` (without `actions`)
+    /// and `facts` of its decision are added when a step is read (its own
+    /// members win). Anything but an object is the whole payload.
     pub payload: JsonText,
-}
-
-/// The facts' fields the payload falls back on (any others are ignored).
-#[derive(Deserialize, Default)]
-struct KnownFacts {
-    #[serde(default)]
-    ticket_url: Option<String>,
-    #[serde(default)]
-    requester_email: Option<String>,
-}
-
-impl KnownFacts {
-    /// The fields of `facts`, if it is an object holding them as strings.
-    fn of(facts: &JsonText) -> KnownFacts {
-        serde_json::from_str(facts.as_str()).unwrap_or_default()
-    }
 }
 
 impl NewAction {
@@ -143,21 +127,17 @@ impl NewAction {
         if report.details.actions.is_empty() {
             return Ok(Vec::new());
         }
-        let known = if cx.ticket_url.is_none() || cx.requester_email.is_none() {
-            KnownFacts::of(cx.facts)
-        } else {
-            KnownFacts::default()
-        };
+        let subject = &report.subject;
         let cx = ActionContext {
-            ticket_url: cx.ticket_url.or(known.ticket_url.as_deref()),
-            requester_email: cx.requester_email.or(known.requester_email.as_deref()),
+            ticket_url: cx.ticket_url.or(subject.ticket_url.as_deref()),
+            requester_email: cx.requester_email.or(subject.requester_email.as_deref()),
             ..*cx
         };
         Self::routed(report, routes, &cx)
     }
 
     /// The actions of `report` for a context whose ticket URL and requester
-    /// are final (no fallback to the facts).
+    /// are final (no fallback to the report's subject).
     fn routed(
         report: &entitle::DecisionReport,
         routes: &Routes,
@@ -172,19 +152,22 @@ impl NewAction {
             .map(|action| {
                 // The step's own part: the decision's (its details, facts,
                 // ...) is its log entry's, joined when the step is read.
-                let payload = OwnPart {
-                    action: action.id,
-                    text: &action.text,
-                    ticket: TicketRef {
-                        id: cx.ticket_id,
-                        url: ticket_url,
+                let payload = StepPayload {
+                    action: action.id.to_owned(),
+                    text: action.text.clone(),
+                    ticket: StepTicket {
+                        id: cx.ticket_id.map(str::to_owned),
+                        url: ticket_url.map(str::to_owned),
                     },
-                    requester_email,
-                    actor: Actor {
-                        role: cx.role,
-                        user: cx.user,
+                    requester_email: requester_email.map(str::to_owned),
+                    actor: StepActor {
+                        role: cx.role.to_owned(),
+                        user: cx.user.map(str::to_owned),
                     },
-                    message: action.message.as_ref(),
+                    message: action.message.clone(),
+                    origin: None,
+                    // Its log entry's, joined when the step is read.
+                    decision: Default::default(),
                 };
                 Ok(NewAction {
                     action_id: action.id.to_owned(),
@@ -201,49 +184,48 @@ impl NewAction {
 }
 
 impl crate::log::NewDecision {
-    /// This entry with the actions of `report` (the report it was made
-    /// from) routed by `routes`, and the license ticket set: the entry's
-    /// ticket, else the identity of the facts' `ticket_url`
-    /// ([`entitle::input::ticket_url_key`]). An action that makes or re-runs
-    /// a license with neither is [`StoreError::LicenseWithoutTicket`]: the
-    /// one-license guard could not apply. The payload's requester and ticket
-    /// URL come from the facts; `user` is the caller's token id.
+    /// This entry with its report's actions routed by `routes`, and the
+    /// license ticket set: the entry's
+    /// ticket, else the identity of the ticket URL the policy says its facts
+    /// are about (`report.subject`, [`entitle::input::ticket_url_key`]). An
+    /// action that makes or re-runs a license with neither is
+    /// [`StoreError::LicenseWithoutTicket`]: the one-license guard could not
+    /// apply. The payload's requester and ticket URL are the report's
+    /// subject; `user` is the caller's token id.
     pub fn with_actions(
         mut self,
-        report: &entitle::DecisionReport,
         routes: &Routes,
         user: Option<&str>,
     ) -> Result<crate::log::NewDecision, StoreError> {
+        let report = std::sync::Arc::clone(&self.report);
         if report.details.actions.is_empty() {
-            // Nothing for the outbox: no need to read the facts.
+            // Nothing for the outbox.
             return Ok(self);
         }
-        // The facts are read once, for the ticket and the requester.
-        let known = KnownFacts::of(&self.facts);
+        let subject = &report.subject;
         let actions = NewAction::routed(
-            report,
+            &report,
             routes,
             &ActionContext {
-                facts: &self.facts,
                 ticket_id: self.ticket_id.as_deref(),
-                ticket_url: known.ticket_url.as_deref(),
-                requester_email: known.requester_email.as_deref(),
+                ticket_url: subject.ticket_url.as_deref(),
+                requester_email: subject.requester_email.as_deref(),
                 role: &self.role,
                 user,
             },
         )?;
         // One ticket, one key: the stored ticket's id, else the identity of
-        // the facts' URL (however it is spelt; `log_decision` maps it to
+        // the subject's URL (however it is spelt; `log_decision` maps it to
         // the stored ticket that has it).
         self.action_ticket = self
             .ticket_id
             .clone()
-            .or_else(|| known.ticket_url.as_deref().map(crate::records::url_key));
+            .or_else(|| subject.ticket_url.as_deref().map(crate::records::url_key));
         if self.action_ticket.is_none() {
             if let Some(action) = actions.iter().find(|a| a.license != LicenseEffect::None) {
                 return Err(StoreError::LicenseWithoutTicket {
-                    policy: self.policy.clone(),
-                    outcome: self.outcome.clone(),
+                    policy: report.policy.to_owned(),
+                    outcome: report.outcome.to_owned(),
                     action: action.action_id.clone(),
                 });
             }

@@ -246,14 +246,16 @@ pub struct HandMade<'a> {
 /// The result kept for a step done by hand: who, their note, and what they
 /// made.
 fn by_hand_response(actor: &str, note: Option<&str>, made: Option<HandMade<'_>>) -> String {
-    let mut response = serde_json::json!({"by_hand": {"by": actor, "note": note}});
-    if let (Some(made), Some(fields)) = (made, response.as_object_mut()) {
-        fields.insert("license".to_owned(), made.license.into());
-        if let Some(filename) = made.filename {
-            fields.insert("filename".to_owned(), filename.into());
-        }
-    }
-    response.to_string()
+    let result = super::StepResult {
+        by_hand: Some(super::ByHand {
+            by: actor.to_owned(),
+            note: note.map(str::to_owned),
+        }),
+        license: made.map(|m| m.license.to_owned()),
+        filename: made.and_then(|m| m.filename).map(str::to_owned),
+    };
+    // Strings and options only: it always serialises.
+    serde_json::to_string(&result).unwrap_or_default()
 }
 
 /// Marks step `id` carried out by hand (`pending`, `failed`, `dead` or
