@@ -1,7 +1,8 @@
 //! A writer killed with SIGKILL mid-write loses no entry it acknowledged.
 //!
-//! The helper binary `entitle-store-log-writer` appends entries to a SQLite
-//! file from 32 concurrent tasks (so group commit is in play) and prints
+//! The writer, this test binary's ignored test `writer` run in a child
+//! process (no helper binary in the library's package), appends entries to
+//! a SQLite file from 32 concurrent tasks (so group commit is in play) and prints
 //! each acknowledged id as soon as `log_decision` returns. The test kills it
 //! (`Child::kill` is SIGKILL on Unix) while it writes, three times over the
 //! same file, then reopens the database and checks that every acknowledged
@@ -24,7 +25,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use entitle_store::{DecisionFilter, Store};
+use entitle::policy::LicenseEffect;
+use entitle_store::{DecisionFilter, JsonText, NewAction, NewDecision, Store};
+use serde_json::json;
 use sqlx::Connection;
 
 /// Runs the writer on `db` until it has acknowledged at least `at_least`
@@ -32,8 +35,16 @@ use sqlx::Connection;
 /// acknowledged (including those still in the pipe when it died), with the
 /// number of steps written with it.
 fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String, usize)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entitle-store-log-writer"))
-        .arg(db)
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "writer",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(WRITER_DB, db)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -43,12 +54,20 @@ fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String, u
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
+            // The writer's acknowledgements, among libtest's own lines
+            // (`running 1 test`).
             let mut parts = line.split(' ');
-            let (Some(id), Some(request), Some(steps)) = (parts.next(), parts.next(), parts.next())
-            else {
-                break;
+            let (Some(id), Some(request), Some(Ok(steps))) = (
+                parts.next(),
+                parts.next(),
+                parts.next().map(str::parse::<usize>),
+            ) else {
+                continue;
             };
-            let entry = (id.to_owned(), request.to_owned(), steps.parse().unwrap());
+            if !request.starts_with("crash-") {
+                continue;
+            }
+            let entry = (id.to_owned(), request.to_owned(), steps);
             if tx.send(entry).is_err() {
                 break;
             }
@@ -186,4 +205,139 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
         all.len()
     );
     store.close().await;
+}
+
+/// The variable that gives the writer its SQLite file.
+const WRITER_DB: &str = "ENTITLE_CRASH_WRITER_DB";
+
+/// The writer the crash test kills: appends decision-log entries to the
+/// SQLite file `ENTITLE_CRASH_WRITER_DB` names, as fast as it can, from 32
+/// concurrent tasks, and prints each acknowledged decision id on its own
+/// line (flushed) as soon as `log_decision` returns, with its request id and
+/// the number of outbox steps written with it. Every other entry carries
+/// the weekend page's three actions (four steps, one of them the license of
+/// a ticket of its own). It runs until killed; `run_and_kill` runs it in a
+/// child process.
+#[test]
+#[ignore = "the crash test's writer: run in a child process, which the crash test kills"]
+fn writer() {
+    let path = std::env::var(WRITER_DB).expect("run by the crash test, which sets the database");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(write_until_killed(&path));
+}
+
+async fn write_until_killed(path: &str) {
+    use std::io::Write;
+
+    let store = Store::open(path).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    for task in 0..32u32 {
+        let store = store.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            loop {
+                n += 1;
+                let request = format!("crash-{task}-{n}");
+                let with_actions = n % 2 == 0;
+                let entry = NewDecision {
+                    report: report(),
+                    facts: json!({"internal_request": "success", "task": task, "n": n,
+                                  "with_actions": with_actions})
+                    .into(),
+                    role: "support-engineer".to_owned(),
+                    request_id: request.clone(),
+                    ticket_id: Some(format!("T-{task}")),
+                    actions: if with_actions {
+                        weekend_actions(&request)
+                    } else {
+                        Vec::new()
+                    },
+                    // Unique across runs on one file: each makes its license.
+                    action_ticket: Some(format!("T-{}-{task}-{n}", std::process::id())),
+                };
+                match store.log_decision(entry).await {
+                    Ok(logged) => {
+                        if tx
+                            .send(format!(
+                                "{} {request} {}",
+                                logged.decision_id,
+                                logged.actions.len()
+                            ))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut stdout = std::io::stdout().lock();
+    while let Some(line) = rx.recv().await {
+        if writeln!(stdout, "{line}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+/// The follow-up decision every entry logs.
+fn report() -> std::sync::Arc<entitle::DecisionReport> {
+    std::sync::Arc::new(entitle::DecisionReport {
+        policy: "emergency-license-follow-up",
+        version: 1,
+        now: chrono::Utc::now(),
+        outcome: "resend-from-success-record",
+        outcome_text: "",
+        details: entitle::policy::Details::default(),
+        stable_until: None,
+        config: entitle::config::PolicyConfig::default(),
+        trace: vec![entitle::TraceEntry {
+            node: "internal-request",
+            question: "",
+            answer: "success",
+            detail: None,
+        }],
+        subject: entitle::policy::Subject::default(),
+    })
+}
+
+/// The weekend page's actions: the license (generator, then email), the
+/// channel post needing it, the record reporting on it.
+fn weekend_actions(request: &str) -> Vec<NewAction> {
+    let payload = |action: &str| JsonText::from(json!({"action": action, "request": request}));
+    vec![
+        NewAction {
+            action_id: "email-license".to_owned(),
+            sinks: vec!["license-generator".to_owned(), "email".to_owned()],
+            needs: None,
+            reports: None,
+            license: LicenseEffect::Create,
+            payload: payload("email-license"),
+        },
+        NewAction {
+            action_id: "post-to-licensing-channel".to_owned(),
+            sinks: vec!["slack".to_owned()],
+            needs: Some("email-license".to_owned()),
+            reports: None,
+            license: LicenseEffect::None,
+            payload: payload("post-to-licensing-channel"),
+        },
+        NewAction {
+            action_id: "record-internal-request".to_owned(),
+            sinks: Vec::new(),
+            needs: None,
+            reports: Some("email-license".to_owned()),
+            license: LicenseEffect::None,
+            payload: payload("record-internal-request"),
+        },
+    ]
 }
