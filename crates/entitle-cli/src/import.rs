@@ -75,6 +75,9 @@ impl From<ImportError> for ImportFailure {
         match &e {
             ImportError::Store(
                 StoreError::Database { .. }
+                | StoreError::Sqlite { .. }
+                | StoreError::Start { .. }
+                | StoreError::WriterCannot { .. }
                 | StoreError::Migration { .. }
                 | StoreError::SchemaTooNew { .. }
                 | StoreError::Closed,

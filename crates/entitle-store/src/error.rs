@@ -69,6 +69,34 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The decision-log writer's own SQLite connection failed: on a SQLite
+    /// file the log is written through `rusqlite` for speed, everything
+    /// else through `sqlx` ([`StoreError::Database`]).
+    #[error("database error while {context}: {source}")]
+    Sqlite {
+        /// What the writer was doing (`logging a decision`).
+        context: String,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The decision-log writer was handed work it does not do (a store
+    /// bug, never the caller's input).
+    #[error("the decision-log writer cannot {what}")]
+    WriterCannot {
+        /// What it was asked to do.
+        what: &'static str,
+    },
+    /// The store could not start a thread or task it needs (the log
+    /// writer).
+    #[error("cannot start {what}: {source}")]
+    Start {
+        /// What (`the decision-log writer`).
+        what: &'static str,
+        /// The system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A schema migration failed.
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
@@ -214,7 +242,50 @@ pub enum StoreError {
     Closed,
 }
 
+/// The integrity rule a refused write broke, whichever driver wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// A unique key (or primary key) already has the value.
+    Unique,
+    /// A foreign key names no row.
+    ForeignKey,
+    /// A column that must have a value has none.
+    NotNull,
+    /// A `CHECK` constraint refused the value.
+    Check,
+}
+
 impl StoreError {
+    /// The integrity rule the database refused a write for, if that is what
+    /// failed: the same on PostgreSQL, on SQLite through `sqlx`, and on the
+    /// log writer's own SQLite connection.
+    pub fn violation(&self) -> Option<Violation> {
+        match self {
+            StoreError::Database { source, .. } => {
+                use sqlx::error::ErrorKind;
+                match source.as_database_error()?.kind() {
+                    ErrorKind::UniqueViolation => Some(Violation::Unique),
+                    ErrorKind::ForeignKeyViolation => Some(Violation::ForeignKey),
+                    ErrorKind::NotNullViolation => Some(Violation::NotNull),
+                    ErrorKind::CheckViolation => Some(Violation::Check),
+                    _ => None,
+                }
+            }
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(error, _),
+                ..
+            } => match error.extended_code {
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => Some(Violation::Unique),
+                rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => Some(Violation::ForeignKey),
+                rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => Some(Violation::NotNull),
+                rusqlite::ffi::SQLITE_CONSTRAINT_CHECK => Some(Violation::Check),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
         let context = context.into();
         move |source| StoreError::Database { context, source }

@@ -141,7 +141,7 @@ mod schema;
 mod sqlite_file;
 mod store;
 
-pub use error::StoreError;
+pub use error::{StoreError, Violation};
 pub use facts::{assemble, assemble_json, check_stored};
 pub use intake::{
     Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD,

@@ -454,9 +454,9 @@ impl Store {
             options.log_batch_max.max(1),
             Arc::clone(&stats),
         ))
-        .map_err(|e| StoreError::Database {
-            context: "starting the decision-log writer".to_owned(),
-            source: sqlx::Error::Io(e),
+        .map_err(|source| StoreError::Start {
+            what: "the decision-log writer",
+            source,
         })?;
         Ok(Store {
             inner: Arc::new(Inner {

@@ -20,7 +20,7 @@ use common::TestDb;
 use entitle::policy::LicenseEffect;
 use entitle_store::{
     ActionChange, ActionFilter, ActionRecord, ActionStatus, DecisionFilter, HandMade, JsonText,
-    LoggedDecision, NewAction, NewDecision, Redelivery, Routes, Store, StoreError,
+    LoggedDecision, NewAction, NewDecision, Redelivery, Routes, Store, StoreError, Violation,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -301,15 +301,7 @@ async fn atomic(db: &TestDb) {
     let err = store.log_decision(bad.clone()).await.unwrap_err();
     // The same error whichever driver wrote (on a SQLite file, the log
     // writer's own connection): the database's, saying which rule failed.
-    match &err {
-        StoreError::Database { source, .. } => assert!(
-            source
-                .as_database_error()
-                .is_some_and(|e| e.is_check_violation()),
-            "{err}: {source:?}"
-        ),
-        other => panic!("not a database error: {other}"),
-    }
+    assert_eq!(err.violation(), Some(Violation::Check), "{err}: {err:?}");
     // Alone, and in a batch of good ones (group commit, then one
     // transaction each): the good ones are logged with their steps, the bad
     // one is absent, with none of its steps.

@@ -11,14 +11,12 @@
 //! rare batch holding a `Regenerate` (its retry is the outbox's own
 //! transition, written with sqlx).
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
 use entitle::policy::LicenseEffect;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
-use sqlx::error::{DatabaseError, ErrorKind};
 
 use super::writer::{LogJob, insert_sql};
 use crate::error::StoreError;
@@ -29,68 +27,11 @@ use crate::outbox::write::{
 };
 use crate::store::{Backend, SqliteSynchronous};
 
-/// A SQLite error of the writer's connection, as sqlx reports one (so a
-/// failed write is a [`StoreError::Database`] on every back-end).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-struct SqliteWriteError {
-    message: String,
-    /// SQLite's extended result code, when SQLite gave one.
-    code: Option<i32>,
-    #[source]
-    source: rusqlite::Error,
-}
-
-impl DatabaseError for SqliteWriteError {
-    fn message(&self) -> &str {
-        &self.message
-    }
-
-    fn code(&self) -> Option<Cow<'_, str>> {
-        self.code.map(|code| Cow::Owned(code.to_string()))
-    }
-
-    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-        self
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self.code {
-            Some(
-                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
-            ) => ErrorKind::UniqueViolation,
-            Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => ErrorKind::ForeignKeyViolation,
-            Some(rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL) => ErrorKind::NotNullViolation,
-            Some(rusqlite::ffi::SQLITE_CONSTRAINT_CHECK) => ErrorKind::CheckViolation,
-            _ => ErrorKind::Other,
-        }
-    }
-}
-
-/// `error` while `context`, as a [`StoreError::Database`].
+/// `error` while `context`, as a [`StoreError::Sqlite`].
 fn db(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
-    move |source| {
-        let code = match &source {
-            rusqlite::Error::SqliteFailure(error, _) => Some(error.extended_code),
-            _ => None,
-        };
-        StoreError::Database {
-            context: context.to_owned(),
-            source: sqlx::Error::Database(Box::new(SqliteWriteError {
-                message: source.to_string(),
-                code,
-                source,
-            })),
-        }
+    move |source| StoreError::Sqlite {
+        context: context.to_owned(),
+        source,
     }
 }
 
@@ -209,12 +150,8 @@ fn write_actions(
                 None => standing.keep(ticket, license_of(tx, sql, ticket)?),
             }),
             Needs::Regenerate(..) => {
-                return Err(StoreError::Database {
-                    context: "writing a decision's actions".to_owned(),
-                    source: sqlx::Error::Protocol(
-                        "a `Regenerate` reached the SQLite writer, which does not write it"
-                            .to_owned(),
-                    ),
+                return Err(StoreError::WriterCannot {
+                    what: "write a `Regenerate` action (the store writes those through sqlx)",
                 });
             }
         };
