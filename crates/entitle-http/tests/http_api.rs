@@ -14,6 +14,9 @@
 mod openapi_check;
 mod schemathesis;
 
+use entitle_test_support::on_both;
+use entitle_test_support::postgres::TestDb;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1109,22 +1112,12 @@ async fn refused_changes(client: &Client, tokens: &Tokens, action: &str) {
     assert_eq!(step.json()["status"], "pending", "{}", step.text);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_suite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("entitle.db");
-    suite(db.to_str().unwrap(), "sqlite").await;
+/// The whole API suite on each back-end (a fresh database each).
+async fn whole_suite(db: &TestDb) {
+    suite(&db.url, db.backend).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_suite() {
-    // A database of its own, dropped afterwards.
-    let Some(db) = entitle_test_support::postgres::PgDatabase::create("entitle_http").await else {
-        return;
-    };
-    suite(&db.url, "postgres").await;
-    db.drop_database().await;
-}
+on_both!(api_suite, whole_suite);
 
 /// Schemathesis, `--checks all` with the document's links, finds nothing
 /// (`tests/schemathesis/mod.rs`).

@@ -14,6 +14,8 @@ use entitle_http::auth::{Role, TokenFile, TokenSource};
 use entitle_http::intake::{IntakeConfig, IntakeSecret, zendesk};
 use entitle_http::{AppState, Clock, RunningServer, ServerOptions};
 use entitle_store::{Records, Store};
+use entitle_test_support::on_both;
+use entitle_test_support::postgres::TestDb;
 use serde_json::{Value, json};
 
 const SECRET: &str = "zendesk-signing-secret-for-tests";
@@ -627,23 +629,9 @@ async fn suite(db: &str) {
     let _ = site.server.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn intake_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    suite(&format!(
-        "sqlite://{}",
-        dir.path().join("intake.db").display()
-    ))
-    .await;
+/// The intake suite on each back-end (a fresh database each).
+async fn intake_suite(db: &TestDb) {
+    suite(&db.url).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn intake_on_postgres() {
-    // A database of its own, dropped afterwards.
-    let Some(db) = entitle_test_support::postgres::PgDatabase::create("entitle_intake").await
-    else {
-        return;
-    };
-    suite(&db.url).await;
-    db.drop_database().await;
-}
+on_both!(intake_on, intake_suite);

@@ -12,6 +12,8 @@
 
 mod common;
 
+use entitle_test_support::on_both;
+
 use std::collections::HashSet;
 use std::time::Duration;
 

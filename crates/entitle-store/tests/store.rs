@@ -11,6 +11,8 @@
 
 mod common;
 
+use entitle_test_support::on_both;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -81,6 +81,104 @@ impl PgDatabase {
     }
 }
 
+/// A fresh database for one test: a SQLite file in a directory of its own,
+/// or a database of its own on the PostgreSQL test server. Dropped by
+/// [`TestDb::finish`].
+#[derive(Debug)]
+pub struct TestDb {
+    /// Its URL, for `Store::open`.
+    pub url: String,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// The SQLite file's directory, removed on drop.
+    dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database, dropped by `finish`.
+    pg: Option<PgDatabase>,
+}
+
+impl TestDb {
+    /// A new SQLite file (`store.db`) in a temporary directory.
+    pub fn sqlite() -> TestDb {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("cannot make a temporary directory: {e}"),
+        };
+        TestDb {
+            url: format!("sqlite://{}", dir.path().join("store.db").display()),
+            backend: "sqlite",
+            dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A new database on the PostgreSQL test server, named after `test`;
+    /// `None` (after a visible skip line, or a failure under CI) when
+    /// [`POSTGRES_ENV`] is not set.
+    pub async fn postgres(test: &str) -> Option<TestDb> {
+        let prefix: String = test
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(30)
+            .collect();
+        let database = PgDatabase::create(&format!("entitle_{prefix}")).await?;
+        Some(TestDb {
+            url: database.url.clone(),
+            backend: "postgres",
+            dir: None,
+            pg: Some(database),
+        })
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self.dir.as_ref().map(|d| d.path().join("store.db"))
+    }
+
+    /// Drops the PostgreSQL database (best effort); the SQLite directory
+    /// goes with `self`.
+    pub async fn finish(self) {
+        if let Some(database) = self.pg {
+            database.drop_database().await;
+        }
+    }
+}
+
+/// Runs `async fn $check(db: &TestDb)` as two tests, `$name::sqlite` and
+/// `$name::postgres`; the PostgreSQL one is skipped visibly (and fails under
+/// `CI`) when the test server is not configured. The one way every crate
+/// runs a test on both back-ends.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $check:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = $crate::postgres::TestDb::sqlite();
+                super::$check(&db).await;
+                db.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) =
+                    $crate::postgres::TestDb::postgres(concat!(stringify!($name), "::postgres"))
+                        .await
+                else {
+                    return;
+                };
+                super::$check(&db).await;
+                db.finish().await;
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! standard error directly, which libtest leaves alone:
 //!
 //! ```text
-//! SKIPPED postgres_suite: ENTITLE_TEST_POSTGRES_URL is not set (run `bash .ci/postgres.sh` and source what it prints)
+//! SKIPPED api_suite::postgres: ENTITLE_TEST_POSTGRES_URL is not set (run `bash .ci/postgres.sh` and source what it prints)
 //! ```
 
 use std::io::Write as _;
