@@ -661,7 +661,7 @@ pub fn document() -> Value {
     );
     // Every problem answer refers to it.
     c.answer::<Problem>();
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
@@ -681,5 +681,65 @@ pub fn document() -> Value {
             }},
             "schemas": Value::Object(c.into_schemas())
         }
-    })
+    });
+    plain_descriptions(&mut document);
+    document
+}
+
+/// The descriptions as a reader of the API sees them: the schemas' come
+/// from Rust doc comments, whose intra-doc links (`` [`Details`] ``,
+/// `` [`Policy`](crate::policy::Policy) ``) become plain code spans.
+fn plain_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                match member {
+                    Value::String(text) if key == "description" => *text = without_doc_links(text),
+                    other => plain_descriptions(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(plain_descriptions),
+        _ => {}
+    }
+}
+
+/// `text` with each `` [`x`] `` or `` [`x`](target) `` written `` `x` ``.
+fn without_doc_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, after)) = rest.split_once("[`") {
+        let Some((code, after)) = after.split_once("`]") else {
+            break;
+        };
+        out.push_str(before);
+        out.push('`');
+        out.push_str(code);
+        out.push('`');
+        rest = after;
+        // A link target: `(…)` right after the brackets, without spaces.
+        if let Some(target) = after.strip_prefix('(')
+            && let Some((inside, after)) = target.split_once(')')
+            && !inside.contains(char::is_whitespace)
+        {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn descriptions_carry_no_rust_doc_links() {
+        assert_eq!(
+            super::without_doc_links(
+                "the [`Details`] of [`Policy`](crate::policy::Policy) [x] (y) [`open"
+            ),
+            "the `Details` of `Policy` [x] (y) [`open"
+        );
+        let text = super::document().to_string();
+        assert!(!text.contains("[`"), "a doc link is left in the document");
+    }
 }
