@@ -291,23 +291,11 @@ async fn write_until_killed(path: &str) {
 
 /// The follow-up decision every entry logs.
 fn report() -> std::sync::Arc<entitle::DecisionReport> {
-    std::sync::Arc::new(entitle::DecisionReport {
-        policy: "emergency-license-follow-up",
-        version: 1,
-        now: chrono::Utc::now(),
-        outcome: "resend-from-success-record",
-        outcome_text: "",
-        details: entitle::policy::Details::default(),
-        stable_until: None,
-        config: entitle::config::PolicyConfig::default(),
-        trace: vec![entitle::TraceEntry {
-            node: "internal-request",
-            question: "",
-            answer: "success",
-            detail: None,
-        }],
-        subject: entitle::policy::Subject::default(),
-    })
+    std::sync::Arc::new(common::follow_up_report(
+        "emergency-license-follow-up",
+        chrono::Utc::now(),
+        None,
+    ))
 }
 
 /// The weekend page's actions: the license (generator, then email), the

@@ -67,23 +67,11 @@ fn supplied(value: Value) -> Map<String, Value> {
 }
 
 fn entry(policy: &'static str, ticket: Option<&str>, n: usize) -> NewDecision {
-    let report = entitle::DecisionReport {
+    let report = common::follow_up_report(
         policy,
-        version: 1,
-        now: "2026-11-21T10:00:00Z".parse().unwrap(),
-        outcome: "resend-from-success-record",
-        outcome_text: "",
-        details: entitle::policy::Details::default(),
-        stable_until: Some("2026-11-23T00:00:00Z".parse().unwrap()),
-        config: entitle::config::PolicyConfig::default(),
-        trace: vec![entitle::TraceEntry {
-            node: "internal-request",
-            question: "",
-            answer: "success",
-            detail: None,
-        }],
-        subject: entitle::policy::Subject::default(),
-    };
+        "2026-11-21T10:00:00Z".parse().unwrap(),
+        Some("2026-11-23T00:00:00Z".parse().unwrap()),
+    );
     NewDecision {
         report: report.into(),
         facts: json!({"internal_request": "success", "n": n}).into(),

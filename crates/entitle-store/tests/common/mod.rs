@@ -67,3 +67,30 @@ pub fn sample_csv_files() -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// A logged decision of `policy` at `now`: the follow-up page's
+/// `resend-from-success-record`, its one trace step, no details. What the
+/// tests log when the decision itself does not matter.
+pub fn follow_up_report(
+    policy: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+    stable_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> entitle::DecisionReport {
+    entitle::DecisionReport {
+        policy,
+        version: 1,
+        now,
+        outcome: "resend-from-success-record",
+        outcome_text: "",
+        details: entitle::policy::Details::default(),
+        stable_until,
+        config: entitle::config::PolicyConfig::default(),
+        trace: vec![entitle::TraceEntry {
+            node: "internal-request",
+            question: "",
+            answer: "success",
+            detail: None,
+        }],
+        subject: entitle::policy::Subject::default(),
+    }
+}
