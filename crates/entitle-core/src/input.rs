@@ -606,8 +606,7 @@ pub fn check_text(text: &str) -> Result<(), InputError> {
 /// serde `deserialize_with` helpers for dates and instants, which read
 /// through the strict parsers, so every format (JSON, TOML, CSV cells)
 /// accepts the same values. Emails, URLs and short texts are types of their
-/// own ([`Email`](super::Email), [`HttpUrl`](super::HttpUrl),
-/// [`Text`](super::Text)).
+/// own ([`Email`], [`HttpUrl`], [`Text`]).
 pub mod de {
     use std::borrow::Cow;
     use std::fmt;

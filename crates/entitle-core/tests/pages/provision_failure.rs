@@ -38,42 +38,8 @@ fn holidays(dates: &[&str], zone: &str) -> PolicyConfig {
     }
 }
 
-#[test]
-fn who_handles_the_failure() {
-    // (resolved, needs L&R, root cause) -> outcome
-    let table = [
-        (true, true, RootCause::Fixed, "resolved-by-fulfillment"),
-        (true, false, RootCause::Ongoing, "resolved-by-fulfillment"),
-        (false, true, RootCause::Ongoing, "request-lr-support"),
-        (false, true, RootCause::Unknown, "request-lr-support"),
-        (false, false, RootCause::Fixed, "request-lr-support"),
-        (false, false, RootCause::BeingFixed, "request-lr-support"),
-        (false, false, RootCause::Ongoing, "keep-with-fulfillment"),
-        (false, false, RootCause::Unknown, "keep-with-fulfillment"),
-    ];
-    for (resolved, needs_lr, root_cause, outcome) in table {
-        let facts = ProvisionFailureFacts {
-            fulfillment_resolved: resolved,
-            needs_lr_intervention: needs_lr,
-            root_cause,
-            ..failure("2026-12-02T10:00:00Z")
-        };
-        let decision = evaluate::<ProvisionFailure>(
-            &facts,
-            at("2026-12-02T12:00:00Z"),
-            &PolicyConfig::default(),
-        )
-        .unwrap();
-        assert_eq!(decision.outcome.id(), outcome, "{facts:?}");
-        assert_eq!(decision.stable_until, None);
-        // A Wednesday: reviewed the same day.
-        assert_eq!(
-            decision.details.review_on,
-            Some(d("2026-12-02")),
-            "{facts:?}"
-        );
-    }
-}
+// Who handles the failure, row by row (resolved, needs L&R, root cause):
+// the table "who handles the failure" of `scenarios/provision-failure.toml`.
 
 #[test]
 fn request_lr_support_reports_the_failure_and_opens_a_ticket() {
