@@ -11,7 +11,7 @@ use entitle_core::policies::{
     ProvisionFailure, ProvisionFailureFacts, ProvisionFailureOutcome as O, ProvisionFailureRecord,
     RootCause,
 };
-use entitle_core::policy::{Outcome, evaluate};
+use entitle_core::policy::evaluate;
 use entitle_core::schedule::{Assignments, Engineer};
 use entitle_core::time::{is_workday, local_date};
 use proptest::prelude::*;
