@@ -205,7 +205,11 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                 limit,
                 before: None,
             };
-            let actions = store.actions(&filter).await.map_err(outbox_failure)?;
+            let actions = store
+                .outbox()
+                .actions(&filter)
+                .await
+                .map_err(outbox_failure)?;
             store.close().await;
             if json || format == crate::ListFormat::Json {
                 return crate::pretty(&actions);
@@ -214,14 +218,15 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
         }
         ActionsCommand::Show { id, db } => {
             let store = open_store(&db.db, true).await?;
-            let detail = store.action(&id).await.map_err(outbox_failure)?;
+            let detail = store.outbox().action(&id).await.map_err(outbox_failure)?;
             store.close().await;
             crate::pretty(&detail)
         }
         ActionsCommand::Retry { id, db, by: who } => {
             let store = open_store(&db.db, true).await?;
             let record = store
-                .retry_action(&id, &by(who))
+                .outbox()
+                .retry(&id, &by(who))
                 .await
                 .map_err(outbox_failure)?;
             store.close().await;
@@ -240,7 +245,8 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
         } => {
             let store = open_store(&db.db, true).await?;
             let record = store
-                .cancel_action(&id, &by(who), note.as_deref())
+                .outbox()
+                .cancel(&id, &by(who), note.as_deref())
                 .await
                 .map_err(outbox_failure)?;
             store.close().await;
@@ -272,6 +278,7 @@ async fn execute(command: ActionsCommand) -> Result<String, Failure> {
                 .map(|license| HandMade { license, filename });
             let store = open_store(&db.db, true).await?;
             let record = store
+                .outbox()
                 .mark_done_with(&id, &by(who), Some(&note), made)
                 .await
                 .map_err(outbox_failure)?;

@@ -71,7 +71,8 @@ pub(crate) fn intake(command: IntakeCommand) -> Result<String, Failure> {
                     before: None,
                 };
                 let events = store
-                    .list_intake(&filter)
+                    .inbox()
+                    .list(&filter)
                     .await
                     .map_err(|e| Failure::Runtime(e.to_string()))?;
                 store.close().await;

@@ -30,7 +30,7 @@ async fn build_log(url: &str, config: &entitle::config::PolicyConfig) {
             "r",
             None,
         );
-        store.log_decision(entry).await.unwrap();
+        store.log().append(entry).await.unwrap();
     }
     store.close().await;
 }

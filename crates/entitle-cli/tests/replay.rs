@@ -41,7 +41,7 @@ async fn build_log(url: &str) -> Vec<(String, String)> {
         );
         ids.push((
             s.name.clone(),
-            store.log_decision(entry).await.unwrap().decision_id,
+            store.log().append(entry).await.unwrap().decision_id,
         ));
     }
     store.close().await;

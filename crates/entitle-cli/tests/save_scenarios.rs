@@ -115,7 +115,7 @@ async fn saved_decisions_fail_exactly_where_the_replay_says_they_change() {
             "r",
             None,
         );
-        store.log_decision(entry).await.unwrap();
+        store.log().append(entry).await.unwrap();
         logged += 1;
     }
     store.close().await;

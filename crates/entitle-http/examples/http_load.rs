@@ -480,7 +480,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         max,
     )
     .await?;
-    let entries_before = store.log_stats().entries;
+    let entries_before = store.log().stats().entries;
     let decisions = phase(
         "POST decisions (logged)",
         addr,
@@ -494,7 +494,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     healthz.print(args.clients);
     decisions.print(args.clients);
 
-    let stats = store.log_stats();
+    let stats = store.log().stats();
     let logged = stats.entries - entries_before;
     println!(
         "decision log: {logged} entries in this phase ({} in all, {} transactions, largest batch {}, {} failed); {} answered",

@@ -129,7 +129,7 @@ async fn server(
     let store = Store::open(&format!("sqlite://{}", dir.join(name).display())).await?;
     let sample: Records =
         serde_json::from_str(include_str!("../../../examples/data/support.json"))?;
-    store.put_records(&sample).await?;
+    store.records().put(&sample).await?;
     let config = "[zendesk]\nsecret_env = \"S\"\n[[zendesk.rules]]\ntag = \"license_emergency\"\npolicy = \"license-emergency\"\n[gitlab]\ntoken_env = \"T\"\n";
     let intake = IntakeConfig::from_toml(config, |name| match name {
         "S" => Some(SECRET.to_owned()),

@@ -206,7 +206,7 @@ async fn seed_ticket(db: &str, ticket: &str) {
     let store = Store::open(db).await.unwrap();
     let sample: Records =
         serde_json::from_str(include_str!("../../../examples/data/support.json")).unwrap();
-    store.put_records(&sample).await.unwrap();
+    store.records().put(&sample).await.unwrap();
     let records: Records = serde_json::from_value(json!({
         "tickets": [{
             "id": ticket,
@@ -216,7 +216,7 @@ async fn seed_ticket(db: &str, ticket: &str) {
         }]
     }))
     .unwrap();
-    store.put_records(&records).await.unwrap();
+    store.records().put(&records).await.unwrap();
     store.close().await;
 }
 
@@ -1544,7 +1544,7 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
     for n in 0..60 {
         // One entry far over the limit: it makes a page of its own.
         let pad = if n == 30 { 50_000 } else { 2_000 };
-        logged.push(store.log_decision(entry(n, pad)).await.unwrap().decision_id);
+        logged.push(store.log().append(entry(n, pad)).await.unwrap().decision_id);
     }
     store.close().await;
     logged.reverse();

@@ -65,7 +65,7 @@ async fn site(db: &str) -> Site {
     let store = Store::open(db).await.unwrap();
     let sample: Records =
         serde_json::from_str(include_str!("../../../examples/data/support.json")).unwrap();
-    store.put_records(&sample).await.unwrap();
+    store.records().put(&sample).await.unwrap();
     let options = ServerOptions {
         intake: intake_config(),
         clock: Clock::fixed(saturday()),

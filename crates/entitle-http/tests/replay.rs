@@ -365,6 +365,7 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
     // The log was only read.
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     let logged = store
+        .log()
         .decisions(&entitle_store::DecisionFilter {
             limit: 10_000,
             ..Default::default()
@@ -427,9 +428,10 @@ async fn an_instant_out_of_range_is_refused_and_an_old_one_does_not_break_replay
         chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
             .unwrap()
             .to_utc();
-    let old_id = store.log_decision(old).await.unwrap().decision_id;
+    let old_id = store.log().append(old).await.unwrap().decision_id;
     assert!(
         store
+            .log()
             .decision(&old_id)
             .await
             .unwrap()

@@ -265,6 +265,7 @@ async fn crash_run(args: &Args, token_file: &TokenFile, token: &str) -> Result<u
     loop {
         worker.run_once().await?;
         let open = store
+            .outbox()
             .actions(&entitle_store::ActionFilter {
                 manual: Some(false),
                 limit: 10_000,
@@ -280,6 +281,7 @@ async fn crash_run(args: &Args, token_file: &TokenFile, token: &str) -> Result<u
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let steps = store
+        .outbox()
         .actions(&entitle_store::ActionFilter {
             limit: 10_000,
             ..entitle_store::ActionFilter::default()
@@ -287,7 +289,7 @@ async fn crash_run(args: &Args, token_file: &TokenFile, token: &str) -> Result<u
         .await?;
     let mut in_doubt = 0;
     for step in &steps {
-        let detail = store.action(&step.id).await?;
+        let detail = store.outbox().action(&step.id).await?;
         let doubted = step.status == entitle_store::ActionStatus::InDoubt
             || detail
                 .events

@@ -153,7 +153,8 @@ impl Worker {
         let redelivery = |name: &str| sinks.get(name).map(Sink::redelivery).unwrap_or_default();
         let claimed = self
             .store
-            .claim_actions_with(
+            .outbox()
+            .claim_with(
                 Utc::now(),
                 self.config.concurrency,
                 self.lease(),
@@ -220,7 +221,7 @@ impl Worker {
                 response: JsonText::from(response),
             })
             .collect();
-        for fresh in self.store.complete_actions(&batch).await? {
+        for fresh in self.store.outbox().complete_all(&batch).await? {
             if fresh {
                 stats.delivered += 1;
             } else {
@@ -332,7 +333,8 @@ impl Worker {
         };
         let fresh = self
             .store
-            .fail_action(
+            .outbox()
+            .fail(
                 &row.id,
                 token,
                 &error,

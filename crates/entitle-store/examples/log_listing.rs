@@ -1,5 +1,5 @@
 //! Measures listing the decision log at scale: `GET /v1/decisions?ticket=&policy=`
-//! (through [`Store::decisions`]) on a log of N entries (default 1,000,000),
+//! (through [`DecisionLog::decisions`](crate::DecisionLog::decisions)) on a log of N entries (default 1,000,000),
 //! against a baseline in the same run: listing the same number of entries by
 //! id range (`before` only, the primary key's order).
 //!
@@ -109,7 +109,7 @@ async fn listings(store: &Store, tickets: usize) -> (f64, usize) {
             ..Default::default()
         };
         let t0 = Instant::now();
-        let entries = store.decisions(&filter).await.unwrap();
+        let entries = store.log().decisions(&filter).await.unwrap();
         times.push(t0.elapsed());
         assert!(!entries.is_empty(), "{filter:?} found nothing");
         returned += entries.len();
@@ -130,7 +130,7 @@ async fn baseline(store: &Store, n: usize, per_listing: u32) -> f64 {
             ..Default::default()
         };
         let t0 = Instant::now();
-        let entries = store.decisions(&filter).await.unwrap();
+        let entries = store.log().decisions(&filter).await.unwrap();
         times.push(t0.elapsed());
         assert_eq!(entries.len(), per_listing as usize);
     }

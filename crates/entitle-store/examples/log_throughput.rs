@@ -153,7 +153,7 @@ async fn run(
                 if n >= entries {
                     break;
                 }
-                let logged = store.log_decision(entry(n, with_actions)).await.unwrap();
+                let logged = store.log().append(entry(n, with_actions)).await.unwrap();
                 assert_eq!(logged.actions.len(), if with_actions { 4 } else { 0 });
             }
         }));
@@ -162,7 +162,7 @@ async fn run(
         task.await.unwrap();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let stats = store.log_stats();
+    let stats = store.log().stats();
     assert_eq!(stats.entries as usize, entries);
     println!(
         "log backend={backend} mode={mode} entries={entries} concurrency={concurrency} transactions={} largest_batch={} seconds={elapsed:.2} entries_per_s={:.0}",

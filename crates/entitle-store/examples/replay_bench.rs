@@ -82,7 +82,7 @@ async fn main() {
                 Arc::make_mut(&mut entry.report).now -=
                     chrono::TimeDelta::hours(i64::try_from(i % 720).unwrap());
                 entry.request_id = format!("bench-{i}");
-                store.log_decision(entry).await.unwrap();
+                store.log().append(entry).await.unwrap();
                 i += tasks;
             }
         }));

@@ -8,7 +8,7 @@ use entitle::fact_source::{FactRecords, StoredFacts, StoredFactsVisitor, visit_s
 use entitle::policy::Registered;
 
 use crate::error::StoreError;
-use crate::store::Store;
+use crate::records::StoredRecords;
 
 /// The typed facts of policy `P` from `records`, with `supplied` the facts
 /// no record holds (for most policies: `NoSupplied {}`).
@@ -79,7 +79,7 @@ pub fn check_stored(policy: &str) -> Result<(), StoreError> {
     }
 }
 
-impl Store {
+impl StoredRecords<'_> {
     /// The facts of policy `policy` for ticket `ticket_id`, as the JSON body
     /// the policy takes (what `POST /v1/tickets/{id}/decisions/{policy}`
     /// decides on). Errors: [`StoreError::UnknownPolicy`],
@@ -87,7 +87,7 @@ impl Store {
     /// [`StoreError::NotFound`] (the ticket, or a record it links),
     /// [`StoreError::RecordsLack`] (a missing link, field or license), and
     /// [`StoreError::InvalidSupplied`] for policies that need facts no record
-    /// holds (use [`Store::facts_for_ticket_with`]).
+    /// holds (use [`StoredRecords::facts_for_ticket_with`](crate::StoredRecords::facts_for_ticket_with)).
     pub async fn facts_for_ticket(
         &self,
         ticket_id: &str,
@@ -97,7 +97,7 @@ impl Store {
             .await
     }
 
-    /// Like [`Store::facts_for_ticket`], with `supplied` the facts no record
+    /// Like [`StoredRecords::facts_for_ticket`](crate::StoredRecords::facts_for_ticket), with `supplied` the facts no record
     /// holds (e.g. `{"lr_team_available": false, ...}` for `star-saas`);
     /// unknown or missing supplied fields are [`StoreError::InvalidSupplied`]
     /// naming the field.
@@ -110,7 +110,7 @@ impl Store {
         // Check the policy first: an unknown policy is reported as such even
         // for an unknown ticket.
         check_stored(policy)?;
-        let records = self.records_for_ticket(ticket_id).await?;
+        let records = self.for_ticket(ticket_id).await?;
         assemble_json(policy, &records, supplied)
     }
 
@@ -120,7 +120,7 @@ impl Store {
         ticket_id: &str,
         supplied: P::Supplied,
     ) -> Result<P::Facts, StoreError> {
-        let records = self.records_for_ticket(ticket_id).await?;
+        let records = self.for_ticket(ticket_id).await?;
         assemble::<P>(&records, supplied)
     }
 
@@ -134,7 +134,7 @@ impl Store {
         supplied: P::Supplied,
     ) -> Result<P::Facts, StoreError> {
         let records = self
-            .records_for_subscription(subscription_id, requester_email)
+            .for_subscription(subscription_id, requester_email)
             .await?;
         assemble::<P>(&records, supplied)
     }

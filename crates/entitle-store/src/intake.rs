@@ -3,7 +3,7 @@
 //! and what became of it.
 //!
 //! A delivery that starts a decision is written in the decision's own
-//! transaction ([`Store::log_decision_from`]): the inbox row and the log
+//! transaction ([`Inbox::log_decision`](crate::Inbox::log_decision)): the inbox row and the log
 //! entry (with its outbox steps) are committed together or not at all. The
 //! first row of a delivery id holds the event's outcome; a unique index
 //! keeps it the only one, so a redelivery (sent again by the service, five
@@ -20,6 +20,14 @@ use crate::Records;
 use crate::error::StoreError;
 use crate::log::{LoggedDecision, NewDecision};
 use crate::store::{Store, timestamp};
+
+/// The intake inbox of a [`Store`] ([`Store::inbox`]): every delivery a
+/// webhook receives, kept once per delivery id, with the decision it
+/// started or why it started none.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbox<'s> {
+    pub(crate) store: &'s Store,
+}
 
 /// The most bytes of a delivery's body the inbox keeps (the rest is cut,
 /// at a character boundary, and marked).
@@ -141,7 +149,7 @@ pub enum Intake {
     Duplicate(IntakeEvent),
 }
 
-/// Which rows [`Store::list_intake`] returns, newest first.
+/// Which rows [`Inbox::list`](crate::Inbox::list) returns, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct IntakeFilter {
     /// Only rows about this ticket id or issue URL.
@@ -322,18 +330,18 @@ fn event_of(row: &AnyRow) -> Result<IntakeEvent, StoreError> {
     })
 }
 
-impl Store {
+impl Inbox<'_> {
     /// Logs `entry` as the decision `delivery` starts: the inbox row and the
     /// decision (with its outbox steps) in one transaction. When the
     /// delivery id has its row already, nothing is logged and the
     /// redelivery is kept as a `duplicate` row.
-    pub async fn log_decision_from(
+    pub async fn log_decision(
         &self,
         entry: NewDecision,
         delivery: Delivery,
     ) -> Result<Intake, StoreError> {
         let row = InboxRow::new(delivery);
-        let (row, logged) = self.log_decision_inboxed(entry, row).await?;
+        let (row, logged) = self.store.log().log_decision_inboxed(entry, row).await?;
         match logged {
             Some(logged) => Ok(Intake::Decided {
                 event: row.event(
@@ -352,7 +360,7 @@ impl Store {
     /// `ignored`, with `reason`), unless its delivery id has its row
     /// already: then it is kept as a `duplicate` of that row. The row
     /// written (its `status` says which).
-    pub async fn record_delivery(
+    pub async fn record(
         &self,
         delivery: Delivery,
         status: IntakeStatus,
@@ -360,6 +368,7 @@ impl Store {
     ) -> Result<IntakeEvent, StoreError> {
         let row = InboxRow::new(delivery);
         let mut conn = self
+            .store
             .pool()
             .acquire()
             .await
@@ -388,6 +397,7 @@ impl Store {
     ) -> Result<(IntakeEvent, Vec<String>), StoreError> {
         let row = InboxRow::new(delivery);
         let mut tx = self
+            .store
             .begin_write("writing a refused delivery to the intake inbox")
             .await?;
         if !row
@@ -422,14 +432,14 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(source)
             .bind(delivery_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db("reading the intake inbox"))?;
         row.as_ref().map(event_of).transpose()
     }
 
     /// The latest `decided` row from `source` about `subject`, if any.
-    pub async fn decided_subject(
+    pub async fn last_decided(
         &self,
         source: &str,
         subject: &str,
@@ -440,7 +450,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(source)
             .bind(subject)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db("reading the intake inbox"))?;
         row.as_ref().map(event_of).transpose()
@@ -474,7 +484,7 @@ impl Store {
         .bind(first.decision_id.as_deref())
         .bind(first.id.as_str())
         .bind(bounded(&d.payload))
-        .execute(self.pool())
+        .execute(self.store.pool())
         .await
         .map_err(StoreError::db("writing a delivery to the intake inbox"))?;
         let mut event = row.event(
@@ -489,7 +499,7 @@ impl Store {
     }
 
     /// Rows of the inbox, newest first, as `filter` says.
-    pub async fn list_intake(&self, filter: &IntakeFilter) -> Result<Vec<IntakeEvent>, StoreError> {
+    pub async fn list(&self, filter: &IntakeFilter) -> Result<Vec<IntakeEvent>, StoreError> {
         let mut sql = format!("{SELECT} WHERE 1 = 1");
         let mut binds: Vec<&str> = Vec::new();
         for (column, value) in [("subject", &filter.subject), ("source", &filter.source)] {
@@ -512,7 +522,7 @@ impl Store {
             query = query.bind(value);
         }
         let rows = query
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await
             .map_err(StoreError::db("reading the intake inbox"))?;
         rows.iter().map(event_of).collect()

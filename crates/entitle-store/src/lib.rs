@@ -3,33 +3,50 @@
 //!
 //! One [`Store`] type serves both back-ends through sqlx's `Any` driver and
 //! the same SQL (the decision-log writer alone calls SQLite itself for a
-//! SQLite file: see [`Store::log_decision`]): instants are RFC 3339 `TEXT` in UTC, dates `YYYY-MM-DD`
-//! `TEXT`, booleans and counts `BIGINT`, JSON `TEXT`. Only the triggers that
-//! make the decision log append-only differ per back-end.
+//! SQLite file: see [`DecisionLog::append`]): instants are RFC 3339 `TEXT`
+//! in UTC, dates `YYYY-MM-DD` `TEXT`, booleans and counts `BIGINT`, JSON
+//! `TEXT`. Only the triggers that make the decision log append-only differ
+//! per back-end.
 //!
-//! - **Opening**: [`Store::open`] takes `sqlite::memory:`, `sqlite:PATH`,
-//!   `sqlite://PATH`, a plain file path (SQLite), or `postgres://...`. A SQLite
-//!   file is created if missing; the schema is migrated on open (versioned SQL
-//!   in one transaction, recorded in `schema_version`). A path that cannot
-//!   hold the store (a directory, a file that is not a database, one this
-//!   user may not write) is refused at once with [`StoreError::CannotOpen`].
-//! - **Records**: [`Store::put_records`] upserts a [`Records`] batch (used by
-//!   `entitle import`) in one transaction; [`Store::ticket`] and friends read
-//!   them back.
-//! - **Facts**: [`Store::facts_for_ticket`] assembles the facts of a policy
-//!   for a ticket (`POST /v1/tickets/{id}/decisions/{policy}`), through the
-//!   pure [`entitle::fact_source`] rules; missing rows are typed errors
-//!   ([`StoreError::NotFound`]), policies whose facts are not stored give
-//!   [`StoreError::FactsNotStored`].
-//! - **Decision log**: [`Store::log_decision`] appends an entry and returns
+//! [`Store::open`] takes `sqlite::memory:`, `sqlite:PATH`, `sqlite://PATH`,
+//! a plain file path (SQLite), or `postgres://...`. A SQLite file is created
+//! if missing; the schema is migrated on open (versioned SQL in one
+//! transaction, recorded in `schema_version`). A path that cannot hold the
+//! store (a directory, a file that is not a database, one this user may not
+//! write) is refused at once with [`StoreError::CannotOpen`].
+//!
+//! The store's work is split by concern, each part a small type reached
+//! from the store, so a reader sees what each part may do:
+//!
+//! | part | reached by | what it does |
+//! | --- | --- | --- |
+//! | [`DecisionLog`] | [`Store::log`] | append a decision with its outbox steps, read entries, replay them |
+//! | [`Outbox`] | [`Store::outbox`] | steps for workers (claim, complete, fail) and for people (list, read, retry, cancel, mark done) |
+//! | [`StoredRecords`] | [`Store::records`] | write a batch of records, read them back, assemble a policy's facts from them |
+//! | [`Inbox`] | [`Store::inbox`] | the deliveries webhooks received, once per delivery id, with what each started |
+//!
+//! Reading and checking import files is [`import`]; replaying a log by URL
+//! (read-only) is [`replay::replay`].
+//!
+//! - **Records**: [`StoredRecords::put`] upserts a [`Records`] batch (used
+//!   by `entitle import`) in one transaction; [`StoredRecords::ticket`] and
+//!   friends read them back.
+//! - **Facts**: [`StoredRecords::facts_for_ticket`] assembles the facts of
+//!   a policy for a ticket (`POST /v1/tickets/{id}/decisions/{policy}`),
+//!   through the pure [`entitle::fact_source`] rules; missing rows are typed
+//!   errors ([`StoreError::NotFound`]), policies whose facts are not stored
+//!   give [`StoreError::FactsNotStored`].
+//! - **Decision log**: [`DecisionLog::append`] appends an entry and returns
 //!   once it is committed. Concurrent calls are batched by one writer task,
-//!   on a thread of its own (group commit: one transaction per batch), so the log keeps
-//!   up under load without dropping anything. [`Store::decision`] and
-//!   [`Store::decisions`] read it. Rows of `decision_log` cannot be updated
-//!   or deleted: triggers reject it on both back-ends.
-//! - **Replay**: [`replay::replay`] re-decides the logged decisions under a
-//!   proposed configuration and the policies as built now, reading the log
-//!   in pages through a read-only connection (`entitle replay`).
+//!   on a thread of its own (group commit: one transaction per batch), so
+//!   the log keeps up under load without dropping anything.
+//!   [`DecisionLog::decision`] and [`DecisionLog::decisions`] read it. Rows
+//!   of `decision_log` cannot be updated or deleted: triggers reject it on
+//!   both back-ends.
+//! - **Replay**: [`replay::replay`] and [`DecisionLog::replay`] re-decide the
+//!   logged decisions under a proposed configuration and the policies as
+//!   built now, reading the log in pages (`entitle replay`,
+//!   `POST /v1/replay`).
 //! - **Actions outbox**: a [`NewDecision`] carries its actions, routed to
 //!   sinks by [`Routes`] ([`NewDecision::with_actions`],
 //!   [`NewAction::from_report`]); they are written to `outbox` in the same
@@ -37,13 +54,16 @@
 //!   sink). A ticket has at most one license step (a unique index):
 //!   deciding its license again answers with the existing step
 //!   ([`LoggedDecision::existing_license`]), and a `Regenerate` action
-//!   retries that step if it died. Workers [`Store::claim_actions`] (with
-//!   `FOR UPDATE SKIP LOCKED` on PostgreSQL), [`Store::complete_action`] and
-//!   [`Store::fail_action`]; people list ([`Store::actions`]), read
-//!   ([`Store::action`]), [`Store::retry_action`], [`Store::cancel_action`]
-//!   and [`Store::mark_done`]. Every status change is a row of
-//!   `outbox_events` (append-only). The `internal_request` fact of a stored
-//!   ticket comes from its license step when it has one.
+//!   retries that step if it died. Workers [`Outbox::claim`] (with
+//!   `FOR UPDATE SKIP LOCKED` on PostgreSQL), [`Outbox::complete`] and
+//!   [`Outbox::fail`]; people list ([`Outbox::actions`]), read
+//!   ([`Outbox::action`]), [`Outbox::retry`], [`Outbox::cancel`] and
+//!   [`Outbox::mark_done`]. Every status change is a row of `outbox_events`
+//!   (append-only). The `internal_request` fact of a stored ticket comes
+//!   from its license step when it has one.
+//! - **Intake**: [`Inbox::log_decision`] writes a delivery's inbox row and
+//!   the decision it starts in one transaction; [`Inbox::record`] and
+//!   [`Inbox::record_refusal`] keep one that starts nothing.
 //!
 //! # Schema (version 8, [`SCHEMA_VERSION`])
 //!
@@ -118,10 +138,10 @@
 //!     "req-1",
 //!     None,
 //! );
-//! let logged = store.log_decision(entry).await?;
-//! let read = store.decision(&logged.decision_id).await?;
+//! let logged = store.log().append(entry).await?;
+//! let read = store.log().decision(&logged.decision_id).await?;
 //! assert_eq!(read.outcome, "resend-from-success-record");
-//! assert_eq!(store.decisions(&DecisionFilter::default()).await?.len(), 1);
+//! assert_eq!(store.log().decisions(&DecisionFilter::default()).await?.len(), 1);
 //! store.close().await;
 //! # Ok::<(), entitle_store::StoreError>(())
 //! # }).unwrap();
@@ -144,19 +164,22 @@ mod store;
 pub use error::{StoreError, Violation};
 pub use facts::{assemble, assemble_json, check_stored};
 pub use intake::{
-    Delivery, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD,
+    Delivery, Inbox, Intake, IntakeEvent, IntakeFilter, IntakeStatus, MAX_KEPT_PAYLOAD,
     REFUSED_REQUEST_NOTE, RefusalNote,
 };
-pub use log::{DecisionFilter, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision};
+pub use log::{
+    DecisionFilter, DecisionLog, DecisionRecord, JsonText, LogStats, LoggedDecision, NewDecision,
+};
 pub use outbox::{
     ActionChange, ActionContext, ActionDetail, ActionEvent, ActionFilter, ActionRecord,
     ActionStatus, ByHand, ClaimedAction, Delivered, FromDecision, HandMade, MANUAL_SINK, NewAction,
-    Origin, Redelivery, Routes, StepActor, StepDetails, StepPayload, StepResult, StepTicket,
+    Origin, Outbox, Redelivery, Routes, StepActor, StepDetails, StepPayload, StepResult,
+    StepTicket,
 };
 pub use records::{
     AccountInput, AccountSubscriptionInput, CustomerInput, LicenseInput, NamespaceInput,
-    RecordCounts, RecordProblem, Records, SeatLinkInput, SubscriptionInput, TicketInput,
-    TrialInput,
+    RecordCounts, RecordProblem, Records, SeatLinkInput, StoredRecords, SubscriptionInput,
+    TicketInput, TrialInput,
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::{Backend, SqliteSynchronous, Store, StoreOptions};

@@ -3,7 +3,7 @@
 //! Each action of a logged decision is routed ([`Routes`]) to one or more
 //! sinks; each (action, sink) pair is one row of table `outbox`, a *step*,
 //! written in the same transaction as the decision-log entry. A worker
-//! claims runnable steps ([`Store::claim_actions`]), delivers them and
+//! claims runnable steps ([`Outbox::claim`](crate::Outbox::claim)), delivers them and
 //! completes or fails them; people list, retry, cancel and mark steps done
 //! by hand. Every status change is a row of `outbox_events`.
 //!
@@ -33,6 +33,17 @@ pub use payload::{
 pub use routes::{ActionContext, MANUAL_SINK, NewAction, Routes};
 pub use transition::HandMade;
 pub use worker::{Delivered, Redelivery};
+
+use crate::Store;
+
+/// The outbox of a [`Store`] ([`Store::outbox`]): workers claim, complete
+/// and fail steps; people list and read them, retry, cancel and mark them
+/// done by hand. Steps are written with their decision
+/// ([`crate::DecisionLog::append`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox<'s> {
+    pub(crate) store: &'s Store,
+}
 
 /// The status of a step (`pending`, `in-flight`, ... in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,11 +140,11 @@ impl std::fmt::Display for ActionStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionChange {
-    /// Run it again ([`Store::retry_action`](crate::Store::retry_action)).
+    /// Run it again ([`Outbox::retry`](crate::Outbox::retry)).
     Retry,
-    /// Give it up ([`Store::cancel_action`](crate::Store::cancel_action)).
+    /// Give it up ([`Outbox::cancel`](crate::Outbox::cancel)).
     Cancel,
-    /// Mark it carried out by hand ([`Store::mark_done`](crate::Store::mark_done)).
+    /// Mark it carried out by hand ([`Outbox::mark_done`](crate::Outbox::mark_done)).
     MarkDone,
 }
 
@@ -262,8 +273,8 @@ pub struct ActionDetail {
 }
 
 /// A step claimed by a worker: deliver it, then
-/// [`complete`](crate::Store::complete_action) or
-/// [`fail`](crate::Store::fail_action) it with `claim_token`.
+/// [`complete`](crate::Outbox::complete) or
+/// [`fail`](crate::Outbox::fail) it with `claim_token`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClaimedAction {
     /// The step, now `in-flight`.

@@ -11,7 +11,11 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::StoreError;
+use crate::intake::Inbox;
+use crate::log::DecisionLog;
 use crate::log::{LogMessage, LogStatsCounters};
+use crate::outbox::Outbox;
+use crate::records::StoredRecords;
 use crate::sqlite_file::cannot_open;
 
 /// Which database a store runs on.
@@ -73,7 +77,7 @@ pub struct StoreOptions {
     /// memory it borrows the pool's).
     pub max_connections: u32,
     /// Capacity of the queue in front of the log writer: when it is full,
-    /// `log_decision` waits (back-pressure); it never drops an entry.
+    /// `DecisionLog::append` waits (back-pressure); it never drops an entry.
     pub log_queue_capacity: usize,
     /// Most entries committed in one transaction. `1` disables group commit
     /// (one transaction per entry; for measurements).
@@ -97,7 +101,9 @@ impl Default for StoreOptions {
     }
 }
 
-/// A store: records and the decision log in one database. Cheap to clone
+/// A store: records, the decision log, the outbox and the intake inbox in
+/// one database, each reached through its own part ([`Store::log`],
+/// [`Store::outbox`], [`Store::records`], [`Store::inbox`]). Cheap to clone
 /// (the clones share the pool and the log writer).
 #[derive(Clone)]
 pub struct Store {
@@ -324,6 +330,27 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 impl Store {
+    /// The decision log: append an entry with its outbox steps, read
+    /// entries back, replay them.
+    pub fn log(&self) -> DecisionLog<'_> {
+        DecisionLog { store: self }
+    }
+
+    /// The outbox: the steps of logged decisions, for workers and people.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox { store: self }
+    }
+
+    /// The records policies decide on, and the facts assembled from them.
+    pub fn records(&self) -> StoredRecords<'_> {
+        StoredRecords { store: self }
+    }
+
+    /// The intake inbox: the deliveries webhooks received.
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox { store: self }
+    }
+
     /// Opens (creating and migrating if needed) the store at `url` with the
     /// default options: `sqlite::memory:`, `sqlite:PATH`, `sqlite://PATH`,
     /// a plain file path, or `postgres://user:password@host:port/db`.
@@ -501,7 +528,7 @@ impl Store {
     }
 
     /// Stops the log writer once every entry already queued is committed,
-    /// then closes the pool. Calls to [`Store::log_decision`] made after
+    /// then closes the pool. Calls to [`DecisionLog::append`](crate::DecisionLog::append) made after
     /// (through any clone) fail with [`StoreError::Closed`]. Call it on
     /// graceful shutdown.
     pub async fn close(&self) {

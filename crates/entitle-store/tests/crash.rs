@@ -3,7 +3,7 @@
 //! The writer, this test binary's ignored test `writer` run in a child
 //! process (no helper binary in the library's package), appends entries to
 //! a SQLite file from 32 concurrent tasks (so group commit is in play) and prints
-//! each acknowledged id as soon as `log_decision` returns. The test kills it
+//! each acknowledged id as soon as `store.log().append` returns. The test kills it
 //! (`Child::kill` is SIGKILL on Unix) while it writes, three times over the
 //! same file, then reopens the database and checks that every acknowledged
 //! entry is present and intact, that ids are unique, and that SQLite's
@@ -136,6 +136,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
 
     let store = Store::open(&url).await.unwrap();
     let all = store
+        .log()
         .decisions(&DecisionFilter {
             limit: 10_000,
             ..DecisionFilter::default()
@@ -174,7 +175,11 @@ async fn sigkill_mid_write_loses_no_acknowledged_entry() {
         assert!(entry.request_id.starts_with("crash-"));
         assert_eq!(entry.facts["internal_request"], "success");
         // Never half-written: all four steps, in order, or none.
-        let steps = store.decision_actions(&entry.decision_id).await.unwrap();
+        let steps = store
+            .outbox()
+            .of_decision(&entry.decision_id)
+            .await
+            .unwrap();
         if entry.facts["with_actions"] == true {
             with_actions += 1;
             let seqs: Vec<u32> = steps.iter().map(|s| s.seq).collect();
@@ -213,7 +218,7 @@ const WRITER_DB: &str = "ENTITLE_CRASH_WRITER_DB";
 /// The writer the crash test kills: appends decision-log entries to the
 /// SQLite file `ENTITLE_CRASH_WRITER_DB` names, as fast as it can, from 32
 /// concurrent tasks, and prints each acknowledged decision id on its own
-/// line (flushed) as soon as `log_decision` returns, with its request id and
+/// line (flushed) as soon as `store.log().append` returns, with its request id and
 /// the number of outbox steps written with it. Every other entry carries
 /// the weekend page's three actions (four steps, one of them the license of
 /// a ticket of its own). It runs until killed; `run_and_kill` runs it in a
@@ -256,7 +261,7 @@ async fn write_until_killed(path: &str) {
                     // Unique across runs on one file: each makes its license.
                     action_ticket: Some(format!("T-{}-{task}-{n}", std::process::id())),
                 };
-                match store.log_decision(entry).await {
+                match store.log().append(entry).await {
                     Ok(logged) => {
                         if tx
                             .send(format!(

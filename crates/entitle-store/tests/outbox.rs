@@ -118,7 +118,8 @@ fn statuses(steps: &[ActionRecord]) -> Vec<(u32, &str, ActionStatus)> {
 /// Claims at `now` and returns the claimed steps' (id, token, seq).
 async fn claim(store: &Store, now: &str) -> Vec<(String, String, u32)> {
     store
-        .claim_actions(t(now), 10, Duration::from_secs(60))
+        .outbox()
+        .claim(t(now), 10, Duration::from_secs(60))
         .await
         .unwrap()
         .into_iter()
@@ -131,7 +132,8 @@ async fn claim(store: &Store, now: &str) -> Vec<(String, String, u32)> {
 /// Logs the weekend decision about stored ticket `T-1`.
 async fn log_weekend(store: &Store) -> LoggedDecision {
     store
-        .log_decision(weekend(
+        .log()
+        .append(weekend(
             Some("T-1"),
             "https://support.example/tickets/1",
             "req-1",
@@ -197,11 +199,20 @@ async fn written_with_the_decision(db: &TestDb) {
     assert!(p["text"].as_str().unwrap().contains("Mechanizer"));
     // Read back as written.
     assert_eq!(
-        store.decision_actions(&logged.decision_id).await.unwrap(),
+        store
+            .outbox()
+            .of_decision(&logged.decision_id)
+            .await
+            .unwrap(),
         logged.actions
     );
     assert_eq!(
-        store.ticket_license_action("T-1").await.unwrap().as_ref(),
+        store
+            .outbox()
+            .license_of_ticket("T-1")
+            .await
+            .unwrap()
+            .as_ref(),
         Some(first)
     );
     // A decision without actions writes none.
@@ -209,11 +220,12 @@ async fn written_with_the_decision(db: &TestDb) {
         actions: Vec::new(),
         ..weekend(None, "https://x.example/2", "req-2")
     };
-    let logged = store.log_decision(plain).await.unwrap();
+    let logged = store.log().append(plain).await.unwrap();
     assert!(logged.actions.is_empty());
     assert!(
         store
-            .decision_actions(&logged.decision_id)
+            .outbox()
+            .of_decision(&logged.decision_id)
             .await
             .unwrap()
             .is_empty()
@@ -221,7 +233,7 @@ async fn written_with_the_decision(db: &TestDb) {
     // An unrouted action is a manual task.
     let mut manual = weekend(None, "https://x.example/3", "req-3");
     manual.actions[2].sinks.clear();
-    let logged = store.log_decision(manual).await.unwrap();
+    let logged = store.log().append(manual).await.unwrap();
     assert_eq!(logged.actions[3].sink, "manual");
     assert!(logged.actions[3].manual);
     assert_eq!(
@@ -263,7 +275,12 @@ async fn payload_stored_once(db: &TestDb) {
         assert_eq!(own["ticket"]["id"], "T-1");
     }
     // ... and read whole.
-    let first = store.action(&logged.actions[0].id).await.unwrap().action;
+    let first = store
+        .outbox()
+        .action(&logged.actions[0].id)
+        .await
+        .unwrap()
+        .action;
     assert_eq!(first.payload["facts"]["screenshot_user_count"], 134);
     assert_eq!(first.payload["details"]["users"], 134);
     assert_eq!(first.payload, logged.actions[0].payload);
@@ -286,7 +303,7 @@ async fn payload_stored_once(db: &TestDb) {
     .await
     .unwrap();
     conn.close().await.unwrap();
-    let old = store.action("old-step").await.unwrap().action;
+    let old = store.outbox().action("old-step").await.unwrap().action;
     assert_eq!(old.payload, whole);
     store.close().await;
 }
@@ -300,7 +317,7 @@ async fn atomic(db: &TestDb) {
     // A step the database refuses (an empty sink) fails the whole entry.
     let mut bad = weekend(Some("T-bad"), "https://x.example/bad", "req-bad");
     bad.actions[1].sinks = vec![String::new()];
-    let err = store.log_decision(bad.clone()).await.unwrap_err();
+    let err = store.log().append(bad.clone()).await.unwrap_err();
     // The same error whichever driver wrote (on a SQLite file, the log
     // writer's own connection): the database's, saying which rule failed.
     assert_eq!(err.violation(), Some(Violation::Check), "{err}: {err:?}");
@@ -319,7 +336,7 @@ async fn atomic(db: &TestDb) {
                 &format!("req-{n}"),
             )
         };
-        tasks.push(tokio::spawn(async move { store.log_decision(entry).await }));
+        tasks.push(tokio::spawn(async move { store.log().append(entry).await }));
     }
     let mut ok = 0;
     for (n, task) in tasks.into_iter().enumerate() {
@@ -333,7 +350,11 @@ async fn atomic(db: &TestDb) {
         }
     }
     assert_eq!(ok, 23);
-    let all = store.decisions(&DecisionFilter::default()).await.unwrap();
+    let all = store
+        .log()
+        .decisions(&DecisionFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 23);
     assert!(all.iter().all(|d| d.request_id != "req-bad"));
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 23 * 4);
@@ -347,7 +368,8 @@ async fn atomic(db: &TestDb) {
     );
     assert!(
         store
-            .ticket_license_action("T-bad")
+            .outbox()
+            .license_of_ticket("T-bad")
             .await
             .unwrap()
             .is_none()
@@ -361,7 +383,8 @@ on_both!(decision_and_steps_are_written_or_neither, atomic);
 async fn failure_flow(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .log()
+        .append(weekend(Some("T-1"), "https://x.example/1", "req-1"))
         .await
         .unwrap();
     let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
@@ -372,7 +395,8 @@ async fn failure_flow(db: &TestDb) {
     // A retryable failure: not runnable before its time.
     assert!(
         store
-            .fail_action(id, token, "HTTP 503", None, Some(t("2026-11-21T10:05:00Z")))
+            .outbox()
+            .fail(id, token, "HTTP 503", None, Some(t("2026-11-21T10:05:00Z")))
             .await
             .unwrap()
     );
@@ -386,11 +410,16 @@ async fn failure_flow(db: &TestDb) {
     let answer = JsonText::from(json!({"error": "bad user count"}));
     assert!(
         store
-            .fail_action(id, token, "HTTP 400", Some(answer), None)
+            .outbox()
+            .fail(id, token, "HTTP 400", Some(answer), None)
             .await
             .unwrap()
     );
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     assert_eq!(
         steps.iter().map(|s| s.status).collect::<Vec<_>>(),
         [
@@ -404,7 +433,7 @@ async fn failure_flow(db: &TestDb) {
     assert_eq!(steps[0].last_error.as_deref(), Some("HTTP 400"));
     assert_eq!(steps[0].response, Some(json!({"error": "bad user count"})));
     assert_eq!(steps[2].cancelled_by.as_deref(), Some(ids[0]));
-    let post = store.action(ids[2]).await.unwrap();
+    let post = store.outbox().action(ids[2]).await.unwrap();
     assert_eq!(post.events.len(), 1);
     let event = &post.events[0];
     assert_eq!(event.actor, "outbox");
@@ -417,7 +446,8 @@ async fn failure_flow(db: &TestDb) {
         "{event:?}"
     );
     let claimed = store
-        .claim_actions(t("2026-11-21T10:07:00Z"), 10, Duration::from_secs(60))
+        .outbox()
+        .claim(t("2026-11-21T10:07:00Z"), 10, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -433,7 +463,7 @@ async fn failure_flow(db: &TestDb) {
     );
     assert_eq!(record.inputs[0].last_error.as_deref(), Some("HTTP 400"));
     // The generator's history: claimed, failed, claimed, dead, by the worker.
-    let events = store.action(ids[0]).await.unwrap().events;
+    let events = store.outbox().action(ids[0]).await.unwrap().events;
     let history: Vec<(ActionStatus, ActionStatus, &str)> = events
         .iter()
         .map(|e| (e.from_status, e.to_status, e.actor.as_str()))
@@ -461,7 +491,8 @@ on_both!(weekend_failure_flow, failure_flow);
 async fn done_by_hand_after_a_failure(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .log()
+        .append(weekend(Some("T-1"), "https://x.example/1", "req-1"))
         .await
         .unwrap();
     let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
@@ -469,7 +500,8 @@ async fn done_by_hand_after_a_failure(db: &TestDb) {
     let (id, token, _) = &claimed[0];
     assert!(
         store
-            .fail_action(id, token, "HTTP 400", None, None)
+            .outbox()
+            .fail(id, token, "HTTP 400", None, None)
             .await
             .unwrap()
     );
@@ -478,9 +510,16 @@ async fn done_by_hand_after_a_failure(db: &TestDb) {
     let (record, token, _) = &claimed[0];
     assert_eq!(record, ids[3]);
     let failure = JsonText::from(json!({"record": "failure", "body": {"iid": 8}}));
-    assert!(store.complete_action(record, token, failure).await.unwrap());
+    assert!(
+        store
+            .outbox()
+            .complete(record, token, failure)
+            .await
+            .unwrap()
+    );
 
     store
+        .outbox()
         .mark_done(
             ids[0],
             "cli:ada",
@@ -489,7 +528,11 @@ async fn done_by_hand_after_a_failure(db: &TestDb) {
         .await
         .unwrap();
 
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     use ActionStatus::{DoneByHand, Pending};
     assert_eq!(
         steps.iter().map(|s| s.status).collect::<Vec<_>>(),
@@ -516,20 +559,27 @@ async fn done_by_hand_after_a_failure(db: &TestDb) {
     assert_eq!(claimed.iter().map(|c| c.2).collect::<Vec<_>>(), [2]);
     assert!(
         store
-            .complete_action(&claimed[0].0, &claimed[0].1, json!({}).into())
+            .outbox()
+            .complete(&claimed[0].0, &claimed[0].1, json!({}).into())
             .await
             .unwrap()
     );
     let claimed = store
-        .claim_actions(t("2026-11-21T10:03:00Z"), 10, Duration::from_secs(60))
+        .outbox()
+        .claim(t("2026-11-21T10:03:00Z"), 10, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(claimed[0].inputs.iter().all(|i| i.status.is_success()));
     // The follow-up reads the records as they now stand.
-    let license = store.ticket_license_action("T-1").await.unwrap().unwrap();
+    let license = store
+        .outbox()
+        .license_of_ticket("T-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((license.id.as_str(), license.status), (ids[0], DoneByHand));
-    let history = store.action(ids[1]).await.unwrap().events;
+    let history = store.outbox().action(ids[1]).await.unwrap().events;
     let last = history.last().unwrap();
     assert_eq!(
         (last.actor.as_str(), last.to_status),
@@ -557,7 +607,8 @@ on_both!(
 async fn in_doubt(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .log()
+        .append(weekend(Some("T-1"), "https://x.example/1", "req-1"))
         .await
         .unwrap();
     let ids: Vec<&str> = logged.actions.iter().map(|s| s.id.as_str()).collect();
@@ -570,12 +621,14 @@ async fn in_doubt(db: &TestDb) {
     };
     let lease = Duration::from_secs(30);
     let first = store
-        .claim_actions_with(t("2026-11-21T10:00:00Z"), 5, lease, &ask)
+        .outbox()
+        .claim_with(t("2026-11-21T10:00:00Z"), 5, lease, &ask)
         .await
         .unwrap();
     assert!(
         store
-            .complete_action(
+            .outbox()
+            .complete(
                 &first[0].action.id,
                 &first[0].claim_token,
                 json!({"license": "L"}).into()
@@ -585,19 +638,21 @@ async fn in_doubt(db: &TestDb) {
     );
     // The email is claimed; its worker dies.
     let email = store
-        .claim_actions_with(t("2026-11-21T10:00:01Z"), 5, lease, &ask)
+        .outbox()
+        .claim_with(t("2026-11-21T10:00:01Z"), 5, lease, &ask)
         .await
         .unwrap();
     assert_eq!(email[0].action.id, ids[1]);
     let held = store
-        .claim_actions_with(t("2026-11-21T10:01:00Z"), 5, lease, &ask)
+        .outbox()
+        .claim_with(t("2026-11-21T10:01:00Z"), 5, lease, &ask)
         .await
         .unwrap();
     assert!(
         held.is_empty(),
         "held for a person, and the steps after it wait: {held:?}"
     );
-    let detail = store.action(ids[1]).await.unwrap();
+    let detail = store.outbox().action(ids[1]).await.unwrap();
     assert_eq!(detail.action.status, ActionStatus::InDoubt);
     let event = detail.events.last().unwrap();
     assert_eq!(
@@ -613,6 +668,7 @@ async fn in_doubt(db: &TestDb) {
         "{event:?}"
     );
     let waiting = store
+        .outbox()
         .actions(&ActionFilter {
             manual: Some(true),
             ..ActionFilter::default()
@@ -624,6 +680,7 @@ async fn in_doubt(db: &TestDb) {
         "listed for a person"
     );
     let worker_side = store
+        .outbox()
         .actions(&ActionFilter {
             manual: Some(false),
             ..ActionFilter::default()
@@ -632,6 +689,7 @@ async fn in_doubt(db: &TestDb) {
         .unwrap();
     assert!(worker_side.iter().all(|a| a.id != ids[1]));
     let by_status = store
+        .outbox()
         .actions(&ActionFilter {
             status: Some(ActionStatus::InDoubt),
             ..ActionFilter::default()
@@ -643,39 +701,44 @@ async fn in_doubt(db: &TestDb) {
         [ids[1]]
     );
     // Resent: pending under a new key, then claimed.
-    let resent = store.retry_action(ids[1], "cli:ada").await.unwrap();
+    let resent = store.outbox().retry(ids[1], "cli:ada").await.unwrap();
     assert_eq!(resent.status, ActionStatus::Pending);
     assert_eq!(resent.idempotency_key, format!("entitle-{}-r1", ids[1]));
     let again = store
-        .claim_actions_with(t("2026-11-21T10:02:00Z"), 5, lease, &ask)
+        .outbox()
+        .claim_with(t("2026-11-21T10:02:00Z"), 5, lease, &ask)
         .await
         .unwrap();
     assert_eq!(again[0].action.id, ids[1]);
     // Its worker dies again: held again; this time a person says it went.
     assert!(
         store
-            .claim_actions_with(t("2026-11-21T10:03:00Z"), 5, lease, &ask)
+            .outbox()
+            .claim_with(t("2026-11-21T10:03:00Z"), 5, lease, &ask)
             .await
             .unwrap()
             .is_empty()
     );
     store
+        .outbox()
         .mark_done(ids[1], "cli:ada", Some("the customer has it"))
         .await
         .unwrap();
     let next = store
-        .claim_actions_with(t("2026-11-21T10:03:01Z"), 5, lease, &ask)
+        .outbox()
+        .claim_with(t("2026-11-21T10:03:01Z"), 5, lease, &ask)
         .await
         .unwrap();
     assert_eq!(next[0].action.id, ids[2], "the steps after it run");
     // Resend: claimed again, noted as in doubt.
     let resend = |_: &str| Redelivery::Resend;
     let crashed = store
-        .claim_actions_with(t("2026-11-21T10:05:00Z"), 5, lease, &resend)
+        .outbox()
+        .claim_with(t("2026-11-21T10:05:00Z"), 5, lease, &resend)
         .await
         .unwrap();
     assert_eq!(crashed[0].action.id, ids[2]);
-    let history = store.action(ids[2]).await.unwrap().events;
+    let history = store.outbox().action(ids[2]).await.unwrap().events;
     assert!(
         history
             .last()
@@ -693,13 +756,15 @@ on_both!(a_step_in_doubt_waits_for_a_person_or_is_resent, in_doubt);
 async fn success_flow(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .log()
+        .append(weekend(Some("T-1"), "https://x.example/1", "req-1"))
         .await
         .unwrap();
     let mut order = Vec::new();
     for round in 0..6 {
         let claimed = store
-            .claim_actions(t("2026-11-21T10:00:00Z"), 10, Duration::from_secs(60))
+            .outbox()
+            .claim(t("2026-11-21T10:00:00Z"), 10, Duration::from_secs(60))
             .await
             .unwrap();
         if claimed.is_empty() {
@@ -719,14 +784,19 @@ async fn success_flow(db: &TestDb) {
         };
         assert!(
             store
-                .complete_action(&step.action.id, &step.claim_token, response.into())
+                .outbox()
+                .complete(&step.action.id, &step.claim_token, response.into())
                 .await
                 .unwrap()
         );
         order.push(step.action.seq);
     }
     assert_eq!(order, [0, 1, 2, 3]);
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     assert!(steps.iter().all(|s| s.status == ActionStatus::Delivered));
     store.close().await;
 }
@@ -743,7 +813,7 @@ async fn one_license(db: &TestDb) {
     for n in 0..8 {
         let store = if n % 2 == 0 { a.clone() } else { b.clone() };
         let entry = weekend(Some("T-7"), "https://x.example/7", &format!("req-{n}"));
-        tasks.push(tokio::spawn(async move { store.log_decision(entry).await }));
+        tasks.push(tokio::spawn(async move { store.log().append(entry).await }));
     }
     let mut logged = Vec::new();
     for task in tasks {
@@ -766,7 +836,11 @@ async fn one_license(db: &TestDb) {
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
     // Every decision is logged, the answer says which license stands.
     assert_eq!(
-        a.decisions(&DecisionFilter::default()).await.unwrap().len(),
+        a.log()
+            .decisions(&DecisionFilter::default())
+            .await
+            .unwrap()
+            .len(),
         8
     );
     // Within one writer's batch (one INSERT for the batch's licenses), too.
@@ -774,7 +848,7 @@ async fn one_license(db: &TestDb) {
         .map(|n| {
             let store = a.clone();
             let entry = weekend(Some("T-8"), "https://x.example/8", &format!("req-8-{n}"));
-            tokio::spawn(async move { store.log_decision(entry).await })
+            tokio::spawn(async move { store.log().append(entry).await })
         })
         .collect();
     let mut makers = 0;
@@ -799,12 +873,13 @@ on_both!(one_license_per_ticket_under_concurrency, one_license);
 async fn regenerate(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(weekend(Some("T-1"), "https://x.example/1", "req-1"))
+        .log()
+        .append(weekend(Some("T-1"), "https://x.example/1", "req-1"))
         .await
         .unwrap();
     let license = logged.actions[0].clone();
     // While the license is under way, regenerate changes nothing.
-    let again = store.log_decision(follow_up("T-1", "none")).await.unwrap();
+    let again = store.log().append(follow_up("T-1", "none")).await.unwrap();
     assert!(again.actions.is_empty());
     let existing = again.existing_license.unwrap();
     assert_eq!(
@@ -815,7 +890,8 @@ async fn regenerate(db: &TestDb) {
     let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
     assert!(
         store
-            .fail_action(&claimed[0].0, &claimed[0].1, "HTTP 400", None, None)
+            .outbox()
+            .fail(&claimed[0].0, &claimed[0].1, "HTTP 400", None, None)
             .await
             .unwrap()
     );
@@ -823,14 +899,16 @@ async fn regenerate(db: &TestDb) {
     assert_eq!(claimed.iter().map(|c| c.2).collect::<Vec<_>>(), [3]);
     assert!(
         store
-            .complete_action(&claimed[0].0, &claimed[0].1, json!({"issue": 1}).into())
+            .outbox()
+            .complete(&claimed[0].0, &claimed[0].1, json!({"issue": 1}).into())
             .await
             .unwrap()
     );
     // Regenerate: no second license; the dead one runs again under a new
     // key, with the steps it cancelled and the record reporting on it.
     let regen = store
-        .log_decision(follow_up("T-1", "failure"))
+        .log()
+        .append(follow_up("T-1", "failure"))
         .await
         .unwrap();
     assert!(regen.actions.is_empty());
@@ -843,7 +921,11 @@ async fn regenerate(db: &TestDb) {
         existing.idempotency_key,
         format!("entitle-{}-r1", license.id)
     );
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     assert!(
         steps.iter().all(|s| s.status == ActionStatus::Pending),
         "{steps:?}"
@@ -853,7 +935,7 @@ async fn regenerate(db: &TestDb) {
         steps[3].retries, 1,
         "the record is made again, under a new key"
     );
-    let events = store.action(&license.id).await.unwrap().events;
+    let events = store.outbox().action(&license.id).await.unwrap().events;
     let last = events.last().unwrap();
     assert_eq!(last.actor, "support-lead");
     assert_eq!(
@@ -870,11 +952,12 @@ async fn regenerate(db: &TestDb) {
     );
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox").await, 4);
     // Regenerate for a ticket with no license step makes its license.
-    let fresh = store.log_decision(follow_up("T-2", "none")).await.unwrap();
+    let fresh = store.log().append(follow_up("T-2", "none")).await.unwrap();
     assert_eq!(fresh.actions.len(), 1);
     assert_eq!(fresh.actions[0].license_ticket.as_deref(), Some("T-2"));
     let weekend_after = store
-        .log_decision(weekend(Some("T-2"), "https://x.example/2", "req-2"))
+        .log()
+        .append(weekend(Some("T-2"), "https://x.example/2", "req-2"))
         .await
         .unwrap();
     assert!(weekend_after.actions.is_empty());
@@ -893,7 +976,7 @@ async fn no_ticket(db: &TestDb) {
     for n in 0..2 {
         let mut entry = weekend(None, "https://x.example/9", &format!("req-{n}"));
         entry.action_ticket = None;
-        let logged = store.log_decision(entry).await.unwrap();
+        let logged = store.log().append(entry).await.unwrap();
         assert_eq!(logged.actions.len(), 4);
         assert!(logged.actions.iter().all(|s| s.license_ticket.is_none()));
         assert!(logged.actions.iter().all(|s| s.ticket_id.is_none()));
@@ -952,7 +1035,7 @@ async fn claimers(db: &TestDb) {
     for n in 0..total {
         let store = a.clone();
         tasks.push(tokio::spawn(
-            async move { store.log_decision(single(n)).await },
+            async move { store.log().append(single(n)).await },
         ));
     }
     for task in tasks {
@@ -968,7 +1051,8 @@ async fn claimers(db: &TestDb) {
             let mut empty = 0;
             while empty < 3 {
                 let claimed = store
-                    .claim_actions(t("2026-11-21T10:00:00Z"), 7, Duration::from_secs(3600))
+                    .outbox()
+                    .claim(t("2026-11-21T10:00:00Z"), 7, Duration::from_secs(3600))
                     .await
                     .unwrap();
                 if claimed.is_empty() {
@@ -1002,10 +1086,11 @@ on_both!(concurrent_claimers_never_share_a_row, claimers);
 
 async fn lease(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
-    let logged = store.log_decision(single(1)).await.unwrap();
+    let logged = store.log().append(single(1)).await.unwrap();
     let key = logged.actions[0].idempotency_key.clone();
     let first = store
-        .claim_actions(t("2026-11-21T10:00:00Z"), 5, Duration::from_secs(30))
+        .outbox()
+        .claim(t("2026-11-21T10:00:00Z"), 5, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(first.len(), 1);
@@ -1014,7 +1099,8 @@ async fn lease(db: &TestDb) {
     // The worker crashed: the lease runs out, the step is claimed again
     // with the same idempotency key and a new token.
     let second = store
-        .claim_actions(t("2026-11-21T10:00:31Z"), 5, Duration::from_secs(30))
+        .outbox()
+        .claim(t("2026-11-21T10:00:31Z"), 5, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(second.len(), 1);
@@ -1027,30 +1113,34 @@ async fn lease(db: &TestDb) {
     let stale = &first[0].claim_token;
     assert!(
         !store
-            .complete_action(id, stale, json!({}).into())
+            .outbox()
+            .complete(id, stale, json!({}).into())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .fail_action(id, stale, "late", None, None)
+            .outbox()
+            .fail(id, stale, "late", None, None)
             .await
             .unwrap()
     );
     assert!(
         store
-            .complete_action(id, &second[0].claim_token, json!({"ok": true}).into())
+            .outbox()
+            .complete(id, &second[0].claim_token, json!({"ok": true}).into())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .complete_action(id, &second[0].claim_token, json!({}).into())
+            .outbox()
+            .complete(id, &second[0].claim_token, json!({}).into())
             .await
             .unwrap(),
         "completed once"
     );
-    let detail = store.action(id).await.unwrap();
+    let detail = store.outbox().action(id).await.unwrap();
     assert_eq!(detail.action.status, ActionStatus::Delivered);
     let reclaim = &detail.events[1];
     assert_eq!(
@@ -1060,7 +1150,8 @@ async fn lease(db: &TestDb) {
     assert!(reclaim.note.as_deref().unwrap().contains("lease"));
     assert!(
         !store
-            .complete_action("nope", "x", json!({}).into())
+            .outbox()
+            .complete("nope", "x", json!({}).into())
             .await
             .unwrap()
     );
@@ -1074,7 +1165,7 @@ async fn lease(db: &TestDb) {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     conn.close().await.unwrap();
-    assert_eq!(store.action(id).await.unwrap().events.len(), 3);
+    assert_eq!(store.outbox().action(id).await.unwrap().events.len(), 3);
     store.close().await;
 }
 on_both!(an_expired_lease_is_claimed_again, lease);
@@ -1085,22 +1176,28 @@ async fn people(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let mut entry = weekend(Some("T-1"), "https://x.example/1", "req-1");
     entry.actions[2].sinks.clear(); // the record: a manual task
-    let logged = store.log_decision(entry).await.unwrap();
+    let logged = store.log().append(entry).await.unwrap();
     let ids: Vec<String> = logged.actions.iter().map(|s| s.id.clone()).collect();
     let other = store
-        .log_decision(weekend(Some("T-2"), "https://x.example/2", "req-2"))
+        .log()
+        .append(weekend(Some("T-2"), "https://x.example/2", "req-2"))
         .await
         .unwrap();
 
     // Unknown ids.
     for err in [
-        store.retry_action("nope", "alice").await.unwrap_err(),
+        store.outbox().retry("nope", "alice").await.unwrap_err(),
         store
-            .cancel_action("nope", "alice", None)
+            .outbox()
+            .cancel("nope", "alice", None)
             .await
             .unwrap_err(),
-        store.mark_done("nope", "alice", None).await.unwrap_err(),
-        store.action("nope").await.unwrap_err(),
+        store
+            .outbox()
+            .mark_done("nope", "alice", None)
+            .await
+            .unwrap_err(),
+        store.outbox().action("nope").await.unwrap_err(),
     ] {
         assert!(
             matches!(&err, StoreError::UnknownAction { id } if id == "nope"),
@@ -1109,7 +1206,7 @@ async fn people(db: &TestDb) {
         assert!(err.is_not_found());
     }
     // Not allowed from the current status.
-    let err = store.retry_action(&ids[0], "alice").await.unwrap_err();
+    let err = store.outbox().retry(&ids[0], "alice").await.unwrap_err();
     match &err {
         StoreError::ActionTransition { id, status, change } => {
             assert_eq!(
@@ -1138,6 +1235,7 @@ async fn people(db: &TestDb) {
     // after it runs with it (now runnable), and is cancelled, cascading to
     // the channel post; the manual record is done by hand.
     let done = store
+        .outbox()
         .mark_done_with(
             &ids[0],
             "alice",
@@ -1158,22 +1256,31 @@ async fn people(db: &TestDb) {
         )
     );
     assert_eq!(
-        store.action(&ids[1]).await.unwrap().action.status,
+        store.outbox().action(&ids[1]).await.unwrap().action.status,
         ActionStatus::Pending
     );
     let cancelled = store
-        .cancel_action(&ids[1], "bob", Some("customer withdrew"))
+        .outbox()
+        .cancel(&ids[1], "bob", Some("customer withdrew"))
         .await
         .unwrap();
     assert_eq!(cancelled.status, ActionStatus::Cancelled);
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     assert_eq!(steps[2].status, ActionStatus::Cancelled);
     assert_eq!(steps[2].cancelled_by.as_deref(), Some(ids[1].as_str()));
     assert_eq!(steps[3].status, ActionStatus::Pending);
     // Manual tasks are never claimed.
     let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
     assert!(claimed.iter().all(|c| c.0 != ids[3]));
-    let err = store.cancel_action(&ids[0], "bob", None).await.unwrap_err();
+    let err = store
+        .outbox()
+        .cancel(&ids[0], "bob", None)
+        .await
+        .unwrap_err();
     assert!(matches!(
         err,
         StoreError::ActionTransition {
@@ -1184,7 +1291,7 @@ async fn people(db: &TestDb) {
     ));
     // The channel post cannot be retried while the email it needs is
     // cancelled; retrying the email re-opens it.
-    let err = store.retry_action(&ids[2], "bob").await.unwrap_err();
+    let err = store.outbox().retry(&ids[2], "bob").await.unwrap_err();
     match &err {
         StoreError::ActionBlocked {
             id,
@@ -1199,12 +1306,17 @@ async fn people(db: &TestDb) {
         }
         other => panic!("{other}"),
     }
-    let retried = store.retry_action(&ids[1], "bob").await.unwrap();
+    let retried = store.outbox().retry(&ids[1], "bob").await.unwrap();
     assert_eq!(retried.status, ActionStatus::Pending);
     assert_eq!(retried.idempotency_key, format!("entitle-{}-r1", ids[1]));
-    let steps = store.decision_actions(&logged.decision_id).await.unwrap();
+    let steps = store
+        .outbox()
+        .of_decision(&logged.decision_id)
+        .await
+        .unwrap();
     assert_eq!(steps[2].status, ActionStatus::Pending);
     let done = store
+        .outbox()
         .mark_done(&ids[3], "carol", Some("recorded"))
         .await
         .unwrap();
@@ -1213,7 +1325,11 @@ async fn people(db: &TestDb) {
     // cancelled.
     let claimed = claim(&store, "2026-11-21T10:00:00Z").await;
     let (id, token, _) = claimed.iter().find(|c| c.0 == ids[1]).unwrap();
-    let err = store.mark_done(id, "carol", None).await.unwrap_err();
+    let err = store
+        .outbox()
+        .mark_done(id, "carol", None)
+        .await
+        .unwrap_err();
     assert!(matches!(
         err,
         StoreError::ActionTransition {
@@ -1223,10 +1339,11 @@ async fn people(db: &TestDb) {
         }
     ));
     store
-        .complete_action(id, token, json!({}).into())
+        .outbox()
+        .complete(id, token, json!({}).into())
         .await
         .unwrap();
-    let err = store.cancel_action(id, "carol", None).await.unwrap_err();
+    let err = store.outbox().cancel(id, "carol", None).await.unwrap_err();
     assert!(matches!(
         err,
         StoreError::ActionTransition {
@@ -1236,7 +1353,7 @@ async fn people(db: &TestDb) {
     ));
 
     // Every change with who, when, from, to and the note.
-    let events = store.action(&ids[1]).await.unwrap().events;
+    let events = store.outbox().action(&ids[1]).await.unwrap().events;
     let seen: Vec<(&str, ActionStatus, ActionStatus, Option<&str>)> = events
         .iter()
         .map(|e| {
@@ -1265,17 +1382,22 @@ async fn people(db: &TestDb) {
     assert_eq!(seen[2].0, "worker");
     assert_eq!(seen[3].2, ActionStatus::Delivered);
     assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
-    let done_event = &store.action(&ids[0]).await.unwrap().events[0];
+    let done_event = &store.outbox().action(&ids[0]).await.unwrap().events[0];
     assert_eq!(
         (done_event.actor.as_str(), done_event.note.as_deref()),
         ("alice", Some("generated in the Mechanizer app"))
     );
 
     // Filters and paging.
-    let all = store.actions(&ActionFilter::default()).await.unwrap();
+    let all = store
+        .outbox()
+        .actions(&ActionFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 8);
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     let manual = store
+        .outbox()
         .actions(&ActionFilter {
             manual: Some(true),
             ..ActionFilter::default()
@@ -1287,6 +1409,7 @@ async fn people(db: &TestDb) {
         [ids[3].as_str()]
     );
     let routed = store
+        .outbox()
         .actions(&ActionFilter {
             manual: Some(false),
             ..ActionFilter::default()
@@ -1295,6 +1418,7 @@ async fn people(db: &TestDb) {
         .unwrap();
     assert_eq!(routed.len(), 7);
     let t2 = store
+        .outbox()
         .actions(&ActionFilter {
             ticket: Some("T-2".to_owned()),
             ..ActionFilter::default()
@@ -1307,6 +1431,7 @@ async fn people(db: &TestDb) {
             .all(|a| a.decision_id.as_deref() == Some(other.decision_id.as_str()))
     );
     let by_decision = store
+        .outbox()
         .actions(&ActionFilter {
             decision: Some(logged.decision_id.clone()),
             status: Some(ActionStatus::DoneByHand),
@@ -1316,6 +1441,7 @@ async fn people(db: &TestDb) {
         .unwrap();
     assert_eq!(by_decision.len(), 2);
     let page1 = store
+        .outbox()
         .actions(&ActionFilter {
             limit: 3,
             ..ActionFilter::default()
@@ -1323,6 +1449,7 @@ async fn people(db: &TestDb) {
         .await
         .unwrap();
     let page2 = store
+        .outbox()
         .actions(&ActionFilter {
             limit: 10,
             before: Some(page1[2].id.clone()),
@@ -1345,6 +1472,7 @@ async fn follow_up_facts(db: &TestDb) {
         .unwrap();
     let fact = |store: Store, ticket: &'static str| async move {
         store
+            .records()
             .facts_for_ticket(ticket, "emergency-license-follow-up")
             .await
             .unwrap()["internal_request"]
@@ -1356,7 +1484,8 @@ async fn follow_up_facts(db: &TestDb) {
     assert_eq!(fact(store.clone(), "T-1007").await, "none");
     // With one: its state. Under way: none.
     let a = store
-        .log_decision(weekend(
+        .log()
+        .append(weekend(
             Some("T-1001"),
             "https://support.example/tickets/1001",
             "r1",
@@ -1364,7 +1493,8 @@ async fn follow_up_facts(db: &TestDb) {
         .await
         .unwrap();
     let b = store
-        .log_decision(weekend(
+        .log()
+        .append(weekend(
             Some("T-1007"),
             "https://support.example/tickets/1007",
             "r2",
@@ -1377,13 +1507,15 @@ async fn follow_up_facts(db: &TestDb) {
     for (id, token, _) in &claimed {
         if *id == a.actions[0].id {
             store
-                .complete_action(id, token, json!({}).into())
+                .outbox()
+                .complete(id, token, json!({}).into())
                 .await
                 .unwrap();
         } else {
             assert_eq!(*id, b.actions[0].id);
             store
-                .fail_action(id, token, "HTTP 400", None, None)
+                .outbox()
+                .fail(id, token, "HTTP 400", None, None)
                 .await
                 .unwrap();
         }
@@ -1392,17 +1524,24 @@ async fn follow_up_facts(db: &TestDb) {
     assert_eq!(fact(store.clone(), "T-1007").await, "failure");
     // The ticket record itself still holds the imported value.
     assert_eq!(
-        store.ticket("T-1007").await.unwrap().internal_request,
+        store
+            .records()
+            .ticket("T-1007")
+            .await
+            .unwrap()
+            .internal_request,
         entitle::policies::InternalRequest::None
     );
     // The facts decide `regenerate`, which re-runs the dead license.
     let facts = store
+        .records()
         .facts_for_ticket("T-1007", "emergency-license-follow-up")
         .await
         .unwrap();
     assert_eq!(facts, json!({"internal_request": "failure"}));
     let regen = store
-        .log_decision(follow_up("T-1007", "failure"))
+        .log()
+        .append(follow_up("T-1007", "failure"))
         .await
         .unwrap();
     assert_eq!(
@@ -1480,7 +1619,8 @@ async fn run(store: &Store, ops: &[Op]) -> Vec<String> {
             )],
             Op::Kill(ticket) => {
                 let claimed = store
-                    .claim_actions(t(WEEKEND_NOW), 1000, Duration::from_secs(3600))
+                    .outbox()
+                    .claim(t(WEEKEND_NOW), 1000, Duration::from_secs(3600))
                     .await
                     .unwrap();
                 let ticket = format!("T-{ticket}");
@@ -1488,7 +1628,8 @@ async fn run(store: &Store, ops: &[Op]) -> Vec<String> {
                 for c in &claimed {
                     if c.action.ticket_id.as_deref() == Some(&ticket) {
                         store
-                            .fail_action(&c.action.id, &c.claim_token, "HTTP 400", None, None)
+                            .outbox()
+                            .fail(&c.action.id, &c.claim_token, "HTTP 400", None, None)
                             .await
                             .unwrap();
                         failed.push(c.action.id.clone());
@@ -1507,7 +1648,7 @@ async fn run(store: &Store, ops: &[Op]) -> Vec<String> {
             .into_iter()
             .map(|entry| {
                 let store = store.clone();
-                tokio::spawn(async move { store.log_decision(entry).await })
+                tokio::spawn(async move { store.log().append(entry).await })
             })
             .collect();
         for task in tasks {
@@ -1531,8 +1672,8 @@ async fn run(store: &Store, ops: &[Op]) -> Vec<String> {
         ..ActionFilter::default()
     };
     let mut all = Vec::new();
-    for step in store.actions(&filter).await.unwrap() {
-        let detail = store.action(&step.id).await.unwrap();
+    for step in store.outbox().actions(&filter).await.unwrap() {
+        let detail = store.outbox().action(&step.id).await.unwrap();
         let events: Vec<_> = detail
             .events
             .iter()
@@ -1630,7 +1771,8 @@ async fn ticket_identity(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     store_ticket(&store, "https://Support.Example:443/tickets/1001/").await;
     let first = store
-        .log_decision(weekend(
+        .log()
+        .append(weekend(
             None,
             "https://support.example/tickets/1001?from=email",
             "req-0",
@@ -1657,7 +1799,8 @@ async fn ticket_identity(db: &TestDb) {
     ];
     for (n, url) in spellings.iter().enumerate() {
         let logged = store
-            .log_decision(weekend(None, url, &format!("req-{n}")))
+            .log()
+            .append(weekend(None, url, &format!("req-{n}")))
             .await
             .unwrap();
         assert!(logged.actions.is_empty(), "{url}: a second license");
@@ -1665,7 +1808,8 @@ async fn ticket_identity(db: &TestDb) {
     }
     // Decided on the stored ticket itself: the same license.
     let stored = store
-        .log_decision(weekend(
+        .log()
+        .append(weekend(
             Some("T-1001"),
             "https://support.example/tickets/1001",
             "req-stored",
@@ -1685,7 +1829,8 @@ async fn ticket_identity(db: &TestDb) {
     // Another ticket is another license, and a ticket no record holds is
     // keyed by its URL's one spelling.
     let other = store
-        .log_decision(weekend(None, "https://support.example/tickets/10010", "r"))
+        .log()
+        .append(weekend(None, "https://support.example/tickets/10010", "r"))
         .await
         .unwrap();
     let other = other.actions.iter().find(|s| s.license_ticket.is_some());
@@ -1754,7 +1899,8 @@ proptest::proptest! {
             let mut makers = 0;
             for (n, choices) in spellings.iter().enumerate() {
                 let logged = store
-                    .log_decision(weekend(None, &spelling(choices), &format!("req-{n}")))
+                    .log()
+                    .append(weekend(None, &spelling(choices), &format!("req-{n}")))
                     .await
                     .unwrap();
                 makers += usize::from(!logged.actions.is_empty());

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{TempDir, TestDb};
 use entitle::config::PolicyConfig;
 use entitle::scenario::corpus::corpus;
-use entitle_store::replay::{ReplayError, ReplayOptions, ReplayReport, replay, replay_store};
+use entitle_store::replay::{ReplayError, ReplayOptions, ReplayReport, replay};
 use entitle_store::{NewDecision, Store};
 
 /// A logged scenario: its decision id and what it is.
@@ -44,7 +44,7 @@ async fn build_log(url: &str) -> Vec<Entry> {
             "r",
             None,
         );
-        let logged = store.log_decision(entry).await.unwrap();
+        let logged = store.log().append(entry).await.unwrap();
         entries.push(Entry {
             id: logged.decision_id,
             policy: scenario.policy,
@@ -238,29 +238,30 @@ async fn replays_as_computed(db: TestDb) {
     // Through the service's open store: the same report. A cap below the
     // decisions that match stops the replay; at the count it does not.
     let store = Store::open(&db.url).await.unwrap();
-    let through_store = replay_store(&store, &options(tz.clone())).await.unwrap();
+    let through_store = store.log().replay(&options(tz.clone())).await.unwrap();
     assert_eq!(through_store, report);
     let n = entries.len() as u64;
     let capped = |max| ReplayOptions {
         max_decisions: Some(max),
         ..options(tz.clone())
     };
-    let error = replay_store(&store, &capped(n - 1)).await.unwrap_err();
+    let error = store.log().replay(&capped(n - 1)).await.unwrap_err();
     assert!(
         matches!(error, ReplayError::TooMany { limit } if limit == n - 1),
         "{error}"
     );
-    assert_eq!(replay_store(&store, &capped(n)).await.unwrap(), report);
+    assert_eq!(store.log().replay(&capped(n)).await.unwrap(), report);
     let one_policy = ReplayOptions {
         policy: Some("license-status".into()),
         ..capped(one.decisions)
     };
-    assert_eq!(replay_store(&store, &one_policy).await.unwrap(), one);
+    assert_eq!(store.log().replay(&one_policy).await.unwrap(), one);
     store.close().await;
 
     // The log was only read.
     let store = Store::open(&db.url).await.unwrap();
     let all = store
+        .log()
         .decisions(&entitle_store::DecisionFilter {
             limit: 10_000,
             ..Default::default()
@@ -371,8 +372,8 @@ async fn an_unreadable_now_is_reported_not_fatal(db: TestDb) {
         chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-12:00")
             .unwrap()
             .to_utc();
-    let bad = store.log_decision(entry(far)).await.unwrap().decision_id;
-    store.log_decision(entry(scenario.now)).await.unwrap();
+    let bad = store.log().append(entry(far)).await.unwrap().decision_id;
+    store.log().append(entry(scenario.now)).await.unwrap();
     store.close().await;
     for (since, until) in [
         (None, None),

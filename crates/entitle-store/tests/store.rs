@@ -132,13 +132,13 @@ async fn migrations_in_memory() {
     // Two in-memory stores are two databases.
     let other = Store::open("sqlite::memory:").await.unwrap();
     assert!(matches!(
-        other.ticket("T-1001").await,
+        other.records().ticket("T-1001").await,
         Err(StoreError::NotFound {
             entity: "ticket",
             ..
         })
     ));
-    assert_eq!(store.ticket("T-1001").await.unwrap().id, "T-1001");
+    assert_eq!(store.records().ticket("T-1001").await.unwrap().id, "T-1001");
 }
 
 #[tokio::test]
@@ -265,6 +265,7 @@ async fn a_store_being_written_by_another_connection_opens() {
     let store = Store::open(&url).await.unwrap();
     assert!(
         store
+            .log()
             .decisions(&DecisionFilter::default())
             .await
             .unwrap()
@@ -447,6 +448,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     ]);
     for (ticket, policy, given, expected) in cases {
         let facts = store
+            .records()
             .facts_for_ticket_with(ticket, policy, &supplied(given))
             .await
             .unwrap_or_else(|e| panic!("{ticket} {policy}: {e}"));
@@ -458,6 +460,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     // No supplied facts needed: facts_for_ticket.
     assert_eq!(
         store
+            .records()
             .facts_for_ticket("T-1001", "emergency-license-follow-up")
             .await
             .unwrap(),
@@ -465,6 +468,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     );
     // Typed, for a subscription and a requester, without a ticket.
     let typed = store
+        .records()
         .typed_facts_for_subscription::<entitle::policies::LicenseStatus>(
             "A-S00010002",
             "ops@globex.example",
@@ -475,6 +479,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     assert_eq!(typed.license.users, 250);
     // weekday-emergency needs no ticket: a subscription and a requester email.
     let weekday = store
+        .records()
         .typed_facts_for_subscription::<entitle::policies::WeekdayEmergency>(
             "A-S00010002",
             "OPS@globex.example",
@@ -486,6 +491,7 @@ async fn facts_from_sample_data(db: &TestDb) {
     assert!(weekday.account_has_subscription_access);
     assert_eq!(weekday.seat_link_dates.len(), 2);
     let stranger = store
+        .records()
         .typed_facts_for_subscription::<entitle::policies::WeekdayEmergency>(
             "A-S00010002",
             "devops@initech.example",
@@ -572,7 +578,11 @@ async fn decisions_from_sample(db: &TestDb) {
         ),
     ];
     for (ticket, policy, now, outcome) in cases {
-        let facts = store.facts_for_ticket(ticket, policy).await.unwrap();
+        let facts = store
+            .records()
+            .facts_for_ticket(ticket, policy)
+            .await
+            .unwrap();
         let report =
             entitle::decide_json(policy, &serde_json::to_vec(&facts).unwrap(), now, &config)
                 .unwrap_or_else(|e| panic!("{ticket} {policy}: {e}"));
@@ -584,9 +594,10 @@ async fn decisions_from_sample(db: &TestDb) {
             format!("req-{ticket}-{policy}"),
             Some(ticket.to_owned()),
         );
-        store.log_decision(entry).await.unwrap();
+        store.log().append(entry).await.unwrap();
     }
     let t1001 = store
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: Some("T-1001".into()),
             ..DecisionFilter::default()
@@ -595,6 +606,7 @@ async fn decisions_from_sample(db: &TestDb) {
         .unwrap();
     assert_eq!(t1001.len(), 4);
     let generated = store
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: Some("T-1001".into()),
             policy: Some("weekend-emergency".into()),
@@ -620,6 +632,7 @@ async fn missing_rows(db: &TestDb) {
                                "emergency": false, "desired_plan": "premium"}),
     );
     let err = store
+        .records()
         .facts_for_ticket("T-404", "license-status")
         .await
         .unwrap_err();
@@ -629,6 +642,7 @@ async fn missing_rows(db: &TestDb) {
     );
     assert!(err.is_not_found());
     let err = store
+        .records()
         .facts_for_ticket("T-1006", "license-status")
         .await
         .unwrap_err();
@@ -637,6 +651,7 @@ async fn missing_rows(db: &TestDb) {
         "{err:?}"
     );
     let err = store
+        .records()
         .facts_for_ticket("T-1005", "license-status")
         .await
         .unwrap_err();
@@ -645,6 +660,7 @@ async fn missing_rows(db: &TestDb) {
         "{err:?}"
     );
     let err = store
+        .records()
         .facts_for_ticket_with("T-1001", "star-saas", &saas)
         .await
         .unwrap_err();
@@ -662,6 +678,7 @@ async fn missing_rows(db: &TestDb) {
         "{err:?}"
     );
     let err = store
+        .records()
         .facts_for_ticket("T-1001", "provision-failure")
         .await
         .unwrap_err();
@@ -671,6 +688,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // An unknown policy is reported as such, even for an unknown ticket.
     let err = store
+        .records()
         .facts_for_ticket("T-404", "no-such-policy")
         .await
         .unwrap_err();
@@ -680,6 +698,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // Supplied facts: missing, unknown and ill-typed fields are named.
     let err = store
+        .records()
         .facts_for_ticket_with("T-1006", "star-saas", &none)
         .await
         .unwrap_err();
@@ -692,6 +711,7 @@ async fn missing_rows(db: &TestDb) {
     let mut typo = saas.clone();
     typo.insert("lr_team_avialable".to_owned(), json!(true));
     let err = store
+        .records()
         .facts_for_ticket_with("T-1006", "star-saas", &typo)
         .await
         .unwrap_err();
@@ -699,6 +719,7 @@ async fn missing_rows(db: &TestDb) {
     let mut bad = saas.clone();
     bad.insert("emergency".to_owned(), json!("yes"));
     let err = store
+        .records()
         .facts_for_ticket_with("T-1006", "star-saas", &bad)
         .await
         .unwrap_err();
@@ -708,6 +729,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // Policies that need nothing supplied refuse supplied facts.
     let err = store
+        .records()
         .facts_for_ticket_with("T-1001", "license-status", &supplied(json!({"x": 1})))
         .await
         .unwrap_err();
@@ -717,6 +739,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // A subscription with no license contact on record.
     let err = store
+        .records()
         .facts_for_ticket_with(
             "T-1004",
             "star-self-managed",
@@ -743,6 +766,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // Without a ticket, a missing subscription is NotFound.
     let err = store
+        .records()
         .typed_facts_for_subscription::<entitle::policies::LicenseStatus>(
             "A-S404",
             "x@y.example",
@@ -756,6 +780,7 @@ async fn missing_rows(db: &TestDb) {
     );
     // Ticket evidence is missing without a ticket.
     let err = store
+        .records()
         .typed_facts_for_subscription::<entitle::policies::EmergencyLicenseFollowUp>(
             "A-S00010001",
             "it-admin@acme.example",
@@ -794,8 +819,8 @@ async fn csv_and_json_agree(db: &TestDb) {
         "T-1001", "T-1002", "T-1003", "T-1004", "T-1005", "T-1006", "T-1007",
     ] {
         assert_eq!(
-            json_store.records_for_ticket(ticket).await.unwrap(),
-            csv_store.records_for_ticket(ticket).await.unwrap(),
+            json_store.records().for_ticket(ticket).await.unwrap(),
+            csv_store.records().for_ticket(ticket).await.unwrap(),
             "{ticket}"
         );
     }
@@ -983,7 +1008,7 @@ async fn import_errors_name_file_row_and_field() {
     let err = import(vec![dir.path().join("missing.csv")], None).await;
     assert!(matches!(err, ImportError::Read { .. }), "{err:?}");
     // Nothing was written by any failed import.
-    assert!(!store.exists("customer", "C-1").await.unwrap());
+    assert!(!store.records().exists("customer", "C-1").await.unwrap());
     // References into the store (not the batch) are accepted.
     let customers = write(
         &dir,
@@ -1001,7 +1026,7 @@ async fn import_errors_name_file_row_and_field() {
     entitle_store::import::import(&store, &[subs], None)
         .await
         .unwrap();
-    assert!(store.exists("subscription", "S-9").await.unwrap());
+    assert!(store.records().exists("subscription", "S-9").await.unwrap());
 }
 
 // ---------------------------------------------------------------- decision log
@@ -1009,10 +1034,11 @@ async fn import_errors_name_file_row_and_field() {
 async fn append_only(db: &TestDb) {
     let store = Store::open(&db.url).await.unwrap();
     let logged = store
-        .log_decision(entry("emergency-license-follow-up", Some("T-1"), 1))
+        .log()
+        .append(entry("emergency-license-follow-up", Some("T-1"), 1))
         .await
         .unwrap();
-    let before = store.decision(&logged.decision_id).await.unwrap();
+    let before = store.log().decision(&logged.decision_id).await.unwrap();
     let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     for sql in [
         "UPDATE decision_log SET outcome = 'regenerate'",
@@ -1042,9 +1068,13 @@ async fn append_only(db: &TestDb) {
         assert!(err.to_string().contains("append-only"), "{err}");
     }
     conn.close().await.unwrap();
-    assert_eq!(store.decision(&logged.decision_id).await.unwrap(), before);
+    assert_eq!(
+        store.log().decision(&logged.decision_id).await.unwrap(),
+        before
+    );
     assert_eq!(
         store
+            .log()
             .decisions(&DecisionFilter::default())
             .await
             .unwrap()
@@ -1075,14 +1105,14 @@ async fn log_roundtrip(db: &TestDb) {
         "req-77",
         Some("T-1003".to_owned()),
     );
-    let logged = store.log_decision(new).await.unwrap();
+    let logged = store.log().append(new).await.unwrap();
     assert_eq!(
         uuid::Uuid::parse_str(&logged.decision_id)
             .unwrap()
             .get_version_num(),
         7
     );
-    let read = store.decision(&logged.decision_id).await.unwrap();
+    let read = store.log().decision(&logged.decision_id).await.unwrap();
     assert_eq!(read.policy, "emergency-license-follow-up");
     assert_eq!(read.version, report.version);
     assert_eq!(read.now, "2026-11-21T10:00:00.123456789Z");
@@ -1113,7 +1143,7 @@ async fn log_roundtrip(db: &TestDb) {
         assert!(as_json.get(key).is_some(), "{key}");
     }
 
-    let err = store.decision("no-such-id").await.unwrap_err();
+    let err = store.log().decision("no-such-id").await.unwrap_err();
     assert!(
         matches!(
             &err,
@@ -1136,18 +1166,24 @@ async fn log_roundtrip(db: &TestDb) {
         };
         ids.push(
             store
-                .log_decision(entry(policy, Some(ticket), n))
+                .log()
+                .append(entry(policy, Some(ticket), n))
                 .await
                 .unwrap()
                 .decision_id,
         );
     }
-    let all = store.decisions(&DecisionFilter::default()).await.unwrap();
+    let all = store
+        .log()
+        .decisions(&DecisionFilter::default())
+        .await
+        .unwrap();
     let got: Vec<String> = all.iter().map(|d| d.decision_id.clone()).collect();
     let mut newest_first = ids.clone();
     newest_first.reverse();
     assert_eq!(got, newest_first);
     let t1 = store
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: Some("T-1".into()),
             ..DecisionFilter::default()
@@ -1157,6 +1193,7 @@ async fn log_roundtrip(db: &TestDb) {
     assert_eq!(t1.len(), 3);
     assert!(t1.iter().all(|d| d.ticket_id.as_deref() == Some("T-1")));
     let both = store
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: Some("T-2".into()),
             policy: Some("weekend-emergency".into()),
@@ -1166,6 +1203,7 @@ async fn log_roundtrip(db: &TestDb) {
         .unwrap();
     assert_eq!(both.len(), 2);
     let page1 = store
+        .log()
         .decisions(&DecisionFilter {
             limit: 4,
             ..DecisionFilter::default()
@@ -1174,6 +1212,7 @@ async fn log_roundtrip(db: &TestDb) {
         .unwrap();
     assert_eq!(page1.len(), 4);
     let page2 = store
+        .log()
         .decisions(&DecisionFilter {
             limit: 4,
             before: Some(page1[3].decision_id.clone()),
@@ -1186,7 +1225,7 @@ async fn log_roundtrip(db: &TestDb) {
     store.close().await;
     // Closed: logging fails with a typed error rather than hanging.
     assert!(matches!(
-        store.log_decision(entry("license-status", None, 99)).await,
+        store.log().append(entry("license-status", None, 99)).await,
         Err(StoreError::Closed)
     ));
 }
@@ -1199,7 +1238,8 @@ async fn survives_reopen(db: &TestDb) {
         for n in 0..25 {
             ids.push(
                 store
-                    .log_decision(entry("license-status", Some("T-9"), n))
+                    .log()
+                    .append(entry("license-status", Some("T-9"), n))
                     .await
                     .unwrap(),
             );
@@ -1209,11 +1249,12 @@ async fn survives_reopen(db: &TestDb) {
     }
     let store = Store::open(&db.url).await.unwrap();
     for logged in &ids {
-        let read = store.decision(&logged.decision_id).await.unwrap();
+        let read = store.log().decision(&logged.decision_id).await.unwrap();
         assert_eq!(read.ticket_id.as_deref(), Some("T-9"));
     }
     assert_eq!(
         store
+            .log()
             .decisions(&DecisionFilter {
                 limit: 1000,
                 ..DecisionFilter::default()
@@ -1238,7 +1279,8 @@ async fn group_commit(db: &TestDb) {
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             store
-                .log_decision(entry("license-status", Some("T-gc"), i))
+                .log()
+                .append(entry("license-status", Some("T-gc"), i))
                 .await
                 .unwrap()
         }));
@@ -1248,7 +1290,7 @@ async fn group_commit(db: &TestDb) {
         assert!(ids.insert(task.await.unwrap().decision_id));
     }
     assert_eq!(ids.len(), n);
-    let stats = store.log_stats();
+    let stats = store.log().stats();
     assert_eq!(stats.entries, n as u64);
     assert_eq!(stats.failed, 0);
     assert!(
@@ -1256,6 +1298,7 @@ async fn group_commit(db: &TestDb) {
         "group commit should batch 200 concurrent entries: {stats:?}"
     );
     let logged = store
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: Some("T-gc".into()),
             limit: 1000,
@@ -1282,7 +1325,8 @@ async fn group_commit(db: &TestDb) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .log_decision(entry("license-status", None, i))
+                .log()
+                .append(entry("license-status", None, i))
                 .await
                 .unwrap()
         }));
@@ -1290,7 +1334,7 @@ async fn group_commit(db: &TestDb) {
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(store.log_stats().transactions, 20);
+    assert_eq!(store.log().stats().transactions, 20);
     store.close().await;
 }
 on_both!(group_commit_batches_concurrent_entries, group_commit);
@@ -1375,7 +1419,7 @@ async fn unique_conflicts(db: &TestDb) {
         "{text}"
     );
     assert!(!text.contains("UNIQUE"), "{text}");
-    assert!(!store.exists("namespace", "NS-1").await.unwrap());
+    assert!(!store.records().exists("namespace", "NS-1").await.unwrap());
 
     let accounts = write(
         &dir,
@@ -1390,7 +1434,7 @@ async fn unique_conflicts(db: &TestDb) {
             if row == "element [0]" && message.contains("CDOT-501")),
         "{err:?}"
     );
-    assert!(!store.exists("account", "CDOT-1").await.unwrap());
+    assert!(!store.records().exists("account", "CDOT-1").await.unwrap());
 
     // Re-importing a record with its own value, or moving a value from a
     // record the batch also changes (written first), is fine.
@@ -1404,7 +1448,10 @@ async fn unique_conflicts(db: &TestDb) {
     entitle_store::import::import(&store, &[same], None)
         .await
         .unwrap();
-    assert_eq!(store.namespace("NS-3").await.unwrap().path, "hooli");
+    assert_eq!(
+        store.records().namespace("NS-3").await.unwrap().path,
+        "hooli"
+    );
     // Written in the other order, the move still fails as bad input.
     let swap = write(
         &dir,
@@ -1419,7 +1466,7 @@ async fn unique_conflicts(db: &TestDb) {
         matches!(&err, ImportError::Invalid { row, field: "path", .. } if row == "element [0]"),
         "{err:?}"
     );
-    assert!(!store.exists("namespace", "NS-4").await.unwrap());
+    assert!(!store.records().exists("namespace", "NS-4").await.unwrap());
     store.close().await;
 }
 on_both!(
@@ -1439,7 +1486,8 @@ async fn sqlite_files_are_owner_only() {
     let path = db.sqlite_path().unwrap();
     let store = Store::open(&db.url).await.unwrap();
     store
-        .log_decision(entry("emergency-license-follow-up", None, 1))
+        .log()
+        .append(entry("emergency-license-follow-up", None, 1))
         .await
         .unwrap();
     for suffix in ["", "-wal", "-shm"] {
@@ -1458,7 +1506,7 @@ async fn the_ticket_and_policy_listing_has_an_index_of_its_own() {
     let db = TestDb::sqlite();
     let store = Store::open(&db.url).await.unwrap();
     let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
-    // The statement `Store::decisions` makes for a ticket and a policy.
+    // The statement `DecisionLog::decisions` makes for a ticket and a policy.
     let plan = sqlx::query(
         "EXPLAIN QUERY PLAN SELECT * FROM decision_log WHERE 1 = 1 \
          AND ticket_id = $1 AND policy = $2 ORDER BY decision_id DESC LIMIT $3",

@@ -302,7 +302,7 @@ fn control_characters_are_refused_at_import_and_escaped_in_output() {
         )
         .with_actions(&entitle_store::Routes::new(), None)
         .unwrap();
-        let logged = store.log_decision(decision).await.unwrap();
+        let logged = store.log().append(decision).await.unwrap();
         assert_eq!(logged.actions.len(), 1);
         store.close().await;
         // As an older import left it.

@@ -58,6 +58,7 @@ fn fails() -> Reply {
 /// they stand.
 async fn follow_up(store: &Store) -> String {
     let facts = store
+        .records()
         .facts_for_ticket(TICKET, "emergency-license-follow-up")
         .await
         .unwrap();
@@ -125,7 +126,7 @@ max_attempts = 1
         }],
         ..Records::default()
     };
-    store.put_records(&records).await.unwrap();
+    store.records().put(&records).await.unwrap();
     let facts = weekend_facts(URL);
     let report = entitle::decide_json(
         "weekend-emergency",
@@ -143,7 +144,7 @@ max_attempts = 1
     )
     .with_actions(&actions.routes.clone().into_iter().collect(), Some("tok-1"))
     .unwrap();
-    let logged = store.log_decision(entry).await.unwrap();
+    let logged = store.log().append(entry).await.unwrap();
     let license = logged.actions[0].id.clone();
     let record = logged.actions[2].id.clone();
     let worker = Worker::new(store.clone(), actions.sinks, actions.worker);
@@ -153,7 +154,7 @@ max_attempts = 1
             Op::ToolFails => tool.answer_with(|_| fails()),
             Op::ToolWorks => tool.answer_with(|_| works()),
             Op::Retry => {
-                let _ = store.retry_action(&license, "ada").await;
+                let _ = store.outbox().retry(&license, "ada").await;
             }
             Op::DoneByHand { with_license } => {
                 let made = with_license.then_some(HandMade {
@@ -161,19 +162,20 @@ max_attempts = 1
                     filename: None,
                 });
                 let _ = store
+                    .outbox()
                     .mark_done_with(&license, "ada", Some("by hand"), made)
                     .await;
             }
             Op::Cancel => {
-                let _ = store.cancel_action(&license, "ada", None).await;
+                let _ = store.outbox().cancel(&license, "ada", None).await;
             }
             Op::FollowUp => {}
         }
         worker.run_once().await.unwrap();
 
         // What the three say, now.
-        let status = store.action(&license).await.unwrap().action.status;
-        let record_status = store.action(&record).await.unwrap().action.status;
+        let status = store.outbox().action(&license).await.unwrap().action.status;
+        let record_status = store.outbox().action(&record).await.unwrap().action.status;
         let answer = follow_up(&store).await;
         let issues = gitlab.issues();
         let open_failures = issues

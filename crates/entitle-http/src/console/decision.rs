@@ -22,11 +22,11 @@ pub(super) async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let record = match state.store().decision(&id).await {
+    let record = match state.store().log().decision(&id).await {
         Ok(record) => record,
         Err(error) => return error_page(Some(&user), &Problem::from(error)),
     };
-    let actions = match state.store().decision_actions(&id).await {
+    let actions = match state.store().outbox().of_decision(&id).await {
         Ok(actions) => actions,
         Err(error) => return error_page(Some(&user), &Problem::from(error)),
     };

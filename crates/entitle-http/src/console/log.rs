@@ -109,6 +109,7 @@ async fn entries(
     let ticket = given(&query.ticket);
     let decisions = state
         .store()
+        .log()
         .decisions(&DecisionFilter {
             ticket_id: ticket.clone(),
             policy,
@@ -121,7 +122,8 @@ async fn entries(
         .await?;
     let intake = state
         .store()
-        .list_intake(&IntakeFilter {
+        .inbox()
+        .list(&IntakeFilter {
             subject: ticket,
             source: None,
             limit: INTAKE,

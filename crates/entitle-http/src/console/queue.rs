@@ -54,6 +54,7 @@ async fn queue(state: &AppState, ticket: Option<&str>) -> Result<Vec<ActionRecor
     for (status, manual) in kinds {
         let found = state
             .store()
+            .outbox()
             .actions(&ActionFilter {
                 status,
                 ticket: ticket.map(str::to_owned),
@@ -221,10 +222,15 @@ pub(super) async fn change(
     let who = actor(&user.caller);
     let store = state.store();
     let result = match kind {
-        ActionChange::Retry => store.retry_action(&id, &who).await,
-        ActionChange::Cancel => store.cancel_action(&id, &who, note).await,
+        ActionChange::Retry => store.outbox().retry(&id, &who).await,
+        ActionChange::Cancel => store.outbox().cancel(&id, &who, note).await,
         ActionChange::MarkDone => match note {
-            Some(note) => store.mark_done_with(&id, &who, Some(note), None).await,
+            Some(note) => {
+                store
+                    .outbox()
+                    .mark_done_with(&id, &who, Some(note), None)
+                    .await
+            }
             None => {
                 return error_page(
                     Some(&user),

@@ -131,6 +131,7 @@ pub(crate) async fn list_actions(
     let before = page_cursor(query.before, "an action")?;
     let actions = state
         .store()
+        .outbox()
         .actions(&ActionFilter {
             status,
             ticket: query.ticket,
@@ -156,7 +157,12 @@ pub(crate) async fn get_action(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let detail = state.store().action(&id).await.map_err(action_problem)?;
+    let detail = state
+        .store()
+        .outbox()
+        .action(&id)
+        .await
+        .map_err(action_problem)?;
     json_value(&detail)
 }
 
@@ -375,7 +381,8 @@ pub(crate) async fn retry_action(
     change_body(request, &state).await?.no_license()?;
     let record = state
         .store()
-        .retry_action(&id, &actor(&caller))
+        .outbox()
+        .retry(&id, &actor(&caller))
         .await
         .map_err(action_problem)?;
     json_value(&record)
@@ -393,7 +400,8 @@ pub(crate) async fn cancel_action(
     body.no_license()?;
     let record = state
         .store()
-        .cancel_action(&id, &actor(&caller), body.note.as_deref())
+        .outbox()
+        .cancel(&id, &actor(&caller), body.note.as_deref())
         .await
         .map_err(action_problem)?;
     json_value(&record)
@@ -418,6 +426,7 @@ pub(crate) async fn done_action(
     };
     let record = state
         .store()
+        .outbox()
         .mark_done_with(&id, &actor(&caller), Some(note), made)
         .await
         .map_err(action_problem)?;

@@ -136,6 +136,7 @@ pub(crate) async fn decide_for_console(
         (Some(ticket), Value::Object(supplied)) => {
             let facts = state
                 .store()
+                .records()
                 .facts_for_ticket_with(ticket, submitted.policy, &supplied)
                 .await?;
             facts_text(&facts)?
@@ -150,7 +151,7 @@ pub(crate) async fn decide_for_console(
         ticket: submitted.ticket,
     };
     let (_, entry) = decide_entry(state, caller, to_decide)?;
-    Ok(state.store().log_decision(entry).await?)
+    Ok(state.store().log().append(entry).await?)
 }
 
 /// A decision: the report (the output of `entitle decide`), the id of its
@@ -178,7 +179,7 @@ async fn decide_and_log(
     to_decide: ToDecide<'_>,
 ) -> Result<Response, Problem> {
     let (report, entry) = decide_entry(state, caller, to_decide)?;
-    let logged = state.store().log_decision(entry).await?;
+    let logged = state.store().log().append(entry).await?;
     let existing_license = logged.existing_license.as_deref().map(|license| ExistingLicense {
         action: license.into(),
         // A license step is always a decision's.
@@ -296,6 +297,7 @@ pub(super) async fn decide_ticket(
     let now = now.unwrap_or_else(Utc::now);
     let facts = state
         .store()
+        .records()
         .facts_for_ticket_with(&ticket, &policy, &supplied)
         .await?;
     let to_decide = ToDecide {

@@ -178,6 +178,7 @@ async fn refuse_noting(
     let notes = refusal_notes(state, issue, &refusal);
     let (event, _) = state
         .store()
+        .inbox()
         .record_refusal(delivery, &refusal.to_string(), notes)
         .await?;
     if event.status == IntakeStatus::Duplicate {
@@ -195,7 +196,8 @@ async fn refuse_noting(
 async fn ignore(state: &AppState, delivery: Delivery, reason: &str) -> Result<Response, Problem> {
     let event = state
         .store()
-        .record_delivery(delivery, IntakeStatus::Ignored, reason)
+        .inbox()
+        .record(delivery, IntakeStatus::Ignored, reason)
         .await?;
     answer(&event)
 }
@@ -275,7 +277,7 @@ async fn decide(state: &AppState, start: Start<'_>) -> Result<Response, Problem>
             action.payload = with_origin(&action.payload, &origin)?;
         }
     }
-    match state.store().log_decision_from(entry, delivery).await? {
+    match state.store().inbox().log_decision(entry, delivery).await? {
         Intake::Decided { event, logged } => json_value(&Answer {
             outcome: Some(outcome),
             actions: Some(actions::summaries(&logged.actions)),
@@ -365,7 +367,7 @@ pub(super) async fn zendesk(
             Value::String(config.role.id().to_owned()),
         );
     }
-    let facts = match state.store().records_for_ticket_input(&ticket).await {
+    let facts = match state.store().records().for_ticket_input(&ticket).await {
         Ok(records) => entitle_store::assemble_json(rule.policy, &records, &supplied),
         Err(e) => Err(e),
     };
@@ -404,11 +406,11 @@ async fn ticket_input(
     event: &ZendeskEvent,
 ) -> Result<Result<TicketInput, Refusal>, Problem> {
     let store = state.store();
-    let id = match store.ticket_for_url(&event.url).await? {
+    let id = match store.records().ticket_for_url(&event.url).await? {
         Some(id) => id,
         None => event.ticket_id.clone(),
     };
-    let stored = match store.ticket(&id).await {
+    let stored = match store.records().ticket(&id).await {
         Ok(ticket) => Some(ticket),
         Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e.into()),
@@ -541,7 +543,7 @@ pub(super) async fn gitlab(
     // An issue edited or reopened after it was decided starts nothing.
     let earlier = match action {
         gitlab::IssueAction::Open => None,
-        gitlab::IssueAction::Edited => state.store().decided_subject("gitlab", &url).await?,
+        gitlab::IssueAction::Edited => state.store().inbox().last_decided("gitlab", &url).await?,
     };
     if let Some(decided) = earlier {
         let reason = format!(
@@ -635,7 +637,7 @@ pub(super) async fn list(
         limit,
         before: query.before,
     };
-    let events = state.store().list_intake(&filter).await?;
+    let events = state.store().inbox().list(&filter).await?;
     let next_before = (events.len() == limit as usize)
         .then(|| events.last().map(|e| e.id.clone()))
         .flatten();

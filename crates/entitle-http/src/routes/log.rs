@@ -55,7 +55,7 @@ pub(super) async fn list_decisions(
         check_policy(policy)?;
     }
     if let Some(ticket) = &query.ticket {
-        state.store().ticket(ticket).await?;
+        state.store().records().ticket(ticket).await?;
     }
     page(&state, query.ticket, query.policy, before, limit).await
 }
@@ -90,6 +90,7 @@ async fn page(
         let want = (limit - count).min(batch);
         let entries = state
             .store()
+            .log()
             .decisions(&DecisionFilter {
                 ticket_id: ticket_id.clone(),
                 policy: policy.clone(),
@@ -184,8 +185,8 @@ pub(super) async fn get_decision(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Ok(response);
     }
-    let record = state.store().decision(&decision_id).await?;
-    let steps = state.store().decision_actions(&decision_id).await?;
+    let record = state.store().log().decision(&decision_id).await?;
+    let steps = state.store().outbox().of_decision(&decision_id).await?;
     json_value(&DecisionWithActions {
         record: &record,
         actions: actions::summaries(&steps),

@@ -21,7 +21,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entitle::config::PolicyConfig;
 use entitle::input::ObjectsOnly;
-use entitle_store::replay::{ReplayError, ReplayOptions, parse_bound, replay_store};
+use entitle_store::replay::{ReplayError, ReplayOptions, parse_bound};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -86,7 +86,10 @@ pub(crate) async fn replay(
     ))
     .map_err(|e| body_problem(&e.path().to_string(), &e.into_inner()))?;
     let options = options(body, state.options().replay_max_decisions)?;
-    let report = replay_store(state.store(), &options)
+    let report = state
+        .store()
+        .log()
+        .replay(&options)
         .await
         .map_err(|e| match e {
             e @ ReplayError::TooMany { .. } => {

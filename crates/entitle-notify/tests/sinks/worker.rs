@@ -52,7 +52,7 @@ async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("entitle.db");
         let store = Store::open(db.to_str().unwrap()).await.unwrap();
-        let logged = store.log_decision(decision()).await.unwrap();
+        let logged = store.log().append(decision()).await.unwrap();
         let config = ActionsConfig::from_toml(
             "[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n",
             env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
@@ -66,6 +66,7 @@ async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
         assert_eq!(receiver.requests().len(), 1);
 
         let steps = store
+            .outbox()
             .actions(&ActionFilter {
                 decision: Some(logged.decision_id.clone()),
                 ..ActionFilter::default()

@@ -255,7 +255,7 @@ pub async fn import_parsed_with(
         let exists = match known.get(&(entity, id)) {
             Some(exists) => *exists,
             None => {
-                let exists = store.exists(entity, id).await?;
+                let exists = store.records().exists(entity, id).await?;
                 known.insert((entity, id), exists);
                 exists
             }
@@ -271,7 +271,7 @@ pub async fn import_parsed_with(
     }
     check_unique_in_store(store, &parsed).await?;
     progress.phase("writing", 0);
-    let counts = match store.put_records(records).await {
+    let counts = match store.records().put(records).await {
         Ok(counts) => counts,
         // A unique value the checks above let through (another record of
         // the batch frees it, but is written later): still bad input.
@@ -311,7 +311,10 @@ async fn check_unique_in_store(store: &Store, parsed: &ParsedRecords) -> Result<
     let r = &parsed.records;
     let accounts: HashSet<&str> = r.accounts.iter().map(|a| a.id.as_str()).collect();
     for (i, a) in r.accounts.iter().enumerate() {
-        if let Some(holder) = store.unique_holder("account", "email", &a.email).await?
+        if let Some(holder) = store
+            .records()
+            .unique_holder("account", "email", &a.email)
+            .await?
             && holder != a.id
             && !accounts.contains(holder.as_str())
         {
@@ -328,7 +331,10 @@ async fn check_unique_in_store(store: &Store, parsed: &ParsedRecords) -> Result<
     }
     let namespaces: HashSet<&str> = r.namespaces.iter().map(|n| n.id.as_str()).collect();
     for (i, n) in r.namespaces.iter().enumerate() {
-        if let Some(holder) = store.unique_holder("namespace", "path", &n.path).await?
+        if let Some(holder) = store
+            .records()
+            .unique_holder("namespace", "path", &n.path)
+            .await?
             && holder != n.id
             && !namespaces.contains(holder.as_str())
         {

@@ -1,7 +1,7 @@
 //! The append-only decision log, written by one background task with group
 //! commit.
 //!
-//! [`Store::log_decision`] queues the entry on a bounded channel and waits
+//! [`DecisionLog::append`](crate::DecisionLog::append) queues the entry on a bounded channel and waits
 //! for a oneshot acknowledgement. The writer task takes every entry waiting
 //! (up to `log_batch_max`), inserts them in one transaction, commits, and
 //! only then acknowledges each caller. Under load, batches grow and the cost
@@ -41,6 +41,13 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::outbox::{ActionRecord, NewAction};
+
+/// The decision log of a [`crate::Store`] ([`crate::Store::log`]): append an
+/// entry with its outbox steps, read entries back, replay them.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionLog<'s> {
+    pub(crate) store: &'s crate::Store,
+}
 
 /// Columns of `decision_log`, in insert order.
 pub(super) const COLUMNS: &str = "decision_id, policy, policy_version, decided_at, facts, config, outcome, \
@@ -142,7 +149,7 @@ pub struct NewDecision {
     /// The ticket the actions are about, and whose one license a `Create`
     /// action makes: the stored ticket id, else the identity of the ticket
     /// URL the report's subject names ([`entitle::input::ticket_url_key`]),
-    /// which [`Store::log_decision`](crate::Store::log_decision) maps to the
+    /// which [`DecisionLog::append`](crate::DecisionLog::append) maps to the
     /// stored ticket that has that URL. Without one, a license action is an
     /// ordinary step ([`NewDecision::with_actions`] refuses to build such an
     /// entry).
@@ -237,7 +244,7 @@ pub struct DecisionRecord {
     pub logged_at: String,
 }
 
-/// Which entries [`Store::decisions`](crate::Store::decisions) returns: all that match every filter
+/// Which entries [`DecisionLog::decisions`](crate::DecisionLog::decisions) returns: all that match every filter
 /// given, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionFilter {

@@ -4,8 +4,8 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::DecisionLog;
 use crate::error::StoreError;
-use crate::store::Store;
 
 use super::*;
 
@@ -61,13 +61,13 @@ pub(super) fn record_from_row(row: &AnyRow) -> Result<DecisionRecord, StoreError
     })
 }
 
-impl Store {
+impl DecisionLog<'_> {
     /// The log entry `decision_id`, or [`StoreError::NotFound`].
     pub async fn decision(&self, decision_id: &str) -> Result<DecisionRecord, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM decision_log WHERE decision_id = $1");
         let row = sqlx::query(&sql)
             .bind(decision_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db("reading the decision log"))?;
         match row {
@@ -134,14 +134,14 @@ impl Store {
         }
         query = query.bind(i64::from(filter.limit.min(10_000)));
         let rows = query
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await
             .map_err(StoreError::db("reading the decision log"))?;
         rows.iter().map(record_from_row).collect()
     }
 
     /// Counters of the log writer (entries, transactions) since opening.
-    pub fn log_stats(&self) -> LogStats {
-        self.inner.stats.snapshot()
+    pub fn stats(&self) -> LogStats {
+        self.store.inner.stats.snapshot()
     }
 }

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::DecisionLog;
 use crate::bind_values::{Bound, bind_sqlx};
 use crate::error::StoreError;
 use crate::intake::{InboxRow, IntakeStatus};
@@ -16,7 +17,7 @@ use crate::outbox::ActionRecord;
 use crate::outbox::payload::DecisionTexts;
 use crate::outbox::plan::Plan;
 use crate::outbox::write::{ActionsJob, Kept, Resolution, write_actions, written_record};
-use crate::store::{Backend, Store, timestamp};
+use crate::store::{Backend, timestamp};
 
 use super::native::NativeWriter;
 use super::*;
@@ -501,7 +502,7 @@ pub(crate) async fn writer(
     }
 }
 
-impl Store {
+impl DecisionLog<'_> {
     /// Appends `entry` to the decision log and returns its id once the entry
     /// is committed (durable). Concurrent calls share transactions (group
     /// commit). Waits while the writer's queue is full; never drops.
@@ -516,12 +517,12 @@ impl Store {
     /// For a SQLite file the writer has a connection of its own to it,
     /// outside the pool, and calls SQLite on its thread; a URL with any
     /// parameter but `mode=rwc` or `mode=rw` keeps it on the pool's driver.
-    pub async fn log_decision(&self, entry: NewDecision) -> Result<LoggedDecision, StoreError> {
+    pub async fn append(&self, entry: NewDecision) -> Result<LoggedDecision, StoreError> {
         // Without a delivery, nothing can make the entry a redelivery.
-        self.log(entry, None).await?.ok_or(StoreError::Closed)
+        self.write(entry, None).await?.ok_or(StoreError::Closed)
     }
 
-    /// [`Store::log_decision`] with the intake delivery that started it,
+    /// [`DecisionLog::append`](crate::DecisionLog::append) with the intake delivery that started it,
     /// written first in the same transaction: `None` when the delivery had
     /// been received before (nothing written).
     pub(crate) async fn log_decision_inboxed(
@@ -529,11 +530,11 @@ impl Store {
         entry: NewDecision,
         inbox: InboxRow,
     ) -> Result<(InboxRow, Option<LoggedDecision>), StoreError> {
-        let logged = self.log(entry, Some(inbox.clone())).await?;
+        let logged = self.write(entry, Some(inbox.clone())).await?;
         Ok((inbox, logged))
     }
 
-    async fn log(
+    async fn write(
         &self,
         mut entry: NewDecision,
         inbox: Option<InboxRow>,
@@ -547,7 +548,7 @@ impl Store {
             .any(|a| a.license != entitle::policy::LicenseEffect::None);
         if let (true, None, Some(key)) = (license, &entry.ticket_id, &action_ticket) {
             if entitle::input::check_http_url(key).is_ok() {
-                if let Some(id) = self.ticket_for_url(key).await? {
+                if let Some(id) = self.store.records().ticket_for_url(key).await? {
                     action_ticket = Some(id);
                 }
             }
@@ -567,7 +568,8 @@ impl Store {
             action_ticket.clone()
         };
         let (ack, acked) = oneshot::channel();
-        self.inner
+        self.store
+            .inner
             .log_tx
             .send(LogMessage::Entry(Box::new(LogJob {
                 row,

@@ -5,12 +5,12 @@
 use entitle::policies::InternalRequest;
 use sqlx::AnyConnection;
 
+use super::Outbox;
 use super::row::{COLUMNS, FROM, event_from_row, fetch, now_text, records};
 use super::{ActionDetail, ActionRecord, ActionStatus, HandMade, transition};
 use crate::error::StoreError;
-use crate::store::Store;
 
-/// Which steps [`Store::actions`] returns: all that match every filter
+/// Which steps [`Outbox::actions`](crate::Outbox::actions) returns: all that match every filter
 /// given, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionFilter {
@@ -73,7 +73,7 @@ pub(crate) async fn license_of(
     Ok(records(&rows)?.into_iter().next())
 }
 
-impl Store {
+impl Outbox<'_> {
     /// Steps matching `filter`, newest first.
     pub async fn actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRecord>, StoreError> {
         let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE 1 = 1");
@@ -111,7 +111,7 @@ impl Store {
         }
         let rows = query
             .bind(i64::from(filter.limit.min(10_000)))
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await
             .map_err(StoreError::db("listing actions"))?;
         records(&rows)
@@ -120,6 +120,7 @@ impl Store {
     /// Step `id` with its history, or [`StoreError::UnknownAction`].
     pub async fn action(&self, id: &str) -> Result<ActionDetail, StoreError> {
         let mut conn = self
+            .store
             .pool()
             .acquire()
             .await
@@ -144,14 +145,11 @@ impl Store {
 
     /// The steps of decision `decision_id`, in `seq` order (none for a
     /// decision without actions, or an unknown one).
-    pub async fn decision_actions(
-        &self,
-        decision_id: &str,
-    ) -> Result<Vec<ActionRecord>, StoreError> {
+    pub async fn of_decision(&self, decision_id: &str) -> Result<Vec<ActionRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE o.decision_id = $1 ORDER BY o.seq");
         let rows = sqlx::query(&sql)
             .bind(decision_id)
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await
             .map_err(StoreError::db(format!(
                 "reading the actions of decision `{decision_id}`"
@@ -161,13 +159,18 @@ impl Store {
 
     /// The license step of `ticket` (a stored ticket id, or the ticket URL
     /// of decisions made without a stored ticket), if it has one.
-    pub async fn ticket_license_action(
+    pub async fn license_of_ticket(
         &self,
         ticket: &str,
     ) -> Result<Option<ActionRecord>, StoreError> {
-        let mut conn = self.pool().acquire().await.map_err(StoreError::db(format!(
-            "reading the license action of ticket `{ticket}`"
-        )))?;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(StoreError::db(format!(
+                "reading the license action of ticket `{ticket}`"
+            )))?;
         license_of(&mut conn, ticket).await
     }
 
@@ -178,7 +181,7 @@ impl Store {
         ticket: &str,
     ) -> Result<Option<InternalRequest>, StoreError> {
         Ok(self
-            .ticket_license_action(ticket)
+            .license_of_ticket(ticket)
             .await?
             .map(|row| internal_request(row.status)))
     }
@@ -190,9 +193,9 @@ impl Store {
     /// [`StoreError::UnknownAction`], [`StoreError::ActionTransition`], and
     /// [`StoreError::ActionBlocked`] while a step it requires is dead or
     /// cancelled (retry that one).
-    pub async fn retry_action(&self, id: &str, actor: &str) -> Result<ActionRecord, StoreError> {
-        let mut tx = self.begin_write("retrying an action").await?;
-        transition::retry(&mut tx, self.backend(), id, actor, &now_text()).await?;
+    pub async fn retry(&self, id: &str, actor: &str) -> Result<ActionRecord, StoreError> {
+        let mut tx = self.store.begin_write("retrying an action").await?;
+        transition::retry(&mut tx, self.store.backend(), id, actor, &now_text()).await?;
         let action = fetch(&mut tx, id).await?;
         tx.commit()
             .await
@@ -204,15 +207,15 @@ impl Store {
     /// `cancelled`; a worker holding it loses its claim), and in cascade the
     /// unsettled steps that require it. Errors: [`StoreError::UnknownAction`],
     /// [`StoreError::ActionTransition`] for a settled step.
-    pub async fn cancel_action(
+    pub async fn cancel(
         &self,
         id: &str,
         actor: &str,
         note: Option<&str>,
     ) -> Result<ActionRecord, StoreError> {
         check_change(note, None)?;
-        let mut tx = self.begin_write("cancelling an action").await?;
-        transition::cancel(&mut tx, self.backend(), id, actor, note, &now_text()).await?;
+        let mut tx = self.store.begin_write("cancelling an action").await?;
+        transition::cancel(&mut tx, self.store.backend(), id, actor, note, &now_text()).await?;
         let action = fetch(&mut tx, id).await?;
         tx.commit().await.map_err(StoreError::db(format!(
             "committing the cancellation of `{id}`"
@@ -235,7 +238,7 @@ impl Store {
         self.mark_done_with(id, actor, note, None).await
     }
 
-    /// [`Store::mark_done`], with what the person made (the license they
+    /// [`Outbox::mark_done`](crate::Outbox::mark_done), with what the person made (the license they
     /// generated by hand): kept as the step's result, the later steps of
     /// its action (the email after the generator) run with it instead of
     /// being done by hand too.
@@ -247,8 +250,17 @@ impl Store {
         made: Option<HandMade<'_>>,
     ) -> Result<ActionRecord, StoreError> {
         check_change(note, made)?;
-        let mut tx = self.begin_write("marking an action done").await?;
-        transition::mark_done(&mut tx, self.backend(), id, actor, note, made, &now_text()).await?;
+        let mut tx = self.store.begin_write("marking an action done").await?;
+        transition::mark_done(
+            &mut tx,
+            self.store.backend(),
+            id,
+            actor,
+            note,
+            made,
+            &now_text(),
+        )
+        .await?;
         let action = fetch(&mut tx, id).await?;
         tx.commit()
             .await

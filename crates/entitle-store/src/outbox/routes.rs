@@ -215,7 +215,7 @@ impl crate::log::NewDecision {
             },
         )?;
         // One ticket, one key: the stored ticket's id, else the identity of
-        // the subject's URL (however it is spelt; `log_decision` maps it to
+        // the subject's URL (however it is spelt; `DecisionLog::append` maps it to
         // the stored ticket that has it).
         self.action_ticket = self
             .ticket_id

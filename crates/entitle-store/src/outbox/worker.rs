@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
+use super::Outbox;
 use super::row::{COLUMNS, FROM, decision_of, event, records};
 use super::transition::{OUTBOX_ACTOR, cascade};
 use super::{ActionRecord, ActionStatus, ClaimedAction};
 use crate::error::StoreError;
 use crate::log::JsonText;
-use crate::store::{Backend, Store, timestamp};
+use crate::store::{Backend, timestamp};
 
-/// A step a sink accepted, to be recorded by [`Store::complete_actions`].
+/// A step a sink accepted, to be recorded by [`Outbox::complete_all`](crate::Outbox::complete_all).
 #[derive(Debug, Clone)]
 pub struct Delivered<'a> {
     /// The step's id.
@@ -87,7 +88,7 @@ async fn steps_of(
     records(&rows)
 }
 
-impl Store {
+impl Outbox<'_> {
     /// Claims up to `limit` runnable steps due at `now` (the worker's clock;
     /// events record the store's): each becomes
     /// `in-flight` with one more attempt, a new claim token and a lease until
@@ -97,22 +98,22 @@ impl Store {
     /// lower step of its decision settled, every step it requires
     /// succeeded. On PostgreSQL rows are claimed with `FOR UPDATE SKIP
     /// LOCKED`: concurrent claimers, in any process, never get the same row.
-    pub async fn claim_actions(
+    pub async fn claim(
         &self,
         now: DateTime<Utc>,
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<ClaimedAction>, StoreError> {
-        self.claim_actions_with(now, limit, lease, &|_| Redelivery::Safe)
+        self.claim_with(now, limit, lease, &|_| Redelivery::Safe)
             .await
     }
 
-    /// [`Store::claim_actions`], with what `redelivery` says of each
+    /// [`Outbox::claim`](crate::Outbox::claim), with what `redelivery` says of each
     /// sink (by name) applied to a step found in flight with its lease run
     /// out: claimed again ([`Redelivery::Safe`], [`Redelivery::Resend`],
     /// the latter noted as in doubt in its history), or held `in-doubt`
     /// for a person ([`Redelivery::Ask`]) and not returned.
-    pub async fn claim_actions_with(
+    pub async fn claim_with(
         &self,
         now: DateTime<Utc>,
         limit: u32,
@@ -131,8 +132,8 @@ impl Store {
         // Events and `updated_at` record when things happened; `now` says
         // what is due and when leases end.
         let at = super::row::now_text();
-        let mut tx = self.begin_write("claiming actions").await?;
-        let rows = sqlx::query(&candidates_sql(self.backend()))
+        let mut tx = self.store.begin_write("claiming actions").await?;
+        let rows = sqlx::query(&candidates_sql(self.store.backend()))
             .bind(due.as_str())
             .bind(i64::from(limit.min(CLAIM_MAX)))
             .fetch_all(&mut *tx)
@@ -271,14 +272,14 @@ impl Store {
     /// Marks step `id`, claimed with `claim_token`, `delivered` with the
     /// sink's `response`. `false` (and no change) if the claim is stale: the
     /// step was claimed again, cancelled, or is no longer in flight.
-    pub async fn complete_action(
+    pub async fn complete(
         &self,
         id: &str,
         claim_token: &str,
         response: JsonText,
     ) -> Result<bool, StoreError> {
         let done = self
-            .complete_actions(&[Delivered {
+            .complete_all(&[Delivered {
                 id,
                 claim_token,
                 response,
@@ -287,18 +288,15 @@ impl Store {
         Ok(done.first().copied().unwrap_or(false))
     }
 
-    /// [`complete_action`](Store::complete_action) for several steps in one
+    /// [`complete`](Outbox::complete) for several steps in one
     /// transaction (one commit, one fsync, for a worker's whole pass): for
     /// each, in order, whether it was recorded (`false`: a stale claim).
-    pub async fn complete_actions(
-        &self,
-        delivered: &[Delivered<'_>],
-    ) -> Result<Vec<bool>, StoreError> {
+    pub async fn complete_all(&self, delivered: &[Delivered<'_>]) -> Result<Vec<bool>, StoreError> {
         if delivered.is_empty() {
             return Ok(Vec::new());
         }
         let at = super::row::now_text();
-        let mut tx = self.begin_write("completing actions").await?;
+        let mut tx = self.store.begin_write("completing actions").await?;
         let mut recorded = Vec::with_capacity(delivered.len());
         for Delivered {
             id,
@@ -344,7 +342,7 @@ impl Store {
     /// `failed`, tried again at `retry_at`, or, with no `retry_at`, `dead`
     /// (cancelling the steps that require it). `error` and `response` are
     /// kept. `false` (and no change) if the claim is stale.
-    pub async fn fail_action(
+    pub async fn fail(
         &self,
         id: &str,
         claim_token: &str,
@@ -353,8 +351,8 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
         let at = super::row::now_text();
-        let mut tx = self.begin_write("failing an action").await?;
-        let mut steps = match decision_of(&mut tx, self.backend(), id).await {
+        let mut tx = self.store.begin_write("failing an action").await?;
+        let mut steps = match decision_of(&mut tx, self.store.backend(), id).await {
             Ok(steps) => steps,
             Err(StoreError::UnknownAction { .. }) => return Ok(false),
             Err(e) => return Err(e),

@@ -16,6 +16,14 @@ pub use crate::record_kinds::{RecordCounts, Records};
 pub use inputs::*;
 pub(crate) use write::exec;
 
+/// The records of a [`Store`](crate::Store) ([`Store::records`](crate::Store::records)): write a batch
+/// (`entitle import`), read records back, and assemble a policy's facts
+/// from them.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRecords<'s> {
+    pub(crate) store: &'s crate::Store,
+}
+
 /// A field of a record that does not validate: `(entity, index, id, field, message)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordProblem {

@@ -9,10 +9,10 @@ use entitle::fact_source::{
     SeatLinkRecord, SubscriptionRecord, TicketRecord, TrialRecord,
 };
 
+use super::StoredRecords;
 use super::columns::Reader;
 use crate::error::StoreError;
-use crate::store::Store;
-impl Store {
+impl StoredRecords<'_> {
     /// The ticket `id`, or [`StoreError::NotFound`].
     pub async fn ticket(&self, id: &str) -> Result<TicketRecord, StoreError> {
         let row = sqlx::query(
@@ -22,7 +22,7 @@ impl Store {
              FROM tickets WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.store.pool())
         .await
         .map_err(StoreError::db(format!("reading ticket `{id}`")))?;
         let row = row.ok_or_else(|| StoreError::NotFound {
@@ -50,7 +50,7 @@ impl Store {
         let key = super::url_key(url);
         let row = sqlx::query("SELECT id FROM tickets WHERE url_key = $1 ORDER BY id LIMIT 1")
             .bind(key.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db("finding the ticket of a URL"))?;
         row.map(|row| row.try_get::<String, _>("id"))
@@ -74,7 +74,7 @@ impl Store {
              FROM subscriptions WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.store.pool())
         .await
         .map_err(StoreError::db(format!("reading subscription `{id}`")))?;
         let Some(row) = row else { return Ok(None) };
@@ -94,7 +94,7 @@ impl Store {
     pub async fn customer(&self, id: &str) -> Result<CustomerRecord, StoreError> {
         let row = sqlx::query("SELECT id, name, status FROM customers WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db(format!("reading customer `{id}`")))?;
         let row = row.ok_or_else(|| StoreError::NotFound {
@@ -115,7 +115,7 @@ impl Store {
              FROM licenses WHERE subscription_id = $1 ORDER BY id",
         )
         .bind(subscription_id)
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await
         .map_err(StoreError::db(format!(
             "reading the licenses of subscription `{subscription_id}`"
@@ -144,7 +144,7 @@ impl Store {
     async fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, StoreError> {
         let row = sqlx::query("SELECT id, email, customer_id FROM cdot_accounts WHERE email = $1")
             .bind(email.to_lowercase())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db(format!("reading the account of `{email}`")))?;
         let Some(row) = row else { return Ok(None) };
@@ -162,7 +162,7 @@ impl Store {
              ORDER BY subscription_id",
         )
         .bind(account_id)
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await
         .map_err(StoreError::db(format!(
             "reading the subscriptions of account `{account_id}`"
@@ -184,7 +184,7 @@ impl Store {
              WHERE subscription_id = $1 ORDER BY reported_on",
         )
         .bind(subscription_id)
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await
         .map_err(StoreError::db(format!(
             "reading the Seat Link reports of subscription `{subscription_id}`"
@@ -215,7 +215,7 @@ impl Store {
         let row =
             sqlx::query("SELECT id, path, plan, subscription_id FROM namespaces WHERE id = $1")
                 .bind(id)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.store.pool())
                 .await
                 .map_err(StoreError::db(format!("reading namespace `{id}`")))?;
         let Some(row) = row else { return Ok(None) };
@@ -225,7 +225,7 @@ impl Store {
              ORDER BY starts_on",
         )
         .bind(id)
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await
         .map_err(StoreError::db(format!(
             "reading the trials of namespace `{id}`"
@@ -255,14 +255,19 @@ impl Store {
     /// records the ticket links that are missing are left out (the policies
     /// that need them fail when assembling, naming them). The ticket's
     /// `internal_request` comes from its license step in the outbox when it
-    /// has one ([`Store::ticket_license_action`]: delivered or done by hand
+    /// has one ([`Outbox::license_of_ticket`](crate::Outbox::license_of_ticket): delivered or done by hand
     /// is `success`, dead or cancelled `failure`, under way `none`), else it
     /// is the value imported with the ticket.
-    pub async fn records_for_ticket(&self, ticket_id: &str) -> Result<FactRecords, StoreError> {
+    pub async fn for_ticket(&self, ticket_id: &str) -> Result<FactRecords, StoreError> {
         let mut ticket = self.ticket(ticket_id).await?;
         // The weekend workflow's record of the ticket is its license step,
         // when the outbox has one; else the value imported with the ticket.
-        if let Some(state) = self.outbox_internal_request(&ticket.id).await? {
+        if let Some(state) = self
+            .store
+            .outbox()
+            .outbox_internal_request(&ticket.id)
+            .await?
+        {
             ticket.internal_request = state;
         }
         let mut records = self
@@ -276,11 +281,11 @@ impl Store {
         Ok(records)
     }
 
-    /// [`Store::records_for_ticket`] for `ticket` as it is about to be
+    /// [`StoredRecords::for_ticket`](crate::StoredRecords::for_ticket) for `ticket` as it is about to be
     /// stored (an intake delivery's ticket, written with its decision): the
     /// records it links, read from the store, and the ticket itself as
     /// given (its `internal_request` from the outbox, as for a stored one).
-    pub async fn records_for_ticket_input(
+    pub async fn for_ticket_input(
         &self,
         ticket: &crate::TicketInput,
     ) -> Result<FactRecords, StoreError> {
@@ -295,7 +300,12 @@ impl Store {
             screenshot_user_count: ticket.screenshot_user_count,
             internal_request: ticket.internal_request,
         };
-        if let Some(state) = self.outbox_internal_request(&record.id).await? {
+        if let Some(state) = self
+            .store
+            .outbox()
+            .outbox_internal_request(&record.id)
+            .await?
+        {
             record.internal_request = state;
         }
         let mut records = self
@@ -312,7 +322,7 @@ impl Store {
     /// Every record that may matter to a decision about subscription
     /// `subscription_id` asked for by `requester_email` (no ticket). Fails
     /// with [`StoreError::NotFound`] when the subscription does not exist.
-    pub async fn records_for_subscription(
+    pub async fn for_subscription(
         &self,
         subscription_id: &str,
         requester_email: &str,

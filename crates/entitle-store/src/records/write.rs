@@ -2,9 +2,9 @@
 
 use sqlx::{Any, AnyConnection};
 
+use super::StoredRecords;
 use super::{RecordCounts, Records};
 use crate::error::StoreError;
-use crate::store::Store;
 
 /// Runs one upsert of `entity` `id`, naming the record on failure (a
 /// unique email or path another record holds is bad input).
@@ -39,12 +39,12 @@ pub(crate) async fn exec<'q>(
     Ok(())
 }
 
-impl Store {
+impl StoredRecords<'_> {
     /// Validates and upserts every record of `records` in one transaction
     /// (parents before children; a record with an existing id replaces it).
     /// A reference to a record that exists neither in the batch nor in the
     /// store fails the whole batch, naming the record.
-    pub async fn put_records(&self, records: &Records) -> Result<RecordCounts, StoreError> {
+    pub async fn put(&self, records: &Records) -> Result<RecordCounts, StoreError> {
         if let Some(p) = records.validate().into_iter().next() {
             return Err(StoreError::InvalidRecord {
                 entity: p.entity,
@@ -54,6 +54,7 @@ impl Store {
             });
         }
         let mut tx = self
+            .store
             .pool()
             .begin()
             .await
@@ -73,7 +74,7 @@ impl Store {
         };
         let row = sqlx::query(sql)
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db(format!("looking up {entity} `{id}`")))?;
         Ok(row.is_some())
@@ -101,7 +102,7 @@ impl Store {
         };
         let row = sqlx::query(sql)
             .bind(value.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await
             .map_err(StoreError::db(format!(
                 "looking up the {entity} with {field} `{value}`"

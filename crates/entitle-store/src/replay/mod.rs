@@ -24,7 +24,8 @@ use entitle::config::PolicyConfig;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::store::{Backend, Store};
+use crate::log::DecisionLog;
+use crate::store::Backend;
 use open::open_read_only;
 use pages::replay_pool;
 pub use save::{LoggedDecision, read_logged};
@@ -219,18 +220,18 @@ pub async fn replay_with(
     result
 }
 
-/// Replays the decision log of an open `store` (the service's own): the
-/// same report as [`replay`], through the store's pool. It only reads; a
-/// page's query holds a connection for that query alone, so decisions
-/// being logged meanwhile are not held up. Dropping the future stops the
-/// replay once the page being decided is done.
-pub async fn replay_store(
-    store: &Store,
-    options: &ReplayOptions,
-) -> Result<ReplayReport, ReplayError> {
-    options.config.validate()?;
-    let postgres = store.backend() == Backend::Postgres;
-    replay_pool(&store.inner.pool, postgres, store.url(), options, &|_| {}).await
+impl DecisionLog<'_> {
+    /// Replays this log (the service's own store): the same report as
+    /// [`replay`], through the store's pool. It only reads; a page's query
+    /// holds a connection for that query alone, so decisions being logged
+    /// meanwhile are not held up. Dropping the future stops the replay once
+    /// the page being decided is done.
+    pub async fn replay(&self, options: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
+        options.config.validate()?;
+        let store = self.store;
+        let postgres = store.backend() == Backend::Postgres;
+        replay_pool(&store.inner.pool, postgres, store.url(), options, &|_| {}).await
+    }
 }
 
 /// A `since` or `until` bound: `DATE` (`YYYY-MM-DD`, UTC) or an RFC 3339
