@@ -33,4 +33,4 @@ pub use catalog::{
 };
 pub use config_file::{ConfigFileError, config_from_toml, config_from_toml_in, toml_error_line};
 pub use facts::{FactsError, out_of_range, parse_facts, without_position};
-pub use report::{DecideError, DecisionReport, TraceEntry, decide_json, report_for};
+pub use report::{DecideError, DecisionReport, decide_json, report_for};

@@ -9,24 +9,11 @@ use thiserror::Error;
 
 use crate::config::PolicyConfig;
 use crate::facts::{FactsError, parse_facts};
-use crate::graph::Answer;
+use crate::graph::{Answer, Step};
 use crate::policy::{
     Details, Outcome, Policy, PolicyDecision, PolicyError, PolicyVisitor, Registered, Subject,
     evaluate,
 };
-
-/// One step of the trace, as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct TraceEntry {
-    /// The node id.
-    pub node: &'static str,
-    /// The question asked.
-    pub question: &'static str,
-    /// The answer's label.
-    pub answer: &'static str,
-    /// What the question saw, if it says.
-    pub detail: Option<String>,
-}
 
 /// A decision with everything needed to explain and audit it. Its JSON form
 /// is the output of `entitle decide` and of the HTTP service.
@@ -52,7 +39,7 @@ pub struct DecisionReport {
     /// The configuration used.
     pub config: PolicyConfig,
     /// Every step from the root to the outcome.
-    pub trace: Vec<TraceEntry>,
+    pub trace: Vec<Step<'static>>,
     /// Which ticket and requester the facts are about, as the policy says
     /// (not in the JSON form: the facts are).
     #[serde(skip)]
@@ -96,16 +83,7 @@ pub fn report_for<P: Policy>(
         details: decision.details,
         stable_until: decision.stable_until,
         config: config.clone(),
-        trace: decision
-            .trace
-            .into_iter()
-            .map(|s| TraceEntry {
-                node: s.node,
-                question: s.question,
-                answer: s.answer,
-                detail: s.detail,
-            })
-            .collect(),
+        trace: decision.trace,
         subject: decision.subject,
     }
 }

@@ -20,13 +20,15 @@ fn entitle(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Logs the license-status corpus under the default configuration; returns
-/// the ids by scenario name.
+/// Logs the license-status corpus's worked examples (its `[[scenario]]`s,
+/// not the rows of its table "every boundary of spec section 1") under the
+/// default configuration; returns the ids by scenario name.
 async fn build_log(url: &str) -> Vec<(String, String)> {
     let store = Store::open(url).await.unwrap();
     let mut ids = Vec::new();
     for s in entitle::scenario::corpus::corpus().unwrap() {
-        if s.policy != "license-status" {
+        if s.policy != "license-status" || s.name.starts_with("every boundary of spec section 1: ")
+        {
             continue;
         }
         let facts = serde_json::to_vec(&s.facts).unwrap();

@@ -229,7 +229,7 @@ fn coverage_the_built_in_composite_policy_is_covered_outcome_by_sub_graph() {
     let (code, report) = entitle_test(&[corpus.to_str().unwrap(), "--min-edge-coverage", "100"]);
     assert_eq!(code, Some(0), "{report}");
     assert!(
-        report.contains("license-emergency: 14 scenarios, edges 26/26 (100.0%), outcomes 12/12\n"),
+        report.contains("license-emergency: 21 scenarios, edges 26/26 (100.0%), outcomes 12/12\n"),
         "{report}"
     );
 }

@@ -1522,11 +1522,14 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
             details: entitle::policy::Details::default(),
             stable_until: None,
             config: entitle::config::PolicyConfig::default(),
-            trace: vec![entitle::TraceEntry {
+            trace: vec![entitle::graph::Step {
                 node: "internal-request",
                 question: "",
                 answer: "success",
                 detail: None,
+                changes_at: None,
+                node_index: 0,
+                answer_index: 0,
             }],
             subject: entitle::policy::Subject::default(),
         }

@@ -176,12 +176,16 @@ async fn the_lr_team_replays_the_log_under_a_proposed_config() {
             facts["ticket_url"] = json!(format!("https://support.example/tickets/{n}"));
         }
         let body = json!({"facts": facts, "now": now});
+        // A scenario whose facts name another actor (star-self-managed's
+        // "whoever asks" rows) is asked by a caller of that role: the server
+        // refuses an `actor` that is not the caller's.
+        let caller = match facts["actor"].as_str() {
+            Some("support-manager") => &manager,
+            Some("lr-team") => &lr,
+            _ => &engineer,
+        };
         let answer = client
-            .post(
-                &format!("/v1/decisions/{}", scenario.policy),
-                &engineer,
-                &body,
-            )
+            .post(&format!("/v1/decisions/{}", scenario.policy), caller, &body)
             .await;
         assert_eq!(answer.status, 200, "{}: {}", scenario.name, answer.body);
         entries.push(Entry {

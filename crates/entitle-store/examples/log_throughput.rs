@@ -85,11 +85,14 @@ fn report() -> std::sync::Arc<entitle::DecisionReport> {
                 },
                 stable_until: Some(chrono::Utc::now()),
                 config: entitle::config::PolicyConfig::default(),
-                trace: vec![entitle::TraceEntry {
+                trace: vec![entitle::graph::Step {
                     node: "weekend",
                     question: "Is it a weekend?",
                     answer: "yes",
                     detail: None,
+                    changes_at: None,
+                    node_index: 0,
+                    answer_index: 0,
                 }],
                 subject: entitle::policy::Subject::default(),
             })

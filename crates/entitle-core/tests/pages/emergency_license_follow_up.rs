@@ -18,38 +18,8 @@ fn follow_up(internal_request: InternalRequest) -> FollowUpFacts {
     }
 }
 
-#[test]
-fn the_record_decides() {
-    let cases = [
-        (
-            InternalRequest::Success,
-            FollowUpOutcome::ResendFromSuccessRecord,
-        ),
-        (InternalRequest::Failure, FollowUpOutcome::Regenerate),
-        (InternalRequest::None, FollowUpOutcome::Regenerate),
-    ];
-    for (record, expected) in cases {
-        let decision = evaluate::<EmergencyLicenseFollowUp>(
-            &follow_up(record),
-            at("2026-11-22T09:00:00Z"),
-            &utc(),
-        )
-        .unwrap();
-        assert_eq!(decision.outcome, expected, "{record:?}");
-        assert_eq!(decision.stable_until, None, "{record:?}: no time question");
-        assert_eq!(
-            path(&decision),
-            [(
-                "internal-request",
-                match record {
-                    InternalRequest::Success => "success",
-                    InternalRequest::Failure => "failure",
-                    InternalRequest::None => "none",
-                }
-            )]
-        );
-    }
-}
+// What the internal request tracker holds decides, row by row: the table
+// "the record decides" of `scenarios/emergency-license-follow-up.toml`.
 
 #[test]
 fn outcome_ids_are_the_spec_ids() {

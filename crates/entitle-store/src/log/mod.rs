@@ -228,7 +228,10 @@ pub struct DecisionRecord {
     #[cfg_attr(feature = "schema", schemars(with = "entitle::config::PolicyConfig"))]
     pub config: Value,
     /// The trace.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<entitle::TraceEntry>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Vec<entitle::graph::Step<'static>>")
+    )]
     pub trace: Value,
     /// The full facts.
     #[cfg_attr(feature = "schema", schemars(with = "serde_json::Map<String, Value>"))]

@@ -85,11 +85,14 @@ pub fn follow_up_report(
         details: entitle::policy::Details::default(),
         stable_until,
         config: entitle::config::PolicyConfig::default(),
-        trace: vec![entitle::TraceEntry {
+        trace: vec![entitle::graph::Step {
             node: "internal-request",
             question: "",
             answer: "success",
             detail: None,
+            changes_at: None,
+            node_index: 0,
+            answer_index: 0,
         }],
         subject: entitle::policy::Subject::default(),
     }

@@ -116,6 +116,22 @@ pub fn assert_stable_until_honest<P: Registered>(
     }
 }
 
+/// Every scenario of `P`'s file (its worked examples and its tables' rows)
+/// has an honest `stable_until` ([`assert_stable_until_honest`]), under the
+/// default configuration with the scenario's overrides.
+pub fn assert_examples_stable_until_honest<P: Registered>() {
+    for example in entitle::scenario::examples::<P>().unwrap() {
+        // Named in the test's output when an assertion below fails.
+        eprintln!("{}: {}", P::ID, example.name);
+        let mut config = serde_json::to_value(PolicyConfig::default()).unwrap();
+        if let serde_json::Value::Object(map) = &mut config {
+            map.extend(example.config);
+        }
+        let config: PolicyConfig = serde_json::from_value(config).unwrap();
+        assert_stable_until_honest::<P>(&example.facts, example.now, &config, &[0.0, 0.5, 0.99]);
+    }
+}
+
 /// Decides twice: same decision, same trace.
 pub fn assert_total_and_deterministic<P: Registered>(
     facts: &P::Facts,
