@@ -3,38 +3,25 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// One step of a decision's path: a question and its answer, or the step
-/// into an embedded graph.
-///
-/// It is also a step of the trace as the adapters report it (the JSON of
-/// `entitle decide`, of the decision log and of the HTTP answer): `node`,
-/// `question`, `answer` and `detail`, nothing else. The schema keeps the
-/// report's name (`TraceEntry`) and descriptions, which the service's
-/// OpenAPI document has always had.
+/// One step of a decision's path: the question asked and the answer given,
+/// or the step into an embedded graph. A decision's trace (in `entitle
+/// decide`, the decision log and the HTTP answer) is these steps from the
+/// root to the outcome, each as `node`, `question`, `answer` and `detail`.
+// The schema keeps the name the service's OpenAPI document has always used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(
     feature = "schema",
     derive(schemars::JsonSchema),
-    schemars(
-        rename = "TraceEntry",
-        description = "One step of the trace, as reported."
-    )
+    schemars(rename = "TraceEntry")
 )]
 pub struct Step<'g> {
     /// The node's id.
-    #[cfg_attr(feature = "schema", schemars(description = "The node id."))]
     pub node: &'g str,
     /// The question's text (for a subgraph node, its description).
-    #[cfg_attr(feature = "schema", schemars(description = "The question asked."))]
     pub question: &'g str,
     /// The answer's label (for a subgraph node, the embedded graph's name).
-    #[cfg_attr(feature = "schema", schemars(description = "The answer's label."))]
     pub answer: &'g str,
     /// What the question saw, if it describes it.
-    #[cfg_attr(
-        feature = "schema",
-        schemars(description = "What the question saw, if it says.")
-    )]
     pub detail: Option<String>,
     /// When this question's answer would change for the same facts (not in
     /// the JSON form: the decision's `stable_until` is).
