@@ -1555,8 +1555,7 @@ fn a_test_without_its_server_says_skipped_past_the_capture_and_fails_under_ci() 
         }
         command.output().unwrap()
     };
-    let line =
-        "SKIPPED store::migrations_on_a_fresh_database::postgres: ENTITLE_TEST_POSTGRES_URL is not set";
+    let line = "SKIPPED store::migrations_on_a_fresh_database::postgres: ENTITLE_TEST_POSTGRES_URL is not set";
 
     let skipped = run(false);
     let stderr = String::from_utf8_lossy(&skipped.stderr);
