@@ -3,7 +3,7 @@
 //! comments), Mermaid diagram, and one checked example per outcome.
 //!
 //! After changing a policy, regenerate with
-//! `ENTITLE_BLESS=1 cargo test --test docs_sync` and review the diff.
+//! `ENTITLE_BLESS=1 cargo test --test integration docs_sync::` and review the diff.
 #![expect(
     clippy::indexing_slicing,
     clippy::string_slice,
@@ -100,7 +100,7 @@ fn generate() -> String {
     let config = PolicyConfig::default();
     let mut out = String::from(
         "# Policies\n\n\
-         Generated from the code by `tests/docs_sync.rs` (`ENTITLE_BLESS=1 cargo test --test docs_sync`);\n\
+         Generated from the code by `tests/docs_sync.rs` (`ENTITLE_BLESS=1 cargo test --test integration docs_sync::`);\n\
          a test fails when this page and the code disagree. Ids of policies, nodes, outcomes and fields are a\n\
          public contract. Examples are decided under the default configuration (`timezone = \"UTC\"`).\n\n",
     );
@@ -225,7 +225,7 @@ fn docs_policies_md_is_in_sync_with_the_code() {
     let current = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         current == generated,
-        "docs/policies.md is out of date: run `ENTITLE_BLESS=1 cargo test --test docs_sync` and review the diff"
+        "docs/policies.md is out of date: run `ENTITLE_BLESS=1 cargo test --test integration docs_sync::` and review the diff"
     );
 }
 

@@ -17,7 +17,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,7 +66,7 @@ fn link_artifacts(from: &Path, to: &Path) {
 }
 
 /// This build's `target/debug`: two levels above this test's executable
-/// (`target/debug/deps/adding_a_policy-…`).
+/// (`target/debug/deps/integration-…`).
 fn this_profile_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().unwrap().parent().unwrap().to_path_buf()

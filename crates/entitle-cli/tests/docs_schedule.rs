@@ -8,7 +8,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! token, start the service, decide with the token, stop it with SIGTERM,
 //! start it again on the same database and find the decision in the log.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Command};

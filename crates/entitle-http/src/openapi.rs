@@ -15,8 +15,8 @@
 //! so its request body holds that policy's facts schema, and the answers
 //! carry OpenAPI links to the decision and its actions by id. The
 //! integration tests check the document against every response they see;
-//! Schemathesis (`tests/schemathesis/mod.rs`, run by the `http_api` test
-//! binary) checks it against the server.
+//! Schemathesis (`tests/schemathesis/mod.rs`, run by the integration test
+//! `http_api::schemathesis_finds_no_failure`) checks it against the server.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

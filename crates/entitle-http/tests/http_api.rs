@@ -11,8 +11,8 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod openapi_check;
-mod schemathesis;
+use crate::openapi_check;
+use crate::schemathesis;
 
 use entitle_test_support::on_both;
 use entitle_test_support::postgres::TestDb;

@@ -10,7 +10,7 @@
     reason = "test helpers outside `#[test]` functions, which clippy.toml does not cover: a panic fails the test"
 )]
 
-mod openapi_check;
+use crate::openapi_check;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! A writer killed with SIGKILL mid-write loses no entry it acknowledged.
 //!
-//! The writer, this test binary's ignored test `writer` run in a child
+//! The writer, this test binary's ignored test `crash::writer` run in a child
 //! process (no helper binary in the library's package), appends entries to
 //! a SQLite file from 32 concurrent tasks (so group commit is in play) and prints
 //! each acknowledged id as soon as `store.log().append` returns. The test kills it
@@ -17,7 +17,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -39,7 +39,7 @@ fn run_and_kill(db: &std::path::Path, at_least: usize) -> Vec<(String, String, u
         .args([
             "--ignored",
             "--exact",
-            "writer",
+            "crash::writer",
             "--nocapture",
             "--test-threads",
             "1",

@@ -10,7 +10,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod common;
+use crate::common;
 
 use entitle_test_support::on_both;
 

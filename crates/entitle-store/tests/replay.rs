@@ -9,7 +9,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

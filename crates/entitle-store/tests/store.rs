@@ -9,7 +9,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-mod common;
+use crate::common;
 
 use entitle_test_support::on_both;
 
@@ -1595,7 +1595,7 @@ fn a_test_without_its_server_says_skipped_past_the_capture_and_fails_under_ci() 
     let run = |ci: bool| {
         let mut command = std::process::Command::new(std::env::current_exe().unwrap());
         command
-            .args(["migrations_on_a_fresh_database::postgres", "--exact"])
+            .args(["store::migrations_on_a_fresh_database::postgres", "--exact"])
             .env_remove(common::POSTGRES_ENV)
             .env_remove("CI");
         if ci {
@@ -1603,8 +1603,7 @@ fn a_test_without_its_server_says_skipped_past_the_capture_and_fails_under_ci() 
         }
         command.output().unwrap()
     };
-    let line =
-        "SKIPPED migrations_on_a_fresh_database::postgres: ENTITLE_TEST_POSTGRES_URL is not set";
+    let line = "SKIPPED store::migrations_on_a_fresh_database::postgres: ENTITLE_TEST_POSTGRES_URL is not set";
 
     let skipped = run(false);
     let stderr = String::from_utf8_lossy(&skipped.stderr);

@@ -6,7 +6,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-use crate::common::{Site, entitle, run};
+use super::common::{Site, entitle, run};
 
 /// Runs `entitle serve --actions` with `config` (and `env`) and returns
 /// its exit code and its stderr.

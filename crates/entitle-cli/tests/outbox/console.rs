@@ -23,8 +23,8 @@ use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::common::{SATURDAY, Server, Site};
-use crate::receiver::{Receiver, Recorded, Reply};
+use super::common::{SATURDAY, Server, Site};
+use super::receiver::{Receiver, Recorded, Reply};
 
 /// A chromedriver child process on a free port, killed when dropped.
 struct Driver {
@@ -50,7 +50,7 @@ impl Driver {
         let child = match spawned {
             Ok(child) => child,
             Err(error) => {
-                crate::skip::skip_unless_ci(
+                super::skip::skip_unless_ci(
                     &format!("`{binary}` cannot start ({error})"),
                     "install chromium and chromium-driver: `.ci/run` does",
                 );

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::{MONDAY, Server, Site, provision_facts, run};
-use crate::receiver::{Receiver, Recorded, Reply};
+use super::common::{MONDAY, Server, Site, provision_facts, run};
+use super::receiver::{Receiver, Recorded, Reply};
 
 /// How many decisions (one routed action each).
 pub const DECISIONS: usize = 60;

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, Site, run};
-use crate::provision::{provision_config, provision_env};
-use crate::services::{GitLab, Zendesk};
+use super::common::{Server, Site, run};
+use super::provision::{provision_config, provision_env};
+use super::services::{GitLab, Zendesk};
 
 pub const WEBHOOK_TOKEN: &str = "gitlab-webhook-token";
 pub const SIGNING_SECRET: &str = "zendesk-signing-secret";
@@ -329,7 +329,7 @@ kind = "slack"
 url_env = "SLACK_WEBHOOK_URL"
 "#,
     );
-    let out = crate::common::entitle(site.path())
+    let out = super::common::entitle(site.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--actions"])
         .arg(&actions)
         .env("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/x")
@@ -495,7 +495,7 @@ fn a_wrong_intake_config_is_refused_at_startup_naming_the_key() {
     for (i, (toml, key)) in cases.iter().enumerate() {
         let path = site.path().join(format!("intake-{i}.toml"));
         std::fs::write(&path, toml).unwrap();
-        let out = crate::common::entitle(site.path())
+        let out = super::common::entitle(site.path())
             .args([
                 "serve",
                 "--listen",

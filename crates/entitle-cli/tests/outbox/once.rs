@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{MONDAY, SATURDAY, Server, Site, provision_facts, run, weekend_facts};
-use crate::receiver::{Receiver, Recorded, Reply};
-use crate::services::{GitLab, Zendesk};
-use crate::smtp::{self, SmtpServer};
+use super::common::{MONDAY, SATURDAY, Server, Site, provision_facts, run, weekend_facts};
+use super::receiver::{Receiver, Recorded, Reply};
+use super::services::{GitLab, Zendesk};
+use super::smtp::{self, SmtpServer};
 
 /// Every receiver of the test answers after this: long enough for a kill
 /// to land while deliveries are under way.

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::{Server, Site};
-use crate::crash::{decide_many, delivered, webhook_config, webhook_env};
-use crate::receiver::{Receiver, Reply};
+use super::common::{Server, Site};
+use super::crash::{decide_many, delivered, webhook_config, webhook_env};
+use super::receiver::{Receiver, Reply};
 
 const DECISIONS: usize = 40;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{MONDAY, Server, Site, provision_facts, run, statuses};
-use crate::services::{GitLab, Zendesk};
+use super::common::{MONDAY, Server, Site, provision_facts, run, statuses};
+use super::services::{GitLab, Zendesk};
 
 /// The actions config routing provision-failure to the two stand-ins.
 pub fn provision_config(gitlab: &str, zendesk: &str) -> String {

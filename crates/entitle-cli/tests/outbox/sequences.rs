@@ -17,9 +17,9 @@ use entitle_store::{ActionStatus, HandMade, NewDecision, Records, Store, TicketI
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::common::{SATURDAY, weekend_facts};
-use crate::receiver::{Receiver, Reply};
-use crate::services::GitLab;
+use super::common::{SATURDAY, weekend_facts};
+use super::receiver::{Receiver, Reply};
+use super::services::GitLab;
 
 /// What happens next.
 #[derive(Debug, Clone, Copy)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::receiver::{Receiver, Recorded, Reply};
+use super::receiver::{Receiver, Recorded, Reply};
 
 /// An issue as the GitLab stand-in keeps it.
 #[derive(Debug, Clone)]

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::run;
-use crate::common::{SATURDAY, Server, Site, statuses, weekend_facts};
-use crate::receiver::{Receiver, Recorded, Reply};
-use crate::services::GitLab;
-use crate::smtp::{self, SmtpServer};
+use super::common::run;
+use super::common::{SATURDAY, Server, Site, statuses, weekend_facts};
+use super::receiver::{Receiver, Recorded, Reply};
+use super::services::GitLab;
+use super::smtp::{self, SmtpServer};
 
 const LICENSE: &str = "eyJsaWNlbnNlIjoiZW50aXRsZS10ZXN0In0=";
 const FILENAME: &str = "admin-example-com.gitlab-license";
@@ -651,7 +651,7 @@ async fn a_license_done_by_hand_makes_the_records_true() {
 /// again: no second license, nothing sent twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zendesk_ticket_event_carries_out_the_weekend_page() {
-    use crate::intake::{SIGNING_SECRET, import_sample, intake_env, intake_file};
+    use super::intake::{SIGNING_SECRET, import_sample, intake_env, intake_file};
     use entitle_http::intake::zendesk;
     let Some(services) = Services::start(license_answer).await else {
         return;

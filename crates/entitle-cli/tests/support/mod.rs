@@ -1,10 +1,6 @@
 //! Running the `entitle` binary in tests: a command in a directory, `entitle
 //! serve` on a free port, one HTTP/1.1 request, a stop with SIGTERM; and a
 //! copy of a directory to run it in.
-#![allow(
-    dead_code,
-    reason = "shared by several test binaries, each of which uses only part of it"
-)]
 #![expect(
     clippy::expect_used,
     clippy::panic,

@@ -2,7 +2,7 @@
 //! the email"): the record decides, nothing depends on time, and a follow-up
 //! never allows a second license when a success record exists.
 
-use crate::emergency_support;
+use super::emergency_support;
 
 use emergency_support::*;
 use entitle_core::policies::{

@@ -232,7 +232,7 @@ fn normalise(text: &str) -> String {
 #[test]
 fn star_validity_has_the_shape_of_the_page_flowchart() {
     let Ok(page) = std::fs::read_to_string(SEED) else {
-        crate::skip::skip(
+        super::skip::skip(
             &format!("the seed page {SEED} is absent"),
             "it is in the project's shared docs, next to the repository: `ls ../shared/seeds`",
         );

@@ -267,7 +267,7 @@ fn normalise(text: &str) -> String {
 #[test]
 fn the_graph_has_the_shape_of_the_page_flowchart() {
     let Ok(markdown) = std::fs::read_to_string(SEED) else {
-        crate::skip::skip(
+        super::skip::skip(
             &format!("the seed page {SEED} is absent"),
             "it is in the project's shared docs, next to the repository: `ls ../shared/seeds`",
         );

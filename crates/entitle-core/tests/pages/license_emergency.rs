@@ -8,8 +8,8 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-use crate::emergency_support;
-use crate::fixtures::checked;
+use super::emergency_support;
+use super::fixtures::checked;
 
 use chrono::{DateTime, Datelike, Utc, Weekday};
 use emergency_support::*;

@@ -6,7 +6,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-use crate::emergency_support;
+use super::emergency_support;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use emergency_support::*;
@@ -208,7 +208,7 @@ proptest! {
         let expires_on = today + TimeDelta::days(days_ahead);
         let license = License {
             expires_on,
-            ..crate::fixtures::paid("2026-01-01", "2027-01-01")
+            ..super::fixtures::paid("2026-01-01", "2027-01-01")
         };
         let decision =
             evaluate::<LicenseStatus>(&LicenseStatusFacts { license }, now, &config).unwrap();

@@ -2,8 +2,8 @@
 //! failure, and `review_on`, the workday it is reviewed on (weekends and
 //! company holidays roll forward; the date is the support time zone's).
 
-use crate::fixtures::checked;
-use crate::star_support;
+use super::fixtures::checked;
+use super::star_support;
 
 use chrono::{Datelike, TimeDelta};
 use entitle_core::config::PolicyConfig;

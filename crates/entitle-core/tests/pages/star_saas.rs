@@ -2,7 +2,7 @@
 //! Mechanizer's limits: it extends a trial the namespace had, never starts
 //! one; a temporary trial is set at the desired plan.
 
-use crate::star_support;
+use super::star_support;
 
 use entitle_core::config::PolicyConfig;
 use entitle_core::domain::{Namespace, Plan};

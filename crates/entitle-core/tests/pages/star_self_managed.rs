@@ -7,7 +7,7 @@
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
 )]
 
-use crate::star_support;
+use super::star_support;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use entitle_core::config::PolicyConfig;

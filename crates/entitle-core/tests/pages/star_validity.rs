@@ -1,7 +1,7 @@
 //! `star-validity` (spec 3.5): the page's flowchart at every threshold, and
 //! the invariants every decision keeps.
 
-use crate::star_support;
+use super::star_support;
 
 use entitle_core::config::PolicyConfig;
 use entitle_core::domain::License;

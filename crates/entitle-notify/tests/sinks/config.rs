@@ -8,7 +8,7 @@
 
 use entitle_notify::{ActionsConfig, ConfigError, WorkerConfig};
 
-use crate::common::env;
+use super::common::env;
 
 const SECRETS: [(&str, &str); 6] = [
     (

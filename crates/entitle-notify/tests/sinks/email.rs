@@ -1,8 +1,8 @@
 use entitle_notify::{DeliveryError, Sink};
 use serde_json::json;
 
-use crate::common::{KEY, LICENSE, delivery, license_input, sink, typed, weekend_payload};
-use crate::smtp::SmtpServer;
+use super::common::{KEY, LICENSE, delivery, license_input, sink, typed, weekend_payload};
+use super::smtp::SmtpServer;
 
 fn mailer(port: u16, password: &str) -> Sink {
     sink(

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use entitle_notify::{DeliveryError, Sink};
 use serde_json::json;
 
-use crate::common::{KEY, delivery, sink, typed, weekend_payload};
-use crate::receiver::{Receiver, Reply};
+use super::common::{KEY, delivery, sink, typed, weekend_payload};
+use super::receiver::{Receiver, Reply};
 
 fn hook(url: &str, timeout: u64) -> Sink {
     sink(

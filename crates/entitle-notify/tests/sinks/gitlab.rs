@@ -1,9 +1,9 @@
 use serde_json::json;
 
-use crate::common::{
+use super::common::{
     KEY, LICENSE, delivery, failed_input, license_input, sink, typed, weekend_payload,
 };
-use crate::receiver::{Receiver, Reply};
+use super::receiver::{Receiver, Reply};
 
 fn config(url: &str, project: &str) -> String {
     format!(
@@ -196,7 +196,7 @@ async fn a_later_attempt_finds_the_issue_an_earlier_one_made() {
         Reply::json(201, json!({"iid": 6})),
     )
     .await;
-    let sink = crate::common::sink(
+    let sink = super::common::sink(
         &config(&receiver.url, "42"),
         &[("GITLAB_TOKEN", "glpat-x")],
         "internal-requests",

@@ -1,8 +1,8 @@
 use entitle_notify::DeliveryError;
 use serde_json::json;
 
-use crate::common::{KEY, LICENSE, delivery, sink, typed, weekend_payload};
-use crate::receiver::{Receiver, Reply};
+use super::common::{KEY, LICENSE, delivery, sink, typed, weekend_payload};
+use super::receiver::{Receiver, Reply};
 
 const CONFIG: &str = r#"
 [sinks.mechanizer]

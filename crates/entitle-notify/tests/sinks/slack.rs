@@ -1,7 +1,7 @@
 use serde_json::json;
 
-use crate::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
-use crate::receiver::Receiver;
+use super::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
+use super::receiver::Receiver;
 
 #[tokio::test]
 async fn slack_posts_the_text_with_the_ticket_as_a_link() {

@@ -8,8 +8,8 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
-use crate::receiver::Receiver;
+use super::common::{KEY, delivery, license_input, sink, typed, weekend_payload};
+use super::receiver::Receiver;
 
 /// What a receiver does (docs/actions.md): split the header, recompute the
 /// HMAC over `"{t}.{raw body}"`, compare, and refuse old timestamps.
@@ -86,7 +86,7 @@ async fn the_webhook_posts_the_whole_step_signed_with_hmac_sha256() {
             "idempotency_key": KEY,
             "payload": payload,
             "inputs": [{"action": "email-license", "sink": "mechanizer", "succeeded": true,
-                        "response": {"license": crate::common::LICENSE}, "last_error": null}],
+                        "response": {"license": super::common::LICENSE}, "last_error": null}],
         })
     );
 }
@@ -117,7 +117,7 @@ fn python3() -> Option<&'static str> {
 #[tokio::test]
 async fn the_documented_python_verifier_accepts_a_delivery_and_refuses_a_forgery() {
     let Some(python) = python3() else {
-        crate::skip::skip_unless_ci(
+        super::skip::skip_unless_ci(
             "no python3 to run the documented verifier",
             "to run it: `apt-get install -y python3`; .ci/run installs it with python3-aiosmtpd",
         );

@@ -10,8 +10,8 @@ use entitle_notify::{ActionsConfig, MAX_RETRY_DELAY_SECONDS, Worker};
 use entitle_store::{ActionFilter, ActionStatus, NewDecision, Routes, Store};
 use serde_json::json;
 
-use crate::common::env;
-use crate::receiver::{Receiver, Reply};
+use super::common::env;
+use super::receiver::{Receiver, Reply};
 
 /// A weekend-emergency decision whose first action (`email-license`) goes to the
 /// sink `chat`; the rest are manual tasks.

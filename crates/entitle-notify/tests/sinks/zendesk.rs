@@ -6,8 +6,8 @@ use base64::Engine as _;
 use entitle_notify::{DeliveryError, Input};
 use serde_json::json;
 
-use crate::common::{KEY, delivery, sink, typed, weekend_payload};
-use crate::receiver::{Receiver, Reply};
+use super::common::{KEY, delivery, sink, typed, weekend_payload};
+use super::receiver::{Receiver, Reply};
 
 fn provision_payload(action: &str, text: &str) -> serde_json::Value {
     let mut payload = weekend_payload(action, text);

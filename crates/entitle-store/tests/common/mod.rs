@@ -2,10 +2,6 @@
 //! `entitle_test_support` (`TestDb`, and `on_both!`, which runs a test on a
 //! fresh SQLite file and, when `ENTITLE_TEST_POSTGRES_URL` is set, on a
 //! fresh PostgreSQL database); the sample data of `examples/data`.
-#![allow(
-    dead_code,
-    reason = "shared by several test binaries, each of which uses only part of it"
-)]
 #![expect(
     clippy::unwrap_used,
     reason = "test support outside `#[test]` functions, which clippy.toml does not cover: a panic here fails the test, which is the point"
@@ -13,10 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-#[allow(
-    unused_imports,
-    reason = "shared by several test binaries, some of which take the database from here"
-)]
 pub use entitle_test_support::postgres::TestDb;
 
 /// The environment variable naming the PostgreSQL server to test against.

@@ -19,7 +19,7 @@ use entitle_core::graph::Context;
 use entitle_core::policy::{PolicyDecision, Registered, evaluate};
 use proptest::prelude::*;
 
-pub use crate::fixtures::{at, config_in, d, paid, path, trial};
+pub use super::fixtures::{at, config_in, d, paid, path, trial};
 
 pub fn utc() -> PolicyConfig {
     PolicyConfig::default()

@@ -19,7 +19,7 @@ use entitle_core::graph::Context;
 use entitle_core::policy::{Outcome, PolicyDecision, Registered, evaluate};
 use proptest::prelude::*;
 
-pub use crate::fixtures::{at, config_in, d, paid, path, trial};
+pub use super::fixtures::{at, config_in, d, paid, path, trial};
 
 /// Every root-to-outcome path of `P` is taken by some worked example (the
 /// scenarios of its file without config overrides), and each example
