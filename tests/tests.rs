@@ -12,3 +12,4 @@ mod graph_svg;
 mod policy_snapshots_emergency;
 mod policy_snapshots_star;
 mod schedule_files;
+mod test_layout;
