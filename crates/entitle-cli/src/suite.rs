@@ -288,9 +288,10 @@ fn text(
     for c in coverage {
         let _ = writeln!(
             out,
-            "  {}: {} scenarios, edges {}/{} ({:.1}%), outcomes {}/{}",
+            "  {}: {} scenario{}, edges {}/{} ({:.1}%), outcomes {}/{}",
             c.policy,
             c.scenarios,
+            if c.scenarios == 1 { "" } else { "s" },
             c.edges_taken,
             c.edges,
             c.edge_coverage_pct,

@@ -34,7 +34,7 @@ const LICENSE_STATUS_COVERAGE_OK: &str = "  license-status: 2 scenarios, edges 5
     outcomes not taken: not-started, grace-ended-recently, lapsed, trial-active, trial-expired
 ";
 
-const PROVISION_COVERAGE: &str = "  provision-failure: 1 scenarios, edges 1/8 (12.5%), outcomes 1/3
+const PROVISION_COVERAGE: &str = "  provision-failure: 1 scenario, edges 1/8 (12.5%), outcomes 1/3
     edges not taken: fulfillment-resolved=no, needs-lr-intervention=yes, needs-lr-intervention=no, root-cause=unknown, root-cause=ongoing, root-cause=being-fixed, root-cause=fixed
     outcomes not taken: request-lr-support, keep-with-fulfillment
 ";

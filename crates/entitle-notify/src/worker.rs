@@ -295,7 +295,11 @@ impl Worker {
                         .unwrap_or_else(Utc::now),
                 },
                 None => Outcome::Dead {
-                    error: format!("{message} (gave up after {} attempts)", row.attempts),
+                    error: format!(
+                        "{message} (gave up after {} attempt{})",
+                        row.attempts,
+                        if row.attempts == 1 { "" } else { "s" }
+                    ),
                     response,
                 },
             },

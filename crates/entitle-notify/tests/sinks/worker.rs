@@ -90,3 +90,39 @@ async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
         store.close().await;
     }
 }
+
+/// A step that fails its last attempt dies, and its error says how many
+/// attempts it had in words that count: `1 attempt`, not `1 attempts` (the
+/// console's queue showed "gave up after 1 attempts").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_that_gives_up_says_after_how_many_attempts() {
+    let receiver = Receiver::always(Reply::text(503, "down")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("entitle.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let logged = store.log().append(decision()).await.unwrap();
+    let config = ActionsConfig::from_toml(
+        "[worker]\nmax_attempts = 1\n\n[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n",
+        env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
+    )
+    .unwrap();
+    let worker = Worker::new(store.clone(), config.sinks, config.worker);
+    worker.run_once().await.unwrap();
+
+    let steps = store
+        .outbox()
+        .actions(&ActionFilter {
+            decision: Some(logged.decision_id.clone()),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    let chat = steps.iter().find(|s| s.sink == "chat").unwrap();
+    assert_eq!(chat.status, ActionStatus::Dead, "{chat:#?}");
+    let error = chat.last_error.as_deref().unwrap();
+    assert!(
+        error.contains("503") && error.ends_with("(gave up after 1 attempt)"),
+        "{error}"
+    );
+    store.close().await;
+}
