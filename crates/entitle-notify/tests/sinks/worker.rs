@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entitle_notify::{ActionsConfig, MAX_RETRY_DELAY_SECONDS, Worker};
-use entitle_store::{ActionFilter, ActionStatus, NewDecision, Routes, Store};
+use entitle_store::{ActionFilter, ActionRecord, ActionStatus, NewDecision, Routes, Store};
 use serde_json::json;
 
 use super::common::env;
@@ -40,6 +40,40 @@ fn decision() -> NewDecision {
         .unwrap()
 }
 
+/// A store (in `dir`) holding [`decision`], and a worker whose sink `chat`
+/// is Slack at `receiver`, with `worker_toml` as its `[worker]` table.
+async fn chat_worker(
+    dir: &tempfile::TempDir,
+    receiver: &Receiver,
+    worker_toml: &str,
+) -> (Store, String, Worker) {
+    let db = dir.path().join("entitle.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let logged = store.log().append(decision()).await.unwrap();
+    let config = ActionsConfig::from_toml(
+        &format!(
+            "[worker]\n{worker_toml}\n[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n"
+        ),
+        env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
+    )
+    .unwrap();
+    let worker = Worker::new(store.clone(), config.sinks, config.worker);
+    (store, logged.decision_id, worker)
+}
+
+/// The step of decision `id` that went to the sink `chat`.
+async fn chat_step(store: &Store, id: &str) -> ActionRecord {
+    let steps = store
+        .outbox()
+        .actions(&ActionFilter {
+            decision: Some(id.to_owned()),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    steps.into_iter().find(|s| s.sink == "chat").unwrap()
+}
+
 /// A 503 with `Retry-After: 9000000000000` (285,000 years) is a failure to
 /// retry in at most 30 days, recorded at once (#20 item 4: `now + delay`
 /// overflowed, the delivery's task panicked, and the step stayed in flight
@@ -50,30 +84,14 @@ async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
         let receiver =
             Receiver::always(Reply::text(503, "busy").header("retry-after", retry_after)).await;
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("entitle.db");
-        let store = Store::open(db.to_str().unwrap()).await.unwrap();
-        let logged = store.log().append(decision()).await.unwrap();
-        let config = ActionsConfig::from_toml(
-            "[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n",
-            env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
-        )
-        .unwrap();
-        let worker = Worker::new(store.clone(), config.sinks, config.worker);
+        let (store, decision_id, worker) = chat_worker(&dir, &receiver, "").await;
 
         let before = Utc::now();
         let stats = worker.run_once().await.unwrap();
         assert_eq!((stats.claimed, stats.retrying), (1, 1), "{stats:?}");
         assert_eq!(receiver.requests().len(), 1);
 
-        let steps = store
-            .outbox()
-            .actions(&ActionFilter {
-                decision: Some(logged.decision_id.clone()),
-                ..ActionFilter::default()
-            })
-            .await
-            .unwrap();
-        let chat = steps.iter().find(|s| s.sink == "chat").unwrap();
+        let chat = chat_step(&store, &decision_id).await;
         assert_eq!(chat.status, ActionStatus::Failed, "{chat:#?}");
         assert!(
             chat.last_error.as_deref().unwrap().contains("503"),
@@ -98,26 +116,10 @@ async fn a_huge_retry_after_is_a_retry_in_at_most_30_days() {
 async fn a_step_that_gives_up_says_after_how_many_attempts() {
     let receiver = Receiver::always(Reply::text(503, "down")).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("entitle.db");
-    let store = Store::open(db.to_str().unwrap()).await.unwrap();
-    let logged = store.log().append(decision()).await.unwrap();
-    let config = ActionsConfig::from_toml(
-        "[worker]\nmax_attempts = 1\n\n[sinks.chat]\nkind = \"slack\"\nurl_env = \"CHAT_URL\"\ntimeout_seconds = 5\n",
-        env(&[("CHAT_URL", &format!("{}/hook", receiver.url))]),
-    )
-    .unwrap();
-    let worker = Worker::new(store.clone(), config.sinks, config.worker);
+    let (store, decision_id, worker) = chat_worker(&dir, &receiver, "max_attempts = 1\n").await;
     worker.run_once().await.unwrap();
 
-    let steps = store
-        .outbox()
-        .actions(&ActionFilter {
-            decision: Some(logged.decision_id.clone()),
-            ..ActionFilter::default()
-        })
-        .await
-        .unwrap();
-    let chat = steps.iter().find(|s| s.sink == "chat").unwrap();
+    let chat = chat_step(&store, &decision_id).await;
     assert_eq!(chat.status, ActionStatus::Dead, "{chat:#?}");
     let error = chat.last_error.as_deref().unwrap();
     assert!(
