@@ -12,7 +12,7 @@ use crate::support;
 
 use std::path::{Path, PathBuf};
 
-use entitle_store::{NewDecision, Store};
+use entitle_store::Store;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -21,15 +21,7 @@ fn repo() -> PathBuf {
 async fn build_log(url: &str, config: &entitle::config::PolicyConfig) {
     let store = Store::open(url).await.unwrap();
     for s in entitle::scenario::corpus::corpus().unwrap() {
-        let facts = serde_json::to_vec(&s.facts).unwrap();
-        let report = entitle::decide_json(s.policy, &facts, s.now, config).unwrap();
-        let entry = NewDecision::from_report(
-            report.clone(),
-            s.facts.clone(),
-            "support-engineer",
-            "r",
-            None,
-        );
+        let entry = support::scenario_entry(&s, config);
         store.log().append(entry).await.unwrap();
     }
     store.close().await;

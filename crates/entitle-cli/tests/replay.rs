@@ -10,7 +10,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use entitle::config::PolicyConfig;
-use entitle_store::{NewDecision, Store};
+use entitle_store::Store;
 
 fn entitle(args: &[&str]) -> Output {
     Command::cargo_bin("entitle")
@@ -31,16 +31,7 @@ async fn build_log(url: &str) -> Vec<(String, String)> {
         {
             continue;
         }
-        let facts = serde_json::to_vec(&s.facts).unwrap();
-        let report =
-            entitle::decide_json(s.policy, &facts, s.now, &PolicyConfig::default()).unwrap();
-        let entry = NewDecision::from_report(
-            report.clone(),
-            s.facts.clone(),
-            "support-engineer",
-            "r",
-            None,
-        );
+        let entry = crate::support::scenario_entry(&s, &PolicyConfig::default());
         ids.push((
             s.name.clone(),
             store.log().append(entry).await.unwrap().decision_id,

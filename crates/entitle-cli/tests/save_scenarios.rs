@@ -15,7 +15,7 @@ use entitle::scenario::run::run;
 use entitle::scenario::save::pinned;
 use entitle::scenario::{ScenarioFormat, load_str};
 use entitle_core::testing::{facts, instant, policy_config};
-use entitle_store::{NewDecision, Store};
+use entitle_store::Store;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -107,14 +107,7 @@ async fn saved_decisions_fail_exactly_where_the_replay_says_they_change() {
             // The log holds the team's decisions: one configuration.
             continue;
         }
-        let report = entitle::decide_json(s.policy, &s.facts_bytes(), s.now, &config).unwrap();
-        let entry = NewDecision::from_report(
-            report.clone(),
-            s.facts.clone(),
-            "support-engineer",
-            "r",
-            None,
-        );
+        let entry = crate::support::scenario_entry(&s, &config);
         store.log().append(entry).await.unwrap();
         logged += 1;
     }

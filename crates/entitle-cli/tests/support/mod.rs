@@ -116,3 +116,13 @@ pub fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
         }
     }
 }
+
+/// Scenario `s` decided under `config`, as a support engineer's entry for
+/// the decision log.
+pub fn scenario_entry(
+    s: &entitle::scenario::Scenario,
+    config: &entitle::config::PolicyConfig,
+) -> entitle_store::NewDecision {
+    let report = entitle::decide_json(s.policy, &s.facts_bytes(), s.now, config).unwrap();
+    entitle_store::NewDecision::from_report(report, s.facts.clone(), "support-engineer", "r", None)
+}
