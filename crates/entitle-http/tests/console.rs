@@ -11,8 +11,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use entitle_http::auth::{Role, TokenFile, TokenSource};
-use entitle_http::{AppState, ConsoleOptions, RunningServer, ServerOptions};
+use entitle_http::auth::{Role, TokenFile};
+use entitle_http::{ConsoleOptions, RunningServer, ServerOptions};
 use entitle_store::Store;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
@@ -44,14 +44,7 @@ async fn site(ttl: Duration, secure_cookie: bool) -> Site {
         ..ServerOptions::default()
     };
     let store = Store::open("sqlite::memory:").await.unwrap();
-    let state = AppState::new(
-        store,
-        TokenSource::from_path(&tokens_path).unwrap(),
-        options,
-    );
-    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
+    let server = crate::support::serve(store, &tokens_path, options).await;
     Site {
         _dir: dir,
         tokens_path,

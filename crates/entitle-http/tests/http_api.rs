@@ -21,8 +21,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use entitle_http::auth::{Role, TokenFile, TokenSource};
-use entitle_http::{AppState, RunningServer, ServerOptions};
+use entitle_http::auth::{Role, TokenFile};
+use entitle_http::{RunningServer, ServerOptions};
 use entitle_store::{Records, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -71,10 +71,7 @@ fn options() -> ServerOptions {
 
 async fn start(db: &str, tokens: &Path) -> RunningServer {
     let store = Store::open(db).await.unwrap();
-    let state = AppState::new(store, TokenSource::from_path(tokens).unwrap(), options());
-    entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap()
+    crate::support::serve(store, tokens, options()).await
 }
 
 /// A client that records every response for the OpenAPI check.
@@ -1259,14 +1256,7 @@ async fn fresh_server(options: ServerOptions) -> (RunningServer, Tokens, tempfil
     let tokens = make_tokens(&tokens_path);
     let db = dir.path().join("entitle.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
-    let state = AppState::new(
-        store,
-        TokenSource::from_path(&tokens_path).unwrap(),
-        options,
-    );
-    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
+    let server = crate::support::serve(store, &tokens_path, options).await;
     (server, tokens, dir)
 }
 
@@ -1512,27 +1502,16 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
     let db = dir.path().join("entitle.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     let report = std::sync::Arc::new(entitle::DecisionReport {
+        policy: "emergency-license-follow-up",
+        version: 1,
+        now: "2026-11-21T10:00:00Z".parse().unwrap(),
+        outcome: "resend-from-success-record",
+        outcome_text: "",
+        details: entitle::policy::Details::default(),
+        stable_until: None,
+        config: entitle::config::PolicyConfig::default(),
         trace: Vec::new(),
-        ..entitle::DecisionReport {
-            policy: "emergency-license-follow-up",
-            version: 1,
-            now: "2026-11-21T10:00:00Z".parse().unwrap(),
-            outcome: "resend-from-success-record",
-            outcome_text: "",
-            details: entitle::policy::Details::default(),
-            stable_until: None,
-            config: entitle::config::PolicyConfig::default(),
-            trace: vec![entitle::graph::Step {
-                node: "internal-request",
-                question: "",
-                answer: "success",
-                detail: None,
-                changes_at: None,
-                node_index: 0,
-                answer_index: 0,
-            }],
-            subject: entitle::policy::Subject::default(),
-        }
+        subject: entitle::policy::Subject::default(),
     });
     let entry = |n: usize, pad: usize| entitle_store::NewDecision {
         report: report.clone(),
@@ -1556,17 +1535,11 @@ async fn a_page_of_the_log_is_bounded_in_bytes() {
     let tokens = make_tokens(&tokens_path);
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     let limit = 20_000;
-    let state = AppState::new(
-        store,
-        TokenSource::from_path(&tokens_path).unwrap(),
-        ServerOptions {
-            page_byte_limit: limit,
-            ..options()
-        },
-    );
-    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
+    let options = ServerOptions {
+        page_byte_limit: limit,
+        ..options()
+    };
+    let server = crate::support::serve(store, &tokens_path, options).await;
     let client = reqwest::Client::new();
     let mut seen = Vec::new();
     let mut before: Option<String> = None;

@@ -10,9 +10,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entitle_http::auth::{Role, TokenFile, TokenSource};
+use entitle_http::auth::{Role, TokenFile};
 use entitle_http::intake::{IntakeConfig, IntakeSecret, zendesk};
-use entitle_http::{AppState, Clock, RunningServer, ServerOptions};
+use entitle_http::{Clock, RunningServer, ServerOptions};
 use entitle_store::{Records, Store};
 use entitle_test_support::on_both;
 use entitle_test_support::postgres::TestDb;
@@ -71,10 +71,7 @@ async fn site(db: &str) -> Site {
         clock: Clock::fixed(saturday()),
         ..ServerOptions::default()
     };
-    let state = AppState::new(store, TokenSource::from_path(&path).unwrap(), options);
-    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
+    let server = crate::support::serve(store, &path, options).await;
     Site {
         server,
         http: reqwest::Client::builder()

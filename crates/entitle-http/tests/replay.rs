@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use entitle::config::PolicyConfig;
-use entitle_http::auth::{Role, TokenFile, TokenSource};
-use entitle_http::{AppState, RunningServer, ServerOptions};
+use entitle_http::auth::{Role, TokenFile};
+use entitle_http::{RunningServer, ServerOptions};
 use entitle_store::Store;
 use serde_json::{Value, json};
 
@@ -80,10 +80,7 @@ impl Client {
 
 async fn start(db: &Path, tokens: &Path, options: ServerOptions) -> RunningServer {
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
-    let state = AppState::new(store, TokenSource::from_path(tokens).unwrap(), options);
-    entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap()
+    crate::support::serve(store, tokens, options).await
 }
 
 /// `(policy, from, to) -> decision ids` that `config` decides differently,

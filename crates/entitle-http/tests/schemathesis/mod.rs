@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use entitle_http::auth::{Role, TokenFile, TokenSource};
-use entitle_http::{AppState, ServerOptions};
+use entitle_http::ServerOptions;
+use entitle_http::auth::{Role, TokenFile};
 use entitle_store::Store;
 
 /// The Schemathesis CLI to run, if there is one.
@@ -58,14 +58,7 @@ pub async fn run() {
         shutdown_grace: Duration::from_secs(5),
         ..ServerOptions::default()
     };
-    let state = AppState::new(
-        store,
-        TokenSource::from_path(&tokens_path).unwrap(),
-        options,
-    );
-    let server = entitle_http::spawn("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
+    let server = crate::support::serve(store, &tokens_path, options).await;
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
     let seed = std::env::var("ENTITLE_SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".to_owned());
     let examples =
