@@ -87,7 +87,7 @@ impl StoredRecords<'_> {
     /// [`StoreError::NotFound`] (the ticket, or a record it links),
     /// [`StoreError::RecordsLack`] (a missing link, field or license), and
     /// [`StoreError::InvalidSupplied`] for policies that need facts no record
-    /// holds (use [`StoredRecords::facts_for_ticket_with`](crate::StoredRecords::facts_for_ticket_with)).
+    /// holds (use [`StoredRecords::facts_for_ticket_with`]).
     pub async fn facts_for_ticket(
         &self,
         ticket_id: &str,
@@ -97,7 +97,7 @@ impl StoredRecords<'_> {
             .await
     }
 
-    /// Like [`StoredRecords::facts_for_ticket`](crate::StoredRecords::facts_for_ticket), with `supplied` the facts no record
+    /// Like [`StoredRecords::facts_for_ticket`], with `supplied` the facts no record
     /// holds (e.g. `{"lr_team_available": false, ...}` for `star-saas`);
     /// unknown or missing supplied fields are [`StoreError::InvalidSupplied`]
     /// naming the field.

@@ -3,7 +3,7 @@
 //! and what became of it.
 //!
 //! A delivery that starts a decision is written in the decision's own
-//! transaction ([`Inbox::log_decision`](crate::Inbox::log_decision)): the inbox row and the log
+//! transaction ([`Inbox::log_decision`]): the inbox row and the log
 //! entry (with its outbox steps) are committed together or not at all. The
 //! first row of a delivery id holds the event's outcome; a unique index
 //! keeps it the only one, so a redelivery (sent again by the service, five
@@ -149,7 +149,7 @@ pub enum Intake {
     Duplicate(IntakeEvent),
 }
 
-/// Which rows [`Inbox::list`](crate::Inbox::list) returns, newest first.
+/// Which rows [`Inbox::list`] returns, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct IntakeFilter {
     /// Only rows about this ticket id or issue URL.

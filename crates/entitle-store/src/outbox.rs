@@ -3,7 +3,7 @@
 //! Each action of a logged decision is routed ([`Routes`]) to one or more
 //! sinks; each (action, sink) pair is one row of table `outbox`, a *step*,
 //! written in the same transaction as the decision-log entry. A worker
-//! claims runnable steps ([`Outbox::claim`](crate::Outbox::claim)), delivers them and
+//! claims runnable steps ([`Outbox::claim`]), delivers them and
 //! completes or fails them; people list, retry, cancel and mark steps done
 //! by hand. Every status change is a row of `outbox_events`.
 //!
@@ -140,11 +140,11 @@ impl std::fmt::Display for ActionStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionChange {
-    /// Run it again ([`Outbox::retry`](crate::Outbox::retry)).
+    /// Run it again ([`Outbox::retry`]).
     Retry,
-    /// Give it up ([`Outbox::cancel`](crate::Outbox::cancel)).
+    /// Give it up ([`Outbox::cancel`]).
     Cancel,
-    /// Mark it carried out by hand ([`Outbox::mark_done`](crate::Outbox::mark_done)).
+    /// Mark it carried out by hand ([`Outbox::mark_done`]).
     MarkDone,
 }
 

@@ -528,7 +528,7 @@ impl Store {
     }
 
     /// Stops the log writer once every entry already queued is committed,
-    /// then closes the pool. Calls to [`DecisionLog::append`](crate::DecisionLog::append) made after
+    /// then closes the pool. Calls to [`DecisionLog::append`] made after
     /// (through any clone) fail with [`StoreError::Closed`]. Call it on
     /// graceful shutdown.
     pub async fn close(&self) {

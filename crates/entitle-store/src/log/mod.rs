@@ -1,7 +1,7 @@
 //! The append-only decision log, written by one background task with group
 //! commit.
 //!
-//! [`DecisionLog::append`](crate::DecisionLog::append) queues the entry on a bounded channel and waits
+//! [`DecisionLog::append`] queues the entry on a bounded channel and waits
 //! for a oneshot acknowledgement. The writer task takes every entry waiting
 //! (up to `log_batch_max`), inserts them in one transaction, commits, and
 //! only then acknowledges each caller. Under load, batches grow and the cost
@@ -149,7 +149,7 @@ pub struct NewDecision {
     /// The ticket the actions are about, and whose one license a `Create`
     /// action makes: the stored ticket id, else the identity of the ticket
     /// URL the report's subject names ([`entitle::input::ticket_url_key`]),
-    /// which [`DecisionLog::append`](crate::DecisionLog::append) maps to the
+    /// which [`DecisionLog::append`] maps to the
     /// stored ticket that has that URL. Without one, a license action is an
     /// ordinary step ([`NewDecision::with_actions`] refuses to build such an
     /// entry).
@@ -247,7 +247,7 @@ pub struct DecisionRecord {
     pub logged_at: String,
 }
 
-/// Which entries [`DecisionLog::decisions`](crate::DecisionLog::decisions) returns: all that match every filter
+/// Which entries [`DecisionLog::decisions`] returns: all that match every filter
 /// given, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionFilter {

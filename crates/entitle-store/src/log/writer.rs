@@ -522,7 +522,7 @@ impl DecisionLog<'_> {
         self.write(entry, None).await?.ok_or(StoreError::Closed)
     }
 
-    /// [`DecisionLog::append`](crate::DecisionLog::append) with the intake delivery that started it,
+    /// [`DecisionLog::append`] with the intake delivery that started it,
     /// written first in the same transaction: `None` when the delivery had
     /// been received before (nothing written).
     pub(crate) async fn log_decision_inboxed(

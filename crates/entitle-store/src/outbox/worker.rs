@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::log::JsonText;
 use crate::store::{Backend, timestamp};
 
-/// A step a sink accepted, to be recorded by [`Outbox::complete_all`](crate::Outbox::complete_all).
+/// A step a sink accepted, to be recorded by [`Outbox::complete_all`].
 #[derive(Debug, Clone)]
 pub struct Delivered<'a> {
     /// The step's id.
@@ -108,7 +108,7 @@ impl Outbox<'_> {
             .await
     }
 
-    /// [`Outbox::claim`](crate::Outbox::claim), with what `redelivery` says of each
+    /// [`Outbox::claim`], with what `redelivery` says of each
     /// sink (by name) applied to a step found in flight with its lease run
     /// out: claimed again ([`Redelivery::Safe`], [`Redelivery::Resend`],
     /// the latter noted as in doubt in its history), or held `in-doubt`

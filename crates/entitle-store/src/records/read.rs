@@ -281,7 +281,7 @@ impl StoredRecords<'_> {
         Ok(records)
     }
 
-    /// [`StoredRecords::for_ticket`](crate::StoredRecords::for_ticket) for `ticket` as it is about to be
+    /// [`StoredRecords::for_ticket`] for `ticket` as it is about to be
     /// stored (an intake delivery's ticket, written with its decision): the
     /// records it links, read from the store, and the ticket itself as
     /// given (its `internal_request` from the outbox, as for a stored one).
